@@ -1,0 +1,142 @@
+//! SDK errors -> [`S3Failure`] with side, operation, bucket, key and a retry [`Class`].
+//! This is the only place that looks inside `SdkError`.
+
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+
+use crate::config::Side;
+use crate::error::{Class, S3Failure};
+
+/// Where a request went, for the error message.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    pub side: Side,
+    pub operation: &'static str,
+    pub bucket: &'a str,
+    pub key: Option<&'a str>,
+}
+
+/// Convert an SDK error into our failure type, classifying it for retries.
+pub fn s3_failure<E>(err: &SdkError<E, HttpResponse>, ctx: Context<'_>) -> S3Failure
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let (status, code, message, class) = match err {
+        SdkError::ConstructionFailure(_) => (None, None, root_cause(err), Class::Fatal),
+        SdkError::TimeoutError(_) => (None, None, "timed out".to_string(), Class::Retryable),
+        SdkError::DispatchFailure(failure) => {
+            let class = if failure.is_user() {
+                Class::Fatal
+            } else {
+                Class::Retryable
+            };
+            (
+                None,
+                None,
+                format!("connection failed: {}", root_cause(err)),
+                class,
+            )
+        }
+        SdkError::ResponseError(_) => (
+            None,
+            None,
+            format!("response cut short or unreadable: {}", root_cause(err)),
+            Class::Retryable,
+        ),
+        SdkError::ServiceError(service) => {
+            let status = service.raw().status().as_u16();
+            let inner = service.err();
+            let code = inner.code().map(str::to_string);
+            let message = inner.message().unwrap_or_default().to_string();
+            let class = classify(status, code.as_deref());
+            (
+                Some(status),
+                code.or_else(|| default_code(status)),
+                message,
+                class,
+            )
+        }
+        _ => (None, None, root_cause(err), Class::Retryable),
+    };
+    S3Failure {
+        side: ctx.side,
+        operation: ctx.operation,
+        bucket: ctx.bucket.to_string(),
+        key: ctx.key.map(str::to_string),
+        status,
+        code,
+        message,
+        class,
+    }
+}
+
+/// Retry class from HTTP status and S3 error code.
+pub fn classify(status: u16, code: Option<&str>) -> Class {
+    match (status, code) {
+        (_, Some("SlowDown" | "TooManyRequests" | "RequestLimitExceeded")) | (503 | 429, _) => {
+            Class::SlowDown
+        }
+        (412, _) => Class::SourceChanged,
+        (404, _) | (_, Some("NoSuchKey" | "NoSuchBucket" | "NoSuchUpload")) => Class::NotFound,
+        (500..=599, _) => Class::Retryable,
+        (
+            _,
+            Some(
+                "RequestTimeout"
+                | "IncompleteBody"
+                | "BadDigest"
+                | "InternalError"
+                | "XAmzContentSHA256Mismatch",
+            ),
+        ) => Class::Retryable,
+        (408, _) => Class::Retryable,
+        _ => Class::Fatal,
+    }
+}
+
+/// HEAD responses carry no body, so no code: name the common ones.
+fn default_code(status: u16) -> Option<String> {
+    match status {
+        403 => Some("AccessDenied".into()),
+        404 => Some("NotFound".into()),
+        412 => Some("PreconditionFailed".into()),
+        503 => Some("SlowDown".into()),
+        _ => None,
+    }
+}
+
+/// The innermost cause's message: the useful part of a long error chain.
+fn root_cause(err: &dyn std::error::Error) -> String {
+    let mut current: &dyn std::error::Error = err;
+    let mut text = current.to_string();
+    while let Some(next) = current.source() {
+        let next_text = next.to_string();
+        if !next_text.is_empty() {
+            text = next_text;
+        }
+        current = next;
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classification_table() {
+        assert_eq!(classify(503, Some("SlowDown")), Class::SlowDown);
+        assert_eq!(classify(503, None), Class::SlowDown);
+        assert_eq!(classify(500, Some("InternalError")), Class::Retryable);
+        assert_eq!(classify(400, Some("RequestTimeout")), Class::Retryable);
+        assert_eq!(classify(400, Some("BadDigest")), Class::Retryable);
+        assert_eq!(classify(403, Some("AccessDenied")), Class::Fatal);
+        assert_eq!(classify(403, Some("SignatureDoesNotMatch")), Class::Fatal);
+        assert_eq!(classify(404, Some("NoSuchKey")), Class::NotFound);
+        assert_eq!(
+            classify(412, Some("PreconditionFailed")),
+            Class::SourceChanged
+        );
+        assert_eq!(classify(400, Some("InvalidArgument")), Class::Fatal);
+    }
+}

@@ -1,0 +1,137 @@
+//! The I/O half of planning: list both sides under their prefixes and HEAD the pairs whose
+//! listings cannot decide "same or not", so the pure [`crate::plan::build`] has what it needs.
+
+use std::collections::HashMap;
+
+use futures::{StreamExt, TryStreamExt};
+
+use super::Sides;
+use super::listing::{head, list_all};
+use crate::config::{CompareMode, Settings};
+use crate::error::Result;
+use crate::plan::{self, ObjectInfo, PlanInput, Verdict};
+
+/// HEAD requests in flight while enriching listings.
+const HEAD_CONCURRENCY: usize = 32;
+
+/// Source and target objects under the configured prefixes, enriched where needed.
+#[derive(Debug, Clone, Default)]
+pub struct Inventory {
+    pub source: Vec<ObjectInfo>,
+    pub target: Vec<ObjectInfo>,
+    /// HEAD requests made to decide equality.
+    pub heads: usize,
+}
+
+/// List both sides and HEAD the undecided pairs. `progress` sees (source objects, target
+/// objects) listed so far.
+pub async fn gather(
+    sides: &Sides,
+    settings: &Settings,
+    progress: impl Fn(usize, usize) + Sync,
+) -> Result<Inventory> {
+    let progress = &progress;
+    let source_count = std::sync::atomic::AtomicUsize::new(0);
+    let target_count = std::sync::atomic::AtomicUsize::new(0);
+    let (source, target) = tokio::try_join!(
+        list_all(&sides.source, &settings.source.prefix, true, |n| {
+            source_count.store(n, std::sync::atomic::Ordering::Relaxed);
+            progress(n, target_count.load(std::sync::atomic::Ordering::Relaxed));
+        }),
+        list_all(&sides.target, &settings.target.prefix, true, |n| {
+            target_count.store(n, std::sync::atomic::Ordering::Relaxed);
+            progress(source_count.load(std::sync::atomic::Ordering::Relaxed), n);
+        }),
+    )?;
+    let mut inventory = Inventory {
+        source: source.objects,
+        target: target.objects,
+        heads: 0,
+    };
+    if settings.transfer.compare == CompareMode::Checksum {
+        enrich(sides, settings, &mut inventory).await?;
+    }
+    Ok(inventory)
+}
+
+/// HEAD both objects of every pair whose listing verdict is `Unknown`.
+async fn enrich(sides: &Sides, settings: &Settings, inventory: &mut Inventory) -> Result<()> {
+    let target_index: HashMap<String, usize> = inventory
+        .target
+        .iter()
+        .enumerate()
+        .map(|(i, o)| (o.key.clone(), i))
+        .collect();
+    let pairs: Vec<(usize, usize)> = inventory
+        .source
+        .iter()
+        .enumerate()
+        .filter_map(|(si, s)| {
+            let key = plan::target_key(&s.key, &settings.source.prefix, &settings.target.prefix);
+            let ti = *target_index.get(&key)?;
+            matches!(
+                plan::verdict(s, &inventory.target[ti], settings.transfer.compare),
+                Verdict::Unknown(_)
+            )
+            .then_some((si, ti))
+        })
+        .collect();
+    let source = &inventory.source;
+    let target = &inventory.target;
+    let heads: Vec<(usize, usize, Option<ObjectInfo>, Option<ObjectInfo>)> =
+        futures::stream::iter(pairs)
+            .map(|(si, ti)| async move {
+                let t = head(&sides.target, &target[ti].key).await?;
+                // The target HEAD often decides alone (airlock records the source ETag it copied).
+                let decided = t.as_ref().is_some_and(|t| {
+                    !matches!(
+                        plan::verdict(&source[si], t, CompareMode::Checksum),
+                        Verdict::Unknown(_)
+                    )
+                });
+                let s = if decided {
+                    None
+                } else {
+                    head(&sides.source, &source[si].key).await?
+                };
+                Ok::<_, crate::Error>((si, ti, s, t))
+            })
+            .buffer_unordered(HEAD_CONCURRENCY)
+            .try_collect()
+            .await?;
+    for (si, ti, s, t) in heads {
+        inventory.heads += 1 + usize::from(s.is_some());
+        if let Some(t) = t {
+            merge(&mut inventory.target[ti], t);
+        }
+        if let Some(s) = s {
+            merge(&mut inventory.source[si], s);
+        }
+    }
+    Ok(())
+}
+
+/// Fill what a HEAD learned into a listed object (keeping the listed key).
+fn merge(listed: &mut ObjectInfo, headed: ObjectInfo) {
+    listed.etag = listed.etag.take().or(headed.etag);
+    listed.checksum = headed.checksum;
+    listed.copied_from_etag = headed.copied_from_etag;
+    if listed.modified_ms.is_none() {
+        listed.modified_ms = headed.modified_ms;
+    }
+}
+
+/// List, enrich and plan in one call (what `airlock plan` and `airlock run` do).
+pub async fn plan(sides: &Sides, settings: &Settings) -> Result<(plan::Plan, Inventory)> {
+    let inventory = gather(sides, settings, |_, _| {}).await?;
+    let plan = plan::build(
+        &inventory.source,
+        &inventory.target,
+        PlanInput {
+            source: &settings.source,
+            target: &settings.target,
+            transfer: &settings.transfer,
+        },
+    );
+    Ok((plan, inventory))
+}

@@ -1,0 +1,15 @@
+//! Everything that talks to AWS: credential resolution (including SSM), one S3 client pair per
+//! side, listings, and the object operations the engine uses. Every SDK error is converted into
+//! [`crate::Error`] here, with side, operation, bucket and key.
+//!
+//! Depends on `config`, `plan` (for [`crate::plan::ObjectInfo`]) and `error`; never on the UI.
+
+mod client;
+pub mod credentials;
+pub mod errors;
+pub mod inventory;
+pub mod listing;
+
+pub use client::{SideClient, Sides, build_side_client, connect};
+pub use credentials::{ResolvedCredentials, resolve_both};
+pub use listing::{Listing, list_all, list_page};

@@ -1,0 +1,128 @@
+//! Command-line arguments (clap). Parsed here into low-level args; each command validates and
+//! converts what it needs.
+
+use std::path::PathBuf;
+
+use clap::{Args as ClapArgs, Parser, Subcommand, ValueEnum};
+
+/// Copy S3 objects between accounts that cannot see each other, streaming through this host.
+#[derive(Debug, Parser)]
+#[command(name = "airlock", version, about, long_about = None)]
+pub struct Args {
+    /// Config file (else $AIRLOCK_CONFIG, else the user config dir).
+    #[arg(long, short = 'c', global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Also log to stderr (-v info, -vv debug). Headless commands only.
+    #[arg(long, short = 'v', global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check the config: resolve both sides' credentials and reach both buckets.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+    /// List a side like a folder (or recursively).
+    Ls(LsArgs),
+    /// Print the size-routing plan for the configured prefixes; -o saves it as JSON.
+    Plan(PlanArgs),
+    /// Copy headless: progress bars or JSON lines, exit codes for schedulers.
+    Run(RunArgs),
+    /// In-progress multipart uploads at the target (orphans from killed runs).
+    Uploads {
+        #[command(subcommand)]
+        action: UploadsAction,
+    },
+    /// Two embedded S3 servers with sample data, and the TUI on them.
+    Demo(DemoArgs),
+    /// Print shell completions.
+    Completions {
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigAction {
+    /// Resolve credentials and HeadBucket on both sides; exit 2 if a side fails.
+    Check,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SideArg {
+    Source,
+    Target,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct LsArgs {
+    /// Which side to list.
+    #[arg(value_enum)]
+    pub side: SideArg,
+    /// Prefix to list (default: the side's configured prefix).
+    pub prefix: Option<String>,
+    /// List every key below the prefix instead of folders.
+    #[arg(long, short = 'r')]
+    pub recursive: bool,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct PlanArgs {
+    /// Save the plan as JSON to this file.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Print only the summary, not every object.
+    #[arg(long)]
+    pub summary: bool,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct RunArgs {
+    /// Execute this saved plan instead of planning now.
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<PathBuf>,
+    /// Print one JSON event per line instead of progress bars.
+    #[arg(long)]
+    pub json: bool,
+    /// Plan and print what would be copied, copy nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Run only shard I of N (0-based), e.g. 2/8. Defaults to AWS Batch / Kubernetes indices.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UploadsAction {
+    /// List in-progress multipart uploads under the target prefix.
+    List,
+    /// Abort in-progress multipart uploads under the target prefix.
+    Abort {
+        /// Only uploads started longer ago than this (e.g. 24h, 7d).
+        #[arg(long, value_name = "DURATION")]
+        older_than: Option<String>,
+        /// Abort every upload under the prefix, however recent.
+        #[arg(long)]
+        all: bool,
+    },
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct DemoArgs {
+    /// Only run the two servers and print their endpoints and keys.
+    #[arg(long)]
+    pub serve: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+}

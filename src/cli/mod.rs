@@ -1,0 +1,43 @@
+//! Headless commands: `config check`, `ls`, `plan`, `run`, `uploads`, `completions`.
+//! They print for people (tables, progress bars) or machines (`--json`). The TUI lives in
+//! `tui/`; both sit on the same library (`aws`, `plan`, `engine`).
+
+mod args;
+mod check;
+mod format;
+mod ls;
+mod plan_cmd;
+
+use std::io::Write;
+
+use clap::CommandFactory;
+
+pub use args::{
+    Args, Command, ConfigAction, DemoArgs, LsArgs, PlanArgs, RunArgs, Shell, SideArg, UploadsAction,
+};
+pub use check::config_check;
+pub use format::{human_bytes, human_duration};
+pub use ls::ls;
+pub use plan_cmd::plan;
+
+use crate::config::Side;
+
+impl From<SideArg> for Side {
+    fn from(side: SideArg) -> Side {
+        match side {
+            SideArg::Source => Side::Source,
+            SideArg::Target => Side::Target,
+        }
+    }
+}
+
+/// Print completions for `shell` to `out`.
+pub fn completions(shell: Shell, out: &mut dyn Write) {
+    let mut command = Args::command();
+    let shell = match shell {
+        Shell::Bash => clap_complete::Shell::Bash,
+        Shell::Zsh => clap_complete::Shell::Zsh,
+        Shell::Fish => clap_complete::Shell::Fish,
+    };
+    clap_complete::generate(shell, &mut command, "airlock", out);
+}

@@ -1,0 +1,99 @@
+//! `airlock plan [-o FILE]`: print the size-routing plan and optionally save it as JSON.
+
+use std::io::Write;
+use std::path::Path;
+use std::time::Duration;
+
+use super::format::{human_bytes, human_duration};
+use crate::aws::Sides;
+use crate::aws::inventory;
+use crate::config::Settings;
+use crate::error::Result;
+use crate::plan::{Plan, Route, RouteTotals, save_plan};
+
+/// Plan, print, and save when asked.
+pub async fn plan(
+    sides: &Sides,
+    settings: &Settings,
+    output: Option<&Path>,
+    summary_only: bool,
+    out: &mut dyn Write,
+) -> Result<Plan> {
+    let (plan, inventory) = inventory::plan(sides, settings).await?;
+    if !summary_only {
+        print_items(&plan, out);
+    }
+    print_summary(&plan, out);
+    if inventory.heads > 0 {
+        let _ = writeln!(
+            out,
+            "({} HEAD requests to compare objects that listings could not)",
+            inventory.heads
+        );
+    }
+    if let Some(path) = output {
+        save_plan(&plan, path)?;
+        let _ = writeln!(out, "plan saved to '{}'", path.display());
+    }
+    Ok(plan)
+}
+
+/// One line per object: route, size, part size x parts, key, reason.
+pub fn print_items(plan: &Plan, out: &mut dyn Write) {
+    let _ = writeln!(
+        out,
+        "{:<9} {:>10} {:>16}  {}",
+        "ROUTE", "SIZE", "PARTS", "KEY"
+    );
+    for item in &plan.items {
+        let parts = match item.route {
+            Route::Multipart => format!("{} x {}", item.parts, human_bytes(item.part_size)),
+            Route::Single => "1".to_string(),
+            Route::Skip => "-".to_string(),
+        };
+        let _ = writeln!(
+            out,
+            "{:<9} {:>10} {:>16}  {}  ({})",
+            item.route.as_str(),
+            human_bytes(item.size),
+            parts,
+            item.source_key,
+            item.reason
+        );
+    }
+}
+
+/// Totals per route, peak memory and ETA.
+pub fn print_summary(plan: &Plan, out: &mut dyn Write) {
+    let s = &plan.summary;
+    let _ = writeln!(
+        out,
+        "plan: s3://{}/{} -> s3://{}/{}",
+        plan.source.bucket, plan.source.prefix, plan.target.bucket, plan.target.prefix
+    );
+    let row = |out: &mut dyn Write, name: &str, t: &RouteTotals| {
+        let _ = writeln!(
+            out,
+            "  {name:<10} {:>8} objects {:>11} {:>8} parts",
+            t.objects,
+            human_bytes(t.bytes),
+            t.parts
+        );
+    };
+    row(out, "skip", &s.skip);
+    row(out, "single", &s.single);
+    row(out, "multipart", &s.multipart);
+    let _ = writeln!(
+        out,
+        "  to copy    {:>8} objects {:>11}; peak memory {} ({} streams); ETA {} at {}/s (assumed; transfer.estimate_rate)",
+        s.copy_objects(),
+        human_bytes(s.copy_bytes()),
+        human_bytes(s.peak_memory_bytes),
+        s.streams,
+        human_duration(Duration::from_secs(s.eta_seconds)),
+        human_bytes(s.estimate_rate)
+    );
+    for warning in &plan.warnings {
+        let _ = writeln!(out, "warning: {warning}");
+    }
+}

@@ -1,0 +1,40 @@
+//! Every default value, in one place. The config validator, the example config's comments and
+//! the plan all read them from here.
+
+use std::time::Duration;
+
+use super::{ByteSize, CompareMode, OnSourceChange, PartSize, TransferSettings, VerifyMode};
+
+/// Region used when a side names none.
+pub const REGION: &str = "us-east-1";
+
+/// S3 limits that shape every plan.
+pub const MIN_PART_SIZE: ByteSize = ByteSize::mib(5);
+pub const MAX_PART_SIZE: ByteSize = ByteSize::gib(5);
+pub const MAX_PARTS: u64 = 10_000;
+/// Largest object a single PutObject may write.
+pub const MAX_SINGLE_PUT: ByteSize = ByteSize::gib(5);
+/// Largest object S3 stores at all.
+pub const MAX_OBJECT_SIZE: ByteSize = ByteSize(5 * 1024 * 1024 * 1024 * 1024);
+
+/// The transfer settings used when the config says nothing.
+pub fn transfer() -> TransferSettings {
+    TransferSettings {
+        multipart_threshold: ByteSize(3 * 1024 * 1024 * 1024 / 2),
+        part_size: PartSize::Auto,
+        concurrency: 32,
+        memory_limit: ByteSize::mib(256),
+        max_retries: 8,
+        verify: VerifyMode::Checksum,
+        // Checksum comparison is the default because a backfill must never skip an object that
+        // merely has the same size; when nothing comparable exists, the object is copied again.
+        compare: CompareMode::Checksum,
+        on_source_change: OnSourceChange::Fail,
+        keep_failed_uploads: false,
+        copy_metadata: true,
+        copy_tags: false,
+        estimate_rate: ByteSize::mib(100),
+        connect_timeout: Duration::from_secs(10),
+        read_timeout: Duration::from_secs(30),
+    }
+}

@@ -1,0 +1,115 @@
+//! The config file as written: serde structs where every field is optional and unknown keys
+//! are errors. [`super::validate`] turns this into [`super::Settings`].
+
+use serde::Deserialize;
+
+use super::{ByteSize, Secret};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    pub source: Option<RawSide>,
+    pub target: Option<RawSide>,
+    pub transfer: Option<RawTransfer>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSide {
+    pub bucket: Option<String>,
+    pub prefix: Option<String>,
+    pub region: Option<String>,
+    pub endpoint_url: Option<String>,
+    pub force_path_style: Option<bool>,
+    /// Allow plain `http://` to a non-loopback endpoint.
+    pub allow_http: Option<bool>,
+    pub credentials: Option<RawCredentials>,
+    pub storage_class: Option<String>,
+    /// `AES256` or `aws:kms`.
+    pub sse: Option<String>,
+    pub sse_kms_key_id: Option<String>,
+    pub acl: Option<String>,
+}
+
+/// One flat table for every credential kind, so an error can name the exact key that does
+/// not belong to the chosen kind.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCredentials {
+    pub kind: Option<String>,
+    // profile
+    pub profile: Option<String>,
+    // env
+    pub access_key_id_var: Option<String>,
+    pub secret_access_key_var: Option<String>,
+    pub session_token_var: Option<String>,
+    // static
+    pub access_key_id: Option<Secret>,
+    pub secret_access_key: Option<Secret>,
+    pub session_token: Option<Secret>,
+    // assume_role
+    pub role_arn: Option<String>,
+    pub external_id: Option<Secret>,
+    pub session_name: Option<String>,
+    pub base: Option<Box<RawCredentials>>,
+    // ssm
+    pub access_key_id_parameter: Option<String>,
+    pub secret_access_key_parameter: Option<String>,
+    pub session_token_parameter: Option<String>,
+    pub via: Option<String>,
+    pub region: Option<String>,
+    pub endpoint_url: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTransfer {
+    pub multipart_threshold: Option<ByteSize>,
+    /// `"auto"` or a size.
+    pub part_size: Option<RawPartSize>,
+    pub concurrency: Option<i64>,
+    pub memory_limit: Option<ByteSize>,
+    pub max_retries: Option<i64>,
+    pub verify: Option<String>,
+    pub compare: Option<String>,
+    pub on_source_change: Option<String>,
+    pub keep_failed_uploads: Option<bool>,
+    pub copy_metadata: Option<bool>,
+    pub copy_tags: Option<bool>,
+    /// Bytes per second for the plan's ETA, e.g. `"100MiB/s"`.
+    pub estimate_rate: Option<String>,
+    pub connect_timeout: Option<String>,
+    pub read_timeout: Option<String>,
+}
+
+/// `part_size = "auto"` or a size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RawPartSize {
+    Auto,
+    Size(ByteSize),
+}
+
+impl<'de> Deserialize<'de> for RawPartSize {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Either {
+            Number(i64),
+            Text(String),
+        }
+        match Either::deserialize(d)? {
+            Either::Text(t) if t.trim().eq_ignore_ascii_case("auto") => Ok(RawPartSize::Auto),
+            Either::Text(t) => t
+                .parse()
+                .map(RawPartSize::Size)
+                .map_err(serde::de::Error::custom),
+            Either::Number(n) => u64::try_from(n)
+                .map(|n| RawPartSize::Size(ByteSize(n)))
+                .map_err(|_| {
+                    serde::de::Error::custom(format!(
+                        "'{n}' is negative: use \"auto\" or a size like \"64MiB\""
+                    ))
+                }),
+        }
+    }
+}

@@ -1,0 +1,355 @@
+//! The size-routing plan: a pure function from the two listings and the transfer settings to a
+//! [`Plan`]: every source object with its route (`skip` / `single` / `multipart`), part size and
+//! part count, plus per-route totals, peak memory and an ETA. No I/O happens here; the plan is
+//! data that can be shown, saved as JSON (it holds no secrets), reviewed, sharded and executed.
+//!
+//! Depends on `config` only.
+
+mod compare;
+mod file;
+mod summary;
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::defaults::{MAX_PART_SIZE, MAX_PARTS, MAX_SINGLE_PUT, MIN_PART_SIZE};
+use crate::config::{ByteSize, CompareMode, PartSize, SideSettings, TransferSettings};
+
+pub use compare::{Verdict, same_object, verdict};
+pub use file::{PLAN_FORMAT_VERSION, load_plan, save_plan};
+pub use summary::{RouteTotals, Summary};
+
+/// Bytes one in-flight stream may hold between its GET and its PUT. Each request in flight
+/// reserves this much of `memory_limit`, so concurrency and memory are limited by one mechanism.
+pub const STREAM_BUFFER: ByteSize = ByteSize::mib(1);
+
+const MIB: u64 = 1024 * 1024;
+
+/// Base part size for `part_size = "auto"`: large enough that per-request overhead is small,
+/// small enough that a retry or a crash re-sends little.
+pub const AUTO_BASE_PART_SIZE: ByteSize = ByteSize::mib(16);
+
+/// A full-object checksum as S3 reports it (base64 of the big-endian CRC or digest).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checksum {
+    pub algorithm: ChecksumAlgorithm,
+    pub value: String,
+    /// `false` for composite (checksum-of-checksums, `...-N`) values, which only match the same
+    /// part layout.
+    pub full_object: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChecksumAlgorithm {
+    Crc32,
+    Crc32c,
+    Crc64nvme,
+    Sha1,
+    Sha256,
+}
+
+/// One object as listed (and, when the plan needs it, HEADed) on one side.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ObjectInfo {
+    /// Full key in its bucket.
+    pub key: String,
+    pub size: u64,
+    /// Last-modified time in milliseconds since the Unix epoch.
+    pub modified_ms: Option<i64>,
+    /// ETag without quotes. Some stores list none: never treat a missing ETag as equal.
+    pub etag: Option<String>,
+    /// Full-object checksum, known only after a HEAD with checksum mode.
+    pub checksum: Option<Checksum>,
+    /// On a target object written by airlock: the source ETag it was copied from
+    /// (`x-amz-meta-airlock-source-etag`), known only after a HEAD.
+    pub copied_from_etag: Option<String>,
+    pub storage_class: Option<String>,
+}
+
+/// What the engine does with one object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Route {
+    /// The target already holds the same object.
+    Skip,
+    /// One GET streamed into one PUT.
+    Single,
+    /// CreateMultipartUpload, ranged GETs into UploadPart, CompleteMultipartUpload.
+    Multipart,
+}
+
+impl Route {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Route::Skip => "skip",
+            Route::Single => "single",
+            Route::Multipart => "multipart",
+        }
+    }
+}
+
+/// One object of the plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanItem {
+    pub source_key: String,
+    pub target_key: String,
+    pub size: u64,
+    /// Source ETag at planning time; the engine copies only this version (`If-Match`).
+    pub source_etag: Option<String>,
+    pub source_modified_ms: Option<i64>,
+    pub route: Route,
+    /// Part size for `multipart`; the object size for `single`; 0 for `skip`.
+    pub part_size: u64,
+    /// Number of requests that carry data: parts for `multipart`, 1 for `single`, 0 for `skip`.
+    pub parts: u32,
+    /// Why this route, in words (`same size and ETag at the target`, `new`, ...).
+    pub reason: String,
+}
+
+/// Where a side of the plan points, so a saved plan can be checked against the config.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanSide {
+    pub bucket: String,
+    pub prefix: String,
+    pub region: String,
+    pub endpoint_url: Option<String>,
+}
+
+impl PlanSide {
+    pub fn of(side: &SideSettings) -> Self {
+        PlanSide {
+            bucket: side.bucket.clone(),
+            prefix: side.prefix.clone(),
+            region: side.region.clone(),
+            endpoint_url: side.endpoint_url.clone(),
+        }
+    }
+}
+
+/// The settings a plan was made with (shown in the plan and saved with it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanSettings {
+    pub multipart_threshold: u64,
+    /// `None` means auto.
+    pub part_size: Option<u64>,
+    pub concurrency: usize,
+    pub memory_limit: u64,
+    pub compare: CompareMode,
+    pub estimate_rate: u64,
+}
+
+impl PlanSettings {
+    pub fn of(transfer: &TransferSettings) -> Self {
+        PlanSettings {
+            multipart_threshold: transfer.multipart_threshold.0,
+            part_size: match transfer.part_size {
+                PartSize::Auto => None,
+                PartSize::Fixed(size) => Some(size.0),
+            },
+            concurrency: transfer.concurrency,
+            memory_limit: transfer.memory_limit.0,
+            compare: transfer.compare,
+            estimate_rate: transfer.estimate_rate.0,
+        }
+    }
+}
+
+/// A complete, self-contained plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    /// File format version, checked on load.
+    pub format: u32,
+    pub source: PlanSide,
+    pub target: PlanSide,
+    pub settings: PlanSettings,
+    pub items: Vec<PlanItem>,
+    pub summary: Summary,
+    /// Things the user should know (a part size that was raised, ...).
+    pub warnings: Vec<String>,
+}
+
+/// Everything [`build`] reads besides the listings.
+#[derive(Debug, Clone, Copy)]
+pub struct PlanInput<'a> {
+    pub source: &'a SideSettings,
+    pub target: &'a SideSettings,
+    pub transfer: &'a TransferSettings,
+}
+
+/// Map a source key to its target key: the source prefix is replaced by the target prefix.
+/// Keys outside the source prefix are returned unchanged under the target prefix.
+pub fn target_key(source_key: &str, source_prefix: &str, target_prefix: &str) -> String {
+    let relative = source_key.strip_prefix(source_prefix).unwrap_or(source_key);
+    format!("{target_prefix}{relative}")
+}
+
+/// Part size and part count for a multipart object of `size` bytes.
+///
+/// Auto: [`AUTO_BASE_PART_SIZE`], raised (in whole MiB) until the object fits in 10,000 parts.
+/// A fixed size below 5 MiB or one that would need more than 10,000 parts is raised, and the
+/// returned warning says so.
+pub fn part_layout(size: u64, part_size: PartSize) -> (u64, u32, Option<String>) {
+    // Smallest whole-MiB part size that keeps the object within MAX_PARTS.
+    let needed = size.div_ceil(MAX_PARTS).div_ceil(MIB) * MIB;
+    let (chosen, warning) = match part_size {
+        PartSize::Auto => (AUTO_BASE_PART_SIZE.0.max(needed), None),
+        PartSize::Fixed(fixed) => {
+            let floor = MIN_PART_SIZE.0.max(needed);
+            if fixed.0 < floor {
+                let why = if fixed.0 < MIN_PART_SIZE.0 {
+                    "below S3's 5 MiB minimum".to_string()
+                } else {
+                    format!("more than {MAX_PARTS} parts")
+                };
+                (
+                    floor,
+                    Some(format!(
+                        "part_size '{}' would give {why} for a {} object: raised to {}",
+                        fixed,
+                        ByteSize(size),
+                        ByteSize(floor)
+                    )),
+                )
+            } else {
+                (fixed.0, None)
+            }
+        }
+    };
+    let chosen = chosen.min(MAX_PART_SIZE.0).max(MIN_PART_SIZE.0);
+    let parts = size.div_ceil(chosen).max(1);
+    (chosen, parts as u32, warning)
+}
+
+/// Route for an object that is not skipped.
+pub fn route_for_size(size: u64, threshold: u64) -> Route {
+    if size == 0 {
+        Route::Single
+    } else if size >= threshold || size > MAX_SINGLE_PUT.0 {
+        Route::Multipart
+    } else {
+        Route::Single
+    }
+}
+
+/// Build the plan. `source` and `target` are the listings under each side's prefix; order of
+/// the plan's items follows `source` order (listings come sorted by key).
+pub fn build(source: &[ObjectInfo], target: &[ObjectInfo], input: PlanInput<'_>) -> Plan {
+    let targets: HashMap<&str, &ObjectInfo> = target.iter().map(|o| (o.key.as_str(), o)).collect();
+    let mut items = Vec::with_capacity(source.len());
+    let mut warnings = Vec::new();
+    for object in source {
+        let target_key = target_key(&object.key, &input.source.prefix, &input.target.prefix);
+        items.push(plan_item(
+            object,
+            target_key,
+            &targets,
+            input.transfer,
+            &mut warnings,
+        ));
+    }
+    // Many objects may raise the same warning; say each once, with a count.
+    warnings = dedupe_warnings(warnings);
+    let settings = PlanSettings::of(input.transfer);
+    let summary = Summary::of(&items, &settings);
+    Plan {
+        format: PLAN_FORMAT_VERSION,
+        source: PlanSide::of(input.source),
+        target: PlanSide::of(input.target),
+        settings,
+        items,
+        summary,
+        warnings,
+    }
+}
+
+fn plan_item(
+    object: &ObjectInfo,
+    target_key: String,
+    targets: &HashMap<&str, &ObjectInfo>,
+    transfer: &TransferSettings,
+    warnings: &mut Vec<String>,
+) -> PlanItem {
+    let existing = targets.get(target_key.as_str()).copied();
+    let verdict = existing.map(|t| same_object(object, t, transfer.compare));
+    let (route, reason) = match (&verdict, existing) {
+        (Some(Ok(why)), _) => (Route::Skip, why.clone()),
+        (Some(Err(why)), _) => (
+            route_for_size(object.size, transfer.multipart_threshold.0),
+            why.clone(),
+        ),
+        (None, _) => (
+            route_for_size(object.size, transfer.multipart_threshold.0),
+            "new".to_string(),
+        ),
+    };
+    let (part_size, parts) = match route {
+        Route::Skip => (0, 0),
+        Route::Single => (object.size, 1),
+        Route::Multipart => {
+            let (part_size, parts, warning) = part_layout(object.size, transfer.part_size);
+            warnings.extend(warning);
+            (part_size, parts)
+        }
+    };
+    PlanItem {
+        source_key: object.key.clone(),
+        target_key,
+        size: object.size,
+        source_etag: object.etag.clone(),
+        source_modified_ms: object.modified_ms,
+        route,
+        part_size,
+        parts,
+        reason,
+    }
+}
+
+fn dedupe_warnings(warnings: Vec<String>) -> Vec<String> {
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for w in warnings {
+        match counts.iter_mut().find(|(seen, _)| *seen == w) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((w, 1)),
+        }
+    }
+    counts
+        .into_iter()
+        .map(|(w, n)| {
+            if n > 1 {
+                format!("{w} ({n} objects)")
+            } else {
+                w
+            }
+        })
+        .collect()
+}
+
+impl Plan {
+    /// Recompute routes, part sizes and totals for new transfer settings (the TUI's plan
+    /// editor). Skips stay skips: they depend on the listings, not on the settings.
+    pub fn reroute(&mut self, transfer: &TransferSettings) {
+        let mut warnings = Vec::new();
+        for item in &mut self.items {
+            if item.route == Route::Skip {
+                continue;
+            }
+            item.route = route_for_size(item.size, transfer.multipart_threshold.0);
+            (item.part_size, item.parts) = match item.route {
+                Route::Multipart => {
+                    let (size, parts, warning) = part_layout(item.size, transfer.part_size);
+                    warnings.extend(warning);
+                    (size, parts)
+                }
+                _ => (item.size, 1),
+            };
+        }
+        self.settings = PlanSettings::of(transfer);
+        self.warnings = dedupe_warnings(warnings);
+        self.summary = Summary::of(&self.items, &self.settings);
+    }
+}
+
+#[cfg(test)]
+mod tests;

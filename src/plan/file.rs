@@ -1,0 +1,126 @@
+//! Saving and loading plans as JSON, and checking a loaded plan against the config.
+
+use std::path::Path;
+
+use super::{Plan, PlanSide};
+use crate::config::Settings;
+use crate::error::{Error, Result};
+
+/// Bumped when the plan file format changes incompatibly.
+pub const PLAN_FORMAT_VERSION: u32 = 1;
+
+/// Write the plan as pretty JSON (atomically: temp file then rename).
+pub fn save_plan(plan: &Plan, path: &Path) -> Result<()> {
+    let json = serde_json::to_vec_pretty(plan)
+        .map_err(|e| Error::internal(format!("plan to JSON: {e}")))?;
+    crate::fsutil::write_atomic(path, &json, 0o644)
+}
+
+/// Read a plan file and check it was made for this config (same buckets, prefixes, endpoints).
+pub fn load_plan(path: &Path, settings: &Settings) -> Result<Plan> {
+    let text = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let plan: Plan = serde_json::from_slice(&text).map_err(|e| {
+        Error::plan(format!(
+            "'{}' is not a valid plan file ({e}); make a new one with 'airlock plan -o {}'",
+            path.display(),
+            path.display()
+        ))
+    })?;
+    if plan.format != PLAN_FORMAT_VERSION {
+        return Err(Error::plan(format!(
+            "'{}' has format {} but this airlock reads format {PLAN_FORMAT_VERSION}; make a new plan",
+            path.display(),
+            plan.format
+        )));
+    }
+    check_side(
+        "source",
+        &plan.source,
+        &PlanSide::of(&settings.source),
+        path,
+    )?;
+    check_side(
+        "target",
+        &plan.target,
+        &PlanSide::of(&settings.target),
+        path,
+    )?;
+    check_items(&plan, path)?;
+    Ok(plan)
+}
+
+fn check_side(name: &str, in_plan: &PlanSide, in_config: &PlanSide, path: &Path) -> Result<()> {
+    if in_plan.bucket != in_config.bucket
+        || in_plan.prefix != in_config.prefix
+        || in_plan.endpoint_url != in_config.endpoint_url
+    {
+        return Err(Error::plan(format!(
+            "'{}' was made for {name} 's3://{}/{}' but the config names 's3://{}/{}'; \
+             make a new plan with 'airlock plan -o {}' or use the config it was made with",
+            path.display(),
+            in_plan.bucket,
+            in_plan.prefix,
+            in_config.bucket,
+            in_config.prefix,
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Reject hand edits that would make the engine do something unsafe.
+fn check_items(plan: &Plan, path: &Path) -> Result<()> {
+    use super::{Route, part_layout};
+    use crate::config::defaults::{MAX_PARTS, MAX_SINGLE_PUT, MIN_PART_SIZE};
+    let mut seen = std::collections::HashSet::new();
+    for item in &plan.items {
+        let bad = |why: String| {
+            Err(Error::plan(format!(
+                "'{}': object '{}' {why}; make a new plan with 'airlock plan -o {}'",
+                path.display(),
+                item.source_key,
+                path.display()
+            )))
+        };
+        if !item.source_key.starts_with(&plan.source.prefix) {
+            return bad(format!(
+                "is outside the source prefix '{}'",
+                plan.source.prefix
+            ));
+        }
+        if !item.target_key.starts_with(&plan.target.prefix) {
+            return bad(format!(
+                "maps to '{}', outside the target prefix '{}'",
+                item.target_key, plan.target.prefix
+            ));
+        }
+        if !seen.insert(item.target_key.as_str()) {
+            return bad(format!(
+                "is listed twice for target key '{}'",
+                item.target_key
+            ));
+        }
+        match item.route {
+            Route::Skip => {}
+            Route::Single => {
+                if item.size > MAX_SINGLE_PUT.0 {
+                    return bad("is larger than 5 GiB but routed 'single'".into());
+                }
+            }
+            Route::Multipart => {
+                let parts = item.size.div_ceil(item.part_size.max(1));
+                if item.part_size < MIN_PART_SIZE.0 && item.size > item.part_size
+                    || parts > MAX_PARTS
+                    || parts != u64::from(item.parts)
+                {
+                    let (size, count, _) = part_layout(item.size, crate::config::PartSize::Auto);
+                    return bad(format!(
+                        "has part size {} and {} parts, which S3 cannot accept (expected e.g. {} x {})",
+                        item.part_size, item.parts, count, size
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,76 @@
+//! Per-route totals, peak memory and ETA of a plan.
+
+use serde::{Deserialize, Serialize};
+
+use super::{PlanItem, PlanSettings, Route, STREAM_BUFFER};
+
+/// Objects, bytes and data requests of one route.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouteTotals {
+    pub objects: u64,
+    pub bytes: u64,
+    pub parts: u64,
+}
+
+impl RouteTotals {
+    fn add(&mut self, item: &PlanItem) {
+        self.objects += 1;
+        self.bytes += item.size;
+        self.parts += u64::from(item.parts);
+    }
+}
+
+/// What the plan adds up to.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub skip: RouteTotals,
+    pub single: RouteTotals,
+    pub multipart: RouteTotals,
+    /// Requests that can be in flight at once: `min(concurrency, memory_limit / STREAM_BUFFER)`.
+    pub streams: u64,
+    /// Most bytes the run will hold in its buffers at once (`streams * STREAM_BUFFER`).
+    pub peak_memory_bytes: u64,
+    /// The rate the ETA assumes, in bytes per second.
+    pub estimate_rate: u64,
+    /// Estimated seconds to copy everything not skipped at `estimate_rate`.
+    pub eta_seconds: u64,
+}
+
+impl Summary {
+    pub fn of(items: &[PlanItem], settings: &PlanSettings) -> Summary {
+        let mut summary = Summary::default();
+        for item in items {
+            match item.route {
+                Route::Skip => summary.skip.add(item),
+                Route::Single => summary.single.add(item),
+                Route::Multipart => summary.multipart.add(item),
+            }
+        }
+        summary.streams = streams(settings.concurrency, settings.memory_limit);
+        summary.peak_memory_bytes = summary.streams * STREAM_BUFFER.0;
+        summary.estimate_rate = settings.estimate_rate;
+        summary.eta_seconds = (summary.copy_bytes()).div_ceil(settings.estimate_rate.max(1));
+        summary
+    }
+
+    /// Bytes that will move (everything not skipped).
+    pub fn copy_bytes(&self) -> u64 {
+        self.single.bytes + self.multipart.bytes
+    }
+
+    /// Objects that will move.
+    pub fn copy_objects(&self) -> u64 {
+        self.single.objects + self.multipart.objects
+    }
+
+    pub fn total_objects(&self) -> u64 {
+        self.copy_objects() + self.skip.objects
+    }
+}
+
+/// Requests in flight allowed by both limits; at least one so a tiny budget still progresses.
+pub fn streams(concurrency: usize, memory_limit: u64) -> u64 {
+    (concurrency as u64)
+        .min(memory_limit / STREAM_BUFFER.0)
+        .max(1)
+}

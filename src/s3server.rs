@@ -1,0 +1,111 @@
+//! Embedded S3 servers (s3s + s3s-fs) on loopback, for `airlock demo`, the tests and the
+//! benchmark. Each server has its own access key, so a request signed for the other server is
+//! refused (403): two servers stand in for two accounts that cannot see each other.
+//!
+//! s3s-fs writes GET bodies in small writes and does not set TCP_NODELAY; we set it on every
+//! accepted connection so small GETs are not held back by delayed ACKs.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto::Builder as ConnBuilder;
+use s3s::auth::SimpleAuth;
+use s3s::service::S3ServiceBuilder;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+/// A running embedded S3 server. Dropping it stops the server.
+#[derive(Debug)]
+pub struct EmbeddedS3 {
+    /// `http://127.0.0.1:PORT`
+    pub endpoint: String,
+    pub addr: SocketAddr,
+    pub access_key: String,
+    pub secret_key: String,
+    /// Directory holding the buckets (one sub-directory per bucket).
+    pub root: PathBuf,
+    /// Cancelled on drop: stops accepting and closes the server.
+    stop: CancellationToken,
+}
+
+impl EmbeddedS3 {
+    /// Start a server on `127.0.0.1:0` (a free port) serving `root`.
+    pub async fn start(root: &Path, access_key: &str, secret_key: &str) -> std::io::Result<Self> {
+        Self::start_on(
+            root,
+            access_key,
+            secret_key,
+            "127.0.0.1:0".parse().expect("valid address"),
+        )
+        .await
+    }
+
+    /// Start a server on a given address.
+    pub async fn start_on(
+        root: &Path,
+        access_key: &str,
+        secret_key: &str,
+        addr: SocketAddr,
+    ) -> std::io::Result<Self> {
+        std::fs::create_dir_all(root)?;
+        let fs =
+            s3s_fs::FileSystem::new(root).map_err(|e| std::io::Error::other(format!("{e:?}")))?;
+        let service = {
+            let mut builder = S3ServiceBuilder::new(fs);
+            builder.set_auth(SimpleAuth::from_single(access_key, secret_key));
+            builder.build()
+        };
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let stop = CancellationToken::new();
+        let stopped = stop.clone();
+        tokio::spawn(async move {
+            let http = ConnBuilder::new(TokioExecutor::new());
+            loop {
+                let socket = tokio::select! {
+                    () = stopped.cancelled() => break,
+                    accepted = listener.accept() => match accepted {
+                        Ok((socket, _)) => socket,
+                        Err(_) => continue,
+                    },
+                };
+                let _ = socket.set_nodelay(true);
+                let connection = http
+                    .serve_connection(TokioIo::new(socket), service.clone())
+                    .into_owned();
+                let stopped = stopped.clone();
+                tokio::spawn(async move {
+                    tokio::select! {
+                        _ = connection => {}
+                        () = stopped.cancelled() => {}
+                    }
+                });
+            }
+        });
+        Ok(EmbeddedS3 {
+            endpoint: format!("http://{addr}"),
+            addr,
+            access_key: access_key.to_string(),
+            secret_key: secret_key.to_string(),
+            root: root.to_path_buf(),
+            stop,
+        })
+    }
+
+    /// Create a bucket directly on disk (s3s-fs buckets are directories).
+    pub fn create_bucket(&self, bucket: &str) -> std::io::Result<()> {
+        std::fs::create_dir_all(self.root.join(bucket))
+    }
+
+    /// Stop the server now (also done on drop).
+    pub fn stop(&self) {
+        self.stop.cancel();
+    }
+}
+
+impl Drop for EmbeddedS3 {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
