@@ -83,8 +83,9 @@ pub fn build_side_client(
                 .grace_period(transfer.read_timeout)
                 .build(),
         )
-        // We choose checksums per request (CRC64NVME on writes, ChecksumMode on full reads).
-        .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+        // Writes carry the CRC64NVME we ask for (as an aws-chunked trailer for streamed bodies);
+        // reads are validated only where we enable checksum mode (full-object GETs).
+        .request_checksum_calculation(RequestChecksumCalculation::WhenSupported)
         .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
         .force_path_style(side.force_path_style);
     if let Some(url) = &side.endpoint_url {

@@ -9,6 +9,7 @@ pub mod credentials;
 pub mod errors;
 pub mod inventory;
 pub mod listing;
+pub mod objects;
 
 pub use client::{SideClient, Sides, build_side_client, connect};
 pub use credentials::{ResolvedCredentials, resolve_both};

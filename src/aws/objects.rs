@@ -1,0 +1,507 @@
+//! The object operations the engine uses, with SDK errors converted to ours: HEAD and GET on
+//! the source (ranged, `If-Match`), PUT and the multipart calls on the target with the write
+//! options (metadata, tags, storage class, SSE, ACL), and the multipart-upload listing used to
+//! clean orphans. Data requests use the side's `data` client (no SDK retries: the engine
+//! retries with its own backoff and SlowDown control).
+
+use std::collections::HashMap;
+
+use aws_sdk_s3::primitives::{ByteStream, DateTime};
+use aws_sdk_s3::types::{
+    ChecksumAlgorithm as SdkChecksumAlgorithm, ChecksumMode, ChecksumType,
+    CompletedMultipartUpload, CompletedPart, ObjectCannedAcl, ServerSideEncryption, StorageClass,
+};
+use aws_smithy_types::body::SdkBody;
+use aws_smithy_types::date_time::Format;
+
+use super::SideClient;
+use super::errors::{Context, s3_failure};
+use super::listing::{COPIED_FROM_ETAG_META, unquote};
+use crate::config::{Sse, WriteOptions};
+use crate::error::Result;
+use crate::plan::{Checksum, ChecksumAlgorithm};
+
+/// Standard headers and user metadata carried from source to target.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ObjectAttributes {
+    pub content_type: Option<String>,
+    pub content_encoding: Option<String>,
+    pub content_disposition: Option<String>,
+    pub content_language: Option<String>,
+    pub cache_control: Option<String>,
+    pub expires: Option<String>,
+    pub metadata: HashMap<String, String>,
+}
+
+/// What the source says about the object being copied.
+#[derive(Debug, Clone, Default)]
+pub struct SourceObject {
+    pub size: u64,
+    pub etag: String,
+    /// Full-object checksum when the source has one.
+    pub checksum: Option<Checksum>,
+    /// SSE-KMS objects have ETags that are not MD5s of their bytes.
+    pub kms_encrypted: bool,
+    pub attributes: ObjectAttributes,
+}
+
+impl SourceObject {
+    /// Whether the ETag is the MD5 of the bytes (single-part upload, not KMS).
+    pub fn etag_is_md5(&self) -> bool {
+        !self.kms_encrypted && !self.etag.contains('-') && self.etag.len() == 32
+    }
+}
+
+/// An open GET whose body will be streamed.
+pub struct GetStream {
+    pub body: SdkBody,
+    /// Bytes this response will carry.
+    pub length: u64,
+    pub object: SourceObject,
+}
+
+/// How the target object is written.
+#[derive(Debug, Clone, Copy)]
+pub struct WriteParams<'a> {
+    /// Carried attributes, or None when metadata is not copied.
+    pub attributes: Option<&'a ObjectAttributes>,
+    /// Recorded as `x-amz-meta-airlock-source-etag` so later plans can prove equality.
+    pub copied_from_etag: &'a str,
+    pub options: &'a WriteOptions,
+    /// URL-encoded tag set (`k=v&k2=v2`).
+    pub tagging: Option<&'a str>,
+}
+
+/// A target write's answer.
+#[derive(Debug, Clone, Default)]
+pub struct WriteResult {
+    pub etag: Option<String>,
+    /// The CRC64NVME the target computed over what it received, when it reports one.
+    pub crc64nvme: Option<String>,
+}
+
+fn ctx<'a>(side: &'a SideClient, operation: &'static str, key: &'a str) -> Context<'a> {
+    Context {
+        side: side.side,
+        operation,
+        bucket: &side.bucket,
+        key: Some(key),
+    }
+}
+
+fn checksum_of(
+    checksum_type: Option<&ChecksumType>,
+    values: [(ChecksumAlgorithm, Option<&str>); 5],
+) -> Option<Checksum> {
+    let full_object = checksum_type != Some(&ChecksumType::Composite);
+    values.into_iter().find_map(|(algorithm, value)| {
+        value.map(|v| Checksum {
+            algorithm,
+            full_object: full_object && !v.contains('-'),
+            value: v.to_string(),
+        })
+    })
+}
+
+/// HEAD the source object with checksum mode (multipart setup).
+pub async fn head_source(side: &SideClient, key: &str) -> Result<SourceObject> {
+    let out = side
+        .client
+        .head_object()
+        .bucket(&side.bucket)
+        .key(key)
+        .checksum_mode(ChecksumMode::Enabled)
+        .send()
+        .await
+        .map_err(|e| s3_failure(&e, ctx(side, "HeadObject", key)))?;
+    Ok(SourceObject {
+        size: out.content_length().unwrap_or(0).max(0) as u64,
+        etag: out.e_tag().map(unquote).unwrap_or_default(),
+        checksum: checksum_of(
+            out.checksum_type(),
+            [
+                (ChecksumAlgorithm::Crc64nvme, out.checksum_crc64_nvme()),
+                (ChecksumAlgorithm::Crc32c, out.checksum_crc32_c()),
+                (ChecksumAlgorithm::Crc32, out.checksum_crc32()),
+                (ChecksumAlgorithm::Sha256, out.checksum_sha256()),
+                (ChecksumAlgorithm::Sha1, out.checksum_sha1()),
+            ],
+        ),
+        kms_encrypted: out.server_side_encryption() == Some(&ServerSideEncryption::AwsKms),
+        attributes: ObjectAttributes {
+            content_type: out.content_type().map(str::to_string),
+            content_encoding: out.content_encoding().map(str::to_string),
+            content_disposition: out.content_disposition().map(str::to_string),
+            content_language: out.content_language().map(str::to_string),
+            cache_control: out.cache_control().map(str::to_string),
+            expires: out.expires_string().map(str::to_string),
+            metadata: out.metadata().cloned().unwrap_or_default(),
+        },
+    })
+}
+
+/// GET the object, or a byte range `first..=last` of it, pinned to `if_match` when given.
+/// `checksum_mode` asks for the full-object checksum (only meaningful without a range).
+pub async fn get_stream(
+    side: &SideClient,
+    key: &str,
+    range: Option<(u64, u64)>,
+    if_match: Option<&str>,
+    checksum_mode: bool,
+) -> Result<GetStream> {
+    let mut request = side.data.get_object().bucket(&side.bucket).key(key);
+    if let Some((first, last)) = range {
+        request = request.range(format!("bytes={first}-{last}"));
+    }
+    if let Some(etag) = if_match {
+        request = request.if_match(format!("\"{etag}\""));
+    }
+    if checksum_mode {
+        request = request.checksum_mode(ChecksumMode::Enabled);
+    }
+    let out = request
+        .send()
+        .await
+        .map_err(|e| s3_failure(&e, ctx(side, "GetObject", key)))?;
+    let length = out.content_length().unwrap_or(0).max(0) as u64;
+    let total = out
+        .content_range()
+        .and_then(|r| r.rsplit('/').next())
+        .and_then(|t| t.parse::<u64>().ok())
+        .unwrap_or(length);
+    let object = SourceObject {
+        size: total,
+        etag: out.e_tag().map(unquote).unwrap_or_default(),
+        checksum: if range.is_none() {
+            checksum_of(
+                out.checksum_type(),
+                [
+                    (ChecksumAlgorithm::Crc64nvme, out.checksum_crc64_nvme()),
+                    (ChecksumAlgorithm::Crc32c, out.checksum_crc32_c()),
+                    (ChecksumAlgorithm::Crc32, out.checksum_crc32()),
+                    (ChecksumAlgorithm::Sha256, out.checksum_sha256()),
+                    (ChecksumAlgorithm::Sha1, out.checksum_sha1()),
+                ],
+            )
+        } else {
+            None
+        },
+        kms_encrypted: out.server_side_encryption() == Some(&ServerSideEncryption::AwsKms),
+        attributes: ObjectAttributes {
+            content_type: out.content_type().map(str::to_string),
+            content_encoding: out.content_encoding().map(str::to_string),
+            content_disposition: out.content_disposition().map(str::to_string),
+            content_language: out.content_language().map(str::to_string),
+            cache_control: out.cache_control().map(str::to_string),
+            expires: out.expires_string().map(str::to_string),
+            metadata: out.metadata().cloned().unwrap_or_default(),
+        },
+    };
+    Ok(GetStream {
+        body: out.body.into_inner(),
+        length,
+        object,
+    })
+}
+
+/// The object's tags, URL-encoded for the `Tagging` parameter (None when it has none).
+pub async fn get_tagging(side: &SideClient, key: &str) -> Result<Option<String>> {
+    let out = side
+        .client
+        .get_object_tagging()
+        .bucket(&side.bucket)
+        .key(key)
+        .send()
+        .await
+        .map_err(|e| s3_failure(&e, ctx(side, "GetObjectTagging", key)))?;
+    if out.tag_set().is_empty() {
+        return Ok(None);
+    }
+    let encoded: Vec<String> = out
+        .tag_set()
+        .iter()
+        .map(|t| format!("{}={}", url_encode(t.key()), url_encode(t.value())))
+        .collect();
+    Ok(Some(encoded.join("&")))
+}
+
+fn url_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// Apply write options and carried attributes to a PutObject or CreateMultipartUpload builder.
+macro_rules! apply_write_params {
+    ($request:expr, $params:expr) => {{
+        let params: &WriteParams<'_> = $params;
+        let mut request = $request;
+        if let Some(attrs) = params.attributes {
+            request = request
+                .set_content_type(attrs.content_type.clone())
+                .set_content_encoding(attrs.content_encoding.clone())
+                .set_content_disposition(attrs.content_disposition.clone())
+                .set_content_language(attrs.content_language.clone())
+                .set_cache_control(attrs.cache_control.clone())
+                .set_expires(
+                    attrs
+                        .expires
+                        .as_deref()
+                        .and_then(|e| DateTime::from_str(e, Format::HttpDate).ok()),
+                );
+            for (k, v) in &attrs.metadata {
+                if k != COPIED_FROM_ETAG_META {
+                    request = request.metadata(k, v);
+                }
+            }
+        }
+        request = request.metadata(COPIED_FROM_ETAG_META, params.copied_from_etag);
+        if let Some(class) = &params.options.storage_class {
+            request = request.storage_class(StorageClass::from(class.as_str()));
+        }
+        match &params.options.sse {
+            Some(Sse::Aes256) => {
+                request = request.server_side_encryption(ServerSideEncryption::Aes256)
+            }
+            Some(Sse::Kms { key_id }) => {
+                request = request
+                    .server_side_encryption(ServerSideEncryption::AwsKms)
+                    .set_ssekms_key_id(key_id.clone());
+            }
+            None => {}
+        }
+        if let Some(acl) = &params.options.acl {
+            request = request.acl(ObjectCannedAcl::from(acl.as_str()));
+        }
+        if let Some(tagging) = params.tagging {
+            request = request.tagging(tagging);
+        }
+        request
+    }};
+}
+
+/// PUT a streamed body of `length` bytes; the SDK adds a CRC64NVME trailer the target checks.
+pub async fn put_stream(
+    side: &SideClient,
+    key: &str,
+    body: SdkBody,
+    length: u64,
+    params: &WriteParams<'_>,
+) -> Result<WriteResult> {
+    let request = side
+        .data
+        .put_object()
+        .bucket(&side.bucket)
+        .key(key)
+        .content_length(length as i64)
+        .checksum_algorithm(SdkChecksumAlgorithm::Crc64Nvme)
+        .body(ByteStream::new(body));
+    let out = apply_write_params!(request, params)
+        .send()
+        .await
+        .map_err(|e| s3_failure(&e, ctx(side, "PutObject", key)))?;
+    Ok(WriteResult {
+        etag: out.e_tag().map(unquote),
+        crc64nvme: out.checksum_crc64_nvme().map(str::to_string),
+    })
+}
+
+/// Start a multipart upload with a full-object CRC64NVME checksum.
+pub async fn create_multipart(
+    side: &SideClient,
+    key: &str,
+    params: &WriteParams<'_>,
+) -> Result<String> {
+    let request = side
+        .client
+        .create_multipart_upload()
+        .bucket(&side.bucket)
+        .key(key)
+        .checksum_algorithm(SdkChecksumAlgorithm::Crc64Nvme)
+        .checksum_type(ChecksumType::FullObject);
+    let out = apply_write_params!(request, params)
+        .send()
+        .await
+        .map_err(|e| s3_failure(&e, ctx(side, "CreateMultipartUpload", key)))?;
+    out.upload_id().map(str::to_string).ok_or_else(|| {
+        crate::Error::internal(format!(
+            "CreateMultipartUpload for '{key}' returned no upload id"
+        ))
+    })
+}
+
+/// Upload one part from a streamed body; the SDK adds a CRC64NVME trailer.
+pub async fn upload_part_stream(
+    side: &SideClient,
+    key: &str,
+    upload_id: &str,
+    part_number: u32,
+    body: SdkBody,
+    length: u64,
+) -> Result<WriteResult> {
+    let out = side
+        .data
+        .upload_part()
+        .bucket(&side.bucket)
+        .key(key)
+        .upload_id(upload_id)
+        .part_number(part_number as i32)
+        .content_length(length as i64)
+        .checksum_algorithm(SdkChecksumAlgorithm::Crc64Nvme)
+        .body(ByteStream::new(body))
+        .send()
+        .await
+        .map_err(|e| s3_failure(&e, ctx(side, "UploadPart", key)))?;
+    Ok(WriteResult {
+        etag: out.e_tag().map(unquote),
+        crc64nvme: out.checksum_crc64_nvme().map(str::to_string),
+    })
+}
+
+/// One finished part for CompleteMultipartUpload.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FinishedPart {
+    pub part: u32,
+    pub etag: String,
+    /// Base64 CRC64NVME of the part's bytes (as computed while streaming).
+    pub crc64nvme: String,
+    pub size: u64,
+}
+
+/// Complete the upload, asking the target to check the full-object CRC64NVME.
+pub async fn complete_multipart(
+    side: &SideClient,
+    key: &str,
+    upload_id: &str,
+    parts: &[FinishedPart],
+    full_crc64nvme: &str,
+) -> Result<WriteResult> {
+    let completed: Vec<CompletedPart> = parts
+        .iter()
+        .map(|p| {
+            CompletedPart::builder()
+                .part_number(p.part as i32)
+                .e_tag(format!("\"{}\"", p.etag))
+                .checksum_crc64_nvme(&p.crc64nvme)
+                .build()
+        })
+        .collect();
+    let out = side
+        .data
+        .complete_multipart_upload()
+        .bucket(&side.bucket)
+        .key(key)
+        .upload_id(upload_id)
+        .checksum_crc64_nvme(full_crc64nvme)
+        .checksum_type(ChecksumType::FullObject)
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .set_parts(Some(completed))
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| s3_failure(&e, ctx(side, "CompleteMultipartUpload", key)))?;
+    Ok(WriteResult {
+        etag: out.e_tag().map(unquote),
+        crc64nvme: out.checksum_crc64_nvme().map(str::to_string),
+    })
+}
+
+/// Abort an upload (its parts are deleted by the target).
+pub async fn abort_multipart(side: &SideClient, key: &str, upload_id: &str) -> Result<()> {
+    side.client
+        .abort_multipart_upload()
+        .bucket(&side.bucket)
+        .key(key)
+        .upload_id(upload_id)
+        .send()
+        .await
+        .map_err(|e| s3_failure(&e, ctx(side, "AbortMultipartUpload", key)))?;
+    Ok(())
+}
+
+/// Parts already at the target for an upload: (part number, size).
+pub async fn list_parts(side: &SideClient, key: &str, upload_id: &str) -> Result<Vec<(u32, u64)>> {
+    let mut parts = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let out = side
+            .client
+            .list_parts()
+            .bucket(&side.bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .set_part_number_marker(marker.clone())
+            .send()
+            .await
+            .map_err(|e| s3_failure(&e, ctx(side, "ListParts", key)))?;
+        for p in out.parts() {
+            if let Some(n) = p.part_number() {
+                parts.push((n as u32, p.size().unwrap_or(0).max(0) as u64));
+            }
+        }
+        match (out.is_truncated(), out.next_part_number_marker()) {
+            (Some(true), Some(next)) if marker.as_deref() != Some(next) => {
+                marker = Some(next.to_string())
+            }
+            _ => break,
+        }
+    }
+    Ok(parts)
+}
+
+/// An in-progress multipart upload at the target.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct UploadInfo {
+    pub key: String,
+    pub upload_id: String,
+    /// Start time, ms since the epoch.
+    pub initiated_ms: Option<i64>,
+}
+
+/// Every in-progress multipart upload under `prefix`.
+pub async fn list_uploads(side: &SideClient, prefix: &str) -> Result<Vec<UploadInfo>> {
+    let mut uploads = Vec::new();
+    let (mut key_marker, mut id_marker): (Option<String>, Option<String>) = (None, None);
+    loop {
+        let out = side
+            .client
+            .list_multipart_uploads()
+            .bucket(&side.bucket)
+            .prefix(prefix)
+            .set_key_marker(key_marker.clone())
+            .set_upload_id_marker(id_marker.clone())
+            .send()
+            .await
+            .map_err(|e| s3_failure(&e, ctx(side, "ListMultipartUploads", prefix)))?;
+        for u in out.uploads() {
+            if let (Some(key), Some(id)) = (u.key(), u.upload_id()) {
+                uploads.push(UploadInfo {
+                    key: key.to_string(),
+                    upload_id: id.to_string(),
+                    initiated_ms: u.initiated().and_then(|t| t.to_millis().ok()),
+                });
+            }
+        }
+        if out.is_truncated() != Some(true) {
+            break;
+        }
+        let next = (
+            out.next_key_marker().map(str::to_string),
+            out.next_upload_id_marker().map(str::to_string),
+        );
+        if next == (key_marker.clone(), id_marker.clone()) || next.0.is_none() {
+            break;
+        }
+        (key_marker, id_marker) = next;
+    }
+    Ok(uploads)
+}

@@ -1,0 +1,229 @@
+//! Finishing a multipart object: check the combined source checksum *before* completing (a
+//! mismatch aborts instead of leaving a bad object), CompleteMultipartUpload with the
+//! full-object CRC64NVME for the target to check, then HEAD the target and compare. A lost
+//! Complete answer is recognised by HEAD (size, checksum and recorded source ETag).
+
+use std::sync::Arc;
+
+use md5::Digest as _;
+use tokio_util::sync::CancellationToken;
+
+use super::digest::{combine, encode};
+use super::events::{ObjectId, Verification};
+use super::journal::JournalPart;
+use super::units::{Shared, UnitError, Upload, retrying};
+use super::verify::{Check, hex, verification};
+use crate::aws::listing;
+use crate::aws::objects::{self, FinishedPart};
+use crate::config::{Side, VerifyMode};
+use crate::error::{Class, Error, S3Failure};
+use crate::plan::{ChecksumAlgorithm, PlanItem};
+
+/// Complete and verify. `parts` holds every part, in part order.
+pub async fn complete(
+    shared: Arc<Shared>,
+    id: ObjectId,
+    item: Arc<PlanItem>,
+    upload: Arc<Upload>,
+    parts: Vec<JournalPart>,
+    cancel: CancellationToken,
+) -> Result<Verification, UnitError> {
+    let full_crc64 = parts.iter().fold(0u64, |acc, p| {
+        let crc = decode64(&p.part.crc64nvme);
+        if p.part.part == 1 {
+            crc
+        } else {
+            combine(ChecksumAlgorithm::Crc64nvme, acc, crc, p.part.size)
+        }
+    });
+    let source_check = check_source(&shared, &item, &upload, &parts, full_crc64)?;
+    let full = encode(ChecksumAlgorithm::Crc64nvme, full_crc64);
+    let finished: Vec<FinishedPart> = parts.iter().map(|p| p.part.clone()).collect();
+    let mut attempts = 0;
+    let completed = retrying(&shared, id, 0, &cancel, &mut attempts, |_| {
+        objects::complete_multipart(
+            &shared.sides.target,
+            &item.target_key,
+            &upload.upload_id,
+            &finished,
+            &full,
+        )
+    })
+    .await;
+    if let Err(UnitError::Cancelled) = completed {
+        return Err(UnitError::Cancelled);
+    }
+    if let Err(UnitError::Failed(e)) = &completed {
+        // The answer may have been lost after the target completed: look before failing.
+        tracing::info!(key = %item.target_key, error = %e, "CompleteMultipartUpload failed; checking the target");
+    }
+    let head = listing::head(&shared.sides.target, &item.target_key).await?;
+    let target_check = match head {
+        Some(info)
+            if info.size == upload.size
+                && info.copied_from_etag.as_deref() == Some(&upload.source.etag) =>
+        {
+            check_target(&shared, &item, &info, &full, &parts)?
+        }
+        other => {
+            return Err(match (completed, other) {
+                (Err(e), _) => e,
+                (Ok(_), Some(info)) => target_failure(
+                    &shared,
+                    &item,
+                    format!(
+                        "after completing, the target holds {} bytes (expected {})",
+                        info.size, upload.size
+                    ),
+                )
+                .into(),
+                (Ok(_), None) => target_failure(
+                    &shared,
+                    &item,
+                    "the object is missing after completing".into(),
+                )
+                .into(),
+            });
+        }
+    };
+    if let Some(journal) = &shared.journal {
+        journal.remove(&item.target_key);
+    }
+    Ok(verification(source_check, target_check))
+}
+
+fn decode64(value: &str) -> u64 {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(value)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .map(u64::from_be_bytes)
+        .unwrap_or(0)
+}
+
+fn target_failure(shared: &Shared, item: &PlanItem, message: String) -> Error {
+    Error::from(S3Failure {
+        side: Side::Target,
+        operation: "CompleteMultipartUpload",
+        bucket: shared.sides.target.bucket.clone(),
+        key: Some(item.target_key.clone()),
+        status: None,
+        code: None,
+        message,
+        class: Class::Fatal,
+    })
+}
+
+/// Compare the combined CRC of every byte read with the source's full-object checksum.
+fn check_source(
+    shared: &Shared,
+    item: &PlanItem,
+    upload: &Upload,
+    parts: &[JournalPart],
+    full_crc64: u64,
+) -> Result<Check, Error> {
+    let Some((algorithm, want)) = upload.expectation.full_crc else {
+        return Ok(upload.expectation.description.clone());
+    };
+    let got = if algorithm == ChecksumAlgorithm::Crc64nvme {
+        Some(full_crc64)
+    } else {
+        parts.iter().try_fold(0u64, |acc, p| {
+            let crc = p.source_crc?;
+            Some(if p.part.part == 1 {
+                crc
+            } else {
+                combine(algorithm, acc, crc, p.part.size)
+            })
+        })
+    };
+    match got {
+        Some(got) if got == want => Ok(upload.expectation.description.clone()),
+        Some(got) => Err(Error::from(S3Failure {
+            side: Side::Source,
+            operation: "GetObject",
+            bucket: shared.sides.source.bucket.clone(),
+            key: Some(item.source_key.clone()),
+            status: None,
+            code: Some("ChecksumMismatch".into()),
+            message: format!(
+                "bytes read do not match the source's {} checksum (read {}, source says {}); not completed",
+                format!("{algorithm:?}").to_lowercase(),
+                encode(algorithm, got),
+                encode(algorithm, want)
+            ),
+            class: Class::Fatal,
+        })),
+        // A resumed part journaled before the source algorithm was known: say so.
+        None => Ok(Check {
+            description: "not verifiable: some resumed parts have no source checksum recorded"
+                .into(),
+            by_digest: false,
+        }),
+    }
+}
+
+/// Compare the target's report (HEAD) with what was sent.
+fn check_target(
+    shared: &Shared,
+    item: &PlanItem,
+    info: &crate::plan::ObjectInfo,
+    full: &str,
+    parts: &[JournalPart],
+) -> Result<Check, Error> {
+    if let Some(checksum) = &info.checksum
+        && checksum.algorithm == ChecksumAlgorithm::Crc64nvme
+    {
+        if checksum.value != full {
+            return Err(target_failure(
+                shared,
+                item,
+                format!(
+                    "target reports crc64nvme {} but the bytes sent have {full}",
+                    checksum.value
+                ),
+            ));
+        }
+        return Ok(Check {
+            description: "crc64nvme of the whole object matched the target's full-object checksum (HEAD after complete)".into(),
+            by_digest: true,
+        });
+    }
+    if shared.transfer.verify == VerifyMode::Md5
+        && let Some(etag) = &info.etag
+    {
+        let mut md5 = md5::Md5::new();
+        for p in parts {
+            match p.md5.as_deref().and_then(|h| {
+                (0..16)
+                    .map(|i| u8::from_str_radix(h.get(i * 2..i * 2 + 2)?, 16).ok())
+                    .collect::<Option<Vec<u8>>>()
+            }) {
+                Some(bytes) => md5.update(bytes),
+                None => {
+                    return Ok(Check {
+                        description: "size only: a resumed part has no MD5 recorded".into(),
+                        by_digest: false,
+                    });
+                }
+            }
+        }
+        let expected = format!("{}-{}", hex(&md5.finalize()), parts.len());
+        if *etag != expected {
+            return Err(target_failure(
+                shared,
+                item,
+                format!("target ETag {etag}, expected {expected} from the parts' MD5s"),
+            ));
+        }
+        return Ok(Check {
+            description: "ETag matched the MD5s of the parts sent".into(),
+            by_digest: true,
+        });
+    }
+    Ok(Check {
+        description: "size only: the target reports no checksum".into(),
+        by_digest: false,
+    })
+}

@@ -1,0 +1,173 @@
+//! The engine's two message types: [`Event`] (engine -> UI, one typed stream) and [`Command`]
+//! (UI -> engine). Both are plain data; the TUI and the headless reporter consume the same
+//! events. Byte progress is coalesced into periodic [`Event::Progress`] ticks, so a 10,000-part
+//! object produces part events at the rate parts finish, never per network chunk.
+
+use serde::Serialize;
+
+use crate::error::Class;
+use crate::plan::Route;
+
+/// Index of an object in the plan the engine runs.
+pub type ObjectId = usize;
+
+/// Something that happened in the run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// The run begins: what it will move.
+    RunStarted {
+        objects: u64,
+        bytes: u64,
+        skipped: u64,
+        concurrency: usize,
+    },
+    /// An object's copy started (or resumed: `resumed_parts` parts were already at the target).
+    ObjectStarted {
+        id: ObjectId,
+        key: String,
+        size: u64,
+        route: Route,
+        parts: u32,
+        part_size: u64,
+        resumed_parts: u32,
+    },
+    /// A part (or the single request of a `single` object, part 1) started a request.
+    PartStarted {
+        id: ObjectId,
+        part: u32,
+    },
+    /// A part is at the target.
+    PartDone {
+        id: ObjectId,
+        part: u32,
+        bytes: u64,
+    },
+    /// A part (or single object) failed an attempt and will be retried after `delay_ms`.
+    PartRetry {
+        id: ObjectId,
+        part: u32,
+        attempt: u32,
+        class: Class,
+        error: String,
+        delay_ms: u64,
+    },
+    /// Coalesced byte progress since the run started (sent every tick while bytes move).
+    Progress {
+        /// Bytes received from the source so far (retries count again).
+        get_bytes: u64,
+        /// Bytes the target has confirmed so far.
+        put_bytes: u64,
+        /// Bytes currently held in the engine's buffers.
+        buffered_bytes: u64,
+        /// Per active object: bytes streamed so far in its current attempts.
+        objects: Vec<(ObjectId, u64)>,
+    },
+    /// The object is at the target and was checked; `checks` says exactly how.
+    ObjectDone {
+        id: ObjectId,
+        key: String,
+        bytes: u64,
+        verification: Verification,
+        attempts: u32,
+    },
+    /// The object failed for good in this run.
+    ObjectFailed {
+        id: ObjectId,
+        key: String,
+        class: Class,
+        error: String,
+        /// The multipart upload kept for a later resume (`keep_failed_uploads`), if any.
+        kept_upload: Option<String>,
+    },
+    /// The object was cancelled by a command.
+    ObjectCancelled {
+        id: ObjectId,
+        key: String,
+    },
+    /// The effective concurrency changed (SlowDown backoff, recovery, or a command).
+    ConcurrencyChanged {
+        limit: usize,
+        reason: String,
+    },
+    /// Scheduling paused or resumed.
+    Paused,
+    Resumed,
+    /// The run ended.
+    RunFinished {
+        summary: RunSummary,
+    },
+}
+
+/// What was checked for one object, hop by hop.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Verification {
+    /// How the bytes read were checked against the source, e.g.
+    /// `crc32 of all bytes matched the source's full-object checksum`.
+    pub source: String,
+    /// How the bytes written were checked at the target, e.g.
+    /// `crc64nvme matched the target's full-object checksum (HEAD after complete)`.
+    pub target: String,
+    /// True only when both hops were checked by checksum (or MD5).
+    pub verified: bool,
+}
+
+/// Totals of a finished run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RunSummary {
+    pub copied: u64,
+    /// Of `copied`, how many were verified on both hops.
+    pub verified: u64,
+    pub skipped: u64,
+    pub failed: u64,
+    pub cancelled: u64,
+    /// Objects not started because the run was stopped (Ctrl-C) or aborted.
+    pub not_started: u64,
+    pub bytes_copied: u64,
+    /// Attempts that were retried, all objects together.
+    pub retries: u64,
+    /// Times SlowDown made the engine lower its concurrency.
+    pub slowdowns: u64,
+    /// Highest number of bytes held in engine buffers at once.
+    pub peak_buffered_bytes: u64,
+    pub elapsed_ms: u64,
+    /// Keys that failed, with their reasons.
+    pub failures: Vec<(String, String)>,
+    /// True when the run was stopped or aborted before finishing.
+    pub interrupted: bool,
+}
+
+impl RunSummary {
+    /// 0 when everything was copied or skipped, 1 when any object failed or was cancelled,
+    /// 130 when interrupted.
+    pub fn exit_code(&self) -> i32 {
+        if self.interrupted {
+            130
+        } else if self.failed > 0 || self.cancelled > 0 {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+/// What the UI asks the engine to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Start no new requests; in-flight requests finish.
+    Pause,
+    Resume,
+    /// Queue every failed object again.
+    RetryFailed,
+    /// Queue one failed object again.
+    Retry(ObjectId),
+    /// Stop one object: its requests are dropped and its multipart upload aborted.
+    Cancel(ObjectId),
+    /// Cancel every object not yet done.
+    CancelAll,
+    /// Set the concurrency limit (1..=1024); SlowDown backoff still applies below it.
+    SetConcurrency(usize),
+    /// Graceful stop (Ctrl-C): start nothing new, let in-flight requests finish, keep the
+    /// journal so a later run resumes.
+    Stop,
+}

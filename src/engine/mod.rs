@@ -1,0 +1,191 @@
+//! The transfer engine: executes a [`Plan`] with bounded concurrency and a bounded memory
+//! budget that does not depend on object size, retries with backoff, backs off on SlowDown,
+//! verifies both hops, and journals multipart uploads so a killed run resumes.
+//!
+//! `Engine::start` returns an [`EngineHandle`] with a command sender, one event stream,
+//! `join()` and `abort()`:
+//! - `join()` waits for the run to end and returns its [`RunSummary`].
+//! - `abort()` cancels every request now, aborts every open multipart upload
+//!   (AbortMultipartUpload), removes their journal entries, and returns the summary.
+//! - Dropping the handle cancels the run too, but leaves open multipart uploads and their
+//!   journal entries in place, so a later run of the same copy resumes them.
+//! - [`Command::Stop`] is the graceful stop (Ctrl-C): nothing new starts, in-flight requests
+//!   finish, the journal is kept.
+//!
+//! Imports no UI crate: the TUI and the headless reporter consume [`Event`]s.
+
+mod backoff;
+mod complete;
+pub mod digest;
+mod events;
+pub mod journal;
+mod relay;
+mod scheduler;
+pub mod stats;
+mod units;
+mod verify;
+mod window;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::{CancellationToken, DropGuard};
+
+pub use events::{Command, Event, ObjectId, RunSummary, Verification};
+pub use journal::Journal;
+pub use relay::BufferGauge;
+
+use crate::aws::Sides;
+use crate::config::{Settings, TransferSettings, WriteOptions};
+use crate::error::{Error, Result};
+use crate::plan::{Plan, PlanSide, STREAM_BUFFER};
+
+/// How the engine runs, beyond the plan.
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    pub transfer: TransferSettings,
+    /// Options for objects written at the target.
+    pub write: WriteOptions,
+    /// Base directory of the resume journal (None: no journal, no resume).
+    pub journal_dir: Option<PathBuf>,
+    /// Keep the engine alive after the run finishes, waiting for retry commands (the TUI).
+    pub linger: bool,
+}
+
+impl EngineOptions {
+    /// Options from validated settings, with the journal in the user data dir.
+    pub fn from_settings(settings: &Settings) -> Self {
+        EngineOptions {
+            transfer: settings.transfer.clone(),
+            write: settings.target.write.clone(),
+            journal_dir: Some(crate::logging::data_dir()),
+            linger: false,
+        }
+    }
+}
+
+/// Names one copy (source and target buckets and endpoints) for its journal directory.
+pub fn journal_key(source: &PlanSide, target: &PlanSide) -> String {
+    let endpoint = |s: &PlanSide| {
+        s.endpoint_url
+            .clone()
+            .unwrap_or_else(|| format!("aws:{}", s.region))
+    };
+    format!(
+        "{}|{}|{}|{}",
+        endpoint(source),
+        source.bucket,
+        endpoint(target),
+        target.bucket
+    )
+}
+
+/// Sends commands to a running engine; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct CommandSender(mpsc::UnboundedSender<Command>);
+
+impl CommandSender {
+    /// Send a command; ignored once the run is over.
+    pub fn send(&self, command: Command) {
+        let _ = self.0.send(command);
+    }
+}
+
+/// A running engine. See the module docs for `join`, `abort` and drop.
+pub struct EngineHandle {
+    commands: CommandSender,
+    events: Option<mpsc::UnboundedReceiver<Event>>,
+    task: Option<JoinHandle<RunSummary>>,
+    abort: CancellationToken,
+    gauge: Arc<BufferGauge>,
+    /// Cancels the run when the handle is dropped.
+    _drop_guard: DropGuard,
+}
+
+/// Entry point.
+pub struct Engine;
+
+impl Engine {
+    /// Start executing `plan` on a tokio runtime. Skipped items are counted, not touched.
+    pub fn start(plan: Plan, sides: Sides, options: EngineOptions) -> Result<EngineHandle> {
+        let journal = match &options.journal_dir {
+            Some(dir) => Some(Journal::open(
+                dir,
+                &journal_key(&plan.source, &plan.target),
+            )?),
+            None => None,
+        };
+        let (event_tx, event_rx) = mpsc::unbounded_channel();
+        let (command_tx, command_rx) = mpsc::unbounded_channel();
+        let (note_tx, note_rx) = mpsc::unbounded_channel();
+        let gauge = Arc::new(BufferGauge::default());
+        // Each unit in flight may hold one stream buffer: the budget caps the slots.
+        let memory_slots = (options.transfer.memory_limit.0 / STREAM_BUFFER.0).max(1) as usize;
+        let shared = Arc::new(units::Shared {
+            sides,
+            transfer: options.transfer,
+            write: options.write,
+            gauge: gauge.clone(),
+            journal,
+            events: event_tx,
+            notes: note_tx,
+        });
+        let run_cancel = CancellationToken::new();
+        let abort = CancellationToken::new();
+        let scheduler = scheduler::Scheduler::new(
+            shared,
+            plan.items,
+            memory_slots,
+            options.linger,
+            run_cancel.clone(),
+            abort.clone(),
+        );
+        let task = tokio::spawn(scheduler.run(command_rx, note_rx));
+        Ok(EngineHandle {
+            commands: CommandSender(command_tx),
+            events: Some(event_rx),
+            task: Some(task),
+            abort,
+            gauge,
+            _drop_guard: run_cancel.drop_guard(),
+        })
+    }
+}
+
+impl EngineHandle {
+    pub fn commands(&self) -> CommandSender {
+        self.commands.clone()
+    }
+
+    pub fn send(&self, command: Command) {
+        self.commands.send(command);
+    }
+
+    /// The event stream (once; later calls return None).
+    pub fn take_events(&mut self) -> Option<mpsc::UnboundedReceiver<Event>> {
+        self.events.take()
+    }
+
+    /// Bytes held in engine buffers now, and the most ever held at once.
+    pub fn buffered_bytes(&self) -> (u64, u64) {
+        (self.gauge.current(), self.gauge.peak())
+    }
+
+    /// Wait for the run to end. Dropping this future drops the handle (see module docs).
+    pub async fn join(mut self) -> Result<RunSummary> {
+        let task = self
+            .task
+            .take()
+            .ok_or_else(|| Error::internal("engine joined twice"))?;
+        task.await
+            .map_err(|e| Error::internal(format!("the engine task ended abnormally: {e}")))
+    }
+
+    /// Cancel everything, abort open multipart uploads, and return the summary.
+    pub async fn abort(self) -> Result<RunSummary> {
+        self.abort.cancel();
+        self.join().await
+    }
+}

@@ -1,0 +1,389 @@
+//! The relay body: the source GET's response body, handed to the target PUT / UploadPart as
+//! its request body. Bytes are never collected: each chunk goes from one socket to the other,
+//! so memory per stream is one network chunk whatever the object size.
+//!
+//! On the way it computes checksums ([`Digests`]), counts bytes for progress, accounts the
+//! bytes it holds against the engine-wide buffer gauge, cuts a source that stalls longer than
+//! the read timeout, and refuses a body that ends early or runs long (a truncated source
+//! must never become a short object at the target).
+
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use aws_smithy_types::body::SdkBody;
+use bytes::Bytes;
+use http_body::{Body, Frame, SizeHint};
+use tokio::time::{Instant, Sleep};
+
+use super::digest::{DigestPlan, DigestValues, Digests};
+
+/// Engine-wide gauge of bytes held in relay buffers, with its high-water mark.
+#[derive(Debug, Default)]
+pub struct BufferGauge {
+    current: AtomicU64,
+    peak: AtomicU64,
+    /// Bytes received from sources (all attempts), for GET throughput.
+    received: AtomicU64,
+}
+
+impl BufferGauge {
+    fn hold(&self, bytes: u64) {
+        let now = self.current.fetch_add(bytes, Ordering::AcqRel) + bytes;
+        self.peak.fetch_max(now, Ordering::AcqRel);
+        self.received.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    fn release(&self, bytes: u64) {
+        self.current.fetch_sub(bytes, Ordering::AcqRel);
+    }
+
+    pub fn current(&self) -> u64 {
+        self.current.load(Ordering::Acquire)
+    }
+
+    /// Most bytes ever held at once.
+    pub fn peak(&self) -> u64 {
+        self.peak.load(Ordering::Acquire)
+    }
+
+    /// Bytes received from sources so far.
+    pub fn received(&self) -> u64 {
+        self.received.load(Ordering::Relaxed)
+    }
+}
+
+/// What the relay learned, read by the engine after the PUT returns.
+#[derive(Debug, Default)]
+pub struct RelayOutcome {
+    state: Mutex<RelayState>,
+}
+
+#[derive(Debug, Default)]
+struct RelayState {
+    digests: Option<DigestValues>,
+    /// Set when the source side broke the stream; the PUT error then names the real cause.
+    source_error: Option<String>,
+}
+
+impl RelayOutcome {
+    /// Final digests, present once the whole body was read.
+    pub fn digests(&self) -> Option<DigestValues> {
+        self.state.lock().expect("relay state").digests
+    }
+
+    /// The source-side failure that ended the stream, if that is what happened.
+    pub fn source_error(&self) -> Option<String> {
+        self.state.lock().expect("relay state").source_error.clone()
+    }
+
+    fn fail(&self, message: String) {
+        self.state.lock().expect("relay state").source_error = Some(message);
+    }
+}
+
+/// Error type of the relay body (what the PUT sees when the source breaks).
+#[derive(Debug, thiserror::Error)]
+#[error("source stream failed: {0}")]
+pub struct RelayError(pub String);
+
+/// A value the stream must end with, or it is refused before the target sees its end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expect {
+    /// The source's full-object CRC (algorithm, value).
+    Crc(crate::plan::ChecksumAlgorithm, u64),
+    /// The source's MD5 ETag.
+    Md5([u8; 16]),
+}
+
+/// GET body -> PUT body adapter. See the module docs.
+pub struct RelayBody {
+    inner: SdkBody,
+    remaining: u64,
+    digests: Option<Digests>,
+    expect: Option<Expect>,
+    outcome: Arc<RelayOutcome>,
+    /// Bytes streamed in this attempt, read by the engine for per-object progress.
+    progress: Arc<AtomicU64>,
+    gauge: Arc<BufferGauge>,
+    /// Bytes of the chunk last handed on; released when the consumer asks for the next one.
+    held: u64,
+    read_timeout: Duration,
+    stall: Pin<Box<Sleep>>,
+    /// The stall timer starts at the first poll, not when the body is built.
+    polled: bool,
+}
+
+impl RelayBody {
+    pub fn new(
+        inner: SdkBody,
+        length: u64,
+        plan: DigestPlan,
+        gauge: Arc<BufferGauge>,
+        read_timeout: Duration,
+    ) -> Self {
+        RelayBody {
+            inner,
+            remaining: length,
+            digests: Some(Digests::new(plan)),
+            expect: None,
+            outcome: Arc::new(RelayOutcome::default()),
+            progress: Arc::new(AtomicU64::new(0)),
+            gauge,
+            held: 0,
+            read_timeout,
+            stall: Box::pin(tokio::time::sleep(read_timeout)),
+            polled: false,
+        }
+    }
+
+    /// Refuse the end of the stream unless its digest matches.
+    pub fn expect(mut self, expect: Option<Expect>) -> Self {
+        self.expect = expect;
+        self
+    }
+
+    /// Count streamed bytes into `progress` (reset by the caller per attempt).
+    pub fn progress(mut self, progress: Arc<AtomicU64>) -> Self {
+        self.progress = progress;
+        self
+    }
+
+    /// Where the digests and any source failure end up.
+    pub fn outcome(&self) -> Arc<RelayOutcome> {
+        self.outcome.clone()
+    }
+
+    /// Finish the digests; refuse the end if they contradict what the source promised.
+    fn finish(&mut self) -> Result<(), String> {
+        let Some(digests) = self.digests.take() else {
+            return Ok(());
+        };
+        let values = digests.finish();
+        match &self.expect {
+            Some(Expect::Crc(algorithm, want)) => {
+                let got = match values.source_crc {
+                    Some((a, v)) if a == *algorithm => v,
+                    _ => values.crc64nvme,
+                };
+                if got != *want {
+                    return Err(format!(
+                        "bytes read do not match the source's {} checksum (read {}, source says {})",
+                        format!("{algorithm:?}").to_lowercase(),
+                        super::digest::encode(*algorithm, got),
+                        super::digest::encode(*algorithm, *want)
+                    ));
+                }
+            }
+            Some(Expect::Md5(want)) if values.md5.as_ref() != Some(want) => {
+                return Err("bytes read do not match the source's MD5 ETag".to_string());
+            }
+            Some(Expect::Md5(_)) => {}
+            None => {}
+        }
+        self.outcome.state.lock().expect("relay state").digests = Some(values);
+        Ok(())
+    }
+
+    /// Wrap as an SDK body for a PUT / UploadPart.
+    pub fn into_sdk_body(self) -> SdkBody {
+        SdkBody::from_body_1_x(self)
+    }
+
+    fn release_held(&mut self) {
+        if self.held > 0 {
+            self.gauge.release(self.held);
+            self.held = 0;
+        }
+    }
+
+    fn fail(&mut self, message: String) -> Poll<Option<Result<Frame<Bytes>, RelayError>>> {
+        self.outcome.fail(message.clone());
+        self.digests = None;
+        Poll::Ready(Some(Err(RelayError(message))))
+    }
+}
+
+impl Drop for RelayBody {
+    fn drop(&mut self) {
+        self.release_held();
+    }
+}
+
+impl Body for RelayBody {
+    type Data = Bytes;
+    type Error = RelayError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, RelayError>>> {
+        let this = &mut *self;
+        // The consumer asks for more: the previous chunk has left our hands.
+        this.release_held();
+        if this.digests.is_none() {
+            return Poll::Ready(None);
+        }
+        if !this.polled {
+            this.polled = true;
+            this.stall
+                .as_mut()
+                .reset(Instant::now() + this.read_timeout);
+        }
+        loop {
+            match Pin::new(&mut this.inner).poll_frame(cx) {
+                Poll::Ready(Some(Ok(frame))) => {
+                    let Ok(data) = frame.into_data() else {
+                        continue; // trailers of the GET response carry nothing we forward
+                    };
+                    let len = data.len() as u64;
+                    if len > this.remaining {
+                        let extra = len - this.remaining;
+                        return this
+                            .fail(format!("source sent {extra} bytes more than its length"));
+                    }
+                    this.remaining -= len;
+                    if let Some(d) = this.digests.as_mut() {
+                        d.update(&data);
+                    }
+                    this.progress.fetch_add(len, Ordering::Relaxed);
+                    this.gauge.hold(len);
+                    this.held = len;
+                    this.stall
+                        .as_mut()
+                        .reset(Instant::now() + this.read_timeout);
+                    if this.remaining == 0
+                        && let Err(message) = this.finish()
+                    {
+                        // Refuse the last chunk: the target never receives a complete body.
+                        this.release_held();
+                        return this.fail(message);
+                    }
+                    return Poll::Ready(Some(Ok(Frame::data(data))));
+                }
+                Poll::Ready(Some(Err(e))) => {
+                    let mut text = e.to_string();
+                    let mut source = e.source();
+                    while let Some(s) = source {
+                        text = format!("{text}: {s}");
+                        source = s.source();
+                    }
+                    return this.fail(text);
+                }
+                Poll::Ready(None) => {
+                    if this.remaining > 0 {
+                        let missing = this.remaining;
+                        return this.fail(format!(
+                            "source body ended {missing} bytes early (truncated)"
+                        ));
+                    }
+                    // A 0-byte body ends without a data frame.
+                    if let Err(message) = this.finish() {
+                        return this.fail(message);
+                    }
+                    return Poll::Ready(None);
+                }
+                Poll::Pending => {
+                    if this.stall.as_mut().poll(cx).is_ready() {
+                        let secs = this.read_timeout.as_secs_f32();
+                        return this.fail(format!("source sent nothing for {secs:.0}s (stalled)"));
+                    }
+                    return Poll::Pending;
+                }
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.digests.is_none() || self.remaining == 0 && self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact(self.remaining)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::BodyExt;
+
+    fn relay(
+        data: &'static [u8],
+        length: u64,
+        gauge: &Arc<BufferGauge>,
+    ) -> (RelayBody, Arc<RelayOutcome>) {
+        let body = RelayBody::new(
+            SdkBody::from(data),
+            length,
+            DigestPlan::default(),
+            gauge.clone(),
+            Duration::from_secs(5),
+        );
+        let outcome = body.outcome();
+        (body, outcome)
+    }
+
+    #[tokio::test]
+    async fn refuses_the_end_when_the_source_checksum_disagrees() {
+        use crate::plan::ChecksumAlgorithm;
+        let gauge = Arc::new(BufferGauge::default());
+        let (body, _) = relay(b"123456789", 9, &gauge);
+        let good = body.expect(Some(Expect::Crc(
+            ChecksumAlgorithm::Crc64nvme,
+            0xAE8B_1486_0A79_9888,
+        )));
+        assert!(good.collect().await.is_ok());
+        let (body, outcome) = relay(b"123456789", 9, &gauge);
+        let bad = body.expect(Some(Expect::Crc(ChecksumAlgorithm::Crc64nvme, 1)));
+        let err = bad.collect().await.unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("do not match the source's crc64nvme"),
+            "{err}"
+        );
+        assert!(outcome.digests().is_none());
+        assert_eq!(gauge.current(), 0);
+    }
+
+    #[tokio::test]
+    async fn passes_bytes_through_and_records_digests() {
+        let gauge = Arc::new(BufferGauge::default());
+        let (body, outcome) = relay(b"123456789", 9, &gauge);
+        let bytes = body.collect().await.unwrap().to_bytes();
+        assert_eq!(&bytes[..], b"123456789");
+        let digests = outcome.digests().unwrap();
+        assert_eq!(digests.crc64nvme, 0xAE8B_1486_0A79_9888);
+        assert_eq!(gauge.current(), 0, "everything released once consumed");
+        assert_eq!(gauge.peak(), 9);
+        assert_eq!(gauge.received(), 9);
+    }
+
+    #[tokio::test]
+    async fn refuses_a_short_body() {
+        let gauge = Arc::new(BufferGauge::default());
+        let (body, outcome) = relay(b"1234", 9, &gauge);
+        let err = body.collect().await.unwrap_err();
+        assert!(err.to_string().contains("ended 5 bytes early"), "{err}");
+        assert!(outcome.digests().is_none());
+        assert!(outcome.source_error().unwrap().contains("truncated"));
+    }
+
+    #[tokio::test]
+    async fn refuses_a_long_body() {
+        let gauge = Arc::new(BufferGauge::default());
+        let (body, _) = relay(b"123456789", 4, &gauge);
+        let err = body.collect().await.unwrap_err();
+        assert!(err.to_string().contains("5 bytes more"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn zero_byte_bodies_finish_with_digests() {
+        let gauge = Arc::new(BufferGauge::default());
+        let (body, outcome) = relay(b"", 0, &gauge);
+        assert!(body.collect().await.unwrap().to_bytes().is_empty());
+        assert_eq!(outcome.digests().unwrap().bytes, 0);
+    }
+}

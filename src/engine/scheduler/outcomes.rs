@@ -1,0 +1,341 @@
+//! What the scheduler does when a unit returns or a command arrives: record progress, start
+//! completion, fail or restart an object (aborting its upload unless it is kept for resume),
+//! and the pause / retry / cancel / concurrency / stop / abort commands.
+
+use std::sync::Arc;
+
+use super::{ObjectId, PartStatus, Scheduler, Status, UnitResult};
+use crate::config::OnSourceChange;
+use crate::engine::events::{Command, Event, RunSummary};
+use crate::engine::units::UnitError;
+use crate::error::{Class, Error};
+
+impl Scheduler {
+    pub(super) fn unit_done(&mut self, result: UnitResult) {
+        let (id, part) = match &result {
+            UnitResult::Single(id, _) => (*id, 1),
+            UnitResult::Prepared(id, _) | UnitResult::Completed(id, _) => (*id, 0),
+            UnitResult::Part(id, part, _) => (*id, *part),
+            UnitResult::Aborted => return,
+        };
+        self.in_flight -= 1;
+        self.objects[id].units -= 1;
+        if part > 0 {
+            let running = &mut self.objects[id].running;
+            if let Some(i) = running.iter().position(|(p, _)| *p == part) {
+                running.swap_remove(i);
+            }
+        }
+        match result {
+            UnitResult::Single(id, Ok(done)) => {
+                let object = &mut self.objects[id];
+                object.attempts += done.attempts;
+                object.confirmed = done.bytes;
+                self.confirmed_bytes += done.bytes;
+                self.emit(Event::PartDone {
+                    id,
+                    part: 1,
+                    bytes: done.bytes,
+                });
+                self.object_done(id, done.bytes, done.verification);
+            }
+            UnitResult::Prepared(id, Ok(upload)) => self.upload_ready(id, *upload),
+            UnitResult::Part(id, part, Ok((finished, attempts))) => {
+                let object = &mut self.objects[id];
+                object.attempts += attempts;
+                let bytes = finished.part.size;
+                object.confirmed += bytes;
+                object.parts[part as usize - 1] = PartStatus::Done;
+                object.finished[part as usize - 1] = Some(finished);
+                self.confirmed_bytes += bytes;
+                self.emit(Event::PartDone { id, part, bytes });
+                let object = &self.objects[id];
+                if object.status == Status::Running
+                    && object.parts.iter().all(|p| *p == PartStatus::Done)
+                {
+                    self.to_complete.push_back(id);
+                }
+            }
+            UnitResult::Completed(id, Ok(verification)) => {
+                let bytes = self.objects[id].item.size;
+                self.objects[id].upload = None;
+                self.object_done(id, bytes, verification);
+            }
+            UnitResult::Single(id, Err(e))
+            | UnitResult::Prepared(id, Err(e))
+            | UnitResult::Part(id, _, Err(e))
+            | UnitResult::Completed(id, Err(e)) => match e {
+                UnitError::Cancelled => {}
+                UnitError::Failed(error) => self.object_failed(id, error),
+            },
+            UnitResult::Aborted => {}
+        }
+        self.settle(id);
+    }
+
+    fn upload_ready(&mut self, id: ObjectId, upload: crate::engine::units::Upload) {
+        let object = &mut self.objects[id];
+        if object.status != Status::Preparing {
+            // Cancelled while preparing: the new upload is dropped.
+            object.upload = Some(Arc::new(upload));
+            self.spawn_abort(id);
+            return;
+        }
+        let parts = upload.parts as usize;
+        object.parts = vec![PartStatus::Pending; parts];
+        object.finished = vec![None; parts];
+        let mut resumed = Vec::new();
+        for done in &upload.done {
+            let index = done.part.part as usize - 1;
+            if index < parts {
+                object.parts[index] = PartStatus::Done;
+                object.confirmed += done.part.size;
+                object.finished[index] = Some(done.clone());
+                resumed.push(done.part.part);
+            }
+        }
+        object.status = Status::Running;
+        let event = Event::ObjectStarted {
+            id,
+            key: object.item.source_key.clone(),
+            size: upload.size,
+            route: object.item.route,
+            parts: upload.parts,
+            part_size: upload.part_size,
+            resumed_parts: resumed.len() as u32,
+        };
+        object.upload = Some(Arc::new(upload));
+        self.emit(event);
+        resumed.sort_unstable();
+        for part in resumed {
+            let bytes = self.objects[id].finished[part as usize - 1]
+                .as_ref()
+                .map_or(0, |p| p.part.size);
+            self.emit(Event::PartDone { id, part, bytes });
+        }
+        if self.objects[id]
+            .parts
+            .iter()
+            .all(|p| *p == PartStatus::Done)
+        {
+            self.to_complete.push_back(id);
+        } else {
+            self.uploads.push_back(id);
+        }
+    }
+
+    fn object_done(
+        &mut self,
+        id: ObjectId,
+        bytes: u64,
+        verification: crate::engine::events::Verification,
+    ) {
+        let object = &mut self.objects[id];
+        object.status = Status::Done;
+        self.summary.copied += 1;
+        self.summary.bytes_copied += bytes;
+        if verification.verified {
+            self.summary.verified += 1;
+        }
+        let key = object.item.source_key.clone();
+        let attempts = object.attempts;
+        self.emit(Event::ObjectDone {
+            id,
+            key,
+            bytes,
+            verification,
+            attempts,
+        });
+    }
+
+    fn object_failed(&mut self, id: ObjectId, error: Error) {
+        let object = &mut self.objects[id];
+        if !object.is_open() {
+            return; // already failed by another part, or cancelled
+        }
+        let restart = error.class() == Class::SourceChanged
+            && self.shared.transfer.on_source_change == OnSourceChange::Restart
+            && object.restarts == 0;
+        // Stop the object's other units; a fresh token serves a later retry or restart.
+        object.cancel.cancel();
+        object.cancel = self.run_cancel.child_token();
+        object.abort_pending = object.upload.is_some();
+        if restart {
+            tracing::info!(key = %object.item.source_key, "source changed during copy: starting over once");
+            object.restarts += 1;
+            object.status = Status::Cancelled;
+            object.requeue = Some(true);
+            return;
+        }
+        object.status = Status::Failed;
+        let keep = self.shared.transfer.keep_failed_uploads && object.upload.is_some();
+        let kept_upload = if keep {
+            object.upload.as_ref().map(|u| u.upload_id.clone())
+        } else {
+            None
+        };
+        if keep {
+            object.abort_pending = false;
+            object.upload = None;
+        }
+        let (key, class) = (object.item.source_key.clone(), error.class());
+        let message = match class {
+            Class::SourceChanged => format!("source changed during copy: {error}"),
+            _ => error.to_string(),
+        };
+        tracing::warn!(%key, error = %message, "object failed");
+        self.summary.failed += 1;
+        self.summary.failures.push((key.clone(), message.clone()));
+        self.emit(Event::ObjectFailed {
+            id,
+            key,
+            class,
+            error: message,
+            kept_upload,
+        });
+    }
+
+    /// Once none of the object's units runs: abort its upload if asked, queue it again if asked.
+    pub(super) fn settle(&mut self, id: ObjectId) {
+        if self.objects[id].units > 0 {
+            return;
+        }
+        if self.objects[id].abort_pending {
+            self.spawn_abort(id);
+        }
+        let object = &mut self.objects[id];
+        if let Some(front) = object.requeue.take() {
+            object.status = Status::Queued;
+            object.confirmed = 0;
+            object.parts.clear();
+            object.finished.clear();
+            if front {
+                self.queue.push_front(id);
+            } else {
+                self.queue.push_back(id);
+            }
+            self.finished_sent = false;
+        }
+    }
+
+    pub(super) fn command(&mut self, command: Command) {
+        match command {
+            Command::Pause if !self.paused => {
+                self.paused = true;
+                self.emit(Event::Paused);
+            }
+            Command::Resume if self.paused => {
+                self.paused = false;
+                self.emit(Event::Resumed);
+            }
+            Command::Pause | Command::Resume => {}
+            Command::RetryFailed => {
+                let failed: Vec<ObjectId> = (0..self.objects.len())
+                    .filter(|&id| {
+                        matches!(self.objects[id].status, Status::Failed | Status::Cancelled)
+                    })
+                    .collect();
+                for id in failed {
+                    self.requeue(id);
+                }
+            }
+            Command::Retry(id) => {
+                if self
+                    .objects
+                    .get(id)
+                    .is_some_and(|o| matches!(o.status, Status::Failed | Status::Cancelled))
+                {
+                    self.requeue(id);
+                }
+            }
+            Command::Cancel(id) => {
+                if self.objects.get(id).is_some_and(|o| o.is_open()) {
+                    self.cancel_object(id);
+                }
+            }
+            Command::CancelAll => {
+                for id in 0..self.objects.len() {
+                    if self.objects[id].is_open() {
+                        self.cancel_object(id);
+                    }
+                }
+            }
+            Command::SetConcurrency(n) => {
+                self.window.set_max(n.clamp(1, 1024));
+                self.emit(Event::ConcurrencyChanged {
+                    limit: self.window.limit().min(self.memory_slots),
+                    reason: "set by user".into(),
+                });
+            }
+            Command::Stop => {
+                self.stopping = true;
+            }
+        }
+    }
+
+    fn requeue(&mut self, id: ObjectId) {
+        let object = &mut self.objects[id];
+        let key = object.item.source_key.clone();
+        match object.status {
+            Status::Failed => {
+                self.summary.failed -= 1;
+                if let Some(i) = self.summary.failures.iter().position(|(k, _)| *k == key) {
+                    self.summary.failures.remove(i);
+                }
+            }
+            Status::Cancelled => self.summary.cancelled -= 1,
+            _ => return,
+        }
+        object.restarts = 0;
+        object.requeue = Some(false);
+        self.settle(id);
+    }
+
+    fn cancel_object(&mut self, id: ObjectId) {
+        let object = &mut self.objects[id];
+        object.cancel.cancel();
+        object.cancel = self.run_cancel.child_token();
+        object.abort_pending = object.upload.is_some();
+        object.status = Status::Cancelled;
+        self.summary.cancelled += 1;
+        let key = object.item.source_key.clone();
+        self.emit(Event::ObjectCancelled { id, key });
+        self.settle(id);
+    }
+
+    /// `EngineHandle::abort`: cancel everything, abort every open upload, forget their journal
+    /// entries, and finish.
+    pub(super) async fn abort_all(mut self) -> RunSummary {
+        self.run_cancel.cancel();
+        self.tasks.abort_all();
+        while self.tasks.join_next().await.is_some() {}
+        let target = self.shared.sides.target.clone();
+        let mut aborts = tokio::task::JoinSet::new();
+        for object in &mut self.objects {
+            if let Some(upload) = object.upload.take() {
+                let (target, key, journal) = (
+                    target.clone(),
+                    object.item.target_key.clone(),
+                    self.shared.journal.clone(),
+                );
+                aborts.spawn(async move {
+                    let _ = crate::aws::objects::abort_multipart(&target, &key, &upload.upload_id)
+                        .await;
+                    if let Some(journal) = journal {
+                        journal.remove(&key);
+                    }
+                });
+            }
+        }
+        let _ = tokio::time::timeout(super::ABORT_GRACE, async {
+            while aborts.join_next().await.is_some() {}
+        })
+        .await;
+        self.summary.interrupted = true;
+        self.finish_summary();
+        self.emit(Event::RunFinished {
+            summary: self.summary.clone(),
+        });
+        self.summary
+    }
+}

@@ -1,0 +1,444 @@
+//! The units of work the scheduler runs, each holding one slot of the concurrency window:
+//! copying a `single` object, preparing a multipart upload (HEAD the source, resume from the
+//! journal or create the upload), copying one part, and completing + verifying an upload.
+//! Every unit retries its requests with backoff ([`retrying`]) and reports SlowDowns and
+//! successes to the scheduler, which adapts the window.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tokio::sync::mpsc::UnboundedSender;
+use tokio_util::sync::CancellationToken;
+
+use super::backoff;
+use super::digest::DigestValues;
+use super::events::{Event, ObjectId};
+use super::journal::{Journal, JournalHeader, JournalPart};
+use super::relay::{BufferGauge, RelayBody, RelayOutcome};
+use super::verify::{self, SourceExpectation};
+use crate::aws::Sides;
+use crate::aws::objects::{self, FinishedPart, SourceObject, WriteParams};
+use crate::config::{TransferSettings, WriteOptions};
+use crate::error::{Class, Error, S3Failure};
+use crate::plan::{PlanItem, part_layout};
+
+/// What units tell the scheduler besides their result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Note {
+    SlowDown,
+    Success,
+    Retry,
+}
+
+/// Everything units share; built once per run.
+pub struct Shared {
+    pub sides: Sides,
+    pub transfer: TransferSettings,
+    pub write: WriteOptions,
+    pub gauge: Arc<BufferGauge>,
+    pub journal: Option<Journal>,
+    pub events: UnboundedSender<Event>,
+    pub notes: UnboundedSender<Note>,
+}
+
+/// Why a unit ended without its result.
+#[derive(Debug)]
+pub enum UnitError {
+    Cancelled,
+    Failed(Error),
+}
+
+impl From<Error> for UnitError {
+    fn from(e: Error) -> Self {
+        UnitError::Failed(e)
+    }
+}
+
+/// Run `op` until it succeeds, fails for good, runs out of retries, or is cancelled.
+/// `attempts` counts the attempts made.
+pub async fn retrying<T, F, Fut>(
+    shared: &Shared,
+    id: ObjectId,
+    part: u32,
+    cancel: &CancellationToken,
+    attempts: &mut u32,
+    mut op: F,
+) -> Result<T, UnitError>
+where
+    F: FnMut(u32) -> Fut,
+    Fut: Future<Output = Result<T, Error>>,
+{
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        *attempts += 1;
+        let result = tokio::select! {
+            r = op(attempt) => r,
+            () = cancel.cancelled() => return Err(UnitError::Cancelled),
+        };
+        let error = match result {
+            Ok(value) => {
+                let _ = shared.notes.send(Note::Success);
+                return Ok(value);
+            }
+            Err(e) => e,
+        };
+        let class = error.class();
+        if class == Class::SlowDown {
+            let _ = shared.notes.send(Note::SlowDown);
+        }
+        if !class.is_retryable() || attempt > shared.transfer.max_retries {
+            return Err(UnitError::Failed(error));
+        }
+        let delay = backoff::delay(attempt, class);
+        tracing::debug!(id, part, attempt, %error, ?delay, "retrying");
+        let _ = shared.notes.send(Note::Retry);
+        let _ = shared.events.send(Event::PartRetry {
+            id,
+            part,
+            attempt,
+            class,
+            error: error.to_string(),
+            delay_ms: delay.as_millis() as u64,
+        });
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            () = cancel.cancelled() => return Err(UnitError::Cancelled),
+        }
+    }
+}
+
+/// A failed PUT whose body broke because the *source* failed is a source error.
+fn blame(error: Error, outcome: &RelayOutcome, shared: &Shared, key: &str) -> Error {
+    match outcome.source_error() {
+        // Truncation, stalls, resets and checksum mismatches on the source are all transient
+        // from here: the next attempt reads the range again.
+        Some(message) => Error::from(S3Failure {
+            side: crate::config::Side::Source,
+            operation: "GetObject",
+            bucket: shared.sides.source.bucket.clone(),
+            key: Some(key.to_string()),
+            status: None,
+            code: None,
+            message,
+            class: Class::Retryable,
+        }),
+        None => error,
+    }
+}
+
+fn digests_of(outcome: &RelayOutcome, length: u64) -> Result<DigestValues, Error> {
+    outcome
+        .digests()
+        .or_else(|| (length == 0).then(verify::empty_digests))
+        .ok_or_else(|| Error::internal("the target accepted a body that was not read to its end"))
+}
+
+/// Result of a `single` copy.
+pub struct SingleDone {
+    pub bytes: u64,
+    pub verification: super::events::Verification,
+    pub attempts: u32,
+}
+
+/// GET -> PUT for one object, streamed, with checks on both hops.
+pub async fn copy_single(
+    shared: Arc<Shared>,
+    id: ObjectId,
+    item: PlanItem,
+    progress: Arc<AtomicU64>,
+    cancel: CancellationToken,
+) -> Result<SingleDone, UnitError> {
+    let mut attempts = 0;
+    let tagging = source_tags(&shared, id, &item, &cancel, &mut attempts).await?;
+    let shared_ref = &shared;
+    let (bytes, verification) = retrying(shared_ref, id, 1, &cancel, &mut attempts, |_| {
+        let (item, progress, tagging) = (&item, progress.clone(), tagging.as_deref());
+        async move {
+            progress.store(0, Ordering::Relaxed);
+            let get =
+                objects::get_stream(&shared_ref.sides.source, &item.source_key, None, None, true)
+                    .await?;
+            if get.length > crate::config::defaults::MAX_SINGLE_PUT.0 {
+                return Err(Error::plan(format!(
+                    "'{}' is now {} bytes, above the 5 GiB single-PUT limit; make a new plan",
+                    item.source_key, get.length
+                )));
+            }
+            let expectation = SourceExpectation::of(&get.object, shared_ref.transfer.verify, true);
+            let relay = RelayBody::new(
+                get.body,
+                get.length,
+                expectation.digest_plan,
+                shared_ref.gauge.clone(),
+                shared_ref.transfer.read_timeout,
+            )
+            .expect(expectation.expect.clone())
+            .progress(progress);
+            let outcome = relay.outcome();
+            let params = WriteParams {
+                attributes: shared_ref
+                    .transfer
+                    .copy_metadata
+                    .then_some(&get.object.attributes),
+                copied_from_etag: &get.object.etag,
+                options: &shared_ref.write,
+                tagging,
+            };
+            let put = objects::put_stream(
+                &shared_ref.sides.target,
+                &item.target_key,
+                relay.into_sdk_body(),
+                get.length,
+                &params,
+            )
+            .await
+            .map_err(|e| blame(e, &outcome, shared_ref, &item.source_key))?;
+            let digests = digests_of(&outcome, get.length)?;
+            let target =
+                verify::single_target(shared_ref, &item.target_key, &put, &digests, get.length)
+                    .await?;
+            Ok((
+                get.length,
+                verify::verification(expectation.description, target),
+            ))
+        }
+    })
+    .await?;
+    Ok(SingleDone {
+        bytes,
+        verification,
+        attempts,
+    })
+}
+
+async fn source_tags(
+    shared: &Shared,
+    id: ObjectId,
+    item: &PlanItem,
+    cancel: &CancellationToken,
+    attempts: &mut u32,
+) -> Result<Option<String>, UnitError> {
+    if !shared.transfer.copy_tags {
+        return Ok(None);
+    }
+    let mut tag_attempts = 0;
+    let tags = retrying(shared, id, 0, cancel, &mut tag_attempts, |_| {
+        objects::get_tagging(&shared.sides.source, &item.source_key)
+    })
+    .await;
+    *attempts += tag_attempts.saturating_sub(1);
+    tags
+}
+
+/// A multipart upload ready for its parts.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    pub upload_id: String,
+    pub source: SourceObject,
+    pub size: u64,
+    pub part_size: u64,
+    pub parts: u32,
+    pub expectation: SourceExpectation,
+    /// Parts already at the target (resume).
+    pub done: Vec<JournalPart>,
+}
+
+/// HEAD the source, then resume the journaled upload or create a new one.
+pub async fn prepare(
+    shared: Arc<Shared>,
+    id: ObjectId,
+    item: PlanItem,
+    cancel: CancellationToken,
+) -> Result<Upload, UnitError> {
+    let mut attempts = 0;
+    let source = retrying(&shared, id, 0, &cancel, &mut attempts, |_| {
+        objects::head_source(&shared.sides.source, &item.source_key)
+    })
+    .await?;
+    let (part_size, parts) = if source.size == item.size {
+        (item.part_size, item.parts)
+    } else {
+        let (size, count, _) = part_layout(source.size, shared.transfer.part_size);
+        (size, count)
+    };
+    let expectation = SourceExpectation::of(&source, shared.transfer.verify, false);
+    if let Some(upload) = resume(&shared, &item, &source, &expectation).await {
+        return Ok(upload);
+    }
+    let tagging = source_tags(&shared, id, &item, &cancel, &mut attempts).await?;
+    let params = WriteParams {
+        attributes: shared.transfer.copy_metadata.then_some(&source.attributes),
+        copied_from_etag: &source.etag,
+        options: &shared.write,
+        tagging: tagging.as_deref(),
+    };
+    let upload_id = retrying(&shared, id, 0, &cancel, &mut attempts, |_| {
+        objects::create_multipart(&shared.sides.target, &item.target_key, &params)
+    })
+    .await?;
+    if let Some(journal) = &shared.journal {
+        journal.start(&JournalHeader {
+            source_bucket: shared.sides.source.bucket.clone(),
+            source_key: item.source_key.clone(),
+            source_etag: source.etag.clone(),
+            size: source.size,
+            target_bucket: shared.sides.target.bucket.clone(),
+            target_key: item.target_key.clone(),
+            upload_id: upload_id.clone(),
+            part_size,
+            parts,
+        })?;
+    }
+    Ok(Upload {
+        upload_id,
+        size: source.size,
+        source,
+        part_size,
+        parts,
+        expectation,
+        done: Vec::new(),
+    })
+}
+
+/// Pick up a journaled upload of the same source version, keeping only the parts the target
+/// still has. A journal for another version is aborted and forgotten.
+async fn resume(
+    shared: &Shared,
+    item: &PlanItem,
+    source: &SourceObject,
+    expectation: &SourceExpectation,
+) -> Option<Upload> {
+    let journal = shared.journal.as_ref()?;
+    let entry = journal.load(&item.target_key)?;
+    let header = &entry.header;
+    let target = &shared.sides.target;
+    let same_version = header.source_etag == source.etag
+        && header.size == source.size
+        && header.source_key == item.source_key
+        && header.target_bucket == target.bucket;
+    if !same_version {
+        tracing::info!(key = %item.target_key, "source changed since the journaled upload: starting over");
+        let _ = objects::abort_multipart(target, &item.target_key, &header.upload_id).await;
+        journal.remove(&item.target_key);
+        return None;
+    }
+    let listed = match objects::list_parts(target, &item.target_key, &header.upload_id).await {
+        Ok(listed) => listed,
+        Err(e) => {
+            tracing::info!(key = %item.target_key, error = %e, "journaled upload is gone: starting over");
+            journal.remove(&item.target_key);
+            return None;
+        }
+    };
+    let done: Vec<JournalPart> = entry
+        .parts
+        .into_iter()
+        .filter(|p| listed.contains(&(p.part.part, p.part.size)))
+        .collect();
+    tracing::info!(key = %item.target_key, resumed = done.len(), parts = header.parts, "resuming upload");
+    Some(Upload {
+        upload_id: header.upload_id.clone(),
+        source: source.clone(),
+        size: header.size,
+        part_size: header.part_size,
+        parts: header.parts,
+        expectation: expectation.clone(),
+        done,
+    })
+}
+
+/// Byte range `first..=last` of a part.
+pub fn part_range(upload: &Upload, part: u32) -> (u64, u64) {
+    let first = u64::from(part - 1) * upload.part_size;
+    let last = (first + upload.part_size).min(upload.size) - 1;
+    (first, last)
+}
+
+/// Ranged GET (pinned to the source ETag) -> UploadPart, with per-part checks.
+pub async fn copy_part(
+    shared: Arc<Shared>,
+    id: ObjectId,
+    item: Arc<PlanItem>,
+    upload: Arc<Upload>,
+    part: u32,
+    progress: Arc<AtomicU64>,
+    cancel: CancellationToken,
+) -> Result<(JournalPart, u32), UnitError> {
+    let mut attempts = 0;
+    let (first, last) = part_range(&upload, part);
+    let length = last - first + 1;
+    let shared_ref = &shared;
+    let journal_part = retrying(shared_ref, id, part, &cancel, &mut attempts, |_| {
+        let (item, upload, progress) = (&item, &upload, progress.clone());
+        async move {
+            progress.store(0, Ordering::Relaxed);
+            let source = &shared_ref.sides.source;
+            let get = objects::get_stream(
+                source,
+                &item.source_key,
+                Some((first, last)),
+                Some(&upload.source.etag),
+                false,
+            )
+            .await?;
+            if get.length != length {
+                return Err(Error::from(S3Failure {
+                    side: crate::config::Side::Source,
+                    operation: "GetObject",
+                    bucket: source.bucket.clone(),
+                    key: Some(item.source_key.clone()),
+                    status: None,
+                    code: None,
+                    message: format!(
+                        "range {first}-{last} answered {} bytes instead of {length}",
+                        get.length
+                    ),
+                    class: Class::Retryable,
+                }));
+            }
+            let relay = RelayBody::new(
+                get.body,
+                length,
+                upload.expectation.digest_plan,
+                shared_ref.gauge.clone(),
+                shared_ref.transfer.read_timeout,
+            )
+            .progress(progress);
+            let outcome = relay.outcome();
+            let put = objects::upload_part_stream(
+                &shared_ref.sides.target,
+                &item.target_key,
+                &upload.upload_id,
+                part,
+                relay.into_sdk_body(),
+                length,
+            )
+            .await
+            .map_err(|e| blame(e, &outcome, shared_ref, &item.source_key))?;
+            let digests = digests_of(&outcome, length)?;
+            verify::part_target(shared_ref, &item.target_key, part, &put, &digests)?;
+            Ok(JournalPart {
+                part: FinishedPart {
+                    part,
+                    etag: put.etag.unwrap_or_default(),
+                    crc64nvme: super::digest::encode(
+                        crate::plan::ChecksumAlgorithm::Crc64nvme,
+                        digests.crc64nvme,
+                    ),
+                    size: length,
+                },
+                source_crc: digests.source_crc.map(|(_, v)| v),
+                md5: digests.md5.map(|m| verify::hex(&m)),
+            })
+        }
+    })
+    .await?;
+    if let Some(journal) = &shared.journal
+        && let Err(e) = journal.record(&item.target_key, &journal_part)
+    {
+        tracing::warn!(error = %e, "could not journal a finished part; a resume would send it again");
+    }
+    Ok((journal_part, attempts))
+}

@@ -1,0 +1,281 @@
+//! End-to-end verification: what to expect from the source, how each target answer is checked,
+//! and how an object's [`Verification`] is worded. An object is `verified` only when both hops
+//! were checked by checksum (or MD5), and the words say exactly which.
+
+use base64::Engine as _;
+
+use super::digest::{DigestPlan, DigestValues, encode};
+use super::events::Verification;
+use super::relay::Expect;
+use super::units::Shared;
+use crate::aws::listing;
+use crate::aws::objects::{SourceObject, WriteResult};
+use crate::config::{Side, VerifyMode};
+use crate::error::{Class, Error, S3Failure};
+use crate::plan::ChecksumAlgorithm;
+
+/// How one hop was checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    pub description: String,
+    /// True when a checksum or MD5 was compared (not just a size).
+    pub by_digest: bool,
+}
+
+impl Check {
+    fn digest(description: impl Into<String>) -> Self {
+        Check {
+            description: description.into(),
+            by_digest: true,
+        }
+    }
+
+    fn weak(description: impl Into<String>) -> Self {
+        Check {
+            description: description.into(),
+            by_digest: false,
+        }
+    }
+}
+
+/// What the source lets us check, decided once per object.
+#[derive(Debug, Clone)]
+pub struct SourceExpectation {
+    pub digest_plan: DigestPlan,
+    /// For a whole-object read: the value the stream must end with.
+    pub expect: Option<Expect>,
+    /// For multipart: the full-object CRC the combined parts must equal.
+    pub full_crc: Option<(ChecksumAlgorithm, u64)>,
+    pub description: Check,
+}
+
+fn decode_crc(value: &str) -> Option<u64> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(value)
+        .ok()?;
+    match bytes.len() {
+        4 => Some(u64::from(u32::from_be_bytes(bytes.try_into().ok()?))),
+        8 => Some(u64::from_be_bytes(bytes.try_into().ok()?)),
+        _ => None,
+    }
+}
+
+fn decode_md5(hex: &str) -> Option<[u8; 16]> {
+    let mut out = [0u8; 16];
+    if hex.len() != 32 {
+        return None;
+    }
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(hex.get(i * 2..i * 2 + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn name(algorithm: ChecksumAlgorithm) -> String {
+    format!("{algorithm:?}").to_lowercase()
+}
+
+impl SourceExpectation {
+    /// `whole`: the object is read in one GET (so an MD5 ETag can be checked too).
+    pub fn of(source: &SourceObject, verify: VerifyMode, whole: bool) -> Self {
+        let md5_for_target = verify == VerifyMode::Md5;
+        let mut out = SourceExpectation {
+            digest_plan: DigestPlan {
+                source_crc: None,
+                md5: md5_for_target,
+            },
+            expect: None,
+            full_crc: None,
+            description: Check::weak("not checked (verify = \"size\")"),
+        };
+        if verify == VerifyMode::Size {
+            return out;
+        }
+        let crc = source
+            .checksum
+            .as_ref()
+            .filter(|c| c.full_object)
+            .and_then(|c| {
+                super::digest::crc_algorithm(c.algorithm)?;
+                Some((c.algorithm, decode_crc(&c.value)?))
+            });
+        if let Some((algorithm, value)) = crc {
+            out.digest_plan.source_crc = Some(algorithm);
+            out.full_crc = Some((algorithm, value));
+            out.expect = whole.then_some(Expect::Crc(algorithm, value));
+            out.description = Check::digest(format!(
+                "{} of all bytes read matched the source's full-object checksum",
+                name(algorithm)
+            ));
+        } else if whole && source.etag_is_md5() {
+            if let Some(md5) = decode_md5(&source.etag) {
+                out.digest_plan.md5 = true;
+                out.expect = Some(Expect::Md5(md5));
+                out.description = Check::digest("MD5 of all bytes read matched the source ETag");
+            }
+        } else {
+            let why = match &source.checksum {
+                Some(c) if !c.full_object => "its checksum is composite (per-part layout)",
+                Some(_) => "its checksum is SHA, which cannot be combined across parts",
+                None if source.etag.contains('-') => "it has no checksum and a multipart ETag",
+                None => "it has no checksum and its ETag is not an MD5 (SSE-KMS)",
+            };
+            out.description = Check::weak(format!(
+                "not verifiable: {why}; every part was pinned to ETag '{}'",
+                source.etag
+            ));
+        }
+        out
+    }
+}
+
+/// Word the two checks as an event's [`Verification`].
+pub fn verification(source: Check, target: Check) -> Verification {
+    Verification {
+        verified: source.by_digest && target.by_digest,
+        source: source.description,
+        target: target.description,
+    }
+}
+
+pub fn empty_digests() -> DigestValues {
+    DigestValues {
+        bytes: 0,
+        crc64nvme: 0,
+        source_crc: None,
+        md5: Some(decode_md5("d41d8cd98f00b204e9800998ecf8427e").expect("valid hex")),
+    }
+}
+
+fn target_error(
+    shared: &Shared,
+    operation: &'static str,
+    key: &str,
+    message: String,
+    class: Class,
+) -> Error {
+    Error::from(S3Failure {
+        side: Side::Target,
+        operation,
+        bucket: shared.sides.target.bucket.clone(),
+        key: Some(key.to_string()),
+        status: None,
+        code: Some("ChecksumMismatch".into()),
+        message,
+        class,
+    })
+}
+
+/// Check a PutObject answer against what was streamed.
+pub async fn single_target(
+    shared: &Shared,
+    key: &str,
+    put: &WriteResult,
+    digests: &DigestValues,
+    length: u64,
+) -> Result<Check, Error> {
+    let ours = encode(ChecksumAlgorithm::Crc64nvme, digests.crc64nvme);
+    if let Some(theirs) = &put.crc64nvme {
+        if *theirs != ours {
+            let msg =
+                format!("target computed crc64nvme {theirs} over what it received; we sent {ours}");
+            return Err(target_error(
+                shared,
+                "PutObject",
+                key,
+                msg,
+                Class::Retryable,
+            ));
+        }
+        return Ok(Check::digest(
+            "crc64nvme matched the target's checksum of the bytes it stored (PutObject)",
+        ));
+    }
+    if let (Some(md5), Some(etag)) = (&digests.md5, &put.etag)
+        && shared.transfer.verify == VerifyMode::Md5
+    {
+        if hex(md5) != *etag {
+            let msg = format!(
+                "target ETag {etag} is not the MD5 {} of the bytes sent",
+                hex(md5)
+            );
+            return Err(target_error(
+                shared,
+                "PutObject",
+                key,
+                msg,
+                Class::Retryable,
+            ));
+        }
+        return Ok(Check::digest("MD5 matched the target's ETag"));
+    }
+    head_size(shared, key, length).await
+}
+
+/// A target that reports no checksum: at least confirm the size.
+async fn head_size(shared: &Shared, key: &str, length: u64) -> Result<Check, Error> {
+    match listing::head(&shared.sides.target, key).await? {
+        Some(info) if info.size == length => {
+            Ok(Check::weak("size only: the target reports no checksum"))
+        }
+        Some(info) => Err(target_error(
+            shared,
+            "HeadObject",
+            key,
+            format!("target holds {} bytes, expected {length}", info.size),
+            Class::Fatal,
+        )),
+        None => Err(target_error(
+            shared,
+            "HeadObject",
+            key,
+            "object missing after write".into(),
+            Class::Fatal,
+        )),
+    }
+}
+
+/// Check an UploadPart answer against what was streamed.
+pub fn part_target(
+    shared: &Shared,
+    key: &str,
+    part: u32,
+    put: &WriteResult,
+    digests: &DigestValues,
+) -> Result<(), Error> {
+    let ours = encode(ChecksumAlgorithm::Crc64nvme, digests.crc64nvme);
+    if let Some(theirs) = &put.crc64nvme
+        && *theirs != ours
+    {
+        let msg = format!("part {part}: target computed crc64nvme {theirs}; we sent {ours}");
+        return Err(target_error(
+            shared,
+            "UploadPart",
+            key,
+            msg,
+            Class::Retryable,
+        ));
+    }
+    if shared.transfer.verify == VerifyMode::Md5
+        && put.crc64nvme.is_none()
+        && let (Some(md5), Some(etag)) = (&digests.md5, &put.etag)
+        && hex(md5) != *etag
+    {
+        let msg = format!(
+            "part {part}: target ETag {etag} is not the MD5 {} of the bytes sent",
+            hex(md5)
+        );
+        return Err(target_error(
+            shared,
+            "UploadPart",
+            key,
+            msg,
+            Class::Retryable,
+        ));
+    }
+    Ok(())
+}
