@@ -195,39 +195,54 @@ fn allowed_keys(kind: &str) -> &'static [&'static str] {
     }
 }
 
+/// Keys set in a credentials table, besides `kind`. The pattern lists every field without
+/// `..`, so a field added to [`RawCredentials`] does not compile until it is listed here too.
 fn present_keys(raw: &RawCredentials) -> Vec<&'static str> {
-    let fields: [(&'static str, bool); 17] = [
-        ("profile", raw.profile.is_some()),
-        ("access_key_id_var", raw.access_key_id_var.is_some()),
-        ("secret_access_key_var", raw.secret_access_key_var.is_some()),
-        ("session_token_var", raw.session_token_var.is_some()),
-        ("access_key_id", raw.access_key_id.is_some()),
-        ("secret_access_key", raw.secret_access_key.is_some()),
-        ("session_token", raw.session_token.is_some()),
-        ("role_arn", raw.role_arn.is_some()),
-        ("external_id", raw.external_id.is_some()),
-        ("session_name", raw.session_name.is_some()),
-        ("base", raw.base.is_some()),
-        (
-            "access_key_id_parameter",
-            raw.access_key_id_parameter.is_some(),
-        ),
+    let RawCredentials {
+        kind: _,
+        profile,
+        access_key_id_var,
+        secret_access_key_var,
+        session_token_var,
+        access_key_id,
+        secret_access_key,
+        session_token,
+        role_arn,
+        external_id,
+        session_name,
+        base,
+        access_key_id_parameter,
+        secret_access_key_parameter,
+        session_token_parameter,
+        via,
+        region,
+        endpoint_url,
+    } = raw;
+    let keys = [
+        ("profile", profile.is_some()),
+        ("access_key_id_var", access_key_id_var.is_some()),
+        ("secret_access_key_var", secret_access_key_var.is_some()),
+        ("session_token_var", session_token_var.is_some()),
+        ("access_key_id", access_key_id.is_some()),
+        ("secret_access_key", secret_access_key.is_some()),
+        ("session_token", session_token.is_some()),
+        ("role_arn", role_arn.is_some()),
+        ("external_id", external_id.is_some()),
+        ("session_name", session_name.is_some()),
+        ("base", base.is_some()),
+        ("access_key_id_parameter", access_key_id_parameter.is_some()),
         (
             "secret_access_key_parameter",
-            raw.secret_access_key_parameter.is_some(),
+            secret_access_key_parameter.is_some(),
         ),
-        (
-            "session_token_parameter",
-            raw.session_token_parameter.is_some(),
-        ),
-        ("via", raw.via.is_some()),
-        ("region", raw.region.is_some()),
-        ("endpoint_url", raw.endpoint_url.is_some()),
+        ("session_token_parameter", session_token_parameter.is_some()),
+        ("via", via.is_some()),
+        ("region", region.is_some()),
+        ("endpoint_url", endpoint_url.is_some()),
     ];
-    fields
-        .iter()
+    keys.into_iter()
         .filter(|(_, set)| *set)
-        .map(|(k, _)| *k)
+        .map(|(key, _)| key)
         .collect()
 }
 
