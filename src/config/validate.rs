@@ -17,8 +17,6 @@ pub fn validate(raw: RawConfig) -> Result<Settings> {
     let mut warnings = Vec::new();
     let source = side(Side::Source, raw.source, &mut warnings)?;
     let target = side(Side::Target, raw.target, &mut warnings)?;
-    check_via(&source)?;
-    check_via(&target)?;
     let transfer = transfer(raw.transfer.unwrap_or_default())?;
     Ok(Settings {
         source,
@@ -56,6 +54,7 @@ fn side(side: Side, raw: Option<RawSide>, warnings: &mut Vec<String>) -> Result<
         check_endpoint(&format!("{side}.endpoint_url"), url, allow_http)?;
     }
     let credentials = credentials(
+        side,
         &format!("{side}.credentials"),
         raw.credentials.unwrap_or_default(),
         0,
@@ -252,7 +251,9 @@ fn required<T: Clone>(key: &str, kind: &str, field: &str, value: &Option<T>) -> 
         .ok_or_else(|| Error::config(format!("'{key}.{field}' is required when kind = '{kind}'")))
 }
 
-fn credentials(key: &str, raw: RawCredentials, depth: usize) -> Result<CredentialSpec> {
+/// One credentials table of `side`; `key` is its path (`source.credentials.base`), `depth` the
+/// number of `assume_role` tables around it.
+fn credentials(side: Side, key: &str, raw: RawCredentials, depth: usize) -> Result<CredentialSpec> {
     let kind = raw.kind.clone().unwrap_or_else(|| "default".to_string());
     if !matches!(
         kind.as_str(),
@@ -327,7 +328,7 @@ fn credentials(key: &str, raw: RawCredentials, depth: usize) -> Result<Credentia
                 )));
             }
             let base = match raw.base {
-                Some(base) => credentials(&format!("{key}.base"), *base, depth + 1)?,
+                Some(base) => credentials(side, &format!("{key}.base"), *base, depth + 1)?,
                 None => CredentialSpec::Default,
             };
             CredentialSpec::AssumeRole {
@@ -357,6 +358,12 @@ fn credentials(key: &str, raw: RawCredentials, depth: usize) -> Result<Credentia
                     }
                 },
             };
+            if via == Via::Side(side) {
+                return Err(Error::config(format!(
+                    "{key}.via '{side}' points at its own side: read the parameters with the other \
+                     side's credentials, 'default' or 'profile:NAME'"
+                )));
+            }
             if let Some(region) = &raw.region {
                 check_region(&format!("{key}.region"), region)?;
             }
@@ -404,22 +411,6 @@ fn credentials(key: &str, raw: RawCredentials, depth: usize) -> Result<Credentia
         }
         _ => unreachable!("kind checked above"),
     })
-}
-
-/// `via` must not point back at its own side, directly or through the other side.
-fn check_via(side: &SideSettings) -> Result<()> {
-    if let CredentialSpec::Ssm(SsmSpec {
-        via: Via::Side(via),
-        ..
-    }) = &side.credentials
-        && *via == side.side
-    {
-        return Err(Error::config(format!(
-            "{}.credentials.via '{}' points at its own side: read the parameters with the other side's credentials, 'default' or 'profile:NAME'",
-            side.side, via
-        )));
-    }
-    Ok(())
 }
 
 fn write_options(side: Side, raw: &RawSide) -> Result<WriteOptions> {
