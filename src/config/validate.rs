@@ -415,14 +415,7 @@ fn credentials(side: Side, key: &str, raw: RawCredentials, depth: usize) -> Resu
 
 fn write_options(side: Side, raw: &RawSide) -> Result<WriteOptions> {
     let sse = match raw.sse.as_deref() {
-        None => {
-            if raw.sse_kms_key_id.is_some() {
-                return Err(Error::config(format!(
-                    "'{side}.sse_kms_key_id' is set but '{side}.sse' is not: add sse = \"aws:kms\""
-                )));
-            }
-            None
-        }
+        None => None,
         Some("AES256") => Some(Sse::Aes256),
         Some("aws:kms") => Some(Sse::Kms {
             key_id: raw.sse_kms_key_id.clone(),
@@ -433,6 +426,18 @@ fn write_options(side: Side, raw: &RawSide) -> Result<WriteOptions> {
             )));
         }
     };
+    if let Some(key_id) = &raw.sse_kms_key_id
+        && !matches!(sse, Some(Sse::Kms { .. }))
+    {
+        let current = raw
+            .sse
+            .as_ref()
+            .map_or("not set".to_string(), |sse| format!("'{sse}'"));
+        return Err(Error::config(format!(
+            "{side}.sse_kms_key_id '{key_id}' needs {side}.sse = \"aws:kms\" ({side}.sse is {current}): \
+             set sse = \"aws:kms\" or remove sse_kms_key_id"
+        )));
+    }
     if let Some(class) = &raw.storage_class {
         const CLASSES: [&str; 9] = [
             "STANDARD",
