@@ -26,13 +26,7 @@ pub struct ResolvedCredentials {
 pub async fn resolve_both(
     settings: &Settings,
 ) -> (Result<ResolvedCredentials>, Result<ResolvedCredentials>) {
-    let needs = |side: Side| match &settings.side(side).credentials {
-        CredentialSpec::Ssm(SsmSpec {
-            via: Via::Side(other),
-            ..
-        }) => Some(*other),
-        _ => None,
-    };
+    let needs = |side: Side| settings.side(side).credentials.via_side();
     match (needs(Side::Source), needs(Side::Target)) {
         (Some(Side::Target), Some(Side::Source)) => {
             let err = || {

@@ -60,7 +60,7 @@ pub fn parse_settings(text: &str, origin: &str) -> Result<Settings> {
     let raw: RawConfig = toml::from_str(text).map_err(|e| {
         Error::config(format!(
             "'{origin}' is not a valid config: {}",
-            describe_toml_error(&e)
+            describe_toml_error(text, &e)
         ))
     })?;
     validate::validate(raw).map_err(|e| match e.kind() {
@@ -69,15 +69,59 @@ pub fn parse_settings(text: &str, origin: &str) -> Result<Settings> {
     })
 }
 
-/// toml's messages carry a source excerpt; keep the message and the line, which name the key.
-fn describe_toml_error(err: &toml::de::Error) -> String {
-    let message = err.message().trim().to_string();
-    let message = message
+/// toml's message in house style (values in single quotes, serde's type names in words),
+/// prefixed by where it is: `line 4, key 'transfer.concurency': unknown key 'concurency'; ...`.
+/// toml's own `Display` is not used: its excerpt of the line could show a secret next to a typo.
+fn describe_toml_error(text: &str, err: &toml::de::Error) -> String {
+    let mut message = err
+        .message()
+        .trim()
+        .replace('`', "'")
         .replace("unknown field", "unknown key")
-        .replace(", expected one of", "; expected one of");
+        .replace(", expected one of", "; expected one of")
+        .replace("expected i64", "expected an integer")
+        .replace("duplicate key", "the key is written twice: keep one");
+    for name in ["RawConfig", "RawSide", "RawCredentials", "RawTransfer"] {
+        message = message.replace(&format!("expected struct {name}"), "expected a table");
+    }
     match err.span() {
-        Some(span) => format!("{message} (at byte {})", span.start),
+        Some(span) => format!("{}: {message}", locate(text, span.start, span.end)),
         None => message,
+    }
+}
+
+/// `line 4, key 'transfer.concurrency'` for the byte span `start..end` of `text`: the span
+/// is either a key (unknown or duplicate key) or a value (wrong type), and the table comes from
+/// the last `[header]` above it. Inside an inline table only the line is given.
+fn locate(text: &str, start: usize, end: usize) -> String {
+    let start = start.min(text.len());
+    let end = end.clamp(start, text.len());
+    let before = &text[..start];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let prefix = &text[line_start..start];
+    if prefix.contains('{') {
+        return format!("line {line}");
+    }
+    let header = prefix.trim_start().starts_with('[');
+    let key = match prefix.rfind('=') {
+        // A value: the key is what stands before its '='.
+        Some(eq) => prefix[..eq].trim(),
+        // A key, or a table name in a header: the line up to the end of the span.
+        None => text[line_start..end].trim().trim_start_matches('['),
+    };
+    let table = text[..line_start]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))
+        .and_then(|l| l.trim_start_matches('[').split(']').next())
+        .map(str::trim)
+        .filter(|t| !header && !t.is_empty());
+    match (table, key.is_empty()) {
+        (_, true) => format!("line {line}"),
+        (Some(table), false) => format!("line {line}, key '{table}.{key}'"),
+        (None, false) => format!("line {line}, key '{key}'"),
     }
 }
 

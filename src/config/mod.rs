@@ -120,6 +120,21 @@ pub enum CredentialSpec {
     Ssm(SsmSpec),
 }
 
+impl CredentialSpec {
+    /// The other side whose credentials must be resolved first: `ssm` with `via = "source"` or
+    /// `"target"`, directly or as the `base` of an `assume_role`.
+    pub fn via_side(&self) -> Option<Side> {
+        match self {
+            CredentialSpec::Ssm(SsmSpec {
+                via: Via::Side(side),
+                ..
+            }) => Some(*side),
+            CredentialSpec::AssumeRole { base, .. } => base.via_side(),
+            _ => None,
+        }
+    }
+}
+
 /// SSM parameters that hold one side's keys, and how to read them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SsmSpec {

@@ -90,26 +90,39 @@ pub enum RawPartSize {
 }
 
 impl<'de> Deserialize<'de> for RawPartSize {
+    /// A hand-written visitor rather than an untagged enum, whose only message for a wrong
+    /// type is "data did not match any variant".
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Either {
-            Number(i64),
-            Text(String),
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = RawPartSize;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("\"auto\" or a size such as \"64MiB\"")
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<RawPartSize, E> {
+                Ok(RawPartSize::Size(ByteSize(v)))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<RawPartSize, E> {
+                u64::try_from(v)
+                    .map(|v| RawPartSize::Size(ByteSize(v)))
+                    .map_err(|_| {
+                        E::custom(format!(
+                            "'{v}' is negative: use \"auto\" or a size like \"64MiB\""
+                        ))
+                    })
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<RawPartSize, E> {
+                Err(E::custom(format!(
+                    "'{v}' is not a size: use \"auto\" or a quoted size like \"64MiB\""
+                )))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RawPartSize, E> {
+                if v.trim().eq_ignore_ascii_case("auto") {
+                    return Ok(RawPartSize::Auto);
+                }
+                v.parse().map(RawPartSize::Size).map_err(E::custom)
+            }
         }
-        match Either::deserialize(d)? {
-            Either::Text(t) if t.trim().eq_ignore_ascii_case("auto") => Ok(RawPartSize::Auto),
-            Either::Text(t) => t
-                .parse()
-                .map(RawPartSize::Size)
-                .map_err(serde::de::Error::custom),
-            Either::Number(n) => u64::try_from(n)
-                .map(|n| RawPartSize::Size(ByteSize(n)))
-                .map_err(|_| {
-                    serde::de::Error::custom(format!(
-                        "'{n}' is negative: use \"auto\" or a size like \"64MiB\""
-                    ))
-                }),
-        }
+        d.deserialize_any(Visitor)
     }
 }

@@ -5,20 +5,21 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use super::defaults::{self, MAX_PART_SIZE, MIN_PART_SIZE};
-use super::raw::{RawConfig, RawCredentials, RawPartSize, RawSide, RawTransfer};
+use super::raw::{RawConfig, RawPartSize, RawSide, RawTransfer};
 use super::{
     ByteSize, CompareMode, CredentialSpec, OnSourceChange, PartSize, Settings, Side, SideSettings,
-    Sse, SsmSpec, TransferSettings, VerifyMode, Via, WriteOptions,
+    Sse, TransferSettings, VerifyMode, WriteOptions,
 };
 use crate::error::{Error, Result};
+
+mod credentials;
+use credentials::credentials;
 
 /// Validate a parsed config. `warnings` collects non-fatal findings.
 pub fn validate(raw: RawConfig) -> Result<Settings> {
     let mut warnings = Vec::new();
     let source = side(Side::Source, raw.source, &mut warnings)?;
     let target = side(Side::Target, raw.target, &mut warnings)?;
-    check_via(&source)?;
-    check_via(&target)?;
     let transfer = transfer(raw.transfer.unwrap_or_default())?;
     Ok(Settings {
         source,
@@ -56,6 +57,7 @@ fn side(side: Side, raw: Option<RawSide>, warnings: &mut Vec<String>) -> Result<
         check_endpoint(&format!("{side}.endpoint_url"), url, allow_http)?;
     }
     let credentials = credentials(
+        side,
         &format!("{side}.credentials"),
         raw.credentials.unwrap_or_default(),
         0,
@@ -169,254 +171,9 @@ fn check_endpoint(key: &str, url: &str, allow_http: bool) -> Result<()> {
     }
 }
 
-const KINDS: &str = "'default', 'profile', 'env', 'static', 'assume_role' or 'ssm'";
-
-/// Keys each credential kind accepts (besides `kind`).
-fn allowed_keys(kind: &str) -> &'static [&'static str] {
-    match kind {
-        "default" => &[],
-        "profile" => &["profile"],
-        "env" => &[
-            "access_key_id_var",
-            "secret_access_key_var",
-            "session_token_var",
-        ],
-        "static" => &["access_key_id", "secret_access_key", "session_token"],
-        "assume_role" => &["role_arn", "external_id", "session_name", "base"],
-        "ssm" => &[
-            "access_key_id_parameter",
-            "secret_access_key_parameter",
-            "session_token_parameter",
-            "via",
-            "region",
-            "endpoint_url",
-        ],
-        _ => &[],
-    }
-}
-
-fn present_keys(raw: &RawCredentials) -> Vec<&'static str> {
-    let fields: [(&'static str, bool); 17] = [
-        ("profile", raw.profile.is_some()),
-        ("access_key_id_var", raw.access_key_id_var.is_some()),
-        ("secret_access_key_var", raw.secret_access_key_var.is_some()),
-        ("session_token_var", raw.session_token_var.is_some()),
-        ("access_key_id", raw.access_key_id.is_some()),
-        ("secret_access_key", raw.secret_access_key.is_some()),
-        ("session_token", raw.session_token.is_some()),
-        ("role_arn", raw.role_arn.is_some()),
-        ("external_id", raw.external_id.is_some()),
-        ("session_name", raw.session_name.is_some()),
-        ("base", raw.base.is_some()),
-        (
-            "access_key_id_parameter",
-            raw.access_key_id_parameter.is_some(),
-        ),
-        (
-            "secret_access_key_parameter",
-            raw.secret_access_key_parameter.is_some(),
-        ),
-        (
-            "session_token_parameter",
-            raw.session_token_parameter.is_some(),
-        ),
-        ("via", raw.via.is_some()),
-        ("region", raw.region.is_some()),
-        ("endpoint_url", raw.endpoint_url.is_some()),
-    ];
-    fields
-        .iter()
-        .filter(|(_, set)| *set)
-        .map(|(k, _)| *k)
-        .collect()
-}
-
-fn required<T: Clone>(key: &str, kind: &str, field: &str, value: &Option<T>) -> Result<T> {
-    value
-        .clone()
-        .ok_or_else(|| Error::config(format!("'{key}.{field}' is required when kind = '{kind}'")))
-}
-
-fn credentials(key: &str, raw: RawCredentials, depth: usize) -> Result<CredentialSpec> {
-    let kind = raw.kind.clone().unwrap_or_else(|| "default".to_string());
-    if !matches!(
-        kind.as_str(),
-        "default" | "profile" | "env" | "static" | "assume_role" | "ssm"
-    ) {
-        return Err(Error::config(format!(
-            "{key}.kind '{kind}' is not a credential kind: use {KINDS}"
-        )));
-    }
-    let allowed = allowed_keys(&kind);
-    if let Some(extra) = present_keys(&raw)
-        .into_iter()
-        .find(|k| !allowed.contains(k))
-    {
-        return Err(Error::config(format!(
-            "'{key}.{extra}' does not apply to kind = '{kind}': remove it or change the kind"
-        )));
-    }
-    let non_empty = |field: &str, value: String| -> Result<String> {
-        if value.trim().is_empty() {
-            Err(Error::config(format!("'{key}.{field}' is empty")))
-        } else {
-            Ok(value)
-        }
-    };
-    Ok(match kind.as_str() {
-        "default" => CredentialSpec::Default,
-        "profile" => CredentialSpec::Profile {
-            profile: non_empty("profile", required(key, &kind, "profile", &raw.profile)?)?,
-        },
-        "env" => CredentialSpec::Env {
-            access_key_id_var: non_empty(
-                "access_key_id_var",
-                required(key, &kind, "access_key_id_var", &raw.access_key_id_var)?,
-            )?,
-            secret_access_key_var: non_empty(
-                "secret_access_key_var",
-                required(
-                    key,
-                    &kind,
-                    "secret_access_key_var",
-                    &raw.secret_access_key_var,
-                )?,
-            )?,
-            session_token_var: raw.session_token_var,
-        },
-        "static" => {
-            let access_key_id = required(key, &kind, "access_key_id", &raw.access_key_id)?;
-            let secret_access_key =
-                required(key, &kind, "secret_access_key", &raw.secret_access_key)?;
-            if access_key_id.is_empty() || secret_access_key.is_empty() {
-                return Err(Error::config(format!(
-                    "'{key}': access_key_id and secret_access_key must not be empty"
-                )));
-            }
-            CredentialSpec::Static {
-                access_key_id,
-                secret_access_key,
-                session_token: raw.session_token,
-            }
-        }
-        "assume_role" => {
-            if depth >= 3 {
-                return Err(Error::config(format!(
-                    "'{key}' nests assume_role more than 3 deep: chain fewer roles"
-                )));
-            }
-            let role_arn = required(key, &kind, "role_arn", &raw.role_arn)?;
-            if !role_arn.starts_with("arn:") || !role_arn.contains(":role/") {
-                return Err(Error::config(format!(
-                    "{key}.role_arn '{role_arn}' is not a role ARN: write 'arn:aws:iam::123456789012:role/name'"
-                )));
-            }
-            let base = match raw.base {
-                Some(base) => credentials(&format!("{key}.base"), *base, depth + 1)?,
-                None => CredentialSpec::Default,
-            };
-            CredentialSpec::AssumeRole {
-                role_arn,
-                external_id: raw.external_id,
-                session_name: raw.session_name.unwrap_or_else(|| "airlock".to_string()),
-                base: Box::new(base),
-            }
-        }
-        "ssm" => {
-            let via = match raw.via.as_deref() {
-                None => {
-                    return Err(Error::config(format!(
-                        "'{key}.via' is required when kind = 'ssm': say whose credentials read the parameters \
-                     ('target', 'source', 'default' or 'profile:NAME')"
-                    )));
-                }
-                Some("target") => Via::Side(Side::Target),
-                Some("source") => Via::Side(Side::Source),
-                Some("default") => Via::Default,
-                Some(other) => match other.strip_prefix("profile:") {
-                    Some(name) if !name.is_empty() => Via::Profile(name.to_string()),
-                    _ => {
-                        return Err(Error::config(format!(
-                            "{key}.via '{other}' is not understood: use 'target', 'source', 'default' or 'profile:NAME'"
-                        )));
-                    }
-                },
-            };
-            if let Some(region) = &raw.region {
-                check_region(&format!("{key}.region"), region)?;
-            }
-            if let Some(url) = &raw.endpoint_url {
-                check_endpoint(&format!("{key}.endpoint_url"), url, false)?;
-            }
-            let parameter = |field: &str, value: String| -> Result<String> {
-                let value = non_empty(field, value)?;
-                if value.contains(char::is_whitespace) {
-                    return Err(Error::config(format!(
-                        "{key}.{field} '{value}' contains whitespace: SSM parameter names cannot"
-                    )));
-                }
-                Ok(value)
-            };
-            CredentialSpec::Ssm(SsmSpec {
-                access_key_id_parameter: parameter(
-                    "access_key_id_parameter",
-                    required(
-                        key,
-                        &kind,
-                        "access_key_id_parameter",
-                        &raw.access_key_id_parameter,
-                    )?,
-                )?,
-                secret_access_key_parameter: parameter(
-                    "secret_access_key_parameter",
-                    required(
-                        key,
-                        &kind,
-                        "secret_access_key_parameter",
-                        &raw.secret_access_key_parameter,
-                    )?,
-                )?,
-                session_token_parameter: raw
-                    .session_token_parameter
-                    .map(|p| parameter("session_token_parameter", p))
-                    .transpose()?,
-                via,
-                region: raw.region,
-                endpoint_url: raw
-                    .endpoint_url
-                    .map(|u| u.trim_end_matches('/').to_string()),
-            })
-        }
-        _ => unreachable!("kind checked above"),
-    })
-}
-
-/// `via` must not point back at its own side, directly or through the other side.
-fn check_via(side: &SideSettings) -> Result<()> {
-    if let CredentialSpec::Ssm(SsmSpec {
-        via: Via::Side(via),
-        ..
-    }) = &side.credentials
-        && *via == side.side
-    {
-        return Err(Error::config(format!(
-            "{}.credentials.via '{}' points at its own side: read the parameters with the other side's credentials, 'default' or 'profile:NAME'",
-            side.side, via
-        )));
-    }
-    Ok(())
-}
-
 fn write_options(side: Side, raw: &RawSide) -> Result<WriteOptions> {
     let sse = match raw.sse.as_deref() {
-        None => {
-            if raw.sse_kms_key_id.is_some() {
-                return Err(Error::config(format!(
-                    "'{side}.sse_kms_key_id' is set but '{side}.sse' is not: add sse = \"aws:kms\""
-                )));
-            }
-            None
-        }
+        None => None,
         Some("AES256") => Some(Sse::Aes256),
         Some("aws:kms") => Some(Sse::Kms {
             key_id: raw.sse_kms_key_id.clone(),
@@ -427,6 +184,18 @@ fn write_options(side: Side, raw: &RawSide) -> Result<WriteOptions> {
             )));
         }
     };
+    if let Some(key_id) = &raw.sse_kms_key_id
+        && !matches!(sse, Some(Sse::Kms { .. }))
+    {
+        let current = raw
+            .sse
+            .as_ref()
+            .map_or("not set".to_string(), |sse| format!("'{sse}'"));
+        return Err(Error::config(format!(
+            "{side}.sse_kms_key_id '{key_id}' needs {side}.sse = \"aws:kms\" ({side}.sse is {current}): \
+             set sse = \"aws:kms\" or remove sse_kms_key_id"
+        )));
+    }
     if let Some(class) = &raw.storage_class {
         const CLASSES: [&str; 9] = [
             "STANDARD",

@@ -1,0 +1,257 @@
+//! `[source.credentials]` / `[target.credentials]` -> [`CredentialSpec`]: the kind, the keys
+//! that belong to it (any other key is an error that names it), and `via` for SSM.
+
+use super::{check_endpoint, check_region};
+use crate::config::raw::RawCredentials;
+use crate::config::{CredentialSpec, Side, SsmSpec, Via};
+use crate::error::{Error, Result};
+
+const KINDS: &str = "'default', 'profile', 'env', 'static', 'assume_role' or 'ssm'";
+
+/// Keys each credential kind accepts (besides `kind`).
+fn allowed_keys(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "default" => &[],
+        "profile" => &["profile"],
+        "env" => &[
+            "access_key_id_var",
+            "secret_access_key_var",
+            "session_token_var",
+        ],
+        "static" => &["access_key_id", "secret_access_key", "session_token"],
+        "assume_role" => &["role_arn", "external_id", "session_name", "base"],
+        "ssm" => &[
+            "access_key_id_parameter",
+            "secret_access_key_parameter",
+            "session_token_parameter",
+            "via",
+            "region",
+            "endpoint_url",
+        ],
+        _ => &[],
+    }
+}
+
+/// Keys set in a credentials table, besides `kind`. The pattern lists every field without
+/// `..`, so a field added to [`RawCredentials`] does not compile until it is listed here too.
+fn present_keys(raw: &RawCredentials) -> Vec<&'static str> {
+    let RawCredentials {
+        kind: _,
+        profile,
+        access_key_id_var,
+        secret_access_key_var,
+        session_token_var,
+        access_key_id,
+        secret_access_key,
+        session_token,
+        role_arn,
+        external_id,
+        session_name,
+        base,
+        access_key_id_parameter,
+        secret_access_key_parameter,
+        session_token_parameter,
+        via,
+        region,
+        endpoint_url,
+    } = raw;
+    let keys = [
+        ("profile", profile.is_some()),
+        ("access_key_id_var", access_key_id_var.is_some()),
+        ("secret_access_key_var", secret_access_key_var.is_some()),
+        ("session_token_var", session_token_var.is_some()),
+        ("access_key_id", access_key_id.is_some()),
+        ("secret_access_key", secret_access_key.is_some()),
+        ("session_token", session_token.is_some()),
+        ("role_arn", role_arn.is_some()),
+        ("external_id", external_id.is_some()),
+        ("session_name", session_name.is_some()),
+        ("base", base.is_some()),
+        ("access_key_id_parameter", access_key_id_parameter.is_some()),
+        (
+            "secret_access_key_parameter",
+            secret_access_key_parameter.is_some(),
+        ),
+        ("session_token_parameter", session_token_parameter.is_some()),
+        ("via", via.is_some()),
+        ("region", region.is_some()),
+        ("endpoint_url", endpoint_url.is_some()),
+    ];
+    keys.into_iter()
+        .filter(|(_, set)| *set)
+        .map(|(key, _)| key)
+        .collect()
+}
+
+fn required<T: Clone>(key: &str, kind: &str, field: &str, value: &Option<T>) -> Result<T> {
+    value
+        .clone()
+        .ok_or_else(|| Error::config(format!("'{key}.{field}' is required when kind = '{kind}'")))
+}
+
+/// One credentials table of `side`; `key` is its path (`source.credentials.base`), `depth` the
+/// number of `assume_role` tables around it.
+pub(super) fn credentials(
+    side: Side,
+    key: &str,
+    raw: RawCredentials,
+    depth: usize,
+) -> Result<CredentialSpec> {
+    let kind = raw.kind.clone().unwrap_or_else(|| "default".to_string());
+    if !matches!(
+        kind.as_str(),
+        "default" | "profile" | "env" | "static" | "assume_role" | "ssm"
+    ) {
+        return Err(Error::config(format!(
+            "{key}.kind '{kind}' is not a credential kind: use {KINDS}"
+        )));
+    }
+    let allowed = allowed_keys(&kind);
+    if let Some(extra) = present_keys(&raw)
+        .into_iter()
+        .find(|k| !allowed.contains(k))
+    {
+        return Err(Error::config(format!(
+            "'{key}.{extra}' does not apply to kind = '{kind}': remove it or change the kind"
+        )));
+    }
+    let non_empty = |field: &str, value: String| -> Result<String> {
+        if value.trim().is_empty() {
+            Err(Error::config(format!("'{key}.{field}' is empty")))
+        } else {
+            Ok(value)
+        }
+    };
+    Ok(match kind.as_str() {
+        "default" => CredentialSpec::Default,
+        "profile" => CredentialSpec::Profile {
+            profile: non_empty("profile", required(key, &kind, "profile", &raw.profile)?)?,
+        },
+        "env" => CredentialSpec::Env {
+            access_key_id_var: non_empty(
+                "access_key_id_var",
+                required(key, &kind, "access_key_id_var", &raw.access_key_id_var)?,
+            )?,
+            secret_access_key_var: non_empty(
+                "secret_access_key_var",
+                required(
+                    key,
+                    &kind,
+                    "secret_access_key_var",
+                    &raw.secret_access_key_var,
+                )?,
+            )?,
+            session_token_var: raw.session_token_var,
+        },
+        "static" => {
+            let access_key_id = required(key, &kind, "access_key_id", &raw.access_key_id)?;
+            let secret_access_key =
+                required(key, &kind, "secret_access_key", &raw.secret_access_key)?;
+            if access_key_id.is_empty() || secret_access_key.is_empty() {
+                return Err(Error::config(format!(
+                    "'{key}': access_key_id and secret_access_key must not be empty"
+                )));
+            }
+            CredentialSpec::Static {
+                access_key_id,
+                secret_access_key,
+                session_token: raw.session_token,
+            }
+        }
+        "assume_role" => {
+            if depth >= 3 {
+                return Err(Error::config(format!(
+                    "'{key}' nests assume_role more than 3 deep: chain fewer roles"
+                )));
+            }
+            let role_arn = required(key, &kind, "role_arn", &raw.role_arn)?;
+            if !role_arn.starts_with("arn:") || !role_arn.contains(":role/") {
+                return Err(Error::config(format!(
+                    "{key}.role_arn '{role_arn}' is not a role ARN: write 'arn:aws:iam::123456789012:role/name'"
+                )));
+            }
+            let base = match raw.base {
+                Some(base) => credentials(side, &format!("{key}.base"), *base, depth + 1)?,
+                None => CredentialSpec::Default,
+            };
+            CredentialSpec::AssumeRole {
+                role_arn,
+                external_id: raw.external_id,
+                session_name: raw.session_name.unwrap_or_else(|| "airlock".to_string()),
+                base: Box::new(base),
+            }
+        }
+        "ssm" => {
+            let via = match raw.via.as_deref() {
+                None => {
+                    return Err(Error::config(format!(
+                        "'{key}.via' is required when kind = 'ssm': say whose credentials read the parameters \
+                     ('target', 'source', 'default' or 'profile:NAME')"
+                    )));
+                }
+                Some("target") => Via::Side(Side::Target),
+                Some("source") => Via::Side(Side::Source),
+                Some("default") => Via::Default,
+                Some(other) => match other.strip_prefix("profile:") {
+                    Some(name) if !name.is_empty() => Via::Profile(name.to_string()),
+                    _ => {
+                        return Err(Error::config(format!(
+                            "{key}.via '{other}' is not understood: use 'target', 'source', 'default' or 'profile:NAME'"
+                        )));
+                    }
+                },
+            };
+            if via == Via::Side(side) {
+                return Err(Error::config(format!(
+                    "{key}.via '{side}' points at its own side: read the parameters with the other \
+                     side's credentials, 'default' or 'profile:NAME'"
+                )));
+            }
+            if let Some(region) = &raw.region {
+                check_region(&format!("{key}.region"), region)?;
+            }
+            if let Some(url) = &raw.endpoint_url {
+                check_endpoint(&format!("{key}.endpoint_url"), url, false)?;
+            }
+            let parameter = |field: &str, value: String| -> Result<String> {
+                let value = non_empty(field, value)?;
+                if value.contains(char::is_whitespace) {
+                    return Err(Error::config(format!(
+                        "{key}.{field} '{value}' contains whitespace: SSM parameter names cannot"
+                    )));
+                }
+                Ok(value)
+            };
+            CredentialSpec::Ssm(SsmSpec {
+                access_key_id_parameter: parameter(
+                    "access_key_id_parameter",
+                    required(
+                        key,
+                        &kind,
+                        "access_key_id_parameter",
+                        &raw.access_key_id_parameter,
+                    )?,
+                )?,
+                secret_access_key_parameter: parameter(
+                    "secret_access_key_parameter",
+                    required(
+                        key,
+                        &kind,
+                        "secret_access_key_parameter",
+                        &raw.secret_access_key_parameter,
+                    )?,
+                )?,
+                session_token_parameter: raw
+                    .session_token_parameter
+                    .map(|p| parameter("session_token_parameter", p))
+                    .transpose()?,
+                via,
+                region: raw.region,
+                endpoint_url: raw
+                    .endpoint_url
+                    .map(|u| u.trim_end_matches('/').to_string()),
+            })
+        }
+        _ => unreachable!("kind checked above"),
+    })
+}
