@@ -260,33 +260,21 @@ impl TwoServers {
                 o.target_secret.as_deref().unwrap_or(TARGET_SECRET_KEY),
             )
         });
-        let mut text = format!(
-            "[source]\n\
-             bucket = {}\n\
-             prefix = {}\n\
-             region = \"us-east-1\"\n\
-             endpoint_url = {}\n\
-             force_path_style = true\n\
-             \n\
-             [source.credentials]\n\
-             {source_credentials}\n\
-             \n\
-             [target]\n\
-             bucket = {}\n\
-             prefix = {}\n\
-             region = \"us-east-1\"\n\
-             endpoint_url = {}\n\
-             force_path_style = true\n\
-             \n\
-             [target.credentials]\n\
-             {target_credentials}\n",
-            toml_str(o.source_bucket.as_deref().unwrap_or(&self.source.bucket)),
-            toml_str(&o.source_prefix),
-            toml_str(&self.source.server.endpoint),
-            toml_str(o.target_bucket.as_deref().unwrap_or(&self.target.bucket)),
-            toml_str(&o.target_prefix),
-            toml_str(&self.target.server.endpoint),
+        let mut text = side_table(
+            "source",
+            o.source_bucket.as_deref().unwrap_or(&self.source.bucket),
+            &o.source_prefix,
+            &self.source.server.endpoint,
+            &source_credentials,
         );
+        text.push('\n');
+        text.push_str(&side_table(
+            "target",
+            o.target_bucket.as_deref().unwrap_or(&self.target.bucket),
+            &o.target_prefix,
+            &self.target.server.endpoint,
+            &target_credentials,
+        ));
         if !o.transfer.is_empty() {
             text.push_str("\n[transfer]\n");
             for line in &o.transfer {
@@ -333,6 +321,31 @@ pub struct ConfigOverrides {
     pub target_credentials: Option<String>,
     /// Lines of a `[transfer]` table, e.g. `multipart_threshold = "5MiB"`.
     pub transfer: Vec<String>,
+}
+
+/// A `[source]` or `[target]` table (path style, us-east-1) with its credentials table, whose
+/// body is `credentials` (TOML lines).
+pub fn side_table(
+    side: &str,
+    bucket: &str,
+    prefix: &str,
+    endpoint: &str,
+    credentials: &str,
+) -> String {
+    format!(
+        "[{side}]\n\
+         bucket = {}\n\
+         prefix = {}\n\
+         region = \"us-east-1\"\n\
+         endpoint_url = {}\n\
+         force_path_style = true\n\
+         \n\
+         [{side}.credentials]\n\
+         {credentials}\n",
+        toml_str(bucket),
+        toml_str(prefix),
+        toml_str(endpoint),
+    )
 }
 
 /// Body of a `kind = "static"` credentials table.
