@@ -20,7 +20,8 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 #[error("{kind}")]
 pub struct Error {
-    kind: ErrorKind,
+    /// Boxed so `Result<T, Error>` stays small on the hot path.
+    kind: Box<ErrorKind>,
     #[source]
     source: Option<BoxError>,
 }
@@ -162,7 +163,10 @@ impl fmt::Display for ErrorKind {
 
 impl Error {
     pub fn new(kind: ErrorKind) -> Self {
-        Error { kind, source: None }
+        Error {
+            kind: Box::new(kind),
+            source: None,
+        }
     }
 
     /// Attach the underlying cause (kept for logs, not shown on screen).
@@ -208,7 +212,7 @@ impl Error {
 
     /// The S3 failure behind this error, if it is one.
     pub fn s3(&self) -> Option<&S3Failure> {
-        match &self.kind {
+        match &*self.kind {
             ErrorKind::S3(f) => Some(f),
             _ => None,
         }
@@ -216,7 +220,7 @@ impl Error {
 
     /// How a retry loop should treat this error. Non-S3 errors are fatal.
     pub fn class(&self) -> Class {
-        match &self.kind {
+        match &*self.kind {
             ErrorKind::S3(f) => f.class,
             _ => Class::Fatal,
         }
@@ -225,7 +229,7 @@ impl Error {
     /// Process exit code for a command that ends with this error:
     /// 2 for config, credential and usage problems; 130 for interruption; 1 otherwise.
     pub fn exit_code(&self) -> i32 {
-        match &self.kind {
+        match &*self.kind {
             ErrorKind::Config(_)
             | ErrorKind::Usage(_)
             | ErrorKind::Credentials { .. }

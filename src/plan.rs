@@ -217,7 +217,7 @@ pub fn part_layout(size: u64, part_size: PartSize) -> (u64, u32, Option<String>)
             }
         }
     };
-    let chosen = chosen.min(MAX_PART_SIZE.0).max(MIN_PART_SIZE.0);
+    let chosen = chosen.clamp(MIN_PART_SIZE.0, MAX_PART_SIZE.0);
     let parts = size.div_ceil(chosen).max(1);
     (chosen, parts as u32, warning)
 }

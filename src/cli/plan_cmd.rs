@@ -40,11 +40,7 @@ pub async fn plan(
 
 /// One line per object: route, size, part size x parts, key, reason.
 pub fn print_items(plan: &Plan, out: &mut dyn Write) {
-    let _ = writeln!(
-        out,
-        "{:<9} {:>10} {:>16}  {}",
-        "ROUTE", "SIZE", "PARTS", "KEY"
-    );
+    let _ = writeln!(out, "{:<9} {:>10} {:>16}  KEY", "ROUTE", "SIZE", "PARTS");
     for item in &plan.items {
         let parts = match item.route {
             Route::Multipart => format!("{} x {}", item.parts, human_bytes(item.part_size)),

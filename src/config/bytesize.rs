@@ -114,7 +114,7 @@ impl fmt::Display for ByteSize {
             ("KiB", KIB)
         };
         let value = n as f64 / div as f64;
-        if n % div == 0 {
+        if n.is_multiple_of(div) {
             write!(f, "{} {unit}", n / div)
         } else if value >= 100.0 {
             write!(f, "{value:.0} {unit}")
