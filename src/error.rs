@@ -121,8 +121,11 @@ impl fmt::Display for S3Failure {
 impl S3Failure {
     /// What the user can do about it, when we know.
     fn hint(&self) -> Option<String> {
+        // A HEAD has no body, so a missing bucket answers HeadBucket with a bare 404.
+        let no_such_bucket = self.code.as_deref() == Some("NoSuchBucket")
+            || (self.operation == "HeadBucket" && self.class == Class::NotFound);
         match (self.class, self.code.as_deref(), self.status) {
-            (_, Some("NoSuchBucket"), _) => Some(format!(
+            _ if no_such_bucket => Some(format!(
                 "check {}.bucket and {}.region in the config",
                 self.side, self.side
             )),
@@ -268,6 +271,26 @@ mod tests {
             msg,
             "target: PutObject on 's3://deliveries/a b/c.csv' failed: AccessDenied (HTTP 403): denied \
              (check target.credentials: they are refused for this bucket)"
+        );
+    }
+
+    #[test]
+    fn a_bare_404_on_head_bucket_says_to_check_the_bucket() {
+        let msg = Error::from(S3Failure {
+            side: Side::Source,
+            operation: "HeadBucket",
+            bucket: "missing".into(),
+            key: None,
+            status: Some(404),
+            code: Some("NotFound".into()),
+            message: String::new(),
+            class: Class::NotFound,
+        })
+        .to_string();
+        assert_eq!(
+            msg,
+            "source: HeadBucket on 's3://missing' failed: NotFound (HTTP 404) \
+             (check source.bucket and source.region in the config)"
         );
     }
 
