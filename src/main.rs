@@ -73,7 +73,13 @@ async fn run_command(args: Args) -> Result<i32, Error> {
             .await?;
             Ok(0)
         }
-        Some(Command::Run(_)) | Some(Command::Uploads { .. }) | Some(Command::Demo(_)) | None => {
+        None => {
+            // Everything that can fail before the UI starts fails here, on the normal screen.
+            let settings = load_settings(args.config.as_deref())?;
+            let sides = aws::connect(&settings).await?;
+            airlock::tui::run(settings, sides).await
+        }
+        Some(Command::Run(_)) | Some(Command::Uploads { .. }) | Some(Command::Demo(_)) => {
             Err(Error::usage("this command is not built yet"))
         }
     }

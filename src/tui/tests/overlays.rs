@@ -1,0 +1,64 @@
+//! Overlay snapshots: help (generated from the keymap) per tab, the message log, the quit
+//! confirmation.
+
+use crossterm::event::KeyCode;
+use insta::assert_snapshot;
+
+use super::*;
+use crate::tui::app::{Level, Overlay};
+
+#[test]
+fn help_on_the_browser() {
+    let mut app = browser_with_badges((80, 24));
+    key(&mut app, KeyCode::Char('?'));
+    assert_eq!(app.overlay, Some(Overlay::Help));
+    assert_snapshot!("help_browser", screen(&app));
+    key(&mut app, KeyCode::Char('j'));
+    assert_eq!(app.overlay, Some(Overlay::Help), "other keys keep it open");
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.overlay, None);
+}
+
+#[test]
+fn help_on_transfers_follows_user_bindings() {
+    let (keymap, _) = Keymap::from_toml(Some("[transfers]\npause = [\"space\"]\n"));
+    let mut app = App::new(settings(), keymap, (100, 30));
+    key(&mut app, KeyCode::Char('3'));
+    key(&mut app, KeyCode::Char('?'));
+    assert_snapshot!("help_transfers", screen(&app));
+}
+
+#[test]
+fn help_on_the_plan() {
+    let mut app = app((80, 24));
+    app.tab = crate::tui::app::Tab::Plan;
+    key(&mut app, KeyCode::Char('?'));
+    assert_snapshot!("help_plan", screen(&app));
+}
+
+#[test]
+fn message_log() {
+    let mut app = browser_with_badges((80, 24));
+    at(&mut app, 3.0);
+    app.push_log(Level::Info, "plan saved to 'airlock-plan.json'".into());
+    at(&mut app, 65.0);
+    app.push_log(
+        Level::Warn,
+        "concurrency 16: 503 SlowDown: backing off".into(),
+    );
+    at(&mut app, 70.0);
+    app.push_log(
+        Level::Error,
+        "source: ListObjectsV2 on 's3://acme-exports/daily/' failed: AccessDenied (HTTP 403)"
+            .into(),
+    );
+    key(&mut app, KeyCode::Char('L'));
+    assert_snapshot!("log_overlay", screen(&app));
+}
+
+#[test]
+fn quit_during_a_run_asks() {
+    let mut app = super::transfers::running((80, 24));
+    key(&mut app, KeyCode::Char('q'));
+    assert_snapshot!("quit_confirm", screen(&app));
+}
