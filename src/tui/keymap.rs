@@ -6,10 +6,11 @@
 //! Depends on crossterm's key types only; no I/O except [`Keymap::load`] reading the user file.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fmt;
 use std::path::Path;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+mod key;
+
+pub use key::Key;
 
 /// The compiled-in defaults.
 pub const DEFAULT_KEYBINDINGS: &str = include_str!("../../assets/keybindings.toml");
@@ -94,36 +95,17 @@ pub enum Action {
 }
 
 /// Every bindable (context, name, action, help text), in help order.
+#[rustfmt::skip]
 const ACTIONS: &[(Context, &str, Action, &str)] = &[
     (Context::Global, "quit", Action::Quit, "quit (asks mid-run)"),
-    (
-        Context::Global,
-        "interrupt",
-        Action::Interrupt,
-        "stop the run and quit",
-    ),
+    (Context::Global, "interrupt", Action::Interrupt, "stop the run and quit"),
     (Context::Global, "help", Action::Help, "this help"),
     (Context::Global, "log", Action::Log, "message log"),
-    (
-        Context::Global,
-        "tab_browser",
-        Action::TabBrowser,
-        "Browser tab",
-    ),
+    (Context::Global, "tab_browser", Action::TabBrowser, "Browser tab"),
     (Context::Global, "tab_plan", Action::TabPlan, "Plan tab"),
-    (
-        Context::Global,
-        "tab_transfers",
-        Action::TabTransfers,
-        "Transfers tab",
-    ),
+    (Context::Global, "tab_transfers", Action::TabTransfers, "Transfers tab"),
     (Context::Global, "next_tab", Action::NextTab, "next tab"),
-    (
-        Context::Global,
-        "previous_tab",
-        Action::PreviousTab,
-        "previous tab",
-    ),
+    (Context::Global, "previous_tab", Action::PreviousTab, "previous tab"),
     (Context::Browser, "up", Action::Up, "move up"),
     (Context::Browser, "down", Action::Down, "move down"),
     (Context::Browser, "page_up", Action::PageUp, "page up"),
@@ -132,54 +114,14 @@ const ACTIONS: &[(Context, &str, Action, &str)] = &[
     (Context::Browser, "bottom", Action::Bottom, "last entry"),
     (Context::Browser, "open", Action::Open, "open folder"),
     (Context::Browser, "back", Action::Back, "up one folder"),
-    (
-        Context::Browser,
-        "switch_pane",
-        Action::SwitchPane,
-        "other pane",
-    ),
-    (
-        Context::Browser,
-        "filter",
-        Action::Filter,
-        "filter (enter keeps, esc clears)",
-    ),
-    (
-        Context::Browser,
-        "select",
-        Action::Select,
-        "select / unselect",
-    ),
-    (
-        Context::Browser,
-        "select_all",
-        Action::SelectAll,
-        "select all shown / none",
-    ),
-    (
-        Context::Browser,
-        "clear_selection",
-        Action::ClearSelection,
-        "clear the whole selection",
-    ),
-    (
-        Context::Browser,
-        "sort",
-        Action::Sort,
-        "sort by name / size / date",
-    ),
-    (
-        Context::Browser,
-        "refresh",
-        Action::Refresh,
-        "list this folder again",
-    ),
-    (
-        Context::Browser,
-        "plan_selection",
-        Action::PlanSelection,
-        "plan the selection",
-    ),
+    (Context::Browser, "switch_pane", Action::SwitchPane, "other pane"),
+    (Context::Browser, "filter", Action::Filter, "filter (enter keeps, esc clears)"),
+    (Context::Browser, "select", Action::Select, "select / unselect"),
+    (Context::Browser, "select_all", Action::SelectAll, "select all shown / none"),
+    (Context::Browser, "clear_selection", Action::ClearSelection, "clear the whole selection"),
+    (Context::Browser, "sort", Action::Sort, "sort by name / size / date"),
+    (Context::Browser, "refresh", Action::Refresh, "list this folder again"),
+    (Context::Browser, "plan_selection", Action::PlanSelection, "plan the selection"),
     (Context::Plan, "up", Action::Up, "previous field / object"),
     (Context::Plan, "down", Action::Down, "next field / object"),
     (Context::Plan, "page_up", Action::PageUp, "page up"),
@@ -187,197 +129,25 @@ const ACTIONS: &[(Context, &str, Action, &str)] = &[
     (Context::Plan, "top", Action::Top, "first object"),
     (Context::Plan, "bottom", Action::Bottom, "last object"),
     (Context::Plan, "edit", Action::Edit, "edit the setting"),
-    (
-        Context::Plan,
-        "switch_focus",
-        Action::SwitchFocus,
-        "settings / objects",
-    ),
-    (
-        Context::Plan,
-        "start_run",
-        Action::StartRun,
-        "start the run (asks first)",
-    ),
-    (
-        Context::Plan,
-        "save_plan",
-        Action::SavePlan,
-        "save the plan as JSON",
-    ),
-    (
-        Context::Plan,
-        "refresh",
-        Action::Refresh,
-        "list again, rebuild the plan",
-    ),
+    (Context::Plan, "switch_focus", Action::SwitchFocus, "settings / objects"),
+    (Context::Plan, "start_run", Action::StartRun, "start the run (asks first)"),
+    (Context::Plan, "save_plan", Action::SavePlan, "save the plan as JSON"),
+    (Context::Plan, "refresh", Action::Refresh, "list again, rebuild the plan"),
     (Context::Transfers, "up", Action::Up, "previous object"),
     (Context::Transfers, "down", Action::Down, "next object"),
     (Context::Transfers, "page_up", Action::PageUp, "page up"),
-    (
-        Context::Transfers,
-        "page_down",
-        Action::PageDown,
-        "page down",
-    ),
+    (Context::Transfers, "page_down", Action::PageDown, "page down"),
     (Context::Transfers, "top", Action::Top, "first object"),
     (Context::Transfers, "bottom", Action::Bottom, "last object"),
-    (
-        Context::Transfers,
-        "switch_list",
-        Action::SwitchList,
-        "active / failed / done",
-    ),
+    (Context::Transfers, "switch_list", Action::SwitchList, "active / failed / done"),
     (Context::Transfers, "pause", Action::Pause, "pause / resume"),
-    (
-        Context::Transfers,
-        "retry_failed",
-        Action::RetryFailed,
-        "retry all failed",
-    ),
-    (
-        Context::Transfers,
-        "retry",
-        Action::Retry,
-        "retry the selected object",
-    ),
-    (
-        Context::Transfers,
-        "cancel",
-        Action::Cancel,
-        "cancel the selected object",
-    ),
-    (
-        Context::Transfers,
-        "cancel_all",
-        Action::CancelAll,
-        "cancel all (asks first)",
-    ),
-    (
-        Context::Transfers,
-        "more_concurrency",
-        Action::MoreConcurrency,
-        "raise concurrency",
-    ),
-    (
-        Context::Transfers,
-        "less_concurrency",
-        Action::LessConcurrency,
-        "lower concurrency",
-    ),
+    (Context::Transfers, "retry_failed", Action::RetryFailed, "retry all failed"),
+    (Context::Transfers, "retry", Action::Retry, "retry the selected object"),
+    (Context::Transfers, "cancel", Action::Cancel, "cancel the selected object"),
+    (Context::Transfers, "cancel_all", Action::CancelAll, "cancel all (asks first)"),
+    (Context::Transfers, "more_concurrency", Action::MoreConcurrency, "raise concurrency"),
+    (Context::Transfers, "less_concurrency", Action::LessConcurrency, "lower concurrency"),
 ];
-
-/// A key with the modifiers that matter (ctrl, alt); shift is part of the character.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Key {
-    pub code: KeyCode,
-    pub modifiers: KeyModifiers,
-}
-
-impl Key {
-    pub fn new(code: KeyCode, modifiers: KeyModifiers) -> Key {
-        let mut modifiers = modifiers & (KeyModifiers::CONTROL | KeyModifiers::ALT);
-        let code = match code {
-            KeyCode::Char(c) if modifiers.contains(KeyModifiers::CONTROL) => {
-                KeyCode::Char(c.to_ascii_lowercase())
-            }
-            other => other,
-        };
-        if code == KeyCode::BackTab {
-            modifiers = KeyModifiers::NONE;
-        }
-        Key { code, modifiers }
-    }
-
-    pub fn plain(code: KeyCode) -> Key {
-        Key::new(code, KeyModifiers::NONE)
-    }
-
-    /// Parse `q`, `G`, `enter`, `ctrl-r`, `shift-tab`, `f5`, ...
-    pub fn parse(text: &str) -> Result<Key, String> {
-        let mut chars = text.chars();
-        if let (Some(c), None) = (chars.next(), chars.next()) {
-            return Ok(Key::plain(KeyCode::Char(c)));
-        }
-        let lower = text.to_ascii_lowercase();
-        for (prefix, modifier) in [
-            ("ctrl-", KeyModifiers::CONTROL),
-            ("alt-", KeyModifiers::ALT),
-        ] {
-            if let Some(rest) = lower.strip_prefix(prefix) {
-                let inner = Key::parse(&text[prefix.len()..])
-                    .map_err(|_| format!("'{text}' is not a key: '{rest}' is unknown"))?;
-                return Ok(Key::new(inner.code, inner.modifiers | modifier));
-            }
-        }
-        let code = match lower.as_str() {
-            "enter" | "return" => KeyCode::Enter,
-            "esc" | "escape" => KeyCode::Esc,
-            "tab" => KeyCode::Tab,
-            "backtab" | "shift-tab" => KeyCode::BackTab,
-            "space" => KeyCode::Char(' '),
-            "backspace" | "bksp" => KeyCode::Backspace,
-            "delete" | "del" => KeyCode::Delete,
-            "up" => KeyCode::Up,
-            "down" => KeyCode::Down,
-            "left" => KeyCode::Left,
-            "right" => KeyCode::Right,
-            "home" => KeyCode::Home,
-            "end" => KeyCode::End,
-            "pageup" => KeyCode::PageUp,
-            "pagedown" => KeyCode::PageDown,
-            "insert" => KeyCode::Insert,
-            f if f.starts_with('f')
-                && f[1..].parse::<u8>().is_ok_and(|n| (1..=12).contains(&n)) =>
-            {
-                KeyCode::F(f[1..].parse().unwrap_or(1))
-            }
-            _ => {
-                return Err(format!(
-                    "'{text}' is not a key: use a character, a name like 'enter' or 'pagedown', or 'ctrl-x'"
-                ));
-            }
-        };
-        Ok(Key::plain(code))
-    }
-}
-
-impl From<KeyEvent> for Key {
-    fn from(event: KeyEvent) -> Key {
-        Key::new(event.code, event.modifiers)
-    }
-}
-
-impl fmt::Display for Key {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.modifiers.contains(KeyModifiers::CONTROL) {
-            f.write_str("ctrl-")?;
-        }
-        if self.modifiers.contains(KeyModifiers::ALT) {
-            f.write_str("alt-")?;
-        }
-        match self.code {
-            KeyCode::Char(' ') => f.write_str("space"),
-            KeyCode::Char(c) => write!(f, "{c}"),
-            KeyCode::Enter => f.write_str("enter"),
-            KeyCode::Esc => f.write_str("esc"),
-            KeyCode::Tab => f.write_str("tab"),
-            KeyCode::BackTab => f.write_str("shift-tab"),
-            KeyCode::Backspace => f.write_str("bksp"),
-            KeyCode::Delete => f.write_str("del"),
-            KeyCode::Up => f.write_str("↑"),
-            KeyCode::Down => f.write_str("↓"),
-            KeyCode::Left => f.write_str("←"),
-            KeyCode::Right => f.write_str("→"),
-            KeyCode::Home => f.write_str("home"),
-            KeyCode::End => f.write_str("end"),
-            KeyCode::PageUp => f.write_str("pgup"),
-            KeyCode::PageDown => f.write_str("pgdn"),
-            KeyCode::F(n) => write!(f, "f{n}"),
-            other => write!(f, "{other:?}"),
-        }
-    }
-}
 
 /// One section of the help overlay.
 #[derive(Debug, Clone, PartialEq)]
@@ -530,108 +300,4 @@ fn apply(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn key(text: &str) -> Key {
-        Key::parse(text).unwrap()
-    }
-
-    #[test]
-    fn defaults_parse_cleanly_and_bind_every_action() {
-        let (keymap, warnings) = Keymap::from_toml(None);
-        assert!(warnings.is_empty(), "{warnings:?}");
-        for (context, name, ..) in ACTIONS {
-            assert!(
-                keymap
-                    .keys
-                    .get(&(*context, *name))
-                    .is_some_and(|k| !k.is_empty()),
-                "{}.{name} has no default key",
-                context.section()
-            );
-        }
-    }
-
-    #[test]
-    fn context_bindings_win_over_global_ones() {
-        let keymap = Keymap::default();
-        assert_eq!(
-            keymap.action(Context::Browser, key("tab")),
-            Some(Action::SwitchPane)
-        );
-        assert_eq!(keymap.action(Context::Plan, key("q")), Some(Action::Quit));
-        assert_eq!(
-            keymap.action(
-                Context::Transfers,
-                Key::new(KeyCode::Char('R'), KeyModifiers::SHIFT)
-            ),
-            Some(Action::RetryFailed)
-        );
-        assert_eq!(
-            keymap.action(
-                Context::Global,
-                Key::new(KeyCode::Char('c'), KeyModifiers::CONTROL)
-            ),
-            Some(Action::Interrupt)
-        );
-    }
-
-    #[test]
-    fn user_file_overrides_per_action_and_warns_about_mistakes() {
-        let user = r#"
-            [browser]
-            select = ["x"]
-            teleport = ["t"]
-            sort = ["ctrl-nope"]
-            [nowhere]
-            up = ["u"]
-        "#;
-        let (keymap, warnings) = Keymap::from_toml(Some(user));
-        assert_eq!(
-            keymap.action(Context::Browser, key("x")),
-            Some(Action::Select)
-        );
-        assert_eq!(keymap.action(Context::Browser, key("space")), None);
-        assert_eq!(
-            keymap.action(Context::Browser, key("s")),
-            Some(Action::Sort)
-        );
-        assert_eq!(warnings.len(), 3, "{warnings:?}");
-        assert!(warnings.iter().any(|w| w.contains("'browser.teleport'")));
-        assert!(warnings.iter().any(|w| w.contains("'ctrl-nope'")));
-        assert!(warnings.iter().any(|w| w.contains("'[nowhere]'")));
-    }
-
-    #[test]
-    fn broken_user_file_falls_back_to_defaults() {
-        let (keymap, warnings) = Keymap::from_toml(Some("[browser\n"));
-        assert_eq!(warnings.len(), 1);
-        assert_eq!(
-            keymap.action(Context::Browser, key("space")),
-            Some(Action::Select)
-        );
-    }
-
-    #[test]
-    fn keys_round_trip_through_text() {
-        for text in ["q", "G", "ctrl-r", "enter", "space", "f5", "-", "+"] {
-            let k = key(text);
-            assert_eq!(Key::parse(&k.to_string()).unwrap_or(k), k, "{text}");
-        }
-        assert_eq!(key("shift-tab"), Key::plain(KeyCode::BackTab));
-        assert!(Key::parse("hyper-q").is_err());
-    }
-
-    #[test]
-    fn help_lists_every_context_with_keys() {
-        let help = Keymap::default().help();
-        assert_eq!(help.len(), 4);
-        assert!(
-            help[1]
-                .entries
-                .iter()
-                .any(|(k, t)| k == "↑ k" && *t == "move up")
-        );
-    }
-}
+mod tests;

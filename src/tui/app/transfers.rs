@@ -1,14 +1,18 @@
 //! The Transfers tab's state: engine events folded into per-object runs (a part map per
 //! object: pending, in flight, done, retrying, failed), the active / failed / done lists, the
 //! run phase, effective concurrency and why it changed, and [`Stats`] for the gauge, rates,
-//! ETA and chart. Time is `now` since the run started, passed in.
+//! ETA and chart. Time is `now` since the run started, passed in. Folding events in is in
+//! [`events`].
+
+mod events;
+
+pub use events::finished_message;
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use super::Out;
 use crate::engine::stats::Stats;
-use crate::engine::{Event, ObjectId, RunSummary, Verification};
+use crate::engine::{ObjectId, RunSummary, Verification};
 use crate::error::Class;
 use crate::plan::Route;
 use crate::tui::keymap::Action;
@@ -59,6 +63,13 @@ pub struct ObjectRun {
 impl ObjectRun {
     pub fn parts_done(&self) -> usize {
         self.parts.iter().filter(|p| **p == PartState::Done).count()
+    }
+
+    /// Bytes at the target or on their way: the progress ticks, or the parts known done
+    /// (resumed parts count before the first tick).
+    pub fn progress_bytes(&self) -> u64 {
+        let parts = self.parts_done() as u64 * self.part_size;
+        self.bytes.max(parts).min(self.size)
     }
 }
 
@@ -113,6 +124,9 @@ pub struct Transfers {
     /// Why the effective concurrency last changed.
     pub concurrency_reason: Option<String>,
     pub paused: bool,
+    /// Bytes of parts a resumed upload already had at the target (not moved by this run, so
+    /// the engine's byte counters leave them out).
+    pub resumed_bytes: u64,
 }
 
 impl Transfers {
@@ -133,6 +147,7 @@ impl Transfers {
             concurrency_max: concurrency,
             concurrency_reason: None,
             paused: false,
+            resumed_bytes: 0,
         }
     }
 
@@ -152,6 +167,22 @@ impl Transfers {
             ..Transfers::new(concurrency)
         };
         self.phase = Phase::Starting;
+    }
+
+    /// Bytes of the run at the target: confirmed by this run plus resumed parts.
+    pub fn moved_bytes(&self) -> u64 {
+        (self.stats.put_bytes + self.resumed_bytes)
+            .min(self.stats.total_bytes.max(self.stats.put_bytes))
+    }
+
+    /// Time left at the current PUT rate for the bytes not yet at the target.
+    pub fn eta(&self) -> Option<Duration> {
+        let left = self.stats.total_bytes.saturating_sub(self.moved_bytes());
+        if left == 0 {
+            return Some(Duration::ZERO);
+        }
+        let (_, put) = self.stats.rates();
+        (put > 1.0).then(|| Duration::from_secs_f64(left as f64 / put))
     }
 
     /// Time since the run started.
@@ -178,154 +209,6 @@ impl Transfers {
 
     pub fn selected(&self) -> Option<ObjectId> {
         self.id_at(self.cursor)
-    }
-
-    /// Fold one engine event in.
-    pub fn apply(&mut self, event: &crate::engine::Event, now: Duration, out: &mut Out) {
-        if let Event::RunStarted { concurrency, .. } = event {
-            self.started_at = now;
-            self.phase = Phase::Running;
-            self.concurrency = *concurrency;
-        }
-        let run_time = self.run_time(now);
-        self.stats.apply(event, run_time);
-        match event {
-            Event::ObjectStarted {
-                id,
-                key,
-                size,
-                route,
-                parts,
-                part_size,
-                resumed_parts,
-            } => {
-                let retries = self.objects.get(id).map_or(0, |o| o.retries);
-                self.objects.insert(
-                    *id,
-                    ObjectRun {
-                        key: key.clone(),
-                        size: *size,
-                        route: *route,
-                        part_size: *part_size,
-                        parts: vec![PartState::Pending; *parts as usize],
-                        resumed_parts: *resumed_parts,
-                        bytes: 0,
-                        retries,
-                        last_error: None,
-                        outcome: None,
-                    },
-                );
-                self.failed.retain(|i| i != id);
-                self.active.retain(|i| i != id);
-                self.active.push(*id);
-                if matches!(self.phase, Phase::Finished(_)) {
-                    // A retry after the run ended: the engine lingers and runs again.
-                    self.phase = Phase::Running;
-                    self.stats.finished = false;
-                }
-            }
-            Event::PartStarted { id, part } => self.set_part(*id, *part, PartState::InFlight),
-            Event::PartDone { id, part, .. } => {
-                self.set_part(*id, *part, PartState::Done);
-                if let Some(object) = self.objects.get_mut(id) {
-                    object.last_error = None;
-                }
-            }
-            Event::PartRetry {
-                id, part, error, ..
-            } => {
-                self.set_part(*id, *part, PartState::Retrying);
-                if let Some(object) = self.objects.get_mut(id) {
-                    object.retries += 1;
-                    object.last_error = Some(error.clone());
-                }
-            }
-            Event::Progress { objects, .. } => {
-                for (id, bytes) in objects {
-                    if let Some(object) = self.objects.get_mut(id) {
-                        object.bytes = *bytes;
-                    }
-                }
-            }
-            Event::ObjectDone {
-                id,
-                verification,
-                attempts,
-                bytes,
-                ..
-            } => {
-                if let Some(object) = self.objects.get_mut(id) {
-                    object.parts.fill(PartState::Done);
-                    object.bytes = *bytes;
-                    object.last_error = None;
-                    object.outcome = Some(Outcome::Done {
-                        verification: verification.clone(),
-                        attempts: *attempts,
-                    });
-                }
-                self.active.retain(|i| i != id);
-                self.done.push(*id);
-            }
-            Event::ObjectFailed {
-                id,
-                key,
-                class,
-                error,
-                kept_upload,
-            } => {
-                out.warn(format!("failed: {key}: {error}"));
-                self.end(
-                    *id,
-                    Outcome::Failed {
-                        class: *class,
-                        error: error.clone(),
-                        kept_upload: kept_upload.clone(),
-                    },
-                );
-            }
-            Event::ObjectCancelled { id, .. } => self.end(*id, Outcome::Cancelled),
-            Event::ConcurrencyChanged { limit, reason } => {
-                self.concurrency = *limit;
-                self.concurrency_reason = Some(reason.clone());
-                if reason.contains("SlowDown") {
-                    out.warn(format!("concurrency {limit}: {reason}"));
-                }
-            }
-            Event::Paused => self.paused = true,
-            Event::Resumed => self.paused = false,
-            Event::RunFinished { summary } => {
-                out.info(finished_message(summary));
-                self.phase = Phase::Finished(summary.clone());
-            }
-            Event::RunStarted { .. } => {}
-        }
-        self.clamp();
-    }
-
-    fn set_part(&mut self, id: ObjectId, part: u32, state: PartState) {
-        if let Some(slot) = self
-            .objects
-            .get_mut(&id)
-            .and_then(|o| o.parts.get_mut((part as usize).wrapping_sub(1)))
-        {
-            *slot = state;
-        }
-    }
-
-    /// The object failed or was cancelled: its unfinished parts are marked failed.
-    fn end(&mut self, id: ObjectId, outcome: Outcome) {
-        if let Some(object) = self.objects.get_mut(&id) {
-            for part in &mut object.parts {
-                if matches!(part, PartState::InFlight | PartState::Retrying) {
-                    *part = PartState::Failed;
-                }
-            }
-            object.outcome = Some(outcome);
-        }
-        self.active.retain(|i| *i != id);
-        if !self.failed.contains(&id) {
-            self.failed.push(id);
-        }
     }
 
     /// Keep the cursor in the current list and the window around it.
@@ -383,29 +266,4 @@ impl Transfers {
             n.saturating_sub(step).max(1)
         }
     }
-}
-
-/// One line for the log when the run ends.
-pub fn finished_message(summary: &RunSummary) -> String {
-    let mut text = format!(
-        "run {}: {} copied ({} verified), {} skipped",
-        if summary.interrupted {
-            "stopped"
-        } else {
-            "finished"
-        },
-        summary.copied,
-        summary.verified,
-        summary.skipped
-    );
-    if summary.failed > 0 {
-        text.push_str(&format!(", {} failed (R retries)", summary.failed));
-    }
-    if summary.cancelled > 0 {
-        text.push_str(&format!(", {} cancelled", summary.cancelled));
-    }
-    if summary.not_started > 0 {
-        text.push_str(&format!(", {} not started", summary.not_started));
-    }
-    text
 }

@@ -62,3 +62,30 @@ fn quit_during_a_run_asks() {
     key(&mut app, KeyCode::Char('q'));
     assert_snapshot!("quit_confirm", screen(&app));
 }
+
+#[test]
+fn every_screen_survives_tiny_and_odd_sizes() {
+    let mut apps = vec![
+        app((80, 24)),
+        browser_with_badges((80, 24)),
+        super::plan::planned((80, 24)),
+        super::transfers::running((80, 24)),
+    ];
+    let mut help = browser_with_badges((80, 24));
+    key(&mut help, KeyCode::Char('?'));
+    apps.push(help);
+    let mut confirm = super::plan::planned((80, 24));
+    key(&mut confirm, KeyCode::Char('g'));
+    apps.push(confirm);
+    for mut app in apps {
+        for tab in ['1', '2', '3'] {
+            if app.overlay.is_none() {
+                key(&mut app, KeyCode::Char(tab));
+            }
+            for (w, h) in [(1, 1), (12, 4), (30, 8), (45, 12), (61, 17), (200, 60)] {
+                update(&mut app, Msg::Resize(w, h));
+                let _ = screen(&app);
+            }
+        }
+    }
+}

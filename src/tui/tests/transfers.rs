@@ -174,7 +174,7 @@ pub fn running(size: (u16, u16)) -> App {
         },
     );
     // One minute of samples: GET leads PUT a little, with a SlowDown dip at 40 s.
-    let mut put = 0;
+    let (mut get, mut put) = (0, 0);
     for s in 1..=60u64 {
         let rate = if (40..46).contains(&s) {
             40
@@ -182,8 +182,9 @@ pub fn running(size: (u16, u16)) -> App {
             90 + (s % 7) * 5
         };
         put += rate * 1_000_000;
+        get += (rate + 12 + s % 3 * 4) * 1_000_000;
         let progress = Event::Progress {
-            get_bytes: put + 48_000_000,
+            get_bytes: get,
             put_bytes: put,
             buffered_bytes: 24 * MIB,
             objects: vec![(0, 150 * 16 * MIB + 5 * MIB), (7, 640 * MIB), (1, 75 * MIB)],
@@ -278,6 +279,16 @@ fn cancel_all_asks_first() {
 }
 
 pub fn finish(app: &mut App) {
+    engine(
+        app,
+        79.0,
+        Event::Progress {
+            get_bytes: 10_100_000_000,
+            put_bytes: 9_900_000_000,
+            buffered_bytes: 0,
+            objects: vec![],
+        },
+    );
     for (id, key, size) in [
         (0usize, "daily/2025-11-19/big.tar", 6144 * MIB),
         (7, "daily/orders.parquet", 2_684_354_560),

@@ -3,11 +3,13 @@
 //! from `App::now`, so every screen is a deterministic snapshot.
 
 pub mod browser;
+pub mod chart;
 pub mod dialog;
 pub mod help;
 pub mod partmap;
 pub mod plan;
 pub mod style;
+pub mod transfer_lists;
 pub mod transfers;
 
 use ratatui::Frame;
@@ -73,7 +75,7 @@ fn run_indicator(app: &App) -> Line<'static> {
     let transfers = &app.transfers;
     let stats = &transfers.stats;
     let percent = if stats.total_bytes > 0 {
-        stats.put_bytes as f64 * 100.0 / stats.total_bytes as f64
+        transfers.moved_bytes() as f64 * 100.0 / stats.total_bytes as f64
     } else {
         0.0
     };
