@@ -127,6 +127,9 @@ pub struct App {
     pub plan: PlanTab,
     pub transfers: Transfers,
     pub log: VecDeque<LogLine>,
+    /// Lines ever logged (the deque keeps only the last ones); the runtime copies new ones
+    /// to the log file.
+    pub logged: u64,
     /// Quit as soon as the stopping run has finished.
     pub quit_when_stopped: bool,
 }
@@ -144,6 +147,7 @@ impl App {
             now: Duration::ZERO,
             size,
             log: VecDeque::new(),
+            logged: 0,
             quit_when_stopped: false,
         };
         app.resize(size);
@@ -161,6 +165,7 @@ impl App {
         if self.log.len() == LOG_LINES {
             self.log.pop_front();
         }
+        self.logged += 1;
         self.log.push_back(LogLine {
             level,
             text,

@@ -10,7 +10,7 @@ use crossterm::event::{Event as TermEvent, EventStream};
 use futures::StreamExt;
 use tokio::sync::mpsc;
 
-use super::app::{App, transfers::Phase, update};
+use super::app::{App, Level, transfers::Phase, update};
 use super::keymap::Keymap;
 use super::msg::Msg;
 use super::runtime::Runtime;
@@ -55,7 +55,7 @@ pub async fn run(settings: Settings, sides: Sides) -> Result<i32> {
     let mut runtime = Runtime::new(sides, settings.clone(), tx);
     let mut app = App::new(settings, keymap, (size.width, size.height));
     for warning in config_warnings.into_iter().chain(keymap_warnings) {
-        app.push_log(super::app::Level::Warn, warning);
+        app.push_log(Level::Warn, warning);
     }
     let clock = Instant::now();
     let mut running = runtime.execute_all(app.start());
@@ -86,11 +86,27 @@ pub async fn run(settings: Settings, sides: Sides) -> Result<i32> {
             }
         };
         app.now = clock.elapsed();
-        running = runtime.execute_all(update(&mut app, msg));
+        let logged = app.logged;
+        let effects = update(&mut app, msg);
+        log_new_lines(&app, logged);
+        running = runtime.execute_all(effects);
         dirty = true;
     }
     drop(_restore);
     Ok(exit_report(&app))
+}
+
+/// Copy what the status line just showed into the log file (the screen keeps only the last
+/// 200 lines; the file keeps everything).
+fn log_new_lines(app: &App, before: u64) {
+    let added = ((app.logged - before) as usize).min(app.log.len());
+    for line in app.log.iter().skip(app.log.len() - added) {
+        match line.level {
+            Level::Info => tracing::info!(target: "airlock::tui", "{}", line.text),
+            Level::Warn => tracing::warn!(target: "airlock::tui", "{}", line.text),
+            Level::Error => tracing::error!(target: "airlock::tui", "{}", line.text),
+        }
+    }
 }
 
 /// After the screen is restored: say how the last run ended, and return the exit code.

@@ -226,6 +226,14 @@ impl Browser {
                 let pane = self.pane_mut(side);
                 pane.filter_input = Some(TextInput::new(pane.listing.filter()));
             }
+            Action::ClearFilter => {
+                let pane = self.pane_mut(side);
+                let key = pane.current().map(|e| e.key().to_string());
+                pane.listing.set_filter("");
+                if let Some(position) = key.and_then(|k| pane.listing.position(&k)) {
+                    pane.cursor = position;
+                }
+            }
             Action::Select => self.toggle_current(out),
             Action::SelectAll => self.toggle_all(out),
             Action::ClearSelection => {

@@ -108,7 +108,25 @@ fn filter_narrows_while_typing_and_enter_keeps_it() {
     assert_snapshot!("browser_filtered", screen(&app));
     key(&mut app, KeyCode::Char('/'));
     key(&mut app, KeyCode::Esc);
-    assert_eq!(app.browser.source.listing.len(), 7);
+    assert_eq!(
+        app.browser.source.listing.len(),
+        7,
+        "esc while typing clears"
+    );
+    key(&mut app, KeyCode::Char('/'));
+    chars(&mut app, "orders");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.browser.source.listing.len(), 1);
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(
+        app.browser.source.listing.len(),
+        7,
+        "esc clears an applied filter"
+    );
+    assert_eq!(
+        app.browser.source.current().unwrap().key(),
+        "daily/orders.parquet"
+    );
 }
 
 fn select_some(app: &mut App) {
