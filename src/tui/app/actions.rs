@@ -126,29 +126,38 @@ fn transfers_action(app: &mut App, action: Action, out: &mut Out) {
         {
             out.info("no run yet: build a plan (2) and start it with g".into())
         }
-        Action::Pause => send(
-            out,
-            if transfers.paused {
-                Command::Resume
+        Action::Pause => {
+            let (command, note) = if transfers.paused {
+                (Command::Resume, "resuming")
             } else {
-                Command::Pause
-            },
-        ),
-        Action::RetryFailed => {
-            if transfers.failed.is_empty() {
-                out.info("nothing failed".into());
-            } else {
+                (
+                    Command::Pause,
+                    "pausing: in-flight requests finish, nothing new starts",
+                )
+            };
+            out.info(note.into());
+            send(out, command);
+        }
+        Action::RetryFailed => match transfers.failed.len() {
+            0 => out.info("nothing failed".into()),
+            n => {
+                out.info(format!(
+                    "retrying {n} failed or cancelled object{}",
+                    if n == 1 { "" } else { "s" }
+                ));
                 send(out, Command::RetryFailed);
             }
-        }
+        },
         Action::Retry => match transfers.selected() {
             Some(id) if transfers.list == transfers::ListKind::Failed => {
+                out.info(format!("retrying '{}'", key_of(transfers, id)));
                 send(out, Command::Retry(id))
             }
             _ => out.info("select a failed or cancelled object to retry (tab: lists)".into()),
         },
         Action::Cancel => match transfers.selected() {
             Some(id) if transfers.list == transfers::ListKind::Active => {
+                out.info(format!("cancelling '{}'", key_of(transfers, id)));
                 send(out, Command::Cancel(id))
             }
             _ => out.info("select an active object to cancel".into()),
@@ -196,4 +205,8 @@ pub(super) fn interrupt(app: &mut App, out: &mut Out) {
         transfers::Phase::Running | transfers::Phase::Starting => stop_and_quit(app, out),
         _ => out.effects.push(Effect::Quit),
     }
+}
+
+fn key_of(transfers: &transfers::Transfers, id: crate::engine::ObjectId) -> &str {
+    transfers.objects.get(&id).map_or("?", |o| o.key.as_str())
 }
