@@ -14,6 +14,9 @@ use crate::cli::human_bytes;
 use crate::tui::app::transfers::{ListKind, ObjectRun, Outcome, Transfers};
 use crate::tui::layout;
 
+/// Cells of the per-object byte gauge on wide screens.
+const GAUGE_CELLS: usize = 12;
+
 pub fn render(transfers: &Transfers, frame: &mut Frame, area: Rect) {
     let mut title = vec![Span::raw(" ")];
     for (i, list) in ListKind::ALL.iter().enumerate() {
@@ -106,8 +109,21 @@ fn object_line(object: &ObjectRun, width: usize) -> Line<'static> {
         None => {
             let bytes = object.progress_bytes();
             let percent = (bytes * 100).checked_div(object.size).unwrap_or(0);
+            // Wide screens get a small byte gauge beside the figures too.
+            let bar = if width >= 100 {
+                let filled = (percent as usize * GAUGE_CELLS)
+                    .div_ceil(100)
+                    .min(GAUGE_CELLS);
+                format!(
+                    " {}{}",
+                    "█".repeat(filled),
+                    "░".repeat(GAUGE_CELLS - filled)
+                )
+            } else {
+                String::new()
+            };
             let mut figures = format!(
-                "{}/{} {:>3}%",
+                "{}/{}{bar} {:>3}%",
                 human_bytes(bytes),
                 human_bytes(object.size),
                 percent

@@ -146,6 +146,30 @@ fn render_overview(app: &App, frame: &mut Frame, area: Rect) {
             ])
         },
         concurrency,
+        // Taller screens also get the object breakdown and both byte counters.
+        Line::styled(
+            fit(
+                &format!(
+                    "{} in flight · {} queued · {} cancelled",
+                    transfers.active.len(),
+                    thousands(queued(transfers)),
+                    thousands(stats.cancelled)
+                ),
+                width,
+            ),
+            style::dim(),
+        ),
+        Line::styled(
+            fit(
+                &format!(
+                    "read {} (retries count again) · written {}",
+                    human_bytes(stats.get_bytes),
+                    human_bytes(stats.put_bytes)
+                ),
+                width,
+            ),
+            style::dim(),
+        ),
     ];
     lines.truncate(inner.height.saturating_sub(1) as usize);
     let text_area = Rect {
@@ -154,6 +178,13 @@ fn render_overview(app: &App, frame: &mut Frame, area: Rect) {
         ..inner
     };
     frame.render_widget(Paragraph::new(lines), text_area);
+}
+
+/// Objects not started yet.
+fn queued(transfers: &Transfers) -> u64 {
+    let started =
+        transfers.stats.done_objects as usize + transfers.active.len() + transfers.failed.len();
+    transfers.stats.total_objects.saturating_sub(started as u64)
 }
 
 /// Live rates and ETA while running; the run's average once it ended.
@@ -191,6 +222,8 @@ fn concurrency_line(transfers: &Transfers, width: usize) -> Line<'static> {
             other => other,
         };
         text.push_str(&format!(" · {reason}"));
+    } else if lowered {
+        text.push_str(" · capped by the memory limit");
     }
     let style = if lowered && slowdown {
         Style::new().fg(Color::Yellow)
