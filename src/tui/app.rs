@@ -252,15 +252,17 @@ fn key_event(app: &mut App, key: KeyEvent, out: &mut Out) {
 
 fn overlay_key(app: &mut App, key: KeyEvent, action: Option<Action>, out: &mut Out) {
     let overlay = app.overlay.take();
+    // Esc, q or the overlay's own key close help and log; anything else leaves them open.
+    let closes = |own: Action| {
+        key.code == KeyCode::Esc || action == Some(own) || action == Some(Action::Quit)
+    };
     match overlay {
-        Some(Overlay::Help) if action != Some(Action::Help) && key.code != KeyCode::Esc => {
-            app.overlay = Some(Overlay::Help);
-        }
-        Some(Overlay::Log) if action != Some(Action::Log) && key.code != KeyCode::Esc => {
-            app.overlay = Some(Overlay::Log);
-        }
+        Some(Overlay::Help) if !closes(Action::Help) => app.overlay = Some(Overlay::Help),
+        Some(Overlay::Log) if !closes(Action::Log) => app.overlay = Some(Overlay::Log),
+        // Enter confirms only the start; stopping and cancelling take an explicit y.
         Some(Overlay::Confirm(confirm)) => match key.code {
-            KeyCode::Char('y' | 'Y') | KeyCode::Enter => actions::confirmed(app, confirm, out),
+            KeyCode::Char('y' | 'Y') => actions::confirmed(app, confirm, out),
+            KeyCode::Enter if confirm == Confirm::StartRun => actions::confirmed(app, confirm, out),
             KeyCode::Char('n' | 'N') | KeyCode::Esc => {}
             _ => app.overlay = Some(Overlay::Confirm(confirm)),
         },

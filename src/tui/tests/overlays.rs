@@ -17,6 +17,12 @@ fn help_on_the_browser() {
     assert_eq!(app.overlay, Some(Overlay::Help), "other keys keep it open");
     key(&mut app, KeyCode::Esc);
     assert_eq!(app.overlay, None);
+    key(&mut app, KeyCode::Char('?'));
+    assert!(
+        key(&mut app, KeyCode::Char('q')).is_empty(),
+        "q closes help, not the app"
+    );
+    assert_eq!(app.overlay, None);
 }
 
 #[test]

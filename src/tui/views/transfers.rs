@@ -14,6 +14,7 @@ use super::style::{self, fit, thousands};
 use crate::cli::{human_bytes, human_duration};
 use crate::tui::app::App;
 use crate::tui::app::transfers::{Phase, Transfers};
+use crate::tui::keymap::{Action, Context};
 use crate::tui::layout;
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
@@ -23,7 +24,12 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
             Line::raw(""),
             Line::raw("No run yet."),
             Line::styled(
-                "Select objects in the Browser (1), review the plan (2), start it with g.",
+                format!(
+                    "Select objects in the Browser (1), review the plan (2), start it with {}.",
+                    app.keymap
+                        .key_for(Context::Plan, Action::StartRun)
+                        .unwrap_or_default()
+                ),
                 style::dim(),
             ),
         ];
