@@ -24,6 +24,7 @@
 pub mod aws;
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod engine;
 pub mod error;
 pub mod fsutil;

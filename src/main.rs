@@ -7,8 +7,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use airlock::cli::{self, Args, Command, ConfigAction};
+use airlock::cli::{self, Args, Command, ConfigAction, UploadsAction};
 use airlock::config::{Side, load_settings};
+use airlock::demo::{self, Demo, DemoOptions};
 use airlock::{Error, aws};
 
 fn main() -> ExitCode {
@@ -79,10 +80,59 @@ async fn run_command(args: Args) -> Result<i32, Error> {
             let sides = aws::connect(&settings).await?;
             airlock::tui::run(settings, sides).await
         }
-        Some(Command::Run(_)) | Some(Command::Uploads { .. }) | Some(Command::Demo(_)) => {
-            Err(Error::usage("this command is not built yet"))
+        Some(Command::Run(run)) => {
+            let settings = warn(load_settings(args.config.as_deref())?);
+            let sides = aws::connect(&settings).await?;
+            cli::run(&settings, sides, &run, stdout).await
+        }
+        Some(Command::Uploads { action }) => {
+            let settings = warn(load_settings(args.config.as_deref())?);
+            let sides = aws::connect(&settings).await?;
+            match action {
+                UploadsAction::List => cli::uploads::list(&sides.target, &settings, stdout).await?,
+                UploadsAction::Abort { older_than, all } => {
+                    cli::uploads::abort(&sides.target, &settings, older_than.as_deref(), all, stdout).await?;
+                }
+            }
+            Ok(0)
+        }
+        Some(Command::Demo(demo)) if demo.serve => serve_demo(demo, stdout).await,
+        Some(Command::Demo(args)) => {
+            let demo = Demo::start(DemoOptions {
+                dir: args.dir,
+                ports: args.ports,
+                empty: args.empty,
+            })
+            .await?;
+            // The demo's journal lives with its data, so demo runs leave nothing behind.
+            let options = airlock::tui::RunOptions {
+                journal_dir: Some(demo.dir.join("journal")),
+            };
+            let code = airlock::tui::run_with(demo.settings.clone(), demo.sides(), options).await;
+            drop(demo);
+            code
         }
     }
+}
+
+/// `airlock demo --serve`: run the two servers until Ctrl-C.
+async fn serve_demo(args: cli::DemoArgs, out: &mut dyn Write) -> Result<i32, Error> {
+    let demo = Demo::start(DemoOptions {
+        dir: args.dir,
+        ports: args.ports,
+        empty: args.empty,
+    })
+    .await?;
+    let config = demo.write_config()?;
+    let _ = writeln!(out, "source  {}  bucket '{}'  access key '{}'  secret '{}'", demo.source.endpoint, demo::SOURCE_BUCKET, demo.source.access_key, demo.source.secret_key);
+    let _ = writeln!(out, "target  {}  bucket '{}'  access key '{}'  secret '{}'", demo.target.endpoint, demo::TARGET_BUCKET, demo.target.access_key, demo.target.secret_key);
+    let _ = writeln!(out, "config  {}", config.display());
+    let _ = writeln!(out, "try:    airlock --config {} plan", config.display());
+    let _ = writeln!(out, "(these keys are fake and only open these loopback servers; Ctrl-C stops them)");
+    let _ = out.flush();
+    let _ = tokio::signal::ctrl_c().await;
+    drop(demo);
+    Ok(0)
 }
 
 /// Print config warnings to stderr for headless commands.

@@ -2,18 +2,45 @@
 //! benchmark. Each server has its own access key, so a request signed for the other server is
 //! refused (403): two servers stand in for two accounts that cannot see each other.
 //!
+//! By default a server is [`Flavor::Faithful`]: s3s-fs wrapped to close the gaps against real
+//! S3 that matter to airlock (multipart checksums, `If-Match` on GET/HEAD, ListMultipartUploads,
+//! object tags; see the `faithful` module). [`Flavor::Plain`] serves bare s3s-fs, for tests that
+//! need its stock behaviour.
+//!
 //! s3s-fs writes GET bodies in small writes and does not set TCP_NODELAY; we set it on every
 //! accepted connection so small GETs are not held back by delayed ACKs.
+
+mod checksum;
+mod complete;
+mod faithful;
+mod hashing_body;
+mod meta;
+mod multipart;
+mod objects;
+mod tagging;
+mod uploads;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder as ConnBuilder;
+use s3s::S3;
 use s3s::auth::SimpleAuth;
 use s3s::service::S3ServiceBuilder;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+
+/// What a server puts behind the S3 protocol.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Flavor {
+    /// s3s-fs plus what real S3 does and s3s-fs lacks; keeps its extra state in
+    /// `<root>/.airlock-meta/`.
+    #[default]
+    Faithful,
+    /// Bare s3s-fs 0.14, gaps and all.
+    Plain,
+}
 
 /// A running embedded S3 server. Dropping it stops the server.
 #[derive(Debug)]
@@ -41,18 +68,57 @@ impl EmbeddedS3 {
         .await
     }
 
-    /// Start a server on a given address.
+    /// Start a bare s3s-fs server (no faithful wrapper) on `127.0.0.1:0`.
+    pub async fn start_plain(
+        root: &Path,
+        access_key: &str,
+        secret_key: &str,
+    ) -> std::io::Result<Self> {
+        let addr = "127.0.0.1:0".parse().expect("valid address");
+        Self::start_with(root, access_key, secret_key, addr, Flavor::Plain).await
+    }
+
+    /// Start a faithful server on a given address.
     pub async fn start_on(
         root: &Path,
         access_key: &str,
         secret_key: &str,
         addr: SocketAddr,
     ) -> std::io::Result<Self> {
+        Self::start_with(root, access_key, secret_key, addr, Flavor::Faithful).await
+    }
+
+    /// Start a server of the given flavor on a given address.
+    pub async fn start_with(
+        root: &Path,
+        access_key: &str,
+        secret_key: &str,
+        addr: SocketAddr,
+        flavor: Flavor,
+    ) -> std::io::Result<Self> {
         std::fs::create_dir_all(root)?;
-        let fs =
-            s3s_fs::FileSystem::new(root).map_err(|e| std::io::Error::other(format!("{e:?}")))?;
+        match flavor {
+            Flavor::Faithful => {
+                let s3 = faithful::Faithful::new(root)?;
+                Self::serve(s3, root, access_key, secret_key, addr).await
+            }
+            Flavor::Plain => {
+                let s3 = s3s_fs::FileSystem::new(root)
+                    .map_err(|e| std::io::Error::other(format!("{e:?}")))?;
+                Self::serve(s3, root, access_key, secret_key, addr).await
+            }
+        }
+    }
+
+    async fn serve(
+        s3: impl S3,
+        root: &Path,
+        access_key: &str,
+        secret_key: &str,
+        addr: SocketAddr,
+    ) -> std::io::Result<Self> {
         let service = {
-            let mut builder = S3ServiceBuilder::new(fs);
+            let mut builder = S3ServiceBuilder::new(s3);
             builder.set_auth(SimpleAuth::from_single(access_key, secret_key));
             builder.build()
         };

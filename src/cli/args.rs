@@ -93,9 +93,13 @@ pub struct RunArgs {
     /// Plan and print what would be copied, copy nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Run only shard I of N (0-based), e.g. 2/8. Defaults to AWS Batch / Kubernetes indices.
+    /// Run only shard I of N (0-based), e.g. 2/8. Without it: AWS_BATCH_JOB_ARRAY_INDEX and
+    /// AWS_BATCH_JOB_ARRAY_SIZE, else JOB_COMPLETION_INDEX with --shards or AIRLOCK_SHARDS.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
+    /// Number of shards when the index comes from JOB_COMPLETION_INDEX (Kubernetes).
+    #[arg(long, value_name = "N", env = "AIRLOCK_SHARDS")]
+    pub shards: Option<u32>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -115,9 +119,26 @@ pub enum UploadsAction {
 
 #[derive(Debug, ClapArgs)]
 pub struct DemoArgs {
-    /// Only run the two servers and print their endpoints and keys.
+    /// Only run the two servers and print their endpoints and keys (Ctrl-C stops them).
     #[arg(long)]
     pub serve: bool,
+    /// Keep the servers' data in this directory (default: a temp dir removed on exit).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<std::path::PathBuf>,
+    /// Listen on these ports, SOURCE,TARGET (default: free ports).
+    #[arg(long, value_name = "SOURCE,TARGET", value_parser = parse_ports)]
+    pub ports: Option<(u16, u16)>,
+    /// Start with empty buckets (for benchmarks and your own data).
+    #[arg(long)]
+    pub empty: bool,
+}
+
+fn parse_ports(text: &str) -> Result<(u16, u16), String> {
+    let (a, b) = text
+        .split_once(',')
+        .ok_or_else(|| format!("'{text}' is not two ports: write SOURCE,TARGET like 9001,9002"))?;
+    let port = |p: &str| p.trim().parse::<u16>().map_err(|_| format!("'{p}' is not a port number"));
+    Ok((port(a)?, port(b)?))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

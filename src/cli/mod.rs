@@ -7,6 +7,10 @@ mod check;
 mod format;
 mod ls;
 mod plan_cmd;
+mod report;
+mod run;
+pub mod shard;
+pub mod uploads;
 
 use std::io::Write;
 
@@ -19,6 +23,8 @@ pub use check::config_check;
 pub use format::{human_bytes, human_duration, human_time};
 pub use ls::ls;
 pub use plan_cmd::plan;
+pub use report::{JsonReporter, Reporter, TermReporter, write_summary};
+pub use run::{execute, run};
 
 use crate::config::Side;
 

@@ -30,4 +30,4 @@ pub use app::{App, update};
 pub use keymap::Keymap;
 pub use msg::{Effect, Msg};
 pub use runtime::Runtime;
-pub use terminal::run;
+pub use terminal::{RunOptions, run, run_with};

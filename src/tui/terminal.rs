@@ -38,9 +38,22 @@ pub fn keybindings_path() -> Option<std::path::PathBuf> {
     crate::logging::project_dirs().map(|d| d.config_dir().join("keybindings.toml"))
 }
 
+/// What a caller may change about a TUI session beyond settings and connections.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Where the resume journal goes (None: the user data dir). `airlock demo` keeps it
+    /// with the demo's data.
+    pub journal_dir: Option<std::path::PathBuf>,
+}
+
 /// Run the TUI until the user quits. Returns the exit code: 0, or the last run's
 /// (1 when objects failed, 130 when it was stopped).
 pub async fn run(settings: Settings, sides: Sides) -> Result<i32> {
+    run_with(settings, sides, RunOptions::default()).await
+}
+
+/// [`run`] with options.
+pub async fn run_with(settings: Settings, sides: Sides, options: RunOptions) -> Result<i32> {
     if !std::io::stdout().is_terminal() {
         return Err(Error::usage(
             "the terminal UI needs a terminal; for scripts use 'airlock run' (or 'airlock plan')",
@@ -48,11 +61,14 @@ pub async fn run(settings: Settings, sides: Sides) -> Result<i32> {
     }
     let (keymap, keymap_warnings) = Keymap::load(keybindings_path().as_deref());
     let config_warnings = settings.warnings.clone();
+    log_panics();
+    // ratatui's own hook (installed here) restores the terminal, then calls ours.
     let mut terminal = ratatui::try_init().map_err(|e| Error::io("terminal", e))?;
     let _restore = Restore;
     let size = terminal.size().map_err(|e| Error::io("terminal", e))?;
     let (tx, mut rx) = mpsc::unbounded_channel();
     let mut runtime = Runtime::new(sides, settings.clone(), tx);
+    runtime.journal_dir = options.journal_dir;
     let mut app = App::new(settings, keymap, (size.width, size.height));
     for warning in config_warnings.into_iter().chain(keymap_warnings) {
         app.push_log(Level::Warn, warning);
@@ -94,6 +110,16 @@ pub async fn run(settings: Settings, sides: Sides) -> Result<i32> {
     }
     drop(_restore);
     Ok(exit_report(&app))
+}
+
+/// Panics also go to the log file: the screen they were printed on is gone once the terminal
+/// is restored.
+fn log_panics() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        tracing::error!(target: "airlock::tui", "panic: {info}");
+        previous(info);
+    }));
 }
 
 /// Copy what the status line just showed into the log file (the screen keeps only the last

@@ -1,0 +1,89 @@
+//! `airlock uploads list` / `airlock uploads abort [--older-than D] [--all]`: the target's
+//! in-progress multipart uploads under the target prefix (orphans from killed runs), marked
+//! when our journal can still resume them.
+
+use std::io::Write;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use super::format::{human_duration, human_time};
+use crate::aws::SideClient;
+use crate::aws::objects::{UploadInfo, abort_multipart, list_uploads};
+use crate::engine::{Journal, journal_key};
+use crate::error::{Error, Result};
+use crate::plan::PlanSide;
+use crate::config::Settings;
+
+fn journal(settings: &Settings) -> Option<Journal> {
+    let key = journal_key(&PlanSide::of(&settings.source), &PlanSide::of(&settings.target));
+    Journal::open(&crate::logging::data_dir(), &key).ok()
+}
+
+fn age(upload: &UploadInfo) -> Option<Duration> {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_millis() as i64;
+    upload.initiated_ms.map(|t| Duration::from_millis(now.saturating_sub(t).max(0) as u64))
+}
+
+/// Print every in-progress upload under the target prefix.
+pub async fn list(target: &SideClient, settings: &Settings, out: &mut dyn Write) -> Result<()> {
+    let uploads = list_uploads(target, &target.prefix).await?;
+    let journaled: Vec<String> = journal(settings)
+        .map(|j| j.entries().into_iter().map(|e| e.header.upload_id).collect())
+        .unwrap_or_default();
+    for upload in &uploads {
+        let resumable = if journaled.contains(&upload.upload_id) { "  (resumable: journaled)" } else { "" };
+        let age = age(upload).map(human_duration).unwrap_or_else(|| "?".into());
+        let _ = writeln!(
+            out,
+            "{}  {:>8} old  {}  upload {}{resumable}",
+            human_time(upload.initiated_ms),
+            age,
+            upload.key,
+            upload.upload_id
+        );
+    }
+    let _ = writeln!(out, "{} in-progress uploads under s3://{}/{}", uploads.len(), target.bucket, target.prefix);
+    Ok(())
+}
+
+/// Abort uploads older than `older_than` (or all with `all`). Returns how many were aborted.
+pub async fn abort(
+    target: &SideClient,
+    settings: &Settings,
+    older_than: Option<&str>,
+    all: bool,
+    out: &mut dyn Write,
+) -> Result<usize> {
+    let min_age = match (older_than, all) {
+        (Some(_), true) => return Err(Error::usage("give either --older-than or --all, not both")),
+        (None, false) => {
+            return Err(Error::usage(
+                "say which uploads to abort: --older-than 24h (uploads started before then) or --all",
+            ));
+        }
+        (None, true) => Duration::ZERO,
+        (Some(text), false) => humantime::parse_duration(text).map_err(|e| {
+            Error::usage(format!("--older-than '{text}' is not a duration ({e}): write it like '24h' or '7d'"))
+        })?,
+    };
+    let uploads = list_uploads(target, &target.prefix).await?;
+    let journal = journal(settings);
+    let mut aborted = 0;
+    for upload in uploads.iter().filter(|u| age(u).is_none_or(|a| a >= min_age)) {
+        match abort_multipart(target, &upload.key, &upload.upload_id).await {
+            Ok(()) => {
+                aborted += 1;
+                if let Some(j) = &journal
+                    && j.load(&upload.key).is_some_and(|e| e.header.upload_id == upload.upload_id)
+                {
+                    j.remove(&upload.key);
+                }
+                let _ = writeln!(out, "aborted {}  upload {}", upload.key, upload.upload_id);
+            }
+            Err(e) => {
+                let _ = writeln!(out, "could not abort {}: {e}", upload.key);
+            }
+        }
+    }
+    let _ = writeln!(out, "{aborted} uploads aborted under s3://{}/{}", target.bucket, target.prefix);
+    Ok(aborted)
+}

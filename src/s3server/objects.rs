@@ -1,0 +1,308 @@
+//! Object operations of the faithful server: s3s-fs does the work, then we apply what it lacks.
+//! GET/HEAD evaluate `If-Match`, `If-None-Match`, `If-Modified-Since` and `If-Unmodified-Since`
+//! (412 / 304, as S3 does) and report checksums only with `x-amz-checksum-mode: ENABLED`,
+//! including the full-object checksum of multipart objects. PUT, copy and delete keep the
+//! per-object meta (checksum, tags) in step, so an overwritten or deleted object loses them.
+
+use s3s::dto::*;
+use s3s::{S3, S3Request, S3Response, S3Result, s3_error};
+
+use super::checksum::{Sums, dto_sums};
+use super::faithful::{Faithful, internal};
+use super::meta::{FullChecksum, ObjectMeta, TagPair};
+use super::tagging::parse_tagging_header;
+
+/// The conditional headers of a GET or HEAD.
+struct Conditions {
+    if_match: Option<ETagCondition>,
+    if_none_match: Option<ETagCondition>,
+    if_modified_since: Option<Timestamp>,
+    if_unmodified_since: Option<Timestamp>,
+}
+
+enum Verdict {
+    Proceed,
+    /// 304: `If-None-Match` matched, or not modified since `If-Modified-Since`.
+    NotModified,
+    /// 412: `If-Match` did not match, or modified since `If-Unmodified-Since`.
+    Failed,
+}
+
+impl Conditions {
+    /// RFC 9110 §13.2.2 order, which S3 follows: `If-Match` overrides `If-Unmodified-Since`,
+    /// `If-None-Match` overrides `If-Modified-Since`.
+    fn evaluate(&self, etag: Option<&ETag>, last_modified: Option<&Timestamp>) -> Verdict {
+        let modified = last_modified.and_then(whole_seconds);
+        let after = |since: &Option<Timestamp>| match (&modified, since.as_ref()) {
+            (Some(modified), Some(since)) => whole_seconds(since).map(|s| *modified > s),
+            _ => None,
+        };
+        if let Some(condition) = &self.if_match {
+            let matches = match condition {
+                ETagCondition::Any => true,
+                ETagCondition::ETag(want) => etag.is_some_and(|e| e.strong_cmp(want)),
+            };
+            if !matches {
+                return Verdict::Failed;
+            }
+        } else if after(&self.if_unmodified_since) == Some(true) {
+            return Verdict::Failed;
+        }
+        if let Some(condition) = &self.if_none_match {
+            let matches = match condition {
+                ETagCondition::Any => true,
+                ETagCondition::ETag(want) => etag.is_some_and(|e| e.weak_cmp(want)),
+            };
+            if matches {
+                return Verdict::NotModified;
+            }
+        } else if after(&self.if_modified_since) == Some(false) {
+            return Verdict::NotModified;
+        }
+        Verdict::Proceed
+    }
+}
+
+/// HTTP dates have whole seconds; file times do not. Compare at the header's precision.
+fn whole_seconds(ts: &Timestamp) -> Option<Timestamp> {
+    let mut text = Vec::new();
+    ts.format(TimestampFormat::HttpDate, &mut text).ok()?;
+    Timestamp::parse(TimestampFormat::HttpDate, std::str::from_utf8(&text).ok()?).ok()
+}
+
+fn precondition_failed() -> s3s::S3Error {
+    s3_error!(
+        PreconditionFailed,
+        "At least one of the pre-conditions you specified did not hold"
+    )
+}
+
+/// 304 Not Modified with the validators S3 sends. An error, because s3s serializes a successful
+/// GET/HEAD with status 200 whatever `S3Response::status` says; hyper drops the error's body.
+fn not_modified(etag: Option<&ETag>, last_modified: Option<&Timestamp>) -> s3s::S3Error {
+    let mut err = s3_error!(NotModified);
+    let mut headers = hyper::HeaderMap::new();
+    if let Some(value) = etag.and_then(|e| e.to_http_header().ok()) {
+        headers.insert(hyper::header::ETAG, value);
+    }
+    let mut date = Vec::new();
+    if let Some(ts) = last_modified
+        && ts.format(TimestampFormat::HttpDate, &mut date).is_ok()
+        && let Ok(value) = hyper::header::HeaderValue::from_bytes(&date)
+    {
+        headers.insert(hyper::header::LAST_MODIFIED, value);
+    }
+    err.set_headers(headers);
+    err
+}
+
+fn checksum_mode_enabled(mode: Option<&ChecksumMode>) -> bool {
+    mode.is_some_and(|m| m.as_str().eq_ignore_ascii_case(ChecksumMode::ENABLED))
+}
+
+/// The checksums to report for a whole-object read. s3s-fs's own values only for objects it
+/// stored with a single PUT: for a multipart ETag (`...-N`) it may still hold the values of an
+/// object the upload replaced, so there only our full-object checksum counts.
+fn reported_sums(
+    from_fs: Sums,
+    etag: Option<&ETag>,
+    full: Option<FullChecksum>,
+    enabled: bool,
+) -> Sums {
+    if !enabled {
+        return Sums::default();
+    }
+    let multipart = etag.is_some_and(|e| e.value().contains('-'));
+    let mut sums = if multipart { Sums::default() } else { from_fs };
+    if let Some(full) = full {
+        sums.set(full.algorithm, full.value);
+    }
+    sums
+}
+
+fn full_object_type(sums: &Sums) -> Option<ChecksumType> {
+    let any = sums.present().next().is_some();
+    any.then(|| ChecksumType::from_static(ChecksumType::FULL_OBJECT))
+}
+
+impl Faithful {
+    pub(super) async fn get_object_checked(
+        &self,
+        req: S3Request<GetObjectInput>,
+    ) -> S3Result<S3Response<GetObjectOutput>> {
+        let input = &req.input;
+        let conditions = Conditions {
+            if_match: input.if_match.clone(),
+            if_none_match: input.if_none_match.clone(),
+            if_modified_since: input.if_modified_since.clone(),
+            if_unmodified_since: input.if_unmodified_since.clone(),
+        };
+        let enabled = checksum_mode_enabled(input.checksum_mode.as_ref());
+        let (bucket, key) = (input.bucket.clone(), input.key.clone());
+        let mut resp = self.fs.get_object(req).await?;
+        let out = &mut resp.output;
+        match conditions.evaluate(out.e_tag.as_ref(), out.last_modified.as_ref()) {
+            Verdict::Failed => return Err(precondition_failed()),
+            Verdict::NotModified => {
+                return Err(not_modified(out.e_tag.as_ref(), out.last_modified.as_ref()));
+            }
+            Verdict::Proceed => {}
+        }
+        let meta = self.current_meta(&bucket, &key, out.e_tag.as_ref()).await;
+        let whole = out.content_range.is_none();
+        let full = meta.as_ref().and_then(|m| m.full_checksum.clone());
+        let sums = reported_sums(
+            dto_sums!(read out),
+            out.e_tag.as_ref(),
+            full,
+            enabled && whole,
+        );
+        out.checksum_type = full_object_type(&sums);
+        dto_sums!(write sums => out);
+        let tag_count = meta.map_or(0, |m| m.tags.len());
+        out.tag_count = (tag_count > 0).then(|| i32::try_from(tag_count).unwrap_or(i32::MAX));
+        Ok(resp)
+    }
+
+    pub(super) async fn head_object_checked(
+        &self,
+        req: S3Request<HeadObjectInput>,
+    ) -> S3Result<S3Response<HeadObjectOutput>> {
+        let input = &req.input;
+        let conditions = Conditions {
+            if_match: input.if_match.clone(),
+            if_none_match: input.if_none_match.clone(),
+            if_modified_since: input.if_modified_since.clone(),
+            if_unmodified_since: input.if_unmodified_since.clone(),
+        };
+        let enabled = checksum_mode_enabled(input.checksum_mode.as_ref());
+        let (bucket, key) = (input.bucket.clone(), input.key.clone());
+        let mut resp = self.fs.head_object(req).await?;
+        let out = &mut resp.output;
+        match conditions.evaluate(out.e_tag.as_ref(), out.last_modified.as_ref()) {
+            Verdict::Failed => return Err(precondition_failed()),
+            Verdict::NotModified => {
+                return Err(not_modified(out.e_tag.as_ref(), out.last_modified.as_ref()));
+            }
+            Verdict::Proceed => {}
+        }
+        let meta = self.current_meta(&bucket, &key, out.e_tag.as_ref()).await;
+        let full = meta.and_then(|m| m.full_checksum);
+        let sums = reported_sums(dto_sums!(read out), out.e_tag.as_ref(), full, enabled);
+        out.checksum_type = full_object_type(&sums);
+        dto_sums!(write sums => out);
+        Ok(resp)
+    }
+
+    /// Make our meta describe the object s3s-fs now holds under `bucket`/`key`.
+    pub(super) async fn replace_meta(
+        &self,
+        bucket: String,
+        key: String,
+        etag: Option<&ETag>,
+        full_checksum: Option<FullChecksum>,
+        tags: Vec<TagPair>,
+    ) -> S3Result<()> {
+        let stored = match etag {
+            Some(etag) => {
+                let object = ObjectMeta {
+                    bucket,
+                    key,
+                    etag: etag.value().to_string(),
+                    full_checksum,
+                    tags,
+                };
+                self.meta.set_object(object).await
+            }
+            None => self.meta.remove_object(&bucket, &key).await,
+        };
+        stored.map_err(internal)
+    }
+
+    pub(super) async fn put_object_with_tags(
+        &self,
+        req: S3Request<PutObjectInput>,
+    ) -> S3Result<S3Response<PutObjectOutput>> {
+        let tags = parse_tagging_header(req.input.tagging.as_deref())?;
+        let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
+        let resp = self.fs.put_object(req).await?;
+        let etag = resp.output.e_tag.as_ref();
+        self.replace_meta(bucket, key, etag, None, tags).await?;
+        Ok(resp)
+    }
+
+    /// The copy keeps the source's full-object checksum (same bytes) and, unless
+    /// `x-amz-tagging-directive: REPLACE`, its tags, as S3 does.
+    pub(super) async fn copy_object_with_meta(
+        &self,
+        req: S3Request<CopyObjectInput>,
+    ) -> S3Result<S3Response<CopyObjectOutput>> {
+        let input = &req.input;
+        let CopySource::Bucket {
+            bucket: source_bucket,
+            key: source_key,
+            ..
+        } = &input.copy_source
+        else {
+            return self.fs.copy_object(req).await;
+        };
+        let (source_bucket, source_key) = (source_bucket.to_string(), source_key.to_string());
+        let replace_tags = input
+            .tagging_directive
+            .as_ref()
+            .is_some_and(|d| d.as_str().eq_ignore_ascii_case(TaggingDirective::REPLACE));
+        let new_tags = match replace_tags {
+            true => Some(parse_tagging_header(input.tagging.as_deref())?),
+            false => None,
+        };
+        let (bucket, key) = (input.bucket.clone(), input.key.clone());
+        let resp = self.fs.copy_object(req).await?;
+        let result = resp.output.copy_object_result.as_ref();
+        let etag = result.and_then(|r| r.e_tag.as_ref());
+        // s3s-fs gives the copy the source's ETag, so the source meta is current if it matches.
+        let source = self.current_meta(&source_bucket, &source_key, etag).await;
+        let full = source.as_ref().and_then(|m| m.full_checksum.clone());
+        let tags = new_tags.unwrap_or_else(|| source.map(|m| m.tags).unwrap_or_default());
+        self.replace_meta(bucket, key, etag, full, tags).await?;
+        Ok(resp)
+    }
+
+    pub(super) async fn delete_object_and_meta(
+        &self,
+        req: S3Request<DeleteObjectInput>,
+    ) -> S3Result<S3Response<DeleteObjectOutput>> {
+        let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
+        let resp = self.fs.delete_object(req).await?;
+        self.meta
+            .remove_object(&bucket, &key)
+            .await
+            .map_err(internal)?;
+        Ok(resp)
+    }
+
+    pub(super) async fn delete_objects_and_meta(
+        &self,
+        req: S3Request<DeleteObjectsInput>,
+    ) -> S3Result<S3Response<DeleteObjectsOutput>> {
+        let bucket = req.input.bucket.clone();
+        let resp = self.fs.delete_objects(req).await?;
+        let deleted = resp.output.deleted.iter().flatten();
+        for key in deleted.filter_map(|d| d.key.as_deref()) {
+            self.meta
+                .remove_object(&bucket, key)
+                .await
+                .map_err(internal)?;
+        }
+        Ok(resp)
+    }
+
+    pub(super) async fn delete_bucket_and_meta(
+        &self,
+        req: S3Request<DeleteBucketInput>,
+    ) -> S3Result<S3Response<DeleteBucketOutput>> {
+        let bucket = req.input.bucket.clone();
+        let resp = self.fs.delete_bucket(req).await?;
+        self.meta.remove_bucket(&bucket).await.map_err(internal)?;
+        Ok(resp)
+    }
+}
