@@ -54,8 +54,8 @@ impl Browser {
         }
     }
 
-    /// The badge of an entry shown on `side`, or None when there is nothing to say (a source
-    /// folder, or the panes show unrelated folders).
+    /// The badge of an entry shown on `side`, or None when there is nothing to say (a folder
+    /// on both sides, or panes showing unrelated folders).
     pub fn badge(&self, side: Side, entry: &Entry) -> Option<Badge> {
         if !self.following() {
             return None;
@@ -74,8 +74,9 @@ impl Browser {
             Badge::Pending
         };
         match (entry, counterpart) {
-            (Entry::Folder(_), _) if side == Side::Source => None,
+            // A folder on both sides may hold anything: only its absence says something.
             (Entry::Folder(_), Some(_)) => None,
+            (Entry::Folder(_), None) if missing == Badge::Pending => None,
             (Entry::Folder(_), None) => Some(missing),
             (Entry::Object(_), None) => Some(missing),
             (Entry::Object(here), Some(Entry::Object(there))) => {

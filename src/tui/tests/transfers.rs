@@ -330,7 +330,11 @@ pub fn finish(app: &mut App) {
 fn finished_objects_show_what_was_verified() {
     let mut app = running((80, 24));
     finish(&mut app);
-    key(&mut app, KeyCode::Tab);
+    assert_eq!(
+        app.transfers.list,
+        ListKind::Failed,
+        "the end shows what needs attention"
+    );
     key(&mut app, KeyCode::Tab);
     assert_eq!(app.transfers.list, ListKind::Done);
     assert_snapshot!("transfers_finished", screen(&app));

@@ -13,7 +13,7 @@ use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph};
 
 use super::style;
 use crate::engine::stats::Series;
-use crate::tui::app::transfers::Transfers;
+use crate::tui::app::transfers::{Phase, Transfers};
 
 /// The chart's time span.
 const CHART_SPAN: Duration = Duration::from_secs(120);
@@ -51,8 +51,13 @@ pub fn render(transfers: &Transfers, frame: &mut Frame, area: Rect) {
         .border_style(style::border(false))
         .title(Line::from(title));
     let Some(&(t_end, _)) = get.last() else {
+        let text = if matches!(transfers.phase, Phase::Finished(_)) {
+            "\ntoo short to chart"
+        } else {
+            "\nno samples yet"
+        };
         frame.render_widget(
-            Paragraph::new("\nno samples yet")
+            Paragraph::new(text)
                 .alignment(Alignment::Center)
                 .block(block),
             area,

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::{ObjectRun, Outcome, PartState, Phase, Transfers};
+use super::{ListKind, ObjectRun, Outcome, PartState, Phase, Transfers};
 use crate::engine::{Event, ObjectId, RunSummary};
 use crate::tui::app::Out;
 
@@ -128,6 +128,16 @@ impl Transfers {
             Event::RunFinished { summary } => {
                 out.info(finished_message(summary));
                 self.phase = Phase::Finished(summary.clone());
+                // Nothing is active any more: show what needs attention, else what was done.
+                if self.list == ListKind::Active {
+                    self.list = if self.failed.is_empty() {
+                        ListKind::Done
+                    } else {
+                        ListKind::Failed
+                    };
+                    self.cursor = 0;
+                    self.offset = 0;
+                }
             }
             Event::RunStarted { .. } => {}
         }
