@@ -1,6 +1,7 @@
 //! The TUI's update/effects loop against two real embedded S3 servers (distinct keys, no
-//! mocks): list, open a folder, select, build the plan, edit it, start the run, fold the
-//! engine's events until the run finishes, and check the target bytes.
+//! mocks): list, open a folder, select objects and a whole folder, build the plan (one object
+//! already at the target is skipped), edit it, start the run, fold the engine's events until
+//! the run finishes, and check the target bytes.
 
 use std::time::{Duration, Instant};
 
@@ -149,6 +150,8 @@ async fn browse_select_plan_run_and_verify_bytes() {
         ("in/logs/x.log", data(2, 1_000)),
         ("in/logs/big.bin", data(3, 12 * 1024 * 1024 + 17)),
         ("in/logs/empty", vec![]),
+        ("in/nested/deep/z.txt", data(5, 3_000)),
+        ("in/nested/same.txt", data(6, 500)),
         ("in/other/not-selected.txt", data(4, 10)),
     ];
     for (key, bytes) in &objects {
@@ -163,6 +166,18 @@ async fn browse_select_plan_run_and_verify_bytes() {
             .await
             .unwrap();
     }
+
+    // Already at the target, byte for byte: the plan must skip it (decided by HEADs).
+    sides
+        .target
+        .client
+        .put_object()
+        .bucket("drop")
+        .key("out/nested/same.txt")
+        .body(data(6, 500).into())
+        .send()
+        .await
+        .unwrap();
 
     let (tx, messages) = tokio::sync::mpsc::unbounded_channel();
     let mut runtime = Runtime::new(sides.clone(), settings.clone(), tx);
@@ -181,8 +196,8 @@ async fn browse_select_plan_run_and_verify_bytes() {
     h.until("both root listings", listed).await;
     assert_eq!(
         h.app.browser.source.listing.len(),
-        3,
-        "logs/, other/, a report.csv"
+        4,
+        "logs/, nested/, other/, a report.csv"
     );
 
     // Into logs/: the target pane follows to out/logs/ (which does not exist yet).
@@ -204,7 +219,10 @@ async fn browse_select_plan_run_and_verify_bytes() {
     .await;
     h.cursor_to("a report.csv");
     h.key(KeyCode::Char(' '));
-    assert_eq!(h.app.browser.selection.len(), 4);
+    // A whole folder too: the plan lists it recursively on both sides.
+    h.cursor_to("nested/");
+    h.key(KeyCode::Char(' '));
+    assert_eq!(h.app.browser.selection.len(), 5);
 
     // The plan covers exactly the selection.
     h.key(KeyCode::Char('2'));
@@ -227,9 +245,13 @@ async fn browse_select_plan_run_and_verify_bytes() {
             "in/a report.csv",
             "in/logs/big.bin",
             "in/logs/empty",
-            "in/logs/x.log"
+            "in/logs/x.log",
+            "in/nested/deep/z.txt",
+            "in/nested/same.txt",
         ]
     );
+    let same = &h.app.plan.plan.as_ref().unwrap().items[5];
+    assert_eq!(same.route.as_str(), "skip", "{}", same.reason);
 
     // 5 MiB threshold and parts: big.bin goes multipart in 3 parts.
     for value in ["5MiB", "5MiB"] {
@@ -257,8 +279,12 @@ async fn browse_select_plan_run_and_verify_bytes() {
     let Phase::Finished(summary) = &h.app.transfers.phase else {
         unreachable!()
     };
-    assert_eq!((summary.copied, summary.failed), (4, 0), "{summary:?}");
-    assert_eq!(h.app.transfers.done.len(), 4);
+    assert_eq!(
+        (summary.copied, summary.skipped, summary.failed),
+        (5, 1, 0),
+        "{summary:?}"
+    );
+    assert_eq!(h.app.transfers.done.len(), 5);
     let big_id = 1;
     assert!(
         h.app.transfers.objects[&big_id]
