@@ -106,9 +106,10 @@ fn summary_lines(plan: &Plan, width: usize) -> Vec<Line<'static>> {
         row("to copy", &copy, style::bold()),
         Line::raw(fit(
             &format!(
-                "peak memory {} ({} streams)",
+                "peak memory {} ({} stream{})",
                 human_bytes(s.peak_memory_bytes),
-                s.streams
+                s.streams,
+                if s.streams == 1 { "" } else { "s" }
             ),
             width,
         )),
