@@ -95,3 +95,17 @@ fn every_screen_survives_tiny_and_odd_sizes() {
         }
     }
 }
+
+#[test]
+fn news_fades_from_the_status_line_but_warnings_stay_longer() {
+    let mut app = browser_with_badges((80, 24));
+    at(&mut app, 1.0);
+    app.push_log(Level::Info, "plan saved to 'x.json'".into());
+    at(&mut app, 10.0);
+    assert!(screen(&app).contains("plan saved"));
+    at(&mut app, 20.0);
+    assert!(!screen(&app).contains("plan saved"));
+    app.push_log(Level::Error, "cannot save the plan".into());
+    at(&mut app, 100.0);
+    assert!(screen(&app).contains("cannot save the plan"));
+}

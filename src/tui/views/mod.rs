@@ -20,9 +20,13 @@ use ratatui::widgets::Paragraph;
 
 use crate::cli::human_bytes;
 use crate::tui::app::transfers::Phase;
-use crate::tui::app::{App, Overlay, Tab};
+use crate::tui::app::{App, Level, Overlay, Tab};
 use crate::tui::keymap::{Action, Context};
 use crate::tui::layout;
+
+/// How long a message stays on the status line.
+const STATUS_INFO_FOR: std::time::Duration = std::time::Duration::from_secs(15);
+const STATUS_WARNING_FOR: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// Draw the whole screen.
 pub fn render(app: &App, frame: &mut Frame) {
@@ -104,7 +108,15 @@ fn render_status(app: &App, frame: &mut Frame, area: Rect) {
     let hints = status_hints(app);
     let hints_width = hints.chars().count() as u16 + 3;
     let message_width = area.width.saturating_sub(hints_width) as usize;
-    if let Some(line) = app.log.back() {
+    // News fades from the status line; warnings and errors stay longer. `L` shows them all.
+    let fresh = |line: &&crate::tui::app::LogLine| {
+        let shown_for = match line.level {
+            Level::Info => STATUS_INFO_FOR,
+            Level::Warn | Level::Error => STATUS_WARNING_FOR,
+        };
+        app.now.saturating_sub(line.at) < shown_for
+    };
+    if let Some(line) = app.log.back().filter(fresh) {
         let style = style::level(line.level);
         let text = style::fit(&line.text, message_width.saturating_sub(1));
         frame.render_widget(
