@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use tokio::sync::mpsc::UnboundedSender;
-use tokio::task::JoinSet;
+use tokio::task::{AbortHandle, JoinSet};
 
 use crate::aws::inventory::{self, Inventory};
 use crate::aws::{Sides, list_all, list_page, listing};
@@ -29,6 +29,8 @@ pub struct Runtime {
     tasks: JoinSet<()>,
     /// The current run; dropping it cancels the run but keeps uploads and journal for a resume.
     engine: Option<EngineHandle>,
+    /// The gather in progress: a newer plan request makes its answer useless, so it is aborted.
+    gathering: Option<AbortHandle>,
     /// Overrides where the journal goes (tests); None uses the user data dir.
     pub journal_dir: Option<std::path::PathBuf>,
 }
@@ -41,6 +43,7 @@ impl Runtime {
             messages,
             tasks: JoinSet::new(),
             engine: None,
+            gathering: None,
             journal_dir: None,
         }
     }
@@ -77,7 +80,10 @@ impl Runtime {
             }
             Effect::Gather { request, scope } => {
                 let (sides, settings) = (self.sides.clone(), self.settings.clone());
-                self.tasks.spawn(async move {
+                if let Some(previous) = self.gathering.take() {
+                    previous.abort();
+                }
+                self.gathering = Some(self.tasks.spawn(async move {
                     let progress_tx = tx.clone();
                     let progress = move |source, target| {
                         let _ = progress_tx.send(Msg::GatherProgress {
@@ -88,7 +94,7 @@ impl Runtime {
                     };
                     let result = gather(&sides, &settings, scope, progress).await;
                     let _ = tx.send(Msg::Gathered { request, result });
-                });
+                }));
             }
             Effect::StartRun { plan, transfer } => {
                 let mut options = EngineOptions::from_settings(&self.settings);
