@@ -13,7 +13,7 @@
 //!   resume journal; emits events, takes commands.
 //! - `cli`: headless commands (config check, ls, plan, run) rendering engine events with
 //!   indicatif or JSON lines.
-//! - `tui`: the terminal UI (ratatui); views are pure renders of app state.
+//! - [`tui`]: the terminal UI (ratatui); views are pure renders of app state.
 //! - [`s3server`]: embedded S3 servers (s3s + s3s-fs) for `airlock demo`, tests and benchmarks.
 //!
 //! # Dependency rules
@@ -31,5 +31,6 @@ pub mod fsutil;
 pub mod logging;
 pub mod plan;
 pub mod s3server;
+pub mod tui;
 
 pub use error::{Error, ErrorKind, Result};

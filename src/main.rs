@@ -74,6 +74,12 @@ async fn run_command(args: Args) -> Result<i32, Error> {
             .await?;
             Ok(0)
         }
+        None => {
+            // Everything that can fail before the UI starts fails here, on the normal screen.
+            let settings = load_settings(args.config.as_deref())?;
+            let sides = aws::connect(&settings).await?;
+            airlock::tui::run(settings, sides).await
+        }
         Some(Command::Run(run)) => {
             let settings = warn(load_settings(args.config.as_deref())?);
             let sides = aws::connect(&settings).await?;
@@ -91,7 +97,21 @@ async fn run_command(args: Args) -> Result<i32, Error> {
             Ok(0)
         }
         Some(Command::Demo(demo)) if demo.serve => serve_demo(demo, stdout).await,
-        Some(Command::Demo(_)) | None => Err(Error::usage("this command is not built yet")),
+        Some(Command::Demo(args)) => {
+            let demo = Demo::start(DemoOptions {
+                dir: args.dir,
+                ports: args.ports,
+                empty: args.empty,
+            })
+            .await?;
+            // The demo's journal lives with its data, so demo runs leave nothing behind.
+            let options = airlock::tui::RunOptions {
+                journal_dir: Some(demo.dir.join("journal")),
+            };
+            let code = airlock::tui::run_with(demo.settings.clone(), demo.sides(), options).await;
+            drop(demo);
+            code
+        }
     }
 }
 

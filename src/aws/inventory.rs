@@ -54,8 +54,9 @@ pub async fn gather(
     Ok(inventory)
 }
 
-/// HEAD both objects of every pair whose listing verdict is `Unknown`.
-async fn enrich(sides: &Sides, settings: &Settings, inventory: &mut Inventory) -> Result<()> {
+/// HEAD both objects of every pair whose listing verdict is `Unknown` (also used by the TUI
+/// for a plan of the selection).
+pub async fn enrich(sides: &Sides, settings: &Settings, inventory: &mut Inventory) -> Result<()> {
     let target_index: HashMap<String, usize> = inventory
         .target
         .iter()

@@ -20,7 +20,7 @@ pub use args::{
     Args, Command, ConfigAction, DemoArgs, LsArgs, PlanArgs, RunArgs, Shell, SideArg, UploadsAction,
 };
 pub use check::config_check;
-pub use format::{human_bytes, human_duration};
+pub use format::{human_bytes, human_duration, human_time};
 pub use ls::ls;
 pub use plan_cmd::plan;
 pub use report::{JsonReporter, Reporter, TermReporter, write_summary};

@@ -1,0 +1,351 @@
+//! The Plan tab's state and update: gathering the inventory for the selection (or the
+//! configured prefix), building the plan with the pure [`plan::build`], the object table's
+//! cursor, and the settings box whose fields are edited in place; an applied edit re-routes
+//! the plan at once ([`Plan::reroute`]), an invalid one shows an error naming the value and
+//! changes nothing.
+
+use crossterm::event::KeyEvent;
+
+use super::Out;
+use crate::aws::inventory::Inventory;
+use crate::config::defaults::{MAX_PART_SIZE, MAX_SINGLE_PUT, MIN_PART_SIZE};
+use crate::config::{ByteSize, PartSize, Settings, TransferSettings};
+use crate::error::Result;
+use crate::plan::{self, Plan, PlanInput, STREAM_BUFFER};
+use crate::tui::input::{InputOutcome, TextInput};
+use crate::tui::keymap::Action;
+use crate::tui::msg::{Effect, Scope};
+
+/// Where the plan stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PlanStatus {
+    /// Nothing asked yet.
+    Empty,
+    /// Listing both sides: objects seen so far.
+    Gathering {
+        source: usize,
+        target: usize,
+    },
+    Ready,
+    Failed(String),
+}
+
+/// Which box the arrow keys move in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlanFocus {
+    Settings,
+    Objects,
+}
+
+/// The editable transfer settings, in the order of the settings box.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Threshold,
+    PartSize,
+    Concurrency,
+    MemoryLimit,
+}
+
+impl Field {
+    pub const ALL: [Field; 4] = [
+        Field::Threshold,
+        Field::PartSize,
+        Field::Concurrency,
+        Field::MemoryLimit,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Field::Threshold => "multipart threshold",
+            Field::PartSize => "part size",
+            Field::Concurrency => "concurrency",
+            Field::MemoryLimit => "memory limit",
+        }
+    }
+
+    /// The value as shown (and as the editor starts).
+    pub fn value(self, transfer: &TransferSettings) -> String {
+        match self {
+            Field::Threshold => transfer.multipart_threshold.to_string(),
+            Field::PartSize => match transfer.part_size {
+                PartSize::Auto => "auto".into(),
+                PartSize::Fixed(size) => size.to_string(),
+            },
+            Field::Concurrency => transfer.concurrency.to_string(),
+            Field::MemoryLimit => transfer.memory_limit.to_string(),
+        }
+    }
+
+    /// Parse and check `text`; on success, write it into `transfer`.
+    pub fn apply(self, text: &str, transfer: &mut TransferSettings) -> Result<(), String> {
+        let label = self.label();
+        let text = text.trim();
+        let size = |text: &str| {
+            text.parse::<ByteSize>()
+                .map_err(|e| format!("{label}: {e}"))
+        };
+        let in_range = |value: ByteSize, low: ByteSize, high: ByteSize| {
+            if value < low || value > high {
+                Err(format!(
+                    "{label} '{text}' is out of range: use a size from {low} to {high}"
+                ))
+            } else {
+                Ok(value)
+            }
+        };
+        match self {
+            Field::Threshold => {
+                transfer.multipart_threshold = in_range(size(text)?, MIN_PART_SIZE, MAX_SINGLE_PUT)?
+            }
+            Field::PartSize => {
+                transfer.part_size = if text.eq_ignore_ascii_case("auto") {
+                    PartSize::Auto
+                } else {
+                    PartSize::Fixed(in_range(size(text)?, MIN_PART_SIZE, MAX_PART_SIZE)?)
+                }
+            }
+            Field::Concurrency => {
+                transfer.concurrency = match text.parse::<usize>() {
+                    Ok(n) if (1..=1024).contains(&n) => n,
+                    _ => {
+                        return Err(format!("{label} '{text}' is not a number from 1 to 1024"));
+                    }
+                }
+            }
+            Field::MemoryLimit => {
+                transfer.memory_limit = in_range(size(text)?, STREAM_BUFFER, ByteSize::gib(64))?
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A setting being edited.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Editor {
+    pub field: Field,
+    pub input: TextInput,
+    /// Why the last Enter was refused.
+    pub error: Option<String>,
+}
+
+/// The Plan tab.
+#[derive(Debug, Clone)]
+pub struct PlanTab {
+    pub status: PlanStatus,
+    pub plan: Option<Plan>,
+    /// What the plan covers, in words.
+    pub scope_label: String,
+    /// The settings the plan (and the run) use; starts from the config.
+    pub transfer: TransferSettings,
+    pub focus: PlanFocus,
+    /// Selected row of the settings box.
+    pub field: usize,
+    pub editor: Option<Editor>,
+    pub cursor: usize,
+    pub offset: usize,
+    /// Rows of the object table, from the terminal size.
+    pub rows: usize,
+    /// Id of the gather in progress; older answers are dropped.
+    pub request: u64,
+    /// The browser's selection version the plan was made for.
+    pub built_for: Option<u64>,
+    /// HEAD requests the inventory needed.
+    pub heads: usize,
+}
+
+impl PlanTab {
+    pub fn new(settings: &Settings) -> Self {
+        PlanTab {
+            status: PlanStatus::Empty,
+            plan: None,
+            scope_label: String::new(),
+            transfer: settings.transfer.clone(),
+            focus: PlanFocus::Settings,
+            field: 0,
+            editor: None,
+            cursor: 0,
+            offset: 0,
+            rows: 5,
+            request: 0,
+            built_for: None,
+            heads: 0,
+        }
+    }
+
+    pub fn gathering(&self) -> bool {
+        matches!(self.status, PlanStatus::Gathering { .. })
+    }
+
+    /// Start gathering the inventory for `scope`.
+    pub fn gather(&mut self, scope: Scope, label: String, version: u64, out: &mut Out) {
+        self.request += 1;
+        self.status = PlanStatus::Gathering {
+            source: 0,
+            target: 0,
+        };
+        self.scope_label = label;
+        self.built_for = Some(version);
+        out.effects.push(Effect::Gather {
+            request: self.request,
+            scope,
+        });
+    }
+
+    pub fn progress(&mut self, request: u64, source: usize, target: usize) {
+        if request == self.request && self.gathering() {
+            self.status = PlanStatus::Gathering { source, target };
+        }
+    }
+
+    /// The inventory arrived: build the plan (pure) with the current settings.
+    pub fn gathered(
+        &mut self,
+        request: u64,
+        result: Result<Inventory>,
+        settings: &Settings,
+        out: &mut Out,
+    ) {
+        if request != self.request {
+            return;
+        }
+        match result {
+            Ok(inventory) => {
+                let plan = plan::build(
+                    &inventory.source,
+                    &inventory.target,
+                    PlanInput {
+                        source: &settings.source,
+                        target: &settings.target,
+                        transfer: &self.transfer,
+                    },
+                );
+                for warning in &plan.warnings {
+                    out.warn(format!("plan: {warning}"));
+                }
+                self.heads = inventory.heads;
+                self.plan = Some(plan);
+                self.status = PlanStatus::Ready;
+                self.cursor = 0;
+                self.offset = 0;
+            }
+            Err(e) => {
+                let message = format!("cannot build the plan: {e}");
+                out.error(message.clone());
+                self.status = PlanStatus::Failed(message);
+                self.built_for = None;
+            }
+        }
+    }
+
+    pub fn action(&mut self, action: Action) {
+        match (self.focus, action) {
+            (_, Action::SwitchFocus) => {
+                self.focus = match self.focus {
+                    PlanFocus::Settings => PlanFocus::Objects,
+                    PlanFocus::Objects => PlanFocus::Settings,
+                }
+            }
+            (PlanFocus::Settings, Action::Up) => self.field = self.field.saturating_sub(1),
+            (PlanFocus::Settings, Action::Down) => {
+                self.field = (self.field + 1).min(Field::ALL.len() - 1)
+            }
+            (PlanFocus::Settings, Action::Edit) => {
+                let field = Field::ALL[self.field];
+                self.editor = Some(Editor {
+                    field,
+                    input: TextInput::new(field.value(&self.transfer)),
+                    error: None,
+                });
+            }
+            (PlanFocus::Objects, _) => self.move_cursor(action),
+            _ => {}
+        }
+    }
+
+    fn move_cursor(&mut self, action: Action) {
+        let len = self.plan.as_ref().map_or(0, |p| p.items.len());
+        let last = len.saturating_sub(1);
+        let rows = self.rows.max(1);
+        self.cursor = match action {
+            Action::Up => self.cursor.saturating_sub(1),
+            Action::Down => (self.cursor + 1).min(last),
+            Action::PageUp => self.cursor.saturating_sub(rows),
+            Action::PageDown => (self.cursor + rows).min(last),
+            Action::Top => 0,
+            Action::Bottom => last,
+            _ => self.cursor,
+        };
+        self.scroll();
+    }
+
+    pub fn set_rows(&mut self, rows: usize) {
+        self.rows = rows;
+        self.scroll();
+    }
+
+    fn scroll(&mut self) {
+        let rows = self.rows.max(1);
+        if self.cursor < self.offset {
+            self.offset = self.cursor;
+        } else if self.cursor >= self.offset + rows {
+            self.offset = self.cursor + 1 - rows;
+        }
+    }
+
+    /// A key while a setting is edited. Enter applies (and re-routes the plan) or shows why not.
+    pub fn edit_key(&mut self, key: KeyEvent, out: &mut Out) {
+        let Some(editor) = self.editor.as_mut() else {
+            return;
+        };
+        match editor.input.handle(key) {
+            InputOutcome::Edited => editor.error = None,
+            InputOutcome::Cancel => self.editor = None,
+            InputOutcome::Submit => {
+                let mut transfer = self.transfer.clone();
+                match editor.field.apply(&editor.input.text, &mut transfer) {
+                    Ok(()) => {
+                        let field = editor.field;
+                        self.editor = None;
+                        self.transfer = transfer;
+                        if let Some(plan) = self.plan.as_mut() {
+                            plan.reroute(&self.transfer);
+                        }
+                        out.info(format!(
+                            "{} set to {}",
+                            field.label(),
+                            field.value(&self.transfer)
+                        ));
+                    }
+                    Err(error) => editor.error = Some(error),
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_parse_with_units_and_refuse_out_of_range_values() {
+        let mut transfer = TransferSettings::default();
+        Field::Threshold.apply("64MiB", &mut transfer).unwrap();
+        assert_eq!(transfer.multipart_threshold, ByteSize::mib(64));
+        Field::PartSize.apply("auto", &mut transfer).unwrap();
+        assert_eq!(transfer.part_size, PartSize::Auto);
+        Field::PartSize.apply("8 MiB", &mut transfer).unwrap();
+        assert_eq!(transfer.part_size, PartSize::Fixed(ByteSize::mib(8)));
+        let before = transfer.clone();
+        let err = Field::PartSize.apply("1MiB", &mut transfer).unwrap_err();
+        assert!(err.contains("'1MiB' is out of range"), "{err}");
+        let err = Field::Concurrency.apply("lots", &mut transfer).unwrap_err();
+        assert!(err.contains("'lots'"), "{err}");
+        let err = Field::MemoryLimit
+            .apply("12 parsecs", &mut transfer)
+            .unwrap_err();
+        assert!(err.contains("'12 parsecs'"), "{err}");
+        assert_eq!(transfer, before, "refused edits change nothing");
+    }
+}

@@ -1,0 +1,269 @@
+//! The Transfers tab's state: engine events folded into per-object runs (a part map per
+//! object: pending, in flight, done, retrying, failed), the active / failed / done lists, the
+//! run phase, effective concurrency and why it changed, and [`Stats`] for the gauge, rates,
+//! ETA and chart. Time is `now` since the run started, passed in. Folding events in is in
+//! [`events`].
+
+mod events;
+
+pub use events::finished_message;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use crate::engine::stats::Stats;
+use crate::engine::{ObjectId, RunSummary, Verification};
+use crate::error::Class;
+use crate::plan::Route;
+use crate::tui::keymap::Action;
+
+/// One part's state in the part map.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartState {
+    Pending,
+    InFlight,
+    Done,
+    Retrying,
+    Failed,
+}
+
+/// How an object's run ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Done {
+        verification: Verification,
+        attempts: u32,
+    },
+    Failed {
+        class: Class,
+        error: String,
+        kept_upload: Option<String>,
+    },
+    Cancelled,
+}
+
+/// One object of the run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObjectRun {
+    pub key: String,
+    pub size: u64,
+    pub route: Route,
+    pub part_size: u64,
+    pub parts: Vec<PartState>,
+    pub resumed_parts: u32,
+    /// Bytes streamed in its current attempts (from progress ticks).
+    pub bytes: u64,
+    /// Retries of its parts, all attempts together.
+    pub retries: u32,
+    /// The last retried error, while retrying.
+    pub last_error: Option<String>,
+    pub outcome: Option<Outcome>,
+}
+
+impl ObjectRun {
+    pub fn parts_done(&self) -> usize {
+        self.parts.iter().filter(|p| **p == PartState::Done).count()
+    }
+
+    /// Bytes at the target or on their way: the progress ticks, or the parts known done
+    /// (resumed parts count before the first tick).
+    pub fn progress_bytes(&self) -> u64 {
+        let parts = self.parts_done() as u64 * self.part_size;
+        self.bytes.max(parts).min(self.size)
+    }
+}
+
+/// Where the run stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Phase {
+    /// No run started yet.
+    Idle,
+    /// The engine is starting.
+    Starting,
+    Running,
+    /// Stop was sent: in-flight requests finish, nothing new starts.
+    Stopping,
+    Finished(RunSummary),
+}
+
+/// The three lists of the tab.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListKind {
+    Active,
+    Failed,
+    Done,
+}
+
+impl ListKind {
+    pub const ALL: [ListKind; 3] = [ListKind::Active, ListKind::Failed, ListKind::Done];
+}
+
+/// The Transfers tab.
+#[derive(Debug, Clone)]
+pub struct Transfers {
+    pub phase: Phase,
+    pub stats: Stats,
+    /// App clock when the run started; stats time is measured from here.
+    pub started_at: Duration,
+    pub objects: HashMap<ObjectId, ObjectRun>,
+    /// In start order.
+    pub active: Vec<ObjectId>,
+    /// Failed and cancelled, in the order they ended.
+    pub failed: Vec<ObjectId>,
+    /// In the order they finished (shown newest first).
+    pub done: Vec<ObjectId>,
+    pub list: ListKind,
+    pub cursor: usize,
+    pub offset: usize,
+    /// Rows of the object list (each active object takes two), from the terminal size.
+    pub rows: usize,
+    /// The effective concurrency the engine reports.
+    pub concurrency: usize,
+    /// The most the user allows (the engine's max; SlowDown may run below it).
+    pub concurrency_max: usize,
+    /// Why the effective concurrency last changed.
+    pub concurrency_reason: Option<String>,
+    pub paused: bool,
+    /// Bytes of parts a resumed upload already had at the target (not moved by this run, so
+    /// the engine's byte counters leave them out).
+    pub resumed_bytes: u64,
+}
+
+impl Transfers {
+    pub fn new(concurrency: usize) -> Self {
+        Transfers {
+            phase: Phase::Idle,
+            stats: Stats::default(),
+            started_at: Duration::ZERO,
+            objects: HashMap::new(),
+            active: Vec::new(),
+            failed: Vec::new(),
+            done: Vec::new(),
+            list: ListKind::Active,
+            cursor: 0,
+            offset: 0,
+            rows: 5,
+            concurrency,
+            concurrency_max: concurrency,
+            concurrency_reason: None,
+            paused: false,
+            resumed_bytes: 0,
+        }
+    }
+
+    /// A run is going (or stopping): quitting needs a confirmation.
+    pub fn is_active(&self) -> bool {
+        matches!(
+            self.phase,
+            Phase::Starting | Phase::Running | Phase::Stopping
+        )
+    }
+
+    /// Reset for a new run.
+    pub fn starting(&mut self, concurrency: usize) {
+        *self = Transfers {
+            list: self.list,
+            rows: self.rows,
+            ..Transfers::new(concurrency)
+        };
+        self.phase = Phase::Starting;
+    }
+
+    /// Bytes of the run at the target: confirmed by this run plus resumed parts.
+    pub fn moved_bytes(&self) -> u64 {
+        (self.stats.put_bytes + self.resumed_bytes)
+            .min(self.stats.total_bytes.max(self.stats.put_bytes))
+    }
+
+    /// Time left at the current PUT rate for the bytes not yet at the target.
+    pub fn eta(&self) -> Option<Duration> {
+        let left = self.stats.total_bytes.saturating_sub(self.moved_bytes());
+        if left == 0 {
+            return Some(Duration::ZERO);
+        }
+        let (_, put) = self.stats.rates();
+        (put > 1.0).then(|| Duration::from_secs_f64(left as f64 / put))
+    }
+
+    /// Time since the run started.
+    pub fn run_time(&self, now: Duration) -> Duration {
+        now.saturating_sub(self.started_at)
+    }
+
+    pub fn ids(&self, list: ListKind) -> &[ObjectId] {
+        match list {
+            ListKind::Active => &self.active,
+            ListKind::Failed => &self.failed,
+            ListKind::Done => &self.done,
+        }
+    }
+
+    /// The object at a row of the current list (done is shown newest first).
+    pub fn id_at(&self, row: usize) -> Option<ObjectId> {
+        let ids = self.ids(self.list);
+        match self.list {
+            ListKind::Done => ids.len().checked_sub(row + 1).map(|i| ids[i]),
+            _ => ids.get(row).copied(),
+        }
+    }
+
+    pub fn selected(&self) -> Option<ObjectId> {
+        self.id_at(self.cursor)
+    }
+
+    /// Keep the cursor in the current list and the window around it.
+    pub fn clamp(&mut self) {
+        let len = self.ids(self.list).len();
+        self.cursor = self.cursor.min(len.saturating_sub(1));
+        let rows = self.visible_objects().max(1);
+        if self.cursor < self.offset {
+            self.offset = self.cursor;
+        } else if self.cursor >= self.offset + rows {
+            self.offset = self.cursor + 1 - rows;
+        }
+    }
+
+    /// Objects that fit in the list (active and failed ones take two rows: text and part
+    /// map, which shows how far a failed object got).
+    pub fn visible_objects(&self) -> usize {
+        match self.list {
+            ListKind::Active | ListKind::Failed => self.rows / 2,
+            ListKind::Done => self.rows,
+        }
+    }
+
+    pub fn move_cursor(&mut self, action: Action) {
+        let last = self.ids(self.list).len().saturating_sub(1);
+        let page = self.visible_objects().max(1);
+        self.cursor = match action {
+            Action::Up => self.cursor.saturating_sub(1),
+            Action::Down => (self.cursor + 1).min(last),
+            Action::PageUp => self.cursor.saturating_sub(page),
+            Action::PageDown => (self.cursor + page).min(last),
+            Action::Top => 0,
+            Action::Bottom => last,
+            Action::SwitchList => {
+                let next = ListKind::ALL
+                    .iter()
+                    .position(|l| *l == self.list)
+                    .map_or(0, |i| (i + 1) % ListKind::ALL.len());
+                self.list = ListKind::ALL[next];
+                self.offset = 0;
+                0
+            }
+            _ => self.cursor,
+        };
+        self.clamp();
+    }
+
+    /// The next concurrency for `+` / `-`: steps of one up to 8, then an eighth.
+    pub fn step_concurrency(&self, up: bool) -> usize {
+        let n = self.concurrency_max;
+        let step = (n / 8).max(1);
+        if up {
+            (n + step).min(1024)
+        } else {
+            n.saturating_sub(step).max(1)
+        }
+    }
+}

@@ -1,0 +1,197 @@
+//! Engine events folded into the Transfers state: part states for the part map, the lists an
+//! object moves between, the run phase, concurrency changes, and log lines for failures and
+//! the end of the run.
+
+use std::time::Duration;
+
+use super::{ListKind, ObjectRun, Outcome, PartState, Phase, Transfers};
+use crate::engine::{Event, ObjectId, RunSummary};
+use crate::tui::app::Out;
+
+impl Transfers {
+    /// Fold one engine event in.
+    pub fn apply(&mut self, event: &Event, now: Duration, out: &mut Out) {
+        if let Event::RunStarted { concurrency, .. } = event {
+            self.started_at = now;
+            self.phase = Phase::Running;
+            self.concurrency = *concurrency;
+        }
+        let run_time = self.run_time(now);
+        self.stats.apply(event, run_time);
+        match event {
+            Event::ObjectStarted {
+                id,
+                key,
+                size,
+                route,
+                parts,
+                part_size,
+                resumed_parts,
+            } => {
+                let retries = self.objects.get(id).map_or(0, |o| o.retries);
+                if *resumed_parts > 0 {
+                    self.resumed_bytes += (u64::from(*resumed_parts) * part_size).min(*size);
+                }
+                self.objects.insert(
+                    *id,
+                    ObjectRun {
+                        key: key.clone(),
+                        size: *size,
+                        route: *route,
+                        part_size: *part_size,
+                        parts: vec![PartState::Pending; *parts as usize],
+                        resumed_parts: *resumed_parts,
+                        bytes: 0,
+                        retries,
+                        last_error: None,
+                        outcome: None,
+                    },
+                );
+                self.failed.retain(|i| i != id);
+                self.active.retain(|i| i != id);
+                self.active.push(*id);
+                if matches!(self.phase, Phase::Finished(_)) {
+                    // A retry after the run ended: the engine lingers and runs again.
+                    self.phase = Phase::Running;
+                    self.stats.finished = false;
+                }
+            }
+            Event::PartStarted { id, part } => self.set_part(*id, *part, PartState::InFlight),
+            Event::PartDone { id, part, .. } => {
+                self.set_part(*id, *part, PartState::Done);
+                if let Some(object) = self.objects.get_mut(id) {
+                    object.last_error = None;
+                }
+            }
+            Event::PartRetry {
+                id, part, error, ..
+            } => {
+                self.set_part(*id, *part, PartState::Retrying);
+                if let Some(object) = self.objects.get_mut(id) {
+                    object.retries += 1;
+                    object.last_error = Some(error.clone());
+                }
+            }
+            Event::Progress { objects, .. } => {
+                for (id, bytes) in objects {
+                    if let Some(object) = self.objects.get_mut(id) {
+                        object.bytes = *bytes;
+                    }
+                }
+            }
+            Event::ObjectDone {
+                id,
+                verification,
+                attempts,
+                bytes,
+                ..
+            } => {
+                if let Some(object) = self.objects.get_mut(id) {
+                    object.parts.fill(PartState::Done);
+                    object.bytes = *bytes;
+                    object.last_error = None;
+                    object.outcome = Some(Outcome::Done {
+                        verification: verification.clone(),
+                        attempts: *attempts,
+                    });
+                }
+                self.active.retain(|i| i != id);
+                self.done.push(*id);
+            }
+            Event::ObjectFailed {
+                id,
+                key,
+                class,
+                error,
+                kept_upload,
+            } => {
+                out.warn(format!("failed: {key}: {error}"));
+                self.end(
+                    *id,
+                    Outcome::Failed {
+                        class: *class,
+                        error: error.clone(),
+                        kept_upload: kept_upload.clone(),
+                    },
+                );
+            }
+            Event::ObjectCancelled { id, .. } => self.end(*id, Outcome::Cancelled),
+            Event::ConcurrencyChanged { limit, reason } => {
+                self.concurrency = *limit;
+                self.concurrency_reason = Some(reason.clone());
+                if reason.contains("SlowDown") {
+                    out.warn(format!("concurrency {limit}: {reason}"));
+                }
+            }
+            Event::Paused => self.paused = true,
+            Event::Resumed => self.paused = false,
+            Event::RunFinished { summary } => {
+                out.info(finished_message(summary));
+                self.phase = Phase::Finished(summary.clone());
+                // Nothing is active any more: show what needs attention, else what was done.
+                if self.list == ListKind::Active {
+                    self.list = if self.failed.is_empty() {
+                        ListKind::Done
+                    } else {
+                        ListKind::Failed
+                    };
+                    self.cursor = 0;
+                    self.offset = 0;
+                }
+            }
+            Event::RunStarted { .. } => {}
+        }
+        self.clamp();
+    }
+
+    fn set_part(&mut self, id: ObjectId, part: u32, state: PartState) {
+        if let Some(slot) = self
+            .objects
+            .get_mut(&id)
+            .and_then(|o| o.parts.get_mut((part as usize).wrapping_sub(1)))
+        {
+            *slot = state;
+        }
+    }
+
+    /// The object failed or was cancelled: its unfinished parts are marked failed.
+    fn end(&mut self, id: ObjectId, outcome: Outcome) {
+        if let Some(object) = self.objects.get_mut(&id) {
+            for part in &mut object.parts {
+                if matches!(part, PartState::InFlight | PartState::Retrying) {
+                    *part = PartState::Failed;
+                }
+            }
+            object.outcome = Some(outcome);
+        }
+        self.active.retain(|i| *i != id);
+        if !self.failed.contains(&id) {
+            self.failed.push(id);
+        }
+    }
+}
+
+/// One line for the log when the run ends.
+pub fn finished_message(summary: &RunSummary) -> String {
+    let mut text = format!(
+        "run {}: {} copied ({} verified), {} skipped",
+        if summary.interrupted {
+            "stopped"
+        } else {
+            "finished"
+        },
+        summary.copied,
+        summary.verified,
+        summary.skipped
+    );
+    if summary.failed > 0 {
+        text.push_str(&format!(", {} failed (R retries)", summary.failed));
+    }
+    if summary.cancelled > 0 {
+        text.push_str(&format!(", {} cancelled", summary.cancelled));
+    }
+    if summary.not_started > 0 {
+        text.push_str(&format!(", {} not started", summary.not_started));
+    }
+    text
+}

@@ -1,0 +1,95 @@
+//! The TUI's two message types: [`Msg`] (everything that happens to the app: keys, ticks,
+//! async results, engine events) and [`Effect`] (everything the app asks the outside world to
+//! do). `update` turns one `Msg` into state changes and `Effect`s; the runtime executes effects
+//! by spawning tasks that post `...(Result<...>)` messages back. Plain data, no I/O.
+
+use std::path::PathBuf;
+
+use crossterm::event::KeyEvent;
+
+use crate::aws::Listing;
+use crate::aws::inventory::Inventory;
+use crate::config::{Side, TransferSettings};
+use crate::engine::{Command, Event};
+use crate::error::Result;
+use crate::plan::{ObjectInfo, Plan};
+
+/// Something that happened.
+#[derive(Debug)]
+pub enum Msg {
+    Key(KeyEvent),
+    /// The terminal was resized to (columns, rows).
+    Resize(u16, u16),
+    /// Time passed (spinners, rates); `App::now` is already set.
+    Tick,
+    /// SIGINT / SIGTERM from outside (Ctrl-C in the terminal arrives as a key).
+    Interrupt,
+    /// One page of a folder listing. `request` ties it to the listing it belongs to.
+    Listed {
+        side: Side,
+        request: u64,
+        result: Result<Listing>,
+    },
+    /// A HEAD asked for to decide a `?` badge. `Ok(None)`: the key does not exist.
+    Headed {
+        side: Side,
+        key: String,
+        result: Result<Option<ObjectInfo>>,
+    },
+    /// Objects listed so far while gathering the plan's inventory.
+    GatherProgress {
+        request: u64,
+        source: usize,
+        target: usize,
+    },
+    /// The inventory for the plan (both sides listed and enriched).
+    Gathered {
+        request: u64,
+        result: Result<Inventory>,
+    },
+    /// The engine was started (or could not be).
+    RunStarted(Result<()>),
+    /// An event from the running engine.
+    Engine(Event),
+    /// The plan was written (to this path) or not.
+    PlanSaved(Result<PathBuf>),
+}
+
+/// What to gather for a plan.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Scope {
+    /// Everything under the configured prefixes.
+    Configured,
+    /// Selected folders (source prefixes, listed recursively) and selected objects.
+    Selection {
+        folders: Vec<String>,
+        objects: Vec<ObjectInfo>,
+    },
+}
+
+/// Something the app asks the runtime to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// List one page of `prefix` on `side` (not recursive); answered by [`Msg::Listed`].
+    List {
+        side: Side,
+        prefix: String,
+        continuation: Option<String>,
+        request: u64,
+    },
+    /// HEAD one key; answered by [`Msg::Headed`].
+    Head { side: Side, key: String },
+    /// List both sides for the plan and HEAD undecided pairs; answered by [`Msg::Gathered`].
+    Gather { request: u64, scope: Scope },
+    /// Start the engine on `plan`; answered by [`Msg::RunStarted`], then [`Msg::Engine`]s.
+    StartRun {
+        plan: Box<Plan>,
+        transfer: Box<TransferSettings>,
+    },
+    /// Send a command to the running engine.
+    Send(Command),
+    /// Write the plan as JSON; answered by [`Msg::PlanSaved`].
+    SavePlan { plan: Box<Plan>, path: PathBuf },
+    /// Leave the UI.
+    Quit,
+}

@@ -1,0 +1,243 @@
+//! Executes [`Effect`]s: spawns a task per listing page, HEAD and inventory, starts the engine
+//! and forwards its events, sends commands, saves plans. Every result comes back as a
+//! [`Msg`] on the app channel; spawned tasks never touch app state. The UI reaches S3 only
+//! through `aws` (listings, HEAD, inventory) and the engine (transfers).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::task::{AbortHandle, JoinSet};
+
+use crate::aws::inventory::{self, Inventory};
+use crate::aws::{Sides, list_all, list_page, listing};
+use crate::config::Settings;
+use crate::engine::{Engine, EngineHandle, EngineOptions};
+use crate::error::Result;
+use crate::plan::{self, ObjectInfo};
+use crate::tui::msg::{Effect, Msg, Scope};
+
+/// Listings of selected folders in flight at once while gathering a plan.
+const GATHER_CONCURRENCY: usize = 4;
+
+/// Owns the connections, the engine handle and every task it spawned.
+pub struct Runtime {
+    sides: Sides,
+    settings: Arc<Settings>,
+    messages: UnboundedSender<Msg>,
+    /// Dropped (aborted) with the runtime: no listing outlives the UI.
+    tasks: JoinSet<()>,
+    /// The current run; dropping it cancels the run but keeps uploads and journal for a resume.
+    engine: Option<EngineHandle>,
+    /// The gather in progress: a newer plan request makes its answer useless, so it is aborted.
+    gathering: Option<AbortHandle>,
+    /// Overrides where the journal goes (tests); None uses the user data dir.
+    pub journal_dir: Option<std::path::PathBuf>,
+}
+
+impl Runtime {
+    pub fn new(sides: Sides, settings: Settings, messages: UnboundedSender<Msg>) -> Self {
+        Runtime {
+            sides,
+            settings: Arc::new(settings),
+            messages,
+            tasks: JoinSet::new(),
+            engine: None,
+            gathering: None,
+            journal_dir: None,
+        }
+    }
+
+    /// Run one effect. Returns false for [`Effect::Quit`].
+    pub fn execute(&mut self, effect: Effect) -> bool {
+        // Reap finished tasks so the set does not grow with every page.
+        while self.tasks.try_join_next().is_some() {}
+        let tx = self.messages.clone();
+        match effect {
+            Effect::Quit => return false,
+            Effect::List {
+                side,
+                prefix,
+                continuation,
+                request,
+            } => {
+                let client = self.sides.get(side).clone();
+                self.tasks.spawn(async move {
+                    let result = list_page(&client, &prefix, false, continuation).await;
+                    let _ = tx.send(Msg::Listed {
+                        side,
+                        request,
+                        result,
+                    });
+                });
+            }
+            Effect::Head { side, key } => {
+                let client = self.sides.get(side).clone();
+                self.tasks.spawn(async move {
+                    let result = listing::head(&client, &key).await;
+                    let _ = tx.send(Msg::Headed { side, key, result });
+                });
+            }
+            Effect::Gather { request, scope } => {
+                let (sides, settings) = (self.sides.clone(), self.settings.clone());
+                if let Some(previous) = self.gathering.take() {
+                    previous.abort();
+                }
+                self.gathering = Some(self.tasks.spawn(async move {
+                    let progress_tx = tx.clone();
+                    let progress = move |source, target| {
+                        let _ = progress_tx.send(Msg::GatherProgress {
+                            request,
+                            source,
+                            target,
+                        });
+                    };
+                    let result = gather(&sides, &settings, scope, progress).await;
+                    let _ = tx.send(Msg::Gathered { request, result });
+                }));
+            }
+            Effect::StartRun { plan, transfer } => {
+                let mut options = EngineOptions::from_settings(&self.settings);
+                options.transfer = *transfer;
+                options.linger = true;
+                if let Some(dir) = &self.journal_dir {
+                    options.journal_dir = Some(dir.clone());
+                }
+                // A finished, lingering engine is replaced by the new run.
+                self.engine = None;
+                match Engine::start(*plan, self.sides.clone(), options) {
+                    Ok(mut handle) => {
+                        if let Some(mut events) = handle.take_events() {
+                            let tx = tx.clone();
+                            self.tasks.spawn(async move {
+                                while let Some(event) = events.recv().await {
+                                    if tx.send(Msg::Engine(event)).is_err() {
+                                        break;
+                                    }
+                                }
+                            });
+                        }
+                        self.engine = Some(handle);
+                        let _ = tx.send(Msg::RunStarted(Ok(())));
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Msg::RunStarted(Err(e)));
+                    }
+                }
+            }
+            Effect::Send(command) => {
+                if let Some(engine) = &self.engine {
+                    engine.send(command);
+                }
+            }
+            Effect::SavePlan { plan, path } => {
+                self.tasks.spawn(async move {
+                    let result = tokio::task::spawn_blocking(move || {
+                        plan::save_plan(&plan, &path).map(|()| path)
+                    })
+                    .await
+                    .unwrap_or_else(|e| {
+                        Err(crate::Error::internal(format!("saving the plan: {e}")))
+                    });
+                    let _ = tx.send(Msg::PlanSaved(result));
+                });
+            }
+        }
+        true
+    }
+
+    /// Run several effects; false if one of them was [`Effect::Quit`].
+    pub fn execute_all(&mut self, effects: Vec<Effect>) -> bool {
+        let mut keep_going = true;
+        for effect in effects {
+            keep_going &= self.execute(effect);
+        }
+        keep_going
+    }
+}
+
+/// The inventory for a plan: the configured prefixes, or the selection (selected objects
+/// plus everything under selected folders, and what lies at the mirrored target keys).
+pub async fn gather(
+    sides: &Sides,
+    settings: &Settings,
+    scope: Scope,
+    progress: impl Fn(usize, usize) + Send + Sync + 'static,
+) -> Result<Inventory> {
+    let (folders, objects) = match scope {
+        Scope::Configured => return inventory::gather(sides, settings, progress).await,
+        Scope::Selection { folders, objects } => (folders, objects),
+    };
+    let to_target =
+        |key: &str| plan::target_key(key, &settings.source.prefix, &settings.target.prefix);
+    let mut source: BTreeMap<String, ObjectInfo> =
+        objects.into_iter().map(|o| (o.key.clone(), o)).collect();
+    // Selected objects are matched against a listing of their target folder.
+    let mut target_folders: Vec<(String, bool)> = source
+        .keys()
+        .map(|key| {
+            let target_key = to_target(key);
+            let folder = match target_key.rfind('/') {
+                Some(i) => target_key[..=i].to_string(),
+                None => String::new(),
+            };
+            (folder, false)
+        })
+        .collect();
+    target_folders.extend(folders.iter().map(|f| (to_target(f), true)));
+    target_folders.sort();
+    target_folders.dedup();
+    let mut counts = (0usize, 0usize);
+    let mut jobs: Vec<(crate::aws::SideClient, String, bool)> = folders
+        .iter()
+        .map(|f| (sides.source.clone(), f.clone(), true))
+        .collect();
+    jobs.extend(
+        target_folders
+            .into_iter()
+            .map(|(f, recursive)| (sides.target.clone(), f, recursive)),
+    );
+    let mut jobs = jobs.into_iter();
+    let mut running = JoinSet::new();
+    let mut target: BTreeMap<String, ObjectInfo> = BTreeMap::new();
+    loop {
+        while running.len() < GATHER_CONCURRENCY {
+            let Some((client, folder, recursive)) = jobs.next() else {
+                break;
+            };
+            running.spawn(async move {
+                let listed = list_all(&client, &folder, recursive, |_| {}).await;
+                (client.side, listed)
+            });
+        }
+        let Some(joined) = running.join_next().await else {
+            break;
+        };
+        let (side, listed) = joined
+            .map_err(|e| crate::Error::internal(format!("a listing task ended abnormally: {e}")))?;
+        let listed = listed?;
+        let into = match side {
+            crate::config::Side::Source => {
+                counts.0 += listed.objects.len();
+                &mut source
+            }
+            crate::config::Side::Target => {
+                counts.1 += listed.objects.len();
+                &mut target
+            }
+        };
+        for object in listed.objects {
+            into.insert(object.key.clone(), object);
+        }
+        progress(counts.0, counts.1);
+    }
+    let mut inventory = Inventory {
+        source: source.into_values().collect(),
+        target: target.into_values().collect(),
+        heads: 0,
+    };
+    if settings.transfer.compare == crate::config::CompareMode::Checksum {
+        inventory::enrich(sides, settings, &mut inventory).await?;
+    }
+    Ok(inventory)
+}

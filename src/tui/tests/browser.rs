@@ -1,0 +1,256 @@
+//! Browser snapshots: empty, loading, error, 100,000 entries scrolled to the middle, filtered,
+//! selection with every badge, and a wide terminal; plus the HEAD flow behind `?` badges.
+
+use crossterm::event::KeyCode;
+use insta::assert_snapshot;
+
+use super::*;
+use crate::error::{Class, Error, S3Failure};
+use crate::plan::{Checksum, ChecksumAlgorithm};
+use crate::tui::app::browser::Head;
+use crate::tui::views::browser::ROWS_BUILT;
+
+#[test]
+fn empty_folders() {
+    let mut app = app((80, 24));
+    list(&mut app, Side::Source, &[], vec![], true);
+    list(&mut app, Side::Target, &[], vec![], true);
+    assert_snapshot!("browser_empty", screen(&app));
+}
+
+#[test]
+fn loading_shows_a_spinner() {
+    let mut app = app((80, 24));
+    at(&mut app, 0.35);
+    assert_snapshot!("browser_loading", screen(&app));
+}
+
+#[test]
+fn failed_listing_says_which_side_and_why() {
+    let mut app = app((80, 24));
+    let request = app.browser.source.request;
+    let failure = S3Failure {
+        side: Side::Source,
+        operation: "ListObjectsV2",
+        bucket: "acme-exports".into(),
+        key: Some("daily/".into()),
+        status: Some(403),
+        code: Some("AccessDenied".into()),
+        message: "Access Denied".into(),
+        class: Class::Fatal,
+    };
+    update(
+        &mut app,
+        Msg::Listed {
+            side: Side::Source,
+            request,
+            result: Err(Error::from(failure)),
+        },
+    );
+    list(&mut app, Side::Target, &[], vec![], true);
+    assert!(
+        app.log
+            .back()
+            .unwrap()
+            .text
+            .contains("source: ListObjectsV2")
+    );
+    assert_snapshot!("browser_error", screen(&app));
+}
+
+#[test]
+fn hundred_thousand_entries_scroll_and_only_visible_rows_are_built() {
+    let mut app = app((80, 24));
+    // 100 pages of 1,000, as S3 sends them; each page merges into the sorted order.
+    for page in 0..100 {
+        let objects = (0..1000)
+            .map(|i| {
+                let n = page * 1000 + i;
+                object(
+                    &format!("daily/part-{n:06}.parquet"),
+                    1_000_000 + n as u64 * 37,
+                    n as i64 % 1440,
+                    None,
+                )
+            })
+            .collect();
+        list(&mut app, Side::Source, &[], objects, page == 99);
+    }
+    list(&mut app, Side::Target, &[], vec![], true);
+    assert_eq!(app.browser.source.listing.len(), 100_000);
+    for _ in 0..2778 {
+        key(&mut app, KeyCode::PageDown);
+    }
+    assert_eq!(app.browser.source.cursor, 50_004);
+    ROWS_BUILT.with(|n| n.set(0));
+    let text = screen(&app);
+    let built = ROWS_BUILT.with(|n| n.get());
+    assert_eq!(
+        built, app.browser.list_rows,
+        "only the visible rows are built"
+    );
+    assert_snapshot!("browser_large_middle", text);
+    // Sorting by size re-sorts once; the cursor stays on the same object.
+    let before = app.browser.source.current().unwrap().key().to_string();
+    key(&mut app, KeyCode::Char('s'));
+    assert_eq!(app.browser.source.current().unwrap().key(), before);
+}
+
+#[test]
+fn filter_narrows_while_typing_and_enter_keeps_it() {
+    let mut app = browser_with_badges((80, 24));
+    key(&mut app, KeyCode::Char('/'));
+    chars(&mut app, "PARQ");
+    assert_eq!(app.browser.source.listing.len(), 2);
+    assert_snapshot!("browser_filter_typing", screen(&app));
+    key(&mut app, KeyCode::Enter);
+    assert!(!app.browser.typing());
+    assert_snapshot!("browser_filtered", screen(&app));
+    key(&mut app, KeyCode::Char('/'));
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(
+        app.browser.source.listing.len(),
+        7,
+        "esc while typing clears"
+    );
+    key(&mut app, KeyCode::Char('/'));
+    chars(&mut app, "orders");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.browser.source.listing.len(), 1);
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(
+        app.browser.source.listing.len(),
+        7,
+        "esc clears an applied filter"
+    );
+    assert_eq!(
+        app.browser.source.current().unwrap().key(),
+        "daily/orders.parquet"
+    );
+}
+
+fn select_some(app: &mut App) {
+    key(app, KeyCode::Char(' ')); // folder 2025-11-19/
+    key(app, KeyCode::Down); // skip 2025-11-20/
+    key(app, KeyCode::Char(' ')); // README.txt
+    key(app, KeyCode::Char(' ')); // customers.parquet
+}
+
+#[test]
+fn selection_and_every_badge() {
+    let mut app = browser_with_badges((80, 24));
+    select_some(&mut app);
+    assert_eq!(app.browser.selection.len(), 3);
+    assert_eq!(app.browser.selected_bytes, 734_003_200 + 5_301);
+    assert_snapshot!("browser_selection_badges", screen(&app));
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::End);
+    assert_snapshot!("browser_target_focused", screen(&app));
+}
+
+#[test]
+fn wide_terminal_shows_dates_and_long_badges() {
+    let mut app = browser_with_badges((132, 30));
+    select_some(&mut app);
+    assert_snapshot!("browser_wide", screen(&app));
+}
+
+fn checksum(value: &str) -> Option<Checksum> {
+    Some(Checksum {
+        algorithm: ChecksumAlgorithm::Crc64nvme,
+        value: value.into(),
+        full_object: true,
+    })
+}
+
+#[test]
+fn unknown_pairs_are_headed_target_first_and_the_badge_updates() {
+    let mut app = app((80, 24));
+    list(
+        &mut app,
+        Side::Source,
+        &[],
+        vec![object("daily/returns.csv", 48_213, 9, None)],
+        true,
+    );
+    let effects = list(
+        &mut app,
+        Side::Target,
+        &[],
+        vec![object("acme/returns.csv", 48_213, 22, None)],
+        true,
+    );
+    assert_eq!(
+        effects,
+        [Effect::Head {
+            side: Side::Target,
+            key: "acme/returns.csv".into()
+        }]
+    );
+    let entry = app.browser.source.current().unwrap().clone();
+    use crate::tui::app::badges::Badge;
+    assert_eq!(
+        app.browser.badge(Side::Source, &entry),
+        Some(Badge::Unknown)
+    );
+    // The target HEAD alone cannot decide (no provenance): the source is HEADed next.
+    let mut headed = object("acme/returns.csv", 48_213, 22, None);
+    headed.checksum = checksum("c0ffee");
+    let effects = update(
+        &mut app,
+        Msg::Headed {
+            side: Side::Target,
+            key: "acme/returns.csv".into(),
+            result: Ok(Some(headed)),
+        },
+    );
+    assert_eq!(
+        effects,
+        [Effect::Head {
+            side: Side::Source,
+            key: "daily/returns.csv".into()
+        }]
+    );
+    let mut headed = object("daily/returns.csv", 48_213, 9, None);
+    headed.checksum = checksum("c0ffee");
+    let effects = update(
+        &mut app,
+        Msg::Headed {
+            side: Side::Source,
+            key: "daily/returns.csv".into(),
+            result: Ok(Some(headed)),
+        },
+    );
+    assert!(effects.is_empty());
+    assert_eq!(app.browser.badge(Side::Source, &entry), Some(Badge::Same));
+    assert_eq!(app.browser.heads_in_flight, 0);
+    assert!(matches!(
+        app.browser
+            .heads
+            .get(&(Side::Source, "daily/returns.csv".into())),
+        Some(Head::Done(Some(_)))
+    ));
+}
+
+#[test]
+fn heads_are_bounded_to_a_few_at_a_time() {
+    let mut app = app((80, 24));
+    let source = (0..10)
+        .map(|i| object(&format!("daily/f{i}"), 10, 0, None))
+        .collect();
+    let target = (0..10)
+        .map(|i| object(&format!("acme/f{i}"), 10, 0, None))
+        .collect();
+    list(&mut app, Side::Source, &[], source, true);
+    let effects = list(&mut app, Side::Target, &[], target, true);
+    assert_eq!(effects.len(), crate::tui::app::badges::HEADS_IN_FLIGHT);
+    let effects = update(
+        &mut app,
+        Msg::Headed {
+            side: Side::Target,
+            key: "acme/f0".into(),
+            result: Ok(None),
+        },
+    );
+    assert_eq!(effects.len(), 1, "one answer frees one slot");
+}

@@ -1,0 +1,195 @@
+//! Engine events -> state, and Transfers keys -> the commands they send (the effects, not a
+//! mock engine).
+
+use crossterm::event::KeyCode;
+
+use super::transfers::{DENIED, engine, finish, running};
+use super::*;
+use crate::engine::{Command, Event};
+use crate::error::Class;
+use crate::tui::app::transfers::{ListKind, Outcome, PartState, Phase};
+use crate::tui::app::{Confirm, Overlay};
+
+fn part(app: &App, id: usize, part: usize) -> PartState {
+    app.transfers.objects[&id].parts[part - 1]
+}
+
+#[test]
+fn part_events_drive_the_part_map() {
+    let mut app = running((80, 24));
+    assert_eq!(part(&app, 0, 150), PartState::Done);
+    assert_eq!(part(&app, 0, 151), PartState::InFlight);
+    assert_eq!(part(&app, 0, 159), PartState::Retrying);
+    assert_eq!(part(&app, 0, 160), PartState::Pending);
+    assert!(
+        app.transfers.objects[&0]
+            .last_error
+            .as_ref()
+            .unwrap()
+            .contains("SlowDown")
+    );
+    engine(&mut app, 71.0, Event::PartStarted { id: 0, part: 159 });
+    assert_eq!(part(&app, 0, 159), PartState::InFlight);
+    engine(
+        &mut app,
+        71.0,
+        Event::PartDone {
+            id: 0,
+            part: 159,
+            bytes: 1,
+        },
+    );
+    assert_eq!(part(&app, 0, 159), PartState::Done);
+    assert_eq!(app.transfers.objects[&0].last_error, None);
+    assert_eq!(app.transfers.objects[&0].retries, 1);
+}
+
+#[test]
+fn failed_objects_are_listed_with_their_error() {
+    let app = running((80, 24));
+    assert_eq!(app.transfers.failed, [3]);
+    match &app.transfers.objects[&3].outcome {
+        Some(Outcome::Failed { class, error, .. }) => {
+            assert_eq!(*class, Class::Fatal);
+            assert_eq!(error, DENIED);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(part(&app, 3, 1), PartState::Failed);
+    assert!(app.log.iter().any(|l| l.text.contains("AccessDenied")));
+}
+
+#[test]
+fn slowdown_lowers_the_shown_concurrency() {
+    let app = running((80, 24));
+    assert_eq!(app.transfers.concurrency, 16);
+    assert_eq!(app.transfers.concurrency_max, 32);
+    assert_eq!(
+        app.transfers.concurrency_reason.as_deref(),
+        Some("503 SlowDown: backing off")
+    );
+}
+
+#[test]
+fn retry_keys_send_retry_commands() {
+    let mut app = running((80, 24));
+    assert_eq!(
+        key(&mut app, KeyCode::Char('R')),
+        [Effect::Send(Command::RetryFailed)]
+    );
+    // `r` retries the selected object of the failed list only.
+    assert!(key(&mut app, KeyCode::Char('r')).is_empty());
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(app.transfers.list, ListKind::Failed);
+    assert_eq!(
+        key(&mut app, KeyCode::Char('r')),
+        [Effect::Send(Command::Retry(3))]
+    );
+}
+
+#[test]
+fn cancel_keys() {
+    let mut app = running((80, 24));
+    assert_eq!(
+        key(&mut app, KeyCode::Char('c')),
+        [Effect::Send(Command::Cancel(0))]
+    );
+    key(&mut app, KeyCode::Char('C'));
+    assert_eq!(app.overlay, Some(Overlay::Confirm(Confirm::CancelAll)));
+    assert!(key(&mut app, KeyCode::Char('n')).is_empty());
+    assert_eq!(app.overlay, None);
+    key(&mut app, KeyCode::Char('C'));
+    assert_eq!(
+        key(&mut app, KeyCode::Char('y')),
+        [Effect::Send(Command::CancelAll)]
+    );
+    engine(
+        &mut app,
+        71.0,
+        Event::ObjectCancelled {
+            id: 7,
+            key: "daily/orders.parquet".into(),
+        },
+    );
+    assert_eq!(app.transfers.failed, [3, 7]);
+    assert_eq!(app.transfers.objects[&7].outcome, Some(Outcome::Cancelled));
+}
+
+#[test]
+fn pause_toggles_and_concurrency_steps() {
+    let mut app = running((80, 24));
+    assert_eq!(
+        key(&mut app, KeyCode::Char('p')),
+        [Effect::Send(Command::Pause)]
+    );
+    engine(&mut app, 71.0, Event::Paused);
+    assert_eq!(
+        key(&mut app, KeyCode::Char('p')),
+        [Effect::Send(Command::Resume)]
+    );
+    assert_eq!(
+        key(&mut app, KeyCode::Char('+')),
+        [Effect::Send(Command::SetConcurrency(36))]
+    );
+    assert_eq!(
+        key(&mut app, KeyCode::Char('-')),
+        [Effect::Send(Command::SetConcurrency(32))]
+    );
+}
+
+#[test]
+fn retry_after_the_run_ended_runs_again() {
+    let mut app = running((80, 24));
+    finish(&mut app);
+    assert!(matches!(app.transfers.phase, Phase::Finished(_)));
+    assert_eq!(
+        key(&mut app, KeyCode::Char('R')),
+        [Effect::Send(Command::RetryFailed)]
+    );
+    engine(
+        &mut app,
+        90.0,
+        Event::ObjectStarted {
+            id: 3,
+            key: "daily/2025-11-19/events-002.json.gz".into(),
+            size: 1,
+            route: crate::plan::Route::Single,
+            parts: 1,
+            part_size: 1,
+            resumed_parts: 0,
+        },
+    );
+    assert_eq!(app.transfers.phase, Phase::Running);
+    assert!(app.transfers.failed.is_empty());
+    assert_eq!(app.transfers.active, [3]);
+}
+
+#[test]
+fn quitting_a_run_asks_then_stops_and_quits_when_stopped() {
+    let mut app = running((80, 24));
+    assert!(key(&mut app, KeyCode::Char('q')).is_empty());
+    assert_eq!(app.overlay, Some(Overlay::Confirm(Confirm::Quit)));
+    assert_eq!(
+        key(&mut app, KeyCode::Char('y')),
+        [Effect::Send(Command::Stop)]
+    );
+    assert_eq!(app.transfers.phase, Phase::Stopping);
+    let effects = engine(
+        &mut app,
+        75.0,
+        Event::RunFinished {
+            summary: crate::engine::RunSummary {
+                interrupted: true,
+                ..Default::default()
+            },
+        },
+    );
+    assert_eq!(effects, [Effect::Quit]);
+}
+
+#[test]
+fn ctrl_c_stops_a_run_and_a_second_one_quits_now() {
+    let mut app = running((80, 24));
+    assert_eq!(ctrl(&mut app, 'c'), [Effect::Send(Command::Stop)]);
+    assert_eq!(ctrl(&mut app, 'c'), [Effect::Quit]);
+}

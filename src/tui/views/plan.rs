@@ -1,0 +1,308 @@
+//! The Plan tab: per-route summary (objects, bytes, parts, peak memory, ETA at the estimate
+//! rate), the settings box with its in-place editor and error, and the per-object table
+//! (only visible rows are built) with the full target key and reason of the row under the
+//! cursor.
+
+use std::time::Duration;
+
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Rect};
+use ratatui::style::{Color, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Wrap};
+
+use super::style::{self, fit, fit_middle, pad, pad_right, thousands};
+use crate::cli::{human_bytes, human_duration};
+use crate::plan::{Plan, Route, RouteTotals};
+use crate::tui::app::App;
+use crate::tui::app::plan::{Field, PlanFocus, PlanStatus, PlanTab};
+use crate::tui::keymap::{Action, Context};
+use crate::tui::layout;
+
+pub fn render(app: &App, frame: &mut Frame, area: Rect) {
+    let tab = &app.plan;
+    let (summary, settings, table) = layout::plan(area);
+    render_summary(app, frame, summary);
+    render_settings(tab, frame, settings);
+    render_table(app, frame, table);
+}
+
+fn render_summary(app: &App, frame: &mut Frame, area: Rect) {
+    let tab = &app.plan;
+    let title = if tab.scope_label.is_empty() {
+        " Plan ".to_string()
+    } else {
+        format!(" Plan · {} ", tab.scope_label)
+    };
+    let block = Block::bordered()
+        .border_style(style::border(false))
+        .title(Span::styled(
+            fit(&title, area.width.saturating_sub(2) as usize),
+            style::bold(),
+        ));
+    let lines = match (&tab.status, &tab.plan) {
+        (PlanStatus::Gathering { source, target }, _) => vec![
+            Line::raw(""),
+            Line::raw(format!("{} listing both sides…", style::spinner(app.now))),
+            Line::styled(
+                format!(
+                    "source {} · target {} objects",
+                    thousands(*source as u64),
+                    thousands(*target as u64)
+                ),
+                style::dim(),
+            ),
+        ],
+        (PlanStatus::Failed(error), _) => vec![
+            Line::styled(error.clone(), Style::new().fg(Color::Red)),
+            Line::styled("ctrl-r tries again", style::dim()),
+        ],
+        (_, Some(plan)) => summary_lines(plan, area.width.saturating_sub(2) as usize),
+        _ => vec![Line::raw(""), Line::styled("no plan yet", style::dim())],
+    };
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        area,
+    );
+}
+
+fn summary_lines(plan: &Plan, width: usize) -> Vec<Line<'static>> {
+    let s = &plan.summary;
+    let row = |name: &str, t: &RouteTotals, style: Style| {
+        let parts = if t.parts == 0 {
+            "-".to_string()
+        } else {
+            thousands(t.parts)
+        };
+        Line::styled(
+            format!(
+                "{:<10}{:>9}{:>11}{:>9}",
+                name,
+                thousands(t.objects),
+                human_bytes(t.bytes),
+                parts
+            ),
+            style,
+        )
+    };
+    let copy = RouteTotals {
+        objects: s.copy_objects(),
+        bytes: s.copy_bytes(),
+        parts: s.single.parts + s.multipart.parts,
+    };
+    vec![
+        Line::styled(
+            format!(
+                "{:<10}{:>9}{:>11}{:>9}",
+                "ROUTE", "OBJECTS", "BYTES", "PARTS"
+            ),
+            style::header(),
+        ),
+        row("skip", &s.skip, style::dim()),
+        row("single", &s.single, Style::new()),
+        row("multipart", &s.multipart, Style::new().fg(style::ACCENT)),
+        row("to copy", &copy, style::bold()),
+        Line::raw(fit(
+            &format!(
+                "peak memory {} ({} stream{})",
+                human_bytes(s.peak_memory_bytes),
+                s.streams,
+                if s.streams == 1 { "" } else { "s" }
+            ),
+            width,
+        )),
+        Line::raw(fit(
+            &format!(
+                "ETA {} at {}/s (estimate)",
+                human_duration(Duration::from_secs(s.eta_seconds)),
+                human_bytes(s.estimate_rate)
+            ),
+            width,
+        )),
+    ]
+}
+
+fn render_settings(tab: &PlanTab, frame: &mut Frame, area: Rect) {
+    let focused = tab.focus == PlanFocus::Settings;
+    let block = Block::bordered()
+        .border_style(style::border(focused))
+        .title(Span::styled(" Settings ", style::bold()));
+    let width = area.width.saturating_sub(2) as usize;
+    let label_width = 20.min(width.saturating_sub(8));
+    let mut lines: Vec<Line> = Field::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, field)| {
+            let marker = if focused && i == tab.field {
+                "▸ "
+            } else {
+                "  "
+            };
+            let label = pad(field.label(), label_width);
+            let value = match &tab.editor {
+                Some(editor) if editor.field == *field => Span::styled(
+                    format!("{}▏", editor.input.text),
+                    Style::new().fg(Color::Black).bg(Color::Yellow),
+                ),
+                _ => Span::styled(field.value(&tab.transfer), style::bold()),
+            };
+            let line = Line::from(vec![Span::raw(marker), Span::raw(label), value]);
+            if focused && i == tab.field && tab.editor.is_none() {
+                line.style(style::cursor(true))
+            } else {
+                line
+            }
+        })
+        .collect();
+    match &tab.editor {
+        Some(editor) => match &editor.error {
+            Some(error) => lines.push(Line::styled(error.clone(), Style::new().fg(Color::Red))),
+            None => lines.push(Line::styled("enter applies · esc cancels", style::dim())),
+        },
+        None if focused => lines.push(Line::styled("enter edits · tab: objects", style::dim())),
+        None => lines.push(Line::styled("tab: settings", style::dim())),
+    }
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        area,
+    );
+}
+
+/// Columns of the object table at a width.
+struct Columns {
+    key: usize,
+    reason: usize,
+}
+
+impl Columns {
+    const FIXED: usize = 2 + 9 + 1 + 9 + 1 + 9 + 1 + 6;
+
+    fn of(width: usize) -> Columns {
+        let reason = if width >= 110 { 34 } else { 0 };
+        let used = Self::FIXED + 1 + if reason > 0 { reason + 1 } else { 0 };
+        Columns {
+            key: width.saturating_sub(used).max(8),
+            reason,
+        }
+    }
+}
+
+fn render_table(app: &App, frame: &mut Frame, area: Rect) {
+    let tab = &app.plan;
+    let focused = tab.focus == PlanFocus::Objects;
+    let start = app
+        .keymap
+        .key_for(Context::Plan, Action::StartRun)
+        .unwrap_or_default();
+    let save = app
+        .keymap
+        .key_for(Context::Plan, Action::SavePlan)
+        .unwrap_or_default();
+    let count = tab.plan.as_ref().map_or(0, |p| p.items.len() as u64);
+    let block = Block::bordered()
+        .border_style(style::border(focused))
+        .title(Span::styled(
+            format!(" Objects {} ", thousands(count)),
+            style::bold(),
+        ))
+        .title_top(
+            Line::styled(
+                format!(" {start} starts the run · {save} saves the plan "),
+                style::dim(),
+            )
+            .right_aligned(),
+        );
+    frame.render_widget(block, area);
+    let [header_area, rows_area, detail_area] = layout::plan_table(area);
+    let Some(plan) = &tab.plan else {
+        return;
+    };
+    let columns = Columns::of(rows_area.width as usize);
+    let mut header = format!(
+        "  {} {:>9} {:<9} {:>9} {:>6}",
+        pad("KEY", columns.key),
+        "SIZE",
+        "ROUTE",
+        "PART SIZE",
+        "PARTS"
+    );
+    if columns.reason > 0 {
+        header.push_str(&format!(" {}", pad("REASON", columns.reason)));
+    }
+    frame.render_widget(Paragraph::new(header).style(style::header()), header_area);
+    if plan.items.is_empty() {
+        frame.render_widget(
+            Paragraph::new(format!(
+                "nothing under s3://{}/{}",
+                plan.source.bucket, plan.source.prefix
+            ))
+            .alignment(Alignment::Center),
+            rows_area,
+        );
+        return;
+    }
+    let end = (tab.offset + rows_area.height as usize).min(plan.items.len());
+    let lines: Vec<Line> = (tab.offset..end)
+        .map(|i| {
+            let item = &plan.items[i];
+            let key = item
+                .source_key
+                .strip_prefix(plan.source.prefix.as_str())
+                .unwrap_or(&item.source_key);
+            let (part_size, parts) = match item.route {
+                Route::Multipart => (
+                    human_bytes(item.part_size),
+                    thousands(u64::from(item.parts)),
+                ),
+                Route::Single => ("-".to_string(), "1".to_string()),
+                Route::Skip => ("-".to_string(), "-".to_string()),
+            };
+            let marker = if i == tab.cursor && focused {
+                "▸ "
+            } else {
+                "  "
+            };
+            let mut text = format!(
+                "{marker}{} {} {:<9} {} {}",
+                format_args!("{:<w$}", fit_middle(key, columns.key), w = columns.key),
+                pad_right(&human_bytes(item.size), 9),
+                item.route.as_str(),
+                pad_right(&part_size, 9),
+                pad_right(&parts, 6)
+            );
+            if columns.reason > 0 {
+                text.push_str(&format!(" {}", fit(&item.reason, columns.reason)));
+            }
+            let style = match item.route {
+                Route::Skip => style::dim(),
+                Route::Single => Style::new(),
+                Route::Multipart => Style::new().fg(style::ACCENT),
+            };
+            let line = Line::styled(text, style);
+            if i == tab.cursor && focused {
+                line.style(style::cursor(true))
+            } else {
+                line
+            }
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), rows_area);
+    if let Some(item) = plan.items.get(tab.cursor) {
+        let width = detail_area.width as usize;
+        let detail = vec![
+            Line::styled(
+                fit_middle(
+                    &format!("→ s3://{}/{}", plan.target.bucket, item.target_key),
+                    width,
+                ),
+                style::dim(),
+            ),
+            Line::styled(fit(&item.reason, width), style::dim()),
+        ];
+        frame.render_widget(Paragraph::new(detail), detail_area);
+    }
+}
