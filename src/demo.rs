@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use futures::{StreamExt, TryStreamExt};
 
 use crate::aws::{ResolvedCredentials, SideClient, build_side_client};
-use crate::config::{self, ByteSize, CredentialSpec, Secret, Settings, Side, SideSettings, TransferSettings};
+use crate::config::{
+    self, ByteSize, CredentialSpec, Secret, Settings, Side, SideSettings, TransferSettings,
+};
 use crate::error::{Error, Result};
 use crate::s3server::EmbeddedS3;
 
@@ -55,14 +57,28 @@ impl Demo {
         };
         let addr = |port: u16| std::net::SocketAddr::from(([127, 0, 0, 1], port));
         let (source_port, target_port) = options.ports.unwrap_or((0, 0));
-        let source = EmbeddedS3::start_on(&dir.join("source"), SOURCE_KEYS.0, SOURCE_KEYS.1, addr(source_port))
-            .await
-            .map_err(|e| Error::io(dir.join("source"), e))?;
-        let target = EmbeddedS3::start_on(&dir.join("target"), TARGET_KEYS.0, TARGET_KEYS.1, addr(target_port))
-            .await
-            .map_err(|e| Error::io(dir.join("target"), e))?;
-        source.create_bucket(SOURCE_BUCKET).map_err(|e| Error::io(&source.root, e))?;
-        target.create_bucket(TARGET_BUCKET).map_err(|e| Error::io(&target.root, e))?;
+        let source = EmbeddedS3::start_on(
+            &dir.join("source"),
+            SOURCE_KEYS.0,
+            SOURCE_KEYS.1,
+            addr(source_port),
+        )
+        .await
+        .map_err(|e| Error::io(dir.join("source"), e))?;
+        let target = EmbeddedS3::start_on(
+            &dir.join("target"),
+            TARGET_KEYS.0,
+            TARGET_KEYS.1,
+            addr(target_port),
+        )
+        .await
+        .map_err(|e| Error::io(dir.join("target"), e))?;
+        source
+            .create_bucket(SOURCE_BUCKET)
+            .map_err(|e| Error::io(&source.root, e))?;
+        target
+            .create_bucket(TARGET_BUCKET)
+            .map_err(|e| Error::io(&target.root, e))?;
         let settings = demo_settings(&source, &target);
         let demo = Demo {
             source,
@@ -81,13 +97,27 @@ impl Demo {
     pub fn sides(&self) -> crate::aws::Sides {
         let creds = |server: &EmbeddedS3| ResolvedCredentials {
             provider: aws_credential_types::provider::SharedCredentialsProvider::new(
-                aws_credential_types::Credentials::new(&server.access_key, &server.secret_key, None, None, "airlock-demo"),
+                aws_credential_types::Credentials::new(
+                    &server.access_key,
+                    &server.secret_key,
+                    None,
+                    None,
+                    "airlock-demo",
+                ),
             ),
             description: "demo keys".into(),
         };
         crate::aws::Sides {
-            source: build_side_client(&self.settings.source, &self.settings.transfer, &creds(&self.source)),
-            target: build_side_client(&self.settings.target, &self.settings.transfer, &creds(&self.target)),
+            source: build_side_client(
+                &self.settings.source,
+                &self.settings.transfer,
+                &creds(&self.source),
+            ),
+            target: build_side_client(
+                &self.settings.target,
+                &self.settings.transfer,
+                &creds(&self.target),
+            ),
         }
     }
 
@@ -197,9 +227,21 @@ fn sample_objects() -> Vec<Sample> {
                 _ => Placement::New,
             };
             for (name, size, content_type) in [
-                ("orders.csv", 20_000 + (seed as usize * 7919) % 180_000, "text/csv"),
-                ("events.jsonl.gz", 100_000 + (seed as usize * 104_729) % 900_000, "application/gzip"),
-                ("manifest.json", 300 + (seed as usize * 31) % 900, "application/json"),
+                (
+                    "orders.csv",
+                    20_000 + (seed as usize * 7919) % 180_000,
+                    "text/csv",
+                ),
+                (
+                    "events.jsonl.gz",
+                    100_000 + (seed as usize * 104_729) % 900_000,
+                    "application/gzip",
+                ),
+                (
+                    "manifest.json",
+                    300 + (seed as usize * 31) % 900,
+                    "application/json",
+                ),
             ] {
                 seed += 1;
                 out.push(Sample {
@@ -304,5 +346,9 @@ async fn put(source: &SideClient, target: &SideClient, sample: &Sample) -> Resul
 /// Directory for `--dir` on tmpfs when available (the benchmark).
 pub fn tmpfs_dir(name: &str) -> PathBuf {
     let shm = Path::new("/dev/shm");
-    if shm.is_dir() { shm.join(name) } else { std::env::temp_dir().join(name) }
+    if shm.is_dir() {
+        shm.join(name)
+    } else {
+        std::env::temp_dir().join(name)
+    }
 }

@@ -91,7 +91,14 @@ async fn run_command(args: Args) -> Result<i32, Error> {
             match action {
                 UploadsAction::List => cli::uploads::list(&sides.target, &settings, stdout).await?,
                 UploadsAction::Abort { older_than, all } => {
-                    cli::uploads::abort(&sides.target, &settings, older_than.as_deref(), all, stdout).await?;
+                    cli::uploads::abort(
+                        &sides.target,
+                        &settings,
+                        older_than.as_deref(),
+                        all,
+                        stdout,
+                    )
+                    .await?;
                 }
             }
             Ok(0)
@@ -124,11 +131,28 @@ async fn serve_demo(args: cli::DemoArgs, out: &mut dyn Write) -> Result<i32, Err
     })
     .await?;
     let config = demo.write_config()?;
-    let _ = writeln!(out, "source  {}  bucket '{}'  access key '{}'  secret '{}'", demo.source.endpoint, demo::SOURCE_BUCKET, demo.source.access_key, demo.source.secret_key);
-    let _ = writeln!(out, "target  {}  bucket '{}'  access key '{}'  secret '{}'", demo.target.endpoint, demo::TARGET_BUCKET, demo.target.access_key, demo.target.secret_key);
+    let _ = writeln!(
+        out,
+        "source  {}  bucket '{}'  access key '{}'  secret '{}'",
+        demo.source.endpoint,
+        demo::SOURCE_BUCKET,
+        demo.source.access_key,
+        demo.source.secret_key
+    );
+    let _ = writeln!(
+        out,
+        "target  {}  bucket '{}'  access key '{}'  secret '{}'",
+        demo.target.endpoint,
+        demo::TARGET_BUCKET,
+        demo.target.access_key,
+        demo.target.secret_key
+    );
     let _ = writeln!(out, "config  {}", config.display());
     let _ = writeln!(out, "try:    airlock --config {} plan", config.display());
-    let _ = writeln!(out, "(these keys are fake and only open these loopback servers; Ctrl-C stops them)");
+    let _ = writeln!(
+        out,
+        "(these keys are fake and only open these loopback servers; Ctrl-C stops them)"
+    );
     let _ = out.flush();
     let _ = tokio::signal::ctrl_c().await;
     drop(demo);

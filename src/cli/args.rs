@@ -137,7 +137,11 @@ fn parse_ports(text: &str) -> Result<(u16, u16), String> {
     let (a, b) = text
         .split_once(',')
         .ok_or_else(|| format!("'{text}' is not two ports: write SOURCE,TARGET like 9001,9002"))?;
-    let port = |p: &str| p.trim().parse::<u16>().map_err(|_| format!("'{p}' is not a port number"));
+    let port = |p: &str| {
+        p.trim()
+            .parse::<u16>()
+            .map_err(|_| format!("'{p}' is not a port number"))
+    };
     Ok((port(a)?, port(b)?))
 }
 

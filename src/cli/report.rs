@@ -43,14 +43,20 @@ impl Reporter for JsonReporter {
     fn event(&mut self, event: &Event, out: &mut dyn Write) {
         if let Event::Progress { .. } = event {
             let now = Instant::now();
-            if self.last_progress.is_some_and(|t| now.duration_since(t) < Duration::from_secs(1)) {
+            if self
+                .last_progress
+                .is_some_and(|t| now.duration_since(t) < Duration::from_secs(1))
+            {
                 return;
             }
             self.last_progress = Some(now);
         }
         let mut value = serde_json::to_value(event).unwrap_or_default();
         if let Some(map) = value.as_object_mut() {
-            map.insert("elapsed_ms".into(), (self.started.elapsed().as_millis() as u64).into());
+            map.insert(
+                "elapsed_ms".into(),
+                (self.started.elapsed().as_millis() as u64).into(),
+            );
         }
         let _ = writeln!(out, "{value}");
         let _ = out.flush();
@@ -122,7 +128,12 @@ impl TermReporter {
 impl Reporter for TermReporter {
     fn event(&mut self, event: &Event, _out: &mut dyn Write) {
         match event {
-            Event::RunStarted { objects, bytes, skipped, concurrency } => {
+            Event::RunStarted {
+                objects,
+                bytes,
+                skipped,
+                concurrency,
+            } => {
                 self.total = *objects;
                 self.overall.set_length(*bytes);
                 self.line(format!(
@@ -130,14 +141,21 @@ impl Reporter for TermReporter {
                     human_bytes(*bytes)
                 ));
             }
-            Event::ObjectStarted { id, key, route: Route::Multipart, parts, resumed_parts, .. }
-                if self.objects.len() < MAX_OBJECT_BARS =>
-            {
+            Event::ObjectStarted {
+                id,
+                key,
+                route: Route::Multipart,
+                parts,
+                resumed_parts,
+                ..
+            } if self.objects.len() < MAX_OBJECT_BARS => {
                 let bar = self.bars.add(ProgressBar::new(u64::from(*parts)));
                 bar.set_style(
-                    ProgressStyle::with_template("  {prefix:.bold} [{bar:30}] {pos}/{len} parts {msg}")
-                        .expect("valid template")
-                        .progress_chars("#- "),
+                    ProgressStyle::with_template(
+                        "  {prefix:.bold} [{bar:30}] {pos}/{len} parts {msg}",
+                    )
+                    .expect("valid template")
+                    .progress_chars("#- "),
                 );
                 bar.set_prefix(shorten(key, 40));
                 if *resumed_parts > 0 {
@@ -155,21 +173,42 @@ impl Reporter for TermReporter {
                 self.overall.set_message(self.message());
             }
             Event::Progress { put_bytes, .. } => self.overall.set_position(*put_bytes),
-            Event::ObjectDone { id, key, verification, .. } => {
+            Event::ObjectDone {
+                id,
+                key,
+                verification,
+                ..
+            } => {
                 self.done += 1;
                 if let Some(bar) = self.objects.remove(id) {
                     bar.finish_and_clear();
-                    let check = if verification.verified { "verified" } else { "copied, not fully verified" };
-                    self.line(format!("{check}: {key} ({}; {})", verification.source, verification.target));
+                    let check = if verification.verified {
+                        "verified"
+                    } else {
+                        "copied, not fully verified"
+                    };
+                    self.line(format!(
+                        "{check}: {key} ({}; {})",
+                        verification.source, verification.target
+                    ));
                 }
                 self.overall.set_message(self.message());
             }
-            Event::ObjectFailed { id, key, error, kept_upload, .. } => {
+            Event::ObjectFailed {
+                id,
+                key,
+                error,
+                kept_upload,
+                ..
+            } => {
                 self.failed += 1;
                 if let Some(bar) = self.objects.remove(id) {
                     bar.abandon();
                 }
-                let kept = kept_upload.as_ref().map(|u| format!(" (upload '{u}' kept for resume)")).unwrap_or_default();
+                let kept = kept_upload
+                    .as_ref()
+                    .map(|u| format!(" (upload '{u}' kept for resume)"))
+                    .unwrap_or_default();
                 self.line(format!("failed: {key}: {error}{kept}"));
                 self.overall.set_message(self.message());
             }
@@ -179,14 +218,19 @@ impl Reporter for TermReporter {
                 }
                 self.line(format!("cancelled: {key}"));
             }
-            Event::ConcurrencyChanged { limit, reason } => self.line(format!("concurrency {limit}: {reason}")),
+            Event::ConcurrencyChanged { limit, reason } => {
+                self.line(format!("concurrency {limit}: {reason}"))
+            }
             Event::RunFinished { .. } => {
                 self.overall.finish_and_clear();
                 for (_, bar) in self.objects.drain() {
                     bar.finish_and_clear();
                 }
             }
-            Event::ObjectStarted { .. } | Event::PartStarted { .. } | Event::Paused | Event::Resumed => {}
+            Event::ObjectStarted { .. }
+            | Event::PartStarted { .. }
+            | Event::Paused
+            | Event::Resumed => {}
         }
     }
 
@@ -199,9 +243,23 @@ impl Reporter for TermReporter {
 /// The closing table of a run.
 pub fn write_summary(s: &RunSummary, out: &mut dyn Write) {
     let elapsed = Duration::from_millis(s.elapsed_ms);
-    let rate = if s.elapsed_ms > 0 { s.bytes_copied as f64 / elapsed.as_secs_f64() } else { 0.0 };
-    let _ = writeln!(out, "copied     {:>8} objects  {:>11}  ({} verified on both hops)", s.copied, human_bytes(s.bytes_copied), s.verified);
-    let _ = writeln!(out, "skipped    {:>8} objects  (already at the target)", s.skipped);
+    let rate = if s.elapsed_ms > 0 {
+        s.bytes_copied as f64 / elapsed.as_secs_f64()
+    } else {
+        0.0
+    };
+    let _ = writeln!(
+        out,
+        "copied     {:>8} objects  {:>11}  ({} verified on both hops)",
+        s.copied,
+        human_bytes(s.bytes_copied),
+        s.verified
+    );
+    let _ = writeln!(
+        out,
+        "skipped    {:>8} objects  (already at the target)",
+        s.skipped
+    );
     let _ = writeln!(out, "failed     {:>8} objects", s.failed);
     for (key, reason) in &s.failures {
         let _ = writeln!(out, "  - {key}: {reason}");
@@ -210,7 +268,11 @@ pub fn write_summary(s: &RunSummary, out: &mut dyn Write) {
         let _ = writeln!(out, "cancelled  {:>8} objects", s.cancelled);
     }
     if s.not_started > 0 {
-        let _ = writeln!(out, "not done   {:>8} objects  (interrupted)", s.not_started);
+        let _ = writeln!(
+            out,
+            "not done   {:>8} objects  (interrupted)",
+            s.not_started
+        );
     }
     let _ = writeln!(
         out,
@@ -228,6 +290,9 @@ fn shorten(key: &str, max: usize) -> String {
     if chars.len() <= max {
         key.to_string()
     } else {
-        format!("…{}", chars[chars.len() - (max - 1)..].iter().collect::<String>())
+        format!(
+            "…{}",
+            chars[chars.len() - (max - 1)..].iter().collect::<String>()
+        )
     }
 }

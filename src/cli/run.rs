@@ -16,7 +16,12 @@ use crate::error::Result;
 use crate::plan::{Plan, load_plan};
 
 /// Execute a run; returns the process exit code.
-pub async fn run(settings: &Settings, sides: Sides, args: &RunArgs, out: &mut dyn Write) -> Result<i32> {
+pub async fn run(
+    settings: &Settings,
+    sides: Sides,
+    args: &RunArgs,
+    out: &mut dyn Write,
+) -> Result<i32> {
     let plan = match &args.plan {
         Some(path) => load_plan(path, settings)?,
         None => inventory::plan(&sides, settings).await?.0,
@@ -28,7 +33,14 @@ pub async fn run(settings: &Settings, sides: Sides, args: &RunArgs, out: &mut dy
         let _ = writeln!(out, "dry run: nothing copied");
         return Ok(0);
     }
-    let summary = execute(plan, sides, EngineOptions::from_settings(settings), args.json, out).await?;
+    let summary = execute(
+        plan,
+        sides,
+        EngineOptions::from_settings(settings),
+        args.json,
+        out,
+    )
+    .await?;
     if summary.interrupted {
         let how = match &args.plan {
             Some(path) => format!("airlock run --plan {}", path.display()),
@@ -44,14 +56,22 @@ pub async fn run(settings: &Settings, sides: Sides, args: &RunArgs, out: &mut dy
 }
 
 /// Start the engine on `plan` and report until it finishes.
-pub async fn execute(plan: Plan, sides: Sides, options: EngineOptions, json: bool, out: &mut dyn Write) -> Result<RunSummary> {
+pub async fn execute(
+    plan: Plan,
+    sides: Sides,
+    options: EngineOptions,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<RunSummary> {
     let mut handle = Engine::start(plan, sides, options)?;
     let mut events = handle.take_events().expect("fresh handle has events");
     let commands = handle.commands();
     let ctrl_c = tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
             tracing::warn!("Ctrl-C: stopping after in-flight requests");
-            eprintln!("\nstopping: waiting for in-flight requests (Ctrl-C again to leave now; the journal keeps finished parts)");
+            eprintln!(
+                "\nstopping: waiting for in-flight requests (Ctrl-C again to leave now; the journal keeps finished parts)"
+            );
             commands.send(Command::Stop);
             if tokio::signal::ctrl_c().await.is_ok() {
                 eprintln!("leaving now; run again to resume");

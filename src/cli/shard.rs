@@ -35,7 +35,11 @@ pub fn parse(text: &str) -> Result<(u32, u32)> {
 pub fn resolve(args: &RunArgs, env: impl Fn(&str) -> Option<String>) -> Result<Option<Shard>> {
     if let Some(text) = &args.shard {
         let (index, count) = parse(text)?;
-        return Ok(Some(Shard { index, count, source: "--shard".into() }));
+        return Ok(Some(Shard {
+            index,
+            count,
+            source: "--shard".into(),
+        }));
     }
     let number = |name: &str| -> Result<Option<u32>> {
         match env(name) {
@@ -49,22 +53,36 @@ pub fn resolve(args: &RunArgs, env: impl Fn(&str) -> Option<String>) -> Result<O
         let count = number("AWS_BATCH_JOB_ARRAY_SIZE")?.ok_or_else(|| {
             Error::usage("AWS_BATCH_JOB_ARRAY_INDEX is set but AWS_BATCH_JOB_ARRAY_SIZE is not")
         })?;
-        return checked(index, count, "AWS Batch array job (AWS_BATCH_JOB_ARRAY_INDEX/SIZE)");
+        return checked(
+            index,
+            count,
+            "AWS Batch array job (AWS_BATCH_JOB_ARRAY_INDEX/SIZE)",
+        );
     }
     if let Some(index) = number("JOB_COMPLETION_INDEX")? {
         let count = args.shards.ok_or_else(|| {
             Error::usage("JOB_COMPLETION_INDEX is set: pass --shards N (or AIRLOCK_SHARDS) with the Job's completions")
         })?;
-        return checked(index, count, "Kubernetes indexed Job (JOB_COMPLETION_INDEX)");
+        return checked(
+            index,
+            count,
+            "Kubernetes indexed Job (JOB_COMPLETION_INDEX)",
+        );
     }
     Ok(None)
 }
 
 fn checked(index: u32, count: u32, source: &str) -> Result<Option<Shard>> {
     if count == 0 || index >= count {
-        return Err(Error::usage(format!("{source}: index {index} is not below count {count}")));
+        return Err(Error::usage(format!(
+            "{source}: index {index} is not below count {count}"
+        )));
     }
-    Ok(Some(Shard { index, count, source: source.into() }))
+    Ok(Some(Shard {
+        index,
+        count,
+        source: source.into(),
+    }))
 }
 
 /// Which shard each plan item belongs to: largest first, each to the shard with the fewest
@@ -73,13 +91,25 @@ pub fn assign(plan: &Plan, count: u32) -> Vec<u32> {
     let mut order: Vec<usize> = (0..plan.items.len()).collect();
     let weight = |i: usize| {
         let item = &plan.items[i];
-        if item.route == Route::Skip { 0 } else { item.size.max(1) }
+        if item.route == Route::Skip {
+            0
+        } else {
+            item.size.max(1)
+        }
     };
-    order.sort_by(|&a, &b| weight(b).cmp(&weight(a)).then_with(|| plan.items[a].source_key.cmp(&plan.items[b].source_key)));
+    order.sort_by(|&a, &b| {
+        weight(b)
+            .cmp(&weight(a))
+            .then_with(|| plan.items[a].source_key.cmp(&plan.items[b].source_key))
+    });
     let mut loads = vec![0u64; count as usize];
     let mut owner = vec![0u32; plan.items.len()];
     for i in order {
-        let (shard, _) = loads.iter().enumerate().min_by_key(|(s, load)| (**load, *s)).expect("count > 0");
+        let (shard, _) = loads
+            .iter()
+            .enumerate()
+            .min_by_key(|(s, load)| (**load, *s))
+            .expect("count > 0");
         loads[shard] += weight(i);
         owner[i] = shard as u32;
     }
@@ -88,13 +118,23 @@ pub fn assign(plan: &Plan, count: u32) -> Vec<u32> {
 
 /// Keep only this shard's items (the plan's summary is recomputed).
 pub fn apply(plan: Plan, args: &RunArgs) -> Result<Plan> {
-    let Some(shard) = resolve(args, |name| std::env::var(name).ok())? else { return Ok(plan) };
+    let Some(shard) = resolve(args, |name| std::env::var(name).ok())? else {
+        return Ok(plan);
+    };
     tracing::info!(index = shard.index, count = shard.count, source = %shard.source, "running one shard");
-    eprintln!("shard {}/{} (from {})", shard.index, shard.count, shard.source);
+    eprintln!(
+        "shard {}/{} (from {})",
+        shard.index, shard.count, shard.source
+    );
     let owner = assign(&plan, shard.count);
     let mut plan = plan;
     let items = std::mem::take(&mut plan.items);
-    plan.items = items.into_iter().zip(owner).filter(|(_, s)| *s == shard.index).map(|(i, _)| i).collect();
+    plan.items = items
+        .into_iter()
+        .zip(owner)
+        .filter(|(_, s)| *s == shard.index)
+        .map(|(i, _)| i)
+        .collect();
     plan.summary = Summary::of(&plan.items, &plan.settings);
     Ok(plan)
 }
@@ -126,15 +166,33 @@ mod tests {
     #[test]
     fn index_comes_from_flag_then_batch_then_kubernetes() {
         let env = |pairs: &'static [(&'static str, &'static str)]| {
-            move |name: &str| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            }
         };
-        let s = resolve(&args(Some("1/3"), None), env(&[("AWS_BATCH_JOB_ARRAY_INDEX", "2")])).unwrap().unwrap();
+        let s = resolve(
+            &args(Some("1/3"), None),
+            env(&[("AWS_BATCH_JOB_ARRAY_INDEX", "2")]),
+        )
+        .unwrap()
+        .unwrap();
         assert_eq!((s.index, s.count, s.source.as_str()), (1, 3, "--shard"));
-        let s = resolve(&args(None, None), env(&[("AWS_BATCH_JOB_ARRAY_INDEX", "2"), ("AWS_BATCH_JOB_ARRAY_SIZE", "4")]))
+        let s = resolve(
+            &args(None, None),
+            env(&[
+                ("AWS_BATCH_JOB_ARRAY_INDEX", "2"),
+                ("AWS_BATCH_JOB_ARRAY_SIZE", "4"),
+            ]),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!((s.index, s.count), (2, 4));
+        let s = resolve(&args(None, Some(5)), env(&[("JOB_COMPLETION_INDEX", "4")]))
             .unwrap()
             .unwrap();
-        assert_eq!((s.index, s.count), (2, 4));
-        let s = resolve(&args(None, Some(5)), env(&[("JOB_COMPLETION_INDEX", "4")])).unwrap().unwrap();
         assert_eq!((s.index, s.count), (4, 5));
         assert!(resolve(&args(None, None), env(&[("JOB_COMPLETION_INDEX", "4")])).is_err());
         assert!(resolve(&args(None, None), env(&[])).unwrap().is_none());
@@ -160,8 +218,18 @@ mod tests {
             .collect();
         let plan = Plan {
             format: 1,
-            source: crate::plan::PlanSide { bucket: "s".into(), prefix: String::new(), region: "r".into(), endpoint_url: None },
-            target: crate::plan::PlanSide { bucket: "t".into(), prefix: String::new(), region: "r".into(), endpoint_url: None },
+            source: crate::plan::PlanSide {
+                bucket: "s".into(),
+                prefix: String::new(),
+                region: "r".into(),
+                endpoint_url: None,
+            },
+            target: crate::plan::PlanSide {
+                bucket: "t".into(),
+                prefix: String::new(),
+                region: "r".into(),
+                endpoint_url: None,
+            },
             settings: crate::plan::PlanSettings::of(&Default::default()),
             items,
             summary: Default::default(),
@@ -169,8 +237,20 @@ mod tests {
         };
         let owner = assign(&plan, 2);
         assert_eq!(owner, assign(&plan, 2), "deterministic");
-        let load = |s: u32| -> u64 { owner.iter().zip(sizes).filter(|(o, _)| **o == s).map(|(_, b)| b).sum() };
+        let load = |s: u32| -> u64 {
+            owner
+                .iter()
+                .zip(sizes)
+                .filter(|(o, _)| **o == s)
+                .map(|(_, b)| b)
+                .sum()
+        };
         assert_eq!(load(0) + load(1), sizes.iter().sum::<u64>());
-        assert!(load(0).abs_diff(load(1)) <= 100, "{} vs {}", load(0), load(1));
+        assert!(
+            load(0).abs_diff(load(1)) <= 100,
+            "{} vs {}",
+            load(0),
+            load(1)
+        );
     }
 }

@@ -8,30 +8,49 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use super::format::{human_duration, human_time};
 use crate::aws::SideClient;
 use crate::aws::objects::{UploadInfo, abort_multipart, list_uploads};
+use crate::config::Settings;
 use crate::engine::{Journal, journal_key};
 use crate::error::{Error, Result};
 use crate::plan::PlanSide;
-use crate::config::Settings;
 
 fn journal(settings: &Settings) -> Option<Journal> {
-    let key = journal_key(&PlanSide::of(&settings.source), &PlanSide::of(&settings.target));
+    let key = journal_key(
+        &PlanSide::of(&settings.source),
+        &PlanSide::of(&settings.target),
+    );
     Journal::open(&crate::logging::data_dir(), &key).ok()
 }
 
 fn age(upload: &UploadInfo) -> Option<Duration> {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_millis() as i64;
-    upload.initiated_ms.map(|t| Duration::from_millis(now.saturating_sub(t).max(0) as u64))
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .ok()?
+        .as_millis() as i64;
+    upload
+        .initiated_ms
+        .map(|t| Duration::from_millis(now.saturating_sub(t).max(0) as u64))
 }
 
 /// Print every in-progress upload under the target prefix.
 pub async fn list(target: &SideClient, settings: &Settings, out: &mut dyn Write) -> Result<()> {
     let uploads = list_uploads(target, &target.prefix).await?;
     let journaled: Vec<String> = journal(settings)
-        .map(|j| j.entries().into_iter().map(|e| e.header.upload_id).collect())
+        .map(|j| {
+            j.entries()
+                .into_iter()
+                .map(|e| e.header.upload_id)
+                .collect()
+        })
         .unwrap_or_default();
     for upload in &uploads {
-        let resumable = if journaled.contains(&upload.upload_id) { "  (resumable: journaled)" } else { "" };
-        let age = age(upload).map(human_duration).unwrap_or_else(|| "?".into());
+        let resumable = if journaled.contains(&upload.upload_id) {
+            "  (resumable: journaled)"
+        } else {
+            ""
+        };
+        let age = age(upload)
+            .map(human_duration)
+            .unwrap_or_else(|| "?".into());
         let _ = writeln!(
             out,
             "{}  {:>8} old  {}  upload {}{resumable}",
@@ -41,7 +60,13 @@ pub async fn list(target: &SideClient, settings: &Settings, out: &mut dyn Write)
             upload.upload_id
         );
     }
-    let _ = writeln!(out, "{} in-progress uploads under s3://{}/{}", uploads.len(), target.bucket, target.prefix);
+    let _ = writeln!(
+        out,
+        "{} in-progress uploads under s3://{}/{}",
+        uploads.len(),
+        target.bucket,
+        target.prefix
+    );
     Ok(())
 }
 
@@ -62,18 +87,24 @@ pub async fn abort(
         }
         (None, true) => Duration::ZERO,
         (Some(text), false) => humantime::parse_duration(text).map_err(|e| {
-            Error::usage(format!("--older-than '{text}' is not a duration ({e}): write it like '24h' or '7d'"))
+            Error::usage(format!(
+                "--older-than '{text}' is not a duration ({e}): write it like '24h' or '7d'"
+            ))
         })?,
     };
     let uploads = list_uploads(target, &target.prefix).await?;
     let journal = journal(settings);
     let mut aborted = 0;
-    for upload in uploads.iter().filter(|u| age(u).is_none_or(|a| a >= min_age)) {
+    for upload in uploads
+        .iter()
+        .filter(|u| age(u).is_none_or(|a| a >= min_age))
+    {
         match abort_multipart(target, &upload.key, &upload.upload_id).await {
             Ok(()) => {
                 aborted += 1;
                 if let Some(j) = &journal
-                    && j.load(&upload.key).is_some_and(|e| e.header.upload_id == upload.upload_id)
+                    && j.load(&upload.key)
+                        .is_some_and(|e| e.header.upload_id == upload.upload_id)
                 {
                     j.remove(&upload.key);
                 }
@@ -84,6 +115,10 @@ pub async fn abort(
             }
         }
     }
-    let _ = writeln!(out, "{aborted} uploads aborted under s3://{}/{}", target.bucket, target.prefix);
+    let _ = writeln!(
+        out,
+        "{aborted} uploads aborted under s3://{}/{}",
+        target.bucket, target.prefix
+    );
     Ok(aborted)
 }
