@@ -192,7 +192,7 @@ async fn an_invalid_config_names_the_file_and_key() {
     out.expect_code(2);
     assert!(
         out.stderr.starts_with(&format!(
-            "airlock: config: '{}' is not a valid config: unknown key `bukcet`",
+            "airlock: config: '{}' is not a valid config: line 3, key 'source.bukcet': unknown key 'bukcet'",
             config.display()
         )),
         "{}",
