@@ -122,12 +122,17 @@ impl SourceExpectation {
                 Some(c) if !c.full_object => "its checksum is composite (per-part layout)",
                 Some(_) => "its checksum is SHA, which cannot be combined across parts",
                 None if source.etag.contains('-') => "it has no checksum and a multipart ETag",
+                None if source.etag_is_md5() => {
+                    "it has no checksum, and its MD5 ETag covers the whole object while it was read in parts"
+                }
                 None => "it has no checksum and its ETag is not an MD5 (SSE-KMS)",
             };
-            out.description = Check::weak(format!(
-                "not verifiable: {why}; every part was pinned to ETag '{}'",
-                source.etag
-            ));
+            // Only ranged part reads carry If-Match; a whole-object GET is not pinned.
+            let pinned = match whole {
+                true => String::new(),
+                false => format!("; every part was pinned to ETag '{}'", source.etag),
+            };
+            out.description = Check::weak(format!("not verifiable: {why}{pinned}"));
         }
         out
     }

@@ -1,0 +1,319 @@
+//! The engine copies what it is given, fault-free, between two faithful servers (through
+//! counting proxies): hundreds of small objects with awkward keys, metadata and tags; a 256 MiB
+//! object in 5 MiB parts; objects at the size boundaries; and a big object under a small memory
+//! budget. Every test compares the bytes at the target with the source.
+
+mod common;
+
+use airlock::engine::Event;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{Tag, Tagging};
+use common::engine::{Rig, put_seeded_crc};
+use common::proxy::Op;
+use common::{MIB, seeded_bytes};
+
+/// Keys that break naive URL handling.
+const ODD_KEYS: [&str; 6] = [
+    "odd/with space.txt",
+    "odd/ünïcödé ✓ 日本.bin",
+    "odd/a+b=c&d.txt",
+    "odd/100% sure.txt",
+    "odd/nested/deeper/still deeper/x",
+    "odd/zero-bytes",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copies_hundreds_of_small_objects_with_odd_keys_metadata_tags_and_storage_class() {
+    let rig = Rig::start().await;
+    let source = rig.source();
+    let mut objects: Vec<(String, Vec<u8>)> = (0..300u64)
+        .map(|i| {
+            let size = (i * 7919) % 40_000; // 0 for i = 0
+            (format!("small/{i:03}"), seeded_bytes(i, 0, size as usize))
+        })
+        .collect();
+    for (i, key) in ODD_KEYS.iter().enumerate() {
+        let size = if key.ends_with("zero-bytes") {
+            0
+        } else {
+            1000 + i
+        };
+        objects.push((key.to_string(), seeded_bytes(1000 + i as u64, 0, size)));
+    }
+    source.put_many(objects.clone(), 16).await;
+    source
+        .client
+        .put_object()
+        .bucket(&source.bucket)
+        .key("odd/described.csv")
+        .content_type("text/csv")
+        .cache_control("max-age=60")
+        .content_disposition("attachment; filename=\"d.csv\"")
+        .metadata("owner", "data-eng")
+        .metadata("batch", "2024-06-01")
+        .tagging("team=data&class=pii%20free")
+        .body(ByteStream::from(b"a,b\n1,2\n".to_vec()))
+        .send()
+        .await
+        .expect("PUT with metadata and tags");
+
+    let settings = rig.settings_with(
+        &["storage_class = \"REDUCED_REDUNDANCY\""],
+        &["copy_tags = true", "concurrency = 16"],
+    );
+    let (summary, events) = rig.run(&settings).await;
+    let expected = objects.len() as u64 + 1;
+    assert_eq!(
+        (
+            summary.copied,
+            summary.verified,
+            summary.failed,
+            summary.retries
+        ),
+        (expected, expected, 0, 0),
+        "{summary:?}\n{}",
+        events.describe()
+    );
+    rig.assert_all_copied().await;
+
+    let verification = events.verification("small/001");
+    assert!(verification.verified);
+    assert_eq!(
+        verification.source,
+        "MD5 of all bytes read matched the source ETag"
+    );
+    assert_eq!(
+        verification.target,
+        "crc64nvme matched the target's checksum of the bytes it stored (PutObject)"
+    );
+    assert!(events.verification("odd/zero-bytes").verified);
+
+    let target = rig.target();
+    let head = target
+        .client
+        .head_object()
+        .bucket(&target.bucket)
+        .key("odd/described.csv")
+        .send()
+        .await
+        .expect("HEAD target");
+    assert_eq!(head.content_type(), Some("text/csv"));
+    assert_eq!(head.cache_control(), Some("max-age=60"));
+    assert_eq!(
+        head.content_disposition(),
+        Some("attachment; filename=\"d.csv\"")
+    );
+    let metadata = head.metadata().cloned().unwrap_or_default();
+    assert_eq!(metadata.get("owner").map(String::as_str), Some("data-eng"));
+    assert_eq!(
+        metadata.get("batch").map(String::as_str),
+        Some("2024-06-01")
+    );
+    assert_eq!(
+        tags(target, "odd/described.csv").await,
+        ["class=pii free", "team=data"]
+    );
+
+    // s3s-fs keeps no storage class (HEAD reports none), so check what was asked of it.
+    let puts: Vec<_> = rig
+        .target_proxy
+        .exchanges()
+        .into_iter()
+        .filter(|e| e.op == Op::PutObject)
+        .collect();
+    assert_eq!(puts.len() as u64, expected);
+    for put in &puts {
+        assert_eq!(
+            put.headers
+                .get("x-amz-storage-class")
+                .map(|v| v.to_str().unwrap()),
+            Some("REDUCED_REDUNDANCY"),
+            "PutObject of '{}'",
+            put.key
+        );
+    }
+    // One GET per object: nothing was read twice.
+    assert_eq!(rig.source_proxy.count(Op::GetObject) as u64, expected);
+}
+
+/// The object's tags at `account`, sorted, as `key=value`.
+async fn tags(account: &common::Account, key: &str) -> Vec<String> {
+    let out = account
+        .client
+        .get_object_tagging()
+        .bucket(&account.bucket)
+        .key(key)
+        .send()
+        .await
+        .expect("GetObjectTagging");
+    let mut tags: Vec<String> = out
+        .tag_set()
+        .iter()
+        .map(|t| format!("{}={}", t.key(), t.value()))
+        .collect();
+    tags.sort();
+    tags
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copies_a_256_mib_object_in_5_mib_parts_and_objects_at_the_size_boundaries() {
+    let rig = Rig::start().await;
+    let source = rig.source();
+    let big_size = 256 * MIB + 123;
+    put_seeded_crc(source, "big/256MiB.bin", big_size, 42, 8 * MIB).await;
+    source
+        .client
+        .put_object_tagging()
+        .bucket(&source.bucket)
+        .key("big/256MiB.bin")
+        .tagging(
+            Tagging::builder()
+                .tag_set(Tag::builder().key("origin").value("lab").build().unwrap())
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .expect("tag the big object");
+    source
+        .put("edge/at-threshold", seeded_bytes(1, 0, 8 * MIB as usize))
+        .await;
+    source
+        .put(
+            "edge/below-threshold",
+            seeded_bytes(2, 0, 8 * MIB as usize - 1),
+        )
+        .await;
+    source.put("edge/zero", Vec::new()).await;
+
+    let settings = rig.settings_with(
+        &["storage_class = \"REDUCED_REDUNDANCY\""],
+        &[
+            "multipart_threshold = \"8MiB\"",
+            "part_size = \"5MiB\"",
+            "copy_tags = true",
+        ],
+    );
+    let (summary, events) = rig.run(&settings).await;
+    assert_eq!(
+        (summary.copied, summary.failed),
+        (4, 0),
+        "{}",
+        events.describe()
+    );
+    rig.assert_all_copied().await;
+
+    let routes: Vec<(String, u32, u64)> = events
+        .seen
+        .iter()
+        .filter_map(|e| match e {
+            Event::ObjectStarted {
+                key,
+                parts,
+                part_size,
+                ..
+            } => Some((key.clone(), *parts, *part_size)),
+            _ => None,
+        })
+        .collect();
+    let big_parts = big_size.div_ceil(5 * MIB) as u32;
+    assert!(
+        routes.contains(&("big/256MiB.bin".into(), big_parts, 5 * MIB)),
+        "{routes:?}"
+    );
+    assert!(
+        routes.contains(&("edge/at-threshold".into(), 2, 5 * MIB)),
+        "{routes:?}"
+    );
+    assert!(
+        routes.contains(&("edge/below-threshold".into(), 1, 8 * MIB - 1)),
+        "{routes:?}"
+    );
+
+    let big = events.verification("big/256MiB.bin");
+    assert!(big.verified, "{big:?}");
+    assert_eq!(
+        big.source,
+        "crc64nvme of all bytes read matched the source's full-object checksum"
+    );
+    assert_eq!(
+        big.target,
+        "crc64nvme of the whole object matched the target's full-object checksum (HEAD after complete)"
+    );
+    // Plain multipart source without a checksum: read in parts, its MD5 ETag cannot be checked.
+    let edge = events.verification("edge/at-threshold");
+    assert!(!edge.verified, "{edge:?}");
+
+    // Each part was read and sent exactly once.
+    let parts = u64::from(big_parts) + 2;
+    assert_eq!(rig.source_proxy.count(Op::GetObjectRange) as u64, parts);
+    assert_eq!(rig.target_proxy.count(Op::UploadPart) as u64, parts);
+    let multipart_bytes = big_size + 8 * MIB;
+    assert_eq!(
+        rig.source_proxy.response_bytes(Op::GetObjectRange),
+        multipart_bytes
+    );
+    let sent = rig.target_proxy.request_bytes(Op::UploadPart);
+    assert!(
+        (multipart_bytes..multipart_bytes + multipart_bytes / 100).contains(&sent),
+        "UploadPart bodies (aws-chunked) carried {sent} bytes for {multipart_bytes}"
+    );
+    let creates: Vec<_> = rig
+        .target_proxy
+        .exchanges()
+        .into_iter()
+        .filter(|e| e.op == Op::CreateMultipartUpload)
+        .collect();
+    assert_eq!(creates.len(), 2);
+    for create in creates {
+        assert_eq!(
+            create
+                .headers
+                .get("x-amz-storage-class")
+                .map(|v| v.to_str().unwrap()),
+            Some("REDUCED_REDUNDANCY")
+        );
+    }
+    assert_eq!(
+        tags(rig.target(), "big/256MiB.bin").await,
+        ["origin=lab"]
+    );
+    assert!(rig.target_uploads().await.is_empty());
+    assert!(
+        rig.journal_files().is_empty(),
+        "finished uploads leave no journal"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn buffers_stay_within_the_memory_budget_for_an_object_20x_its_size() {
+    let rig = Rig::start().await;
+    let size = 40 * MIB + 5;
+    put_seeded_crc(rig.source(), "huge.bin", size, 9, 8 * MIB).await;
+    let settings = rig.settings(&[
+        "multipart_threshold = \"5MiB\"",
+        "part_size = \"5MiB\"",
+        "memory_limit = \"2MiB\"",
+        "concurrency = 32",
+    ]);
+    let (handle, mut events) = rig.start_engine(&settings).await;
+    let started = events
+        .wait_for("run started", |e| matches!(e, Event::RunStarted { .. }))
+        .await;
+    assert!(
+        matches!(started, Event::RunStarted { concurrency: 2, .. }),
+        "2 MiB of 1 MiB stream buffers allow 2 streams: {started:?}"
+    );
+    events
+        .wait_for("the object", |e| matches!(e, Event::ObjectDone { .. }))
+        .await;
+    let (_, peak) = handle.buffered_bytes();
+    let summary = handle.join().await.unwrap();
+    assert_eq!(summary.copied, 1, "{}", events.describe());
+    rig.assert_copied("huge.bin").await;
+    assert!(peak > 0 && peak <= 2 * MIB, "peak buffered {peak} bytes");
+    assert_eq!(summary.peak_buffered_bytes, peak);
+    assert!(rig.source_proxy.peak_in_flight(Op::GetObjectRange) <= 2);
+    assert!(rig.target_proxy.peak_in_flight(Op::UploadPart) <= 2);
+    assert_eq!(rig.target_proxy.count(Op::UploadPart), 9);
+}
