@@ -123,9 +123,11 @@ impl SourceExpectation {
                 Some(_) => "its checksum is SHA, which cannot be combined across parts",
                 None if source.etag.contains('-') => "it has no checksum and a multipart ETag",
                 None if source.etag_is_md5() => {
-                    "it has no checksum, and its MD5 ETag covers the whole object while it was read in parts"
+                    "its only fingerprint is a whole-object MD5 ETag, which parallel ranged reads cannot recompute"
                 }
-                None => "it has no checksum and its ETag is not an MD5 (SSE-KMS)",
+                None => {
+                    "it has no checksum and its ETag is not an MD5 (SSE-KMS or another store's format)"
+                }
             };
             // Only ranged part reads carry If-Match; a whole-object GET is not pinned.
             let pinned = match whole {
