@@ -239,3 +239,120 @@ async fn set_concurrency_lowers_and_raises_the_requests_in_flight() {
     assert_eq!((summary.copied, summary.failed), (40, 0));
     rig.assert_all_copied().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_all_stops_every_object_and_aborts_every_upload() {
+    let rig = Rig::start().await;
+    rig.source().put_seeded("big-1.bin", 12 * MIB, 1).await;
+    rig.source().put_seeded("big-2.bin", 12 * MIB, 2).await;
+    small_objects(&rig, 6).await;
+    // Parts are held on their way to the target (an abort removes them); small objects are
+    // held at their GET: a PUT whose body already left cannot be called back.
+    rig.target_proxy
+        .add_rule(Rule::new(Fault::Hold).on(Op::UploadPart));
+    rig.source_proxy
+        .add_rule(Rule::new(Fault::Hold).on(Op::GetObject));
+    let settings = rig.settings(&[
+        "multipart_threshold = \"5MiB\"",
+        "part_size = \"5MiB\"",
+        "concurrency = 4",
+    ]);
+    let (handle, mut events) = rig.start_engine(&settings).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while rig.source_proxy.held() + rig.target_proxy.held() < 4 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "4 requests held in time"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    handle.send(Command::CancelAll);
+    events
+        .wait_count("all cancelled", 8, |e| {
+            matches!(e, Event::ObjectCancelled { .. })
+        })
+        .await;
+    for proxy in [&rig.source_proxy, &rig.target_proxy] {
+        proxy.clear_rules();
+        proxy.release_held();
+    }
+    let summary = handle.join().await.unwrap();
+    events.drain().await;
+    assert_eq!(
+        (summary.copied, summary.cancelled, summary.failed),
+        (0, 8, 0),
+        "{}",
+        events.describe()
+    );
+    assert_eq!(summary.exit_code(), 1);
+    assert!(rig.target().keys("").await.is_empty(), "nothing written");
+    assert!(rig.target_uploads().await.is_empty(), "uploads aborted");
+    assert!(rig.journal_files().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_multipart_object_retried_by_command_starts_at_once_and_completes() {
+    let rig = Rig::start().await;
+    rig.source().put_seeded("multi.bin", 12 * MIB, 3).await;
+    small_objects(&rig, 2).await;
+    // Part 2 always fails: the object fails and its upload is aborted.
+    rig.target_proxy.add_rule(
+        Rule::new(common::proxy::Fault::InternalError)
+            .on(Op::UploadPart)
+            .part(2),
+    );
+    let settings = rig.settings(&[
+        "multipart_threshold = \"5MiB\"",
+        "part_size = \"5MiB\"",
+        "max_retries = 1",
+    ]);
+    let (plan, sides) = rig.plan(&settings).await;
+    let id = plan
+        .items
+        .iter()
+        .position(|i| i.source_key == "multi.bin")
+        .unwrap();
+    let mut options = airlock::engine::EngineOptions::from_settings(&settings);
+    options.journal_dir = Some(rig.servers.sandbox.data_dir());
+    options.linger = true;
+    let mut handle = airlock::engine::Engine::start(plan, sides, options).unwrap();
+    let mut events = common::engine::Events::new(handle.take_events().unwrap());
+    let finished = |e: &Event| matches!(e, Event::RunFinished { .. });
+    let Event::RunFinished { summary } = events.wait_for("first finish", finished).await else {
+        unreachable!()
+    };
+    assert_eq!((summary.copied, summary.failed), (2, 1));
+
+    rig.target_proxy.clear_rules();
+    let asked = std::time::Instant::now();
+    handle.send(Command::Retry(id));
+    events
+        .wait_for(
+            "restarted",
+            |e| matches!(e, Event::ObjectStarted { key, .. } if key == "multi.bin"),
+        )
+        .await;
+    // Generous bound on a hang: the retry itself needs a HEAD and a create, milliseconds.
+    let waited = asked.elapsed();
+    assert!(
+        waited < Duration::from_secs(5),
+        "ObjectStarted after {waited:?}"
+    );
+    let Event::RunFinished { summary } = events.wait_for("second finish", finished).await else {
+        unreachable!()
+    };
+    assert_eq!(
+        (summary.copied, summary.failed),
+        (3, 0),
+        "{}",
+        events.describe()
+    );
+    handle.send(Command::Stop);
+    handle.join().await.unwrap();
+    rig.assert_all_copied().await;
+    assert!(
+        rig.target_uploads().await.is_empty(),
+        "the failed upload was aborted"
+    );
+    assert!(rig.journal_files().is_empty());
+}

@@ -1,7 +1,9 @@
 //! The engine copies what it is given, fault-free, between two faithful servers (through
 //! counting proxies): hundreds of small objects with awkward keys, metadata and tags; a 256 MiB
-//! object in 5 MiB parts; objects at the size boundaries; and a big object under a small memory
-//! budget. Every test compares the bytes at the target with the source.
+//! object in 5 MiB parts (with coalesced events); objects at the size boundaries; and big
+//! objects (multipart and single) under a small memory budget, checked on the engine's
+//! high-water mark. Connections are counted at the proxies to show they are reused. Every test
+//! compares the bytes at the target with the source.
 
 mod common;
 
@@ -134,6 +136,15 @@ async fn copies_hundreds_of_small_objects_with_odd_keys_metadata_tags_and_storag
     }
     // One GET per object: nothing was read twice.
     assert_eq!(rig.source_proxy.count(Op::GetObject) as u64, expected);
+    // Connections are reused across objects: about one per request in flight, not one per
+    // object (a client built per object would open over 300 on each side).
+    for (side, proxy) in [("source", &rig.source_proxy), ("target", &rig.target_proxy)] {
+        let opened = proxy.connections();
+        assert!(
+            (1..=2 * 16).contains(&opened),
+            "{side}: {opened} connections for {expected} objects at concurrency 16"
+        );
+    }
 }
 
 /// The object's tags at `account`, sorted, as `key=value`.
@@ -274,24 +285,56 @@ async fn copies_a_256_mib_object_in_5_mib_parts_and_objects_at_the_size_boundari
             Some("REDUCED_REDUNDANCY")
         );
     }
-    assert_eq!(
-        tags(rig.target(), "big/256MiB.bin").await,
-        ["origin=lab"]
-    );
+    assert_eq!(tags(rig.target(), "big/256MiB.bin").await, ["origin=lab"]);
     assert!(rig.target_uploads().await.is_empty());
     assert!(
         rig.journal_files().is_empty(),
         "finished uploads leave no journal"
     );
+
+    // Coalesced events: per part one PartStarted and one PartDone, byte progress only on the
+    // scheduler's tick (never per network chunk: 256 MiB is thousands of chunks).
+    let count = |f: fn(&Event) -> bool| events.seen.iter().filter(|e| f(e)).count();
+    let all_parts = (u64::from(big_parts) + 2 + 2) as usize; // + two single objects
+    assert_eq!(count(|e| matches!(e, Event::PartStarted { .. })), all_parts);
+    assert_eq!(count(|e| matches!(e, Event::PartDone { .. })), all_parts);
+    let ticks = count(|e| matches!(e, Event::Progress { .. }));
+    let tick_bound = (summary.elapsed_ms / 200 + 3) as usize;
+    assert!(
+        (1..=tick_bound).contains(&ticks),
+        "{ticks} progress events in {} ms",
+        summary.elapsed_ms
+    );
+    let last = events
+        .seen
+        .iter()
+        .rev()
+        .find_map(|e| match e {
+            Event::Progress {
+                get_bytes,
+                put_bytes,
+                ..
+            } => Some((*get_bytes, *put_bytes)),
+            _ => None,
+        })
+        .unwrap();
+    let total = big_size + 8 * MIB + (8 * MIB - 1);
+    assert_eq!(
+        last,
+        (total, total),
+        "the last tick accounts for every byte"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn buffers_stay_within_the_memory_budget_for_an_object_20x_its_size() {
+async fn buffers_stay_within_the_memory_budget_for_objects_many_times_its_size() {
     let rig = Rig::start().await;
     let size = 40 * MIB + 5;
     put_seeded_crc(rig.source(), "huge.bin", size, 9, 8 * MIB).await;
+    // Below the threshold: one GET streamed into one PUT, 12x the budget.
+    rig.source().put_seeded("single.bin", 24 * MIB, 10).await;
     let settings = rig.settings(&[
-        "multipart_threshold = \"5MiB\"",
+        "multipart_threshold = \"32MiB\"",
         "part_size = \"5MiB\"",
         "memory_limit = \"2MiB\"",
         "concurrency = 32",
@@ -305,15 +348,28 @@ async fn buffers_stay_within_the_memory_budget_for_an_object_20x_its_size() {
         "2 MiB of 1 MiB stream buffers allow 2 streams: {started:?}"
     );
     events
-        .wait_for("the object", |e| matches!(e, Event::ObjectDone { .. }))
+        .wait_count("both objects", 2, |e| matches!(e, Event::ObjectDone { .. }))
         .await;
     let (_, peak) = handle.buffered_bytes();
     let summary = handle.join().await.unwrap();
-    assert_eq!(summary.copied, 1, "{}", events.describe());
+    events.drain().await;
+    assert_eq!(summary.copied, 2, "{}", events.describe());
     rig.assert_copied("huge.bin").await;
+    rig.assert_copied("single.bin").await;
     assert!(peak > 0 && peak <= 2 * MIB, "peak buffered {peak} bytes");
     assert_eq!(summary.peak_buffered_bytes, peak);
+    // No progress tick ever saw more buffered than the budget either.
+    for e in &events.seen {
+        if let Event::Progress { buffered_bytes, .. } = e {
+            assert!(*buffered_bytes <= 2 * MIB, "{e:?}");
+        }
+    }
     assert!(rig.source_proxy.peak_in_flight(Op::GetObjectRange) <= 2);
     assert!(rig.target_proxy.peak_in_flight(Op::UploadPart) <= 2);
     assert_eq!(rig.target_proxy.count(Op::UploadPart), 9);
+    assert_eq!(
+        rig.target_proxy.count(Op::PutObject),
+        1,
+        "single.bin in one PUT"
+    );
 }

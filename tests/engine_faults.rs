@@ -193,11 +193,10 @@ async fn connections_reset_mid_request_are_retried() {
 async fn truncated_bodies_are_retried_and_never_stored_short() {
     let (rig, _) = survives(
         vec![
-            Rule::new(Fault::Truncate {
-                after_bytes: 2 * MIB,
-            })
-            .on(Op::GetObjectRange)
-            .times(2),
+            // Every part is longer than 1 MiB (the last is 2 MiB).
+            Rule::new(Fault::Truncate { after_bytes: MIB })
+                .on(Op::GetObjectRange)
+                .times(2),
             Rule::new(Fault::Truncate { after_bytes: 1000 })
                 .on(Op::GetObject)
                 .times(1),
@@ -307,7 +306,7 @@ async fn doomed_run(rig: &Rig, keep: bool) -> (airlock::engine::RunSummary, Stri
         .part(3);
     rig.target_proxy.add_rule(rule);
     let keep_line = format!("keep_failed_uploads = {keep}");
-    let mut lines = SMALL_PARTS.to_vec();
+    let mut lines = SMALL_PARTS[..2].to_vec();
     // One unit at a time: parts 1 and 2 are at the target before part 3 fails.
     lines.extend(["max_retries = 2", "concurrency = 1", &keep_line]);
     let (summary, events) = rig.run(&rig.settings(&lines)).await;
@@ -384,4 +383,193 @@ async fn a_kept_failed_upload_is_resumed_by_the_next_run() {
     rig.assert_all_copied().await;
     assert!(rig.target_uploads().await.is_empty());
     assert!(rig.journal_files().is_empty());
+}
+
+/// The failures of one run, by key: (class, error).
+fn failures(
+    events: &common::engine::Events,
+) -> std::collections::BTreeMap<String, (Class, String)> {
+    events
+        .seen
+        .iter()
+        .filter_map(|e| match e {
+            Event::ObjectFailed {
+                key, class, error, ..
+            } => Some((key.clone(), (*class, error.clone()))),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forbidden_and_missing_objects_fail_at_once_without_retries() {
+    let rig = Rig::start().await;
+    three_objects(&rig).await;
+    let source = rig.source();
+    source
+        .put("gone.txt", b"deleted after planning".to_vec())
+        .await;
+    source
+        .put("denied.txt", b"the target refuses it".to_vec())
+        .await;
+    source.put_seeded("denied-multi.bin", 11 * MIB, 8).await;
+    let settings = rig.settings(&SMALL_PARTS);
+    let (plan, sides) = rig.plan(&settings).await;
+    // A real 404: the object disappears between planning and copying.
+    source
+        .client
+        .delete_object()
+        .bucket(&source.bucket)
+        .key("gone.txt")
+        .send()
+        .await
+        .expect("delete gone.txt");
+    let denied = Fault::Status(403, "AccessDenied");
+    rig.target_proxy.add_rule(
+        Rule::new(denied.clone())
+            .on(Op::PutObject)
+            .key("denied.txt"),
+    );
+    rig.target_proxy
+        .add_rule(Rule::new(denied).on(Op::UploadPart).key("denied-multi"));
+    let (handle, mut events) = rig.start_plan(plan, sides, &settings);
+    let summary = handle.join().await.unwrap();
+    events.drain().await;
+    assert_eq!(
+        (summary.copied, summary.failed, summary.retries),
+        (3, 3, 0),
+        "{}",
+        events.describe()
+    );
+    assert_eq!(summary.exit_code(), 1);
+    let failed = failures(&events);
+    let (class, error) = &failed["gone.txt"];
+    assert_eq!(*class, Class::NotFound, "{error}");
+    assert!(
+        error.contains("gone.txt") && error.contains("404"),
+        "{error}"
+    );
+    for key in ["denied.txt", "denied-multi.bin"] {
+        let (class, error) = &failed[key];
+        assert_eq!(*class, Class::Fatal, "{key}: {error}");
+        assert!(error.contains("AccessDenied"), "{key}: {error}");
+    }
+    // Each refused request was made once: nothing fatal is retried.
+    let gets = rig
+        .source_proxy
+        .exchanges()
+        .into_iter()
+        .filter(|e| e.key == "gone.txt")
+        .count();
+    assert_eq!(gets, 1, "one GET of the missing object");
+    let target = rig.target_proxy.exchanges();
+    let puts = target.iter().filter(|e| e.key == "denied.txt").count();
+    assert_eq!(puts, 1, "one PUT of the refused object");
+    let mut parts: Vec<u32> = target
+        .iter()
+        .filter(|e| e.key == "denied-multi.bin" && e.op == Op::UploadPart)
+        .filter_map(|e| e.part)
+        .collect();
+    let attempts = parts.len();
+    parts.sort_unstable();
+    parts.dedup();
+    assert_eq!(parts.len(), attempts, "no part was sent twice: {parts:?}");
+    assert!(rig.target().keys("denied").await.is_empty());
+    assert!(rig.target().keys("gone").await.is_empty());
+    assert!(
+        rig.target_uploads().await.is_empty(),
+        "the upload was aborted"
+    );
+    rig.assert_copied("one.bin").await;
+    rig.assert_copied("two.bin").await;
+    rig.assert_copied("multi.bin").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_byte_flipped_on_either_hop_is_caught_and_the_copy_retried() {
+    let rig = Rig::start().await;
+    three_objects(&rig).await;
+    // Source hop: one.bin's single GET is checked against its MD5 ETag.
+    let source_flip = rig.source_proxy.add_rule(
+        Rule::new(Fault::CorruptResponse { at_byte: 12_345 })
+            .on(Op::GetObject)
+            .key("one.bin")
+            .times(1),
+    );
+    // Target hop: the target checks the CRC64NVME trailer of every part it receives.
+    let target_flip = rig.target_proxy.add_rule(
+        Rule::new(Fault::CorruptRequest { at_byte: 100_000 })
+            .on(Op::UploadPart)
+            .part(2)
+            .times(1),
+    );
+    let (summary, events) = rig.run(&rig.settings(&SMALL_PARTS)).await;
+    assert_eq!(
+        (summary.copied, summary.failed, summary.retries),
+        (3, 0, 2),
+        "{}",
+        events.describe()
+    );
+    assert_eq!(rig.source_proxy.fired(source_flip), 1);
+    assert_eq!(rig.target_proxy.fired(target_flip), 1);
+    let errors: Vec<String> = events
+        .retries()
+        .into_iter()
+        .map(|e| match e {
+            Event::PartRetry { error, class, .. } => {
+                assert_eq!(*class, Class::Retryable, "{error}");
+                error.clone()
+            }
+            _ => unreachable!(),
+        })
+        .collect();
+    assert!(
+        errors.iter().any(|e| e.contains("one.bin")),
+        "the source mismatch names the object: {errors:?}"
+    );
+    rig.assert_all_copied().await;
+    assert!(events.verification("one.bin").verified);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn multipart_setup_requests_are_retried_by_the_engine_alone() {
+    let rig = Rig::start().await;
+    three_objects(&rig).await;
+    // Every HEAD of the multipart source fails, then the CreateMultipartUpload of another
+    // fails twice: each attempt must be one request (no SDK retries with their own multi-second
+    // backoff hidden inside), so the retries reported and the requests made match.
+    rig.source().put_seeded("multi-2.bin", 11 * MIB, 4).await;
+    rig.source_proxy.add_rule(
+        Rule::new(Fault::InternalError)
+            .on(Op::HeadObject)
+            .key("multi.bin"),
+    );
+    rig.target_proxy.add_rule(
+        Rule::new(Fault::InternalError)
+            .on(Op::CreateMultipartUpload)
+            .times(2),
+    );
+    let lines = [
+        "multipart_threshold = \"5MiB\"",
+        "part_size = \"5MiB\"",
+        "max_retries = 2",
+    ];
+    let (summary, events) = rig.run(&rig.settings(&lines)).await;
+    assert_eq!(
+        (summary.copied, summary.failed, summary.retries),
+        (3, 1, 4),
+        "{}",
+        events.describe()
+    );
+    assert_eq!(summary.failures[0].0, "multi.bin");
+    let heads = rig
+        .source_proxy
+        .exchanges()
+        .into_iter()
+        .filter(|e| e.op == Op::HeadObject && e.key == "multi.bin")
+        .count();
+    assert_eq!(heads, 3, "one HEAD per attempt, max_retries = 2");
+    assert_eq!(rig.target_proxy.count(Op::CreateMultipartUpload), 3);
+    rig.assert_copied("multi-2.bin").await;
+    assert!(rig.target_uploads().await.is_empty());
 }

@@ -210,3 +210,172 @@ async fn uploads_abort_removes_what_a_dropped_run_left_and_a_run_then_copies_all
     rig.assert_all_copied().await;
     assert!(rig.target_uploads().await.is_empty());
 }
+
+/// Lines in the journal files the binary left (header + one per finished part, per upload).
+fn journal_lines(rig: &Rig) -> usize {
+    rig.journal_files()
+        .iter()
+        .map(|f| {
+            std::fs::read_to_string(f)
+                .unwrap_or_default()
+                .lines()
+                .count()
+        })
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_run_resumes_and_sends_only_the_unfinished_parts() {
+    let rig = Rig::start().await;
+    rig.source().put_seeded("resume.bin", 60 * MIB, 11).await;
+    let transfer = [
+        "multipart_threshold = \"5MiB\"",
+        "part_size = \"5MiB\"",
+        "concurrency = 2",
+    ];
+    let config = rig
+        .servers
+        .sandbox
+        .write_config(&rig.config_text(&[], &transfer));
+    // Five parts reach the target, then every UploadPart hangs until the process is killed.
+    rig.target_proxy
+        .add_rule(Rule::new(Fault::Stall).on(Op::UploadPart).skip(5));
+    let mut child = rig
+        .servers
+        .airlock_with(&config, &["run", "--json"])
+        .spawn();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while journal_lines(&rig) < 1 + 5 || rig.target_proxy.count(Op::UploadPart) < 7 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "five parts journaled and two stalled in time ({} lines)",
+            journal_lines(&rig)
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    child.kill().await.expect("kill -9 the run");
+    assert_eq!(journal_lines(&rig), 6, "the header and five parts");
+    assert_eq!(rig.target_uploads().await.len(), 1, "the upload is left");
+    let sent_before: std::collections::BTreeSet<u32> = rig
+        .target_proxy
+        .exchanges()
+        .iter()
+        .filter(|e| e.op == Op::UploadPart && e.status == Some(200))
+        .filter_map(|e| e.part)
+        .collect();
+    assert_eq!(sent_before.len(), 5, "{sent_before:?}");
+
+    rig.target_proxy.clear_rules();
+    rig.source_proxy.reset_stats();
+    rig.target_proxy.reset_stats();
+    let output = rig
+        .servers
+        .airlock_with(&config, &["run", "--json"])
+        .run()
+        .await;
+    output.expect_code(0);
+    let lines = json_lines(&output);
+    let started = events_named(&lines, "object_started");
+    assert_eq!(started.len(), 1);
+    assert_eq!(started[0]["resumed_parts"], 5);
+    let resent: std::collections::BTreeSet<u32> =
+        rig.target_proxy.upload_part_bytes().into_keys().collect();
+    let missing: std::collections::BTreeSet<u32> =
+        (1..=12).filter(|p| !sent_before.contains(p)).collect();
+    assert_eq!(resent, missing, "only the unfinished parts are sent again");
+    assert_eq!(rig.target_proxy.count(Op::UploadPart), 7, "each once");
+    assert_eq!(rig.source_proxy.count(Op::GetObjectRange), 7);
+    assert_eq!(rig.target_proxy.count(Op::CreateMultipartUpload), 0);
+    // The last progress line counts the resumed parts too: it reaches the total.
+    let last = events_named(&lines, "progress")
+        .last()
+        .copied()
+        .cloned()
+        .unwrap();
+    assert_eq!(last["put_bytes"], 60 * MIB);
+    rig.assert_all_copied().await;
+    assert!(rig.target_uploads().await.is_empty());
+    assert!(rig.journal_files().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_lets_in_flight_copies_finish_exits_130_and_says_how_to_resume() {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+
+    let rig = Rig::start().await;
+    let objects = (0..10u64)
+        .map(|i| (format!("obj/{i}"), seeded_bytes(i, 0, 5000)))
+        .collect();
+    rig.source().put_many(objects, 8).await;
+    rig.source_proxy
+        .add_rule(Rule::new(Fault::Hold).on(Op::GetObject));
+    let config = rig
+        .servers
+        .sandbox
+        .write_config(&rig.config_text(&[], &["concurrency = 2"]));
+    let mut child = rig
+        .servers
+        .airlock_with(&config, &["run", "--json"])
+        .spawn();
+    rig.source_proxy
+        .wait_for("2 GETs held", |p| p.held() == 2)
+        .await;
+    let pid = child.id().expect("running").to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .expect("kill -INT");
+    assert!(status.success());
+    let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut seen = String::new();
+    while !seen.contains("stopping:") {
+        let line = tokio::time::timeout(std::time::Duration::from_secs(30), stderr.next_line())
+            .await
+            .expect("stderr in time")
+            .expect("read stderr")
+            .unwrap_or_else(|| panic!("stderr ended: {seen}"));
+        seen.push_str(&line);
+        seen.push('\n');
+    }
+    rig.source_proxy.clear_rules();
+    rig.source_proxy.release_held();
+    let mut stdout = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .await
+        .unwrap();
+    while let Some(line) = stderr.next_line().await.unwrap() {
+        seen.push_str(&line);
+        seen.push('\n');
+    }
+    let status = tokio::time::timeout(std::time::Duration::from_secs(30), child.wait())
+        .await
+        .expect("exits in time")
+        .unwrap();
+    assert_eq!(status.code(), Some(130), "{seen}");
+    assert!(seen.contains("run 'airlock run' again to resume"), "{seen}");
+    let output = Output {
+        stdout,
+        stderr: seen,
+        code: 130,
+    };
+    let lines = json_lines(&output);
+    let summary = &events_named(&lines, "run_finished")[0]["summary"];
+    assert_eq!(summary["copied"], 2, "the two in flight finished");
+    assert_eq!(summary["not_started"], 8);
+    assert_eq!(summary["interrupted"], true);
+    assert_eq!(rig.source_proxy.count(Op::GetObject), 2);
+
+    let again = run_json(&rig, &["concurrency = 2"]).await;
+    again.expect_code(0);
+    let lines = json_lines(&again);
+    let summary = &events_named(&lines, "run_finished")[0]["summary"];
+    assert_eq!(
+        (summary["copied"].as_u64(), summary["skipped"].as_u64()),
+        (Some(8), Some(2))
+    );
+    rig.assert_all_copied().await;
+}

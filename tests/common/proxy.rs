@@ -2,16 +2,16 @@
 //!
 //! Requests and responses are forwarded unchanged and streamed both ways (the `Host` header is
 //! kept exactly as the client sent it, so SigV4 signatures stay valid). [`Rule`]s, changeable
-//! while a run goes on, inject faults: 500 InternalError, 503 SlowDown, a reset after N
-//! response- or request-body bytes, a response body truncated below its Content-Length,
-//! latency, a stall (the request is accepted and never answered), or a hold until the test
+//! while a run goes on, inject faults: 500 InternalError, 503 SlowDown, any other error status,
+//! a reset after N response- or request-body bytes, a response body truncated below its
+//! Content-Length, one flipped byte in either body, latency, a stall (the request is accepted and never answered), or a hold until the test
 //! releases it. Rules filter by operation, key substring and part number, fire at a rate drawn
 //! from a seeded generator (deterministic for a given order of requests), and can skip the
 //! first matches or fire only N times. Nothing else is enforced.
 //!
 //! Every request is recorded ([`Exchange`]): its operation (see [`Op`]), key, part number,
 //! request headers, status, and the body bytes that went each way, so tests can count requests
-//! per operation and see which parts were sent again.
+//! per operation and see which parts were sent again; accepted connections are counted too.
 
 mod bodies;
 mod classify;
@@ -61,6 +61,13 @@ pub enum Fault {
     Stall,
     /// Keep the request until [`FaultProxy::release_held`], then forward it.
     Hold,
+    /// Answer this status with this S3 error code (e.g. 403 AccessDenied), after reading the
+    /// request body.
+    Status(u16, &'static str),
+    /// Forward, flipping the bits of the response-body byte at this offset.
+    CorruptResponse { at_byte: u64 },
+    /// Forward, flipping the bits of the request-body byte at this offset.
+    CorruptRequest { at_byte: u64 },
 }
 
 impl Fault {
@@ -75,6 +82,9 @@ impl Fault {
             Fault::Latency(_) => "latency",
             Fault::Stall => "stall",
             Fault::Hold => "hold",
+            Fault::Status(..) => "error status",
+            Fault::CorruptResponse { .. } => "corrupt response byte",
+            Fault::CorruptRequest { .. } => "corrupt request byte",
         }
     }
 }
@@ -279,6 +289,8 @@ struct State {
     /// Bumped by `release_held`; held requests wait for it to change.
     release: watch::Sender<u64>,
     held: AtomicUsize,
+    /// TCP connections accepted from clients since the proxy started.
+    connections: AtomicUsize,
     /// Cancelled when the proxy is dropped: ends stalls, holds and connections.
     stop: CancellationToken,
 }
@@ -317,6 +329,7 @@ impl FaultProxy {
             in_flight: Mutex::new(HashMap::new()),
             release: watch::channel(0).0,
             held: AtomicUsize::new(0),
+            connections: AtomicUsize::new(0),
             stop: CancellationToken::new(),
         });
         tokio::spawn(accept_loop(listener, state.clone()));
@@ -358,6 +371,11 @@ impl FaultProxy {
     pub fn fired(&self, id: RuleId) -> u64 {
         let rules = self.state.rules.lock().unwrap();
         rules.fired.get(&id).copied().unwrap_or(0)
+    }
+
+    /// TCP connections clients opened to this proxy since it started (never reset).
+    pub fn connections(&self) -> usize {
+        self.state.connections.load(Ordering::Relaxed)
     }
 
     /// Requests held by [`Fault::Hold`] now.
@@ -456,6 +474,7 @@ async fn accept_loop(listener: TcpListener, state: Arc<State>) {
             },
         };
         let _ = stream.set_nodelay(true);
+        state.connections.fetch_add(1, Ordering::Relaxed);
         let kill = Arc::new(AtomicBool::new(false));
         let io = KillableIo {
             stream,
@@ -517,6 +536,7 @@ async fn handle(
     }
     let mut reset_request = None;
     let mut body_fault = None;
+    let (mut corrupt_request, mut corrupt_response) = (None, None);
     match fault {
         Some(Fault::Stall) => {
             state.stop.cancelled().await;
@@ -529,6 +549,11 @@ async fn handle(
         Some(Fault::SlowDown) => {
             return Ok(error_response(&live, req, 503, "SlowDown").await);
         }
+        Some(Fault::Status(status, code)) => {
+            return Ok(error_response(&live, req, status, code).await);
+        }
+        Some(Fault::CorruptRequest { at_byte }) => corrupt_request = Some(at_byte),
+        Some(Fault::CorruptResponse { at_byte }) => corrupt_response = Some(at_byte),
         Some(Fault::ResetRequest { after_bytes }) => reset_request = Some(after_bytes),
         Some(Fault::ResetResponse { after_bytes }) => {
             body_fault = Some((BodyFault::Reset, after_bytes))
@@ -549,7 +574,8 @@ async fn handle(
         live.request_bytes.clone(),
         reset_request,
         kill.clone(),
-    );
+    )
+    .corrupt_at(corrupt_request);
     let response = state
         .client
         .request(Request::from_parts(parts, body.boxed_unsync()))
@@ -564,7 +590,8 @@ async fn handle(
         kill,
         state.stop.clone(),
         Some(Box::new(guard)),
-    );
+    )
+    .corrupt_at(corrupt_response);
     Ok(Response::from_parts(parts, body.boxed_unsync()))
 }
 
@@ -603,6 +630,7 @@ async fn error_response(
     live.status.store(status, Ordering::Relaxed);
     let message = match code {
         "SlowDown" => "Please reduce your request rate.",
+        "AccessDenied" => "Access Denied",
         _ => "We encountered an internal error. Please try again.",
     };
     let xml = format!(

@@ -111,6 +111,9 @@ impl Scheduler {
             let bytes = self.objects[id].finished[part as usize - 1]
                 .as_ref()
                 .map_or(0, |p| p.part.size);
+            // Already at the target: counted in `put_bytes` so it reaches the run's total
+            // (Stats keeps resumed parts, which never had a PartStarted, out of the rates).
+            self.confirmed_bytes += bytes;
             self.emit(Event::PartDone { id, part, bytes });
         }
         if self.objects[id]

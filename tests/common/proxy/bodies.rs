@@ -100,7 +100,21 @@ pub struct FaultBody<B> {
     /// Armed once the limit is reached: the grace before breaking, or forever for a stall.
     delay: Option<Delay>,
     stop: tokio_util::sync::CancellationToken,
+    /// Flip the bits of the byte at this offset as it passes.
+    corrupt_at: Option<u64>,
     _guard: Option<Box<dyn Send + Sync>>,
+}
+
+/// Flip the byte at stream offset `at` if it lies in `data`, which starts at offset `passed`.
+fn corrupt(data: Bytes, passed: u64, at: Option<u64>) -> Bytes {
+    match at {
+        Some(at) if at >= passed && at < passed + data.len() as u64 => {
+            let mut owned = data.to_vec();
+            owned[(at - passed) as usize] ^= 0xff;
+            Bytes::from(owned)
+        }
+        _ => data,
+    }
 }
 
 impl<B> FaultBody<B> {
@@ -120,8 +134,15 @@ impl<B> FaultBody<B> {
             kill,
             delay: None,
             stop,
+            corrupt_at: None,
             _guard: guard,
         }
+    }
+
+    /// Flip the byte at offset `at` of the body.
+    pub fn corrupt_at(mut self, at: Option<u64>) -> Self {
+        self.corrupt_at = at;
+        self
     }
 }
 
@@ -171,6 +192,7 @@ where
                                 data.truncate(room);
                             }
                         }
+                        let data = corrupt(data, this.passed, this.corrupt_at);
                         this.passed += data.len() as u64;
                         this.counter.fetch_add(data.len() as u64, Ordering::Relaxed);
                         Frame::data(data)
@@ -203,6 +225,8 @@ pub struct RequestBody<B> {
     reset_after: Option<u64>,
     passed: u64,
     kill: Arc<AtomicBool>,
+    /// Flip the bits of the byte at this offset as it passes.
+    corrupt_at: Option<u64>,
 }
 
 impl<B> RequestBody<B> {
@@ -218,7 +242,14 @@ impl<B> RequestBody<B> {
             reset_after,
             passed: 0,
             kill,
+            corrupt_at: None,
         }
+    }
+
+    /// Flip the byte at offset `at` of the body.
+    pub fn corrupt_at(mut self, at: Option<u64>) -> Self {
+        self.corrupt_at = at;
+        self
     }
 }
 
@@ -246,6 +277,7 @@ where
                         if let Some(limit) = this.reset_after {
                             data.truncate((limit - this.passed).min(data.len() as u64) as usize);
                         }
+                        let data = corrupt(data, this.passed, this.corrupt_at);
                         this.passed += data.len() as u64;
                         this.counter.fetch_add(data.len() as u64, Ordering::Relaxed);
                         Frame::data(data)
