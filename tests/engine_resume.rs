@@ -61,6 +61,19 @@ async fn a_dropped_run_resumes_sending_only_the_missing_parts() {
         events.describe()
     );
     assert_eq!(events.resumed_parts("resume.bin"), [5]);
+    // The resumed parts count as at the target: progress reaches the total, and the stats
+    // aggregator's ETA is based on what is really left.
+    let mut stats = airlock::engine::stats::Stats::default();
+    let mut puts = Vec::new();
+    for event in &events.seen {
+        stats.apply(event, std::time::Duration::ZERO);
+        if let Event::Progress { put_bytes, .. } = event {
+            puts.push(*put_bytes);
+        }
+    }
+    assert_eq!(puts.last(), Some(&(60 * MIB)), "{puts:?}");
+    assert_eq!((stats.put_bytes, stats.total_bytes), (60 * MIB, 60 * MIB));
+    assert_eq!(stats.resumed_bytes, 5 * 5 * MIB);
     let resent: BTreeSet<u32> = rig.target_proxy.upload_part_bytes().into_keys().collect();
     let missing: BTreeSet<u32> = (1..=12).filter(|p| !done_before.contains(p)).collect();
     assert_eq!(resent, missing, "only the missing parts are sent again");

@@ -286,13 +286,14 @@ async fn a_killed_run_resumes_and_sends_only_the_unfinished_parts() {
     assert_eq!(rig.target_proxy.count(Op::UploadPart), 7, "each once");
     assert_eq!(rig.source_proxy.count(Op::GetObjectRange), 7);
     assert_eq!(rig.target_proxy.count(Op::CreateMultipartUpload), 0);
-    // The last progress line counts the resumed parts too: it reaches the total.
-    let last = events_named(&lines, "progress")
-        .last()
-        .copied()
-        .cloned()
-        .unwrap();
-    assert_eq!(last["put_bytes"], 60 * MIB);
+    // Progress lines after the object started count the resumed parts as already at the target.
+    let after_start = lines
+        .iter()
+        .skip_while(|l| l["event"] != "object_started")
+        .filter(|l| l["event"] == "progress");
+    for line in after_start {
+        assert!(line["put_bytes"].as_u64().unwrap() >= 25 * MIB, "{line}");
+    }
     rig.assert_all_copied().await;
     assert!(rig.target_uploads().await.is_empty());
     assert!(rig.journal_files().is_empty());
