@@ -11,7 +11,7 @@ use airlock::engine::Event;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{Tag, Tagging};
 use common::engine::{Rig, put_seeded_crc};
-use common::proxy::Op;
+use common::proxy::{Op, Rule};
 use common::{MIB, seeded_bytes};
 
 /// Keys that break naive URL handling.
@@ -51,6 +51,8 @@ async fn copies_hundreds_of_small_objects_with_odd_keys_metadata_tags_and_storag
         .content_type("text/csv")
         .cache_control("max-age=60")
         .content_disposition("attachment; filename=\"d.csv\"")
+        .content_language("en-GB")
+        .content_encoding("identity")
         .metadata("owner", "data-eng")
         .metadata("batch", "2024-06-01")
         .tagging("team=data&class=pii%20free")
@@ -104,6 +106,21 @@ async fn copies_hundreds_of_small_objects_with_odd_keys_metadata_tags_and_storag
     assert_eq!(
         head.content_disposition(),
         Some("attachment; filename=\"d.csv\"")
+    );
+    assert_eq!(head.content_language(), Some("en-GB"));
+    assert_eq!(head.content_encoding(), Some("identity"));
+    let plain = target
+        .client
+        .head_object()
+        .bucket(&target.bucket)
+        .key("small/001")
+        .send()
+        .await
+        .expect("HEAD target");
+    assert_eq!(
+        plain.content_encoding(),
+        None,
+        "aws-chunked is framing only"
     );
     let metadata = head.metadata().cloned().unwrap_or_default();
     assert_eq!(metadata.get("owner").map(String::as_str), Some("data-eng"));
@@ -372,4 +389,84 @@ async fn buffers_stay_within_the_memory_budget_for_objects_many_times_its_size()
         1,
         "single.bin in one PUT"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_scheduler_shares_the_limit_between_a_big_object_and_many_small_ones() {
+    let rig = Rig::start().await;
+    rig.source().put_seeded("big.bin", 30 * MIB, 5).await;
+    let objects = (0..40u64)
+        .map(|i| (format!("small/{i:02}"), seeded_bytes(i, 0, 2000)))
+        .collect();
+    rig.source().put_many(objects, 8).await;
+    // Every source request takes a little while, so the limit is reached and held.
+    rig.source_proxy
+        .add_rule(Rule::new(common::proxy::Fault::Latency(
+            std::time::Duration::from_millis(30),
+        )));
+    let settings = rig.settings(&[
+        "multipart_threshold = \"5MiB\"",
+        "part_size = \"5MiB\"",
+        "concurrency = 3",
+    ]);
+    let (summary, events) = rig.run(&settings).await;
+    assert_eq!(
+        (summary.copied, summary.failed),
+        (41, 0),
+        "{}",
+        events.describe()
+    );
+    // HEADs, ranged part reads and whole-object GETs all count against the same 3.
+    assert_eq!(rig.source_proxy.peak_in_flight_total(), 3);
+    assert!(rig.target_proxy.peak_in_flight_total() <= 3);
+    assert_eq!(rig.source_proxy.count(Op::GetObjectRange), 6);
+    assert_eq!(rig.source_proxy.count(Op::GetObject), 40);
+    rig.assert_all_copied().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn target_encryption_and_acl_are_asked_for_on_every_new_object() {
+    let rig = Rig::start().await;
+    rig.source().put("small.txt", b"small".to_vec()).await;
+    rig.source().put_seeded("multi.bin", 11 * MIB, 2).await;
+    let settings = rig.settings_with(
+        &[
+            "sse = \"aws:kms\"",
+            "sse_kms_key_id = \"alias/target-account-key\"",
+            "acl = \"bucket-owner-full-control\"",
+        ],
+        &["multipart_threshold = \"5MiB\"", "part_size = \"5MiB\""],
+    );
+    let (summary, events) = rig.run(&settings).await;
+    assert_eq!(summary.copied, 2, "{}", events.describe());
+    rig.assert_all_copied().await;
+    let header = |e: &common::proxy::Exchange, name: &str| {
+        e.headers.get(name).map(|v| v.to_str().unwrap().to_string())
+    };
+    let exchanges = rig.target_proxy.exchanges();
+    let creates: Vec<_> = exchanges
+        .iter()
+        .filter(|e| matches!(e.op, Op::PutObject | Op::CreateMultipartUpload))
+        .collect();
+    assert_eq!(creates.len(), 2);
+    for e in creates {
+        assert_eq!(
+            header(e, "x-amz-server-side-encryption").as_deref(),
+            Some("aws:kms"),
+            "{:?}",
+            e.op
+        );
+        assert_eq!(
+            header(e, "x-amz-server-side-encryption-aws-kms-key-id").as_deref(),
+            Some("alias/target-account-key")
+        );
+        assert_eq!(
+            header(e, "x-amz-acl").as_deref(),
+            Some("bucket-owner-full-control")
+        );
+    }
+    // S3 refuses SSE-KMS headers on UploadPart: the upload's settings apply to its parts.
+    for e in exchanges.iter().filter(|e| e.op == Op::UploadPart) {
+        assert_eq!(header(e, "x-amz-server-side-encryption"), None);
+    }
 }

@@ -276,6 +276,7 @@ impl Drop for InFlight {
         if let Some(entry) = self.state.in_flight.lock().unwrap().get_mut(&self.op) {
             entry.0 -= 1;
         }
+        self.state.in_flight_total.lock().unwrap().0 -= 1;
     }
 }
 
@@ -286,6 +287,8 @@ struct State {
     log: Mutex<Vec<Arc<Live>>>,
     /// Per operation: (in flight now, most in flight at once since the last reset).
     in_flight: Mutex<HashMap<Op, (usize, usize)>>,
+    /// The same for all operations together.
+    in_flight_total: Mutex<(usize, usize)>,
     /// Bumped by `release_held`; held requests wait for it to change.
     release: watch::Sender<u64>,
     held: AtomicUsize,
@@ -327,6 +330,7 @@ impl FaultProxy {
             }),
             log: Mutex::new(Vec::new()),
             in_flight: Mutex::new(HashMap::new()),
+            in_flight_total: Mutex::new((0, 0)),
             release: watch::channel(0).0,
             held: AtomicUsize::new(0),
             connections: AtomicUsize::new(0),
@@ -449,12 +453,19 @@ impl FaultProxy {
         in_flight.get(&op).map_or(0, |entry| entry.1)
     }
 
+    /// Most requests of any operations in flight at once since the last reset.
+    pub fn peak_in_flight_total(&self) -> usize {
+        self.state.in_flight_total.lock().unwrap().1
+    }
+
     /// Forget the recorded exchanges; peaks restart from what is in flight now.
     pub fn reset_stats(&self) {
         self.state.log.lock().unwrap().clear();
         for entry in self.state.in_flight.lock().unwrap().values_mut() {
             entry.1 = entry.0;
         }
+        let mut total = self.state.in_flight_total.lock().unwrap();
+        total.1 = total.0;
     }
 }
 
@@ -522,6 +533,9 @@ async fn handle(
         let entry = in_flight.entry(target.op).or_default();
         entry.0 += 1;
         entry.1 = entry.1.max(entry.0);
+        let mut total = state.in_flight_total.lock().unwrap();
+        total.0 += 1;
+        total.1 = total.1.max(total.0);
     }
     let guard = InFlight {
         state: state.clone(),
