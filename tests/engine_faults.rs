@@ -569,6 +569,23 @@ async fn multipart_setup_requests_are_retried_by_the_engine_alone() {
         .filter(|e| e.op == Op::HeadObject && e.key == "multi.bin")
         .count();
     assert_eq!(heads, 3, "one HEAD per attempt, max_retries = 2");
+    // Exponential backoff with jitter: retry n waits between half and all of 100 ms * 2^(n-1).
+    let delays: Vec<(u32, u64)> = events
+        .retries()
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::PartRetry {
+                attempt,
+                delay_ms,
+                error,
+                ..
+            } if error.contains("HeadObject") => Some((*attempt, *delay_ms)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(delays.len(), 2, "{delays:?}");
+    assert!((50..=100).contains(&delays[0].1), "{delays:?}");
+    assert!((100..=200).contains(&delays[1].1), "{delays:?}");
     assert_eq!(rig.target_proxy.count(Op::CreateMultipartUpload), 3);
     rig.assert_copied("multi-2.bin").await;
     assert!(rig.target_uploads().await.is_empty());

@@ -162,7 +162,8 @@ pub enum Command {
     RetryFailed,
     /// Queue one failed object again.
     Retry(ObjectId),
-    /// Stop one object: its requests are dropped and its multipart upload aborted.
+    /// Stop one object: its requests are dropped and its multipart upload aborted. (A `single`
+    /// PUT whose body had already reached the target may still complete there.)
     Cancel(ObjectId),
     /// Cancel every object not yet done.
     CancelAll,

@@ -34,7 +34,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use bodies::{BodyFault, BoxError, FaultBody, KillableIo, RequestBody};
+use bodies::{BodyFault, BoxError, FaultBody, HoldGate, KillableIo, RequestBody};
 pub use classify::{Op, Target, classify};
 
 type ProxyBody = UnsyncBoxBody<Bytes, BoxError>;
@@ -61,6 +61,9 @@ pub enum Fault {
     Stall,
     /// Keep the request until [`FaultProxy::release_held`], then forward it.
     Hold,
+    /// Forward, then pause the response body after this many bytes until
+    /// [`FaultProxy::release_held`] (counted in [`FaultProxy::held`] meanwhile).
+    HoldBody { after_bytes: u64 },
     /// Answer this status with this S3 error code (e.g. 403 AccessDenied), after reading the
     /// request body.
     Status(u16, &'static str),
@@ -82,6 +85,7 @@ impl Fault {
             Fault::Latency(_) => "latency",
             Fault::Stall => "stall",
             Fault::Hold => "hold",
+            Fault::HoldBody { .. } => "held body",
             Fault::Status(..) => "error status",
             Fault::CorruptResponse { .. } => "corrupt response byte",
             Fault::CorruptRequest { .. } => "corrupt request byte",
@@ -291,7 +295,7 @@ struct State {
     in_flight_total: Mutex<(usize, usize)>,
     /// Bumped by `release_held`; held requests wait for it to change.
     release: watch::Sender<u64>,
-    held: AtomicUsize,
+    held: Arc<AtomicUsize>,
     /// TCP connections accepted from clients since the proxy started.
     connections: AtomicUsize,
     /// Cancelled when the proxy is dropped: ends stalls, holds and connections.
@@ -332,7 +336,7 @@ impl FaultProxy {
             in_flight: Mutex::new(HashMap::new()),
             in_flight_total: Mutex::new((0, 0)),
             release: watch::channel(0).0,
-            held: AtomicUsize::new(0),
+            held: Arc::new(AtomicUsize::new(0)),
             connections: AtomicUsize::new(0),
             stop: CancellationToken::new(),
         });
@@ -578,6 +582,7 @@ async fn handle(
         Some(Fault::StallBody { after_bytes }) => {
             body_fault = Some((BodyFault::Stall, after_bytes))
         }
+        Some(Fault::HoldBody { after_bytes }) => body_fault = Some((BodyFault::Hold, after_bytes)),
         Some(Fault::Latency(_)) | None => {}
     }
     let (mut parts, body) = req.into_parts();
@@ -605,7 +610,11 @@ async fn handle(
         state.stop.clone(),
         Some(Box::new(guard)),
     )
-    .corrupt_at(corrupt_response);
+    .corrupt_at(corrupt_response)
+    .hold_gate(Some(HoldGate {
+        release: state.release.subscribe(),
+        held: state.held.clone(),
+    }));
     Ok(Response::from_parts(parts, body.boxed_unsync()))
 }
 

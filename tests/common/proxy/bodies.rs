@@ -85,6 +85,8 @@ pub enum BodyFault {
     Truncate,
     /// Send nothing more, keeping the connection open.
     Stall,
+    /// Send nothing more until the test releases held requests, then go on.
+    Hold,
 }
 
 type Delay = Pin<Box<dyn Future<Output = ()> + Send>>;
@@ -102,7 +104,15 @@ pub struct FaultBody<B> {
     stop: tokio_util::sync::CancellationToken,
     /// Flip the bits of the byte at this offset as it passes.
     corrupt_at: Option<u64>,
+    /// For [`BodyFault::Hold`]: waits for the release and counts the body as held meanwhile.
+    hold: Option<HoldGate>,
     _guard: Option<Box<dyn Send + Sync>>,
+}
+
+/// What a held body needs: the proxy's release signal and its held counter.
+pub struct HoldGate {
+    pub release: tokio::sync::watch::Receiver<u64>,
+    pub held: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// Flip the byte at stream offset `at` if it lies in `data`, which starts at offset `passed`.
@@ -135,8 +145,15 @@ impl<B> FaultBody<B> {
             delay: None,
             stop,
             corrupt_at: None,
+            hold: None,
             _guard: guard,
         }
+    }
+
+    /// The gate a [`BodyFault::Hold`] waits on.
+    pub fn hold_gate(mut self, gate: Option<HoldGate>) -> Self {
+        self.hold = gate;
+        self
     }
 
     /// Flip the byte at offset `at` of the body.
@@ -164,8 +181,17 @@ where
         {
             if this.delay.is_none() {
                 let stop = this.stop.clone();
-                let delay: Delay = match fault {
-                    BodyFault::Stall => Box::pin(async move { stop.cancelled().await }),
+                let delay: Delay = match (fault, this.hold.take()) {
+                    (BodyFault::Stall, _) => Box::pin(async move { stop.cancelled().await }),
+                    (BodyFault::Hold, Some(mut gate)) => Box::pin(async move {
+                        gate.held.fetch_add(1, Ordering::AcqRel);
+                        let generation = *gate.release.borrow_and_update();
+                        tokio::select! {
+                            _ = gate.release.wait_for(|g| *g != generation) => {}
+                            () = stop.cancelled() => {}
+                        }
+                        gate.held.fetch_sub(1, Ordering::AcqRel);
+                    }),
                     _ => Box::pin(tokio::time::sleep(FLUSH_GRACE)),
                 };
                 this.delay = Some(delay);
@@ -174,7 +200,14 @@ where
             if delay.as_mut().poll(cx).is_pending() {
                 return Poll::Pending;
             }
+            if fault == BodyFault::Hold {
+                // Released: stream the rest untouched.
+                this.fault = None;
+                this.delay = None;
+                return self.poll_frame(cx);
+            }
             return match fault {
+                BodyFault::Hold => unreachable!("handled above"),
                 BodyFault::Truncate => Poll::Ready(None),
                 BodyFault::Reset | BodyFault::Stall => {
                     this.kill.store(true, Ordering::Release);
