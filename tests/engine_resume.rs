@@ -50,6 +50,16 @@ async fn a_dropped_run_resumes_sending_only_the_missing_parts() {
         .lines()
         .count();
     assert_eq!(lines, 1 + 5, "header and five finished parts");
+    let text = std::fs::read_to_string(&journal[0]).unwrap();
+    for secret in [common::SOURCE_SECRET_KEY, common::TARGET_SECRET_KEY] {
+        assert!(!text.contains(secret), "the journal holds no secret");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&journal[0]).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "journal file mode {mode:o}");
+    }
     assert!(rig.target().keys("").await.is_empty());
 
     rig.target_proxy.clear_rules();
@@ -229,5 +239,47 @@ async fn a_source_changed_mid_copy_is_copied_again_with_restart() {
         rig.target_uploads().await.is_empty(),
         "the first upload was aborted"
     );
+    assert!(rig.journal_files().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_source_changed_since_the_dropped_run_aborts_the_old_upload_and_starts_over() {
+    let rig = Rig::start().await;
+    rig.source().put_seeded("moving.bin", 12 * MIB, 1).await;
+    let settings = rig.settings(&PARTS_OF_5_MIB);
+    rig.target_proxy
+        .add_rule(Rule::new(Fault::Stall).on(Op::UploadPart).skip(1));
+    let (handle, mut events) = rig.start_engine(&settings).await;
+    events
+        .wait_count("one part", 1, |e| matches!(e, Event::PartDone { .. }))
+        .await;
+    drop(handle);
+    let old_upload = rig.target_uploads().await;
+    assert_eq!(old_upload.len(), 1);
+    assert_eq!(rig.journal_files().len(), 1);
+
+    // Another version of the same size: only the ETag tells them apart.
+    rig.source().put_seeded("moving.bin", 12 * MIB, 2).await;
+    rig.target_proxy.clear_rules();
+    let (summary, events) = rig.run(&settings).await;
+    assert_eq!(
+        (summary.copied, summary.failed),
+        (1, 0),
+        "{}",
+        events.describe()
+    );
+    assert_eq!(events.resumed_parts("moving.bin"), [0], "nothing reused");
+    let aborted: Vec<String> = rig
+        .target_proxy
+        .exchanges()
+        .into_iter()
+        .filter(|e| e.op == Op::AbortMultipartUpload)
+        .map(|e| e.key)
+        .collect();
+    assert_eq!(aborted, ["moving.bin"], "the old upload was aborted");
+    assert_eq!(rig.target_proxy.count(Op::CreateMultipartUpload), 1);
+    assert_eq!(rig.target_proxy.count(Op::UploadPart), 3);
+    rig.assert_copied("moving.bin").await;
+    assert!(rig.target_uploads().await.is_empty());
     assert!(rig.journal_files().is_empty());
 }
