@@ -239,6 +239,9 @@ async fn a_source_changed_mid_copy_is_copied_again_with_restart() {
         rig.target_uploads().await.is_empty(),
         "the first upload was aborted"
     );
+    // Once: the restart waits for the abort instead of racing it for the journal entry.
+    assert_eq!(rig.target_proxy.count(Op::AbortMultipartUpload), 1);
+    assert_eq!(rig.target_proxy.count(Op::CreateMultipartUpload), 2);
     assert!(rig.journal_files().is_empty());
 }
 
