@@ -379,6 +379,37 @@ pub async fn assert_same_bytes(
     }
 }
 
+/// Assert `account` holds at `key` exactly `size` bytes of `seeded_bytes(seed, ..)`, streamed
+/// and compared with bytes generated here (for big objects: one GET instead of two).
+pub async fn assert_seeded(account: &Account, key: &str, size: u64, seed: u64) {
+    let mut body = account
+        .client
+        .get_object()
+        .bucket(&account.bucket)
+        .key(key)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("GET '{key}': {}", describe(&e)))
+        .body;
+    let mut offset = 0u64;
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.expect("body");
+        assert!(
+            offset + chunk.len() as u64 <= size,
+            "'{key}' is longer than {size} bytes"
+        );
+        let expected = super::seeded_bytes(seed, offset, chunk.len());
+        if let Some(i) = (0..chunk.len()).find(|&i| chunk[i] != expected[i]) {
+            panic!(
+                "'{key}' differs from its source at byte {}",
+                offset + i as u64
+            );
+        }
+        offset += chunk.len() as u64;
+    }
+    assert_eq!(offset, size, "'{key}' length");
+}
+
 /// PUT `size` seeded bytes at `key` as a multipart upload with a full-object CRC64NVME (S3's
 /// default for new multipart objects), `part_size` bytes a part, so the engine can check every
 /// byte it reads against the source.
