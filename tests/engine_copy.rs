@@ -53,6 +53,7 @@ async fn copies_hundreds_of_small_objects_with_odd_keys_metadata_tags_and_storag
         .content_disposition("attachment; filename=\"d.csv\"")
         .content_language("en-GB")
         .content_encoding("identity")
+        .expires(aws_sdk_s3::primitives::DateTime::from_secs(1_900_000_000))
         .metadata("owner", "data-eng")
         .metadata("batch", "2024-06-01")
         .tagging("team=data&class=pii%20free")
@@ -109,6 +110,16 @@ async fn copies_hundreds_of_small_objects_with_odd_keys_metadata_tags_and_storag
     );
     assert_eq!(head.content_language(), Some("en-GB"));
     assert_eq!(head.content_encoding(), Some("identity"));
+    let source_head = source
+        .client
+        .head_object()
+        .bucket(&source.bucket)
+        .key("odd/described.csv")
+        .send()
+        .await
+        .expect("HEAD source");
+    assert!(source_head.expires_string().is_some());
+    assert_eq!(head.expires_string(), source_head.expires_string());
     let plain = target
         .client
         .head_object()
