@@ -1,13 +1,15 @@
 //! Reliability suites of issue #6 run through the headless binary (`airlock run --json`) with
 //! the fault proxy in front of both servers: mixed faults on both hops, one object that always
-//! fails, a source overwritten while a single GET streams, and stalled connections on the
-//! target. Each asserts the bytes at the target and that no multipart upload is left behind.
+//! fails, the process killed mid-copy and restarted, a source overwritten while a single GET
+//! streams, stalled connections on the target, and the target refusing writes mid-run. Each
+//! asserts the bytes at the target and that no multipart upload is left behind.
 //!
 //! Covered elsewhere: a source overwritten during a multipart copy (`engine_resume.rs`), the
 //! SlowDown storm (`engine_faults.rs`), a killed run resumed (`run_cli.rs`).
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use common::engine::{Rig, put_seeded_crc};
@@ -275,4 +277,164 @@ async fn stalled_connections_on_both_hops_are_cut_and_the_run_ends_in_bounded_ti
     assert!(elapsed < Duration::from_secs(30), "took {elapsed:?}");
     rig.assert_all_copied().await;
     assert!(rig.target_uploads().await.is_empty());
+}
+
+/// A small seeded generator (splitmix64) for the crash points.
+struct Seeded(u64);
+
+impl Seeded {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        (z ^ (z >> 31)) % n
+    }
+}
+
+fn output_of(output: std::process::Output) -> Output {
+    Output {
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        code: output.status.code().unwrap_or(-1),
+    }
+}
+
+/// Suite 3: the headless run is killed with SIGKILL at six seeded points while the parts of a
+/// multipart copy stream to the target, and started again each time. It completes with the
+/// same bytes and one upload, and each crash costs at most concurrency x part size of
+/// UploadPart bytes sent again (measured at the proxy).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_six_times_mid_copy_it_completes_resending_at_most_concurrency_parts_per_crash() {
+    const SIZE: u64 = 60 * MIB;
+    const PART: u64 = 5 * MIB;
+    const CONCURRENCY: u64 = 2;
+    const CRASHES: usize = 6;
+    let rig = Rig::start().await;
+    rig.source().put_seeded("crash.bin", SIZE, 21).await;
+    let config = rig
+        .servers
+        .sandbox
+        .write_config(&rig.config_text(&[], &[&PARTS_OF_5_MIB[..], &["concurrency = 2"]].concat()));
+    // 8 MiB/s per part, so a kill lands while parts are streaming, not after the copy.
+    rig.target_proxy
+        .add_rule(Rule::new(Fault::Bandwidth(8 * MIB)).on(Op::UploadPart));
+    let mut rng = Seeded(0xC0FFEE);
+    // Per run: (part, bytes sent, status) of every UploadPart, in order.
+    let mut runs: Vec<Vec<(u32, u64, Option<u16>)>> = Vec::new();
+    let uploads = |rig: &Rig| -> Vec<(u32, u64, Option<u16>)> {
+        rig.target_proxy
+            .exchanges()
+            .into_iter()
+            .filter(|e| e.op == Op::UploadPart)
+            .map(|e| (e.part.unwrap(), e.request_bytes, e.status))
+            .collect()
+    };
+    let started = Instant::now();
+    let mut creates = 0;
+    for crash in 0..CRASHES {
+        // Kill after 1 to 21 MiB of parts in this run, but before the run could have sent
+        // what is left (parts answered 200 so far are taken as done, so this never overshoots).
+        let done: std::collections::BTreeSet<u32> = runs
+            .iter()
+            .flatten()
+            .filter(|s| s.2 == Some(200))
+            .map(|s| s.0)
+            .collect();
+        let left = SIZE - PART * done.len() as u64;
+        let kill_at = MIB + rng.below((20 * MIB).min(left - 2 * MIB));
+        let mut child = rig
+            .servers
+            .airlock_with(&config, &["run", "--json"])
+            .spawn();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while rig.target_proxy.request_bytes(Op::UploadPart) < kill_at {
+            if let Some(status) = child.try_wait().unwrap() {
+                let output = output_of(child.wait_with_output().await.unwrap());
+                panic!("run {crash} ended ({status}) before {kill_at} bytes: {output:?}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "run {crash} reached {kill_at} bytes"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        child.kill().await.expect("kill -9 the run");
+        let output = output_of(child.wait_with_output().await.unwrap());
+        output.assert_never_prints("panicked");
+        // Let the proxy see the last bytes and the end of the dropped connections.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        creates += rig.target_proxy.count(Op::CreateMultipartUpload);
+        runs.push(uploads(&rig));
+        rig.target_proxy.reset_stats();
+    }
+    let output = rig
+        .servers
+        .airlock_with(&config, &["run", "--json"])
+        .run()
+        .await;
+    output.expect_code(0);
+    output.assert_never_prints("panicked");
+    let lines = json_lines(&output);
+    let resumed = lines
+        .iter()
+        .find(|l| l["event"] == "object_started")
+        .map(|l| l["resumed_parts"].as_u64().unwrap());
+    creates += rig.target_proxy.count(Op::CreateMultipartUpload);
+    runs.push(uploads(&rig));
+    let elapsed = started.elapsed();
+    rig.assert_all_copied().await;
+    assert!(rig.target_uploads().await.is_empty(), "no upload left");
+    assert!(rig.journal_files().is_empty(), "no journal left");
+    assert_eq!(creates, 1, "every restart went on with the same upload");
+
+    // A part's useful send is its last one answered 200; every other byte was sent again.
+    let mut useful: BTreeMap<u32, (usize, u64)> = BTreeMap::new();
+    for (run, sends) in runs.iter().enumerate() {
+        for &(part, bytes, status) in sends {
+            if status == Some(200) {
+                useful.insert(part, (run, bytes));
+            }
+        }
+    }
+    assert_eq!(useful.len() as u64, SIZE / PART, "{useful:?}");
+    // Request bodies carry the aws-chunked framing (chunk sizes, checksum trailer) too.
+    let framing = useful.values().map(|(_, b)| b - PART).max().unwrap();
+    assert!(framing < 16 * 1024, "{framing} bytes of framing per part");
+    let bound = CONCURRENCY * (PART + framing);
+    let kept_before = useful.values().filter(|(r, _)| *r < CRASHES).count() as u64;
+    assert!(
+        kept_before >= 4,
+        "parts finished between crashes: {useful:?}"
+    );
+    assert_eq!(
+        resumed,
+        Some(kept_before),
+        "the last run resumes exactly the parts that were kept"
+    );
+    let mut resent = Vec::new();
+    for (run, sends) in runs.iter().enumerate() {
+        let sent: u64 = sends.iter().map(|s| s.1).sum();
+        let kept: u64 = useful
+            .values()
+            .filter(|(r, _)| *r == run)
+            .map(|(_, b)| b)
+            .sum();
+        resent.push(sent - kept);
+    }
+    eprintln!(
+        "UploadPart bytes sent again per crash: {resent:?} (bound {bound}), took {elapsed:?}"
+    );
+    for (crash, &bytes) in resent[..CRASHES].iter().enumerate() {
+        assert!(
+            bytes <= bound,
+            "crash {crash} cost {bytes} bytes sent again: {:?}",
+            runs[crash]
+        );
+    }
+    assert_eq!(resent[CRASHES], 0, "the last run sends each part once");
+    assert!(
+        resent[..CRASHES].iter().filter(|&&b| b > 0).count() >= CRASHES - 1,
+        "the kills landed mid-part: {resent:?}"
+    );
 }

@@ -4,7 +4,7 @@
 //! kept exactly as the client sent it, so SigV4 signatures stay valid). [`Rule`]s, changeable
 //! while a run goes on, inject faults: 500 InternalError, 503 SlowDown, any other error status,
 //! a reset after N response- or request-body bytes, a response body truncated below its
-//! Content-Length, one flipped byte in either body, latency, a stall (the request is accepted and never answered), or a hold until the test
+//! Content-Length, one flipped byte in either body, latency, a request-body bandwidth limit, a stall (the request is accepted and never answered), or a hold until the test
 //! releases it. Rules filter by operation, key substring and part number, fire at a rate drawn
 //! from a seeded generator (deterministic for a given order of requests), and can skip the
 //! first matches or fire only N times. Nothing else is enforced.
@@ -57,6 +57,9 @@ pub enum Fault {
     StallBody { after_bytes: u64 },
     /// Wait this long, then go on (latency rules add up and never stop other rules).
     Latency(Duration),
+    /// Read the request body at most this many bytes per second (like latency, never stops
+    /// other rules; the lowest limit that fires wins).
+    Bandwidth(u64),
     /// Accept the request and never answer; the socket stays open.
     Stall,
     /// Keep the request until [`FaultProxy::release_held`], then forward it.
@@ -83,6 +86,7 @@ impl Fault {
             Fault::Truncate { .. } => "truncated body",
             Fault::StallBody { .. } => "stalled body",
             Fault::Latency(_) => "latency",
+            Fault::Bandwidth(_) => "bandwidth limit",
             Fault::Stall => "stall",
             Fault::Hold => "hold",
             Fault::HoldBody { .. } => "held body",
@@ -197,12 +201,17 @@ impl Rules {
         ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
     }
 
-    /// Total latency and the first other fault that fires, in rule order.
-    fn decide(&mut self, target: &Target) -> (Duration, Option<Fault>) {
+    /// Total latency, the request-body bandwidth limit and the first other fault that fires,
+    /// in rule order.
+    fn decide(&mut self, target: &Target) -> (Duration, Option<u64>, Option<Fault>) {
         let mut latency = Duration::ZERO;
+        let mut bandwidth: Option<u64> = None;
         let mut fault = None;
         for i in 0..self.active.len() {
-            let is_latency = matches!(self.active[i].rule.fault, Fault::Latency(_));
+            let is_latency = matches!(
+                self.active[i].rule.fault,
+                Fault::Latency(_) | Fault::Bandwidth(_)
+            );
             if (fault.is_some() && !is_latency) || !self.active[i].rule.matches(target) {
                 continue;
             }
@@ -218,10 +227,13 @@ impl Rules {
             *self.fired.entry(id).or_default() += 1;
             match self.active[i].rule.fault.clone() {
                 Fault::Latency(delay) => latency += delay,
+                Fault::Bandwidth(rate) => {
+                    bandwidth = Some(bandwidth.map_or(rate, |limit| limit.min(rate)));
+                }
                 other => fault = Some(other),
             }
         }
-        (latency, fault)
+        (latency, bandwidth, fault)
     }
 }
 
@@ -545,7 +557,7 @@ async fn handle(
         state: state.clone(),
         op: target.op,
     };
-    let (latency, fault) = state.rules.lock().unwrap().decide(&target);
+    let (latency, bandwidth, fault) = state.rules.lock().unwrap().decide(&target);
     if let Some(fault) = &fault {
         let _ = live.fault.set(fault.name());
     }
@@ -583,7 +595,7 @@ async fn handle(
             body_fault = Some((BodyFault::Stall, after_bytes))
         }
         Some(Fault::HoldBody { after_bytes }) => body_fault = Some((BodyFault::Hold, after_bytes)),
-        Some(Fault::Latency(_)) | None => {}
+        Some(Fault::Latency(_) | Fault::Bandwidth(_)) | None => {}
     }
     let (mut parts, body) = req.into_parts();
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
@@ -594,7 +606,8 @@ async fn handle(
         reset_request,
         kill.clone(),
     )
-    .corrupt_at(corrupt_request);
+    .corrupt_at(corrupt_request)
+    .bandwidth(bandwidth);
     let response = state
         .client
         .request(Request::from_parts(parts, body.boxed_unsync()))

@@ -260,6 +260,10 @@ pub struct RequestBody<B> {
     kill: Arc<AtomicBool>,
     /// Flip the bits of the byte at this offset as it passes.
     corrupt_at: Option<u64>,
+    /// Pass at most this many bytes per second (from the first poll), and when the next frame
+    /// may be read.
+    bandwidth: Option<(u64, Option<tokio::time::Instant>)>,
+    pause: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl<B> RequestBody<B> {
@@ -276,7 +280,15 @@ impl<B> RequestBody<B> {
             passed: 0,
             kill,
             corrupt_at: None,
+            bandwidth: None,
+            pause: None,
         }
+    }
+
+    /// Read the body at no more than `bytes_per_second`.
+    pub fn bandwidth(mut self, bytes_per_second: Option<u64>) -> Self {
+        self.bandwidth = bytes_per_second.map(|rate| (rate, None));
+        self
     }
 
     /// Flip the byte at offset `at` of the body.
@@ -303,6 +315,15 @@ where
             this.kill.store(true, Ordering::Release);
             return Poll::Ready(Some(Err("fault proxy: request body reset".into())));
         }
+        if let Some(pause) = this.pause.as_mut() {
+            if pause.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            this.pause = None;
+        }
+        if let Some((_, start @ None)) = &mut this.bandwidth {
+            *start = Some(tokio::time::Instant::now());
+        }
         match Pin::new(&mut this.inner).poll_frame(cx) {
             Poll::Ready(Some(Ok(frame))) => {
                 let frame = match frame.into_data() {
@@ -313,6 +334,13 @@ where
                         let data = corrupt(data, this.passed, this.corrupt_at);
                         this.passed += data.len() as u64;
                         this.counter.fetch_add(data.len() as u64, Ordering::Relaxed);
+                        if let Some((rate, Some(start))) = this.bandwidth {
+                            let due =
+                                start + Duration::from_secs_f64(this.passed as f64 / rate as f64);
+                            if due > tokio::time::Instant::now() {
+                                this.pause = Some(Box::pin(tokio::time::sleep_until(due)));
+                            }
+                        }
                         Frame::data(data)
                     }
                     Err(frame) => frame,
