@@ -438,3 +438,109 @@ async fn killed_six_times_mid_copy_it_completes_resending_at_most_concurrency_pa
         "the kills landed mid-part: {resent:?}"
     );
 }
+
+/// Suite 6: while a run copies, the target starts refusing every request with 403
+/// AccessDenied (its permission revoked). Every object not yet at the target fails with an
+/// error naming AccessDenied, the run ends with exit code 1 within 20 s of the revocation,
+/// without a panic, and what it did copy is intact. Failed objects are not at the target
+/// (or, when their PUT landed before the check was refused, whole); an upload whose abort
+/// was refused is named in the log with the command that removes it, and that command does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn permission_revoked_mid_run_fails_each_object_with_access_denied_and_ends() {
+    let rig = Rig::start().await;
+    let source = rig.source();
+    for i in 0..30u64 {
+        source
+            .put(&format!("small/{i:02}"), seeded_bytes(i, 0, 300_000))
+            .await;
+    }
+    source.put_seeded("big/a.bin", 15 * MIB, 1).await;
+    source.put_seeded("big/b.bin", 15 * MIB, 2).await;
+    // Slow writes, so the revocation lands while objects are on their way.
+    for op in [Op::PutObject, Op::UploadPart] {
+        rig.target_proxy
+            .add_rule(Rule::new(Fault::Bandwidth(4 * MIB)).on(op));
+    }
+    let config = rig.servers.sandbox.write_config(&rig.config_text(
+        &[],
+        &[&PARTS_OF_5_MIB[..], &["concurrency = 4", "max_retries = 3"]].concat(),
+    ));
+    let child = rig
+        .servers
+        .airlock_with(&config, &["run", "--json"])
+        .spawn();
+    rig.target_proxy
+        .wait_for("a few objects copied and a part under way", |p| {
+            let e = p.exchanges();
+            let ok = |op| {
+                e.iter()
+                    .filter(|x| x.op == op && x.status == Some(200))
+                    .count()
+            };
+            ok(Op::PutObject) >= 3 && e.iter().any(|x| x.op == Op::UploadPart)
+        })
+        .await;
+    rig.target_proxy
+        .add_rule(Rule::new(Fault::Status(403, "AccessDenied")));
+    let revoked = Instant::now();
+    let output = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+        .await
+        .expect("the run ends")
+        .unwrap();
+    let elapsed = revoked.elapsed();
+    let output = output_of(output);
+    output.expect_code(1);
+    output.assert_never_prints("panicked");
+    assert!(elapsed < Duration::from_secs(20), "took {elapsed:?}");
+    let lines = json_lines(&output);
+    let summary = summary_of(&lines);
+    let (copied, failed) = (
+        summary["copied"].as_u64().unwrap(),
+        summary["failed"].as_u64().unwrap(),
+    );
+    assert_eq!(copied + failed, 32, "{summary}");
+    assert!(copied >= 3 && failed >= 2, "{summary}");
+    let failures: Vec<_> = lines
+        .iter()
+        .filter(|l| l["event"] == "object_failed")
+        .collect();
+    assert_eq!(failures.len() as u64, failed);
+    for failure in &failures {
+        let error = failure["error"].as_str().unwrap();
+        assert!(error.contains("AccessDenied"), "{failure}");
+        // A PUT already forwarded may have landed before its check was refused: then whole.
+        let key = failure["key"].as_str().unwrap();
+        if !rig.target().keys(key).await.is_empty() {
+            rig.assert_copied(key).await;
+        }
+    }
+    let failed_keys: Vec<_> = failures
+        .iter()
+        .map(|f| f["key"].as_str().unwrap())
+        .collect();
+    assert!(failed_keys.contains(&"big/a.bin") || failed_keys.contains(&"big/b.bin"));
+    for done in lines.iter().filter(|l| l["event"] == "object_done") {
+        rig.assert_copied(done["key"].as_str().unwrap()).await;
+    }
+    // The abort of a failed object's upload is refused too: the upload stays, and the log says
+    // so and how to remove it. Once writes are allowed again, that removes it.
+    rig.target_proxy.clear_rules();
+    let left = rig.target_uploads().await;
+    if !left.is_empty() {
+        let log = std::fs::read_to_string(rig.servers.sandbox.log_file()).unwrap();
+        for (key, _) in &left {
+            assert!(
+                log.lines().any(|l| l.contains("could not abort")
+                    && l.contains(key.as_str())
+                    && l.contains("airlock uploads abort")),
+                "the log names the upload left for {key}:\n{log}"
+            );
+        }
+        rig.servers
+            .airlock_with(&config, &["uploads", "abort", "--all"])
+            .run()
+            .await
+            .expect_code(0);
+    }
+    assert!(rig.target_uploads().await.is_empty());
+}
