@@ -445,9 +445,10 @@ async fn killed_six_times_mid_copy_it_completes_resending_at_most_concurrency_pa
 /// without a panic, and what it did copy is intact. Failed objects are not at the target
 /// (or, when their PUT landed before the check was refused, whole); an upload whose abort
 /// was refused is named in the log with the command that removes it, and that command does.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn permission_revoked_mid_run_fails_each_object_with_access_denied_and_ends() {
-    let rig = Rig::start().await;
+/// 30 small objects and two of three parts, copied with slow target writes by a headless run
+/// that is stopped once a few objects and a part reached the target: returns the running
+/// child and its config.
+async fn run_until_under_way(rig: &Rig) -> (tokio::process::Child, std::path::PathBuf) {
     let source = rig.source();
     for i in 0..30u64 {
         source
@@ -456,7 +457,7 @@ async fn permission_revoked_mid_run_fails_each_object_with_access_denied_and_end
     }
     source.put_seeded("big/a.bin", 15 * MIB, 1).await;
     source.put_seeded("big/b.bin", 15 * MIB, 2).await;
-    // Slow writes, so the revocation lands while objects are on their way.
+    // Slow writes, so what the test breaks breaks while objects are on their way.
     for op in [Op::PutObject, Op::UploadPart] {
         rig.target_proxy
             .add_rule(Rule::new(Fault::Bandwidth(4 * MIB)).on(op));
@@ -480,6 +481,13 @@ async fn permission_revoked_mid_run_fails_each_object_with_access_denied_and_end
             ok(Op::PutObject) >= 3 && e.iter().any(|x| x.op == Op::UploadPart)
         })
         .await;
+    (child, config)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn permission_revoked_mid_run_fails_each_object_with_access_denied_and_ends() {
+    let rig = Rig::start().await;
+    let (child, config) = run_until_under_way(&rig).await;
     rig.target_proxy
         .add_rule(Rule::new(Fault::Status(403, "AccessDenied")));
     let revoked = Instant::now();
@@ -543,4 +551,52 @@ async fn permission_revoked_mid_run_fails_each_object_with_access_denied_and_end
             .expect_code(0);
     }
     assert!(rig.target_uploads().await.is_empty());
+}
+
+/// Suite 6 (bucket removed): the target answers 404 NoSuchBucket to everything while the
+/// run copies. Every object not yet at the target fails with an error naming the missing
+/// bucket, the run ends with exit code 1 within 20 s, without a panic. (Uploads are not
+/// checked: the bucket is gone only as far as the proxy says, and with it S3 drops them.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn target_bucket_removed_mid_run_fails_each_object_naming_it_and_ends() {
+    let rig = Rig::start().await;
+    let (child, _) = run_until_under_way(&rig).await;
+    // Deleting the bucket's directory does not do it: s3s-fs creates it again on the next PUT.
+    // So the proxy answers what S3 does for a deleted bucket.
+    rig.target_proxy
+        .add_rule(Rule::new(Fault::Status(404, "NoSuchBucket")));
+    let removed = Instant::now();
+    let output = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+        .await
+        .expect("the run ends")
+        .unwrap();
+    let elapsed = removed.elapsed();
+    let output = output_of(output);
+    output.expect_code(1);
+    output.assert_never_prints("panicked");
+    assert!(elapsed < Duration::from_secs(20), "took {elapsed:?}");
+    let lines = json_lines(&output);
+    let summary = summary_of(&lines);
+    let (copied, failed) = (
+        summary["copied"].as_u64().unwrap(),
+        summary["failed"].as_u64().unwrap(),
+    );
+    assert_eq!(copied + failed, 32, "{summary}");
+    assert!(copied >= 3 && failed >= 2, "{summary}");
+    let failures: Vec<_> = lines
+        .iter()
+        .filter(|l| l["event"] == "object_failed")
+        .collect();
+    assert_eq!(failures.len() as u64, failed);
+    for failure in &failures {
+        // A PUT answers NoSuchBucket; a HEAD (no body) only finds the object missing.
+        let error = failure["error"].as_str().unwrap();
+        assert!(
+            error.contains("NoSuchBucket") || error.contains("target bucket removed"),
+            "{failure}"
+        );
+    }
+    for done in lines.iter().filter(|l| l["event"] == "object_done") {
+        rig.assert_copied(done["key"].as_str().unwrap()).await;
+    }
 }

@@ -80,7 +80,8 @@ pub async fn complete(
                 (Ok(_), None) => target_failure(
                     &shared,
                     &item,
-                    "the object is missing after completing".into(),
+                    "the object is missing after completing (deleted meanwhile, or the target bucket removed?)"
+                        .into(),
                 )
                 .into(),
             });

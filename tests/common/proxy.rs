@@ -667,6 +667,7 @@ async fn error_response(
     let message = match code {
         "SlowDown" => "Please reduce your request rate.",
         "AccessDenied" => "Access Denied",
+        "NoSuchBucket" => "The specified bucket does not exist",
         _ => "We encountered an internal error. Please try again.",
     };
     let xml = format!(
