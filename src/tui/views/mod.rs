@@ -138,14 +138,16 @@ fn status_hints(app: &App) -> String {
         Tab::Browser => {
             let browser = &app.browser;
             let objects = browser.selection.len() - browser.selected_folders;
-            if browser.selection.is_empty() {
-                String::new()
-            } else {
-                let mut text = format!("{objects} sel · {}", human_bytes(browser.selected_bytes));
-                if browser.selected_folders > 0 {
-                    text.push_str(&format!(" + {} dir", browser.selected_folders));
-                }
-                text
+            let folders = browser.selected_folders;
+            match (objects, folders) {
+                (0, 0) => String::new(),
+                // Only folders: their sizes are unknown until the plan lists them.
+                (0, _) => format!("{folders} dir sel"),
+                (_, 0) => format!("{objects} sel · {}", human_bytes(browser.selected_bytes)),
+                _ => format!(
+                    "{objects} sel · {} + {folders} dir",
+                    human_bytes(browser.selected_bytes)
+                ),
             }
         }
         Tab::Plan => format!(
