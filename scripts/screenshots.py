@@ -5,8 +5,9 @@ Run it through scripts/screenshots.sh (which builds airlock and sets up Pillow).
 `tmux capture-pane -e -p -N` (text with its colours) rendered by ansi_to_png.py; the .ansi
 captures are kept next to the work dir for inspection.
 
-Shots: browser (a client folder with a selection), plan (routes, totals, the object table),
-transfers-running (part maps and the throughput chart, mid-run) and transfers-finished.
+Shots: browser (a client folder with a selection), help (the overlay on the browser), plan
+(routes, totals, the object table), transfers-running (part maps and the throughput chart,
+mid-run) and transfers-finished.
 """
 
 import os
@@ -56,6 +57,11 @@ class Tmux:
         return self.wait_for(repr(texts), lambda s: all(t in s for t in texts), timeout)
 
 
+def listing(screen):
+    """A pane is still listing: its title (row 1) shows the braille spinner."""
+    return any("\u2800" <= c <= "\u28ff" for c in screen.split("\n")[1])
+
+
 def source_rows(screen):
     return [line[: COLUMNS // 2] for line in screen.split("\n")]
 
@@ -81,7 +87,7 @@ def open_folder(tmux, name, expect):
     tmux.send("Enter")
     tmux.wait_for(
         f"{name} opened",
-        lambda s: f"{name} " in s.split("\n")[1] and expect in s and "…" not in s.split("\n")[1],
+        lambda s: f"{name} " in s.split("\n")[1] and expect in s and not listing(s),
     )
 
 
@@ -92,13 +98,13 @@ def select(tmux, name):
 
 
 def settle(tmux, timeout=10.0):
-    """Wait until two captures in a row are equal (HEADs done, spinners gone)."""
+    """Wait until two captures in a row are equal (listed, no `?` badge left)."""
     deadline = time.monotonic() + timeout
     before = tmux.screen()
     while time.monotonic() < deadline:
         time.sleep(0.4)
         now = tmux.screen()
-        if now == before and "…" not in now:
+        if now == before and not listing(now) and "?│" not in now:
             return
         before = now
 
@@ -123,7 +129,7 @@ def edit_setting(tmux, label, value):
         time.sleep(0.1)
     tmux.send("Enter")
     tmux.send("C-u")
-    tmux.send("-l", value)
+    tmux.send("-l", "--", value)
     tmux.send("Enter")
 
 
@@ -149,7 +155,7 @@ def main():
 
 
 def drive(tmux, work):
-    tmux.wait_for("the listing", lambda s: "umbrella/" in s and "…" not in s)
+    tmux.wait_for("the listing", lambda s: "umbrella/" in s and not listing(s))
     open_folder(tmux, "acme/", "backfill/")
     select(tmux, "backfill/")
     open_folder(tmux, "daily/", "2026-11-02/")
@@ -159,14 +165,20 @@ def drive(tmux, work):
     settle(tmux)
     shot(tmux, work, "browser")
 
+    tmux.send("?")
+    tmux.wait_text("Help · Browser")
+    shot(tmux, work, "help")
+    tmux.send("Escape")
+    tmux.wait_for("help closed", lambda s: "Help ·" not in s)
+
     tmux.send("P")
     tmux.wait_text("to copy", "ETA")
     settle(tmux)
     shot(tmux, work, "plan")
 
-    # A slower run, so a mid-run screen shows part maps and the chart: few streams.
-    edit_setting(tmux, "concurrency", "2")
-    tmux.wait_for("concurrency 2", lambda s: "concurrency         2 " in s)
+    # A slower run, so a mid-run screen shows part maps and the chart: one stream.
+    edit_setting(tmux, "concurrency", "1")
+    tmux.wait_for("concurrency 1", lambda s: "concurrency         1 " in s)
     tmux.send("g")
     tmux.wait_text("Start the run?")
     tmux.send("y")

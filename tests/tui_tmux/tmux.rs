@@ -127,6 +127,16 @@ impl Tmux {
         );
     }
 
+    /// Type `text` literally (`send-keys -l`: no key names, a leading `-` is not a flag).
+    pub fn type_text(&self, text: &str) {
+        let out = self.run(&["send-keys", "-t", PANE, "-l", "--", text]);
+        assert!(
+            out.status.success(),
+            "tmux send-keys -l {text:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     /// The visible screen, one line per row, trailing spaces trimmed.
     pub fn screen(&self) -> String {
         let out = self.run(&["capture-pane", "-p", "-t", PANE]);
@@ -180,14 +190,21 @@ impl Tmux {
         })
     }
 
-    /// The program's exit status once it has exited.
+    /// The program's exit status once it has exited (-1: killed by a signal). tmux may mark
+    /// the pane dead a moment before it has the status, so a missing status is asked again.
     pub fn exited(&self) -> Option<i32> {
-        let state = self.format("#{pane_dead} #{pane_dead_status}");
-        let mut fields = state.split_whitespace();
-        match fields.next() {
-            Some("1") => fields.next().and_then(|s| s.parse().ok()).or(Some(-1)),
-            _ => None,
+        for _ in 0..20 {
+            let state = self.format("#{pane_dead} #{pane_dead_status}");
+            let mut fields = state.split_whitespace();
+            if fields.next() != Some("1") {
+                return None;
+            }
+            if let Some(status) = fields.next().and_then(|s| s.parse().ok()) {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
         }
+        Some(-1)
     }
 
     /// Wait for the program to exit; panic with the screen after `timeout`.
