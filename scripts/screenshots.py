@@ -11,6 +11,7 @@ mid-run) and transfers-finished.
 """
 
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -60,6 +61,18 @@ class Tmux:
 def listing(screen):
     """A pane is still listing: its title (row 1) shows the braille spinner."""
     return any("\u2800" <= c <= "\u28ff" for c in screen.split("\n")[1])
+
+
+def percent(screen):
+    """The run's percentage from the tab bar (`▶ 42% · 18.0 MB/s`), -1 when not running."""
+    match = re.search(r"▶ (\d+)%", screen.split("\n")[0])
+    return int(match.group(1)) if match else -1
+
+
+def charted(screen):
+    """The throughput chart (right half, rows 2-7) has drawn a line."""
+    rows = screen.split("\n")[2:8]
+    return any("\u2801" <= c <= "\u28ff" for row in rows for c in row[COLUMNS // 2 :])
 
 
 def source_rows(screen):
@@ -183,8 +196,8 @@ def drive(tmux, work):
     tmux.wait_text("Start the run?")
     tmux.send("y")
     tmux.wait_for(
-        "the backfill object mid-way",
-        lambda s: "orders.parquet" in s and "▒" in s and "%" in s.split("\n")[0],
+        "the backfill object mid-way, with samples in the chart",
+        lambda s: "orders.parquet" in s and 35 <= percent(s) < 90 and charted(s),
         timeout=60,
         poll=0.05,
     )
