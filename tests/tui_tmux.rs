@@ -7,9 +7,9 @@
 //!   filter, open the plan and check its routes and totals, edit the part size (the plan
 //!   updates at once) and the concurrency, start and confirm the run, pause it at once and see
 //!   it hold still, resume, wait for the Transfers tab to say everything finished verified,
-//!   see the browser's target pane listed again, visit the plan and its help, quit (exit
-//!   status 0), and compare the demo's files: every selected object is byte-identical at the
-//!   target, and an unselected one was not copied.
+//!   see the browser's target pane listed again, visit the plan, its help and the message log,
+//!   quit (exit status 0), and compare the demo's files: every selected object is
+//!   byte-identical at the target, and an unselected one was not copied.
 //! - `help_and_resize_redraw` (80x24): `?` lists keys, `esc` closes it, and resizing the window
 //!   redraws a whole, clean screen, identical to the one before once the size is back.
 //!
@@ -407,6 +407,16 @@ fn copy_a_selection_end_to_end() {
     tmux.wait_for("help closed", STEP, |s| !s.contains("Help ·"));
     tmux.send(&["3"]);
     tmux.wait_for_text(&["Run · finished", "Done 7"], STEP);
+    // The message log keeps what the status line said.
+    tmux.send(&["L"]);
+    let log = tmux.wait_for_text(&["Messages", "run finished: 7 copied"], STEP);
+    assert!(
+        log.contains("concurrency set to 1") && log.contains("run started"),
+        "the log lists the session's messages:\n{}",
+        frame(&log)
+    );
+    tmux.send(&["Escape"]);
+    tmux.wait_for("the log closed", STEP, |s| !s.contains("Messages"));
 
     tmux.send(&["q"]);
     assert_eq!(tmux.wait_exit(STEP), 0, "{}", frame(&tmux.screen()));

@@ -190,21 +190,18 @@ impl Tmux {
         })
     }
 
-    /// The program's exit status once it has exited (-1: killed by a signal). tmux may mark
-    /// the pane dead a moment before it has the status, so a missing status is asked again.
+    /// The program's exit status once it has exited (-N: killed by signal N). tmux may mark
+    /// the pane dead (its terminal closed) before it has reaped the program; until then the
+    /// program counts as running.
     pub fn exited(&self) -> Option<i32> {
-        for _ in 0..20 {
-            let state = self.format("#{pane_dead} #{pane_dead_status}");
-            let mut fields = state.split_whitespace();
-            if fields.next() != Some("1") {
-                return None;
-            }
-            if let Some(status) = fields.next().and_then(|s| s.parse().ok()) {
-                return Some(status);
-            }
-            std::thread::sleep(Duration::from_millis(50));
+        let state = self.format("#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}");
+        let mut fields = state.trim().split(':');
+        if fields.next() != Some("1") {
+            return None;
         }
-        Some(-1)
+        let status = fields.next().and_then(|s| s.parse::<i32>().ok());
+        let signal = fields.next().and_then(|s| s.parse::<i32>().ok());
+        status.or(signal.map(|n| -n))
     }
 
     /// Wait for the program to exit; panic with the screen after `timeout`.
