@@ -41,8 +41,14 @@ impl Intercept for UnsignedTrailer {
         headers.insert("x-amz-trailer", TRAILER_HEADER);
         headers.insert("x-amz-sdk-checksum-algorithm", "CRC64NVME");
         headers.remove("transfer-encoding");
-        // Like the SDK: aws-chunked is added to any Content-Encoding the object carries.
-        headers.append("content-encoding", "aws-chunked");
+        // aws-chunked goes first in the object's own Content-Encoding, in one header as S3
+        // documents (`aws-chunked,gzip`): a second Content-Encoding header is refused as a
+        // duplicate by some S3 implementations (s3s), which failed every gzip-encoded object.
+        let encoding = match headers.get("content-encoding") {
+            Some(own) if !own.trim().is_empty() => format!("aws-chunked,{own}"),
+            _ => "aws-chunked".to_string(),
+        };
+        headers.insert("content-encoding", encoding);
         cfg.interceptor_state()
             .store_put(PayloadSigningOverride::StreamingUnsignedPayloadTrailer);
         Ok(())

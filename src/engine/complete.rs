@@ -42,7 +42,7 @@ pub async fn complete(
     let mut attempts = 0;
     let completed = retrying(&shared, id, 0, &cancel, &mut attempts, |_| {
         objects::complete_multipart(
-            &shared.sides.target,
+            &shared.single_shot.target,
             &item.target_key,
             &upload.upload_id,
             &finished,

@@ -56,7 +56,8 @@ pub enum Event {
     Progress {
         /// Bytes received from the source so far (retries count again).
         get_bytes: u64,
-        /// Bytes the target has confirmed so far.
+        /// Bytes the target has confirmed so far, including parts a resumed upload already had
+        /// (they are reported as PartDone without a PartStarted).
         put_bytes: u64,
         /// Bytes currently held in the engine's buffers.
         buffered_bytes: u64,
@@ -161,7 +162,8 @@ pub enum Command {
     RetryFailed,
     /// Queue one failed object again.
     Retry(ObjectId),
-    /// Stop one object: its requests are dropped and its multipart upload aborted.
+    /// Stop one object: its requests are dropped and its multipart upload aborted. (A `single`
+    /// PUT whose body had already reached the target may still complete there.)
     Cancel(ObjectId),
     /// Cancel every object not yet done.
     CancelAll,

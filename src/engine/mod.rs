@@ -125,6 +125,7 @@ impl Engine {
         // Each unit in flight may hold one stream buffer: the budget caps the slots.
         let memory_slots = (options.transfer.memory_limit.0 / STREAM_BUFFER.0).max(1) as usize;
         let shared = Arc::new(units::Shared {
+            single_shot: units::single_shot(&sides),
             sides,
             transfer: options.transfer,
             write: options.write,

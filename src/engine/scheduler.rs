@@ -108,7 +108,8 @@ pub(super) enum UnitResult {
     Prepared(ObjectId, Result<Box<Upload>, UnitError>),
     Part(ObjectId, u32, Result<(JournalPart, u32), UnitError>),
     Completed(ObjectId, Result<Verification, UnitError>),
-    Aborted,
+    /// The object's upload was aborted (or the abort gave up).
+    Aborted(ObjectId),
 }
 
 pub(super) struct Scheduler {
@@ -407,13 +408,16 @@ impl Scheduler {
         });
     }
 
-    /// Abort an object's upload in the background (not counted as a slot).
+    /// Abort an object's upload in the background (not counted as a slot). It counts as one
+    /// of the object's units, so a retry or restart waits for it: a new upload started
+    /// meanwhile would race the abort for the object's journal entry.
     pub(super) fn spawn_abort(&mut self, id: ObjectId) {
         let object = &mut self.objects[id];
         object.abort_pending = false;
         let Some(upload) = object.upload.take() else {
             return;
         };
+        object.units += 1;
         let (shared, key) = (self.shared.clone(), object.item.target_key.clone());
         self.tasks.spawn(async move {
             if let Err(e) = crate::aws::objects::abort_multipart(&shared.sides.target, &key, &upload.upload_id).await {
@@ -422,7 +426,7 @@ impl Scheduler {
             if let Some(journal) = &shared.journal {
                 journal.remove(&key);
             }
-            UnitResult::Aborted
+            UnitResult::Aborted(id)
         });
     }
 

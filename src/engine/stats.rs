@@ -3,10 +3,10 @@
 //! run started), so tests and snapshots are deterministic. Samples are kept as a struct of
 //! arrays and pruned to the last [`HISTORY`].
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::time::Duration;
 
-use super::events::Event;
+use super::events::{Event, ObjectId};
 
 /// How much throughput history is kept (the chart shows the last minutes).
 pub const HISTORY: Duration = Duration::from_secs(600);
@@ -34,7 +34,14 @@ pub struct Stats {
     pub concurrency: usize,
     pub paused: bool,
     pub finished: bool,
-    /// Sample times (seconds since start), cumulative GET and PUT bytes.
+    /// Bytes of parts found already at the target when an upload resumed: part of `put_bytes`
+    /// (they count toward the total and the ETA) but not of the PUT rate.
+    pub resumed_bytes: u64,
+    /// Parts started in this run and not yet done; a PartDone without a PartStarted is a part
+    /// a resumed upload already had.
+    started_parts: HashSet<(ObjectId, u32)>,
+    /// Sample times (seconds since start), cumulative GET and PUT bytes (PUT without resumed
+    /// bytes, so rates show only what this run sent).
     times: VecDeque<f64>,
     gets: VecDeque<u64>,
     puts: VecDeque<u64>,
@@ -85,7 +92,15 @@ impl Stats {
                 self.cancelled = summary.cancelled;
                 self.sample(now);
             }
-            Event::ObjectStarted { .. } | Event::PartStarted { .. } | Event::PartDone { .. } => {}
+            Event::PartStarted { id, part } => {
+                self.started_parts.insert((*id, *part));
+            }
+            Event::PartDone { id, part, bytes } => {
+                if !self.started_parts.remove(&(*id, *part)) {
+                    self.resumed_bytes += bytes;
+                }
+            }
+            Event::ObjectStarted { .. } => {}
         }
     }
 
@@ -95,12 +110,12 @@ impl Stats {
             && t - last < SAMPLE_EVERY.as_secs_f64()
         {
             *self.gets.back_mut().expect("parallel arrays") = self.get_bytes;
-            *self.puts.back_mut().expect("parallel arrays") = self.put_bytes;
+            *self.puts.back_mut().expect("parallel arrays") = self.sent_bytes();
             return;
         }
         self.times.push_back(t);
         self.gets.push_back(self.get_bytes);
-        self.puts.push_back(self.put_bytes);
+        self.puts.push_back(self.sent_bytes());
         while self
             .times
             .front()
@@ -110,6 +125,11 @@ impl Stats {
             self.gets.pop_front();
             self.puts.pop_front();
         }
+    }
+
+    /// Bytes this run sent to the target (`put_bytes` without resumed parts).
+    fn sent_bytes(&self) -> u64 {
+        self.put_bytes.saturating_sub(self.resumed_bytes)
     }
 
     /// (GET, PUT) bytes per second over the last few seconds.
@@ -128,8 +148,8 @@ impl Stats {
         }
         let n = self.times.len() - 1;
         (
-            (self.gets[n] - self.gets[start]) as f64 / dt,
-            (self.puts[n] - self.puts[start]) as f64 / dt,
+            self.gets[n].saturating_sub(self.gets[start]) as f64 / dt,
+            self.puts[n].saturating_sub(self.puts[start]) as f64 / dt,
         )
     }
 
@@ -160,8 +180,10 @@ impl Stats {
             if dt <= 0.0 {
                 continue;
             }
-            get.push((t, (self.gets[i] - self.gets[i - 1]) as f64 / dt / 1e6));
-            put.push((t, (self.puts[i] - self.puts[i - 1]) as f64 / dt / 1e6));
+            let got = self.gets[i].saturating_sub(self.gets[i - 1]);
+            let sent = self.puts[i].saturating_sub(self.puts[i - 1]);
+            get.push((t, got as f64 / dt / 1e6));
+            put.push((t, sent as f64 / dt / 1e6));
         }
         (get, put)
     }
@@ -205,6 +227,51 @@ mod tests {
         let (g, p) = stats.series(Duration::from_secs(60));
         assert_eq!(g.len(), 10);
         assert_eq!(p[9], (10.0, 5.0));
+    }
+
+    #[test]
+    fn resumed_parts_count_toward_the_total_but_not_the_rate() {
+        let mut stats = Stats::default();
+        let started = Event::RunStarted {
+            objects: 1,
+            bytes: 100_000_000,
+            skipped: 0,
+            concurrency: 4,
+        };
+        stats.apply(&started, Duration::ZERO);
+        // Half the object was at the target already: its parts come done, never started.
+        for part in 1..=5 {
+            let done = Event::PartDone {
+                id: 0,
+                part,
+                bytes: 10_000_000,
+            };
+            stats.apply(&done, Duration::from_millis(100));
+        }
+        assert_eq!(stats.resumed_bytes, 50_000_000);
+        for s in 1..=4u64 {
+            let part = s as u32 + 5;
+            stats.apply(&Event::PartStarted { id: 0, part }, Duration::from_secs(s));
+            stats.apply(
+                &Event::PartDone {
+                    id: 0,
+                    part,
+                    bytes: 5_000_000,
+                },
+                Duration::from_secs(s),
+            );
+            let put = 50_000_000 + s * 5_000_000;
+            stats.apply(&progress(s * 5_000_000, put), Duration::from_secs(s));
+        }
+        assert_eq!(stats.put_bytes, 70_000_000);
+        assert_eq!(
+            stats.resumed_bytes, 50_000_000,
+            "sent parts are not resumed"
+        );
+        let (_, put) = stats.rates();
+        assert!((put - 5e6).abs() < 1.0, "{put}");
+        // 30 MB left at 5 MB/s: the resumed half is neither left to do nor a burst of speed.
+        assert_eq!(stats.eta(), Some(Duration::from_secs(6)));
     }
 
     #[test]

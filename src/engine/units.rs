@@ -34,12 +34,29 @@ pub enum Note {
 /// Everything units share; built once per run.
 pub struct Shared {
     pub sides: Sides,
+    /// The same clients with the SDK's own retries off in both roles, for every request the
+    /// engine wraps in [`retrying`]: it counts, reports and backs off each attempt itself.
+    /// (Nested SDK retries multiplied the attempts and hid seconds of backoff: a multipart
+    /// setup failing its HEAD took ~8 s for two reported retries.)
+    pub single_shot: Sides,
     pub transfer: TransferSettings,
     pub write: WriteOptions,
     pub gauge: Arc<BufferGauge>,
     pub journal: Option<Journal>,
     pub events: UnboundedSender<Event>,
     pub notes: UnboundedSender<Note>,
+}
+
+/// `sides` with SDK retries off for every call (the `data` clients in both roles).
+pub fn single_shot(sides: &Sides) -> Sides {
+    let bare = |side: &crate::aws::SideClient| crate::aws::SideClient {
+        client: side.data.clone(),
+        ..side.clone()
+    };
+    Sides {
+        source: bare(&sides.source),
+        target: bare(&sides.target),
+    }
 }
 
 /// Why a unit ended without its result.
@@ -233,7 +250,7 @@ async fn source_tags(
     }
     let mut tag_attempts = 0;
     let tags = retrying(shared, id, 0, cancel, &mut tag_attempts, |_| {
-        objects::get_tagging(&shared.sides.source, &item.source_key)
+        objects::get_tagging(&shared.single_shot.source, &item.source_key)
     })
     .await;
     *attempts += tag_attempts.saturating_sub(1);
@@ -262,7 +279,7 @@ pub async fn prepare(
 ) -> Result<Upload, UnitError> {
     let mut attempts = 0;
     let source = retrying(&shared, id, 0, &cancel, &mut attempts, |_| {
-        objects::head_source(&shared.sides.source, &item.source_key)
+        objects::head_source(&shared.single_shot.source, &item.source_key)
     })
     .await?;
     let (part_size, parts) = if source.size == item.size {
@@ -283,7 +300,7 @@ pub async fn prepare(
         tagging: tagging.as_deref(),
     };
     let upload_id = retrying(&shared, id, 0, &cancel, &mut attempts, |_| {
-        objects::create_multipart(&shared.sides.target, &item.target_key, &params)
+        objects::create_multipart(&shared.single_shot.target, &item.target_key, &params)
     })
     .await?;
     if let Some(journal) = &shared.journal {
@@ -357,6 +374,19 @@ async fn resume(
     })
 }
 
+/// A part read answered 416: the range, computed from the pinned version's size, is past the
+/// end of what the key holds now, so the object was replaced by a shorter one. Some servers
+/// check the range before `If-Match` (s3s-fs does); either way the source changed.
+fn shrunk_is_changed(error: Error) -> Error {
+    match error.s3() {
+        Some(failure) if failure.status == Some(416) => Error::from(S3Failure {
+            class: Class::SourceChanged,
+            ..failure.clone()
+        }),
+        _ => error,
+    }
+}
+
 /// Byte range `first..=last` of a part.
 pub fn part_range(upload: &Upload, part: u32) -> (u64, u64) {
     let first = u64::from(part - 1) * upload.part_size;
@@ -390,7 +420,8 @@ pub async fn copy_part(
                 Some(&upload.source.etag),
                 false,
             )
-            .await?;
+            .await
+            .map_err(shrunk_is_changed)?;
             if get.length != length {
                 return Err(Error::from(S3Failure {
                     side: crate::config::Side::Source,

@@ -129,10 +129,12 @@ impl SourceExpectation {
                     "it has no checksum and its ETag is not an MD5 (SSE-KMS or another store's format)"
                 }
             };
-            out.description = Check::weak(format!(
-                "not verifiable: {why}; every part was pinned to ETag '{}'",
-                source.etag
-            ));
+            // Only ranged part reads carry If-Match; a whole-object GET is not pinned.
+            let pinned = match whole {
+                true => String::new(),
+                false => format!("; every part was pinned to ETag '{}'", source.etag),
+            };
+            out.description = Check::weak(format!("not verifiable: {why}{pinned}"));
         }
         out
     }

@@ -137,8 +137,17 @@ impl S3 for Faithful {
 
     async fn put_object(
         &self,
-        req: S3Request<PutObjectInput>,
+        mut req: S3Request<PutObjectInput>,
     ) -> S3Result<S3Response<PutObjectOutput>> {
+        // Like S3: `aws-chunked` frames the request body; it is not the object's encoding.
+        req.input.content_encoding = req.input.content_encoding.take().and_then(|encoding| {
+            let own: Vec<&str> = encoding
+                .split(',')
+                .map(str::trim)
+                .filter(|e| !e.is_empty() && !e.eq_ignore_ascii_case("aws-chunked"))
+                .collect();
+            (!own.is_empty()).then(|| own.join(","))
+        });
         self.put_object_with_tags(req).await
     }
 

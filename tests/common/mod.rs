@@ -11,12 +11,16 @@
 //! - `account`: [`Account`] (server + client + bucket), [`seeded_bytes`].
 //! - `run`: [`Sandbox`] (temp dir, data dir, log file) and [`AirlockCmd`] / [`Output`].
 //! - [`moto`]: a moto server for SSM (and a second S3 implementation).
+//! - [`proxy`]: a fault-injecting reverse proxy in front of one server, counting requests.
+//! - [`engine`]: the engine run in-process against both servers through proxies.
 
 // Each test file uses a different subset of these helpers.
 #![allow(dead_code)]
 
 mod account;
+pub mod engine;
 pub mod moto;
+pub mod proxy;
 mod run;
 
 use std::path::{Path, PathBuf};

@@ -115,6 +115,11 @@ impl AirlockCmd {
         self
     }
 
+    /// Start it and return the child (killed when dropped), for tests that signal or kill it.
+    pub fn spawn(mut self) -> tokio::process::Child {
+        self.cmd.spawn().expect("start the airlock binary")
+    }
+
     /// Run to completion (at most 60 s) and collect what it printed.
     pub async fn run(mut self) -> Output {
         let child = self.cmd.spawn().expect("start the airlock binary");

@@ -16,7 +16,12 @@ impl Scheduler {
             UnitResult::Single(id, _) => (*id, 1),
             UnitResult::Prepared(id, _) | UnitResult::Completed(id, _) => (*id, 0),
             UnitResult::Part(id, part, _) => (*id, *part),
-            UnitResult::Aborted => return,
+            UnitResult::Aborted(id) => {
+                let id = *id;
+                self.objects[id].units -= 1;
+                self.settle(id);
+                return;
+            }
         };
         self.in_flight -= 1;
         self.objects[id].units -= 1;
@@ -68,7 +73,7 @@ impl Scheduler {
                 UnitError::Cancelled => {}
                 UnitError::Failed(error) => self.object_failed(id, error),
             },
-            UnitResult::Aborted => {}
+            UnitResult::Aborted(_) => {}
         }
         self.settle(id);
     }
@@ -111,6 +116,9 @@ impl Scheduler {
             let bytes = self.objects[id].finished[part as usize - 1]
                 .as_ref()
                 .map_or(0, |p| p.part.size);
+            // Already at the target: counted in `put_bytes` so it reaches the run's total
+            // (Stats keeps resumed parts, which never had a PartStarted, out of the rates).
+            self.confirmed_bytes += bytes;
             self.emit(Event::PartDone { id, part, bytes });
         }
         if self.objects[id]
@@ -202,6 +210,9 @@ impl Scheduler {
         }
         if self.objects[id].abort_pending {
             self.spawn_abort(id);
+            if self.objects[id].units > 0 {
+                return; // settled again when the abort is done
+            }
         }
         let object = &mut self.objects[id];
         if let Some(front) = object.requeue.take() {
