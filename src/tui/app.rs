@@ -222,6 +222,8 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.transfers.apply(&event, app.now, &mut out);
             if finished && app.quit_when_stopped {
                 out.effects.push(Effect::Quit);
+            } else if finished {
+                app.browser.target_changed(&mut out);
             }
         }
         Msg::PlanSaved(Ok(path)) => out.info(format!("plan saved to '{}'", path.display())),

@@ -151,6 +151,14 @@ const ACTIONS: &[(Context, &str, Action, &str)] = &[
     (Context::Transfers, "less_concurrency", Action::LessConcurrency, "lower concurrency"),
 ];
 
+/// Every bindable action as (section in `keybindings.toml`, action name, what it does), in
+/// help order. The README's key table is checked against this and the default bindings.
+pub fn actions() -> impl Iterator<Item = (&'static str, &'static str, &'static str)> {
+    ACTIONS
+        .iter()
+        .map(|&(context, name, _, text)| (context.section(), name, text))
+}
+
 /// One section of the help overlay.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HelpSection {

@@ -126,6 +126,18 @@ fn transfers_action(app: &mut App, action: Action, out: &mut Out) {
         {
             out.info("no run yet: build a plan (2) and start it with g".into())
         }
+        Action::Pause
+            if !matches!(
+                transfers.phase,
+                transfers::Phase::Starting | transfers::Phase::Running
+            ) =>
+        {
+            let why = match transfers.phase {
+                transfers::Phase::Stopping => "the run is stopping",
+                _ => "the run has ended",
+            };
+            out.info(format!("nothing to pause: {why}"))
+        }
         Action::Pause => {
             let (command, note) = if transfers.paused {
                 (Command::Resume, "resuming")

@@ -188,6 +188,14 @@ impl Browser {
         self.target.navigate(&target_root, out);
     }
 
+    /// The target changed (a run ended): list the target pane's folder again and forget what
+    /// HEADs said, so the badges show the target as it is now. The source pane keeps its place.
+    pub fn target_changed(&mut self, out: &mut Out) {
+        self.heads.retain(|_, head| *head == Head::InFlight);
+        let prefix = self.target.prefix().to_string();
+        self.target.navigate(&prefix, out);
+    }
+
     /// The target folder that mirrors the source pane's folder.
     pub fn mirrored_prefix(&self) -> String {
         plan::target_key(self.source.prefix(), &self.source.root, &self.target.root)

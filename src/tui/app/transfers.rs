@@ -159,10 +159,11 @@ impl Transfers {
         )
     }
 
-    /// Reset for a new run.
+    /// Reset for a new run, showing its active objects (the last run may have ended on the
+    /// Done or Failed list).
     pub fn starting(&mut self, concurrency: usize) {
         *self = Transfers {
-            list: self.list,
+            list: ListKind::Active,
             rows: self.rows,
             ..Transfers::new(concurrency)
         };

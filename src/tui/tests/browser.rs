@@ -3,6 +3,7 @@
 
 use crossterm::event::KeyCode;
 use insta::assert_snapshot;
+use ratatui::style::Color;
 
 use super::*;
 use crate::error::{Class, Error, S3Failure};
@@ -253,4 +254,29 @@ fn heads_are_bounded_to_a_few_at_a_time() {
         },
     );
     assert_eq!(effects.len(), 1, "one answer frees one slot");
+}
+
+/// The focused cursor bar is blue: every character on it must be drawn in another colour,
+/// or a folder name (blue) or a `same` badge (blue) vanishes under the cursor.
+#[test]
+fn the_cursor_row_stays_readable_on_a_folder() {
+    let app = browser_with_badges((80, 24));
+    let (width, height) = app.size;
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
+    terminal.draw(|f| views::render(&app, f)).expect("draw");
+    let buffer = terminal.backend().buffer();
+    let row = (0..height)
+        .find(|&y| buffer[(1, y)].symbol() == "▸" && buffer[(1, y)].bg == Color::Blue)
+        .expect("a focused cursor row in the source pane");
+    let text: String = (2..width / 2).map(|x| buffer[(x, row)].symbol()).collect();
+    assert!(
+        text.contains("2025-11-19/"),
+        "the cursor is on a folder: {text}"
+    );
+    for x in 1..width / 2 - 1 {
+        let cell = &buffer[(x, row)];
+        if cell.bg == Color::Blue {
+            assert_ne!(cell.fg, Color::Blue, "column {x} of '{text}' is invisible");
+        }
+    }
 }

@@ -5,6 +5,7 @@ use crossterm::event::KeyCode;
 
 use super::transfers::{DENIED, engine, finish, running};
 use super::*;
+use crate::config::Side;
 use crate::engine::{Command, Event};
 use crate::error::Class;
 use crate::tui::app::transfers::{ListKind, Outcome, PartState, Phase};
@@ -192,4 +193,39 @@ fn ctrl_c_stops_a_run_and_a_second_one_quits_now() {
     let mut app = running((80, 24));
     assert_eq!(ctrl(&mut app, 'c'), [Effect::Send(Command::Stop)]);
     assert_eq!(ctrl(&mut app, 'c'), [Effect::Quit]);
+}
+
+#[test]
+fn the_end_of_a_run_lists_the_target_again_and_leaves_nothing_to_pause() {
+    let mut app = running((80, 24));
+    let target = app.browser.pane(Side::Target).prefix().to_string();
+    let effects = engine(
+        &mut app,
+        80.0,
+        Event::RunFinished {
+            summary: crate::engine::RunSummary::default(),
+        },
+    );
+    assert!(
+        effects.iter().any(|e| matches!(
+            e,
+            Effect::List { side: Side::Target, prefix, continuation: None, .. } if *prefix == target
+        )),
+        "the target pane is listed again so its badges show the copies: {effects:?}"
+    );
+    assert!(key(&mut app, KeyCode::Char('p')).is_empty());
+    let said = &app.log.back().expect("a status line").text;
+    assert!(said.contains("nothing to pause"), "{said}");
+}
+
+#[test]
+fn a_new_run_shows_its_active_objects() {
+    let mut app = running((80, 24));
+    finish(&mut app);
+    assert_eq!(app.transfers.list, ListKind::Failed);
+    key(&mut app, KeyCode::Char('2'));
+    key(&mut app, KeyCode::Char('g'));
+    key(&mut app, KeyCode::Char('y'));
+    assert_eq!(app.transfers.phase, Phase::Starting);
+    assert_eq!(app.transfers.list, ListKind::Active);
 }

@@ -244,7 +244,7 @@ fn entry_line(
     }
     let line = Line::from(spans);
     if row == pane.cursor {
-        line.style(style::cursor(focused))
+        style::cursor_line(line, focused)
     } else {
         line
     }

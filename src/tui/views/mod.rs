@@ -130,6 +130,22 @@ fn render_status(app: &App, frame: &mut Frame, area: Rect) {
     );
 }
 
+/// The Transfers keys that do something now: pause or resume while the run goes, retry while
+/// something has failed.
+fn transfers_hints(app: &App, key: impl Fn(Context, Action) -> String) -> String {
+    let transfers = &app.transfers;
+    let mut hints = Vec::new();
+    if matches!(transfers.phase, Phase::Starting | Phase::Running) {
+        let verb = if transfers.paused { "resume" } else { "pause" };
+        hints.push(format!("{} {verb}", key(Context::Transfers, Action::Pause)));
+    }
+    if !transfers.failed.is_empty() && transfers.phase != Phase::Stopping {
+        let retry = key(Context::Transfers, Action::RetryFailed);
+        hints.push(format!("{retry} retry failed"));
+    }
+    hints.join(" · ")
+}
+
 /// Short context on the right of the status line: the selection, and where help is.
 fn status_hints(app: &App) -> String {
     let key = |context, action| app.keymap.key_for(context, action).unwrap_or_default();
@@ -138,14 +154,16 @@ fn status_hints(app: &App) -> String {
         Tab::Browser => {
             let browser = &app.browser;
             let objects = browser.selection.len() - browser.selected_folders;
-            if browser.selection.is_empty() {
-                String::new()
-            } else {
-                let mut text = format!("{objects} sel · {}", human_bytes(browser.selected_bytes));
-                if browser.selected_folders > 0 {
-                    text.push_str(&format!(" + {} dir", browser.selected_folders));
-                }
-                text
+            let folders = browser.selected_folders;
+            match (objects, folders) {
+                (0, 0) => String::new(),
+                // Only folders: their sizes are unknown until the plan lists them.
+                (0, _) => format!("{folders} dir sel"),
+                (_, 0) => format!("{objects} sel · {}", human_bytes(browser.selected_bytes)),
+                _ => format!(
+                    "{objects} sel · {} + {folders} dir",
+                    human_bytes(browser.selected_bytes)
+                ),
             }
         }
         Tab::Plan => format!(
@@ -153,11 +171,7 @@ fn status_hints(app: &App) -> String {
             key(Context::Plan, Action::StartRun),
             key(Context::Plan, Action::SavePlan)
         ),
-        Tab::Transfers => format!(
-            "{} pause · {} retry failed",
-            key(Context::Transfers, Action::Pause),
-            key(Context::Transfers, Action::RetryFailed)
-        ),
+        Tab::Transfers => transfers_hints(app, key),
     };
     if context.is_empty() {
         help

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use ratatui::style::{Color, Modifier, Style};
-use ratatui::text::Span;
+use ratatui::text::{Line, Span};
 
 use crate::tui::app::Level;
 use crate::tui::app::badges::Badge;
@@ -32,6 +32,17 @@ pub fn border(focused: bool) -> Style {
     } else {
         dim()
     }
+}
+
+/// A row of coloured spans under the cursor. Focused, every span turns white on the
+/// highlight: a blue folder name or `same` badge would vanish on the blue bar otherwise.
+pub fn cursor_line(mut line: Line<'static>, focused: bool) -> Line<'static> {
+    if focused {
+        for span in &mut line.spans {
+            span.style = span.style.fg(Color::White).remove_modifier(Modifier::DIM);
+        }
+    }
+    line.style(cursor(focused))
 }
 
 /// The row under the cursor.

@@ -60,7 +60,7 @@ pub fn render(transfers: &Transfers, frame: &mut Frame, area: Rect) {
         let selected = row == transfers.cursor;
         let mut line = object_line(object, width);
         if selected {
-            line = line.style(style::cursor(true));
+            line = style::cursor_line(line, true);
         }
         lines.push(line);
         if transfers.list != ListKind::Done {
