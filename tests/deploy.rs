@@ -238,7 +238,7 @@ fn instructions(text: &str) -> Vec<(String, String)> {
             continue;
         }
         current.push_str(trimmed);
-        let (word, rest) = current.split_once(' ').unwrap_or((&current, ""));
+        let (word, rest) = current.split_once(' ').unwrap_or((current.as_str(), ""));
         out.push((word.to_uppercase(), rest.trim().to_string()));
         current.clear();
     }
@@ -352,7 +352,7 @@ fn commands_in_the_deploy_and_scaling_out_docs_parse() {
         ("README.md#scaling-out", &readme[start..end]),
         (
             "assets/deploy/batch/README.md",
-            &read("assets/deploy/batch/README.md"),
+            read("assets/deploy/batch/README.md").as_str(),
         ),
     ] {
         let commands = markdown_commands(text);

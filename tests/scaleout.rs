@@ -71,10 +71,17 @@ async fn run_shard(
     let data_dir = servers.sandbox.path().join(format!("shard-data-{index}"));
     let plan = plan.to_str().unwrap();
     let reports = format!("{}/", reports.display());
-    let mut args = vec!["run", "--json", "--plan", plan, "--report", &reports];
+    let mut args = vec![
+        "run",
+        "--json",
+        "--plan",
+        plan,
+        "--report",
+        reports.as_str(),
+    ];
     let shard = format!("{index}/{SHARDS}");
     if index == 0 {
-        args.extend(["--shard", &shard]);
+        args.extend(["--shard", shard.as_str()]);
     }
     let mut cmd = servers
         .airlock_with(config, &args)
@@ -396,6 +403,7 @@ async fn report_fails_on_failed_objects_and_missing_shards_from_s3() {
     let reports = "s3://target-bucket/reports/run-1/";
     let shard = |index: u32| {
         let data_dir = servers.sandbox.path().join(format!("data-{index}"));
+        let shard = format!("{index}/2");
         servers
             .airlock_with(
                 &config,
@@ -404,7 +412,7 @@ async fn report_fails_on_failed_objects_and_missing_shards_from_s3() {
                     "--plan",
                     plan_arg,
                     "--shard",
-                    &format!("{index}/2"),
+                    shard.as_str(),
                     "--report",
                     reports,
                 ],
