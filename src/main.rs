@@ -85,6 +85,28 @@ async fn run_command(args: Args) -> Result<i32, Error> {
             let sides = aws::connect(&settings).await?;
             cli::run(&settings, sides, &run, stdout).await
         }
+        Some(Command::Prepare(prepare)) => {
+            let settings = warn(load_settings(args.config.as_deref())?);
+            let sides = aws::connect(&settings).await?;
+            cli::prepare(&settings, sides, &prepare, stdout).await
+        }
+        Some(Command::Finalize(finalize)) => {
+            let settings = warn(load_settings(args.config.as_deref())?);
+            let sides = aws::connect(&settings).await?;
+            cli::finalize(&settings, sides, &finalize, stdout).await
+        }
+        Some(Command::Report(report)) => {
+            let reports = match aws::documents::S3Location::parse(&report.location)? {
+                // Reports in S3 are read with the target side's credentials.
+                Some(location) => {
+                    let settings = warn(load_settings(args.config.as_deref())?);
+                    let sides = aws::connect(&settings).await?;
+                    cli::merge::read_s3(&sides.target, &location).await?
+                }
+                None => cli::merge::read_dir(std::path::Path::new(&report.location))?,
+            };
+            cli::merge_reports(reports, &report.location, report.json, stdout)
+        }
         Some(Command::Uploads { action }) => {
             let settings = warn(load_settings(args.config.as_deref())?);
             let sides = aws::connect(&settings).await?;

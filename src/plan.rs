@@ -7,6 +7,7 @@
 
 mod compare;
 mod file;
+mod split;
 mod summary;
 
 use std::collections::HashMap;
@@ -18,6 +19,7 @@ use crate::config::{ByteSize, CompareMode, PartSize, SideSettings, TransferSetti
 
 pub use compare::{Verdict, same_object, verdict};
 pub use file::{PLAN_FORMAT_VERSION, load_plan, save_plan};
+pub use split::{SplitUpload, part_bytes, range_bytes};
 pub use summary::{RouteTotals, Summary};
 
 /// Bytes one in-flight stream may hold between its GET and its PUT. Each request in flight
@@ -106,6 +108,9 @@ pub struct PlanItem {
     pub parts: u32,
     /// Why this route, in words (`same size and ETag at the target`, `new`, ...).
     pub reason: String,
+    /// A `multipart` object whose upload `airlock prepare` opened for several shards to fill.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub split: Option<SplitUpload>,
 }
 
 /// Where a side of the plan points, so a saved plan can be checked against the config.
@@ -314,6 +319,7 @@ fn plan_item(
         part_size,
         parts,
         reason,
+        split: None,
     }
 }
 
@@ -343,7 +349,8 @@ impl Plan {
     pub fn reroute(&mut self, transfer: &TransferSettings) {
         let mut warnings = Vec::new();
         for item in &mut self.items {
-            if item.route == Route::Skip {
+            // A split object's upload is open with its part layout: it cannot change.
+            if item.route == Route::Skip || item.split.is_some() {
                 continue;
             }
             item.route = route_for_size(item.size, transfer.multipart_threshold.0);

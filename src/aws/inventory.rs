@@ -136,3 +136,59 @@ pub async fn plan(sides: &Sides, settings: &Settings) -> Result<(plan::Plan, Inv
     );
     Ok((plan, inventory))
 }
+
+/// Before running a saved plan: objects the target already holds (an earlier run of this plan
+/// or shard copied them, or `airlock finalize` completed them) become skips, decided the way
+/// `plan` decides (the compare mode, with HEADs where the listing cannot tell). One listing of
+/// the target prefix, so a rerun of a finished shard sends nothing. Returns how many.
+pub async fn recheck(sides: &Sides, settings: &Settings, plan: &mut plan::Plan) -> Result<usize> {
+    let pending: Vec<usize> = (0..plan.items.len())
+        .filter(|&i| plan.items[i].route != plan::Route::Skip)
+        .collect();
+    if pending.is_empty() {
+        return Ok(0);
+    }
+    let listing = list_all(&sides.target, &settings.target.prefix, true, |_| {}).await?;
+    let mut inventory = Inventory {
+        source: pending
+            .iter()
+            .map(|&i| {
+                let item = &plan.items[i];
+                ObjectInfo {
+                    key: item.source_key.clone(),
+                    size: item.size,
+                    modified_ms: item.source_modified_ms,
+                    etag: item.source_etag.clone(),
+                    ..Default::default()
+                }
+            })
+            .collect(),
+        target: listing.objects,
+        heads: 0,
+    };
+    if settings.transfer.compare == CompareMode::Checksum {
+        enrich(sides, settings, &mut inventory).await?;
+    }
+    let targets: HashMap<&str, &ObjectInfo> = inventory
+        .target
+        .iter()
+        .map(|o| (o.key.as_str(), o))
+        .collect();
+    let mut skipped = 0;
+    for (source, &i) in inventory.source.iter().zip(&pending) {
+        let item = &mut plan.items[i];
+        let Some(target) = targets.get(item.target_key.as_str()) else {
+            continue;
+        };
+        if let Ok(why) = plan::same_object(source, target, settings.transfer.compare) {
+            item.route = plan::Route::Skip;
+            item.reason = format!("already at the target ({why})");
+            item.part_size = 0;
+            item.parts = 0;
+            item.split = None;
+            skipped += 1;
+        }
+    }
+    plan.summary = plan::Summary::of(&plan.items, &plan.settings);
+    Ok(skipped)
+}

@@ -6,6 +6,7 @@
 
 mod client;
 pub mod credentials;
+pub mod documents;
 pub mod errors;
 pub mod inventory;
 pub mod listing;

@@ -450,6 +450,17 @@ pub async fn abort_multipart(side: &SideClient, key: &str, upload_id: &str) -> R
 
 /// Parts already at the target for an upload: (part number, size).
 pub async fn list_parts(side: &SideClient, key: &str, upload_id: &str) -> Result<Vec<(u32, u64)>> {
+    let parts = list_part_details(side, key, upload_id).await?;
+    Ok(parts.into_iter().map(|p| (p.part, p.size)).collect())
+}
+
+/// Parts already at the target for an upload, with the ETag and CRC64NVME the target reports
+/// for each (an empty checksum when it reports none), in part order.
+pub async fn list_part_details(
+    side: &SideClient,
+    key: &str,
+    upload_id: &str,
+) -> Result<Vec<FinishedPart>> {
     let mut parts = Vec::new();
     let mut marker: Option<String> = None;
     loop {
@@ -465,7 +476,12 @@ pub async fn list_parts(side: &SideClient, key: &str, upload_id: &str) -> Result
             .map_err(|e| s3_failure(&e, ctx(side, "ListParts", key)))?;
         for p in out.parts() {
             if let Some(n) = p.part_number() {
-                parts.push((n as u32, p.size().unwrap_or(0).max(0) as u64));
+                parts.push(FinishedPart {
+                    part: n as u32,
+                    etag: p.e_tag().map(unquote).unwrap_or_default(),
+                    crc64nvme: p.checksum_crc64_nvme().unwrap_or_default().to_string(),
+                    size: p.size().unwrap_or(0).max(0) as u64,
+                });
             }
         }
         match (out.is_truncated(), out.next_part_number_marker()) {
@@ -475,6 +491,7 @@ pub async fn list_parts(side: &SideClient, key: &str, upload_id: &str) -> Result
             _ => break,
         }
     }
+    parts.sort_by_key(|p| p.part);
     Ok(parts)
 }
 

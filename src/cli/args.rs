@@ -34,6 +34,14 @@ pub enum Command {
     Plan(PlanArgs),
     /// Copy headless: progress bars or JSON lines, exit codes for schedulers.
     Run(RunArgs),
+    /// Open one multipart upload per object at or above transfer.split_above in a saved plan,
+    /// so shards can fill it together (writes the upload ids into the plan).
+    Prepare(PrepareArgs),
+    /// Complete and verify a plan's split objects once every shard has run (safe to repeat).
+    Finalize(FinalizeArgs),
+    /// Merge shard reports (a directory or s3://bucket/prefix/) into one summary; exit 1 if
+    /// anything failed or a shard is missing.
+    Report(ReportArgs),
     /// In-progress multipart uploads at the target (orphans from killed runs).
     Uploads {
         #[command(subcommand)]
@@ -100,6 +108,45 @@ pub struct RunArgs {
     /// Number of shards when the index comes from JOB_COMPLETION_INDEX (Kubernetes).
     #[arg(long, value_name = "N", env = "AIRLOCK_SHARDS")]
     pub shards: Option<u32>,
+    /// Write a JSON report of this run (or shard) to a file, a directory (ending in '/' or
+    /// existing), or s3://bucket/prefix/ in the target account.
+    #[arg(long, value_name = "PATH|s3://BUCKET/PREFIX/", env = "AIRLOCK_REPORT")]
+    pub report: Option<String>,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct PrepareArgs {
+    /// The saved plan (from 'airlock plan -o FILE').
+    #[arg(long, value_name = "FILE")]
+    pub plan: PathBuf,
+    /// Write the prepared plan here instead of over the input.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Split multipart objects at or above this size (overrides transfer.split_above).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub split_above: Option<crate::config::ByteSize>,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct FinalizeArgs {
+    /// The prepared plan the shards ran.
+    #[arg(long, value_name = "FILE")]
+    pub plan: PathBuf,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct ReportArgs {
+    /// Directory or s3://bucket/prefix/ holding the shards' reports.
+    #[arg(value_name = "DIR|s3://BUCKET/PREFIX/")]
+    pub location: String,
+    /// Print the merged summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_size(text: &str) -> Result<crate::config::ByteSize, String> {
+    text.parse()
+        .map_err(|e| format!("{e}; write a size like '64GiB'"))
 }
 
 #[derive(Debug, Subcommand)]

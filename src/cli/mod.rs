@@ -1,4 +1,5 @@
-//! Headless commands: `config check`, `ls`, `plan`, `run`, `uploads`, `completions`.
+//! Headless commands: `config check`, `ls`, `plan`, `run`, `prepare`, `finalize`, `report`,
+//! `uploads`, `completions`.
 //! They print for people (tables, progress bars) or machines (`--json`). The TUI lives in
 //! `tui/`; both sit on the same library (`aws`, `plan`, `engine`).
 
@@ -6,10 +7,13 @@ mod args;
 mod check;
 mod format;
 mod ls;
+pub mod merge;
 mod plan_cmd;
+mod prepare;
 mod report;
 mod run;
 pub mod shard;
+pub mod shard_report;
 pub mod uploads;
 
 use std::io::Write;
@@ -17,14 +21,28 @@ use std::io::Write;
 use clap::CommandFactory;
 
 pub use args::{
-    Args, Command, ConfigAction, DemoArgs, LsArgs, PlanArgs, RunArgs, Shell, SideArg, UploadsAction,
+    Args, Command, ConfigAction, DemoArgs, FinalizeArgs, LsArgs, PlanArgs, PrepareArgs, ReportArgs,
+    RunArgs, Shell, SideArg, UploadsAction,
 };
 pub use check::config_check;
 pub use format::{human_bytes, human_duration, human_time};
 pub use ls::ls;
+pub use merge::merge_reports;
 pub use plan_cmd::plan;
+pub use prepare::{finalize, prepare};
 pub use report::{JsonReporter, Reporter, TermReporter, write_summary};
-pub use run::{execute, run};
+pub use run::{execute, execute_observed, run};
+
+/// Environment variables airlock reads, besides those named by flags (`AIRLOCK_SHARDS`,
+/// `AIRLOCK_REPORT`). The deploy examples are checked against this list and the flags.
+pub const ENV_VARS: &[&str] = &[
+    crate::config::CONFIG_ENV,
+    crate::logging::DATA_DIR_ENV,
+    crate::logging::LOG_ENV,
+    shard::BATCH_INDEX_ENV,
+    shard::BATCH_SIZE_ENV,
+    shard::K8S_INDEX_ENV,
+];
 
 use crate::config::Side;
 

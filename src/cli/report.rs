@@ -212,6 +212,22 @@ impl Reporter for TermReporter {
                 self.line(format!("failed: {key}: {error}{kept}"));
                 self.overall.set_message(self.message());
             }
+            Event::PartsUploaded {
+                id,
+                key,
+                first_part,
+                last_part,
+                ..
+            } => {
+                self.done += 1;
+                if let Some(bar) = self.objects.remove(id) {
+                    bar.finish_and_clear();
+                }
+                self.line(format!(
+                    "parts {first_part}-{last_part} uploaded: {key} ('airlock finalize' completes it)"
+                ));
+                self.overall.set_message(self.message());
+            }
             Event::ObjectCancelled { id, key } => {
                 if let Some(bar) = self.objects.remove(id) {
                     bar.abandon();
@@ -260,6 +276,13 @@ pub fn write_summary(s: &RunSummary, out: &mut dyn Write) {
         "skipped    {:>8} objects  (already at the target)",
         s.skipped
     );
+    if s.split_ranges > 0 {
+        let _ = writeln!(
+            out,
+            "split      {:>8} objects  (this shard's parts uploaded; 'airlock finalize' completes them)",
+            s.split_ranges
+        );
+    }
     let _ = writeln!(out, "failed     {:>8} objects", s.failed);
     for (key, reason) in &s.failures {
         let _ = writeln!(out, "  - {key}: {reason}");

@@ -3,12 +3,18 @@
 //! 0 all copied or skipped and verified, 1 some objects failed, 2 config/credential/usage
 //! error, 130 interrupted. Ctrl-C stops scheduling and lets in-flight parts finish (the
 //! journal is kept for a resume); a second Ctrl-C leaves at once.
+//!
+//! A saved plan (`--plan`) is cut to this shard's share (`--shard`, or the scheduler's
+//! environment), then checked against the target once more: objects an earlier run already
+//! copied are skipped, so rerunning a finished shard sends nothing. `--report` writes a JSON
+//! report of the run.
 
 use std::io::Write;
 
 use super::args::RunArgs;
 use super::plan_cmd::{print_items, print_summary};
 use super::report::{JsonReporter, Reporter, TermReporter};
+use super::shard_report::{self, Collector, ReportTarget};
 use crate::aws::{Sides, inventory};
 use crate::config::Settings;
 use crate::engine::{Command, Engine, EngineOptions, RunSummary};
@@ -22,25 +28,52 @@ pub async fn run(
     args: &RunArgs,
     out: &mut dyn Write,
 ) -> Result<i32> {
+    // A bad report location fails now, not after hours of copying.
+    let report_target = args
+        .report
+        .as_deref()
+        .map(ReportTarget::parse)
+        .transpose()?;
     let plan = match &args.plan {
         Some(path) => load_plan(path, settings)?,
         None => inventory::plan(&sides, settings).await?.0,
     };
-    let plan = super::shard::apply(plan, args)?;
+    let plan_id = shard_report::plan_id(&plan);
+    let (mut plan, shard) = super::shard::apply(plan, args)?;
+    if args.plan.is_some() {
+        let done = inventory::recheck(&sides, settings, &mut plan).await?;
+        if done > 0 {
+            eprintln!("{done} objects of the plan are already at the target: skipped");
+        }
+    }
     if args.dry_run {
         print_items(&plan, out);
         print_summary(&plan, out);
         let _ = writeln!(out, "dry run: nothing copied");
         return Ok(0);
     }
-    let summary = execute(
+    let mut collector = Collector::new(&plan, plan_id, shard.as_ref());
+    let summary = execute_observed(
         plan,
-        sides,
+        sides.clone(),
         EngineOptions::from_settings(settings),
         args.json,
         out,
+        &mut |event| collector.event(event),
     )
     .await?;
+    if let Some(target) = &report_target {
+        let report = collector.finish(&summary);
+        match shard_report::write(&report, target, &sides).await {
+            Ok(location) => eprintln!("report written to '{location}'"),
+            Err(e) => {
+                // The copy itself is done; a missing report makes `airlock report` fail later.
+                eprintln!("airlock: could not write the report: {e}");
+                tracing::error!(error = %e, "could not write the report");
+                return Ok(summary.exit_code().max(1));
+            }
+        }
+    }
     if summary.interrupted {
         let how = match &args.plan {
             Some(path) => format!("airlock run --plan {}", path.display()),
@@ -62,6 +95,18 @@ pub async fn execute(
     options: EngineOptions,
     json: bool,
     out: &mut dyn Write,
+) -> Result<RunSummary> {
+    execute_observed(plan, sides, options, json, out, &mut |_| {}).await
+}
+
+/// [`execute`], also showing every event to `observe` (the run's JSON report).
+pub async fn execute_observed(
+    plan: Plan,
+    sides: Sides,
+    options: EngineOptions,
+    json: bool,
+    out: &mut dyn Write,
+    observe: &mut (dyn FnMut(&crate::engine::Event) + Send),
 ) -> Result<RunSummary> {
     let mut handle = Engine::start(plan, sides, options)?;
     let mut events = handle.take_events().expect("fresh handle has events");
@@ -85,6 +130,7 @@ pub async fn execute(
         Box::new(TermReporter::new())
     };
     while let Some(event) = events.recv().await {
+        observe(&event);
         reporter.event(&event, out);
     }
     ctrl_c.abort();

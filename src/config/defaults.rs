@@ -22,6 +22,8 @@ pub fn transfer() -> TransferSettings {
     TransferSettings {
         multipart_threshold: ByteSize(3 * 1024 * 1024 * 1024 / 2),
         part_size: PartSize::Auto,
+        // Off: splitting needs the prepare and finalize steps, which a plain run does not have.
+        split_above: None,
         concurrency: 32,
         memory_limit: ByteSize::mib(256),
         max_retries: 8,

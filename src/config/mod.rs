@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use bytesize::ByteSize;
-pub use load::{config_search_paths, find_config, load_settings, parse_settings};
+pub use load::{CONFIG_ENV, config_search_paths, find_config, load_settings, parse_settings};
 pub use secret::Secret;
 
 /// One of the two accounts airlock copies between.
@@ -225,6 +225,9 @@ pub enum OnSourceChange {
 pub struct TransferSettings {
     /// Objects at or above this size go multipart.
     pub multipart_threshold: ByteSize,
+    /// Multipart objects at or above this size get one upload that several shards fill
+    /// (`airlock prepare`, `run --shard`, `finalize`). None: no object is split.
+    pub split_above: Option<ByteSize>,
     pub part_size: PartSize,
     /// Requests in flight, whole process.
     pub concurrency: usize,

@@ -65,6 +65,8 @@ pub struct RawCredentials {
 #[serde(deny_unknown_fields)]
 pub struct RawTransfer {
     pub multipart_threshold: Option<ByteSize>,
+    /// Multipart objects at or above this size are split across shards by `airlock prepare`.
+    pub split_above: Option<ByteSize>,
     /// `"auto"` or a size.
     pub part_size: Option<RawPartSize>,
     pub concurrency: Option<i64>,

@@ -248,6 +248,13 @@ fn transfer(raw: RawTransfer) -> Result<TransferSettings> {
             d.multipart_threshold
         )));
     }
+    if let Some(split_above) = raw.split_above
+        && (split_above < MIN_PART_SIZE || split_above > defaults::MAX_OBJECT_SIZE)
+    {
+        return Err(Error::config(format!(
+            "transfer.split_above '{split_above}' is out of range: use a size from 5 MiB to 5 TiB, or leave it out to split no object"
+        )));
+    }
     let part_size = match raw.part_size {
         None | Some(RawPartSize::Auto) => PartSize::Auto,
         Some(RawPartSize::Size(size)) => {
@@ -324,6 +331,7 @@ fn transfer(raw: RawTransfer) -> Result<TransferSettings> {
     };
     Ok(TransferSettings {
         multipart_threshold,
+        split_above: raw.split_above,
         part_size,
         concurrency,
         memory_limit,

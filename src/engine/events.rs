@@ -3,7 +3,7 @@
 //! events. Byte progress is coalesced into periodic [`Event::Progress`] ticks, so a 10,000-part
 //! object produces part events at the rate parts finish, never per network chunk.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::Class;
 use crate::plan::Route;
@@ -72,6 +72,18 @@ pub enum Event {
         verification: Verification,
         attempts: u32,
     },
+    /// This run's range of a split object's parts is at the target. The upload stays open:
+    /// `airlock finalize` completes and verifies it once every shard is done.
+    PartsUploaded {
+        id: ObjectId,
+        key: String,
+        upload_id: String,
+        first_part: u32,
+        last_part: u32,
+        /// Bytes of the range (parts found already uploaded included).
+        bytes: u64,
+        attempts: u32,
+    },
     /// The object failed for good in this run.
     ObjectFailed {
         id: ObjectId,
@@ -114,12 +126,15 @@ pub struct Verification {
 }
 
 /// Totals of a finished run.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct RunSummary {
     pub copied: u64,
     /// Of `copied`, how many were verified on both hops.
     pub verified: u64,
     pub skipped: u64,
+    /// Split objects whose part range this run finished (`airlock finalize` completes them).
+    pub split_ranges: u64,
     pub failed: u64,
     pub cancelled: u64,
     /// Objects not started because the run was stopped (Ctrl-C) or aborted.

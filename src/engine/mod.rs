@@ -22,6 +22,7 @@ mod events;
 pub mod journal;
 mod relay;
 mod scheduler;
+mod split;
 pub mod stats;
 mod units;
 mod verify;
@@ -37,6 +38,7 @@ use tokio_util::sync::{CancellationToken, DropGuard};
 pub use events::{Command, Event, ObjectId, RunSummary, Verification};
 pub use journal::Journal;
 pub use relay::BufferGauge;
+pub use split::{Finalized, finalize, open_split};
 
 use crate::aws::Sides;
 use crate::config::{Settings, TransferSettings, WriteOptions};

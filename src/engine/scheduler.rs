@@ -47,6 +47,8 @@ pub(super) enum PartStatus {
     Pending,
     InFlight,
     Done,
+    /// A split object's part that another shard uploads.
+    Elsewhere,
 }
 
 pub(super) struct ObjectState {
@@ -99,6 +101,13 @@ impl ObjectState {
             self.status,
             Status::Queued | Status::Preparing | Status::Running | Status::Completing
         )
+    }
+
+    /// Every part this run is responsible for is at the target.
+    pub(super) fn parts_done(&self) -> bool {
+        self.parts
+            .iter()
+            .all(|p| matches!(p, PartStatus::Done | PartStatus::Elsewhere))
     }
 }
 
@@ -410,13 +419,17 @@ impl Scheduler {
 
     /// Abort an object's upload in the background (not counted as a slot). It counts as one
     /// of the object's units, so a retry or restart waits for it: a new upload started
-    /// meanwhile would race the abort for the object's journal entry.
+    /// meanwhile would race the abort for the object's journal entry. A split object's
+    /// upload is shared with other shards: it is let go, never aborted.
     pub(super) fn spawn_abort(&mut self, id: ObjectId) {
         let object = &mut self.objects[id];
         object.abort_pending = false;
         let Some(upload) = object.upload.take() else {
             return;
         };
+        if upload.own.is_some() {
+            return;
+        }
         object.units += 1;
         let (shared, key) = (self.shared.clone(), object.item.target_key.clone());
         self.tasks.spawn(async move {

@@ -80,6 +80,8 @@ impl Stats {
                     self.verified += 1;
                 }
             }
+            // This run's share of a split object is done (finalize completes it).
+            Event::PartsUploaded { .. } => self.done_objects += 1,
             Event::ObjectFailed { .. } => self.failed += 1,
             Event::ObjectCancelled { .. } => self.cancelled += 1,
             Event::PartRetry { .. } => self.retries += 1,

@@ -238,7 +238,7 @@ pub async fn copy_single(
     })
 }
 
-async fn source_tags(
+pub(super) async fn source_tags(
     shared: &Shared,
     id: ObjectId,
     item: &PlanItem,
@@ -268,15 +268,22 @@ pub struct Upload {
     pub expectation: SourceExpectation,
     /// Parts already at the target (resume).
     pub done: Vec<JournalPart>,
+    /// For a split object: the parts (`first..=last`) this run uploads. The other parts belong
+    /// to other shards, and `airlock finalize` completes the upload, not this run.
+    pub own: Option<(u32, u32)>,
 }
 
-/// HEAD the source, then resume the journaled upload or create a new one.
+/// HEAD the source, then resume the journaled upload or create a new one (or, for a split
+/// object, join the upload `airlock prepare` opened).
 pub async fn prepare(
     shared: Arc<Shared>,
     id: ObjectId,
     item: PlanItem,
     cancel: CancellationToken,
 ) -> Result<Upload, UnitError> {
+    if let Some(split) = item.split.clone() {
+        return super::split::join_split(shared, id, item, split, cancel).await;
+    }
     let mut attempts = 0;
     let source = retrying(&shared, id, 0, &cancel, &mut attempts, |_| {
         objects::head_source(&shared.single_shot.source, &item.source_key)
@@ -324,6 +331,7 @@ pub async fn prepare(
         parts,
         expectation,
         done: Vec::new(),
+        own: None,
     })
 }
 
@@ -371,6 +379,7 @@ async fn resume(
         parts: header.parts,
         expectation: expectation.clone(),
         done,
+        own: None,
     })
 }
 
@@ -473,7 +482,9 @@ pub async fn copy_part(
         }
     })
     .await?;
+    // A split object's parts are found again by ListParts, not in this host's journal.
     if let Some(journal) = &shared.journal
+        && item.split.is_none()
         && let Err(e) = journal.record(&item.target_key, &journal_part)
     {
         tracing::warn!(error = %e, "could not journal a finished part; a resume would send it again");

@@ -6,8 +6,13 @@ use super::{Plan, PlanSide};
 use crate::config::Settings;
 use crate::error::{Error, Result};
 
-/// Bumped when the plan file format changes incompatibly.
-pub const PLAN_FORMAT_VERSION: u32 = 1;
+/// Bumped when the plan file format changes incompatibly. Format 2 added split objects
+/// (`split` on an item, written by `airlock prepare`): an older airlock refuses such a plan
+/// instead of copying split objects whole in every shard.
+pub const PLAN_FORMAT_VERSION: u32 = 2;
+
+/// Oldest format this airlock still reads (format 1 is format 2 without split objects).
+const OLDEST_FORMAT_READ: u32 = 1;
 
 /// Write the plan as pretty JSON (atomically: temp file then rename).
 pub fn save_plan(plan: &Plan, path: &Path) -> Result<()> {
@@ -26,9 +31,9 @@ pub fn load_plan(path: &Path, settings: &Settings) -> Result<Plan> {
             path.display()
         ))
     })?;
-    if plan.format != PLAN_FORMAT_VERSION {
+    if !(OLDEST_FORMAT_READ..=PLAN_FORMAT_VERSION).contains(&plan.format) {
         return Err(Error::plan(format!(
-            "'{}' has format {} but this airlock reads format {PLAN_FORMAT_VERSION}; make a new plan",
+            "'{}' has format {} but this airlock reads formats {OLDEST_FORMAT_READ} to {PLAN_FORMAT_VERSION}; make a new plan",
             path.display(),
             plan.format
         )));
@@ -121,6 +126,40 @@ fn check_items(plan: &Plan, path: &Path) -> Result<()> {
                 }
             }
         }
+        if let Some(why) = item
+            .split
+            .as_ref()
+            .and_then(|split| split_problem(item, split))
+        {
+            return bad(why);
+        }
     }
     Ok(())
+}
+
+/// What is wrong with a split object's record, if anything.
+fn split_problem(item: &super::PlanItem, split: &super::SplitUpload) -> Option<String> {
+    if item.route != super::Route::Multipart {
+        return Some(format!(
+            "has an open split upload but is routed '{}'",
+            item.route.as_str()
+        ));
+    }
+    if split.upload_id.trim().is_empty() || split.source_etag.trim().is_empty() {
+        return Some("has a split upload without an upload id or source ETag".into());
+    }
+    if item.source_etag.as_deref() != Some(split.source_etag.as_str()) {
+        return Some(format!(
+            "has source ETag '{}' but its split upload is for '{}'",
+            item.source_etag.as_deref().unwrap_or("none"),
+            split.source_etag
+        ));
+    }
+    if split.first_part < 1 || split.first_part > split.last_part || split.last_part > item.parts {
+        return Some(format!(
+            "has split parts {}..={} outside its {} parts",
+            split.first_part, split.last_part, item.parts
+        ));
+    }
+    None
 }

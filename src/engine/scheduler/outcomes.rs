@@ -55,10 +55,8 @@ impl Scheduler {
                 self.confirmed_bytes += bytes;
                 self.emit(Event::PartDone { id, part, bytes });
                 let object = &self.objects[id];
-                if object.status == Status::Running
-                    && object.parts.iter().all(|p| *p == PartStatus::Done)
-                {
-                    self.to_complete.push_back(id);
+                if object.status == Status::Running && object.parts_done() {
+                    self.all_parts_in(id);
                 }
             }
             UnitResult::Completed(id, Ok(verification)) => {
@@ -88,6 +86,13 @@ impl Scheduler {
         }
         let parts = upload.parts as usize;
         object.parts = vec![PartStatus::Pending; parts];
+        if let Some((first, last)) = upload.own {
+            for (i, status) in object.parts.iter_mut().enumerate() {
+                if !(first..=last).contains(&(i as u32 + 1)) {
+                    *status = PartStatus::Elsewhere;
+                }
+            }
+        }
         object.finished = vec![None; parts];
         let mut resumed = Vec::new();
         for done in &upload.done {
@@ -121,15 +126,36 @@ impl Scheduler {
             self.confirmed_bytes += bytes;
             self.emit(Event::PartDone { id, part, bytes });
         }
-        if self.objects[id]
-            .parts
-            .iter()
-            .all(|p| *p == PartStatus::Done)
-        {
-            self.to_complete.push_back(id);
+        if self.objects[id].parts_done() {
+            self.all_parts_in(id);
         } else {
             self.uploads.push_back(id);
         }
+    }
+
+    /// Every part this run owns is in: complete the upload, or, for a split object, leave it
+    /// open for `airlock finalize` and report the range done.
+    fn all_parts_in(&mut self, id: ObjectId) {
+        let object = &mut self.objects[id];
+        let Some((first, last)) = object.upload.as_ref().and_then(|u| u.own) else {
+            self.to_complete.push_back(id);
+            return;
+        };
+        let upload = object.upload.take().expect("checked above");
+        object.status = Status::Done;
+        let bytes = crate::plan::range_bytes(&object.item, first, last);
+        self.summary.split_ranges += 1;
+        self.summary.bytes_copied += bytes;
+        let event = Event::PartsUploaded {
+            id,
+            key: object.item.source_key.clone(),
+            upload_id: upload.upload_id.clone(),
+            first_part: first,
+            last_part: last,
+            bytes,
+            attempts: object.attempts,
+        };
+        self.emit(event);
     }
 
     fn object_done(
@@ -161,9 +187,11 @@ impl Scheduler {
         if !object.is_open() {
             return; // already failed by another part, or cancelled
         }
+        // A split object cannot start over: its upload is pinned to one source version.
         let restart = error.class() == Class::SourceChanged
             && self.shared.transfer.on_source_change == OnSourceChange::Restart
-            && object.restarts == 0;
+            && object.restarts == 0
+            && object.item.split.is_none();
         // Stop the object's other units; a fresh token serves a later retry or restart.
         object.cancel.cancel();
         object.cancel = self.run_cancel.child_token();
@@ -176,7 +204,9 @@ impl Scheduler {
             return;
         }
         object.status = Status::Failed;
-        let keep = self.shared.transfer.keep_failed_uploads && object.upload.is_some();
+        // A split object's upload holds other shards' parts: it is always kept.
+        let keep = (self.shared.transfer.keep_failed_uploads || object.item.split.is_some())
+            && object.upload.is_some();
         let kept_upload = if keep {
             object.upload.as_ref().map(|u| u.upload_id.clone())
         } else {
@@ -323,7 +353,8 @@ impl Scheduler {
         let target = self.shared.sides.target.clone();
         let mut aborts = tokio::task::JoinSet::new();
         for object in &mut self.objects {
-            if let Some(upload) = object.upload.take() {
+            // A split object's upload is shared with other shards: never aborted here.
+            if let Some(upload) = object.upload.take().filter(|u| u.own.is_none()) {
                 let (target, key, journal) = (
                     target.clone(),
                     object.item.target_key.clone(),

@@ -1,0 +1,286 @@
+//! `airlock report DIR|s3://BUCKET/PREFIX/`: merge the shards' JSON reports into one summary.
+//! The shard count comes from the reports themselves, so a shard that never wrote one is
+//! named as missing. Exit 1 if any object failed, was cancelled or not done, if a shard is
+//! missing, or if an object was copied by two shards; 0 otherwise.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::path::Path;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::format::{human_bytes, human_duration};
+use super::shard_report::{Outcome, ShardReport};
+use crate::aws::SideClient;
+use crate::aws::documents::{self, S3Location};
+use crate::engine::RunSummary;
+use crate::error::{Error, Result};
+
+/// The merged view of every shard's report.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Merged {
+    pub shard_count: u32,
+    /// One per shard index found (the latest report of each).
+    pub shards: Vec<ShardLine>,
+    pub missing_shards: Vec<u32>,
+    pub totals: RunSummary,
+    /// (key, shard index, reason) of every failed object.
+    pub failures: Vec<(String, u32, String)>,
+    /// Target keys written by more than one shard (never expected).
+    pub copied_twice: Vec<String>,
+    /// Files that were not readable reports, with why.
+    pub ignored: Vec<(String, String)>,
+}
+
+/// One shard's row.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ShardLine {
+    pub index: u32,
+    pub source: String,
+    pub summary: RunSummary,
+}
+
+impl Merged {
+    /// Whether everything is accounted for and nothing failed.
+    pub fn ok(&self) -> bool {
+        let t = &self.totals;
+        self.shard_count > 0
+            && self.missing_shards.is_empty()
+            && self.copied_twice.is_empty()
+            && t.failed == 0
+            && t.cancelled == 0
+            && t.not_started == 0
+            && !t.interrupted
+    }
+}
+
+/// Merge parsed reports (file name, parse result).
+pub fn merge(reports: Vec<(String, std::result::Result<ShardReport, String>)>) -> Result<Merged> {
+    let mut merged = Merged::default();
+    let mut latest: BTreeMap<u32, ShardReport> = BTreeMap::new();
+    let mut plan_ids: Vec<(String, String)> = Vec::new();
+    for (name, parsed) in reports {
+        let report = match parsed {
+            Ok(report) => report,
+            Err(why) => {
+                merged.ignored.push((name, why));
+                continue;
+            }
+        };
+        if let Some((other, id)) = plan_ids.iter().find(|(_, id)| *id != report.plan_id) {
+            return Err(Error::usage(format!(
+                "'{name}' is a report of plan '{}' but '{other}' is of plan '{id}': keep one plan's reports per location",
+                report.plan_id
+            )));
+        }
+        plan_ids.push((name.clone(), report.plan_id.clone()));
+        if merged.shard_count != 0 && merged.shard_count != report.shard.count {
+            return Err(Error::usage(format!(
+                "'{name}' is shard {} of {} but other reports count {} shards: keep one run's reports per location",
+                report.shard.index, report.shard.count, merged.shard_count
+            )));
+        }
+        merged.shard_count = report.shard.count;
+        let newer = latest
+            .get(&report.shard.index)
+            .is_none_or(|seen| seen.finished_unix_ms <= report.finished_unix_ms);
+        if newer {
+            latest.insert(report.shard.index, report);
+        }
+    }
+    let mut writers: HashMap<String, u32> = HashMap::new();
+    for report in latest.values() {
+        let s = &report.summary;
+        let t = &mut merged.totals;
+        t.copied += s.copied;
+        t.verified += s.verified;
+        t.skipped += s.skipped;
+        t.split_ranges += s.split_ranges;
+        t.failed += s.failed;
+        t.cancelled += s.cancelled;
+        t.not_started += s.not_started;
+        t.bytes_copied += s.bytes_copied;
+        t.retries += s.retries;
+        t.slowdowns += s.slowdowns;
+        t.peak_buffered_bytes = t.peak_buffered_bytes.max(s.peak_buffered_bytes);
+        t.elapsed_ms = t.elapsed_ms.max(s.elapsed_ms);
+        t.interrupted |= s.interrupted;
+        for object in &report.objects {
+            match object.outcome {
+                Outcome::Failed => merged.failures.push((
+                    object.key.clone(),
+                    report.shard.index,
+                    object.detail.clone(),
+                )),
+                // Split objects are written by several shards, by design, in disjoint ranges.
+                Outcome::Copied if object.parts.is_none() => {
+                    if writers
+                        .insert(object.target_key.clone(), report.shard.index)
+                        .is_some()
+                    {
+                        merged.copied_twice.push(object.target_key.clone());
+                    }
+                }
+                _ => {}
+            }
+        }
+        merged.shards.push(ShardLine {
+            index: report.shard.index,
+            source: report.shard.source.clone(),
+            summary: report.summary.clone(),
+        });
+    }
+    merged.missing_shards = (0..merged.shard_count)
+        .filter(|i| !latest.contains_key(i))
+        .collect();
+    Ok(merged)
+}
+
+/// Read every `*.json` directly in `dir`.
+pub fn read_dir(dir: &Path) -> Result<Vec<(String, std::result::Result<ShardReport, String>)>> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    let mut reports = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().and_then(|e| e.to_str()) != Some("json") || !path.is_file() {
+            continue;
+        }
+        let name = path.display().to_string();
+        let parsed = std::fs::read(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| parse(&bytes));
+        reports.push((name, parsed));
+    }
+    Ok(reports)
+}
+
+/// Read every `*.json` directly under an `s3://` prefix, with the target side's credentials.
+pub async fn read_s3(
+    side: &SideClient,
+    location: &S3Location,
+) -> Result<Vec<(String, std::result::Result<ShardReport, String>)>> {
+    let prefix = if location.is_prefix() {
+        location.key.clone()
+    } else {
+        format!("{}/", location.key)
+    };
+    let mut reports = Vec::new();
+    for key in documents::list(side, &location.bucket, &prefix).await? {
+        if !key.ends_with(".json") {
+            continue;
+        }
+        let bytes = documents::get(side, &location.bucket, &key).await?;
+        reports.push((format!("s3://{}/{key}", location.bucket), parse(&bytes)));
+    }
+    Ok(reports)
+}
+
+fn parse(bytes: &[u8]) -> std::result::Result<ShardReport, String> {
+    let report: ShardReport =
+        serde_json::from_slice(bytes).map_err(|e| format!("not a shard report: {e}"))?;
+    if report.format != super::shard_report::REPORT_FORMAT {
+        return Err(format!(
+            "report format {} (this airlock reads {})",
+            report.format,
+            super::shard_report::REPORT_FORMAT
+        ));
+    }
+    Ok(report)
+}
+
+/// Print the merged summary (a table, or JSON) and return the exit code.
+pub fn merge_reports(
+    reports: Vec<(String, std::result::Result<ShardReport, String>)>,
+    location: &str,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<i32> {
+    let merged = merge(reports)?;
+    if json {
+        let text = serde_json::to_string_pretty(&merged)
+            .map_err(|e| Error::internal(format!("merged report to JSON: {e}")))?;
+        let _ = writeln!(out, "{text}");
+    } else {
+        print_table(&merged, location, out);
+    }
+    Ok(if merged.ok() { 0 } else { 1 })
+}
+
+fn print_table(m: &Merged, location: &str, out: &mut dyn Write) {
+    for (name, why) in &m.ignored {
+        let _ = writeln!(out, "ignored '{name}': {why}");
+    }
+    if m.shard_count == 0 {
+        let _ = writeln!(
+            out,
+            "no shard reports in '{location}': did the shards run with --report?"
+        );
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "{:<10} {:>8} {:>8} {:>6} {:>7} {:>11} {:>8} {:>9}",
+        "SHARD", "COPIED", "SKIPPED", "SPLIT", "FAILED", "BYTES", "RETRIES", "ELAPSED"
+    );
+    let row = |out: &mut dyn Write, name: &str, s: &RunSummary| {
+        let _ = writeln!(
+            out,
+            "{name:<10} {:>8} {:>8} {:>6} {:>7} {:>11} {:>8} {:>9}",
+            s.copied,
+            s.skipped,
+            s.split_ranges,
+            s.failed + s.cancelled + s.not_started,
+            human_bytes(s.bytes_copied),
+            s.retries,
+            human_duration(Duration::from_millis(s.elapsed_ms))
+        );
+    };
+    for line in &m.shards {
+        row(
+            out,
+            &format!("{}/{}", line.index, m.shard_count),
+            &line.summary,
+        );
+    }
+    row(out, "total", &m.totals);
+    let _ = writeln!(
+        out,
+        "{} of {} copied objects verified on both hops; {} shards reported of {}",
+        m.totals.verified,
+        m.totals.copied,
+        m.shards.len(),
+        m.shard_count
+    );
+    if m.totals.split_ranges > 0 {
+        let _ = writeln!(
+            out,
+            "split objects: {} part ranges uploaded; 'airlock finalize --plan FILE' completes them",
+            m.totals.split_ranges
+        );
+    }
+    for (key, shard, reason) in &m.failures {
+        let _ = writeln!(out, "failed (shard {shard}): {key}: {reason}");
+    }
+    if !m.missing_shards.is_empty() {
+        let list: Vec<String> = m.missing_shards.iter().map(u32::to_string).collect();
+        let _ = writeln!(
+            out,
+            "missing: no report from shard {} of {}: run them again with --report",
+            list.join(", "),
+            m.shard_count
+        );
+    }
+    for key in &m.copied_twice {
+        let _ = writeln!(
+            out,
+            "copied by more than one shard: '{key}' (were these reports made from one plan?)"
+        );
+    }
+    let verdict = if m.ok() {
+        "ok: every shard reported and nothing failed"
+    } else {
+        "NOT OK: see above"
+    };
+    let _ = writeln!(out, "{verdict}");
+}

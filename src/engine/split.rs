@@ -1,0 +1,334 @@
+//! Split objects: one multipart upload that several shards fill together.
+//!
+//! - [`open_split`] (`airlock prepare`): HEAD the source, which must still be the planned
+//!   version, and CreateMultipartUpload at the target with the same metadata, tags and
+//!   provenance (`airlock-source-etag`) as any copy.
+//! - [`join_split`] (a unit of a run, in place of the usual prepare): pick up the recorded
+//!   upload for this shard's range of parts, counting parts the target already lists as done.
+//!   The scheduler uploads the rest of the range and does not complete the upload; a run never
+//!   aborts it either, since other shards' parts live in it.
+//! - [`finalize`] (`airlock finalize`): once every part is listed with its size and CRC64NVME,
+//!   complete with the combined full-object checksum and verify by HEAD. An object already
+//!   complete (size and recorded source ETag at the target) is reported, not touched, so a
+//!   second finalize is safe.
+
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::complete::complete;
+use super::events::Verification;
+use super::journal::JournalPart;
+use super::units::{Shared, UnitError, Upload, retrying, source_tags};
+use super::verify::SourceExpectation;
+use super::{BufferGauge, EngineOptions};
+use crate::aws::objects::{self, SourceObject, WriteParams};
+use crate::aws::{Sides, listing};
+use crate::config::Side;
+use crate::error::{Class, Error, Result, S3Failure};
+use crate::plan::{ChecksumAlgorithm, PlanItem, SplitUpload, part_bytes};
+
+/// Units of work outside a run (prepare, finalize): nobody listens to their events or notes.
+fn detached(sides: Sides, options: &EngineOptions) -> Shared {
+    let (events, _) = mpsc::unbounded_channel();
+    let (notes, _) = mpsc::unbounded_channel();
+    Shared {
+        sides,
+        transfer: options.transfer.clone(),
+        write: options.write.clone(),
+        gauge: Arc::new(BufferGauge::default()),
+        journal: None,
+        events,
+        notes,
+    }
+}
+
+/// A unit's result outside a run, where nothing cancels it.
+fn settled<T>(result: Result<T, UnitError>) -> Result<T> {
+    result.map_err(|e| match e {
+        UnitError::Failed(e) => e,
+        UnitError::Cancelled => Error::internal("a step outside a run was cancelled"),
+    })
+}
+
+fn failure(side: Side, operation: &'static str, bucket: &str, key: &str, message: String) -> Error {
+    Error::from(S3Failure {
+        side,
+        operation,
+        bucket: bucket.to_string(),
+        key: Some(key.to_string()),
+        status: None,
+        code: None,
+        message,
+        class: Class::Fatal,
+    })
+}
+
+/// Open the shared upload of a `multipart` plan item (all its parts, as planned).
+pub async fn open_split(
+    sides: Sides,
+    options: &EngineOptions,
+    item: &PlanItem,
+) -> Result<SplitUpload> {
+    let shared = detached(sides, options);
+    let cancel = CancellationToken::new();
+    let mut attempts = 0;
+    let source = settled(
+        retrying(&shared, 0, 0, &cancel, &mut attempts, |_| {
+            objects::head_source(&shared.sides.source, &item.source_key)
+        })
+        .await,
+    )?;
+    let changed = item.source_etag.as_ref().is_some_and(|e| *e != source.etag);
+    if source.size != item.size || changed {
+        return Err(Error::plan(format!(
+            "'{}' changed since it was planned (now {} bytes, ETag '{}'): make a new plan with 'airlock plan -o FILE' and prepare that",
+            item.source_key, source.size, source.etag
+        )));
+    }
+    let tagging = settled(source_tags(&shared, 0, item, &cancel, &mut attempts).await)?;
+    let params = WriteParams {
+        attributes: shared.transfer.copy_metadata.then_some(&source.attributes),
+        copied_from_etag: &source.etag,
+        options: &shared.write,
+        tagging: tagging.as_deref(),
+    };
+    let upload_id = settled(
+        retrying(&shared, 0, 0, &cancel, &mut attempts, |_| {
+            objects::create_multipart(&shared.sides.target, &item.target_key, &params)
+        })
+        .await,
+    )?;
+    Ok(SplitUpload {
+        upload_id,
+        source_etag: source.etag,
+        source_checksum: source.checksum,
+        first_part: 1,
+        last_part: item.parts,
+    })
+}
+
+/// The recorded upload, ready for this shard's range; parts of the range the target already
+/// lists (with the right size and a CRC64NVME) count as done, so a rerun sends only the rest.
+pub(super) async fn join_split(
+    shared: Arc<Shared>,
+    id: usize,
+    item: PlanItem,
+    split: SplitUpload,
+    cancel: CancellationToken,
+) -> Result<Upload, UnitError> {
+    let mut attempts = 0;
+    let source = retrying(&shared, id, 0, &cancel, &mut attempts, |_| {
+        objects::head_source(&shared.sides.source, &item.source_key)
+    })
+    .await?;
+    if source.etag != split.source_etag || source.size != item.size {
+        return Err(UnitError::Failed(Error::from(S3Failure {
+            side: Side::Source,
+            operation: "HeadObject",
+            bucket: shared.sides.source.bucket.clone(),
+            key: Some(item.source_key.clone()),
+            status: None,
+            code: None,
+            message: format!(
+                "the split upload is for ETag '{}' but the source is now '{}' ({} bytes): make a new plan, prepare it and run every shard again",
+                split.source_etag, source.etag, source.size
+            ),
+            class: Class::SourceChanged,
+        })));
+    }
+    let target = &shared.sides.target;
+    let listed = retrying(&shared, id, 0, &cancel, &mut attempts, |_| {
+        objects::list_part_details(target, &item.target_key, &split.upload_id)
+    })
+    .await
+    .map_err(|e| match e {
+        UnitError::Failed(e) if e.class() == Class::NotFound => UnitError::Failed(failure(
+            Side::Target,
+            "ListParts",
+            &target.bucket,
+            &item.target_key,
+            format!(
+                "split upload '{}' no longer exists (aborted or expired): make a new plan and run 'airlock prepare' again",
+                split.upload_id
+            ),
+        )),
+        other => other,
+    })?;
+    let done = listed
+        .into_iter()
+        .filter(|p| {
+            (split.first_part..=split.last_part).contains(&p.part)
+                && p.size == part_bytes(&item, p.part)
+                && !p.crc64nvme.is_empty()
+        })
+        .map(|part| JournalPart {
+            part,
+            source_crc: None,
+            md5: None,
+        })
+        .collect();
+    let expectation = SourceExpectation::of(&source, shared.transfer.verify, false);
+    Ok(Upload {
+        upload_id: split.upload_id.clone(),
+        size: item.size,
+        source,
+        part_size: item.part_size,
+        parts: item.parts,
+        expectation,
+        done,
+        own: Some((split.first_part, split.last_part)),
+    })
+}
+
+/// What `finalize` did with one split object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Finalized {
+    /// Completed now, and verified as described.
+    Completed(Verification),
+    /// Already complete at the target (an earlier finalize); nothing was sent.
+    AlreadyComplete(Verification),
+}
+
+/// Complete one split object once every part is in, and verify it.
+pub async fn finalize(sides: Sides, options: &EngineOptions, item: &PlanItem) -> Result<Finalized> {
+    let split = item
+        .split
+        .as_ref()
+        .ok_or_else(|| Error::internal("finalize of an object that is not split"))?;
+    let shared = Arc::new(detached(sides, options));
+    let target = &shared.sides.target;
+    if let Some(info) = listing::head(target, &item.target_key).await?
+        && info.size == item.size
+        && info.copied_from_etag.as_deref() == Some(split.source_etag.as_str())
+    {
+        return already_complete(&shared, item, split, &info).map(Finalized::AlreadyComplete);
+    }
+    let fail = |message: String| {
+        failure(
+            Side::Target,
+            "ListParts",
+            &target.bucket,
+            &item.target_key,
+            message,
+        )
+    };
+    let listed = objects::list_part_details(target, &item.target_key, &split.upload_id)
+        .await
+        .map_err(|e| match e.class() {
+            Class::NotFound => fail(format!(
+                "split upload '{}' no longer exists and the object is not at the target: make a new plan, prepare it and run the shards again",
+                split.upload_id
+            )),
+            _ => e,
+        })?;
+    let mut parts = Vec::with_capacity(item.parts as usize);
+    let mut missing = Vec::new();
+    for number in 1..=item.parts {
+        match listed.iter().find(|p| p.part == number) {
+            Some(p) if p.size == part_bytes(item, number) && !p.crc64nvme.is_empty() => {
+                parts.push(JournalPart {
+                    part: p.clone(),
+                    source_crc: None,
+                    md5: None,
+                });
+            }
+            _ => missing.push(number),
+        }
+    }
+    if !missing.is_empty() {
+        return Err(fail(format!(
+            "{} of {} parts of upload '{}' are not in yet ({}): run the shards that own them ('airlock run --plan FILE --shard I/N') and finalize again",
+            missing.len(),
+            item.parts,
+            split.upload_id,
+            number_list(&missing)
+        )));
+    }
+    // The source as it was when the upload was opened: every part was read pinned to it.
+    let source = SourceObject {
+        size: item.size,
+        etag: split.source_etag.clone(),
+        checksum: split.source_checksum.clone(),
+        ..Default::default()
+    };
+    let upload = Upload {
+        upload_id: split.upload_id.clone(),
+        expectation: SourceExpectation::of(&source, shared.transfer.verify, false),
+        source,
+        size: item.size,
+        part_size: item.part_size,
+        parts: item.parts,
+        done: Vec::new(),
+        own: None,
+    };
+    let item = Arc::new(item.clone());
+    let cancel = CancellationToken::new();
+    settled(complete(shared, 0, item, Arc::new(upload), parts, cancel).await)
+        .map(Finalized::Completed)
+}
+
+/// An object an earlier finalize completed: compare what can be compared.
+fn already_complete(
+    shared: &Shared,
+    item: &PlanItem,
+    split: &SplitUpload,
+    info: &crate::plan::ObjectInfo,
+) -> Result<Verification> {
+    let target = "already complete: size and recorded source ETag match (HEAD)".to_string();
+    let crc64 = |c: &crate::plan::Checksum| {
+        (c.algorithm == ChecksumAlgorithm::Crc64nvme && c.full_object).then(|| c.value.clone())
+    };
+    let source_crc = split.source_checksum.as_ref().and_then(crc64);
+    let target_crc = info.checksum.as_ref().and_then(crc64);
+    match (source_crc, target_crc) {
+        (Some(s), Some(t)) if s == t => Ok(Verification {
+            source: "crc64nvme of the source matches the target's full-object checksum".into(),
+            target,
+            verified: true,
+        }),
+        (Some(s), Some(t)) => Err(failure(
+            Side::Target,
+            "HeadObject",
+            &shared.sides.target.bucket,
+            &item.target_key,
+            format!(
+                "the target reports crc64nvme {t} but the source had {s}: delete the target object and copy it again"
+            ),
+        )),
+        _ => Ok(Verification {
+            source: "not verifiable: no crc64nvme on both sides to compare".into(),
+            target,
+            verified: false,
+        }),
+    }
+}
+
+/// `1-3, 7` for [1, 2, 3, 7].
+fn number_list(numbers: &[u32]) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < numbers.len() {
+        let start = numbers[i];
+        while i + 1 < numbers.len() && numbers[i + 1] == numbers[i] + 1 {
+            i += 1;
+        }
+        out.push(if numbers[i] == start {
+            start.to_string()
+        } else {
+            format!("{start}-{}", numbers[i])
+        });
+        i += 1;
+    }
+    out.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn number_lists_collapse_runs() {
+        assert_eq!(super::number_list(&[1, 2, 3, 7, 9, 10]), "1-3, 7, 9-10");
+        assert_eq!(super::number_list(&[4]), "4");
+    }
+}
