@@ -22,6 +22,8 @@ pub async fn run(
     args: &RunArgs,
     out: &mut dyn Write,
 ) -> Result<i32> {
+    // A bad --shard (or shard variable) is refused before any listing or plan file is read.
+    super::shard::resolve(args, |name| std::env::var(name).ok())?;
     let plan = match &args.plan {
         Some(path) => load_plan(path, settings)?,
         None => inventory::plan(&sides, settings).await?.0,
