@@ -264,10 +264,10 @@ fn wrong_types() -> Vec<Case> {
             |p| set(&mut p.transfer, "part_size", "1.5"),
             &["key 'transfer.part_size': '1.5' is not a size: use \"auto\" or a quoted size"],
         ),
-        case(
+        raw_case(
             "string for a table",
-            |p| p.top.push("transfer = \"fast\"".into()),
-            &["invalid type: string \"fast\", expected a table"],
+            "source = \"fast\"\n",
+            &["line 1, key 'source': invalid type: string \"fast\", expected a table"],
         ),
         case(
             "integer for a boolean",

@@ -207,14 +207,16 @@ fn check_config_error(text: &str, err: &airlock::Error) -> Result<(), TestCaseEr
         "not a config error: {err:?}\n{text}"
     );
     prop_assert!(
-        message.starts_with("'fuzz.toml'"),
+        message.starts_with("config: 'fuzz.toml'"),
         "does not name the file: {message}"
     );
     prop_assert!(
         !message.contains(SECRET),
         "echoes the secret: {message}\n{text}"
     );
-    prop_assert!(!message.contains('`'), "backticks, not 'quotes': {message}");
+    if !text.contains('`') {
+        prop_assert!(!message.contains('`'), "backticks, not 'quotes': {message}");
+    }
     prop_assert!(message.len() < 2000, "runaway message: {message}");
     Ok(())
 }
@@ -382,12 +384,31 @@ fn edit() -> impl Strategy<Value = Edit> {
 }
 
 fn apply(plan: &mut Value, edit: &Edit) {
+    // An earlier edit may have replaced the container: then this edit does nothing.
     match edit {
-        Edit::Item(i, field, value) => plan["items"][*i][*field] = value.clone(),
-        Edit::Top(field, value) => plan[*field] = value.clone(),
-        Edit::Side(side, field, value) => plan[*side][*field] = value.clone(),
+        Edit::Item(i, field, value) => {
+            if let Some(item) = plan
+                .pointer_mut(&format!("/items/{i}"))
+                .and_then(Value::as_object_mut)
+            {
+                item.insert(field.to_string(), value.clone());
+            }
+        }
+        Edit::Top(field, value) => {
+            if let Some(top) = plan.as_object_mut() {
+                top.insert(field.to_string(), value.clone());
+            }
+        }
+        Edit::Side(side, field, value) => {
+            if let Some(side) = plan.get_mut(*side).and_then(Value::as_object_mut) {
+                side.insert(field.to_string(), value.clone());
+            }
+        }
         Edit::RemoveItemField(i, field) => {
-            if let Some(item) = plan["items"][*i].as_object_mut() {
+            if let Some(item) = plan
+                .pointer_mut(&format!("/items/{i}"))
+                .and_then(Value::as_object_mut)
+            {
                 item.remove(*field);
             }
         }

@@ -328,9 +328,10 @@ async fn panic_messages_are_built_from_redacted_debug_output() {
     let config = servers.config_toml(&overrides());
     let settings = airlock::config::load_settings(Some(&config)).unwrap();
     let sides = airlock::aws::connect(&settings).await.unwrap();
-    let payload =
-        std::panic::catch_unwind(|| panic!("{settings:?} {sides:?} {:#?}", settings.source))
-            .expect_err("it panics");
+    let payload = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        panic!("{settings:?} {sides:?} {:#?}", settings.source)
+    }))
+    .expect_err("it panics");
     let message = payload
         .downcast_ref::<String>()
         .expect("a formatted payload");
