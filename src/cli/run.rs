@@ -34,6 +34,8 @@ pub async fn run(
         .as_deref()
         .map(ReportTarget::parse)
         .transpose()?;
+    // A bad --shard (or shard variable) is refused before any listing or plan file is read.
+    super::shard::resolve(args, |name| std::env::var(name).ok())?;
     let plan = match &args.plan {
         Some(path) => load_plan(path, settings)?,
         None => inventory::plan(&sides, settings).await?.0,

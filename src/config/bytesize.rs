@@ -80,18 +80,23 @@ impl FromStr for ByteSize {
             })?;
             let bytes = value * multiplier as f64;
             if !bytes.is_finite() || bytes > u64::MAX as f64 {
-                return Err(ParseByteSizeError(format!("'{input}' is too large")));
+                return Err(ParseByteSizeError(format!(
+                    "'{input}' is too large: write a realistic size such as '64MiB'"
+                )));
             }
             bytes.round() as u64
         } else {
             let value: u64 = number.parse().map_err(|_| {
+                // Only digits here: the number is too long for 64 bits.
                 ParseByteSizeError(format!(
-                    "'{input}' is not a size: '{number}' is not a number"
+                    "'{input}' is too large: write a realistic size such as '64MiB'"
                 ))
             })?;
-            value
-                .checked_mul(multiplier)
-                .ok_or_else(|| ParseByteSizeError(format!("'{input}' is too large")))?
+            value.checked_mul(multiplier).ok_or_else(|| {
+                ParseByteSizeError(format!(
+                    "'{input}' is too large: write a realistic size such as '64MiB'"
+                ))
+            })?
         };
         Ok(ByteSize(bytes))
     }

@@ -36,6 +36,13 @@ pub fn find_config(cli: Option<&Path>) -> Result<PathBuf> {
     if let Some((_, path)) = candidates.iter().find(|(_, p)| p.is_file()) {
         return Ok(path.clone());
     }
+    if let Some((how, dir)) = candidates.iter().find(|(_, p)| p.is_dir()) {
+        return Err(Error::config(format!(
+            "'{}' ({how}) is a directory: name the config file itself, e.g. '{}'",
+            dir.display(),
+            dir.join("config.toml").display()
+        )));
+    }
     let looked: Vec<String> = candidates
         .iter()
         .map(|(how, p)| format!("'{}' ({how})", p.display()))
@@ -84,6 +91,9 @@ fn describe_toml_error(text: &str, err: &toml::de::Error) -> String {
     for name in ["RawConfig", "RawSide", "RawCredentials", "RawTransfer"] {
         message = message.replace(&format!("expected struct {name}"), "expected a table");
     }
+    if message.starts_with("invalid type") {
+        message.push_str(" (config.example.toml shows each key with a value of the right type)");
+    }
     match err.span() {
         Some(span) => format!("{}: {message}", locate(text, span.start, span.end)),
         None => message,
@@ -128,7 +138,14 @@ fn locate(text: &str, start: usize, end: usize) -> String {
 /// Find, read and validate the config.
 pub fn load_settings(cli: Option<&Path>) -> Result<Settings> {
     let path = find_config(cli)?;
-    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+    let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        Error::config(format!(
+            "'{}' is not UTF-8 text (invalid byte at offset {}): save it as UTF-8",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        ))
+    })?;
     let mut settings = parse_settings(&text, &path.display().to_string())?;
     if holds_secrets(&settings) && readable_by_others(&path) {
         settings.warnings.push(format!(
@@ -145,7 +162,9 @@ fn holds_secrets(settings: &Settings) -> bool {
     fn spec_has(spec: &CredentialSpec) -> bool {
         match spec {
             CredentialSpec::Static { .. } => true,
-            CredentialSpec::AssumeRole { base, .. } => spec_has(base),
+            CredentialSpec::AssumeRole {
+                base, external_id, ..
+            } => external_id.is_some() || spec_has(base),
             _ => false,
         }
     }

@@ -61,6 +61,7 @@ fn side(side: Side, raw: Option<RawSide>, warnings: &mut Vec<String>) -> Result<
         &format!("{side}.credentials"),
         raw.credentials.unwrap_or_default(),
         0,
+        allow_http,
     )?;
     if matches!(credentials, CredentialSpec::Static { .. })
         && !raw.endpoint_url.as_deref().is_some_and(is_loopback_url)
@@ -163,7 +164,8 @@ fn check_endpoint(key: &str, url: &str, allow_http: bool) -> Result<()> {
         "http" if allow_http || is_loopback_url(url) => Ok(()),
         "http" => Err(Error::config(format!(
             "{key} '{url}' uses plain http to a host that is not this machine: use https, or set \
-             allow_http = true on that side if you accept unencrypted traffic"
+             allow_http = true in [{side_table}] if you accept unencrypted traffic",
+            side_table = key.split('.').next().unwrap_or(key)
         ))),
         other => Err(Error::config(format!(
             "{key} '{url}' has scheme '{other}': use 'https://' (or 'http://' for a local endpoint)"
@@ -244,7 +246,8 @@ fn transfer(raw: RawTransfer) -> Result<TransferSettings> {
     let multipart_threshold = raw.multipart_threshold.unwrap_or(d.multipart_threshold);
     if multipart_threshold < MIN_PART_SIZE || multipart_threshold > defaults::MAX_SINGLE_PUT {
         return Err(Error::config(format!(
-            "transfer.multipart_threshold '{multipart_threshold}' is out of range: use a size from 5 MiB to 5 GiB (default {})",
+            "transfer.multipart_threshold {} is out of range: use a size from 5 MiB to 5 GiB (default {})",
+            quoted_size(multipart_threshold),
             d.multipart_threshold
         )));
     }
@@ -260,7 +263,8 @@ fn transfer(raw: RawTransfer) -> Result<TransferSettings> {
         Some(RawPartSize::Size(size)) => {
             if size < MIN_PART_SIZE || size > MAX_PART_SIZE {
                 return Err(Error::config(format!(
-                    "transfer.part_size '{size}' is out of range: S3 parts are 5 MiB to 5 GiB; use \"auto\" or a size in that range"
+                    "transfer.part_size {} is out of range: S3 parts are 5 MiB to 5 GiB; use \"auto\" or a size in that range",
+                    quoted_size(size)
                 )));
             }
             PartSize::Fixed(size)
@@ -279,7 +283,8 @@ fn transfer(raw: RawTransfer) -> Result<TransferSettings> {
     let memory_limit = raw.memory_limit.unwrap_or(d.memory_limit);
     if memory_limit < crate::plan::STREAM_BUFFER || memory_limit > ByteSize::gib(64) {
         return Err(Error::config(format!(
-            "transfer.memory_limit '{memory_limit}' is out of range: use 1 MiB to 64 GiB (default {})",
+            "transfer.memory_limit {} is out of range: use 1 MiB to 64 GiB (default {})",
+            quoted_size(memory_limit),
             d.memory_limit
         )));
     }
@@ -350,6 +355,17 @@ fn transfer(raw: RawTransfer) -> Result<TransferSettings> {
         )?,
         read_timeout: duration("transfer.read_timeout", raw.read_timeout, d.read_timeout)?,
     })
+}
+
+/// `'64 MiB'`, or `'5.0 MiB' (5242879 bytes)` when the rounded unit would hide why a size
+/// next to a limit is refused.
+fn quoted_size(size: ByteSize) -> String {
+    let shown = size.to_string();
+    if shown.parse::<ByteSize>() == Ok(size) {
+        format!("'{shown}'")
+    } else {
+        format!("'{shown}' ({} bytes)", size.0)
+    }
 }
 
 /// `"100MiB/s"` or `"100MiB"` -> bytes per second (at least 1 KiB/s).

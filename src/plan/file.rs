@@ -23,10 +23,19 @@ pub fn save_plan(plan: &Plan, path: &Path) -> Result<()> {
 
 /// Read a plan file and check it was made for this config (same buckets, prefixes, endpoints).
 pub fn load_plan(path: &Path, settings: &Settings) -> Result<Plan> {
-    let text = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let plan: Plan = serde_json::from_slice(&text).map_err(|e| {
+    let text = std::fs::read(path).map_err(|e| {
         Error::plan(format!(
-            "'{}' is not a valid plan file ({e}); make a new one with 'airlock plan -o {}'",
+            "plan file '{}' cannot be read ({e}); make one with 'airlock plan -o {}' or check \
+             the path",
+            path.display(),
+            path.display()
+        ))
+    })?;
+    let plan: Plan = serde_json::from_slice(&text).map_err(|e| {
+        // serde quotes values in backticks; the house style is 'like this'.
+        let e = e.to_string().replace('`', "'");
+        Error::plan(format!(
+            "'{}' is not a valid plan file ({e}); make a new plan with 'airlock plan -o {}'",
             path.display(),
             path.display()
         ))
@@ -51,6 +60,9 @@ pub fn load_plan(path: &Path, settings: &Settings) -> Result<Plan> {
         path,
     )?;
     check_items(&plan, path)?;
+    // The summary is derived data: recompute it rather than trust a hand-edited one.
+    let mut plan = plan;
+    plan.summary = super::Summary::of(&plan.items, &plan.settings);
     Ok(plan)
 }
 
@@ -76,7 +88,10 @@ fn check_side(name: &str, in_plan: &PlanSide, in_config: &PlanSide, path: &Path)
 /// Reject hand edits that would make the engine do something unsafe.
 fn check_items(plan: &Plan, path: &Path) -> Result<()> {
     use super::{Route, part_layout};
-    use crate::config::defaults::{MAX_PARTS, MAX_SINGLE_PUT, MIN_PART_SIZE};
+    use crate::config::ByteSize;
+    use crate::config::defaults::{
+        MAX_OBJECT_SIZE, MAX_PART_SIZE, MAX_PARTS, MAX_SINGLE_PUT, MIN_PART_SIZE,
+    };
     let mut seen = std::collections::HashSet::new();
     for item in &plan.items {
         let bad = |why: String| {
@@ -105,6 +120,12 @@ fn check_items(plan: &Plan, path: &Path) -> Result<()> {
                 item.target_key
             ));
         }
+        if item.size > MAX_OBJECT_SIZE.0 {
+            return bad(format!(
+                "has size {} bytes, above 5 TiB, the largest S3 object",
+                item.size
+            ));
+        }
         match item.route {
             Route::Skip => {}
             Route::Single => {
@@ -115,13 +136,19 @@ fn check_items(plan: &Plan, path: &Path) -> Result<()> {
             Route::Multipart => {
                 let parts = item.size.div_ceil(item.part_size.max(1));
                 if item.part_size < MIN_PART_SIZE.0 && item.size > item.part_size
+                    || item.part_size > MAX_PART_SIZE.0
                     || parts > MAX_PARTS
+                    || item.parts == 0
                     || parts != u64::from(item.parts)
                 {
                     let (size, count, _) = part_layout(item.size, crate::config::PartSize::Auto);
                     return bad(format!(
-                        "has part size {} and {} parts, which S3 cannot accept (expected e.g. {} x {})",
-                        item.part_size, item.parts, count, size
+                        "has part size {} and {} parts for {}, which S3 cannot accept (expected e.g. {} parts of {})",
+                        ByteSize(item.part_size),
+                        item.parts,
+                        ByteSize(item.size),
+                        count,
+                        ByteSize(size)
                     ));
                 }
             }

@@ -84,18 +84,23 @@ fn present_keys(raw: &RawCredentials) -> Vec<&'static str> {
 }
 
 fn required<T: Clone>(key: &str, kind: &str, field: &str, value: &Option<T>) -> Result<T> {
-    value
-        .clone()
-        .ok_or_else(|| Error::config(format!("'{key}.{field}' is required when kind = '{kind}'")))
+    value.clone().ok_or_else(|| {
+        Error::config(format!(
+            "'{key}.{field}' is required when kind = '{kind}': add it to [{key}] \
+                 (see config.example.toml)"
+        ))
+    })
 }
 
 /// One credentials table of `side`; `key` is its path (`source.credentials.base`), `depth` the
-/// number of `assume_role` tables around it.
+/// number of `assume_role` tables around it. `allow_http` is the side's: it also lets an SSM
+/// endpoint use plain http to another host.
 pub(super) fn credentials(
     side: Side,
     key: &str,
     raw: RawCredentials,
     depth: usize,
+    allow_http: bool,
 ) -> Result<CredentialSpec> {
     let kind = raw.kind.clone().unwrap_or_else(|| "default".to_string());
     if !matches!(
@@ -117,7 +122,9 @@ pub(super) fn credentials(
     }
     let non_empty = |field: &str, value: String| -> Result<String> {
         if value.trim().is_empty() {
-            Err(Error::config(format!("'{key}.{field}' is empty")))
+            Err(Error::config(format!(
+                "'{key}.{field}' is empty: write a value or remove the key"
+            )))
         } else {
             Ok(value)
         }
@@ -171,7 +178,9 @@ pub(super) fn credentials(
                 )));
             }
             let base = match raw.base {
-                Some(base) => credentials(side, &format!("{key}.base"), *base, depth + 1)?,
+                Some(base) => {
+                    credentials(side, &format!("{key}.base"), *base, depth + 1, allow_http)?
+                }
                 None => CredentialSpec::Default,
             };
             CredentialSpec::AssumeRole {
@@ -211,7 +220,7 @@ pub(super) fn credentials(
                 check_region(&format!("{key}.region"), region)?;
             }
             if let Some(url) = &raw.endpoint_url {
-                check_endpoint(&format!("{key}.endpoint_url"), url, false)?;
+                check_endpoint(&format!("{key}.endpoint_url"), url, allow_http)?;
             }
             let parameter = |field: &str, value: String| -> Result<String> {
                 let value = non_empty(field, value)?;
