@@ -303,12 +303,18 @@ pub fn sample_bytes(seed: u64, len: usize) -> Vec<u8> {
 async fn put(source: &SideClient, target: &SideClient, sample: &Sample) -> Result<()> {
     let bytes = sample_bytes(sample.seed, sample.size);
     let put_to = |side: &SideClient, bytes: Vec<u8>| {
+        // A full-object checksum, as S3 stores for new objects, so copies verify the source hop.
+        let crc = crate::engine::digest::encode(
+            crate::plan::ChecksumAlgorithm::Crc64nvme,
+            crc_fast::checksum(crc_fast::CrcAlgorithm::Crc64Nvme, &bytes),
+        );
         let request = side
             .client
             .put_object()
             .bucket(&side.bucket)
             .key(&sample.key)
             .content_type(sample.content_type)
+            .checksum_crc64_nvme(crc)
             .body(bytes.into());
         let (side_name, bucket) = (side.side, side.bucket.clone());
         async move {

@@ -187,14 +187,25 @@ pub fn target_key(source_key: &str, source_prefix: &str, target_prefix: &str) ->
 
 /// Part size and part count for a multipart object of `size` bytes.
 ///
-/// Auto: [`AUTO_BASE_PART_SIZE`], raised (in whole MiB) until the object fits in 10,000 parts.
+/// Auto: [`AUTO_BASE_PART_SIZE`] (a quarter of the object, at least 5 MiB, for smaller
+/// objects), raised in whole MiB until the object fits in 10,000 parts.
 /// A fixed size below 5 MiB or one that would need more than 10,000 parts is raised, and the
 /// returned warning says so.
 pub fn part_layout(size: u64, part_size: PartSize) -> (u64, u32, Option<String>) {
     // Smallest whole-MiB part size that keeps the object within MAX_PARTS.
     let needed = size.div_ceil(MAX_PARTS).div_ceil(MIB) * MIB;
     let (chosen, warning) = match part_size {
-        PartSize::Auto => (AUTO_BASE_PART_SIZE.0.max(needed), None),
+        // Small multipart objects still get a few parts to copy in parallel.
+        PartSize::Auto => {
+            let quarter = (size / 4).div_ceil(MIB) * MIB;
+            (
+                AUTO_BASE_PART_SIZE
+                    .0
+                    .min(quarter.max(MIN_PART_SIZE.0))
+                    .max(needed),
+                None,
+            )
+        }
         PartSize::Fixed(fixed) => {
             let floor = MIN_PART_SIZE.0.max(needed);
             if fixed.0 < floor {

@@ -83,9 +83,9 @@ pub fn build_side_client(
                 .grace_period(transfer.read_timeout)
                 .build(),
         )
-        // Writes carry the CRC64NVME we ask for (as an aws-chunked trailer for streamed bodies);
-        // reads are validated only where we enable checksum mode (full-object GETs).
-        .request_checksum_calculation(RequestChecksumCalculation::WhenSupported)
+        // Data writes carry our own CRC64NVME trailer (engine::chunked); the SDK adds checksums
+        // only where S3 requires one. Reads are validated where we enable checksum mode.
+        .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
         .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
         .force_path_style(side.force_path_style);
     if let Some(url) = &side.endpoint_url {

@@ -10,7 +10,9 @@ pub mod errors;
 pub mod inventory;
 pub mod listing;
 pub mod objects;
+mod trailer;
 
 pub use client::{SideClient, Sides, build_side_client, connect};
 pub use credentials::{ResolvedCredentials, resolve_both};
 pub use listing::{Listing, list_all, list_page};
+pub use trailer::TRAILER_HEADER;

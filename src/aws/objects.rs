@@ -17,6 +17,7 @@ use aws_smithy_types::date_time::Format;
 use super::SideClient;
 use super::errors::{Context, s3_failure};
 use super::listing::{COPIED_FROM_ETAG_META, unquote};
+use super::trailer::UnsignedTrailer;
 use crate::config::{Sse, WriteOptions};
 use crate::error::Result;
 use crate::plan::{Checksum, ChecksumAlgorithm};
@@ -287,23 +288,41 @@ macro_rules! apply_write_params {
     }};
 }
 
-/// PUT a streamed body of `length` bytes; the SDK adds a CRC64NVME trailer the target checks.
+/// A streamed body already framed as `aws-chunked` with a CRC64NVME trailer
+/// (`engine::chunked::ChunkedBody`), and its payload length.
+pub struct ChunkedUpload {
+    pub body: SdkBody,
+    pub length: u64,
+    pub encoded_length: u64,
+}
+
+impl ChunkedUpload {
+    fn trailer(&self) -> UnsignedTrailer {
+        UnsignedTrailer {
+            decoded_length: self.length,
+            encoded_length: self.encoded_length,
+        }
+    }
+}
+
+/// PUT a streamed body; the target checks its CRC64NVME trailer.
 pub async fn put_stream(
     side: &SideClient,
     key: &str,
-    body: SdkBody,
-    length: u64,
+    upload: ChunkedUpload,
     params: &WriteParams<'_>,
 ) -> Result<WriteResult> {
+    let trailer = upload.trailer();
     let request = side
         .data
         .put_object()
         .bucket(&side.bucket)
         .key(key)
-        .content_length(length as i64)
-        .checksum_algorithm(SdkChecksumAlgorithm::Crc64Nvme)
-        .body(ByteStream::new(body));
+        .content_length(upload.length as i64)
+        .body(ByteStream::new(upload.body));
     let out = apply_write_params!(request, params)
+        .customize()
+        .interceptor(trailer)
         .send()
         .await
         .map_err(|e| s3_failure(&e, ctx(side, "PutObject", key)))?;
@@ -337,15 +356,15 @@ pub async fn create_multipart(
     })
 }
 
-/// Upload one part from a streamed body; the SDK adds a CRC64NVME trailer.
+/// Upload one part from a streamed body; the target checks its CRC64NVME trailer.
 pub async fn upload_part_stream(
     side: &SideClient,
     key: &str,
     upload_id: &str,
     part_number: u32,
-    body: SdkBody,
-    length: u64,
+    upload: ChunkedUpload,
 ) -> Result<WriteResult> {
+    let trailer = upload.trailer();
     let out = side
         .data
         .upload_part()
@@ -353,9 +372,10 @@ pub async fn upload_part_stream(
         .key(key)
         .upload_id(upload_id)
         .part_number(part_number as i32)
-        .content_length(length as i64)
-        .checksum_algorithm(SdkChecksumAlgorithm::Crc64Nvme)
-        .body(ByteStream::new(body))
+        .content_length(upload.length as i64)
+        .body(ByteStream::new(upload.body))
+        .customize()
+        .interceptor(trailer)
         .send()
         .await
         .map_err(|e| s3_failure(&e, ctx(side, "UploadPart", key)))?;

@@ -15,6 +15,7 @@
 //! Imports no UI crate: the TUI and the headless reporter consume [`Event`]s.
 
 mod backoff;
+mod chunked;
 mod complete;
 pub mod digest;
 mod events;

@@ -187,11 +187,6 @@ impl RelayBody {
         Ok(())
     }
 
-    /// Wrap as an SDK body for a PUT / UploadPart.
-    pub fn into_sdk_body(self) -> SdkBody {
-        SdkBody::from_body_1_x(self)
-    }
-
     fn release_held(&mut self) {
         if self.held > 0 {
             self.gauge.release(self.held);

@@ -128,6 +128,15 @@ fn blame(error: Error, outcome: &RelayOutcome, shared: &Shared, key: &str) -> Er
     }
 }
 
+/// Frame a relay for the target: aws-chunked with a CRC64NVME trailer.
+fn chunked(relay: RelayBody, length: u64) -> objects::ChunkedUpload {
+    objects::ChunkedUpload {
+        body: super::chunked::ChunkedBody::new(relay, length).into_sdk_body(),
+        length,
+        encoded_length: super::chunked::encoded_length(length),
+    }
+}
+
 fn digests_of(outcome: &RelayOutcome, length: u64) -> Result<DigestValues, Error> {
     outcome
         .digests()
@@ -189,8 +198,7 @@ pub async fn copy_single(
             let put = objects::put_stream(
                 &shared_ref.sides.target,
                 &item.target_key,
-                relay.into_sdk_body(),
-                get.length,
+                chunked(relay, get.length),
                 &params,
             )
             .await
@@ -412,8 +420,7 @@ pub async fn copy_part(
                 &item.target_key,
                 &upload.upload_id,
                 part,
-                relay.into_sdk_body(),
-                length,
+                chunked(relay, length),
             )
             .await
             .map_err(|e| blame(e, &outcome, shared_ref, &item.source_key))?;

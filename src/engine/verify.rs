@@ -122,7 +122,12 @@ impl SourceExpectation {
                 Some(c) if !c.full_object => "its checksum is composite (per-part layout)",
                 Some(_) => "its checksum is SHA, which cannot be combined across parts",
                 None if source.etag.contains('-') => "it has no checksum and a multipart ETag",
-                None => "it has no checksum and its ETag is not an MD5 (SSE-KMS)",
+                None if source.etag_is_md5() => {
+                    "its only fingerprint is a whole-object MD5 ETag, which parallel ranged reads cannot recompute"
+                }
+                None => {
+                    "it has no checksum and its ETag is not an MD5 (SSE-KMS or another store's format)"
+                }
             };
             out.description = Check::weak(format!(
                 "not verifiable: {why}; every part was pinned to ETag '{}'",

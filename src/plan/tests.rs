@@ -75,6 +75,13 @@ fn above_five_gib_is_multipart_whatever_the_threshold() {
 }
 
 #[test]
+fn auto_part_size_gives_small_multipart_objects_several_parts() {
+    assert_eq!(part_layout(12 * MIB, PartSize::Auto), (5 * MIB, 3, None));
+    assert_eq!(part_layout(40 * MIB, PartSize::Auto), (10 * MIB, 4, None));
+    assert_eq!(part_layout(GIB, PartSize::Auto), (16 * MIB, 64, None));
+}
+
+#[test]
 fn fixed_part_size_below_minimum_is_raised_with_a_warning() {
     let (size, parts, warning) = part_layout(100 * MIB, PartSize::Fixed(ByteSize(MIB)));
     assert_eq!((size, parts), (5 * MIB, 20));
