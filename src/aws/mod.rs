@@ -5,6 +5,7 @@
 //! Depends on `config`, `plan` (for [`crate::plan::ObjectInfo`]) and `error`; never on the UI.
 
 mod client;
+mod deadline;
 pub mod credentials;
 pub mod errors;
 pub mod inventory;
