@@ -129,11 +129,14 @@ class Bench:
         self.airlock = os.path.join(repo, "target", "release", "airlock")
         self.tool = os.path.join(repo, "target", "release", "examples", "bench_tool")
         self.root = self.pick_root()
-        self.logs = os.path.join(self.root, "logs")
+        # Logs outlive the data (which is removed at the end): .bench/logs, replaced each run.
+        self.logs = os.path.join(repo, ".bench", "logs")
+        shutil.rmtree(self.logs, ignore_errors=True)
         self.rclone, self.rclone_note = self.find_rclone()
         self.ceilings = os.environ.get("BENCH_CEILING", "1") != "0"
         self.rows = []
         self.failures = []
+        self.sweep_note = "memory sweep data on the same tmpfs as the other datasets"
 
     def pick_root(self):
         root = os.environ.get("BENCH_DIR")
@@ -264,13 +267,18 @@ class Bench:
     def memory_sweep(self):
         sizes = [s.strip() for s in self.specs["memory"].split(",") if s.strip()]
         largest = max(parse_size(s) for s in sizes)
-        # The source and the target each hold the object; tmpfs lives in RAM.
-        needed = 2 * largest + 2 * GIB
+        # The source and the target each hold the object (s3s-fs deletes each part as it
+        # assembles the whole), and tmpfs lives in RAM with no swap behind it: keep a margin for
+        # the servers, the tools and whatever else runs on the host.
+        needed = 2 * largest + 6 * GIB
         available = mem_available()
-        if self.root.startswith("/dev/shm") and available is not None and available < needed:
-            disk = "/var/tmp/airlock-bench-memory"
-            progress(f"memory: {human(available)} of RAM available, {human(needed)} needed on tmpfs: "
-                     f"the sweep keeps its data on disk in {disk}")
+        shm_free = fs_free(self.root)
+        if self.root.startswith("/dev/shm") and (
+                available is None or available < needed or shm_free is None or shm_free < 2 * largest + GIB):
+            disk = os.environ.get("BENCH_DISK_DIR", "/var/tmp/airlock-bench-memory")
+            self.sweep_note = (f"memory sweep data on disk ({disk}): {human(available or 0)} of RAM available and "
+                               f"{human(shm_free or 0)} free on tmpfs, {human(needed)} wanted")
+            progress("memory: " + self.sweep_note)
             saved, self.root = self.root, disk
             shutil.rmtree(disk, ignore_errors=True)
             os.makedirs(disk)
@@ -296,17 +304,22 @@ class Bench:
                     self.memory_sweep()
                 else:
                     self.run_dataset(name, self.specs[name], tools)
+                # A long run that is stopped still leaves the table of what it measured.
+                self.write_report(render(self, time.monotonic() - started), "partial-run")
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
         elapsed = time.monotonic() - started
         report = render(self, elapsed)
         print(report)
-        os.makedirs(os.path.join(self.repo, ".bench"), exist_ok=True)
-        with open(os.path.join(self.repo, ".bench", "last-run.md"), "w") as f:
-            f.write(report + "\n")
+        self.write_report(report, "last-run")
         with open(os.path.join(self.repo, ".bench", "last-run.json"), "w") as f:
             json.dump({"elapsed_s": elapsed, "rows": [asdict(r) for r in self.rows], "specs": self.specs}, f, indent=1)
         return 1 if self.failures else 0
+
+    def write_report(self, report, stem):
+        os.makedirs(os.path.join(self.repo, ".bench"), exist_ok=True)
+        with open(os.path.join(self.repo, ".bench", stem + ".md"), "w") as f:
+            f.write(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, specs {self.specs}\n\n{report}\n")
 
 
 class Servers:
@@ -340,10 +353,12 @@ class Servers:
         self.airlock_config = os.path.join(data_dir, "bench.toml")
         with open(self.airlock_config, "w") as f:
             f.write(demo_config + (f"[transfer]\n{bench.transfer}\n" if bench.transfer else ""))
+        os.chmod(self.airlock_config, 0o600)
         self.rclone_config = os.path.join(data_dir, "rclone.conf")
         with open(self.rclone_config, "w") as f:
             f.write(rclone_remote("src", self.source, *keys["source"]))
             f.write(rclone_remote("dst", self.target, *keys["target"]))
+        os.chmod(self.rclone_config, 0o600)
 
     def cpu_seconds(self):
         """user+sys seconds the server process has used so far (Linux /proc), else 0."""
@@ -390,6 +405,14 @@ def airlock_note(path, note):
     return "; ".join(([note] if note else []) + parts)
 
 
+def fs_free(path):
+    try:
+        st = os.statvfs(path)
+        return st.f_bavail * st.f_frsize
+    except OSError:
+        return None
+
+
 def mem_available():
     try:
         for line in open("/proc/meminfo"):
@@ -416,7 +439,8 @@ def render(bench, elapsed):
               ""]
     lines += ratios(bench)
     load = os.getloadavg()
-    lines += ["", f"rclone: {bench.rclone_note}", f"total benchmark time: {elapsed / 60:.1f} min",
+    lines += ["", f"rclone: {bench.rclone_note}"] + ([bench.sweep_note] if "memory" in bench.datasets else [])
+    lines += [f"total benchmark time: {elapsed / 60:.1f} min",
               f"load average (1 min) at start {bench.load_before[0]:.2f}, at end {load[0]:.2f}, on {os.cpu_count()} CPUs: "
               "the numbers mean something only when nothing else runs on the host"]
     if bench.failures:
