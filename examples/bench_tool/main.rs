@@ -201,11 +201,7 @@ fn connect(server: &ServerArgs, checksum: Checksum) -> (aws_sdk_s3::Client, &'st
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new(
-            access_key,
-            secret_key,
-            None,
-            None,
-            "bench",
+            access_key, secret_key, None, None, "bench",
         ))
         .endpoint_url(&server.endpoint)
         .force_path_style(true)

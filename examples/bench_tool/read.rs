@@ -94,7 +94,10 @@ async fn read_piece(
             generate(object.seed, position, &mut expected);
             same = chunk[..] == expected[..];
             if !same {
-                eprintln!("verify: '{key}' differs in the {} bytes at {position}", chunk.len());
+                eprintln!(
+                    "verify: '{key}' differs in the {} bytes at {position}",
+                    chunk.len()
+                );
             }
         }
         position += chunk.len() as u64;
@@ -138,7 +141,10 @@ pub async fn compare_listing(
             None => missing += 1,
         }
     }
-    let extra = listed.keys().filter(|k| !wanted.contains(k.as_str())).count() as u64;
+    let extra = listed
+        .keys()
+        .filter(|k| !wanted.contains(k.as_str()))
+        .count() as u64;
     Ok(ListingCheck { missing, extra })
 }
 

@@ -81,22 +81,36 @@ pub async fn upload<T>(
     send: impl Future<Output = Result<T, Error>>,
 ) -> Result<T, Error> {
     let idle = side.read_timeout + UPLOAD_GRACE;
-    tokio::pin!(send);
-    loop {
-        let before = taken.load(Ordering::Relaxed);
-        tokio::select! {
-            result = &mut send => return result,
-            () = tokio::time::sleep(idle) => {}
-        }
-        let now = taken.load(Ordering::Relaxed);
-        if now == before {
+    match until_idle(taken, idle, send).await {
+        Ok(result) => result,
+        Err(now) => {
             let secs = idle.as_secs();
             let message = if now >= encoded_length {
                 format!("sent the whole body and got no answer for {secs}s")
             } else {
                 format!("the target took no bytes for {secs}s ({now} of {encoded_length} sent)")
             };
-            return Err(stalled(side, operation, key, message));
+            Err(stalled(side, operation, key, message))
+        }
+    }
+}
+
+/// `send`'s output, or `Err(bytes taken)` once `taken` stood still for a whole `idle`.
+async fn until_idle<T>(
+    taken: &AtomicU64,
+    idle: Duration,
+    send: impl Future<Output = T>,
+) -> Result<T, u64> {
+    tokio::pin!(send);
+    loop {
+        let before = taken.load(Ordering::Relaxed);
+        tokio::select! {
+            result = &mut send => return Ok(result),
+            () = tokio::time::sleep(idle) => {}
+        }
+        let now = taken.load(Ordering::Relaxed);
+        if now == before {
+            return Err(now);
         }
     }
 }
@@ -131,4 +145,41 @@ fn stalled(side: &SideClient, operation: &'static str, key: &str, message: Strin
         message: format!("timed out: {message}"),
         class: Class::Retryable,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Real time (tokio's paused clock needs its test-util feature): progress every 100 ms
+    // against a 1 s idle limit leaves a wide margin on a busy machine.
+
+    /// A slow upload that keeps moving is never cut, however long it takes in total.
+    #[tokio::test]
+    async fn a_slow_upload_that_progresses_is_not_cut() {
+        let taken = AtomicU64::new(0);
+        let send = async {
+            for _ in 0..30 {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                taken.fetch_add(1, Ordering::Relaxed);
+            }
+            "answered"
+        };
+        let result = until_idle(&taken, Duration::from_secs(1), send).await;
+        assert_eq!(result, Ok("answered"));
+    }
+
+    #[tokio::test]
+    async fn an_upload_that_stops_moving_is_cut() {
+        let taken = AtomicU64::new(0);
+        let send = async {
+            for _ in 0..3 {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                taken.fetch_add(100, Ordering::Relaxed);
+            }
+            std::future::pending::<()>().await;
+        };
+        let result = until_idle(&taken, Duration::from_secs(1), send).await;
+        assert_eq!(result, Err(300));
+    }
 }

@@ -5,8 +5,8 @@
 //! Depends on `config`, `plan` (for [`crate::plan::ObjectInfo`]) and `error`; never on the UI.
 
 mod client;
-mod deadline;
 pub mod credentials;
+mod deadline;
 pub mod errors;
 pub mod inventory;
 pub mod listing;

@@ -132,7 +132,9 @@ pub async fn head_source(side: &SideClient, key: &str) -> Result<SourceObject> {
         kms_encrypted: out.server_side_encryption() == Some(&ServerSideEncryption::AwsKms),
         attributes: ObjectAttributes {
             content_type: out.content_type().map(str::to_string),
-            content_encoding: out.content_encoding().and_then(super::trailer::stored_encoding),
+            content_encoding: out
+                .content_encoding()
+                .and_then(super::trailer::stored_encoding),
             content_disposition: out.content_disposition().map(str::to_string),
             content_language: out.content_language().map(str::to_string),
             cache_control: out.cache_control().map(str::to_string),
@@ -194,7 +196,9 @@ pub async fn get_stream(
         kms_encrypted: out.server_side_encryption() == Some(&ServerSideEncryption::AwsKms),
         attributes: ObjectAttributes {
             content_type: out.content_type().map(str::to_string),
-            content_encoding: out.content_encoding().and_then(super::trailer::stored_encoding),
+            content_encoding: out
+                .content_encoding()
+                .and_then(super::trailer::stored_encoding),
             content_disposition: out.content_disposition().map(str::to_string),
             content_language: out.content_language().map(str::to_string),
             cache_control: out.cache_control().map(str::to_string),
@@ -390,7 +394,8 @@ pub async fn upload_part_stream(
         send.await
             .map_err(|e| s3_failure(&e, ctx(side, "UploadPart", key)).into())
     };
-    let out = deadline::upload(side, "UploadPart", key, &taken, upload.encoded_length, send).await?;
+    let out =
+        deadline::upload(side, "UploadPart", key, &taken, upload.encoded_length, send).await?;
     Ok(WriteResult {
         etag: out.e_tag().map(unquote),
         crc64nvme: out.checksum_crc64_nvme().map(str::to_string),

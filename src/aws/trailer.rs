@@ -56,7 +56,11 @@ impl Intercept for UnsignedTrailer {
 /// dropped, not doubled).
 pub fn content_encoding<'a>(existing: impl IntoIterator<Item = &'a str>) -> String {
     let mut value = String::from("aws-chunked");
-    for token in existing.into_iter().flat_map(|v| v.split(',')).map(str::trim) {
+    for token in existing
+        .into_iter()
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+    {
         if !token.is_empty() && !token.eq_ignore_ascii_case("aws-chunked") {
             value.push(',');
             value.push_str(token);
