@@ -137,3 +137,94 @@ async fn copies_single_and_multipart_objects() {
         assert!(got[..] == bytes[..], "{key}");
     }
 }
+
+/// Sources written by the SDK's default upload (an aws-chunked body with a CRC32 trailer) and
+/// objects with their own Content-Encoding copy cleanly: the target request carries one
+/// Content-Encoding header that names aws-chunked once, and the target keeps the object's own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copies_sources_written_with_aws_chunked_and_content_encoding() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = EmbeddedS3::start(&dir.path().join("s"), "source-key", "source-secret-0000")
+        .await
+        .unwrap();
+    let dst = EmbeddedS3::start(&dir.path().join("t"), "target-key", "target-secret-0000")
+        .await
+        .unwrap();
+    src.create_bucket("src-bucket").unwrap();
+    dst.create_bucket("dst-bucket").unwrap();
+    let settings = Settings {
+        source: side(Side::Source, &src, "src-bucket", "in/"),
+        target: side(Side::Target, &dst, "dst-bucket", "out/"),
+        transfer: TransferSettings::default(),
+        path: None,
+        warnings: vec![],
+    };
+    let sides = Sides {
+        source: build_side_client(&settings.source, &settings.transfer, &creds(&src)),
+        target: build_side_client(&settings.target, &settings.transfer, &creds(&dst)),
+    };
+    // What the AWS CLI or a default SDK client sends: checksum trailer, aws-chunked framing.
+    let sdk_default = aws_sdk_s3::Client::from_conf(
+        sides
+            .source
+            .client
+            .config()
+            .to_builder()
+            .request_checksum_calculation(
+                aws_sdk_s3::config::RequestChecksumCalculation::WhenSupported,
+            )
+            .build(),
+    );
+    let objects = [
+        ("in/chunked.bin", data(3, 70_000), None),
+        ("in/page.html.gz", data(4, 5_000), Some("gzip")),
+        ("in/chunked.gz", data(5, 9_000), Some("gzip")),
+    ];
+    for (i, (key, bytes, encoding)) in objects.iter().enumerate() {
+        let client = if i == 1 {
+            &sides.source.client
+        } else {
+            &sdk_default
+        };
+        client
+            .put_object()
+            .bucket("src-bucket")
+            .key(*key)
+            .set_content_encoding(encoding.map(str::to_string))
+            .body(bytes.clone().into())
+            .send()
+            .await
+            .unwrap();
+    }
+    let (plan, _) = inventory::plan(&sides, &settings).await.unwrap();
+    let summary = Engine::start(plan, sides.clone(), EngineOptions::from_settings(&settings))
+        .unwrap()
+        .join()
+        .await
+        .unwrap();
+    assert_eq!(summary.failed, 0, "{summary:?}");
+    assert_eq!(summary.copied, 3);
+    for (key, bytes, encoding) in &objects {
+        let got = sides
+            .target
+            .client
+            .get_object()
+            .bucket("dst-bucket")
+            .key(key.replace("in/", "out/"))
+            .send()
+            .await
+            .unwrap();
+        let stored = got.content_encoding().map(str::to_string);
+        let got = got.body.collect().await.unwrap().into_bytes();
+        assert!(got[..] == bytes[..], "{key}");
+        let stored = stored.as_deref().and_then(|v| {
+            let own: Vec<&str> = v
+                .split(',')
+                .map(str::trim)
+                .filter(|t| *t != "aws-chunked")
+                .collect();
+            (!own.is_empty()).then(|| own.join(","))
+        });
+        assert_eq!(stored.as_deref(), *encoding, "{key}");
+    }
+}

@@ -24,8 +24,13 @@ pub struct SideClient {
     pub prefix: String,
     /// SDK retries on: listings, HEADs, multipart management.
     pub client: aws_sdk_s3::Client,
-    /// SDK retries off: GET/PUT/UploadPart, which the engine retries itself.
+    /// SDK retries off: GET/PUT/UploadPart, which the engine retries itself. No HTTP read
+    /// timeout either: the SDK's runs from the first byte sent to the response headers, so it
+    /// would cut any upload that takes longer than `read_timeout` to send (a 16 MiB part among
+    /// 32 on a 15 MB/s link). `aws::objects` watches these requests for progress instead.
     pub data: aws_sdk_s3::Client,
+    /// How long a data request may make no progress (see `data`).
+    pub read_timeout: Duration,
     /// Where the credentials came from (never a secret).
     pub credentials: String,
 }
@@ -71,6 +76,10 @@ pub fn build_side_client(
         // Time to the first byte of a response: a server that accepts and never answers.
         .read_timeout(transfer.read_timeout)
         .build();
+    let data_timeouts = TimeoutConfig::builder()
+        .connect_timeout(transfer.connect_timeout)
+        .disable_read_timeout()
+        .build();
     let mut builder = aws_sdk_s3::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(side.region.clone()))
@@ -95,13 +104,17 @@ pub fn build_side_client(
         .clone()
         .retry_config(RetryConfig::standard().with_max_attempts(4))
         .build();
-    let without_retries = builder.retry_config(RetryConfig::disabled()).build();
+    let without_retries = builder
+        .retry_config(RetryConfig::disabled())
+        .timeout_config(data_timeouts)
+        .build();
     SideClient {
         side: side.side,
         bucket: side.bucket.clone(),
         prefix: side.prefix.clone(),
         client: aws_sdk_s3::Client::from_conf(with_retries),
         data: aws_sdk_s3::Client::from_conf(without_retries),
+        read_timeout: transfer.read_timeout,
         credentials: creds.description.clone(),
     }
 }

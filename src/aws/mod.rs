@@ -7,6 +7,7 @@
 mod client;
 pub mod credentials;
 pub mod documents;
+mod deadline;
 pub mod errors;
 pub mod inventory;
 pub mod listing;

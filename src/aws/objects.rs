@@ -15,6 +15,7 @@ use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::date_time::Format;
 
 use super::SideClient;
+use super::deadline;
 use super::errors::{Context, s3_failure};
 use super::listing::{COPIED_FROM_ETAG_META, unquote};
 use super::trailer::UnsignedTrailer;
@@ -131,7 +132,9 @@ pub async fn head_source(side: &SideClient, key: &str) -> Result<SourceObject> {
         kms_encrypted: out.server_side_encryption() == Some(&ServerSideEncryption::AwsKms),
         attributes: ObjectAttributes {
             content_type: out.content_type().map(str::to_string),
-            content_encoding: out.content_encoding().map(str::to_string),
+            content_encoding: out
+                .content_encoding()
+                .and_then(super::trailer::stored_encoding),
             content_disposition: out.content_disposition().map(str::to_string),
             content_language: out.content_language().map(str::to_string),
             cache_control: out.cache_control().map(str::to_string),
@@ -160,10 +163,13 @@ pub async fn get_stream(
     if checksum_mode {
         request = request.checksum_mode(ChecksumMode::Enabled);
     }
-    let out = request
-        .send()
-        .await
-        .map_err(|e| s3_failure(&e, ctx(side, "GetObject", key)))?;
+    let send = async {
+        request
+            .send()
+            .await
+            .map_err(|e| s3_failure(&e, ctx(side, "GetObject", key)).into())
+    };
+    let out = deadline::answer(side, "GetObject", key, side.read_timeout, send).await?;
     let length = out.content_length().unwrap_or(0).max(0) as u64;
     let total = out
         .content_range()
@@ -190,7 +196,9 @@ pub async fn get_stream(
         kms_encrypted: out.server_side_encryption() == Some(&ServerSideEncryption::AwsKms),
         attributes: ObjectAttributes {
             content_type: out.content_type().map(str::to_string),
-            content_encoding: out.content_encoding().map(str::to_string),
+            content_encoding: out
+                .content_encoding()
+                .and_then(super::trailer::stored_encoding),
             content_disposition: out.content_disposition().map(str::to_string),
             content_language: out.content_language().map(str::to_string),
             cache_control: out.cache_control().map(str::to_string),
@@ -313,19 +321,23 @@ pub async fn put_stream(
     params: &WriteParams<'_>,
 ) -> Result<WriteResult> {
     let trailer = upload.trailer();
+    let (body, taken) = deadline::counted(upload.body);
     let request = side
         .data
         .put_object()
         .bucket(&side.bucket)
         .key(key)
         .content_length(upload.length as i64)
-        .body(ByteStream::new(upload.body));
-    let out = apply_write_params!(request, params)
-        .customize()
-        .interceptor(trailer)
-        .send()
-        .await
-        .map_err(|e| s3_failure(&e, ctx(side, "PutObject", key)))?;
+        .body(ByteStream::new(body));
+    let send = async {
+        apply_write_params!(request, params)
+            .customize()
+            .interceptor(trailer)
+            .send()
+            .await
+            .map_err(|e| s3_failure(&e, ctx(side, "PutObject", key)).into())
+    };
+    let out = deadline::upload(side, "PutObject", key, &taken, upload.encoded_length, send).await?;
     Ok(WriteResult {
         etag: out.e_tag().map(unquote),
         crc64nvme: out.checksum_crc64_nvme().map(str::to_string),
@@ -365,7 +377,8 @@ pub async fn upload_part_stream(
     upload: ChunkedUpload,
 ) -> Result<WriteResult> {
     let trailer = upload.trailer();
-    let out = side
+    let (body, taken) = deadline::counted(upload.body);
+    let send = side
         .data
         .upload_part()
         .bucket(&side.bucket)
@@ -373,12 +386,16 @@ pub async fn upload_part_stream(
         .upload_id(upload_id)
         .part_number(part_number as i32)
         .content_length(upload.length as i64)
-        .body(ByteStream::new(upload.body))
+        .body(ByteStream::new(body))
         .customize()
         .interceptor(trailer)
-        .send()
-        .await
-        .map_err(|e| s3_failure(&e, ctx(side, "UploadPart", key)))?;
+        .send();
+    let send = async {
+        send.await
+            .map_err(|e| s3_failure(&e, ctx(side, "UploadPart", key)).into())
+    };
+    let out =
+        deadline::upload(side, "UploadPart", key, &taken, upload.encoded_length, send).await?;
     Ok(WriteResult {
         etag: out.e_tag().map(unquote),
         crc64nvme: out.checksum_crc64_nvme().map(str::to_string),
@@ -413,7 +430,7 @@ pub async fn complete_multipart(
                 .build()
         })
         .collect();
-    let out = side
+    let send = side
         .data
         .complete_multipart_upload()
         .bucket(&side.bucket)
@@ -426,9 +443,13 @@ pub async fn complete_multipart(
                 .set_parts(Some(completed))
                 .build(),
         )
-        .send()
-        .await
-        .map_err(|e| s3_failure(&e, ctx(side, "CompleteMultipartUpload", key)))?;
+        .send();
+    let send = async {
+        send.await
+            .map_err(|e| s3_failure(&e, ctx(side, "CompleteMultipartUpload", key)).into())
+    };
+    let limit = deadline::COMPLETE_TIMEOUT.max(side.read_timeout);
+    let out = deadline::answer(side, "CompleteMultipartUpload", key, limit, send).await?;
     Ok(WriteResult {
         etag: out.e_tag().map(unquote),
         crc64nvme: out.checksum_crc64_nvme().map(str::to_string),

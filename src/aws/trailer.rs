@@ -41,16 +41,65 @@ impl Intercept for UnsignedTrailer {
         headers.insert("x-amz-trailer", TRAILER_HEADER);
         headers.insert("x-amz-sdk-checksum-algorithm", "CRC64NVME");
         headers.remove("transfer-encoding");
-        // aws-chunked goes first in the object's own Content-Encoding, in one header as S3
-        // documents (`aws-chunked,gzip`): a second Content-Encoding header is refused as a
-        // duplicate by some S3 implementations (s3s), which failed every gzip-encoded object.
-        let encoding = match headers.get("content-encoding") {
-            Some(own) if !own.trim().is_empty() => format!("aws-chunked,{own}"),
-            _ => "aws-chunked".to_string(),
-        };
-        headers.insert("content-encoding", encoding);
+        // aws-chunked goes first in one header with any Content-Encoding the object carries: a
+        // second header line is refused by some servers (s3s: "duplicate header").
+        let value = content_encoding(headers.get_all("content-encoding"));
+        headers.insert("content-encoding", value);
         cfg.interceptor_state()
             .store_put(PayloadSigningOverride::StreamingUnsignedPayloadTrailer);
         Ok(())
+    }
+}
+
+/// The Content-Encoding of an aws-chunked upload: `aws-chunked`, then the object's own
+/// encodings (an `aws-chunked` among them, left over from how the source was written, is
+/// dropped, not doubled).
+pub fn content_encoding<'a>(existing: impl IntoIterator<Item = &'a str>) -> String {
+    let mut value = String::from("aws-chunked");
+    for token in existing
+        .into_iter()
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+    {
+        if !token.is_empty() && !token.eq_ignore_ascii_case("aws-chunked") {
+            value.push(',');
+            value.push_str(token);
+        }
+    }
+    value
+}
+
+/// An object's stored Content-Encoding without `aws-chunked`, which describes how a request
+/// was framed, not the object (S3 drops it; some servers store it); `None` when nothing is left.
+pub fn stored_encoding(value: &str) -> Option<String> {
+    let kept: Vec<&str> = value
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty() && !t.eq_ignore_ascii_case("aws-chunked"))
+        .collect();
+    (!kept.is_empty()).then(|| kept.join(","))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aws_chunked_leads_one_header_and_is_never_doubled() {
+        assert_eq!(content_encoding([]), "aws-chunked");
+        assert_eq!(content_encoding(["gzip"]), "aws-chunked,gzip");
+        assert_eq!(content_encoding(["aws-chunked"]), "aws-chunked");
+        assert_eq!(
+            content_encoding(["aws-chunked, gzip", "br"]),
+            "aws-chunked,gzip,br"
+        );
+    }
+
+    #[test]
+    fn stored_encoding_drops_request_framing() {
+        assert_eq!(stored_encoding("aws-chunked"), None);
+        assert_eq!(stored_encoding("AWS-CHUNKED,gzip"), Some("gzip".into()));
+        assert_eq!(stored_encoding("gzip, br"), Some("gzip,br".into()));
+        assert_eq!(stored_encoding(""), None);
     }
 }

@@ -1,0 +1,130 @@
+//! A benchmark dataset: which keys exist, how big each is, and what bytes it holds. Everything
+//! is derived from a spec string and a seed, so `fill` and `verify` agree without a manifest,
+//! and any byte range of any object can be regenerated on its own (a counter-based generator:
+//! the 8-byte word at index `i` of an object depends only on the object's seed and `i`).
+
+use std::str::FromStr;
+
+use airlock::config::ByteSize;
+
+/// One object of a dataset.
+#[derive(Debug, Clone)]
+pub struct ObjectSpec {
+    pub key: String,
+    pub size_bytes: u64,
+    /// Seed of this object's bytes (from the dataset seed and the key).
+    pub seed: u64,
+}
+
+/// Objects described by `COUNTxSIZE[+COUNTxSIZE...]`, e.g. `2x2GiB+3000x16KiB`, under
+/// `<prefix><name>/`.
+pub fn objects(name: &str, spec: &str, prefix: &str, seed: u64) -> Result<Vec<ObjectSpec>, String> {
+    let mut objects = Vec::new();
+    for (group, term) in spec.split('+').enumerate() {
+        let (count, size) = term
+            .trim()
+            .split_once('x')
+            .ok_or_else(|| format!("'{term}' is not COUNTxSIZE, e.g. 500x1MiB"))?;
+        let count: u64 = count
+            .trim()
+            .parse()
+            .map_err(|_| format!("'{count}' is not a count"))?;
+        let size = ByteSize::from_str(size.trim()).map_err(|e| e.0)?;
+        for index in 0..count {
+            let key = format!("{prefix}{name}/g{group}-{}/obj-{index:06}.bin", size.0);
+            let seed = mix(seed ^ fnv1a(key.as_bytes()));
+            objects.push(ObjectSpec {
+                key,
+                size_bytes: size.0,
+                seed,
+            });
+        }
+    }
+    Ok(objects)
+}
+
+/// Fill `out` with the bytes of the object seeded `seed` that start at `offset`.
+pub fn generate(seed: u64, offset: u64, out: &mut [u8]) {
+    let mut word_index = offset / 8;
+    let skip = (offset % 8) as usize;
+    let mut rest = out;
+    if skip != 0 {
+        let word = word_at(seed, word_index).to_le_bytes();
+        let take = (8 - skip).min(rest.len());
+        rest[..take].copy_from_slice(&word[skip..skip + take]);
+        rest = &mut rest[take..];
+        word_index += 1;
+    }
+    let mut chunks = rest.chunks_exact_mut(8);
+    for chunk in &mut chunks {
+        chunk.copy_from_slice(&word_at(seed, word_index).to_le_bytes());
+        word_index += 1;
+    }
+    let tail = chunks.into_remainder();
+    if !tail.is_empty() {
+        let word = word_at(seed, word_index).to_le_bytes();
+        let len = tail.len();
+        tail.copy_from_slice(&word[..len]);
+    }
+}
+
+/// wyrand's output for state `seed + (index + 1) * P0`: one multiply per 8 bytes.
+fn word_at(seed: u64, index: u64) -> u64 {
+    const P0: u64 = 0xa076_1d64_78bd_642f;
+    const P1: u64 = 0xe703_7ed1_a0b4_28db;
+    let state = seed.wrapping_add(index.wrapping_add(1).wrapping_mul(P0));
+    let product = u128::from(state) * u128::from(state ^ P1);
+    (product >> 64) as u64 ^ product as u64
+}
+
+/// splitmix64's finaliser: spreads a key hash over all bits.
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Split `size_bytes` into `(offset, length)` pieces of at most `piece_bytes`.
+pub fn pieces(size_bytes: u64, piece_bytes: u64) -> Vec<(u64, u64)> {
+    if size_bytes == 0 {
+        return vec![(0, 0)];
+    }
+    (0..size_bytes.div_ceil(piece_bytes))
+        .map(|i| {
+            let offset = i * piece_bytes;
+            (offset, piece_bytes.min(size_bytes - offset))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn any_range_matches_the_whole() {
+        let mut whole = vec![0u8; 1000];
+        generate(7, 0, &mut whole);
+        for (offset, len) in [(0, 1), (3, 17), (8, 8), (13, 900), (999, 1)] {
+            let mut part = vec![0u8; len];
+            generate(7, offset as u64, &mut part);
+            assert_eq!(part, whole[offset..offset + len]);
+        }
+    }
+
+    #[test]
+    fn spec_names_every_object() {
+        let objects = objects("mixed", "2x2GiB+3x16KiB", "clients/", 1).unwrap();
+        assert_eq!(objects.len(), 5);
+        assert_eq!(objects[0].size_bytes, 2 << 30);
+        assert_eq!(objects[4].key, "clients/mixed/g1-16384/obj-000002.bin");
+        assert_ne!(objects[0].seed, objects[1].seed);
+        assert!(super::objects("x", "3 by 4", "", 1).is_err());
+    }
+}
