@@ -27,6 +27,10 @@ fn main() -> ExitCode {
         }
     };
     let code = runtime.block_on(dispatch(args));
+    // Everything that matters has finished inside `dispatch`; what is left are blocking
+    // helper threads (file I/O of the embedded demo servers, an idle terminal reader) that
+    // must not hold the exit up.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
 

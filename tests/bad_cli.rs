@@ -8,6 +8,9 @@ mod common;
 
 use common::*;
 
+/// Shard environment variables, what stderr must say, what it must not say.
+type EnvCase<'a> = (&'a [(&'a str, &'a str)], &'a [&'a str], &'a [&'a str]);
+
 /// Asserts the shape every refusal shares, then that stderr says each of `says`.
 #[track_caller]
 fn assert_refused(what: &str, out: &Output, says: &[&str]) {
@@ -130,7 +133,7 @@ async fn bad_shards_are_refused_before_anything_is_copied() {
             );
         }
     }
-    let env_cases: &[(&[(&str, &str)], &[&str], &[&str])] = &[
+    let env_cases: &[EnvCase] = &[
         (
             &[("AWS_BATCH_JOB_ARRAY_INDEX", "three")],
             &[],

@@ -291,6 +291,7 @@ fn good_plan() -> Value {
         part_size,
         parts,
         reason: "new".into(),
+        split: None,
     };
     let items = vec![
         item("a", 3, Route::Skip, 0, 0),

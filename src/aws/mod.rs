@@ -6,8 +6,8 @@
 
 mod client;
 pub mod credentials;
-pub mod documents;
 mod deadline;
+pub mod documents;
 pub mod errors;
 pub mod inventory;
 pub mod listing;

@@ -114,13 +114,13 @@ pub fn merge(reports: Vec<(String, std::result::Result<ShardReport, String>)>) -
                     object.detail.clone(),
                 )),
                 // Split objects are written by several shards, by design, in disjoint ranges.
-                Outcome::Copied if object.parts.is_none() => {
-                    if writers
-                        .insert(object.target_key.clone(), report.shard.index)
-                        .is_some()
-                    {
-                        merged.copied_twice.push(object.target_key.clone());
-                    }
+                Outcome::Copied
+                    if object.parts.is_none()
+                        && writers
+                            .insert(object.target_key.clone(), report.shard.index)
+                            .is_some() =>
+                {
+                    merged.copied_twice.push(object.target_key.clone());
                 }
                 _ => {}
             }

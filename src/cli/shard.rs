@@ -125,14 +125,14 @@ pub fn assign(plan: &Plan, count: u32) -> Vec<Vec<Slice>> {
         by_load.sort_by_key(|&s| (loads[s], s));
         let longer: Vec<usize> = by_load[..extra as usize].to_vec();
         let mut next = range.first_part;
-        for shard in 0..count as usize {
+        for (shard, load) in loads.iter_mut().enumerate() {
             let len = base + u32::from(longer.contains(&shard));
             if len == 0 {
                 continue;
             }
             let (first, last) = (next, next + len - 1);
             next += len;
-            loads[shard] += range_bytes(item, first, last);
+            *load += range_bytes(item, first, last);
             slices[i].push(Slice {
                 shard: shard as u32,
                 parts: Some((first, last)),

@@ -34,6 +34,7 @@ fn detached(sides: Sides, options: &EngineOptions) -> Shared {
     let (events, _) = mpsc::unbounded_channel();
     let (notes, _) = mpsc::unbounded_channel();
     Shared {
+        single_shot: super::units::single_shot(&sides),
         sides,
         transfer: options.transfer.clone(),
         write: options.write.clone(),
