@@ -148,7 +148,7 @@ fn string_for_concurrency() {
     let message = refused(&config("", "", "concurrency = \"16\""));
     assert_says(
         &message,
-        &["key 'transfer.concurrency': invalid type: string \"16\", expected an integer"],
+        &["key 'transfer.concurrency': invalid type: a string, expected an integer"],
     );
 }
 

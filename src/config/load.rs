@@ -91,6 +91,12 @@ fn describe_toml_error(text: &str, err: &toml::de::Error) -> String {
     for name in ["RawConfig", "RawSide", "RawCredentials", "RawTransfer"] {
         message = message.replace(&format!("expected struct {name}"), "expected a table");
     }
+    // A string in the wrong key may be a secret pasted in the wrong place: never echo it.
+    if let Some(rest) = message.strip_prefix("invalid type: string \"")
+        && let Some(end) = rest.rfind("\", expected")
+    {
+        message = format!("invalid type: a string{}", &rest[end + 1..]);
+    }
     if message.starts_with("invalid type") {
         message.push_str(" (config.example.toml shows each key with a value of the right type)");
     }
