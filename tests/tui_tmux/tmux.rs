@@ -37,8 +37,11 @@ pub fn available(test: &str) -> bool {
 /// One tmux server with one session, `airlock`, running one program.
 pub struct Tmux {
     socket: PathBuf,
-    /// The program in the pane, killed on drop (it may ignore the SIGHUP tmux sends).
+    /// The pane's shell, leader of the process group killed on drop (the program may ignore
+    /// the SIGHUP tmux sends).
     pid: Option<u32>,
+    /// Where the pane's shell writes the program's exit status.
+    status_file: PathBuf,
 }
 
 impl Tmux {
@@ -55,6 +58,7 @@ impl Tmux {
         let mut tmux = Tmux {
             socket: dir.join("tmux.sock"),
             pid: None,
+            status_file: dir.join("exit-status"),
         };
         let mut new_session = vec![
             "new-session".to_string(),
@@ -70,6 +74,13 @@ impl Tmux {
             new_session.push("-e".into());
             new_session.push(format!("{name}={}", value.display()));
         }
+        // A shell records the exit status in a file: under load tmux 3.3 was seen to leave a
+        // pane undead for many seconds after its program had exited.
+        new_session.extend([
+            "sh".to_string(),
+            "-c".into(),
+            format!("\"$0\" \"$@\"; echo $? > '{}'", tmux.status_file.display()),
+        ]);
         new_session.push(program.display().to_string());
         new_session.extend(args.iter().map(|a| a.to_string()));
         // One invocation, so the options hold before the program can exit.
@@ -190,10 +201,15 @@ impl Tmux {
         })
     }
 
-    /// The program's exit status once it has exited (-N: killed by signal N). tmux may mark
-    /// the pane dead (its terminal closed) before it has reaped the program; until then the
-    /// program counts as running.
+    /// The program's exit status once it has exited (128+N: killed by signal N), as its shell
+    /// recorded it; else, if the shell itself died, tmux's view (-N: killed by signal N).
     pub fn exited(&self) -> Option<i32> {
+        if let Some(code) = std::fs::read_to_string(&self.status_file)
+            .ok()
+            .and_then(|s| s.trim().parse::<i32>().ok())
+        {
+            return Some(code);
+        }
         let state = self.format("#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}");
         let mut fields = state.trim().split(':');
         if fields.next() != Some("1") {
@@ -227,7 +243,7 @@ impl Drop for Tmux {
             && self.exited().is_none()
         {
             let _ = Command::new("kill")
-                .args(["-KILL", &pid.to_string()])
+                .args(["-KILL", "--", &format!("-{pid}")])
                 .status();
         }
         let _ = self.run(&["kill-server"]);
