@@ -34,6 +34,8 @@ pub enum Command {
     Plan(PlanArgs),
     /// Copy headless: progress bars or JSON lines, exit codes for schedulers.
     Run(RunArgs),
+    /// Re-check the target against a run's manifest (HEAD + checksum); exit 1 on any mismatch.
+    Verify(VerifyArgs),
     /// In-progress multipart uploads at the target (orphans from killed runs).
     Uploads {
         #[command(subcommand)]
@@ -80,6 +82,12 @@ pub struct PlanArgs {
     /// Print only the summary, not every object.
     #[arg(long)]
     pub summary: bool,
+    #[command(flatten)]
+    pub filter: super::filter_args::FilterArgs,
+    /// Cap bytes per second for the whole run (e.g. 200MiB/s; 'off' removes a configured
+    /// cap). Replaces transfer.bandwidth_limit.
+    #[arg(long, value_name = "RATE")]
+    pub bandwidth_limit: Option<String>,
 }
 
 #[derive(Debug, ClapArgs)]
@@ -100,6 +108,23 @@ pub struct RunArgs {
     /// Number of shards when the index comes from JOB_COMPLETION_INDEX (Kubernetes).
     #[arg(long, value_name = "N", env = "AIRLOCK_SHARDS")]
     pub shards: Option<u32>,
+    #[command(flatten)]
+    pub filter: super::filter_args::FilterArgs,
+    /// Cap bytes per second for the whole run (e.g. 200MiB/s; 'off' removes a configured
+    /// cap). Replaces transfer.bandwidth_limit.
+    #[arg(long, value_name = "RATE")]
+    pub bandwidth_limit: Option<String>,
+    /// Write the run's manifest (per object: keys, ETag, checksums, verification, outcome) to
+    /// FILE: JSON lines, or CSV when FILE ends in .csv.
+    #[arg(long, value_name = "FILE")]
+    pub manifest: Option<PathBuf>,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct VerifyArgs {
+    /// The manifest of an earlier 'airlock run --manifest FILE'.
+    #[arg(long, value_name = "FILE")]
+    pub manifest: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]

@@ -4,13 +4,16 @@
 
 mod args;
 mod check;
+pub mod filter_args;
 mod format;
 mod ls;
+pub mod manifest;
 mod plan_cmd;
 mod report;
 mod run;
 pub mod shard;
 pub mod uploads;
+mod verify;
 
 use std::io::Write;
 
@@ -18,13 +21,16 @@ use clap::CommandFactory;
 
 pub use args::{
     Args, Command, ConfigAction, DemoArgs, LsArgs, PlanArgs, RunArgs, Shell, SideArg, UploadsAction,
+    VerifyArgs,
 };
 pub use check::config_check;
+pub use filter_args::{with_bandwidth_limit, with_filters};
 pub use format::{human_bytes, human_duration, human_time};
 pub use ls::ls;
 pub use plan_cmd::plan;
 pub use report::{JsonReporter, Reporter, TermReporter, write_summary};
 pub use run::{execute, run};
+pub use verify::verify;
 
 use crate::config::Side;
 

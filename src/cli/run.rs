@@ -7,6 +7,7 @@
 use std::io::Write;
 
 use super::args::RunArgs;
+use super::manifest::ManifestRecorder;
 use super::plan_cmd::{print_items, print_summary};
 use super::report::{JsonReporter, Reporter, TermReporter};
 use crate::aws::{Sides, inventory};
@@ -33,14 +34,23 @@ pub async fn run(
         let _ = writeln!(out, "dry run: nothing copied");
         return Ok(0);
     }
+    let missing_code = super::filter_args::missing_exit_code(&plan);
+    let mut manifest = (args.manifest.as_deref())
+        .map(|path| ManifestRecorder::begin(path, &plan))
+        .transpose()?;
+    let target = sides.target.clone();
     let summary = execute(
         plan,
         sides,
         EngineOptions::from_settings(settings),
         args.json,
+        manifest.as_mut(),
         out,
     )
     .await?;
+    if let Some(manifest) = manifest {
+        manifest.finish(&target, &mut std::io::stderr()).await?;
+    }
     if summary.interrupted {
         let how = match &args.plan {
             Some(path) => format!("airlock run --plan {}", path.display()),
@@ -52,7 +62,7 @@ pub async fn run(
             crate::logging::data_dir().join("journal").display()
         );
     }
-    Ok(summary.exit_code())
+    Ok(summary.exit_code().max(missing_code))
 }
 
 /// Start the engine on `plan` and report until it finishes.
@@ -61,6 +71,7 @@ pub async fn execute(
     sides: Sides,
     options: EngineOptions,
     json: bool,
+    mut manifest: Option<&mut ManifestRecorder>,
     out: &mut dyn Write,
 ) -> Result<RunSummary> {
     let mut handle = Engine::start(plan, sides, options)?;
@@ -85,6 +96,9 @@ pub async fn execute(
         Box::new(TermReporter::new())
     };
     while let Some(event) = events.recv().await {
+        if let Some(manifest) = manifest.as_deref_mut() {
+            manifest.event(&event);
+        }
         reporter.event(&event, out);
     }
     ctrl_c.abort();

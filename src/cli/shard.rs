@@ -151,6 +151,9 @@ mod tests {
             dry_run: false,
             shard: shard.map(str::to_string),
             shards,
+            filter: Default::default(),
+            bandwidth_limit: None,
+            manifest: None,
         }
     }
 
@@ -233,6 +236,7 @@ mod tests {
             settings: crate::plan::PlanSettings::of(&Default::default()),
             items,
             summary: Default::default(),
+            selection: Default::default(),
             warnings: vec![],
         };
         let owner = assign(&plan, 2);
