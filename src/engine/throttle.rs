@@ -34,44 +34,56 @@ struct Bucket {
 impl Throttle {
     /// A bucket for `rate` bytes per second (0: no cap), starting with one burst of tokens.
     pub fn new(rate: u64) -> Self {
+        Self::new_at(rate, Instant::now())
+    }
+
+    fn new_at(rate: u64, now: Instant) -> Self {
         Throttle {
             state: Mutex::new(Bucket {
                 rate,
                 tokens: rate as f64 * BURST,
-                refilled: Instant::now(),
+                refilled: now,
             }),
         }
     }
 
     /// Change the rate now (0 removes the cap).
     pub fn set_rate(&self, rate: u64) {
+        self.set_rate_at(rate, Instant::now());
+    }
+
+    fn set_rate_at(&self, rate: u64, now: Instant) {
         let mut bucket = self.state.lock().expect("throttle");
-        bucket.refill(Instant::now());
+        bucket.refill(now);
         bucket.rate = rate;
         bucket.tokens = bucket.tokens.min(rate as f64 * BURST);
     }
 
-    pub fn rate(&self) -> u64 {
-        self.state.lock().expect("throttle").rate
-    }
-
     /// Charge `bytes` that just passed.
     pub fn charge(&self, bytes: u64) {
+        self.charge_at(bytes, Instant::now());
+    }
+
+    fn charge_at(&self, bytes: u64, now: Instant) {
         let mut bucket = self.state.lock().expect("throttle");
         if bucket.rate == 0 {
             return;
         }
-        bucket.refill(Instant::now());
+        bucket.refill(now);
         bucket.tokens -= bytes as f64;
     }
 
     /// How long the next read must wait for the debt to be paid (None: go now).
     pub fn delay(&self) -> Option<Duration> {
+        self.delay_at(Instant::now())
+    }
+
+    fn delay_at(&self, now: Instant) -> Option<Duration> {
         let mut bucket = self.state.lock().expect("throttle");
         if bucket.rate == 0 {
             return None;
         }
-        bucket.refill(Instant::now());
+        bucket.refill(now);
         if bucket.tokens >= 0.0 {
             return None;
         }
@@ -92,36 +104,37 @@ impl Bucket {
 mod tests {
     use super::*;
 
-    #[tokio::test(start_paused = true)]
-    async fn debt_is_paid_back_at_the_rate() {
-        let throttle = Throttle::new(1000);
-        // One burst (250 bytes) is free; 1250 more are a debt of 1000 bytes: one second.
-        throttle.charge(250);
-        assert_eq!(throttle.delay(), None);
-        throttle.charge(1000);
-        let delay = throttle.delay().expect("in debt");
-        assert!((delay.as_secs_f64() - 1.0).abs() < 1e-6, "{delay:?}");
-        tokio::time::advance(Duration::from_millis(500)).await;
-        let delay = throttle.delay().expect("half paid");
-        assert!((delay.as_secs_f64() - 0.5).abs() < 1e-6, "{delay:?}");
-        tokio::time::advance(Duration::from_millis(500)).await;
-        assert_eq!(throttle.delay(), None);
-        // Idle time saves up at most one burst.
-        tokio::time::advance(Duration::from_secs(60)).await;
-        throttle.charge(500);
-        let delay = throttle.delay().expect("burst is capped");
-        assert!((delay.as_secs_f64() - 0.25).abs() < 1e-6, "{delay:?}");
+    fn close(delay: Option<Duration>, secs: f64) -> bool {
+        delay.is_some_and(|d| (d.as_secs_f64() - secs).abs() < 1e-6)
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn zero_rate_means_no_cap_and_the_rate_changes_live() {
-        let throttle = Throttle::new(0);
-        throttle.charge(u64::MAX / 2);
-        assert_eq!(throttle.delay(), None);
-        throttle.set_rate(100);
-        throttle.charge(125);
-        assert_eq!(throttle.delay(), Some(Duration::from_secs(1)));
-        throttle.set_rate(0);
-        assert_eq!(throttle.delay(), None);
+    #[test]
+    fn debt_is_paid_back_at_the_rate() {
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        let throttle = Throttle::new_at(1000, t0);
+        // One burst (250 bytes) is free; 1000 more are a debt of one second.
+        throttle.charge_at(250, t0);
+        assert_eq!(throttle.delay_at(t0), None);
+        throttle.charge_at(1000, t0);
+        assert!(close(throttle.delay_at(t0), 1.0));
+        assert!(close(throttle.delay_at(at(500)), 0.5));
+        assert_eq!(throttle.delay_at(at(1000)), None);
+        // Idle time saves up at most one burst.
+        throttle.charge_at(500, at(61_000));
+        assert!(close(throttle.delay_at(at(61_000)), 0.25));
+    }
+
+    #[test]
+    fn zero_rate_means_no_cap_and_the_rate_changes_live() {
+        let t0 = Instant::now();
+        let throttle = Throttle::new_at(0, t0);
+        throttle.charge_at(u64::MAX / 2, t0);
+        assert_eq!(throttle.delay_at(t0), None);
+        throttle.set_rate_at(100, t0);
+        throttle.charge_at(125, t0);
+        assert!(close(throttle.delay_at(t0), 1.25));
+        throttle.set_rate_at(0, t0);
+        assert_eq!(throttle.delay_at(t0), None);
     }
 }
