@@ -53,7 +53,10 @@ async fn a_capped_run_moves_its_bytes_at_the_cap() {
     let servers = TwoServers::start().await;
     let total = fixture(&servers).await;
     let cap = 4 * MIB;
-    let config = config(&servers, &[&format!("bandwidth_limit = \"{}MiB/s\"", cap / MIB)]);
+    let config = config(
+        &servers,
+        &[&format!("bandwidth_limit = \"{}MiB/s\"", cap / MIB)],
+    );
 
     // The plan's ETA is at the cap, not at estimate_rate (100 MiB/s).
     let out = servers
@@ -68,7 +71,10 @@ async fn a_capped_run_moves_its_bytes_at_the_cap() {
         out.stdout
     );
 
-    let out = servers.airlock_with(&config, &["run", "--json"]).run().await;
+    let out = servers
+        .airlock_with(&config, &["run", "--json"])
+        .run()
+        .await;
     out.expect_code(0);
     let (elapsed_ms, bytes) = finished(&out.stdout);
     assert_eq!(bytes, total);
@@ -106,7 +112,10 @@ async fn the_flag_replaces_the_config_cap_and_bad_rates_are_errors() {
     assert!(elapsed_ms < 30_000, "took {elapsed_ms} ms");
 
     let out = servers
-        .airlock_with(&config, &["plan", "--summary", "--bandwidth-limit", "10MiB/s"])
+        .airlock_with(
+            &config,
+            &["plan", "--summary", "--bandwidth-limit", "10MiB/s"],
+        )
         .run()
         .await;
     out.expect_code(0);
@@ -147,11 +156,9 @@ fn config_text_with(servers: &TwoServers, line: &str) -> std::path::PathBuf {
 /// The commented example in config.example.toml parses to the cap it shows.
 #[test]
 fn example_bandwidth_limit_parses() {
-    let example = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/config.example.toml"
-    ))
-    .unwrap();
+    let example =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config.example.toml"))
+            .unwrap();
     let line = example
         .lines()
         .find_map(|l| l.strip_prefix("#   bandwidth_limit = "))

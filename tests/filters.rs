@@ -170,7 +170,10 @@ async fn config_filters_and_flags_combine_with_the_documented_precedence() {
 
     // The run copies exactly what the plan shows, nothing outside it.
     let out = servers
-        .airlock_with(&config, &["run", "--include", "**/*.csv", "--min-size", "8B"])
+        .airlock_with(
+            &config,
+            &["run", "--include", "**/*.csv", "--min-size", "8B"],
+        )
         .run()
         .await;
     out.expect_code(0);
@@ -188,7 +191,10 @@ async fn from_list_copies_only_named_keys_and_reports_missing_ones() {
     fixture(&servers).await;
     let config = servers.config_toml(&prefixes());
     // A CSV with a header, a key with a comma, and a key that is not at the source.
-    servers.source.put("in/with,comma.txt", b"comma".to_vec()).await;
+    servers
+        .source
+        .put("in/with,comma.txt", b"comma".to_vec())
+        .await;
     let list = servers.sandbox.path().join("keys.csv");
     std::fs::write(
         &list,
@@ -265,7 +271,10 @@ async fn bad_filter_values_are_clear_errors() {
             &["run", "--plan", "p.json", "--exclude", "*.tmp"],
             "filters are part of the plan",
         ),
-        (&["plan", "--from-list", "/nonexistent/keys.txt"], "/nonexistent/keys.txt"),
+        (
+            &["plan", "--from-list", "/nonexistent/keys.txt"],
+            "/nonexistent/keys.txt",
+        ),
     ];
     for (args, message) in cases {
         let out = servers.airlock_with(&config, args).run().await;
@@ -286,17 +295,19 @@ async fn bad_filter_values_are_clear_errors() {
     let typo = config_with_filter(&servers, &[r#"includes = ["*"]"#]);
     let out = servers.airlock_with(&typo, &["plan"]).run().await;
     out.expect_code(2);
-    assert!(out.stderr.contains("unknown key 'includes'"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("unknown key 'includes'"),
+        "{}",
+        out.stderr
+    );
 }
 
 /// The commented examples in config.example.toml's [filter] table parse as shown.
 #[test]
 fn example_filter_lines_parse() {
-    let example = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/config.example.toml"
-    ))
-    .unwrap();
+    let example =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config.example.toml"))
+            .unwrap();
     let (_, filter_part) = example.split_once("\n[filter]\n").expect("[filter] table");
     let examples: Vec<&str> = filter_part
         .lines()

@@ -33,7 +33,9 @@ fn config(servers: &TwoServers) -> std::path::PathBuf {
 }
 
 fn records(text: &str) -> (serde_json::Value, Vec<serde_json::Value>) {
-    let mut lines = text.lines().map(|l| serde_json::from_str(l).expect("JSON line"));
+    let mut lines = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"));
     let header = lines.next().expect("header line");
     (header, lines.collect())
 }
@@ -92,7 +94,10 @@ async fn manifest_records_every_object_and_verify_catches_a_changed_target() {
     );
 
     let a = by_key(&records, "in/a.txt");
-    assert_eq!((a["route"].as_str(), a["outcome"].as_str()), (Some("single"), Some("copied")));
+    assert_eq!(
+        (a["route"].as_str(), a["outcome"].as_str()),
+        (Some("single"), Some("copied"))
+    );
     assert_eq!(a["bytes"], 5);
     let same = by_key(&records, "in/same.txt");
     assert_eq!(same["outcome"], "skipped");
@@ -152,8 +157,16 @@ async fn manifest_records_every_object_and_verify_catches_a_changed_target() {
         .run()
         .await;
     out.expect_code(0);
-    assert!(out.stdout.contains("    from_list               0 objects"), "{}", out.stdout);
-    assert!(lines_with(&out.stdout, "in/a.txt  (differs").len() == 1, "{}", out.stdout);
+    assert!(
+        out.stdout.contains("    from_list               0 objects"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        lines_with(&out.stdout, "in/a.txt  (differs").len() == 1,
+        "{}",
+        out.stdout
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -212,8 +225,10 @@ async fn csv_manifest_and_unreadable_manifests() {
         .await;
     out.expect_code(1);
     assert!(
-        out.stdout
-            .contains(&format!("MISMATCH out/big.bin: size {} at copy, 5 now", 12 * MIB)),
+        out.stdout.contains(&format!(
+            "MISMATCH out/big.bin: size {} at copy, 5 now",
+            12 * MIB
+        )),
         "{}",
         out.stdout
     );
@@ -228,6 +243,10 @@ async fn csv_manifest_and_unreadable_manifests() {
             .run()
             .await;
         out.expect_code(2);
-        assert!(out.stderr.contains(path.to_str().unwrap()), "{}", out.stderr);
+        assert!(
+            out.stderr.contains(path.to_str().unwrap()),
+            "{}",
+            out.stderr
+        );
     }
 }

@@ -147,7 +147,11 @@ pub fn print_missing(selection: &Selection, out: &mut dyn Write) {
         out,
         "missing: {} key{} from --from-list not found at the source:",
         selection.missing.len(),
-        if selection.missing.len() == 1 { "" } else { "s" }
+        if selection.missing.len() == 1 {
+            ""
+        } else {
+            "s"
+        }
     );
     for key in &selection.missing {
         let _ = writeln!(out, "  {key}");

@@ -259,7 +259,10 @@ pub fn read(path: &Path) -> Result<(Option<Header>, Vec<Record>)> {
             .map_err(|e| bad(e.to_string()))?;
         return Ok((None, records));
     }
-    let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
     let header: Header = match lines.next() {
         Some((_, line)) => serde_json::from_str(line).map_err(|e| bad(format!("line 1: {e}")))?,
         None => return Err(bad("it is empty".into())),

@@ -20,8 +20,8 @@ use std::io::Write;
 use clap::CommandFactory;
 
 pub use args::{
-    Args, Command, ConfigAction, DemoArgs, LsArgs, PlanArgs, RunArgs, Shell, SideArg, UploadsAction,
-    VerifyArgs,
+    Args, Command, ConfigAction, DemoArgs, LsArgs, PlanArgs, RunArgs, Shell, SideArg,
+    UploadsAction, VerifyArgs,
 };
 pub use check::config_check;
 pub use filter_args::{with_bandwidth_limit, with_filters};

@@ -222,10 +222,7 @@ mod tests {
         let z = parse_rfc3339_ms("2026-11-20T13:00:00Z").unwrap();
         assert_eq!(parse_rfc3339_ms("2026-11-20T14:00:00+01:00"), Some(z));
         assert_eq!(parse_rfc3339_ms("2026-11-20T08:30:00-04:30"), Some(z));
-        assert_eq!(
-            parse_rfc3339_ms("2026-11-20"),
-            Some(z - 13 * 3600 * 1000)
-        );
+        assert_eq!(parse_rfc3339_ms("2026-11-20"), Some(z - 13 * 3600 * 1000));
         assert_eq!(
             parse_time("k", "7d").unwrap(),
             TimeBound::Ago(Duration::from_secs(7 * 86400))
@@ -245,7 +242,9 @@ mod tests {
 
     #[test]
     fn bad_globs_and_impossible_ranges_are_errors_naming_the_key() {
-        let err = check_glob("filter.include", "a/[b").unwrap_err().to_string();
+        let err = check_glob("filter.include", "a/[b")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("filter.include 'a/[b' is not a glob"), "{err}");
         let raw = RawFilter {
             min_size: Some(ByteSize::mib(2)),

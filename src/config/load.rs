@@ -81,7 +81,13 @@ fn describe_toml_error(text: &str, err: &toml::de::Error) -> String {
         .replace(", expected one of", "; expected one of")
         .replace("expected i64", "expected an integer")
         .replace("duplicate key", "the key is written twice: keep one");
-    for name in ["RawConfig", "RawSide", "RawCredentials", "RawTransfer", "RawFilter"] {
+    for name in [
+        "RawConfig",
+        "RawSide",
+        "RawCredentials",
+        "RawTransfer",
+        "RawFilter",
+    ] {
         message = message.replace(&format!("expected struct {name}"), "expected a table");
     }
     match err.span() {

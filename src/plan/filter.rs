@@ -270,10 +270,7 @@ mod tests {
     #[test]
     fn globs_match_the_key_relative_to_the_prefix_and_exclude_wins() {
         let settings = FilterSettings {
-            include: vec![
-                "**/*.parquet".into(),
-                "clients/*/daily/2026-11-*/**".into(),
-            ],
+            include: vec!["**/*.parquet".into(), "clients/*/daily/2026-11-*/**".into()],
             exclude: vec!["**/_tmp/**".into()],
             ..Default::default()
         };
@@ -327,9 +324,7 @@ mod tests {
             object("recent", 50, Some(now - day)),
             object("no-time", 50, None),
         ];
-        let (kept, selection) = Filter::new(&settings, "", None, now)
-            .unwrap()
-            .apply(listed);
+        let (kept, selection) = Filter::new(&settings, "", None, now).unwrap().apply(listed);
         assert_eq!(keys(&kept), ["ok", "ok-max"]);
         let counts: Vec<(&str, u64)> = selection
             .excluded

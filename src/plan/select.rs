@@ -31,7 +31,11 @@ pub fn select(
         };
         return Ok((listed, selection));
     }
-    let keys = settings.from_list.as_deref().map(read_key_list).transpose()?;
+    let keys = settings
+        .from_list
+        .as_deref()
+        .map(read_key_list)
+        .transpose()?;
     Ok(Filter::new(settings, prefix, keys, now_ms())?.apply(listed))
 }
 
@@ -118,7 +122,10 @@ fn json_keys(text: &str) -> std::result::Result<Vec<String>, String> {
         .enumerate()
         .map(|(i, v)| {
             key_of(v).ok_or_else(|| {
-                format!("entry {} is neither a key nor an object with 'source_key'", i + 1)
+                format!(
+                    "entry {} is neither a key nor an object with 'source_key'",
+                    i + 1
+                )
             })
         })
         .collect()
@@ -130,8 +137,8 @@ fn json_lines_keys(text: &str) -> std::result::Result<Vec<String>, String> {
         if line.trim().is_empty() {
             continue;
         }
-        let value: serde_json::Value = serde_json::from_str(line)
-            .map_err(|e| format!("line {} is not JSON ({e})", n + 1))?;
+        let value: serde_json::Value =
+            serde_json::from_str(line).map_err(|e| format!("line {} is not JSON ({e})", n + 1))?;
         // Manifest files may carry summary lines without a key; they name no object.
         if value.get("source_key").is_none() && value.get("key").is_none() {
             continue;
@@ -157,7 +164,10 @@ mod tests {
     #[test]
     fn every_list_format_gives_the_same_keys() {
         let want = ["in/a b.csv", "in/x,y.txt"];
-        assert_eq!(read("keys.txt", "in/a b.csv\r\n\nin/x,y.txt\n").unwrap(), want);
+        assert_eq!(
+            read("keys.txt", "in/a b.csv\r\n\nin/x,y.txt\n").unwrap(),
+            want
+        );
         assert_eq!(
             read("keys.csv", "size,key\n1,in/a b.csv\n2,\"in/x,y.txt\"\n").unwrap(),
             want
@@ -167,7 +177,11 @@ mod tests {
             want
         );
         assert_eq!(
-            read("keys.json", r#"["in/a b.csv", {"source_key": "in/x,y.txt"}]"#).unwrap(),
+            read(
+                "keys.json",
+                r#"["in/a b.csv", {"source_key": "in/x,y.txt"}]"#
+            )
+            .unwrap(),
             want
         );
         assert_eq!(
