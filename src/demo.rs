@@ -188,6 +188,7 @@ fn demo_settings(source: &EmbeddedS3, target: &EmbeddedS3) -> Settings {
             estimate_rate: ByteSize::mib(50),
             ..Default::default()
         },
+        filter: Default::default(),
         path: None,
         warnings: Vec::new(),
     }

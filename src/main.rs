@@ -67,6 +67,8 @@ async fn run_command(args: Args) -> Result<i32, Error> {
         }
         Some(Command::Plan(plan)) => {
             let settings = warn(load_settings(args.config.as_deref())?);
+            let settings = cli::with_filters(settings, &plan.filter, false)?;
+            let settings = cli::with_bandwidth_limit(settings, plan.bandwidth_limit.as_deref())?;
             let sides = aws::connect(&settings).await?;
             cli::plan(
                 &sides,
@@ -86,6 +88,8 @@ async fn run_command(args: Args) -> Result<i32, Error> {
         }
         Some(Command::Run(run)) => {
             let settings = warn(load_settings(args.config.as_deref())?);
+            let settings = cli::with_filters(settings, &run.filter, run.plan.is_some())?;
+            let settings = cli::with_bandwidth_limit(settings, run.bandwidth_limit.as_deref())?;
             let sides = aws::connect(&settings).await?;
             cli::run(&settings, sides, &run, stdout).await
         }
@@ -110,6 +114,11 @@ async fn run_command(args: Args) -> Result<i32, Error> {
                 None => cli::merge::read_dir(std::path::Path::new(&report.location))?,
             };
             cli::merge_reports(reports, &report.location, report.json, stdout)
+        }
+        Some(Command::Verify(verify)) => {
+            let settings = warn(load_settings(args.config.as_deref())?);
+            let sides = aws::connect(&settings).await?;
+            cli::verify(&sides.target, &settings, &verify.manifest, stdout).await
         }
         Some(Command::Uploads { action }) => {
             let settings = warn(load_settings(args.config.as_deref())?);

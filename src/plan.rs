@@ -7,6 +7,8 @@
 
 mod compare;
 mod file;
+pub mod filter;
+pub mod select;
 mod split;
 mod summary;
 
@@ -19,6 +21,7 @@ use crate::config::{ByteSize, CompareMode, PartSize, SideSettings, TransferSetti
 
 pub use compare::{Verdict, same_object, verdict};
 pub use file::{PLAN_FORMAT_VERSION, load_plan, save_plan};
+pub use filter::Selection;
 pub use split::{SplitUpload, part_bytes, range_bytes};
 pub use summary::{RouteTotals, Summary};
 
@@ -143,6 +146,10 @@ pub struct PlanSettings {
     pub memory_limit: u64,
     pub compare: CompareMode,
     pub estimate_rate: u64,
+    /// Bytes per second the run is capped at (`bandwidth_limit`); the ETA uses it when it is
+    /// below `estimate_rate`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bandwidth_limit: Option<u64>,
 }
 
 impl PlanSettings {
@@ -157,6 +164,7 @@ impl PlanSettings {
             memory_limit: transfer.memory_limit.0,
             compare: transfer.compare,
             estimate_rate: transfer.estimate_rate.0,
+            bandwidth_limit: transfer.bandwidth_limit.map(|rate| rate.0),
         }
     }
 }
@@ -173,6 +181,9 @@ pub struct Plan {
     pub summary: Summary,
     /// Things the user should know (a part size that was raised, ...).
     pub warnings: Vec<String>,
+    /// What the filters left out (empty when none was set). Older plan files have none.
+    #[serde(default, skip_serializing_if = "Selection::is_empty")]
+    pub selection: Selection,
 }
 
 /// Everything [`build`] reads besides the listings.
@@ -277,6 +288,7 @@ pub fn build(source: &[ObjectInfo], target: &[ObjectInfo], input: PlanInput<'_>)
         items,
         summary,
         warnings,
+        selection: Selection::default(),
     }
 }
 

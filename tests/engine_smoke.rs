@@ -74,6 +74,7 @@ async fn copies_single_and_multipart_objects() {
         source: side(Side::Source, &src, "src-bucket", "in/"),
         target: side(Side::Target, &dst, "dst-bucket", "out/"),
         transfer,
+        filter: Default::default(),
         path: None,
         warnings: vec![],
     };
@@ -156,6 +157,7 @@ async fn copies_sources_written_with_aws_chunked_and_content_encoding() {
         source: side(Side::Source, &src, "src-bucket", "in/"),
         target: side(Side::Target, &dst, "dst-bucket", "out/"),
         transfer: TransferSettings::default(),
+        filter: Default::default(),
         path: None,
         warnings: vec![],
     };

@@ -307,6 +307,7 @@ fn good_plan() -> Value {
         settings: plan_settings,
         items,
         warnings: vec![],
+        selection: Default::default(),
     };
     serde_json::to_value(&plan).unwrap()
 }

@@ -138,6 +138,7 @@ async fn browse_select_plan_run_and_verify_bytes() {
         source: side(Side::Source, &src, "exports", "in/"),
         target: side(Side::Target, &dst, "drop", "out/"),
         transfer: TransferSettings::default(),
+        filter: Default::default(),
         path: None,
         warnings: vec![],
     };

@@ -21,6 +21,8 @@ pub struct Inventory {
     pub target: Vec<ObjectInfo>,
     /// HEAD requests made to decide equality.
     pub heads: usize,
+    /// What the `[filter]` settings left out of `source`.
+    pub selection: plan::Selection,
 }
 
 /// List both sides and HEAD the undecided pairs. `progress` sees (source objects, target
@@ -43,10 +45,14 @@ pub async fn gather(
             progress(source_count.load(std::sync::atomic::Ordering::Relaxed), n);
         }),
     )?;
+    // Filter before HEADs, so left-out objects cost no requests.
+    let (source_objects, selection) =
+        plan::select::select(source.objects, &settings.filter, &settings.source.prefix)?;
     let mut inventory = Inventory {
-        source: source.objects,
+        source: source_objects,
         target: target.objects,
         heads: 0,
+        selection,
     };
     if settings.transfer.compare == CompareMode::Checksum {
         enrich(sides, settings, &mut inventory).await?;
@@ -125,7 +131,7 @@ fn merge(listed: &mut ObjectInfo, headed: ObjectInfo) {
 /// List, enrich and plan in one call (what `airlock plan` and `airlock run` do).
 pub async fn plan(sides: &Sides, settings: &Settings) -> Result<(plan::Plan, Inventory)> {
     let inventory = gather(sides, settings, |_, _| {}).await?;
-    let plan = plan::build(
+    let mut plan = plan::build(
         &inventory.source,
         &inventory.target,
         PlanInput {
@@ -134,6 +140,7 @@ pub async fn plan(sides: &Sides, settings: &Settings) -> Result<(plan::Plan, Inv
             transfer: &settings.transfer,
         },
     );
+    plan.selection = inventory.selection.clone();
     Ok((plan, inventory))
 }
 
@@ -165,6 +172,7 @@ pub async fn recheck(sides: &Sides, settings: &Settings, plan: &mut plan::Plan) 
             .collect(),
         target: listing.objects,
         heads: 0,
+        selection: Default::default(),
     };
     if settings.transfer.compare == CompareMode::Checksum {
         enrich(sides, settings, &mut inventory).await?;

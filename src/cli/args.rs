@@ -42,6 +42,8 @@ pub enum Command {
     /// Merge shard reports (a directory or s3://bucket/prefix/) into one summary; exit 1 if
     /// anything failed or a shard is missing.
     Report(ReportArgs),
+    /// Re-check the target against a run's manifest (HEAD + checksum); exit 1 on any mismatch.
+    Verify(VerifyArgs),
     /// In-progress multipart uploads at the target (orphans from killed runs).
     Uploads {
         #[command(subcommand)]
@@ -88,6 +90,12 @@ pub struct PlanArgs {
     /// Print only the summary, not every object.
     #[arg(long)]
     pub summary: bool,
+    #[command(flatten)]
+    pub filter: super::filter_args::FilterArgs,
+    /// Cap bytes per second for the whole run (e.g. 200MiB/s; 'off' removes a configured
+    /// cap). Replaces transfer.bandwidth_limit.
+    #[arg(long, value_name = "RATE")]
+    pub bandwidth_limit: Option<String>,
 }
 
 #[derive(Debug, ClapArgs)]
@@ -112,6 +120,23 @@ pub struct RunArgs {
     /// existing), or s3://bucket/prefix/ in the target account.
     #[arg(long, value_name = "PATH|s3://BUCKET/PREFIX/", env = "AIRLOCK_REPORT")]
     pub report: Option<String>,
+    #[command(flatten)]
+    pub filter: super::filter_args::FilterArgs,
+    /// Cap bytes per second for the whole run (e.g. 200MiB/s; 'off' removes a configured
+    /// cap). Replaces transfer.bandwidth_limit.
+    #[arg(long, value_name = "RATE")]
+    pub bandwidth_limit: Option<String>,
+    /// Write the run's manifest (per object: keys, ETag, checksums, verification, outcome) to
+    /// FILE: JSON lines, or CSV when FILE ends in .csv.
+    #[arg(long, value_name = "FILE")]
+    pub manifest: Option<PathBuf>,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct VerifyArgs {
+    /// The manifest of an earlier 'airlock run --manifest FILE'.
+    #[arg(long, value_name = "FILE")]
+    pub manifest: PathBuf,
 }
 
 #[derive(Debug, ClapArgs)]

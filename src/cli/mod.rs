@@ -5,8 +5,10 @@
 
 mod args;
 mod check;
+pub mod filter_args;
 mod format;
 mod ls;
+pub mod manifest;
 pub mod merge;
 mod plan_cmd;
 mod prepare;
@@ -15,6 +17,7 @@ mod run;
 pub mod shard;
 pub mod shard_report;
 pub mod uploads;
+mod verify;
 
 use std::io::Write;
 
@@ -22,9 +25,10 @@ use clap::CommandFactory;
 
 pub use args::{
     Args, Command, ConfigAction, DemoArgs, FinalizeArgs, LsArgs, PlanArgs, PrepareArgs, ReportArgs,
-    RunArgs, Shell, SideArg, UploadsAction,
+    RunArgs, Shell, SideArg, UploadsAction, VerifyArgs,
 };
 pub use check::config_check;
+pub use filter_args::{with_bandwidth_limit, with_filters};
 pub use format::{human_bytes, human_duration, human_time};
 pub use ls::ls;
 pub use merge::merge_reports;
@@ -43,6 +47,7 @@ pub const ENV_VARS: &[&str] = &[
     shard::BATCH_SIZE_ENV,
     shard::K8S_INDEX_ENV,
 ];
+pub use verify::verify;
 
 use crate::config::Side;
 

@@ -81,14 +81,20 @@ pub fn print_summary(plan: &Plan, out: &mut dyn Write) {
     row(out, "multipart", &s.multipart);
     let _ = writeln!(
         out,
-        "  to copy    {:>8} objects {:>11}; peak memory {} ({} streams); ETA {} at {}/s (assumed; transfer.estimate_rate)",
+        "  to copy    {:>8} objects {:>11}; peak memory {} ({} streams); ETA {} at {}/s ({})",
         s.copy_objects(),
         human_bytes(s.copy_bytes()),
         human_bytes(s.peak_memory_bytes),
         s.streams,
         human_duration(Duration::from_secs(s.eta_seconds)),
-        human_bytes(s.estimate_rate)
+        human_bytes(s.estimate_rate),
+        if plan.settings.bandwidth_limit == Some(s.estimate_rate) {
+            "capped; bandwidth_limit"
+        } else {
+            "assumed; transfer.estimate_rate"
+        }
     );
+    super::filter_args::print_selection(&plan.selection, out);
     for warning in &plan.warnings {
         let _ = writeln!(out, "warning: {warning}");
     }

@@ -12,6 +12,7 @@
 use std::io::Write;
 
 use super::args::RunArgs;
+use super::manifest::ManifestRecorder;
 use super::plan_cmd::{print_items, print_summary};
 use super::report::{JsonReporter, Reporter, TermReporter};
 use super::shard_report::{self, Collector, ReportTarget};
@@ -55,15 +56,30 @@ pub async fn run(
         return Ok(0);
     }
     let mut collector = Collector::new(&plan, plan_id, shard.as_ref());
+    let missing_code = super::filter_args::missing_exit_code(&plan);
+    let mut manifest = (args.manifest.as_deref())
+        .map(|path| ManifestRecorder::begin(path, &plan))
+        .transpose()?;
+    let target_side = sides.target.clone();
     let summary = execute_observed(
         plan,
         sides.clone(),
         EngineOptions::from_settings(settings),
         args.json,
         out,
-        &mut |event| collector.event(event),
+        &mut |event| {
+            collector.event(event);
+            if let Some(manifest) = manifest.as_mut() {
+                manifest.event(event);
+            }
+        },
     )
     .await?;
+    if let Some(manifest) = manifest {
+        manifest
+            .finish(&target_side, &mut std::io::stderr())
+            .await?;
+    }
     if let Some(target) = &report_target {
         let report = collector.finish(&summary);
         match shard_report::write(&report, target, &sides).await {
@@ -72,7 +88,7 @@ pub async fn run(
                 // The copy itself is done; a missing report makes `airlock report` fail later.
                 eprintln!("airlock: could not write the report: {e}");
                 tracing::error!(error = %e, "could not write the report");
-                return Ok(summary.exit_code().max(1));
+                return Ok(summary.exit_code().max(1).max(missing_code));
             }
         }
     }
@@ -87,7 +103,7 @@ pub async fn run(
             crate::logging::data_dir().join("journal").display()
         );
     }
-    Ok(summary.exit_code())
+    Ok(summary.exit_code().max(missing_code))
 }
 
 /// Start the engine on `plan` and report until it finishes.

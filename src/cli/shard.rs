@@ -208,6 +208,9 @@ mod tests {
             shard: shard.map(str::to_string),
             shards,
             report: None,
+            filter: Default::default(),
+            bandwidth_limit: None,
+            manifest: None,
         }
     }
 
@@ -380,6 +383,7 @@ mod tests {
             settings: crate::plan::PlanSettings::of(&Default::default()),
             items,
             summary: Default::default(),
+            selection: Default::default(),
             warnings: vec![],
         }
     }

@@ -36,6 +36,7 @@ pub fn transfer() -> TransferSettings {
         copy_metadata: true,
         copy_tags: false,
         estimate_rate: ByteSize::mib(100),
+        bandwidth_limit: None,
         connect_timeout: Duration::from_secs(10),
         read_timeout: Duration::from_secs(30),
     }

@@ -88,7 +88,13 @@ fn describe_toml_error(text: &str, err: &toml::de::Error) -> String {
         .replace(", expected one of", "; expected one of")
         .replace("expected i64", "expected an integer")
         .replace("duplicate key", "the key is written twice: keep one");
-    for name in ["RawConfig", "RawSide", "RawCredentials", "RawTransfer"] {
+    for name in [
+        "RawConfig",
+        "RawSide",
+        "RawCredentials",
+        "RawTransfer",
+        "RawFilter",
+    ] {
         message = message.replace(&format!("expected struct {name}"), "expected a table");
     }
     // A string in the wrong key may be a secret pasted in the wrong place: never echo it.

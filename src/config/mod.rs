@@ -7,6 +7,7 @@
 
 pub mod bytesize;
 pub mod defaults;
+pub mod filter;
 mod load;
 pub mod raw;
 mod secret;
@@ -17,6 +18,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use bytesize::ByteSize;
+pub use filter::{FilterSettings, TimeBound};
 pub use load::{CONFIG_ENV, config_search_paths, find_config, load_settings, parse_settings};
 pub use secret::Secret;
 
@@ -58,6 +60,8 @@ pub struct Settings {
     pub source: SideSettings,
     pub target: SideSettings,
     pub transfer: TransferSettings,
+    /// Which source objects a plan takes (`[filter]`, overridden by CLI flags).
+    pub filter: FilterSettings,
     /// The file the settings were read from, for messages (None when built in code).
     pub path: Option<PathBuf>,
     /// Non-fatal findings (static keys on a non-loopback endpoint, a part size that was raised,
@@ -246,6 +250,9 @@ pub struct TransferSettings {
     pub copy_tags: bool,
     /// Rate the plan uses for its ETA before a run has measured one.
     pub estimate_rate: ByteSize,
+    /// Cap on bytes per second across the whole run (token bucket in the data path); None
+    /// means no cap.
+    pub bandwidth_limit: Option<ByteSize>,
     pub connect_timeout: Duration,
     /// A response or body that sends nothing for this long is cut and retried.
     pub read_timeout: Duration,

@@ -11,6 +11,7 @@ pub struct RawConfig {
     pub source: Option<RawSide>,
     pub target: Option<RawSide>,
     pub transfer: Option<RawTransfer>,
+    pub filter: Option<super::filter::RawFilter>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -80,6 +81,8 @@ pub struct RawTransfer {
     pub copy_tags: Option<bool>,
     /// Bytes per second for the plan's ETA, e.g. `"100MiB/s"`.
     pub estimate_rate: Option<String>,
+    /// Cap on bytes per second for the whole run, e.g. `"200MiB/s"`.
+    pub bandwidth_limit: Option<String>,
     pub connect_timeout: Option<String>,
     pub read_timeout: Option<String>,
 }

@@ -21,10 +21,12 @@ pub fn validate(raw: RawConfig) -> Result<Settings> {
     let source = side(Side::Source, raw.source, &mut warnings)?;
     let target = side(Side::Target, raw.target, &mut warnings)?;
     let transfer = transfer(raw.transfer.unwrap_or_default())?;
+    let filter = super::filter::validate(raw.filter)?;
     Ok(Settings {
         source,
         target,
         transfer,
+        filter,
         path: None,
         warnings,
     })
@@ -348,6 +350,9 @@ fn transfer(raw: RawTransfer) -> Result<TransferSettings> {
         copy_metadata: raw.copy_metadata.unwrap_or(d.copy_metadata),
         copy_tags: raw.copy_tags.unwrap_or(d.copy_tags),
         estimate_rate,
+        bandwidth_limit: (raw.bandwidth_limit)
+            .map(|text| parse_rate("transfer.bandwidth_limit", &text))
+            .transpose()?,
         connect_timeout: duration(
             "transfer.connect_timeout",
             raw.connect_timeout,

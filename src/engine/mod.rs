@@ -24,6 +24,7 @@ mod relay;
 mod scheduler;
 mod split;
 pub mod stats;
+mod throttle;
 mod units;
 mod verify;
 mod window;
@@ -103,6 +104,8 @@ pub struct EngineHandle {
     task: Option<JoinHandle<RunSummary>>,
     abort: CancellationToken,
     gauge: Arc<BufferGauge>,
+    /// The bandwidth cap, adjustable while the run goes.
+    throttle: Arc<throttle::Throttle>,
     /// Cancels the run when the handle is dropped.
     _drop_guard: DropGuard,
 }
@@ -124,6 +127,9 @@ impl Engine {
         let (command_tx, command_rx) = mpsc::unbounded_channel();
         let (note_tx, note_rx) = mpsc::unbounded_channel();
         let gauge = Arc::new(BufferGauge::default());
+        let throttle = Arc::new(throttle::Throttle::new(
+            options.transfer.bandwidth_limit.map_or(0, |rate| rate.0),
+        ));
         // Each unit in flight may hold one stream buffer: the budget caps the slots.
         let memory_slots = (options.transfer.memory_limit.0 / STREAM_BUFFER.0).max(1) as usize;
         let shared = Arc::new(units::Shared {
@@ -132,6 +138,7 @@ impl Engine {
             transfer: options.transfer,
             write: options.write,
             gauge: gauge.clone(),
+            throttle: throttle.clone(),
             journal,
             events: event_tx,
             notes: note_tx,
@@ -153,6 +160,7 @@ impl Engine {
             task: Some(task),
             abort,
             gauge,
+            throttle,
             _drop_guard: run_cancel.drop_guard(),
         })
     }
@@ -170,6 +178,11 @@ impl EngineHandle {
     /// The event stream (once; later calls return None).
     pub fn take_events(&mut self) -> Option<mpsc::UnboundedReceiver<Event>> {
         self.events.take()
+    }
+
+    /// Change the run's bandwidth cap now, in bytes per second (None: no cap).
+    pub fn set_bandwidth_limit(&self, rate: Option<u64>) {
+        self.throttle.set_rate(rate.unwrap_or(0));
     }
 
     /// Bytes held in engine buffers now, and the most ever held at once.

@@ -114,6 +114,10 @@ pub struct RelayBody {
     stall: Pin<Box<Sleep>>,
     /// The stall timer starts at the first poll, not when the body is built.
     polled: bool,
+    /// The run's bandwidth cap, charged per chunk; None in unit tests.
+    throttle: Option<Arc<super::throttle::Throttle>>,
+    /// Set while waiting for the cap before the next read.
+    throttle_wait: Option<Pin<Box<Sleep>>>,
 }
 
 impl RelayBody {
@@ -136,7 +140,15 @@ impl RelayBody {
             read_timeout,
             stall: Box::pin(tokio::time::sleep(read_timeout)),
             polled: false,
+            throttle: None,
+            throttle_wait: None,
         }
+    }
+
+    /// Hold reads to the run's bandwidth cap.
+    pub fn throttle(mut self, throttle: Arc<super::throttle::Throttle>) -> Self {
+        self.throttle = Some(throttle);
+        self
     }
 
     /// Refuse the end of the stream unless its digest matches.
@@ -227,6 +239,24 @@ impl Body for RelayBody {
                 .as_mut()
                 .reset(Instant::now() + this.read_timeout);
         }
+        if let Some(throttle) = this.throttle.clone() {
+            loop {
+                if let Some(wait) = this.throttle_wait.as_mut() {
+                    if wait.as_mut().poll(cx).is_pending() {
+                        return Poll::Pending;
+                    }
+                    this.throttle_wait = None;
+                    // Waiting for the cap is not a stalled source.
+                    this.stall
+                        .as_mut()
+                        .reset(Instant::now() + this.read_timeout);
+                }
+                match throttle.delay() {
+                    Some(delay) => this.throttle_wait = Some(Box::pin(tokio::time::sleep(delay))),
+                    None => break,
+                }
+            }
+        }
         loop {
             match Pin::new(&mut this.inner).poll_frame(cx) {
                 Poll::Ready(Some(Ok(frame))) => {
@@ -244,6 +274,9 @@ impl Body for RelayBody {
                         d.update(&data);
                     }
                     this.progress.fetch_add(len, Ordering::Relaxed);
+                    if let Some(throttle) = &this.throttle {
+                        throttle.charge(len);
+                    }
                     this.gauge.hold(len);
                     this.held = len;
                     this.stall

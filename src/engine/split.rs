@@ -35,6 +35,9 @@ fn detached(sides: Sides, options: &EngineOptions) -> Shared {
     let (notes, _) = mpsc::unbounded_channel();
     Shared {
         single_shot: super::units::single_shot(&sides),
+        throttle: Arc::new(super::throttle::Throttle::new(
+            options.transfer.bandwidth_limit.map_or(0, |rate| rate.0),
+        )),
         sides,
         transfer: options.transfer.clone(),
         write: options.write.clone(),

@@ -42,6 +42,8 @@ pub struct Shared {
     pub transfer: TransferSettings,
     pub write: WriteOptions,
     pub gauge: Arc<BufferGauge>,
+    /// The run's bandwidth cap (rate 0: none), shared by every relay.
+    pub throttle: Arc<super::throttle::Throttle>,
     pub journal: Option<Journal>,
     pub events: UnboundedSender<Event>,
     pub notes: UnboundedSender<Note>,
@@ -200,6 +202,7 @@ pub async fn copy_single(
                 shared_ref.gauge.clone(),
                 shared_ref.transfer.read_timeout,
             )
+            .throttle(shared_ref.throttle.clone())
             .expect(expectation.expect.clone())
             .progress(progress);
             let outcome = relay.outcome();
@@ -453,6 +456,7 @@ pub async fn copy_part(
                 shared_ref.gauge.clone(),
                 shared_ref.transfer.read_timeout,
             )
+            .throttle(shared_ref.throttle.clone())
             .progress(progress);
             let outcome = relay.outcome();
             let put = objects::upload_part_stream(

@@ -30,7 +30,8 @@ pub struct Summary {
     pub streams: u64,
     /// Most bytes the run will hold in its buffers at once (`streams * STREAM_BUFFER`).
     pub peak_memory_bytes: u64,
-    /// The rate the ETA assumes, in bytes per second.
+    /// The rate the ETA assumes, in bytes per second: `estimate_rate`, or `bandwidth_limit`
+    /// when that is lower.
     pub estimate_rate: u64,
     /// Estimated seconds to copy everything not skipped at `estimate_rate`.
     pub eta_seconds: u64,
@@ -48,8 +49,11 @@ impl Summary {
         }
         summary.streams = streams(settings.concurrency, settings.memory_limit);
         summary.peak_memory_bytes = summary.streams * STREAM_BUFFER.0;
-        summary.estimate_rate = settings.estimate_rate;
-        summary.eta_seconds = (summary.copy_bytes()).div_ceil(settings.estimate_rate.max(1));
+        summary.estimate_rate = match settings.bandwidth_limit {
+            Some(cap) => settings.estimate_rate.min(cap),
+            None => settings.estimate_rate,
+        };
+        summary.eta_seconds = (summary.copy_bytes()).div_ceil(summary.estimate_rate.max(1));
         summary
     }
 

@@ -231,10 +231,16 @@ pub async fn gather(
         }
         progress(counts.0, counts.1);
     }
+    let (source, selection) = crate::plan::select::select(
+        source.into_values().collect(),
+        &settings.filter,
+        &settings.source.prefix,
+    )?;
     let mut inventory = Inventory {
-        source: source.into_values().collect(),
+        source,
         target: target.into_values().collect(),
         heads: 0,
+        selection,
     };
     if settings.transfer.compare == crate::config::CompareMode::Checksum {
         inventory::enrich(sides, settings, &mut inventory).await?;

@@ -211,7 +211,7 @@ impl PlanTab {
         }
         match result {
             Ok(inventory) => {
-                let plan = plan::build(
+                let mut plan = plan::build(
                     &inventory.source,
                     &inventory.target,
                     PlanInput {
@@ -220,6 +220,7 @@ impl PlanTab {
                         transfer: &self.transfer,
                     },
                 );
+                plan.selection = inventory.selection;
                 for warning in &plan.warnings {
                     out.warn(format!("plan: {warning}"));
                 }

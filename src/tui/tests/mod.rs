@@ -44,6 +44,7 @@ pub fn settings() -> Settings {
         source: side(Side::Source, "acme-exports", "daily/"),
         target: side(Side::Target, "client-drop", "acme/"),
         transfer: TransferSettings::default(),
+        filter: Default::default(),
         path: None,
         warnings: vec![],
     }

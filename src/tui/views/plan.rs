@@ -92,7 +92,7 @@ fn summary_lines(plan: &Plan, width: usize) -> Vec<Line<'static>> {
         bytes: s.copy_bytes(),
         parts: s.single.parts + s.multipart.parts,
     };
-    vec![
+    let mut lines = vec![
         Line::styled(
             format!(
                 "{:<10}{:>9}{:>11}{:>9}",
@@ -121,7 +121,14 @@ fn summary_lines(plan: &Plan, width: usize) -> Vec<Line<'static>> {
             ),
             width,
         )),
-    ]
+    ];
+    if !plan.selection.is_empty() {
+        lines.push(Line::styled(
+            fit(&plan.selection.one_line(), width),
+            style::dim(),
+        ));
+    }
+    lines
 }
 
 fn render_settings(tab: &PlanTab, frame: &mut Frame, area: Rect) {
