@@ -36,13 +36,13 @@ pub async fn run(
         .map(ReportTarget::parse)
         .transpose()?;
     // A bad --shard (or shard variable) is refused before any listing or plan file is read.
-    super::shard::resolve(args, |name| std::env::var(name).ok())?;
+    let shard = super::shard::resolve(args, |name| std::env::var(name).ok())?;
     let plan = match &args.plan {
         Some(path) => load_plan(path, settings)?,
         None => inventory::plan(&sides, settings).await?.0,
     };
     let plan_id = shard_report::plan_id(&plan);
-    let (mut plan, shard) = super::shard::apply(plan, args)?;
+    let mut plan = super::shard::apply(plan, shard.as_ref());
     if args.plan.is_some() {
         let done = inventory::recheck(&sides, settings, &mut plan).await?;
         if done > 0 {

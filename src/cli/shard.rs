@@ -182,17 +182,17 @@ pub fn slice(plan: Plan, index: u32, count: u32) -> Plan {
     plan
 }
 
-/// Keep only this shard's share of the plan, when a shard is given; returns the shard too.
-pub fn apply(plan: Plan, args: &RunArgs) -> Result<(Plan, Option<Shard>)> {
-    let Some(shard) = resolve(args, |name| std::env::var(name).ok())? else {
-        return Ok((plan, None));
+/// Keep only this shard's share of the plan, when a shard (from [`resolve`]) is given.
+pub fn apply(plan: Plan, shard: Option<&Shard>) -> Plan {
+    let Some(shard) = shard else {
+        return plan;
     };
     tracing::info!(index = shard.index, count = shard.count, source = %shard.source, "running one shard");
     eprintln!(
         "shard {}/{} (from {})",
         shard.index, shard.count, shard.source
     );
-    Ok((slice(plan, shard.index, shard.count), Some(shard)))
+    slice(plan, shard.index, shard.count)
 }
 
 #[cfg(test)]
