@@ -62,7 +62,10 @@ async fn run_command(args: Args) -> Result<i32, Error> {
             let settings = warn(load_settings(args.config.as_deref())?);
             let sides = aws::connect(&settings).await?;
             let side = sides.get(Side::from(ls.side));
-            cli::ls(side, ls.prefix.as_deref(), ls.recursive, stdout).await?;
+            match &ls.versions {
+                Some(key) => cli::ls_versions(side, key, ls.json, stdout).await?,
+                None => cli::ls(side, ls.prefix.as_deref(), ls.recursive, stdout).await?,
+            }
             Ok(0)
         }
         Some(Command::Plan(plan)) => {

@@ -11,6 +11,7 @@ pub mod filter;
 pub mod select;
 mod split;
 mod summary;
+pub mod versions;
 
 use std::collections::HashMap;
 
@@ -20,7 +21,7 @@ use crate::config::defaults::{MAX_PART_SIZE, MAX_PARTS, MAX_SINGLE_PUT, MIN_PART
 use crate::config::{ByteSize, CompareMode, PartSize, SideSettings, TransferSettings};
 
 pub use compare::{Verdict, same_object, verdict};
-pub use file::{PLAN_FORMAT_VERSION, load_plan, save_plan};
+pub use file::{PLAN_FORMAT_VERSION, format_for, load_plan, save_plan};
 pub use filter::Selection;
 pub use split::{SplitUpload, part_bytes, range_bytes};
 pub use summary::{RouteTotals, Summary};
@@ -71,6 +72,9 @@ pub struct ObjectInfo {
     /// (`x-amz-meta-airlock-source-etag`), known only after a HEAD.
     pub copied_from_etag: Option<String>,
     pub storage_class: Option<String>,
+    /// The version listed at `source.version_at` (point-in-time copies); None for the latest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
 }
 
 /// What the engine does with one object.
@@ -114,6 +118,10 @@ pub struct PlanItem {
     /// A `multipart` object whose upload `airlock prepare` opened for several shards to fill.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub split: Option<SplitUpload>,
+    /// Point-in-time copies: the source version chosen at the plan's `version_at`; every GET
+    /// and HEAD of this object names it. None copies the latest version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_version_id: Option<String>,
 }
 
 /// Where a side of the plan points, so a saved plan can be checked against the config.
@@ -184,6 +192,10 @@ pub struct Plan {
     /// What the filters left out (empty when none was set). Older plan files have none.
     #[serde(default, skip_serializing_if = "Selection::is_empty")]
     pub selection: Selection,
+    /// The moment (RFC 3339, UTC) the source was taken at (`source.version_at`); None when the
+    /// latest versions were planned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_at: Option<String>,
 }
 
 /// Everything [`build`] reads besides the listings.
@@ -281,7 +293,7 @@ pub fn build(source: &[ObjectInfo], target: &[ObjectInfo], input: PlanInput<'_>)
     let settings = PlanSettings::of(input.transfer);
     let summary = Summary::of(&items, &settings);
     Plan {
-        format: PLAN_FORMAT_VERSION,
+        format: file::format_for(&items),
         source: PlanSide::of(input.source),
         target: PlanSide::of(input.target),
         settings,
@@ -289,6 +301,7 @@ pub fn build(source: &[ObjectInfo], target: &[ObjectInfo], input: PlanInput<'_>)
         summary,
         warnings,
         selection: Selection::default(),
+        version_at: None,
     }
 }
 
@@ -332,6 +345,7 @@ fn plan_item(
         parts,
         reason,
         split: None,
+        source_version_id: object.version_id.clone(),
     }
 }
 

@@ -292,6 +292,7 @@ fn good_plan() -> Value {
         parts,
         reason: "new".into(),
         split: None,
+        source_version_id: None,
     };
     let items = vec![
         item("a", 3, Route::Skip, 0, 0),
@@ -308,6 +309,7 @@ fn good_plan() -> Value {
         items,
         warnings: vec![],
         selection: Default::default(),
+        version_at: None,
     };
     serde_json::to_value(&plan).unwrap()
 }

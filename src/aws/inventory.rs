@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use futures::{StreamExt, TryStreamExt};
 
 use super::Sides;
-use super::listing::{head, list_all};
+use super::listing::{Listing, head, head_version, list_all};
+use super::versions::objects_at_moment;
 use crate::config::{CompareMode, Settings};
 use crate::error::Result;
 use crate::plan::{self, ObjectInfo, PlanInput, Verdict};
@@ -36,7 +37,7 @@ pub async fn gather(
     let source_count = std::sync::atomic::AtomicUsize::new(0);
     let target_count = std::sync::atomic::AtomicUsize::new(0);
     let (source, target) = tokio::try_join!(
-        list_all(&sides.source, &settings.source.prefix, true, |n| {
+        list_source(sides, settings, &settings.source.prefix, |n| {
             source_count.store(n, std::sync::atomic::Ordering::Relaxed);
             progress(n, target_count.load(std::sync::atomic::Ordering::Relaxed));
         }),
@@ -58,6 +59,23 @@ pub async fn gather(
         enrich(sides, settings, &mut inventory).await?;
     }
     Ok(inventory)
+}
+
+/// The source objects under `prefix`, recursively: the latest versions, or with
+/// `source.version_at` each key as it was at that moment (with its version id).
+pub async fn list_source(
+    sides: &Sides,
+    settings: &Settings,
+    prefix: &str,
+    on_page: impl FnMut(usize),
+) -> Result<Listing> {
+    match settings.filter.version_at {
+        None => list_all(&sides.source, prefix, true, on_page).await,
+        Some(moment_ms) => Ok(Listing {
+            objects: objects_at_moment(&sides.source, prefix, moment_ms, on_page).await?,
+            ..Default::default()
+        }),
+    }
 }
 
 /// HEAD both objects of every pair whose listing verdict is `Unknown` (also used by the TUI
@@ -99,7 +117,8 @@ pub async fn enrich(sides: &Sides, settings: &Settings, inventory: &mut Inventor
                 let s = if decided {
                     None
                 } else {
-                    head(&sides.source, &source[si].key).await?
+                    let version = source[si].version_id.as_deref();
+                    head_version(&sides.source, &source[si].key, version).await?
                 };
                 Ok::<_, crate::Error>((si, ti, s, t))
             })
@@ -141,6 +160,10 @@ pub async fn plan(sides: &Sides, settings: &Settings) -> Result<(plan::Plan, Inv
         },
     );
     plan.selection = inventory.selection.clone();
+    plan.version_at = settings
+        .filter
+        .version_at
+        .map(crate::config::filter::format_rfc3339);
     Ok((plan, inventory))
 }
 
@@ -166,6 +189,7 @@ pub async fn recheck(sides: &Sides, settings: &Settings, plan: &mut plan::Plan) 
                     size: item.size,
                     modified_ms: item.source_modified_ms,
                     etag: item.source_etag.clone(),
+                    version_id: item.source_version_id.clone(),
                     ..Default::default()
                 }
             })

@@ -65,6 +65,7 @@ pub async fn list_page(
                 checksum: None,
                 copied_from_etag: None,
                 storage_class: o.storage_class().map(|c| c.as_str().to_string()),
+                version_id: None,
             })
         })
         .collect();
@@ -105,11 +106,21 @@ pub async fn list_all(
 /// HEAD one object with checksum mode: size, ETag, full-object checksum, provenance.
 /// `Ok(None)` when the key does not exist.
 pub async fn head(side: &SideClient, key: &str) -> Result<Option<ObjectInfo>> {
+    head_version(side, key, None).await
+}
+
+/// [`head`] of one version of the object (`None`: the latest).
+pub async fn head_version(
+    side: &SideClient,
+    key: &str,
+    version_id: Option<&str>,
+) -> Result<Option<ObjectInfo>> {
     let result = side
         .client
         .head_object()
         .bucket(&side.bucket)
         .key(key)
+        .set_version_id(version_id.map(str::to_string))
         .checksum_mode(ChecksumMode::Enabled)
         .send()
         .await;
@@ -159,6 +170,7 @@ pub async fn head(side: &SideClient, key: &str) -> Result<Option<ObjectInfo>> {
             .and_then(|m| m.get(COPIED_FROM_ETAG_META))
             .cloned(),
         storage_class: output.storage_class().map(|c| c.as_str().to_string()),
+        version_id: version_id.map(str::to_string),
     }))
 }
 

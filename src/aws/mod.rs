@@ -13,6 +13,7 @@ pub mod inventory;
 pub mod listing;
 pub mod objects;
 mod trailer;
+pub mod versions;
 
 pub use client::{SideClient, Sides, build_side_client, connect};
 pub use credentials::{ResolvedCredentials, resolve_both};

@@ -105,13 +105,19 @@ fn checksum_of(
     })
 }
 
-/// HEAD the source object with checksum mode (multipart setup).
-pub async fn head_source(side: &SideClient, key: &str) -> Result<SourceObject> {
+/// HEAD the source object (one version of it when `version_id` is given) with checksum
+/// mode (multipart setup).
+pub async fn head_source(
+    side: &SideClient,
+    key: &str,
+    version_id: Option<&str>,
+) -> Result<SourceObject> {
     let out = side
         .client
         .head_object()
         .bucket(&side.bucket)
         .key(key)
+        .set_version_id(version_id.map(str::to_string))
         .checksum_mode(ChecksumMode::Enabled)
         .send()
         .await
@@ -144,16 +150,23 @@ pub async fn head_source(side: &SideClient, key: &str) -> Result<SourceObject> {
     })
 }
 
-/// GET the object, or a byte range `first..=last` of it, pinned to `if_match` when given.
+/// GET the object, or a byte range `first..=last` of it, pinned to `if_match` when given and
+/// to one version when `version_id` is given (point-in-time copies).
 /// `checksum_mode` asks for the full-object checksum (only meaningful without a range).
 pub async fn get_stream(
     side: &SideClient,
     key: &str,
+    version_id: Option<&str>,
     range: Option<(u64, u64)>,
     if_match: Option<&str>,
     checksum_mode: bool,
 ) -> Result<GetStream> {
-    let mut request = side.data.get_object().bucket(&side.bucket).key(key);
+    let mut request = side
+        .data
+        .get_object()
+        .bucket(&side.bucket)
+        .key(key)
+        .set_version_id(version_id.map(str::to_string));
     if let Some((first, last)) = range {
         request = request.range(format!("bytes={first}-{last}"));
     }
@@ -213,13 +226,19 @@ pub async fn get_stream(
     })
 }
 
-/// The object's tags, URL-encoded for the `Tagging` parameter (None when it has none).
-pub async fn get_tagging(side: &SideClient, key: &str) -> Result<Option<String>> {
+/// The object's tags (of one version when `version_id` is given), URL-encoded for the
+/// `Tagging` parameter (None when it has none).
+pub async fn get_tagging(
+    side: &SideClient,
+    key: &str,
+    version_id: Option<&str>,
+) -> Result<Option<String>> {
     let out = side
         .client
         .get_object_tagging()
         .bucket(&side.bucket)
         .key(key)
+        .set_version_id(version_id.map(str::to_string))
         .send()
         .await
         .map_err(|e| s3_failure(&e, ctx(side, "GetObjectTagging", key)))?;

@@ -80,6 +80,13 @@ pub struct LsArgs {
     /// List every key below the prefix instead of folders.
     #[arg(long, short = 'r')]
     pub recursive: bool,
+    /// Show every version of this key instead (version id, time, size, ETag, latest and
+    /// delete-marker flags): pick a source.version_at from it.
+    #[arg(long, value_name = "KEY", conflicts_with_all = ["prefix", "recursive"])]
+    pub versions: Option<String>,
+    /// With --versions: one JSON object per version, one per line.
+    #[arg(long, requires = "versions")]
+    pub json: bool,
 }
 
 #[derive(Debug, ClapArgs)]

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use clap::Args as ClapArgs;
 
 use super::format::human_bytes;
-use crate::config::filter::{check_glob, check_ranges, parse_time};
+use crate::config::filter::{check_glob, check_ranges, parse_time, parse_version_at};
 use crate::config::{ByteSize, Settings};
 use crate::error::{Error, Result};
 use crate::plan::{Plan, Selection};
@@ -43,6 +43,10 @@ pub struct FilterArgs {
     /// run manifest); keys not found at the source are reported and make `run` exit 1.
     #[arg(long, value_name = "FILE")]
     pub from_list: Option<PathBuf>,
+    /// Copy each key as it was at this RFC 3339 moment (e.g. 2026-11-20T13:00:00Z): the newest
+    /// version not newer than it; versioned source buckets only. Replaces source.version_at.
+    #[arg(long, value_name = "TIME")]
+    pub version_at: Option<String>,
 }
 
 impl FilterArgs {
@@ -55,6 +59,7 @@ impl FilterArgs {
             && self.modified_after.is_none()
             && self.modified_before.is_none()
             && self.from_list.is_none()
+            && self.version_at.is_none()
     }
 }
 
@@ -70,7 +75,7 @@ pub fn with_filters(
     }
     if saved_plan {
         return Err(Error::usage(
-            "filters are part of the plan: give --include, --exclude, --min-size, ... to \
+            "filters are part of the plan: give --include, --exclude, --version-at, ... to \
              'airlock plan -o FILE' instead of 'airlock run --plan FILE'",
         ));
     }
@@ -108,6 +113,9 @@ pub fn with_filters(
     }
     if let Some(path) = &args.from_list {
         filter.from_list = Some(path.clone());
+    }
+    if let Some(text) = &args.version_at {
+        filter.version_at = Some(parse_version_at("--version-at", text, Error::usage)?);
     }
     check_ranges(filter, "--")?;
     Ok(settings)

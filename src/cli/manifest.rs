@@ -44,7 +44,8 @@ pub struct Header {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Record {
     pub source_key: String,
-    /// The source version copied (point-in-time copies); empty when the latest was copied.
+    /// The source version copied (the plan's `version_at` pinned it); empty when the latest
+    /// was copied.
     pub version_id: Option<String>,
     pub source_etag: Option<String>,
     pub size: u64,
@@ -209,7 +210,7 @@ fn record_of(item: &PlanItem) -> Record {
     let skipped = item.route == Route::Skip;
     Record {
         source_key: item.source_key.clone(),
-        version_id: None,
+        version_id: item.source_version_id.clone(),
         source_etag: item.source_etag.clone(),
         size: item.size,
         target_key: item.target_key.clone(),

@@ -30,7 +30,7 @@ pub use args::{
 pub use check::config_check;
 pub use filter_args::{with_bandwidth_limit, with_filters};
 pub use format::{human_bytes, human_duration, human_time};
-pub use ls::ls;
+pub use ls::{ls, ls_versions};
 pub use merge::merge_reports;
 pub use plan_cmd::plan;
 pub use prepare::{finalize, prepare};

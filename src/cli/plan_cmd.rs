@@ -67,6 +67,12 @@ pub fn print_summary(plan: &Plan, out: &mut dyn Write) {
         "plan: s3://{}/{} -> s3://{}/{}",
         plan.source.bucket, plan.source.prefix, plan.target.bucket, plan.target.prefix
     );
+    if let Some(moment) = &plan.version_at {
+        let _ = writeln!(
+            out,
+            "  version_at {moment}: each source key as it was then (its version id is pinned)"
+        );
+    }
     let row = |out: &mut dyn Write, name: &str, t: &RouteTotals| {
         let _ = writeln!(
             out,

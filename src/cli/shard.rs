@@ -275,6 +275,7 @@ mod tests {
                 parts: 1,
                 reason: "new".into(),
                 split: None,
+                source_version_id: None,
             })
             .collect();
         let plan = plan_of(items);
@@ -327,6 +328,7 @@ mod tests {
                 first_part: 1,
                 last_part: size.div_ceil(part_size) as u32,
             }),
+            source_version_id: None,
         };
         // 10 parts (the last one 3 bytes) over 3 shards, plus two whole objects.
         let plan = plan_of(vec![
@@ -384,6 +386,7 @@ mod tests {
             items,
             summary: Default::default(),
             selection: Default::default(),
+            version_at: None,
             warnings: vec![],
         }
     }

@@ -42,12 +42,19 @@ pub struct FilterSettings {
     pub modified_before: Option<TimeBound>,
     /// A file of source keys (`--from-list`): only these keys, and any not found is reported.
     pub from_list: Option<PathBuf>,
+    /// `source.version_at` / `--version-at`, in milliseconds since the epoch: each key is taken
+    /// as it was at this moment (ListObjectVersions), not as it is now. It picks versions, it
+    /// leaves no key out by pattern, so [`FilterSettings::is_empty`] ignores it.
+    pub version_at: Option<i64>,
 }
 
 impl FilterSettings {
-    /// True when nothing is filtered.
+    /// True when no filter leaves keys out (`version_at` picks versions, it is not a filter).
     pub fn is_empty(&self) -> bool {
-        *self == FilterSettings::default()
+        FilterSettings {
+            version_at: None,
+            ..self.clone()
+        } == FilterSettings::default()
     }
 }
 
@@ -104,6 +111,7 @@ pub fn validate(raw: Option<RawFilter>) -> Result<FilterSettings> {
             .map(|t| parse_time("filter.modified_before", &t))
             .transpose()?,
         from_list: None,
+        version_at: None,
     };
     check_ranges(&settings, "filter.")?;
     Ok(settings)
@@ -179,6 +187,43 @@ pub fn parse_time(key: &str, text: &str) -> Result<TimeBound> {
     parse_rfc3339_ms(trimmed).map(TimeBound::At).ok_or_else(bad)
 }
 
+/// A `version_at` moment: an RFC 3339 time with a zone (`2026-11-20T13:00:00Z`,
+/// `2026-11-20T14:00:00+01:00`), not in the future. Dates alone and durations are refused: a
+/// point-in-time copy names its moment exactly. `error` makes the kind (config or usage).
+pub fn parse_version_at(key: &str, text: &str, error: fn(String) -> Error) -> Result<i64> {
+    let trimmed = text.trim();
+    let ms = Some(trimmed)
+        .filter(|t| t.contains(['T', 't']))
+        .and_then(parse_rfc3339_ms)
+        .ok_or_else(|| {
+            error(format!(
+                "{key} '{text}' is not an RFC 3339 time: write one with a zone, like \
+                 '2026-11-20T13:00:00Z' or '2026-11-20T14:00:00+01:00'"
+            ))
+        })?;
+    if ms > now_ms() {
+        return Err(error(format!(
+            "{key} '{text}' is in the future: no version can be newer than now; give a past \
+             moment, or drop {key} to copy the current objects"
+        )));
+    }
+    Ok(ms)
+}
+
+/// `ms` since the epoch as RFC 3339 UTC (`2026-11-20T13:00:00Z`, milliseconds only when set).
+pub fn format_rfc3339(ms: i64) -> String {
+    let time = if ms >= 0 {
+        UNIX_EPOCH + Duration::from_millis(ms as u64)
+    } else {
+        UNIX_EPOCH - Duration::from_millis(ms.unsigned_abs())
+    };
+    if ms % 1000 == 0 {
+        humantime::format_rfc3339_seconds(time).to_string()
+    } else {
+        humantime::format_rfc3339_millis(time).to_string()
+    }
+}
+
 /// Milliseconds since the epoch of an RFC 3339 time with `Z` or a `±HH:MM` offset, or of a
 /// bare date (midnight UTC).
 pub fn parse_rfc3339_ms(text: &str) -> Option<i64> {
@@ -238,6 +283,30 @@ mod tests {
             "{err}"
         );
         assert!(parse_rfc3339_ms("2026-11-20T13:00:00+25:00").is_none());
+    }
+
+    #[test]
+    fn version_at_takes_rfc3339_only_and_not_the_future() {
+        let ms = parse_version_at("k", "2026-11-20T14:00:00+01:00", Error::config).unwrap();
+        assert_eq!(ms, parse_rfc3339_ms("2026-11-20T13:00:00Z").unwrap());
+        assert_eq!(format_rfc3339(ms), "2026-11-20T13:00:00Z");
+        assert_eq!(format_rfc3339(ms + 250), "2026-11-20T13:00:00.250Z");
+        for bad in ["2026-11-20", "24h", "yesterday", ""] {
+            let err = parse_version_at("--version-at", bad, Error::usage).unwrap_err();
+            assert_eq!(err.exit_code(), 2);
+            assert!(
+                err.to_string()
+                    .contains(&format!("--version-at '{bad}' is not an RFC 3339 time")),
+                "{err}"
+            );
+        }
+        let err = parse_version_at("source.version_at", "2999-01-01T00:00:00Z", Error::config)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("source.version_at '2999-01-01T00:00:00Z' is in the future"),
+            "{err}"
+        );
     }
 
     #[test]

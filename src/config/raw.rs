@@ -30,6 +30,8 @@ pub struct RawSide {
     pub sse: Option<String>,
     pub sse_kms_key_id: Option<String>,
     pub acl: Option<String>,
+    /// Source only: copy each key as it was at this RFC 3339 moment (versioned buckets).
+    pub version_at: Option<String>,
 }
 
 /// One flat table for every credential kind, so an error can name the exact key that does

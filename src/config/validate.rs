@@ -16,12 +16,23 @@ mod credentials;
 use credentials::credentials;
 
 /// Validate a parsed config. `warnings` collects non-fatal findings.
-pub fn validate(raw: RawConfig) -> Result<Settings> {
+pub fn validate(mut raw: RawConfig) -> Result<Settings> {
     let mut warnings = Vec::new();
+    // `source.version_at` is written with the source but chooses what moves, like [filter].
+    let version_at = raw.source.as_mut().and_then(|s| s.version_at.take());
+    if let Some(text) = raw.target.as_ref().and_then(|t| t.version_at.as_ref()) {
+        return Err(Error::config(format!(
+            "target.version_at '{text}': a point in time applies to the source only; move it \
+             to [source]"
+        )));
+    }
     let source = side(Side::Source, raw.source, &mut warnings)?;
     let target = side(Side::Target, raw.target, &mut warnings)?;
     let transfer = transfer(raw.transfer.unwrap_or_default())?;
-    let filter = super::filter::validate(raw.filter)?;
+    let mut filter = super::filter::validate(raw.filter)?;
+    filter.version_at = version_at
+        .map(|text| super::filter::parse_version_at("source.version_at", &text, Error::config))
+        .transpose()?;
     Ok(Settings {
         source,
         target,

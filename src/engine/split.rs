@@ -80,7 +80,11 @@ pub async fn open_split(
     let mut attempts = 0;
     let source = settled(
         retrying(&shared, 0, 0, &cancel, &mut attempts, |_| {
-            objects::head_source(&shared.sides.source, &item.source_key)
+            objects::head_source(
+                &shared.sides.source,
+                &item.source_key,
+                item.source_version_id.as_deref(),
+            )
         })
         .await,
     )?;
@@ -124,7 +128,11 @@ pub(super) async fn join_split(
 ) -> Result<Upload, UnitError> {
     let mut attempts = 0;
     let source = retrying(&shared, id, 0, &cancel, &mut attempts, |_| {
-        objects::head_source(&shared.sides.source, &item.source_key)
+        objects::head_source(
+            &shared.sides.source,
+            &item.source_key,
+            item.source_version_id.as_deref(),
+        )
     })
     .await?;
     if source.etag != split.source_etag || source.size != item.size {

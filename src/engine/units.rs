@@ -185,9 +185,15 @@ pub async fn copy_single(
         let (item, progress, tagging) = (&item, progress.clone(), tagging.as_deref());
         async move {
             progress.store(0, Ordering::Relaxed);
-            let get =
-                objects::get_stream(&shared_ref.sides.source, &item.source_key, None, None, true)
-                    .await?;
+            let get = objects::get_stream(
+                &shared_ref.sides.source,
+                &item.source_key,
+                item.source_version_id.as_deref(),
+                None,
+                None,
+                true,
+            )
+            .await?;
             if get.length > crate::config::defaults::MAX_SINGLE_PUT.0 {
                 return Err(Error::plan(format!(
                     "'{}' is now {} bytes, above the 5 GiB single-PUT limit; make a new plan",
@@ -253,7 +259,11 @@ pub(super) async fn source_tags(
     }
     let mut tag_attempts = 0;
     let tags = retrying(shared, id, 0, cancel, &mut tag_attempts, |_| {
-        objects::get_tagging(&shared.single_shot.source, &item.source_key)
+        objects::get_tagging(
+            &shared.single_shot.source,
+            &item.source_key,
+            item.source_version_id.as_deref(),
+        )
     })
     .await;
     *attempts += tag_attempts.saturating_sub(1);
@@ -289,7 +299,11 @@ pub async fn prepare(
     }
     let mut attempts = 0;
     let source = retrying(&shared, id, 0, &cancel, &mut attempts, |_| {
-        objects::head_source(&shared.single_shot.source, &item.source_key)
+        objects::head_source(
+            &shared.single_shot.source,
+            &item.source_key,
+            item.source_version_id.as_deref(),
+        )
     })
     .await?;
     let (part_size, parts) = if source.size == item.size {
@@ -428,6 +442,7 @@ pub async fn copy_part(
             let get = objects::get_stream(
                 source,
                 &item.source_key,
+                item.source_version_id.as_deref(),
                 Some((first, last)),
                 Some(&upload.source.etag),
                 false,

@@ -8,8 +8,23 @@ use crate::error::{Error, Result};
 
 /// Bumped when the plan file format changes incompatibly. Format 2 added split objects
 /// (`split` on an item, written by `airlock prepare`): an older airlock refuses such a plan
-/// instead of copying split objects whole in every shard.
-pub const PLAN_FORMAT_VERSION: u32 = 2;
+/// instead of copying split objects whole in every shard. Format 3 added pinned source
+/// versions (`version_at`, `source_version_id`); only plans that pin versions are written as
+/// format 3 ([`format_for`]), so an older airlock refuses those instead of copying the latest
+/// versions, and still reads every other plan.
+pub const PLAN_FORMAT_VERSION: u32 = 3;
+
+/// The newest format without pinned versions.
+const UNPINNED_FORMAT: u32 = 2;
+
+/// The format a plan with these items is written as: the oldest that holds them.
+pub fn format_for(items: &[super::PlanItem]) -> u32 {
+    if items.iter().any(|i| i.source_version_id.is_some()) {
+        PLAN_FORMAT_VERSION
+    } else {
+        UNPINNED_FORMAT
+    }
+}
 
 /// Oldest format this airlock still reads (format 1 is format 2 without split objects).
 const OLDEST_FORMAT_READ: u32 = 1;

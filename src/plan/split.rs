@@ -65,6 +65,7 @@ mod tests {
             parts: size.div_ceil(part_size) as u32,
             reason: "new".into(),
             split: None,
+            source_version_id: None,
         }
     }
 

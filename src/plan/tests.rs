@@ -255,3 +255,38 @@ fn plan_json_round_trips_and_holds_no_credentials() {
     let back: Plan = serde_json::from_str(&json).unwrap();
     assert_eq!(back, plan);
 }
+
+#[test]
+fn pinned_versions_reach_the_items_and_make_a_format_3_plan() {
+    let transfer = TransferSettings::default();
+    let plain = plan_with(&[object("in/a", 5)], &[], &transfer);
+    assert_eq!(
+        plain.format, 2,
+        "a plan without versions stays readable by format-2 airlocks"
+    );
+    assert_eq!(plain.items[0].source_version_id, None);
+    let json = serde_json::to_value(&plain).unwrap();
+    assert!(json["items"][0].get("source_version_id").is_none());
+    assert!(json.get("version_at").is_none());
+
+    let pinned = ObjectInfo {
+        version_id: Some("v-old".into()),
+        etag: Some("e-old".into()),
+        ..object("in/a", 5)
+    };
+    // The target holds the pinned version: a skip, decided on its size and ETag.
+    let at_target = ObjectInfo {
+        etag: Some("e-old".into()),
+        ..object("out/a", 5)
+    };
+    let plan = plan_with(&[pinned], &[at_target], &transfer);
+    assert_eq!(plan.format, PLAN_FORMAT_VERSION);
+    assert_eq!(plan.items[0].source_version_id.as_deref(), Some("v-old"));
+    assert_eq!(plan.items[0].route, Route::Skip);
+    // An old plan file (no version fields) still loads as unpinned.
+    let mut old = serde_json::to_value(&plain).unwrap();
+    old["format"] = 1.into();
+    let loaded: Plan = serde_json::from_value(old).unwrap();
+    assert_eq!(loaded.version_at, None);
+    assert_eq!(loaded.items[0].source_version_id, None);
+}

@@ -170,8 +170,23 @@ pub async fn gather(
     };
     let to_target =
         |key: &str| plan::target_key(key, &settings.source.prefix, &settings.target.prefix);
-    let mut source: BTreeMap<String, ObjectInfo> =
-        objects.into_iter().map(|o| (o.key.clone(), o)).collect();
+    let mut source: BTreeMap<String, ObjectInfo> = BTreeMap::new();
+    match settings.filter.version_at {
+        None => source.extend(objects.into_iter().map(|o| (o.key.clone(), o))),
+        // The browser lists the latest versions: take each selected key as it was then.
+        Some(_) => {
+            for object in objects {
+                let listed = inventory::list_source(sides, settings, &object.key, |_| {}).await?;
+                source.extend(
+                    listed
+                        .objects
+                        .into_iter()
+                        .filter(|o| o.key == object.key)
+                        .map(|o| (o.key.clone(), o)),
+                );
+            }
+        }
+    }
     // Selected objects are matched against a listing of their target folder.
     let mut target_folders: Vec<(String, bool)> = source
         .keys()
@@ -205,8 +220,19 @@ pub async fn gather(
             let Some((client, folder, recursive)) = jobs.next() else {
                 break;
             };
+            let version_at = settings.filter.version_at;
             running.spawn(async move {
-                let listed = list_all(&client, &folder, recursive, |_| {}).await;
+                let listed = match (client.side, version_at) {
+                    (crate::config::Side::Source, Some(moment_ms)) => {
+                        crate::aws::versions::objects_at_moment(&client, &folder, moment_ms, |_| {})
+                            .await
+                            .map(|objects| crate::aws::Listing {
+                                objects,
+                                ..Default::default()
+                            })
+                    }
+                    _ => list_all(&client, &folder, recursive, |_| {}).await,
+                };
                 (client.side, listed)
             });
         }

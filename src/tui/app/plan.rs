@@ -221,6 +221,10 @@ impl PlanTab {
                     },
                 );
                 plan.selection = inventory.selection;
+                plan.version_at = settings
+                    .filter
+                    .version_at
+                    .map(crate::config::filter::format_rfc3339);
                 for warning in &plan.warnings {
                     out.warn(format!("plan: {warning}"));
                 }

@@ -1,0 +1,514 @@
+//! Point in time (`source.version_at`, `--version-at`) against moto's S3, the one test server
+//! that keeps versions (s3s-fs has no versioning). The source is a versioned bucket on moto;
+//! the target is an in-process s3s-fs server with its own keys.
+//!
+//! Timeline: objects are written, then the moment is taken, then some are overwritten (one of
+//! them a multipart-size object, overwritten with other bytes of the same size), one is
+//! deleted and one is created. A run at the moment must copy the old bytes of each key that
+//! existed then, and nothing else; every GET (the single ones and each ranged GET of the
+//! multipart object) names the version, or the overwritten bytes would leak in.
+//!
+//! moto lists LastModified in whole seconds, so the test waits past a second boundary on each
+//! side of the moment. Skipped without `AIRLOCK_MOTO` (and failing under `CI=true`): see
+//! `common::moto`.
+
+mod common;
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use airlock::config::filter::format_rfc3339;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
+use common::moto::Moto;
+use common::*;
+
+const VERSIONED_BUCKET: &str = "versioned-source";
+const PLAIN_BUCKET: &str = "unversioned-source";
+/// Above the 5 MiB multipart threshold: three 5 MiB ranged GETs (5 + 5 + 1 MiB).
+const BIG_SIZE: u64 = 11 * MIB;
+
+/// The whole seconds since the epoch now.
+fn now_secs() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// Sleep into the next whole second (plus a margin), so writes before and after a moment fall
+/// in different seconds of moto's second-precision LastModified.
+async fn next_second() {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+    let to_next = Duration::from_millis(1000 - u64::from(now.subsec_millis()));
+    tokio::time::sleep(to_next + Duration::from_millis(100)).await;
+}
+
+struct Fixture {
+    moto: Moto,
+    target: Account,
+    sandbox: Sandbox,
+    /// `version_at`, RFC 3339.
+    moment: String,
+    /// Version ids written before the moment, by key.
+    old_versions: Vec<(&'static str, String)>,
+}
+
+async fn put(client: &aws_sdk_s3::Client, bucket: &str, key: &str, body: Vec<u8>) -> String {
+    client
+        .put_object()
+        .bucket(bucket)
+        .key(key)
+        .body(ByteStream::from(body))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("put '{key}' on moto: {}", describe(&e)))
+        .version_id()
+        .unwrap_or_else(|| panic!("moto gave '{key}' no version id: is versioning on?"))
+        .to_string()
+}
+
+async fn delete(client: &aws_sdk_s3::Client, key: &str) {
+    client
+        .delete_object()
+        .bucket(VERSIONED_BUCKET)
+        .key(key)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("delete '{key}' on moto: {}", describe(&e)));
+}
+
+async fn fixture() -> Option<Fixture> {
+    let moto = Moto::start()?;
+    let sandbox = Sandbox::new();
+    let target = Account::start(
+        &sandbox.path().join("target-s3"),
+        TARGET_ACCESS_KEY,
+        TARGET_SECRET_KEY,
+        TARGET_BUCKET,
+    )
+    .await;
+    let client = s3_client(&moto.endpoint, "moto-test-key", "moto-test-secret-0000");
+    for bucket in [VERSIONED_BUCKET, PLAIN_BUCKET] {
+        client
+            .create_bucket()
+            .bucket(bucket)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("create '{bucket}' on moto: {}", describe(&e)));
+    }
+    client
+        .put_bucket_versioning()
+        .bucket(VERSIONED_BUCKET)
+        .versioning_configuration(
+            VersioningConfiguration::builder()
+                .status(BucketVersioningStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("enable versioning on moto: {}", describe(&e)));
+    let b = VERSIONED_BUCKET;
+
+    // Before the moment.
+    let mut old_versions = Vec::new();
+    old_versions.push((
+        "in/keep.txt",
+        put(&client, b, "in/keep.txt", b"old keep".into()).await,
+    ));
+    old_versions.push((
+        "in/big.bin",
+        put(
+            &client,
+            b,
+            "in/big.bin",
+            seeded_bytes(1, 0, BIG_SIZE as usize),
+        )
+        .await,
+    ));
+    old_versions.push((
+        "in/deleted-after.txt",
+        put(&client, b, "in/deleted-after.txt", b"gone later".into()).await,
+    ));
+    put(&client, b, "in/deleted-before.txt", b"gone early".into()).await;
+    delete(&client, "in/deleted-before.txt").await;
+    put(&client, PLAIN_BUCKET, "in/plain.txt", b"plain".into()).await;
+
+    next_second().await;
+    let moment = format_rfc3339(now_secs() * 1000);
+    next_second().await;
+
+    // After the moment.
+    put(&client, b, "in/keep.txt", b"NEW KEEP, longer".into()).await;
+    put(
+        &client,
+        b,
+        "in/big.bin",
+        seeded_bytes(2, 0, BIG_SIZE as usize),
+    )
+    .await;
+    delete(&client, "in/deleted-after.txt").await;
+    put(&client, b, "in/later.txt", b"created later".into()).await;
+
+    Some(Fixture {
+        moto,
+        target,
+        sandbox,
+        moment,
+        old_versions,
+    })
+}
+
+impl Fixture {
+    /// A config from the versioned (or plain) moto bucket's `in/` to the target's `out/`, with
+    /// `extra_source` lines in `[source]`.
+    fn config(&self, bucket: &str, extra_source: &str) -> std::path::PathBuf {
+        let mut source = side_table(
+            "source",
+            bucket,
+            "in/",
+            &self.moto.endpoint,
+            &static_credentials("moto-source-key", "moto-source-secret-0000"),
+        );
+        if !extra_source.is_empty() {
+            // Keys of [source] go before its credentials table.
+            source = source.replacen(
+                "\n[source.credentials]",
+                &format!("{extra_source}\n\n[source.credentials]"),
+                1,
+            );
+        }
+        let target = side_table(
+            "target",
+            TARGET_BUCKET,
+            "out/",
+            &self.target.server.endpoint,
+            &static_credentials(TARGET_ACCESS_KEY, TARGET_SECRET_KEY),
+        );
+        self.sandbox.write_config(&format!(
+            "{source}\n{target}\n[transfer]\nmultipart_threshold = \"5MiB\"\npart_size = \"5MiB\"\n"
+        ))
+    }
+
+    fn old_version(&self, key: &str) -> &str {
+        &self.old_versions.iter().find(|(k, _)| *k == key).unwrap().1
+    }
+}
+
+fn manifest_records(path: &std::path::Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_at_a_moment_copies_each_key_as_it_was_then() {
+    let Some(f) = fixture().await else { return };
+    let config = f.config(VERSIONED_BUCKET, "");
+    let config_arg = config.to_str().unwrap();
+
+    // The plan names the moment and pins each version.
+    let plan_path = f.sandbox.path().join("plan.json");
+    let out = f
+        .sandbox
+        .airlock([
+            "--config",
+            config_arg,
+            "plan",
+            "--version-at",
+            &f.moment,
+            "-o",
+            plan_path.to_str().unwrap(),
+        ])
+        .run()
+        .await;
+    out.expect_code(0);
+    assert_eq!(
+        lines_with(&out.stdout, &format!("version_at {}", f.moment)).len(),
+        1,
+        "{}",
+        out.stdout
+    );
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&plan_path).unwrap()).unwrap();
+    assert_eq!(plan["version_at"].as_str(), Some(f.moment.as_str()));
+    let pinned: Vec<(&str, &str)> = plan["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["source_key"].as_str().unwrap(),
+                i["source_version_id"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        pinned,
+        [
+            ("in/big.bin", f.old_version("in/big.bin")),
+            (
+                "in/deleted-after.txt",
+                f.old_version("in/deleted-after.txt")
+            ),
+            ("in/keep.txt", f.old_version("in/keep.txt")),
+        ]
+    );
+
+    // The run copies the old bytes, the multipart object through pinned ranged GETs.
+    let manifest = f.sandbox.path().join("manifest.jsonl");
+    let out = f
+        .sandbox
+        .airlock([
+            "--config",
+            config_arg,
+            "run",
+            "--version-at",
+            &f.moment,
+            "--manifest",
+            manifest.to_str().unwrap(),
+        ])
+        .run()
+        .await;
+    out.expect_code(0);
+    assert_eq!(
+        f.target.keys("out/").await,
+        ["out/big.bin", "out/deleted-after.txt", "out/keep.txt"],
+        "only keys that existed at the moment"
+    );
+    assert_eq!(f.target.get("out/keep.txt").await, b"old keep");
+    assert_eq!(f.target.get("out/deleted-after.txt").await, b"gone later");
+    let big = f.target.get("out/big.bin").await;
+    assert_eq!(big.len() as u64, BIG_SIZE);
+    assert!(
+        big == seeded_bytes(1, 0, BIG_SIZE as usize),
+        "out/big.bin holds other bytes than the version at the moment"
+    );
+    let records = manifest_records(&manifest);
+    let recorded: Vec<(&str, &str, &str, &str)> = records
+        .iter()
+        .map(|r| {
+            (
+                r["source_key"].as_str().unwrap(),
+                r["version_id"].as_str().unwrap(),
+                r["route"].as_str().unwrap(),
+                r["outcome"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        recorded,
+        [
+            (
+                "in/big.bin",
+                f.old_version("in/big.bin"),
+                "multipart",
+                "copied"
+            ),
+            (
+                "in/deleted-after.txt",
+                f.old_version("in/deleted-after.txt"),
+                "single",
+                "copied"
+            ),
+            (
+                "in/keep.txt",
+                f.old_version("in/keep.txt"),
+                "single",
+                "copied"
+            ),
+        ]
+    );
+
+    // Again, with the moment from the config: the target holds the pinned versions, so all
+    // three are skips (compared with the old versions' sizes and ETags, not the latest).
+    let config = f.config(
+        VERSIONED_BUCKET,
+        &format!("version_at = {}", toml_str(&f.moment)),
+    );
+    let again = f.sandbox.path().join("again.jsonl");
+    let out = f
+        .sandbox
+        .airlock([
+            "--config",
+            config.to_str().unwrap(),
+            "run",
+            "--manifest",
+            again.to_str().unwrap(),
+        ])
+        .run()
+        .await;
+    out.expect_code(0);
+    let outcomes: Vec<String> = manifest_records(&again)
+        .iter()
+        .map(|r| format!("{} {}", r["source_key"], r["outcome"]))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            "\"in/big.bin\" skipped",
+            "\"in/deleted-after.txt\" skipped",
+            "\"in/keep.txt\" skipped"
+        ]
+    );
+
+    // Without a moment the latest versions differ: they are copied over the old ones.
+    let out = f
+        .sandbox
+        .airlock(["--config", config_arg, "run"])
+        .run()
+        .await;
+    out.expect_code(0);
+    assert_eq!(f.target.get("out/keep.txt").await, b"NEW KEEP, longer");
+    assert!(f.target.get("out/big.bin").await == seeded_bytes(2, 0, BIG_SIZE as usize));
+    assert_eq!(
+        f.target.keys("out/").await,
+        [
+            "out/big.bin",
+            "out/deleted-after.txt",
+            "out/keep.txt",
+            "out/later.txt"
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ls_versions_shows_every_version_of_a_key() {
+    let Some(f) = fixture().await else { return };
+    let config = f.config(VERSIONED_BUCKET, "");
+    let config_arg = config.to_str().unwrap();
+    let out = f
+        .sandbox
+        .airlock([
+            "--config",
+            config_arg,
+            "ls",
+            "source",
+            "--versions",
+            "in/deleted-after.txt",
+        ])
+        .run()
+        .await;
+    out.expect_code(0);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines.len(), 4, "{}", out.stdout);
+    assert!(lines[0].starts_with("VERSION ID"), "{}", out.stdout);
+    // Newest first: the delete marker (latest), then the version written before the moment.
+    assert!(lines[1].ends_with("latest delete-marker"), "{}", out.stdout);
+    assert!(
+        lines[2].starts_with(f.old_version("in/deleted-after.txt")),
+        "{}",
+        out.stdout
+    );
+    assert!(lines[2].contains("10 B"), "{}", out.stdout);
+    assert!(
+        !lines[2].contains("latest"),
+        "an older version is not latest: {}",
+        out.stdout
+    );
+    assert_eq!(
+        lines[3],
+        "1 versions of 'in/deleted-after.txt' in s3://versioned-source (1 delete markers)"
+    );
+
+    let out = f
+        .sandbox
+        .airlock([
+            "--config",
+            config_arg,
+            "ls",
+            "source",
+            "--versions",
+            "in/keep.txt",
+            "--json",
+        ])
+        .run()
+        .await;
+    out.expect_code(0);
+    let versions: Vec<serde_json::Value> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(versions.len(), 2, "{}", out.stdout);
+    assert_eq!(versions[0]["is_latest"], true);
+    assert_eq!(versions[0]["size"], 16);
+    assert_eq!(versions[1]["is_latest"], false);
+    assert_eq!(versions[1]["size"], 8);
+    assert_eq!(
+        versions[1]["version_id"].as_str(),
+        Some(f.old_version("in/keep.txt"))
+    );
+    assert_eq!(
+        versions[1]["etag"].as_str(),
+        Some(format!("{:x}", md5_of(b"old keep")).as_str())
+    );
+    // Its time is at or before the moment; the newer one's after.
+    let at = |v: &serde_json::Value| v["last_modified"].as_str().unwrap().to_string();
+    assert!(at(&versions[1]) <= f.moment && at(&versions[0]) > f.moment);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_moments_and_unversioned_buckets_are_clear_errors() {
+    let Some(f) = fixture().await else { return };
+    let config = f.config(VERSIONED_BUCKET, "");
+    let config_arg = config.to_str().unwrap();
+    for (bad, why) in [
+        ("yesterday", "is not an RFC 3339 time"),
+        ("2026-11-20", "is not an RFC 3339 time"),
+        ("2999-01-01T00:00:00Z", "is in the future"),
+    ] {
+        let out = f
+            .sandbox
+            .airlock(["--config", config_arg, "run", "--version-at", bad])
+            .run()
+            .await;
+        out.expect_code(2);
+        assert!(
+            out.stderr.contains(&format!("--version-at '{bad}' {why}")),
+            "{}",
+            out.stderr
+        );
+    }
+    let config = f.config(VERSIONED_BUCKET, "version_at = \"last tuesday\"");
+    let out = f
+        .sandbox
+        .airlock(["--config", config.to_str().unwrap(), "plan"])
+        .run()
+        .await;
+    out.expect_code(2);
+    assert!(
+        out.stderr
+            .contains("source.version_at 'last tuesday' is not an RFC 3339 time"),
+        "{}",
+        out.stderr
+    );
+
+    // A bucket that never had versioning keeps no earlier versions: refused, not guessed.
+    let config = f.config(
+        PLAIN_BUCKET,
+        &format!("version_at = {}", toml_str(&f.moment)),
+    );
+    let out = f
+        .sandbox
+        .airlock(["--config", config.to_str().unwrap(), "run"])
+        .run()
+        .await;
+    out.expect_code(2);
+    assert!(
+        out.stderr.contains(&format!(
+            "version_at '{}': source bucket 'unversioned-source' has never had versioning enabled",
+            f.moment
+        )),
+        "{}",
+        out.stderr
+    );
+    assert!(f.target.keys("out/").await.is_empty());
+}
+
+fn md5_of(bytes: &[u8]) -> impl std::fmt::LowerHex {
+    use md5::Digest;
+    md5::Md5::digest(bytes)
+}
