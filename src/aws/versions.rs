@@ -6,13 +6,15 @@
 //! once, with version id `null`), so a point in time cannot be honoured there: that is an
 //! error, not a silent copy of the current objects. A suspended bucket still holds the
 //! versions written while it was enabled and is read like an enabled one (its `null` versions
-//! are ordinary versions).
+//! are ordinary versions). GetBucketVersioning decides; when it cannot be read (no
+//! `s3:GetBucketVersioning`, or a store whose answer does not parse, like moto's), the listing
+//! decides: entries that are all `null` versions, with no delete marker, hold no history.
 
 use super::SideClient;
 use super::errors::{Context, s3_failure};
 use super::listing::unquote;
 use crate::config::filter::format_rfc3339;
-use crate::error::{Class, Error, Result};
+use crate::error::{Error, Result};
 use crate::plan::ObjectInfo;
 use crate::plan::versions::{VersionEntry, objects_at};
 
@@ -110,36 +112,42 @@ pub async fn key_versions(side: &SideClient, key: &str) -> Result<Vec<VersionEnt
     Ok(versions)
 }
 
-/// Refuse a point in time on a bucket that never had versioning. A store that does not let
-/// these credentials read the versioning state (AccessDenied) is trusted and read as is.
-pub async fn check_versioned(side: &SideClient, moment_ms: i64) -> Result<()> {
+/// Whether the bucket has (or had) versioning: `Some(true)` enabled or suspended,
+/// `Some(false)` never enabled, `None` when the state cannot be read.
+pub async fn versioning_state(side: &SideClient) -> Option<bool> {
     let result = side
         .client
         .get_bucket_versioning()
         .bucket(&side.bucket)
         .send()
         .await;
-    let out = match result {
-        Ok(out) => out,
+    match result {
+        Ok(out) => Some(out.status().is_some()),
         Err(e) => {
             let failure = s3_failure(&e, context(side, "GetBucketVersioning", ""));
-            if failure.class == Class::Fatal {
-                tracing::warn!(error = %failure, "cannot read the source bucket's versioning state; listing versions anyway");
-                return Ok(());
-            }
-            return Err(failure.into());
+            tracing::warn!(error = %failure, "cannot read the source bucket's versioning state; the version listing decides");
+            None
         }
-    };
-    if out.status().is_none() {
-        return Err(Error::config(format!(
-            "version_at '{}': source bucket '{}' has never had versioning enabled, so it keeps \
-             no earlier versions to copy; drop source.version_at / --version-at to copy the \
-             current objects, or enable versioning for later point-in-time copies",
-            format_rfc3339(moment_ms),
-            side.bucket
-        )));
     }
-    Ok(())
+}
+
+/// Whether a listing shows no history at all: entries, every one a `null` version, no delete
+/// marker (what a bucket that never had versioning lists).
+pub fn lists_no_history(versions: &[VersionEntry]) -> bool {
+    !versions.is_empty()
+        && versions
+            .iter()
+            .all(|v| v.version_id == "null" && !v.delete_marker)
+}
+
+fn never_versioned(side: &SideClient, moment_ms: i64) -> Error {
+    Error::config(format!(
+        "version_at '{}': source bucket '{}' has never had versioning enabled, so it keeps no \
+         earlier versions to copy; drop source.version_at / --version-at to copy the current \
+         objects, or enable versioning for later point-in-time copies",
+        format_rfc3339(moment_ms),
+        side.bucket
+    ))
 }
 
 /// The objects under `prefix` as they were at `moment_ms`, sorted by key, each with the
@@ -150,7 +158,13 @@ pub async fn objects_at_moment(
     moment_ms: i64,
     on_page: impl FnMut(usize),
 ) -> Result<Vec<ObjectInfo>> {
-    check_versioned(side, moment_ms).await?;
+    let state = versioning_state(side).await;
+    if state == Some(false) {
+        return Err(never_versioned(side, moment_ms));
+    }
     let versions = list_versions(side, prefix, on_page).await?;
+    if state.is_none() && lists_no_history(&versions) {
+        return Err(never_versioned(side, moment_ms));
+    }
     Ok(objects_at(versions, moment_ms))
 }
