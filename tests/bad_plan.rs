@@ -174,7 +174,7 @@ async fn files_that_are_not_plans_are_refused() {
         (
             "another format",
             f.edited(|p| p["format"] = json!(99)),
-            &["has format 99 but this airlock reads formats 1 to 2"],
+            &["has format 99 but this airlock reads formats 1 to 3"],
         ),
         (
             "no items",

@@ -168,3 +168,34 @@ pub async fn objects_at_moment(
     }
     Ok(objects_at(versions, moment_ms))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(id: &str, delete_marker: bool) -> VersionEntry {
+        VersionEntry {
+            key: "k".into(),
+            version_id: id.into(),
+            delete_marker,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn only_null_versions_without_markers_hold_no_history() {
+        assert!(lists_no_history(&[
+            entry("null", false),
+            entry("null", false)
+        ]));
+        assert!(!lists_no_history(&[]), "an empty listing proves nothing");
+        assert!(!lists_no_history(&[
+            entry("null", false),
+            entry("3HL4kqtJ", false)
+        ]));
+        assert!(
+            !lists_no_history(&[entry("null", true)]),
+            "a delete marker means versioning was on"
+        );
+    }
+}
