@@ -264,7 +264,8 @@ async fn a_run_at_a_moment_copies_each_key_as_it_was_then() {
         ]
     );
 
-    // The run copies the old bytes, the multipart object through pinned ranged GETs.
+    // Running the saved plan copies the old bytes, the multipart object through pinned ranged
+    // GETs (each also If-Match the old version's ETag; the latest has another).
     let manifest = f.sandbox.path().join("manifest.jsonl");
     let out = f
         .sandbox
@@ -272,8 +273,8 @@ async fn a_run_at_a_moment_copies_each_key_as_it_was_then() {
             "--config",
             config_arg,
             "run",
-            "--version-at",
-            &f.moment,
+            "--plan",
+            plan_path.to_str().unwrap(),
             "--manifest",
             manifest.to_str().unwrap(),
         ])
@@ -331,6 +332,7 @@ async fn a_run_at_a_moment_copies_each_key_as_it_was_then() {
 
     // Again, with the moment from the config: the target holds the pinned versions, so all
     // three are skips (compared with the old versions' sizes and ETags, not the latest).
+    // `--version-at` on `run` is the same flag as on `plan` (tested for bad values below).
     let config = f.config(
         VERSIONED_BUCKET,
         &format!("version_at = {}", toml_str(&f.moment)),
