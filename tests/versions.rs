@@ -527,3 +527,118 @@ fn md5_of(bytes: &[u8]) -> impl std::fmt::LowerHex {
     use md5::Digest;
     md5::Md5::digest(bytes)
 }
+
+/// S3's `null` version (written while versioning is suspended) is replaced in place by the next
+/// write: a plan that pinned it must not copy the new bytes under the old version id. Every
+/// pinned GET carries `If-Match` with the planned ETag, so the run fails that object instead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_null_version_replaced_after_planning_is_not_copied() {
+    let Some(moto) = Moto::start() else { return };
+    let sandbox = Sandbox::new();
+    let target = Account::start(
+        &sandbox.path().join("target-s3"),
+        TARGET_ACCESS_KEY,
+        TARGET_SECRET_KEY,
+        TARGET_BUCKET,
+    )
+    .await;
+    let client = s3_client(&moto.endpoint, "moto-test-key", "moto-test-secret-0000");
+    let bucket = "suspended-source";
+    client
+        .create_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("create '{bucket}': {}", describe(&e)));
+    let versioning = |status: BucketVersioningStatus| {
+        client
+            .put_bucket_versioning()
+            .bucket(bucket)
+            .versioning_configuration(VersioningConfiguration::builder().status(status).build())
+            .send()
+    };
+    versioning(BucketVersioningStatus::Enabled)
+        .await
+        .unwrap_or_else(|e| panic!("enable versioning: {}", describe(&e)));
+    put(&client, bucket, "in/kept.txt", b"versioned".into()).await;
+    versioning(BucketVersioningStatus::Suspended)
+        .await
+        .unwrap_or_else(|e| panic!("suspend versioning: {}", describe(&e)));
+    let null_put = |body: &'static [u8]| {
+        client
+            .put_object()
+            .bucket(bucket)
+            .key("in/null.txt")
+            .body(ByteStream::from_static(body))
+            .send()
+    };
+    null_put(b"first null")
+        .await
+        .unwrap_or_else(|e| panic!("put null version: {}", describe(&e)));
+    next_second().await;
+    let moment = format_rfc3339(now_secs() * 1000);
+
+    let source = side_table(
+        "source",
+        bucket,
+        "in/",
+        &moto.endpoint,
+        &static_credentials("moto-source-key", "moto-source-secret-0000"),
+    );
+    let target_table = side_table(
+        "target",
+        TARGET_BUCKET,
+        "out/",
+        &target.server.endpoint,
+        &static_credentials(TARGET_ACCESS_KEY, TARGET_SECRET_KEY),
+    );
+    let config = sandbox.write_config(&format!("{source}\n{target_table}"));
+    let config_arg = config.to_str().unwrap();
+    let plan_path = sandbox.path().join("plan.json");
+    let out = sandbox
+        .airlock([
+            "--config",
+            config_arg,
+            "plan",
+            "--version-at",
+            &moment,
+            "-o",
+            plan_path.to_str().unwrap(),
+        ])
+        .run()
+        .await;
+    out.expect_code(0);
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&plan_path).unwrap()).unwrap();
+    let pinned: Vec<&str> = plan["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["source_version_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(pinned.len(), 2, "{plan}");
+    assert_eq!(pinned[1], "null", "in/null.txt was written while suspended");
+
+    // Replaced in place (same version id 'null', other bytes) before the run.
+    null_put(b"second null, other bytes")
+        .await
+        .unwrap_or_else(|e| panic!("overwrite null version: {}", describe(&e)));
+    let out = sandbox
+        .airlock([
+            "--config",
+            config_arg,
+            "run",
+            "--plan",
+            plan_path.to_str().unwrap(),
+        ])
+        .run()
+        .await;
+    out.expect_code(1);
+    assert_eq!(target.keys("out/").await, ["out/kept.txt"], "{}", out.all());
+    assert_eq!(target.get("out/kept.txt").await, b"versioned");
+    assert!(
+        out.all().contains("in/null.txt") && out.all().contains("PreconditionFailed"),
+        "{}",
+        out.all()
+    );
+}

@@ -190,7 +190,7 @@ pub async fn copy_single(
                 &item.source_key,
                 item.source_version_id.as_deref(),
                 None,
-                None,
+                pinned_etag(item),
                 true,
             )
             .await?;
@@ -245,6 +245,15 @@ pub async fn copy_single(
         verification,
         attempts,
     })
+}
+
+/// With a pinned version, the ETag the plan recorded for it. A version never changes, except
+/// S3's `null` version, which a write to a suspended bucket replaces in place: reads of a
+/// pinned version also carry `If-Match` with this ETag, so they fail rather than copy other
+/// bytes.
+fn pinned_etag(item: &PlanItem) -> Option<&str> {
+    item.source_version_id.as_ref()?;
+    item.source_etag.as_deref()
 }
 
 pub(super) async fn source_tags(
@@ -306,6 +315,15 @@ pub async fn prepare(
         )
     })
     .await?;
+    if pinned_etag(&item).is_some_and(|planned| planned != source.etag) {
+        return Err(UnitError::Failed(Error::plan(format!(
+            "version '{}' of '{}' changed since it was planned (ETag '{}', now '{}'); make a new plan",
+            item.source_version_id.as_deref().unwrap_or_default(),
+            item.source_key,
+            item.source_etag.as_deref().unwrap_or_default(),
+            source.etag
+        ))));
+    }
     let (part_size, parts) = if source.size == item.size {
         (item.part_size, item.parts)
     } else {
