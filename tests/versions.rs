@@ -642,3 +642,48 @@ async fn a_null_version_replaced_after_planning_is_not_copied() {
         out.all()
     );
 }
+
+/// The TUI plans a selection from the browser's listing, which shows the latest versions: with
+/// a moment, selected objects and folders are taken as they were then.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tui_selection_is_taken_at_the_moment() {
+    let Some(f) = fixture().await else { return };
+    let config = f.config(VERSIONED_BUCKET, "");
+    let mut settings = airlock::config::load_settings(Some(&config)).unwrap();
+    settings.filter.version_at =
+        Some(airlock::config::filter::parse_rfc3339_ms(&f.moment).unwrap());
+    let sides = airlock::aws::connect(&settings).await.unwrap();
+    // What the browser listed: the latest versions.
+    let listed = |key: &str, size: u64| airlock::plan::ObjectInfo {
+        key: key.into(),
+        size,
+        ..Default::default()
+    };
+    let gather = |scope| airlock::tui::runtime::gather(&sides, &settings, scope, |_, _| {});
+    let inventory = gather(airlock::tui::msg::Scope::Selection {
+        folders: vec![],
+        objects: vec![listed("in/keep.txt", 16), listed("in/later.txt", 13)],
+    })
+    .await
+    .unwrap();
+    let taken: Vec<(&str, u64, Option<&str>)> = inventory
+        .source
+        .iter()
+        .map(|o| (o.key.as_str(), o.size, o.version_id.as_deref()))
+        .collect();
+    assert_eq!(
+        taken,
+        [("in/keep.txt", 8, Some(f.old_version("in/keep.txt")))],
+        "in/later.txt did not exist at the moment"
+    );
+
+    let inventory = gather(airlock::tui::msg::Scope::Selection {
+        folders: vec!["in/".into()],
+        objects: vec![],
+    })
+    .await
+    .unwrap();
+    let keys: Vec<&str> = inventory.source.iter().map(|o| o.key.as_str()).collect();
+    assert_eq!(keys, ["in/big.bin", "in/deleted-after.txt", "in/keep.txt"]);
+    assert!(inventory.source.iter().all(|o| o.version_id.is_some()));
+}
