@@ -389,9 +389,16 @@ async fn a_run_at_a_moment_copies_each_key_as_it_was_then() {
     );
 }
 
+/// Checks that only read the fixture share one moto server (each start costs seconds of CPU).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ls_versions_shows_every_version_of_a_key() {
+async fn listing_selection_and_refusals_on_one_fixture() {
     let Some(f) = fixture().await else { return };
+    ls_versions_shows_every_version_of_a_key(&f).await;
+    a_tui_selection_is_taken_at_the_moment(&f).await;
+    bad_moments_and_unversioned_buckets_are_clear_errors(&f).await;
+}
+
+async fn ls_versions_shows_every_version_of_a_key(f: &Fixture) {
     let config = f.config(VERSIONED_BUCKET, "");
     let config_arg = config.to_str().unwrap();
     let out = f
@@ -465,9 +472,7 @@ async fn ls_versions_shows_every_version_of_a_key() {
     assert!(at(&versions[1]) <= f.moment && at(&versions[0]) > f.moment);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_moments_and_unversioned_buckets_are_clear_errors() {
-    let Some(f) = fixture().await else { return };
+async fn bad_moments_and_unversioned_buckets_are_clear_errors(f: &Fixture) {
     let config = f.config(VERSIONED_BUCKET, "");
     let config_arg = config.to_str().unwrap();
     for (bad, why) in [
@@ -645,9 +650,7 @@ async fn a_null_version_replaced_after_planning_is_not_copied() {
 
 /// The TUI plans a selection from the browser's listing, which shows the latest versions: with
 /// a moment, selected objects and folders are taken as they were then.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_tui_selection_is_taken_at_the_moment() {
-    let Some(f) = fixture().await else { return };
+async fn a_tui_selection_is_taken_at_the_moment(f: &Fixture) {
     let config = f.config(VERSIONED_BUCKET, "");
     let mut settings = airlock::config::load_settings(Some(&config)).unwrap();
     settings.filter.version_at =
