@@ -243,7 +243,12 @@ impl Collector {
             | Event::Progress { .. }
             | Event::ConcurrencyChanged { .. }
             | Event::Paused
-            | Event::Resumed => {}
+            | Event::Resumed
+            // Mirror runs are never sharded; the summary carries their deletions.
+            | Event::DeletionsStarted { .. }
+            | Event::ObjectDeleted { .. }
+            | Event::DeleteFailed { .. }
+            | Event::DeletionsSkipped { .. } => {}
         }
     }
 

@@ -241,6 +241,8 @@ pub async fn gather(
         target: target.into_values().collect(),
         heads: 0,
         selection,
+        // Mirror deletions need the whole configured prefix: a selection deletes nothing.
+        deletions: Vec::new(),
     };
     if settings.transfer.compare == crate::config::CompareMode::Checksum {
         inventory::enrich(sides, settings, &mut inventory).await?;

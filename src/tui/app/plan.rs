@@ -221,6 +221,7 @@ impl PlanTab {
                     },
                 );
                 plan.selection = inventory.selection;
+                plan.set_deletions(inventory.deletions);
                 for warning in &plan.warnings {
                     out.warn(format!("plan: {warning}"));
                 }
