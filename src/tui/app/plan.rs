@@ -266,7 +266,11 @@ impl PlanTab {
     }
 
     fn move_cursor(&mut self, action: Action) {
-        let len = self.plan.as_ref().map_or(0, |p| p.items.len());
+        // Mirror deletions are rows too, after the copies.
+        let len = self
+            .plan
+            .as_ref()
+            .map_or(0, |p| p.items.len() + p.deletions.len());
         let last = len.saturating_sub(1);
         let rows = self.rows.max(1);
         self.cursor = match action {
