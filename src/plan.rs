@@ -24,8 +24,8 @@ use crate::config::{
 
 pub use compare::{Verdict, same_object, verdict};
 pub use file::{MIRROR_FORMAT_VERSION, PLAN_FORMAT_VERSION, load_plan, save_plan};
-pub use mirror::{DELETE_REASON, DeleteTotals, Deletion};
 pub use filter::Selection;
+pub use mirror::{DELETE_REASON, DeleteTotals, Deletion};
 pub use split::{SplitUpload, part_bytes, range_bytes};
 pub use summary::{RouteTotals, Summary};
 

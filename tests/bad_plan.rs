@@ -323,7 +323,10 @@ async fn hand_edited_deletions_are_refused() {
         ),
         (
             "deletion with another route",
-            with(3, json!([{"route": "single", "target_key": "out/gone", "size": 3, "reason": "x"}])),
+            with(
+                3,
+                json!([{"route": "single", "target_key": "out/gone", "size": 3, "reason": "x"}]),
+            ),
             &["is not a valid plan file"],
         ),
     ];

@@ -67,7 +67,13 @@ async fn plan_shows_deletions_and_a_run_deletes_only_when_confirmed() {
     let out = servers
         .airlock_with(
             &config,
-            &["plan", "--mode", "mirror", "-o", plan_file.to_str().unwrap()],
+            &[
+                "plan",
+                "--mode",
+                "mirror",
+                "-o",
+                plan_file.to_str().unwrap(),
+            ],
         )
         .run()
         .await;
@@ -79,7 +85,11 @@ async fn plan_shows_deletions_and_a_run_deletes_only_when_confirmed() {
     assert!(!out.stdout.contains("elsewhere"), "{}", out.stdout);
     let total = lines_with(&out.stdout, "  delete ");
     assert_eq!(total.len(), 1, "{}", out.stdout);
-    assert!(total[0].contains("2 objects") && total[0].contains("12 B"), "{}", total[0]);
+    assert!(
+        total[0].contains("2 objects") && total[0].contains("12 B"),
+        "{}",
+        total[0]
+    );
 
     // The saved plan: format 3, each deletion with route, key, size and reason.
     let saved: serde_json::Value =
@@ -134,7 +144,13 @@ async fn plan_shows_deletions_and_a_run_deletes_only_when_confirmed() {
     let out = servers
         .airlock_with(
             &config,
-            &["run", "--plan", plan_file.to_str().unwrap(), "--shard", "0/2"],
+            &[
+                "run",
+                "--plan",
+                plan_file.to_str().unwrap(),
+                "--shard",
+                "0/2",
+            ],
         )
         .run()
         .await;
@@ -167,7 +183,10 @@ async fn plan_shows_deletions_and_a_run_deletes_only_when_confirmed() {
     let lines = json_lines(&out);
     let started = events_named(&lines, "deletions_started");
     assert_eq!(started.len(), 1, "{}", out.stdout);
-    assert_eq!((started[0]["objects"].as_u64(), started[0]["bytes"].as_u64()), (Some(2), Some(12)));
+    assert_eq!(
+        (started[0]["objects"].as_u64(), started[0]["bytes"].as_u64()),
+        (Some(2), Some(12))
+    );
     let deleted: Vec<&str> = events_named(&lines, "object_deleted")
         .iter()
         .map(|e| e["key"].as_str().unwrap())
@@ -214,7 +233,11 @@ async fn plan_shows_deletions_and_a_run_deletes_only_when_confirmed() {
         .run()
         .await;
     out.expect_code(0);
-    assert!(out.stdout.contains("  delete            0 objects"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("  delete            0 objects"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -240,7 +263,12 @@ async fn a_failed_copy_deletes_nothing_even_when_confirmed() {
         .await;
     out.expect_code(1);
     let lines = json_lines(&out);
-    assert_eq!(events_named(&lines, "object_failed").len(), 1, "{}", out.stdout);
+    assert_eq!(
+        events_named(&lines, "object_failed").len(),
+        1,
+        "{}",
+        out.stdout
+    );
     assert!(events_named(&lines, "object_deleted").is_empty());
     assert!(events_named(&lines, "deletions_started").is_empty());
     let skipped = events_named(&lines, "deletions_skipped");
@@ -264,8 +292,16 @@ async fn a_failed_copy_deletes_nothing_even_when_confirmed() {
         .run()
         .await;
     out.expect_code(0);
-    assert!(out.stderr.contains("mirror: deleted 1 target objects (6 B)"), "{}", out.all());
-    assert_eq!(rig.target().keys("").await, ["keep/a.txt", "keep/broken.txt"]);
+    assert!(
+        out.stderr
+            .contains("mirror: deleted 1 target objects (6 B)"),
+        "{}",
+        out.all()
+    );
+    assert_eq!(
+        rig.target().keys("").await,
+        ["keep/a.txt", "keep/broken.txt"]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -279,7 +315,10 @@ async fn target_objects_the_filters_exclude_survive_a_mirror() {
     servers.target.put("out/gone.parquet", vec![b'g'; 30]).await;
     servers.target.put("out/notes.csv", vec![b'n'; 30]).await;
     servers.target.put("out/tiny.parquet", vec![b't'; 1]).await;
-    servers.target.put("out/_tmp/scratch.parquet", vec![b'x'; 30]).await;
+    servers
+        .target
+        .put("out/_tmp/scratch.parquet", vec![b'x'; 30])
+        .await;
     let config = config(
         &servers,
         &["mode = \"mirror\""],
@@ -320,12 +359,20 @@ async fn a_bad_mode_is_a_clear_error() {
     let config = config(&servers, &["mode = \"sync\""], &[]);
     let out = servers.airlock_with(&config, &["plan"]).run().await;
     out.expect_code(2);
-    assert!(out.stderr.contains("transfer.mode 'sync' is not a mode"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("transfer.mode 'sync' is not a mode"),
+        "{}",
+        out.stderr
+    );
     let config = self::config(&servers, &[], &[]);
     let out = servers
         .airlock_with(&config, &["plan", "--mode", "delete"])
         .run()
         .await;
     out.expect_code(2);
-    assert!(out.stderr.contains("--mode 'delete' is not a mode"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("--mode 'delete' is not a mode"),
+        "{}",
+        out.stderr
+    );
 }

@@ -170,14 +170,22 @@ impl ManifestRecorder {
                 }
             }
             Event::ObjectDeleted { key, .. } => {
-                if let Some(r) = self.deletions.get(key).and_then(|&i| self.records.get_mut(i)) {
+                if let Some(r) = self
+                    .deletions
+                    .get(key)
+                    .and_then(|&i| self.records.get_mut(i))
+                {
                     r.outcome = "deleted".into();
                     r.attempts = 1;
                     r.finished_at = Some(now());
                 }
             }
             Event::DeleteFailed { key, error } => {
-                if let Some(r) = self.deletions.get(key).and_then(|&i| self.records.get_mut(i)) {
+                if let Some(r) = self
+                    .deletions
+                    .get(key)
+                    .and_then(|&i| self.records.get_mut(i))
+                {
                     r.outcome = "delete_failed".into();
                     r.attempts = 1;
                     r.error = Some(error.clone());

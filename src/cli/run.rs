@@ -65,19 +65,12 @@ pub async fn run(
     let target_side = sides.target.clone();
     let mut options = EngineOptions::from_settings(settings);
     options.confirm_delete = args.confirm_delete;
-    let summary = execute_observed(
-        plan,
-        sides.clone(),
-        options,
-        args.json,
-        out,
-        &mut |event| {
-            collector.event(event);
-            if let Some(manifest) = manifest.as_mut() {
-                manifest.event(event);
-            }
-        },
-    )
+    let summary = execute_observed(plan, sides.clone(), options, args.json, out, &mut |event| {
+        collector.event(event);
+        if let Some(manifest) = manifest.as_mut() {
+            manifest.event(event);
+        }
+    })
     .await?;
     super::mirror::report_deletions(&summary, &mut std::io::stderr());
     if let Some(manifest) = manifest {

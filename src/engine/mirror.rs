@@ -35,8 +35,7 @@ fn blocked(pending: &Pending, summary: &RunSummary, stopped: bool) -> Option<Str
         Some("the run was stopped before every copy finished; nothing was deleted".into())
     } else if !pending.confirmed {
         Some(
-            "deletion was not confirmed (give --confirm-delete, or confirm in the TUI)"
-                .to_string(),
+            "deletion was not confirmed (give --confirm-delete, or confirm in the TUI)".to_string(),
         )
     } else {
         None

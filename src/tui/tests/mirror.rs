@@ -106,9 +106,9 @@ fn declining_the_deletions_runs_copies_only_and_esc_runs_nothing() {
     let effects = key(&mut app, KeyCode::Char('n'));
     assert_eq!(start_effect(&effects), Some(false));
     assert!(
-        app.log
-            .iter()
-            .any(|l| l.text.contains("copies only: the plan's 2 deletions will not be made")),
+        app.log.iter().any(|l| l
+            .text
+            .contains("copies only: the plan's 2 deletions will not be made")),
         "{:?}",
         app.log
     );

@@ -164,7 +164,9 @@ impl Transfers {
                 "mirror: deleting {objects} target objects ({})",
                 crate::cli::human_bytes(*bytes)
             )),
-            Event::DeleteFailed { key, error } => out.warn(format!("delete failed: {key}: {error}")),
+            Event::DeleteFailed { key, error } => {
+                out.warn(format!("delete failed: {key}: {error}"))
+            }
             Event::DeletionsSkipped {
                 objects,
                 bytes,
