@@ -180,7 +180,7 @@ pub struct RunSummary {
     pub delete_failed: u64,
     pub delete_failures: Vec<(String, String)>,
     /// Mirror mode: the deletions this run did not make (None: none were skipped).
-    pub deletions_skipped: Option<SkippedDeletions>,
+    pub deletions_skipped: Option<Box<SkippedDeletions>>,
 }
 
 /// Deletions a mirror run left undone, and why.

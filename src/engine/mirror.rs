@@ -65,11 +65,11 @@ pub(super) async fn run(
             bytes: totals.bytes,
             reason: reason.clone(),
         });
-        summary.deletions_skipped = Some(SkippedDeletions {
+        summary.deletions_skipped = Some(Box::new(SkippedDeletions {
             objects: totals.objects,
             bytes: totals.bytes,
             reason,
-        });
+        }));
         return;
     }
     emit(Event::DeletionsStarted {
@@ -121,11 +121,11 @@ pub(super) async fn run(
             bytes: left.bytes,
             reason: reason.clone(),
         });
-        summary.deletions_skipped = Some(SkippedDeletions {
+        summary.deletions_skipped = Some(Box::new(SkippedDeletions {
             objects: left.objects,
             bytes: left.bytes,
             reason,
-        });
+        }));
     }
 }
 
