@@ -376,3 +376,64 @@ async fn a_bad_mode_is_a_clear_error() {
         out.stderr
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deletions_go_in_batches_of_1000_and_a_refused_batch_is_reported_per_key() {
+    let rig = Rig::start().await;
+    rig.source().put("kept.txt", b"k".to_vec()).await;
+    let orphans: Vec<(String, Vec<u8>)> = (0..1001)
+        .map(|i| (format!("orphans/{i:04}"), vec![b'o'; 2]))
+        .collect();
+    rig.target().put_many(orphans, 16).await;
+    let config = rig
+        .servers
+        .sandbox
+        .write_config(&rig.config_text(&[], &["mode = \"mirror\""]));
+    // The first DeleteObjects (the first 1,000 keys) is refused; the second (1 key) goes.
+    rig.target_proxy.reset_stats();
+    rig.target_proxy.add_rule(
+        Rule::new(Fault::Status(403, "AccessDenied"))
+            .on(Op::Other)
+            .times(1),
+    );
+    let out = rig
+        .servers
+        .airlock_with(&config, &["run", "--confirm-delete", "--json"])
+        .run()
+        .await;
+    out.expect_code(1);
+    assert_eq!(
+        rig.target_proxy.count(Op::Other),
+        2,
+        "two DeleteObjects batches"
+    );
+    let lines = json_lines(&out);
+    let failed = events_named(&lines, "delete_failed");
+    assert_eq!(failed.len(), 1000);
+    assert_eq!(failed[0]["key"], "orphans/0000");
+    let error = failed[0]["error"].as_str().unwrap();
+    assert!(error.contains("AccessDenied"), "{error}");
+    let deleted = events_named(&lines, "object_deleted");
+    assert_eq!(deleted.len(), 1);
+    assert_eq!(deleted[0]["key"], "orphans/1000");
+    let summary = &events_named(&lines, "run_finished")[0]["summary"];
+    assert_eq!(
+        (
+            summary["deleted"].as_u64(),
+            summary["delete_failed"].as_u64()
+        ),
+        (Some(1), Some(1000))
+    );
+    assert_eq!(rig.target().keys("orphans/").await.len(), 1000);
+
+    // Run again: the 1,000 left go in one batch.
+    rig.target_proxy.reset_stats();
+    let out = rig
+        .servers
+        .airlock_with(&config, &["run", "--confirm-delete"])
+        .run()
+        .await;
+    out.expect_code(0);
+    assert_eq!(rig.target_proxy.count(Op::Other), 1);
+    assert_eq!(rig.target().keys("").await, ["kept.txt"]);
+}
