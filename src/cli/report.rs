@@ -261,6 +261,7 @@ impl Reporter for TermReporter {
             )),
             Event::ObjectStarted { .. }
             | Event::PartStarted { .. }
+            | Event::BandwidthChanged { .. }
             | Event::Paused
             | Event::Resumed => {}
         }

@@ -242,6 +242,7 @@ impl Collector {
             | Event::PartDone { .. }
             | Event::Progress { .. }
             | Event::ConcurrencyChanged { .. }
+            | Event::BandwidthChanged { .. }
             | Event::Paused
             | Event::Resumed
             // Mirror runs are never sharded; the summary carries their deletions.

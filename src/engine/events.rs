@@ -103,6 +103,10 @@ pub enum Event {
         limit: usize,
         reason: String,
     },
+    /// The bandwidth cap changed (a command): bytes per second, None for no cap.
+    BandwidthChanged {
+        limit: Option<u64>,
+    },
     /// Scheduling paused or resumed.
     Paused,
     Resumed,
@@ -223,6 +227,8 @@ pub enum Command {
     CancelAll,
     /// Set the concurrency limit (1..=1024); SlowDown backoff still applies below it.
     SetConcurrency(usize),
+    /// Set the bandwidth cap in bytes per second (None: no cap), effective at once.
+    SetBandwidthLimit(Option<u64>),
     /// Graceful stop (Ctrl-C): start nothing new, let in-flight requests finish, keep the
     /// journal so a later run resumes.
     Stop,

@@ -122,6 +122,9 @@ fn transfers_action(app: &mut App, action: Action, out: &mut Out) {
         | Action::CancelAll
         | Action::MoreConcurrency
         | Action::LessConcurrency
+        | Action::LessBandwidth
+        | Action::MoreBandwidth
+        | Action::NoBandwidthLimit
             if idle =>
         {
             out.info("no run yet: build a plan (2) and start it with g".into())
@@ -180,6 +183,22 @@ fn transfers_action(app: &mut App, action: Action, out: &mut Out) {
             transfers.concurrency_max = n;
             send(out, Command::SetConcurrency(n));
         }
+        Action::LessBandwidth | Action::MoreBandwidth | Action::NoBandwidthLimit => {
+            let cap = match action {
+                Action::NoBandwidthLimit => None,
+                _ => transfers::step_bandwidth(
+                    transfers.bandwidth_limit,
+                    action == Action::LessBandwidth,
+                ),
+            };
+            if cap.is_none() && transfers.bandwidth_limit.is_none() {
+                out.info("no bandwidth cap to raise or remove (b sets one)".into());
+            } else {
+                // Shown at once; the engine's BandwidthChanged confirms it.
+                transfers.bandwidth_limit = cap;
+                send(out, Command::SetBandwidthLimit(cap));
+            }
+        }
         _ => transfers.move_cursor(action),
     }
 }
@@ -214,6 +233,7 @@ pub(super) fn start_run(app: &mut App, confirm_delete: bool, out: &mut Out) {
         ));
     }
     app.transfers.starting(app.plan.transfer.concurrency);
+    app.transfers.bandwidth_limit = app.plan.transfer.bandwidth_limit.map(|rate| rate.0);
     out.effects.push(Effect::StartRun {
         plan: Box::new(plan.clone()),
         transfer: Box::new(app.plan.transfer.clone()),

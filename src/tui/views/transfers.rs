@@ -71,6 +71,17 @@ fn render_overview(app: &App, frame: &mut Frame, area: Rect) {
             Span::styled(" Run · ", style::bold()),
             Span::styled(format!("{phase} "), Style::new().fg(color)),
         ]));
+    // The bandwidth cap, when there is one (b / B / U change it).
+    let block = match transfers.bandwidth_limit {
+        Some(rate) => block.title(Line::from(vec![
+            Span::raw("· "),
+            Span::styled(
+                format!("cap {}/s ", human_bytes(rate)),
+                Style::new().fg(Color::Yellow),
+            ),
+        ])),
+        None => block,
+    };
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if inner.height == 0 {

@@ -144,6 +144,13 @@ impl Transfers {
                     out.warn(format!("concurrency {limit}: {reason}"));
                 }
             }
+            Event::BandwidthChanged { limit } => {
+                self.bandwidth_limit = *limit;
+                out.info(match limit {
+                    Some(rate) => format!("bandwidth cap {}/s", crate::cli::human_bytes(*rate)),
+                    None => "bandwidth cap removed".to_string(),
+                });
+            }
             Event::Paused => self.paused = true,
             Event::Resumed => self.paused = false,
             Event::RunFinished { summary } => {
