@@ -437,3 +437,47 @@ async fn deletions_go_in_batches_of_1000_and_a_refused_batch_is_reported_per_key
     assert_eq!(rig.target_proxy.count(Op::Other), 1);
     assert_eq!(rig.target().keys("").await, ["kept.txt"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_plan_never_deletes_what_the_source_has_again() {
+    let servers = TwoServers::start().await;
+    fixture(&servers).await;
+    let config = config(&servers, &["mode = \"mirror\""], &[]);
+    let plan_file = servers.sandbox.path().join("plan.json");
+    servers
+        .airlock_with(&config, &["plan", "-o", plan_file.to_str().unwrap()])
+        .run()
+        .await
+        .expect_code(0);
+    // After planning, the source gets 'old.txt' back: its target copy is no orphan any more.
+    servers.source.put("in/old.txt", b"back".to_vec()).await;
+    let out = servers
+        .airlock_with(
+            &config,
+            &[
+                "run",
+                "--plan",
+                plan_file.to_str().unwrap(),
+                "--confirm-delete",
+            ],
+        )
+        .run()
+        .await;
+    out.expect_code(0);
+    assert!(
+        out.stderr
+            .contains("1 deletions of the plan dropped: the source has those objects again"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("mirror: deleted 1 target objects (5 B)"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        servers.target.keys("out/").await,
+        ["out/a.txt", "out/old.txt", "out/sub/b.txt"]
+    );
+}

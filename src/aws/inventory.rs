@@ -227,3 +227,33 @@ pub async fn recheck(sides: &Sides, settings: &Settings, plan: &mut plan::Plan) 
     plan.summary = plan::Summary::of(&plan.items, &plan.settings);
     Ok(skipped)
 }
+
+/// Before running a saved mirror plan: list the source again and drop the deletions whose
+/// source counterpart appeared since the plan was made (never delete what the source has now).
+/// Returns how many were dropped.
+pub async fn recheck_deletions(
+    sides: &Sides,
+    settings: &Settings,
+    plan: &mut plan::Plan,
+) -> Result<usize> {
+    if plan.deletions.is_empty() {
+        return Ok(0);
+    }
+    let listing = list_all(&sides.source, &settings.source.prefix, true, |_| {}).await?;
+    let source_keys: std::collections::HashSet<String> =
+        listing.objects.into_iter().map(|o| o.key).collect();
+    let before = plan.deletions.len();
+    let kept: Vec<plan::Deletion> = std::mem::take(&mut plan.deletions)
+        .into_iter()
+        .filter(|d| {
+            let relative = d
+                .target_key
+                .strip_prefix(settings.target.prefix.as_str())
+                .unwrap_or(&d.target_key);
+            !source_keys.contains(&format!("{}{relative}", settings.source.prefix))
+        })
+        .collect();
+    let dropped = before - kept.len();
+    plan.set_deletions(kept);
+    Ok(dropped)
+}

@@ -50,6 +50,10 @@ pub async fn run(
         if done > 0 {
             eprintln!("{done} objects of the plan are already at the target: skipped");
         }
+        let back = inventory::recheck_deletions(&sides, settings, &mut plan).await?;
+        if back > 0 {
+            eprintln!("{back} deletions of the plan dropped: the source has those objects again");
+        }
     }
     if args.dry_run {
         print_items(&plan, out);
