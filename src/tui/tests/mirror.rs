@@ -1,6 +1,7 @@
 //! Mirror mode in the TUI: the plan tab shows deletions as `delete` rows and a total, and
 //! starting a run whose plan deletes asks a second question with the count and bytes: y runs
-//! copies then deletions, n runs copies only, esc goes back without a run.
+//! copies then deletions, n runs copies only, esc goes back without a run. Also what the
+//! filters left out, on the plan summary's bottom border (it decides what mirror may delete).
 
 use crossterm::event::KeyCode;
 use insta::assert_snapshot;
@@ -120,4 +121,44 @@ fn a_copy_plan_starts_after_one_question() {
     key(&mut app, KeyCode::Char('g'));
     let effects = key(&mut app, KeyCode::Char('y'));
     assert_eq!(start_effect(&effects), Some(false));
+}
+
+#[test]
+fn the_plan_tab_shows_what_the_filters_left_out() {
+    use crate::plan::filter::{Excluded, Selection};
+    let mut app = app((100, 30));
+    key(&mut app, KeyCode::Char('2'));
+    let request = app.plan.request;
+    let mut inventory = inventory();
+    inventory.selection = Selection {
+        listed: 12,
+        excluded: vec![
+            Excluded {
+                filter: "include".into(),
+                rule: "'**/*.parquet'".into(),
+                objects: 3,
+                bytes: 30,
+            },
+            Excluded {
+                filter: "min_size".into(),
+                rule: "1 KiB".into(),
+                objects: 1,
+                bytes: 10,
+            },
+        ],
+        missing: vec![],
+    };
+    update(
+        &mut app,
+        Msg::Gathered {
+            request,
+            result: Ok(inventory),
+        },
+    );
+    let shown = screen(&app);
+    assert!(
+        shown.contains("filters: 4 of 12 left out (include 3, min_size 1)"),
+        "{shown}"
+    );
+    assert_snapshot!("plan_filters_left_out", shown);
 }

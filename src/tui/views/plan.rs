@@ -35,12 +35,22 @@ fn render_summary(app: &App, frame: &mut Frame, area: Rect) {
     } else {
         format!(" Plan · {} ", tab.scope_label)
     };
-    let block = Block::bordered()
+    let mut block = Block::bordered()
         .border_style(style::border(false))
         .title(Span::styled(
             fit(&title, area.width.saturating_sub(2) as usize),
             style::bold(),
         ));
+    // What the filters left out, on the bottom border: the box's lines are all taken.
+    if let Some(plan) = tab.plan.as_ref().filter(|p| !p.selection.is_empty()) {
+        block = block.title_bottom(Line::styled(
+            fit(
+                &selection_line(&plan.selection),
+                area.width.saturating_sub(2) as usize,
+            ),
+            Style::new().fg(Color::Yellow),
+        ));
+    }
     let lines = match (&tab.status, &tab.plan) {
         (PlanStatus::Gathering { source, target }, _) => vec![
             Line::raw(""),
@@ -130,12 +140,6 @@ fn summary_lines(plan: &Plan, width: usize) -> Vec<Line<'static>> {
     } else {
         lines.push(Line::raw(fit(&memory, width)));
         lines.push(Line::raw(fit(&eta, width)));
-    }
-    if !plan.selection.is_empty() {
-        lines.push(Line::styled(
-            fit(&plan.selection.one_line(), width),
-            style::dim(),
-        ));
     }
     lines
 }
@@ -391,4 +395,28 @@ fn deletion_row(
     } else {
         line
     }
+}
+
+/// What the filters left out, short enough for the summary's bottom border:
+/// ` filters: 4 of 12 left out (include 3, min_size 1) `.
+fn selection_line(selection: &crate::plan::Selection) -> String {
+    let counts: Vec<String> = selection
+        .excluded
+        .iter()
+        .map(|e| format!("{} {}", e.filter, thousands(e.objects)))
+        .collect();
+    let mut text = format!(
+        " filters: {} of {} left out ({})",
+        thousands(selection.excluded_objects()),
+        thousands(selection.listed),
+        counts.join(", ")
+    );
+    if !selection.missing.is_empty() {
+        text.push_str(&format!(
+            " · {} listed keys missing",
+            thousands(selection.missing.len() as u64)
+        ));
+    }
+    text.push(' ');
+    text
 }
