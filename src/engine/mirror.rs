@@ -6,7 +6,8 @@
 //!
 //! Otherwise nothing is deleted, and a [`Event::DeletionsSkipped`] says why. Deletions go in
 //! DeleteObjects batches of at most 1,000 keys, each key's outcome reported as its own event.
-//! An abort (or a dropped handle) stops before the next batch.
+//! An abort (or a dropped handle) stops before the next batch; a graceful stop (Ctrl-C) that
+//! arrives while deleting is seen only after the deletions (each batch is one request).
 
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
@@ -48,7 +49,7 @@ pub(super) async fn run(
     target: &SideClient,
     summary: &mut RunSummary,
     stopped: bool,
-    cancel: &CancellationToken,
+    cancel: &[CancellationToken; 2],
     events: &UnboundedSender<Event>,
 ) {
     let emit = |event: Event| {
@@ -81,7 +82,8 @@ pub(super) async fn run(
         let keys: Vec<String> = batch.iter().map(|d| d.target_key.clone()).collect();
         let result = tokio::select! {
             result = delete_batch(target, &keys) => result,
-            () = cancel.cancelled() => break,
+            () = cancel[0].cancelled() => break,
+            () = cancel[1].cancelled() => break,
         };
         let failed: std::collections::HashMap<String, String> = match result {
             Ok(failed) => failed.into_iter().collect(),

@@ -214,7 +214,8 @@ impl Scheduler {
         };
         let target = self.shared.sides.target.clone();
         let events = self.events.clone();
-        let cancel = self.abort.clone();
+        // An abort or a dropped handle stops the deletions before the next batch.
+        let cancel = [self.abort.clone(), self.run_cancel.clone()];
         let stopped = self.stopping;
         super::mirror::run(
             pending,
