@@ -481,3 +481,89 @@ async fn a_saved_plan_never_deletes_what_the_source_has_again() {
         ["out/a.txt", "out/old.txt", "out/sub/b.txt"]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mode_copy_leaves_a_saved_plans_deletions_out_and_mode_mirror_cannot_add_them() {
+    let servers = TwoServers::start().await;
+    fixture(&servers).await;
+    let config = config(&servers, &[], &[]);
+    let copy_plan = servers.sandbox.path().join("copy-plan.json");
+    servers
+        .airlock_with(&config, &["plan", "-o", copy_plan.to_str().unwrap()])
+        .run()
+        .await
+        .expect_code(0);
+    let saved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&copy_plan).unwrap()).unwrap();
+    assert_eq!(
+        saved["format"], 2,
+        "a plan without deletions stays format 2"
+    );
+    assert!(saved.get("deletions").is_none());
+    let out = servers
+        .airlock_with(
+            &config,
+            &[
+                "run",
+                "--plan",
+                copy_plan.to_str().unwrap(),
+                "--mode",
+                "mirror",
+            ],
+        )
+        .run()
+        .await;
+    out.expect_code(2);
+    assert!(
+        out.stderr
+            .contains("a saved plan's deletions are part of the plan"),
+        "{}",
+        out.stderr
+    );
+
+    let mirror_plan = servers.sandbox.path().join("mirror-plan.json");
+    servers
+        .airlock_with(
+            &config,
+            &[
+                "plan",
+                "--mode",
+                "mirror",
+                "-o",
+                mirror_plan.to_str().unwrap(),
+            ],
+        )
+        .run()
+        .await
+        .expect_code(0);
+    let out = servers
+        .airlock_with(
+            &config,
+            &[
+                "run",
+                "--plan",
+                mirror_plan.to_str().unwrap(),
+                "--mode",
+                "copy",
+                "--confirm-delete",
+            ],
+        )
+        .run()
+        .await;
+    out.expect_code(0);
+    assert!(
+        out.stderr
+            .contains("--mode copy: the plan's 2 deletions are left out of this run"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        servers.target.keys("out/").await,
+        [
+            "out/a.txt",
+            "out/old.txt",
+            "out/sub/b.txt",
+            "out/sub/gone.txt"
+        ]
+    );
+}
