@@ -162,3 +162,26 @@ fn the_plan_tab_shows_what_the_filters_left_out() {
     );
     assert_snapshot!("plan_filters_left_out", shown);
 }
+
+#[test]
+fn a_mirror_plan_of_a_selection_warns_that_it_deletes_nothing() {
+    let mut app = super::plan::planned((80, 24));
+    assert!(app.plan.selection_scope);
+    app.plan.transfer.mode = TransferMode::Mirror;
+    let request = app.plan.request;
+    update(
+        &mut app,
+        Msg::Gathered {
+            request,
+            result: Ok(inventory()),
+        },
+    );
+    assert!(
+        app.log
+            .iter()
+            .any(|l| l.text.contains("a plan of a selection deletes nothing")),
+        "{:?}",
+        app.log
+    );
+    assert!(app.plan.plan.as_ref().unwrap().deletions.is_empty());
+}
