@@ -396,9 +396,20 @@ async fn deletions_go_in_batches_of_1000_and_a_refused_batch_is_reported_per_key
             .on(Op::Other)
             .times(1),
     );
+    let reports = rig.servers.sandbox.path().join("reports");
+    let reports_arg = format!("{}/", reports.display());
     let out = rig
         .servers
-        .airlock_with(&config, &["run", "--confirm-delete", "--json"])
+        .airlock_with(
+            &config,
+            &[
+                "run",
+                "--confirm-delete",
+                "--json",
+                "--report",
+                &reports_arg,
+            ],
+        )
         .run()
         .await;
     out.expect_code(1);
@@ -406,6 +417,18 @@ async fn deletions_go_in_batches_of_1000_and_a_refused_batch_is_reported_per_key
         rig.target_proxy.count(Op::Other),
         2,
         "two DeleteObjects batches"
+    );
+    // The run's report carries the failed deletions: 'airlock report' exits 1 and names them.
+    let merged = rig
+        .servers
+        .airlock(["report", reports.to_str().unwrap()])
+        .run()
+        .await;
+    merged.expect_code(1);
+    assert!(
+        merged.stdout.contains("delete failed: orphans/0000: "),
+        "{}",
+        merged.all()
     );
     let lines = json_lines(&out);
     let failed = events_named(&lines, "delete_failed");

@@ -56,7 +56,9 @@ fn phase_label(transfers: &Transfers) -> (&'static str, Color) {
         Phase::Running => ("running", Color::Cyan),
         Phase::Stopping => ("stopping", Color::Yellow),
         Phase::Finished(s) if s.interrupted => ("stopped", Color::Yellow),
-        Phase::Finished(s) if s.failed > 0 => ("finished with failures", Color::Red),
+        Phase::Finished(s) if s.failed > 0 || s.delete_failed > 0 => {
+            ("finished with failures", Color::Red)
+        }
         Phase::Finished(_) => ("finished", Color::Green),
     }
 }
