@@ -8,6 +8,7 @@
 mod compare;
 mod file;
 pub mod filter;
+pub mod mirror;
 pub mod select;
 mod split;
 mod summary;
@@ -18,11 +19,17 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::config::defaults::{MAX_PART_SIZE, MAX_PARTS, MAX_SINGLE_PUT, MIN_PART_SIZE};
-use crate::config::{ByteSize, CompareMode, PartSize, SideSettings, TransferSettings};
+use crate::config::{
+    ByteSize, CompareMode, PartSize, SideSettings, TransferMode, TransferSettings,
+};
 
 pub use compare::{Verdict, same_object, verdict};
-pub use file::{PLAN_FORMAT_VERSION, format_for, load_plan, save_plan};
+pub use file::{
+    MIRROR_FORMAT_VERSION, PINNED_FORMAT_VERSION, PLAN_FORMAT_VERSION, format_for, load_plan,
+    save_plan,
+};
 pub use filter::Selection;
+pub use mirror::{DELETE_REASON, DeleteTotals, Deletion};
 pub use split::{SplitUpload, part_bytes, range_bytes};
 pub use summary::{RouteTotals, Summary};
 
@@ -158,6 +165,13 @@ pub struct PlanSettings {
     /// below `estimate_rate`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bandwidth_limit: Option<u64>,
+    /// `copy` or `mirror` (older plan files have none: copy).
+    #[serde(default, skip_serializing_if = "is_copy")]
+    pub mode: TransferMode,
+}
+
+fn is_copy(mode: &TransferMode) -> bool {
+    *mode == TransferMode::Copy
 }
 
 impl PlanSettings {
@@ -173,6 +187,7 @@ impl PlanSettings {
             compare: transfer.compare,
             estimate_rate: transfer.estimate_rate.0,
             bandwidth_limit: transfer.bandwidth_limit.map(|rate| rate.0),
+            mode: transfer.mode,
         }
     }
 }
@@ -196,6 +211,11 @@ pub struct Plan {
     /// latest versions were planned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version_at: Option<String>,
+    /// Mirror mode: target objects to delete once every copy succeeded (empty in copy mode).
+    /// A plan with deletions is saved as [`MIRROR_FORMAT_VERSION`], so an older airlock
+    /// refuses it instead of running it as a plain copy.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deletions: Vec<Deletion>,
 }
 
 /// Everything [`build`] reads besides the listings.
@@ -293,7 +313,7 @@ pub fn build(source: &[ObjectInfo], target: &[ObjectInfo], input: PlanInput<'_>)
     let settings = PlanSettings::of(input.transfer);
     let summary = Summary::of(&items, &settings);
     Plan {
-        format: file::format_for(&items),
+        format: file::format_for(&items, false),
         source: PlanSide::of(input.source),
         target: PlanSide::of(input.target),
         settings,
@@ -302,6 +322,7 @@ pub fn build(source: &[ObjectInfo], target: &[ObjectInfo], input: PlanInput<'_>)
         warnings,
         selection: Selection::default(),
         version_at: None,
+        deletions: Vec::new(),
     }
 }
 
@@ -370,6 +391,17 @@ fn dedupe_warnings(warnings: Vec<String>) -> Vec<String> {
 }
 
 impl Plan {
+    /// Set the mirror deletions, and the file format that goes with them.
+    pub fn set_deletions(&mut self, deletions: Vec<Deletion>) {
+        self.format = format_for(&self.items, !deletions.is_empty());
+        self.deletions = deletions;
+    }
+
+    /// Objects and bytes the plan deletes.
+    pub fn delete_totals(&self) -> DeleteTotals {
+        DeleteTotals::of(&self.deletions)
+    }
+
     /// Recompute routes, part sizes and totals for new transfer settings (the TUI's plan
     /// editor). Skips stay skips: they depend on the listings, not on the settings.
     pub fn reroute(&mut self, transfer: &TransferSettings) {

@@ -310,6 +310,7 @@ fn good_plan() -> Value {
         warnings: vec![],
         selection: Default::default(),
         version_at: None,
+        deletions: vec![],
     };
     serde_json::to_value(&plan).unwrap()
 }

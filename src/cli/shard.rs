@@ -211,6 +211,8 @@ mod tests {
             filter: Default::default(),
             bandwidth_limit: None,
             manifest: None,
+            mode: None,
+            confirm_delete: false,
         }
     }
 
@@ -388,6 +390,7 @@ mod tests {
             selection: Default::default(),
             version_at: None,
             warnings: vec![],
+            deletions: vec![],
         }
     }
 }

@@ -280,7 +280,7 @@ fn pinned_versions_reach_the_items_and_make_a_format_3_plan() {
         ..object("out/a", 5)
     };
     let plan = plan_with(&[pinned], &[at_target], &transfer);
-    assert_eq!(plan.format, PLAN_FORMAT_VERSION);
+    assert_eq!(plan.format, PINNED_FORMAT_VERSION);
     assert_eq!(plan.items[0].source_version_id.as_deref(), Some("v-old"));
     assert_eq!(plan.items[0].route, Route::Skip);
     // An old plan file (no version fields) still loads as unpinned.
