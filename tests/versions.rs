@@ -387,6 +387,31 @@ async fn a_run_at_a_moment_copies_each_key_as_it_was_then() {
             "out/later.txt"
         ]
     );
+
+    // Mirror at the moment: the key created later goes, the old versions come back.
+    let out = f
+        .sandbox
+        .airlock([
+            "--config",
+            config_arg,
+            "run",
+            "--mode",
+            "mirror",
+            "--version-at",
+            &f.moment,
+            "--confirm-delete",
+        ])
+        .run()
+        .await;
+    out.expect_code(0);
+    assert_eq!(
+        f.target.keys("out/").await,
+        ["out/big.bin", "out/deleted-after.txt", "out/keep.txt"],
+        "{}",
+        out.all()
+    );
+    assert_eq!(f.target.get("out/keep.txt").await, b"old keep");
+    assert!(f.target.get("out/big.bin").await == seeded_bytes(1, 0, BIG_SIZE as usize));
 }
 
 /// Checks that only read the fixture share one moto server (each start costs seconds of CPU).
