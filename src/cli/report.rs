@@ -275,6 +275,14 @@ impl Reporter for TermReporter {
             Event::DeleteFailed { key, error } => {
                 self.line(format!("delete failed: {key}: {error}"))
             }
+            Event::UploadLeft {
+                key,
+                upload_id,
+                error,
+                ..
+            } => self.line(format!(
+                "abort refused: upload '{upload_id}' of {key} left at the target: {error}"
+            )),
             Event::DeletionsSkipped {
                 objects,
                 bytes,
@@ -360,6 +368,20 @@ pub fn write_summary(s: &RunSummary, out: &mut dyn Write) {
             human_bytes(skipped.bytes),
             skipped.reason
         );
+    }
+    if !s.uploads_left.is_empty() {
+        let _ = writeln!(
+            out,
+            "left      {:>8} multipart uploads at the target (abort refused; 'airlock uploads abort' removes them)",
+            s.uploads_left.len()
+        );
+        for left in &s.uploads_left {
+            let _ = writeln!(
+                out,
+                "  - {}: upload '{}': {}",
+                left.key, left.upload_id, left.error
+            );
+        }
     }
     let _ = writeln!(
         out,
@@ -460,5 +482,29 @@ mod tests {
         let lines = lines(&out);
         assert_eq!(lines.len(), 2, "{lines:?}");
         assert_eq!(lines[1]["put_bytes"], 2);
+    }
+
+    #[test]
+    fn the_summary_names_uploads_an_abort_left() {
+        let summary = RunSummary {
+            failed: 1,
+            uploads_left: vec![crate::engine::LeftUpload {
+                key: "big.bin".into(),
+                upload_id: "u-123".into(),
+                error: "AccessDenied".into(),
+            }],
+            ..RunSummary::default()
+        };
+        let mut out = Vec::new();
+        write_summary(&summary, &mut out);
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains("'airlock uploads abort' removes them"),
+            "{text}"
+        );
+        assert!(
+            text.contains("big.bin: upload 'u-123': AccessDenied"),
+            "{text}"
+        );
     }
 }

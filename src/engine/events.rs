@@ -93,6 +93,14 @@ pub enum Event {
         /// The multipart upload kept for a later resume (`keep_failed_uploads`), if any.
         kept_upload: Option<String>,
     },
+    /// The target refused to abort a multipart upload this run gave up on: the upload (and
+    /// the storage its parts take) is still there. `airlock uploads abort` removes it.
+    UploadLeft {
+        id: ObjectId,
+        key: String,
+        upload_id: String,
+        error: String,
+    },
     /// The object was cancelled by a command.
     ObjectCancelled {
         id: ObjectId,
@@ -185,6 +193,18 @@ pub struct RunSummary {
     pub delete_failures: Vec<(String, String)>,
     /// Mirror mode: the deletions this run did not make (None: none were skipped).
     pub deletions_skipped: Option<Box<SkippedDeletions>>,
+    /// Multipart uploads the target refused to abort: still at the target, taking storage
+    /// until `airlock uploads abort` removes them.
+    pub uploads_left: Vec<LeftUpload>,
+}
+
+/// A multipart upload an abort could not remove.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeftUpload {
+    pub key: String,
+    pub upload_id: String,
+    /// Why the abort failed.
+    pub error: String,
 }
 
 /// Deletions a mirror run left undone, and why.

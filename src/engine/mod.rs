@@ -37,7 +37,9 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
-pub use events::{Command, Event, ObjectId, RunSummary, SkippedDeletions, Verification};
+pub use events::{
+    Command, Event, LeftUpload, ObjectId, RunSummary, SkippedDeletions, Verification,
+};
 pub use journal::Journal;
 pub use relay::BufferGauge;
 pub use split::{Finalized, finalize, open_split};

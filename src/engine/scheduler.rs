@@ -117,8 +117,8 @@ pub(super) enum UnitResult {
     Prepared(ObjectId, Result<Box<Upload>, UnitError>),
     Part(ObjectId, u32, Result<(JournalPart, u32), UnitError>),
     Completed(ObjectId, Result<Verification, UnitError>),
-    /// The object's upload was aborted (or the abort gave up).
-    Aborted(ObjectId),
+    /// The object's upload was aborted, or the target refused and it is left (named here).
+    Aborted(ObjectId, Option<crate::engine::events::LeftUpload>),
 }
 
 pub(super) struct Scheduler {
@@ -464,13 +464,11 @@ impl Scheduler {
         object.units += 1;
         let (shared, key) = (self.shared.clone(), object.item.target_key.clone());
         self.tasks.spawn(async move {
-            if let Err(e) = crate::aws::objects::abort_multipart(&shared.sides.target, &key, &upload.upload_id).await {
-                tracing::warn!(%key, error = %e, "could not abort the multipart upload; 'airlock uploads abort' cleans it later");
-            }
+            let left = abort_or_name(&shared.sides.target, &key, &upload.upload_id).await;
             if let Some(journal) = &shared.journal {
                 journal.remove(&key);
             }
-            UnitResult::Aborted(id)
+            UnitResult::Aborted(id, left)
         });
     }
 
@@ -537,4 +535,21 @@ impl Scheduler {
             self.summary.interrupted = true;
         }
     }
+}
+
+/// Abort a multipart upload; when the target refuses, name the upload that is left.
+pub(super) async fn abort_or_name(
+    target: &crate::aws::SideClient,
+    key: &str,
+    upload_id: &str,
+) -> Option<crate::engine::events::LeftUpload> {
+    let error = crate::aws::objects::abort_multipart(target, key, upload_id)
+        .await
+        .err()?;
+    tracing::warn!(%key, %upload_id, %error, "could not abort the multipart upload; 'airlock uploads abort' removes it");
+    Some(crate::engine::events::LeftUpload {
+        key: key.to_string(),
+        upload_id: upload_id.to_string(),
+        error: error.to_string(),
+    })
 }

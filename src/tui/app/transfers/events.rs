@@ -174,6 +174,11 @@ impl Transfers {
             Event::DeleteFailed { key, error } => {
                 out.warn(format!("delete failed: {key}: {error}"))
             }
+            Event::UploadLeft {
+                key, upload_id, error, ..
+            } => out.warn(format!(
+                "abort refused: upload '{upload_id}' of {key} left at the target ({error}); 'airlock uploads abort' removes it"
+            )),
             Event::DeletionsSkipped {
                 objects,
                 bytes,
