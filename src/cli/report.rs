@@ -308,11 +308,7 @@ impl Reporter for TermReporter {
 /// The closing table of a run.
 pub fn write_summary(s: &RunSummary, out: &mut dyn Write) {
     let elapsed = Duration::from_millis(s.elapsed_ms);
-    let rate = if s.elapsed_ms > 0 {
-        s.bytes_copied as f64 / elapsed.as_secs_f64()
-    } else {
-        0.0
-    };
+    let rate = s.average_rate();
     let _ = writeln!(
         out,
         "copied     {:>8} objects  {:>11}  ({} verified on both hops)",

@@ -181,6 +181,8 @@ pub struct RunSummary {
     /// Highest number of bytes held in engine buffers at once.
     pub peak_buffered_bytes: u64,
     pub elapsed_ms: u64,
+    /// Of `elapsed_ms`, the time the run was paused (averages leave it out).
+    pub paused_ms: u64,
     /// Keys that failed, with their reasons.
     pub failures: Vec<(String, String)>,
     /// True when the run was stopped or aborted before finishing.
@@ -216,6 +218,16 @@ pub struct SkippedDeletions {
 }
 
 impl RunSummary {
+    /// Bytes copied per second over the time the run was not paused (0 for no time).
+    pub fn average_rate(&self) -> f64 {
+        let active_ms = self.elapsed_ms.saturating_sub(self.paused_ms);
+        if active_ms == 0 {
+            0.0
+        } else {
+            self.bytes_copied as f64 * 1000.0 / active_ms as f64
+        }
+    }
+
     /// 0 when everything was copied or skipped, 1 when any object failed or was cancelled (or
     /// a mirror deletion failed), 130 when interrupted. Deletions skipped for lack of
     /// confirmation do not change the code.

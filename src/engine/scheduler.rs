@@ -134,6 +134,10 @@ pub(super) struct Scheduler {
     pub memory_slots: usize,
     pub in_flight: usize,
     pub paused: bool,
+    /// Since when the run is paused, and the paused time before that: the summary's
+    /// `paused_ms`, so averages leave out the time nothing was allowed to start.
+    pub paused_since: Option<Instant>,
+    pub paused_before: Duration,
     pub stopping: bool,
     /// Keep running after everything is done, waiting for retry commands (TUI).
     pub linger: bool,
@@ -187,6 +191,8 @@ impl Scheduler {
             memory_slots: memory_slots.max(1),
             in_flight: 0,
             paused: false,
+            paused_since: None,
+            paused_before: Duration::ZERO,
             stopping: false,
             linger,
             tasks: JoinSet::new(),
@@ -530,6 +536,8 @@ impl Scheduler {
         self.progress();
         self.summary.peak_buffered_bytes = self.shared.gauge.peak();
         self.summary.elapsed_ms = self.started.elapsed().as_millis() as u64;
+        let paused = self.paused_before + self.paused_since.map_or(Duration::ZERO, |t| t.elapsed());
+        self.summary.paused_ms = (paused.as_millis() as u64).min(self.summary.elapsed_ms);
         self.summary.not_started = self.objects.iter().filter(|o| o.is_open()).count() as u64;
         if self.summary.not_started > 0 {
             self.summary.interrupted = true;

@@ -277,10 +277,14 @@ impl Scheduler {
         match command {
             Command::Pause if !self.paused => {
                 self.paused = true;
+                self.paused_since = Some(std::time::Instant::now());
                 self.emit(Event::Paused);
             }
             Command::Resume if self.paused => {
                 self.paused = false;
+                if let Some(since) = self.paused_since.take() {
+                    self.paused_before += since.elapsed();
+                }
                 self.emit(Event::Resumed);
             }
             Command::Pause | Command::Resume => {}
