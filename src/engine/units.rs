@@ -49,6 +49,34 @@ pub struct Shared {
     pub notes: UnboundedSender<Note>,
 }
 
+impl Shared {
+    /// What every unit of a run (or of a step outside one) shares: the clients (and their
+    /// single-shot twins), a bandwidth throttle set to `transfer`'s cap, an empty buffer
+    /// gauge, the journal, and where events and notes go.
+    pub fn new(
+        sides: Sides,
+        transfer: TransferSettings,
+        write: WriteOptions,
+        journal: Option<Journal>,
+        events: UnboundedSender<Event>,
+        notes: UnboundedSender<Note>,
+    ) -> Self {
+        Shared {
+            single_shot: single_shot(&sides),
+            throttle: Arc::new(super::throttle::Throttle::new(
+                transfer.bandwidth_limit.map_or(0, |rate| rate.0),
+            )),
+            sides,
+            transfer,
+            write,
+            gauge: Arc::new(BufferGauge::default()),
+            journal,
+            events,
+            notes,
+        }
+    }
+}
+
 /// `sides` with SDK retries off for every call (the `data` clients in both roles).
 pub fn single_shot(sides: &Sides) -> Sides {
     let bare = |side: &crate::aws::SideClient| crate::aws::SideClient {
