@@ -445,6 +445,43 @@ async fn the_upload_left_event_names_key_and_upload_id() {
     assert_eq!(finished.unwrap().len(), 1, "{}", events.describe());
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_journaled_upload_of_a_changed_source_whose_abort_is_refused_is_named() {
+    let rig = Rig::start().await;
+    let (_, upload_id) = doomed_run(&rig, true).await;
+    rig.target_proxy.clear_rules();
+    // The source changes: the journaled upload cannot be resumed, and its abort is refused.
+    rig.source().put_seeded("doomed.bin", 12 * MIB, 99).await;
+    rig.target_proxy
+        .add_rule(Rule::new(Fault::Status(403, "AccessDenied")).on(Op::AbortMultipartUpload));
+    let (summary, events) = rig.run(&rig.settings(&SMALL_PARTS)).await;
+    assert_eq!(
+        (summary.copied, summary.failed),
+        (1, 0),
+        "{}",
+        events.describe()
+    );
+    assert_eq!(summary.uploads_left.len(), 1, "{summary:?}");
+    assert_eq!(summary.uploads_left[0].key, "doomed.bin");
+    assert_eq!(summary.uploads_left[0].upload_id, upload_id);
+    assert!(
+        events.seen.iter().any(|e| matches!(
+            e,
+            Event::UploadLeft { upload_id: u, .. } if *u == upload_id
+        )),
+        "{}",
+        events.describe()
+    );
+    assert!(
+        rig.target_uploads()
+            .await
+            .iter()
+            .any(|(_, u)| *u == upload_id),
+        "the refused abort left the old upload"
+    );
+    rig.assert_copied("doomed.bin").await;
+}
+
 /// The failures of one run, by key: (class, error).
 fn failures(
     events: &common::engine::Events,

@@ -265,6 +265,10 @@ impl Scheduler {
         loop {
             self.fill();
             if self.idle() {
+                // Notes sent by units that have returned are in the channel: count them.
+                while let Ok(note) = notes.try_recv() {
+                    self.note(note);
+                }
                 if !self.finished_sent {
                     self.finish_summary();
                     self.mirror_deletions().await;
@@ -498,6 +502,7 @@ impl Scheduler {
                     });
                 }
             }
+            Note::UploadLeft(id, left) => self.upload_left(id, left),
         }
     }
 

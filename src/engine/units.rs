@@ -24,11 +24,13 @@ use crate::error::{Class, Error, S3Failure};
 use crate::plan::{PlanItem, part_layout};
 
 /// What units tell the scheduler besides their result.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Note {
     SlowDown,
     Success,
     Retry,
+    /// An upload this unit gave up on could not be aborted (the scheduler names it).
+    UploadLeft(ObjectId, super::events::LeftUpload),
 }
 
 /// Everything units share; built once per run.
@@ -327,7 +329,7 @@ pub async fn prepare(
         (size, count)
     };
     let expectation = SourceExpectation::of(&source, shared.transfer.verify, false);
-    if let Some(upload) = resume(&shared, &item, &source, &expectation).await {
+    if let Some(upload) = resume(&shared, id, &item, &source, &expectation).await {
         return Ok(upload);
     }
     let tagging = source_tags(&shared, id, &item, &cancel, &mut attempts).await?;
@@ -370,6 +372,7 @@ pub async fn prepare(
 /// still has. A journal for another version is aborted and forgotten.
 async fn resume(
     shared: &Shared,
+    id: ObjectId,
     item: &PlanItem,
     source: &SourceObject,
     expectation: &SourceExpectation,
@@ -384,7 +387,16 @@ async fn resume(
         && header.target_bucket == target.bucket;
     if !same_version {
         tracing::info!(key = %item.target_key, "source changed since the journaled upload: starting over");
-        let _ = objects::abort_multipart(target, &item.target_key, &header.upload_id).await;
+        if let Err(e) = objects::abort_multipart(target, &item.target_key, &header.upload_id).await
+        {
+            tracing::warn!(key = %item.target_key, upload_id = %header.upload_id, error = %e, "could not abort the journaled upload; 'airlock uploads abort' removes it");
+            let left = super::events::LeftUpload {
+                key: item.target_key.clone(),
+                upload_id: header.upload_id.clone(),
+                error: e.to_string(),
+            };
+            let _ = shared.notes.send(Note::UploadLeft(id, left));
+        }
         journal.remove(&item.target_key);
         return None;
     }
