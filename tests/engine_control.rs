@@ -57,6 +57,13 @@ async fn pause_lets_in_flight_requests_finish_and_starts_nothing_until_resume() 
     events.wait_for("resumed", |e| *e == Event::Resumed).await;
     let summary = handle.join().await.unwrap();
     assert_eq!((summary.copied, summary.failed), (30, 0));
+    // At least the 300 ms slept above were paused; averages leave that time out.
+    assert!(
+        (300..=summary.elapsed_ms).contains(&summary.paused_ms),
+        "paused {} ms of {} ms",
+        summary.paused_ms,
+        summary.elapsed_ms
+    );
     rig.assert_all_copied().await;
 }
 

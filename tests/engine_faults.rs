@@ -385,6 +385,103 @@ async fn a_kept_failed_upload_is_resumed_by_the_next_run() {
     assert!(rig.journal_files().is_empty());
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_whose_abort_is_refused_is_named_in_the_events_and_the_summary() {
+    let rig = Rig::start().await;
+    let refuse = rig
+        .target_proxy
+        .add_rule(Rule::new(Fault::Status(403, "AccessDenied")).on(Op::AbortMultipartUpload));
+    let (summary, _) = doomed_run(&rig, false).await;
+    assert_eq!(rig.target_proxy.fired(refuse), 1);
+    let left = rig.target_uploads().await;
+    assert_eq!(left.len(), 1, "the refused abort leaves the upload");
+    let (key, upload_id) = &left[0];
+    assert_eq!(key, "doomed.bin");
+    assert_eq!(summary.uploads_left.len(), 1, "{summary:?}");
+    let named = &summary.uploads_left[0];
+    assert_eq!((&named.key, &named.upload_id), (key, upload_id));
+    assert!(
+        named.error.contains("AbortMultipartUpload") && named.error.contains("AccessDenied"),
+        "{}",
+        named.error
+    );
+    // The same in the JSON summary a scheduler's log gets.
+    let json = serde_json::to_value(&summary).unwrap();
+    assert_eq!(json["uploads_left"][0]["upload_id"], upload_id.as_str());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_upload_left_event_names_key_and_upload_id() {
+    let rig = Rig::start().await;
+    rig.target_proxy
+        .add_rule(Rule::new(Fault::Status(403, "AccessDenied")).on(Op::AbortMultipartUpload));
+    rig.source().put_seeded("doomed.bin", 12 * MIB, 5).await;
+    rig.target_proxy.add_rule(
+        Rule::new(Fault::InternalError)
+            .on(Op::UploadPart)
+            .key("doomed")
+            .part(2),
+    );
+    let mut lines = SMALL_PARTS[..2].to_vec();
+    lines.extend(["max_retries = 0", "concurrency = 1"]);
+    let (summary, events) = rig.run(&rig.settings(&lines)).await;
+    assert_eq!(summary.failed, 1, "{}", events.describe());
+    let left: Vec<serde_json::Value> = events
+        .seen
+        .iter()
+        .filter(|e| matches!(e, Event::UploadLeft { .. }))
+        .map(|e| serde_json::to_value(e).unwrap())
+        .collect();
+    assert_eq!(left.len(), 1, "{}", events.describe());
+    assert_eq!(left[0]["event"], "upload_left");
+    assert_eq!(left[0]["key"], "doomed.bin");
+    let uploads = rig.target_uploads().await;
+    assert_eq!(left[0]["upload_id"], uploads[0].1.as_str());
+    // The run finished after the refused abort was known: the summary names it too.
+    let finished = events.seen.iter().find_map(|e| match e {
+        Event::RunFinished { summary } => Some(summary.uploads_left.clone()),
+        _ => None,
+    });
+    assert_eq!(finished.unwrap().len(), 1, "{}", events.describe());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_journaled_upload_of_a_changed_source_whose_abort_is_refused_is_named() {
+    let rig = Rig::start().await;
+    let (_, upload_id) = doomed_run(&rig, true).await;
+    rig.target_proxy.clear_rules();
+    // The source changes: the journaled upload cannot be resumed, and its abort is refused.
+    rig.source().put_seeded("doomed.bin", 12 * MIB, 99).await;
+    rig.target_proxy
+        .add_rule(Rule::new(Fault::Status(403, "AccessDenied")).on(Op::AbortMultipartUpload));
+    let (summary, events) = rig.run(&rig.settings(&SMALL_PARTS)).await;
+    assert_eq!(
+        (summary.copied, summary.failed),
+        (1, 0),
+        "{}",
+        events.describe()
+    );
+    assert_eq!(summary.uploads_left.len(), 1, "{summary:?}");
+    assert_eq!(summary.uploads_left[0].key, "doomed.bin");
+    assert_eq!(summary.uploads_left[0].upload_id, upload_id);
+    assert!(
+        events.seen.iter().any(|e| matches!(
+            e,
+            Event::UploadLeft { upload_id: u, .. } if *u == upload_id
+        )),
+        "{}",
+        events.describe()
+    );
+    assert!(
+        rig.target_uploads()
+            .await
+            .iter()
+            .any(|(_, u)| *u == upload_id),
+        "the refused abort left the old upload"
+    );
+    rig.assert_copied("doomed.bin").await;
+}
+
 /// The failures of one run, by key: (class, error).
 fn failures(
     events: &common::engine::Events,

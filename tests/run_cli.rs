@@ -66,6 +66,14 @@ async fn run_json_exits_0_when_everything_is_copied() {
         summary["verified"], 10,
         "the 3-part object has no source checksum"
     );
+    // The line before run_finished is the final progress: every copied byte is counted.
+    let last = &lines[lines.len() - 2];
+    assert_eq!(last["event"], "progress", "{}", output.stdout);
+    assert_eq!(
+        last["put_bytes"], summary["bytes_copied"],
+        "{}",
+        output.stdout
+    );
     rig.assert_all_copied().await;
 }
 

@@ -286,6 +286,16 @@ async fn browse_select_plan_run_and_verify_bytes() {
         "{summary:?}"
     );
     assert_eq!(h.app.transfers.done.len(), 5);
+    // The plan is rebuilt against the target on its own: everything just copied is a skip.
+    h.until("the plan rebuilt after the run", |app| {
+        app.plan.status == PlanStatus::Ready
+            && app
+                .plan
+                .plan
+                .as_ref()
+                .is_some_and(|p| p.items.iter().all(|i| i.route.as_str() == "skip"))
+    })
+    .await;
     let big_id = 1;
     assert!(
         h.app.transfers.objects[&big_id]

@@ -18,10 +18,14 @@ pub trait Reporter {
     fn finish(&mut self, summary: &RunSummary, out: &mut dyn Write);
 }
 
-/// JSON lines on stdout. Progress is thinned to one line per second.
+/// JSON lines on stdout. Progress is thinned to one line per second, but the last progress
+/// of the run is never thinned away: a progress line held back by the thinning is written just
+/// before `run_finished`, so a log's final progress line shows the run's final byte counts.
 pub struct JsonReporter {
     started: Instant,
     last_progress: Option<Instant>,
+    /// The newest progress event the thinning held back, written before `run_finished`.
+    held_progress: Option<Event>,
 }
 
 impl JsonReporter {
@@ -29,7 +33,21 @@ impl JsonReporter {
         JsonReporter {
             started: Instant::now(),
             last_progress: None,
+            held_progress: None,
         }
+    }
+
+    /// One event as one JSON line, flushed at once (a killed process loses no written line).
+    fn write_line(&self, event: &Event, out: &mut dyn Write) {
+        let mut value = serde_json::to_value(event).unwrap_or_default();
+        if let Some(map) = value.as_object_mut() {
+            map.insert(
+                "elapsed_ms".into(),
+                (self.started.elapsed().as_millis() as u64).into(),
+            );
+        }
+        let _ = writeln!(out, "{value}");
+        let _ = out.flush();
     }
 }
 
@@ -41,29 +59,35 @@ impl Default for JsonReporter {
 
 impl Reporter for JsonReporter {
     fn event(&mut self, event: &Event, out: &mut dyn Write) {
-        if let Event::Progress { .. } = event {
-            let now = Instant::now();
-            if self
-                .last_progress
-                .is_some_and(|t| now.duration_since(t) < Duration::from_secs(1))
-            {
-                return;
+        match event {
+            Event::Progress { .. } => {
+                let now = Instant::now();
+                if self
+                    .last_progress
+                    .is_some_and(|t| now.duration_since(t) < Duration::from_secs(1))
+                {
+                    self.held_progress = Some(event.clone());
+                    return;
+                }
+                self.last_progress = Some(now);
+                self.held_progress = None;
             }
-            self.last_progress = Some(now);
+            Event::RunFinished { .. } => {
+                if let Some(progress) = self.held_progress.take() {
+                    self.write_line(&progress, out);
+                }
+            }
+            _ => {}
         }
-        let mut value = serde_json::to_value(event).unwrap_or_default();
-        if let Some(map) = value.as_object_mut() {
-            map.insert(
-                "elapsed_ms".into(),
-                (self.started.elapsed().as_millis() as u64).into(),
-            );
-        }
-        let _ = writeln!(out, "{value}");
-        let _ = out.flush();
+        self.write_line(event, out);
     }
 
-    fn finish(&mut self, _summary: &RunSummary, _out: &mut dyn Write) {
-        // The summary travelled as the `run_finished` event.
+    fn finish(&mut self, _summary: &RunSummary, out: &mut dyn Write) {
+        // The summary travelled as the `run_finished` event; a run that ended without one
+        // (dropped handle) still shows its last progress.
+        if let Some(progress) = self.held_progress.take() {
+            self.write_line(&progress, out);
+        }
     }
 }
 
@@ -251,6 +275,14 @@ impl Reporter for TermReporter {
             Event::DeleteFailed { key, error } => {
                 self.line(format!("delete failed: {key}: {error}"))
             }
+            Event::UploadLeft {
+                key,
+                upload_id,
+                error,
+                ..
+            } => self.line(format!(
+                "abort refused: upload '{upload_id}' of {key} left at the target: {error}"
+            )),
             Event::DeletionsSkipped {
                 objects,
                 bytes,
@@ -276,11 +308,7 @@ impl Reporter for TermReporter {
 /// The closing table of a run.
 pub fn write_summary(s: &RunSummary, out: &mut dyn Write) {
     let elapsed = Duration::from_millis(s.elapsed_ms);
-    let rate = if s.elapsed_ms > 0 {
-        s.bytes_copied as f64 / elapsed.as_secs_f64()
-    } else {
-        0.0
-    };
+    let rate = s.average_rate();
     let _ = writeln!(
         out,
         "copied     {:>8} objects  {:>11}  ({} verified on both hops)",
@@ -337,6 +365,20 @@ pub fn write_summary(s: &RunSummary, out: &mut dyn Write) {
             skipped.reason
         );
     }
+    if !s.uploads_left.is_empty() {
+        let _ = writeln!(
+            out,
+            "left      {:>8} multipart uploads at the target (abort refused; 'airlock uploads abort' removes them)",
+            s.uploads_left.len()
+        );
+        for left in &s.uploads_left {
+            let _ = writeln!(
+                out,
+                "  - {}: upload '{}': {}",
+                left.key, left.upload_id, left.error
+            );
+        }
+    }
     let _ = writeln!(
         out,
         "elapsed {}, {}/s, {} retries, {} SlowDown backoffs, peak buffered {}",
@@ -357,5 +399,108 @@ fn shorten(key: &str, max: usize) -> String {
             "…{}",
             chars[chars.len() - (max - 1)..].iter().collect::<String>()
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn progress(put_bytes: u64) -> Event {
+        Event::Progress {
+            get_bytes: put_bytes,
+            put_bytes,
+            buffered_bytes: 0,
+            objects: Vec::new(),
+        }
+    }
+
+    fn lines(out: &[u8]) -> Vec<serde_json::Value> {
+        String::from_utf8_lossy(out)
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+            .collect()
+    }
+
+    #[test]
+    fn the_last_progress_is_written_before_run_finished_even_when_thinned() {
+        let mut reporter = JsonReporter::new();
+        let mut out = Vec::new();
+        // Three ticks within a second: the thinning writes only the first...
+        for bytes in [10, 20, 30] {
+            reporter.event(&progress(bytes), &mut out);
+        }
+        let summary = RunSummary {
+            bytes_copied: 30,
+            ..RunSummary::default()
+        };
+        reporter.event(
+            &Event::RunFinished {
+                summary: summary.clone(),
+            },
+            &mut out,
+        );
+        reporter.finish(&summary, &mut out);
+        let lines = lines(&out);
+        let names: Vec<&str> = lines.iter().map(|l| l["event"].as_str().unwrap()).collect();
+        // ...but the final state comes right before run_finished, and only once.
+        assert_eq!(names, ["progress", "progress", "run_finished"], "{lines:?}");
+        assert_eq!(lines[0]["put_bytes"], 10);
+        assert_eq!(lines[1]["put_bytes"], 30);
+    }
+
+    #[test]
+    fn a_progress_already_written_is_not_repeated() {
+        let mut reporter = JsonReporter::new();
+        let mut out = Vec::new();
+        reporter.event(&progress(5), &mut out);
+        reporter.event(
+            &Event::RunFinished {
+                summary: RunSummary::default(),
+            },
+            &mut out,
+        );
+        reporter.finish(&RunSummary::default(), &mut out);
+        let names: Vec<String> = lines(&out)
+            .iter()
+            .map(|l| l["event"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(names, ["progress", "run_finished"]);
+    }
+
+    #[test]
+    fn a_run_ending_without_run_finished_still_shows_its_last_progress() {
+        let mut reporter = JsonReporter::new();
+        let mut out = Vec::new();
+        reporter.event(&progress(1), &mut out);
+        reporter.event(&progress(2), &mut out);
+        reporter.finish(&RunSummary::default(), &mut out);
+        let lines = lines(&out);
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert_eq!(lines[1]["put_bytes"], 2);
+    }
+
+    #[test]
+    fn the_summary_names_uploads_an_abort_left() {
+        let summary = RunSummary {
+            failed: 1,
+            uploads_left: vec![crate::engine::LeftUpload {
+                key: "big.bin".into(),
+                upload_id: "u-123".into(),
+                error: "AccessDenied".into(),
+            }],
+            ..RunSummary::default()
+        };
+        let mut out = Vec::new();
+        write_summary(&summary, &mut out);
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains("'airlock uploads abort' removes them"),
+            "{text}"
+        );
+        assert!(
+            text.contains("big.bin: upload 'u-123': AccessDenied"),
+            "{text}"
+        );
     }
 }

@@ -235,6 +235,13 @@ impl Collector {
             Event::ObjectCancelled { id, .. } => {
                 self.end(*id, Outcome::Cancelled, 0, "cancelled".into());
             }
+            Event::UploadLeft { id, upload_id, .. } => {
+                if let Some(object) = self.report.objects.get_mut(*id) {
+                    object.detail.push_str(&format!(
+                        "; upload '{upload_id}' left at the target (abort refused)"
+                    ));
+                }
+            }
             Event::RunFinished { summary } => {
                 self.report.summary = summary.clone();
             }

@@ -93,6 +93,14 @@ pub enum Event {
         /// The multipart upload kept for a later resume (`keep_failed_uploads`), if any.
         kept_upload: Option<String>,
     },
+    /// The target refused to abort a multipart upload this run gave up on: the upload (and
+    /// the storage its parts take) is still there. `airlock uploads abort` removes it.
+    UploadLeft {
+        id: ObjectId,
+        key: String,
+        upload_id: String,
+        error: String,
+    },
     /// The object was cancelled by a command.
     ObjectCancelled {
         id: ObjectId,
@@ -173,6 +181,8 @@ pub struct RunSummary {
     /// Highest number of bytes held in engine buffers at once.
     pub peak_buffered_bytes: u64,
     pub elapsed_ms: u64,
+    /// Of `elapsed_ms`, the time the run was paused (averages leave it out).
+    pub paused_ms: u64,
     /// Keys that failed, with their reasons.
     pub failures: Vec<(String, String)>,
     /// True when the run was stopped or aborted before finishing.
@@ -185,6 +195,18 @@ pub struct RunSummary {
     pub delete_failures: Vec<(String, String)>,
     /// Mirror mode: the deletions this run did not make (None: none were skipped).
     pub deletions_skipped: Option<Box<SkippedDeletions>>,
+    /// Multipart uploads the target refused to abort: still at the target, taking storage
+    /// until `airlock uploads abort` removes them.
+    pub uploads_left: Vec<LeftUpload>,
+}
+
+/// A multipart upload an abort could not remove.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeftUpload {
+    pub key: String,
+    pub upload_id: String,
+    /// Why the abort failed.
+    pub error: String,
 }
 
 /// Deletions a mirror run left undone, and why.
@@ -196,6 +218,16 @@ pub struct SkippedDeletions {
 }
 
 impl RunSummary {
+    /// Bytes copied per second over the time the run was not paused (0 for no time).
+    pub fn average_rate(&self) -> f64 {
+        let active_ms = self.elapsed_ms.saturating_sub(self.paused_ms);
+        if active_ms == 0 {
+            0.0
+        } else {
+            self.bytes_copied as f64 * 1000.0 / active_ms as f64
+        }
+    }
+
     /// 0 when everything was copied or skipped, 1 when any object failed or was cancelled (or
     /// a mirror deletion failed), 130 when interrupted. Deletions skipped for lack of
     /// confirmation do not change the code.

@@ -37,7 +37,9 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
-pub use events::{Command, Event, ObjectId, RunSummary, SkippedDeletions, Verification};
+pub use events::{
+    Command, Event, LeftUpload, ObjectId, RunSummary, SkippedDeletions, Verification,
+};
 pub use journal::Journal;
 pub use relay::BufferGauge;
 pub use split::{Finalized, finalize, open_split};
@@ -131,23 +133,17 @@ impl Engine {
         let (event_tx, event_rx) = mpsc::unbounded_channel();
         let (command_tx, command_rx) = mpsc::unbounded_channel();
         let (note_tx, note_rx) = mpsc::unbounded_channel();
-        let gauge = Arc::new(BufferGauge::default());
-        let throttle = Arc::new(throttle::Throttle::new(
-            options.transfer.bandwidth_limit.map_or(0, |rate| rate.0),
-        ));
         // Each unit in flight may hold one stream buffer: the budget caps the slots.
         let memory_slots = (options.transfer.memory_limit.0 / STREAM_BUFFER.0).max(1) as usize;
-        let shared = Arc::new(units::Shared {
-            single_shot: units::single_shot(&sides),
+        let shared = Arc::new(units::Shared::new(
             sides,
-            transfer: options.transfer,
-            write: options.write,
-            gauge: gauge.clone(),
-            throttle: throttle.clone(),
+            options.transfer,
+            options.write,
             journal,
-            events: event_tx,
-            notes: note_tx,
-        });
+            event_tx,
+            note_tx,
+        ));
+        let (gauge, throttle) = (shared.gauge.clone(), shared.throttle.clone());
         let run_cancel = CancellationToken::new();
         let abort = CancellationToken::new();
         let scheduler = scheduler::Scheduler::new(

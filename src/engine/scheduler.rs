@@ -117,8 +117,8 @@ pub(super) enum UnitResult {
     Prepared(ObjectId, Result<Box<Upload>, UnitError>),
     Part(ObjectId, u32, Result<(JournalPart, u32), UnitError>),
     Completed(ObjectId, Result<Verification, UnitError>),
-    /// The object's upload was aborted (or the abort gave up).
-    Aborted(ObjectId),
+    /// The object's upload was aborted, or the target refused and it is left (named here).
+    Aborted(ObjectId, Option<crate::engine::events::LeftUpload>),
 }
 
 pub(super) struct Scheduler {
@@ -134,6 +134,10 @@ pub(super) struct Scheduler {
     pub memory_slots: usize,
     pub in_flight: usize,
     pub paused: bool,
+    /// Since when the run is paused, and the paused time before that: the summary's
+    /// `paused_ms`, so averages leave out the time nothing was allowed to start.
+    pub paused_since: Option<Instant>,
+    pub paused_before: Duration,
     pub stopping: bool,
     /// Keep running after everything is done, waiting for retry commands (TUI).
     pub linger: bool,
@@ -187,6 +191,8 @@ impl Scheduler {
             memory_slots: memory_slots.max(1),
             in_flight: 0,
             paused: false,
+            paused_since: None,
+            paused_before: Duration::ZERO,
             stopping: false,
             linger,
             tasks: JoinSet::new(),
@@ -259,6 +265,10 @@ impl Scheduler {
         loop {
             self.fill();
             if self.idle() {
+                // Notes sent by units that have returned are in the channel: count them.
+                while let Ok(note) = notes.try_recv() {
+                    self.note(note);
+                }
                 if !self.finished_sent {
                     self.finish_summary();
                     self.mirror_deletions().await;
@@ -464,13 +474,11 @@ impl Scheduler {
         object.units += 1;
         let (shared, key) = (self.shared.clone(), object.item.target_key.clone());
         self.tasks.spawn(async move {
-            if let Err(e) = crate::aws::objects::abort_multipart(&shared.sides.target, &key, &upload.upload_id).await {
-                tracing::warn!(%key, error = %e, "could not abort the multipart upload; 'airlock uploads abort' cleans it later");
-            }
+            let left = abort_or_name(&shared.sides.target, &key, &upload.upload_id).await;
             if let Some(journal) = &shared.journal {
                 journal.remove(&key);
             }
-            UnitResult::Aborted(id)
+            UnitResult::Aborted(id, left)
         });
     }
 
@@ -494,6 +502,7 @@ impl Scheduler {
                     });
                 }
             }
+            Note::UploadLeft(id, left) => self.upload_left(id, left),
         }
     }
 
@@ -532,9 +541,28 @@ impl Scheduler {
         self.progress();
         self.summary.peak_buffered_bytes = self.shared.gauge.peak();
         self.summary.elapsed_ms = self.started.elapsed().as_millis() as u64;
+        let paused = self.paused_before + self.paused_since.map_or(Duration::ZERO, |t| t.elapsed());
+        self.summary.paused_ms = (paused.as_millis() as u64).min(self.summary.elapsed_ms);
         self.summary.not_started = self.objects.iter().filter(|o| o.is_open()).count() as u64;
         if self.summary.not_started > 0 {
             self.summary.interrupted = true;
         }
     }
+}
+
+/// Abort a multipart upload; when the target refuses, name the upload that is left.
+pub(super) async fn abort_or_name(
+    target: &crate::aws::SideClient,
+    key: &str,
+    upload_id: &str,
+) -> Option<crate::engine::events::LeftUpload> {
+    let error = crate::aws::objects::abort_multipart(target, key, upload_id)
+        .await
+        .err()?;
+    tracing::warn!(%key, %upload_id, %error, "could not abort the multipart upload; 'airlock uploads abort' removes it");
+    Some(crate::engine::events::LeftUpload {
+        key: key.to_string(),
+        upload_id: upload_id.to_string(),
+        error: error.to_string(),
+    })
 }

@@ -17,12 +17,12 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::EngineOptions;
 use super::complete::complete;
 use super::events::Verification;
 use super::journal::JournalPart;
 use super::units::{Shared, UnitError, Upload, retrying, source_tags};
 use super::verify::SourceExpectation;
-use super::{BufferGauge, EngineOptions};
 use crate::aws::objects::{self, SourceObject, WriteParams};
 use crate::aws::{Sides, listing};
 use crate::config::Side;
@@ -33,19 +33,14 @@ use crate::plan::{ChecksumAlgorithm, PlanItem, SplitUpload, part_bytes};
 fn detached(sides: Sides, options: &EngineOptions) -> Shared {
     let (events, _) = mpsc::unbounded_channel();
     let (notes, _) = mpsc::unbounded_channel();
-    Shared {
-        single_shot: super::units::single_shot(&sides),
-        throttle: Arc::new(super::throttle::Throttle::new(
-            options.transfer.bandwidth_limit.map_or(0, |rate| rate.0),
-        )),
+    Shared::new(
         sides,
-        transfer: options.transfer.clone(),
-        write: options.write.clone(),
-        gauge: Arc::new(BufferGauge::default()),
-        journal: None,
+        options.transfer.clone(),
+        options.write.clone(),
+        None,
         events,
         notes,
-    }
+    )
 }
 
 /// A unit's result outside a run, where nothing cancels it.

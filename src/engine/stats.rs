@@ -108,6 +108,7 @@ impl Stats {
             Event::ObjectDeleted { .. } => self.deleted += 1,
             Event::DeleteFailed { .. } => self.delete_failed += 1,
             Event::ObjectStarted { .. }
+            | Event::UploadLeft { .. }
             | Event::BandwidthChanged { .. }
             | Event::DeletionsStarted { .. }
             | Event::DeletionsSkipped { .. } => {}

@@ -24,11 +24,13 @@ use crate::error::{Class, Error, S3Failure};
 use crate::plan::{PlanItem, part_layout};
 
 /// What units tell the scheduler besides their result.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Note {
     SlowDown,
     Success,
     Retry,
+    /// An upload this unit gave up on could not be aborted (the scheduler names it).
+    UploadLeft(ObjectId, super::events::LeftUpload),
 }
 
 /// Everything units share; built once per run.
@@ -47,6 +49,34 @@ pub struct Shared {
     pub journal: Option<Journal>,
     pub events: UnboundedSender<Event>,
     pub notes: UnboundedSender<Note>,
+}
+
+impl Shared {
+    /// What every unit of a run (or of a step outside one) shares: the clients (and their
+    /// single-shot twins), a bandwidth throttle set to `transfer`'s cap, an empty buffer
+    /// gauge, the journal, and where events and notes go.
+    pub fn new(
+        sides: Sides,
+        transfer: TransferSettings,
+        write: WriteOptions,
+        journal: Option<Journal>,
+        events: UnboundedSender<Event>,
+        notes: UnboundedSender<Note>,
+    ) -> Self {
+        Shared {
+            single_shot: single_shot(&sides),
+            throttle: Arc::new(super::throttle::Throttle::new(
+                transfer.bandwidth_limit.map_or(0, |rate| rate.0),
+            )),
+            sides,
+            transfer,
+            write,
+            gauge: Arc::new(BufferGauge::default()),
+            journal,
+            events,
+            notes,
+        }
+    }
 }
 
 /// `sides` with SDK retries off for every call (the `data` clients in both roles).
@@ -331,7 +361,7 @@ pub async fn prepare(
         (size, count)
     };
     let expectation = SourceExpectation::of(&source, shared.transfer.verify, false);
-    if let Some(upload) = resume(&shared, &item, &source, &expectation).await {
+    if let Some(upload) = resume(&shared, id, &item, &source, &expectation).await {
         return Ok(upload);
     }
     let tagging = source_tags(&shared, id, &item, &cancel, &mut attempts).await?;
@@ -374,6 +404,7 @@ pub async fn prepare(
 /// still has. A journal for another version is aborted and forgotten.
 async fn resume(
     shared: &Shared,
+    id: ObjectId,
     item: &PlanItem,
     source: &SourceObject,
     expectation: &SourceExpectation,
@@ -388,7 +419,16 @@ async fn resume(
         && header.target_bucket == target.bucket;
     if !same_version {
         tracing::info!(key = %item.target_key, "source changed since the journaled upload: starting over");
-        let _ = objects::abort_multipart(target, &item.target_key, &header.upload_id).await;
+        if let Err(e) = objects::abort_multipart(target, &item.target_key, &header.upload_id).await
+        {
+            tracing::warn!(key = %item.target_key, upload_id = %header.upload_id, error = %e, "could not abort the journaled upload; 'airlock uploads abort' removes it");
+            let left = super::events::LeftUpload {
+                key: item.target_key.clone(),
+                upload_id: header.upload_id.clone(),
+                error: e.to_string(),
+            };
+            let _ = shared.notes.send(Note::UploadLeft(id, left));
+        }
         journal.remove(&item.target_key);
         return None;
     }

@@ -226,6 +226,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
                 out.effects.push(Effect::Quit);
             } else if finished {
                 app.browser.target_changed(&mut out);
+                actions::replan_after_run(app, &mut out);
             }
         }
         Msg::PlanSaved(Ok(path)) => out.info(format!("plan saved to '{}'", path.display())),

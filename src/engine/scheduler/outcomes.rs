@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::{ObjectId, PartStatus, Scheduler, Status, UnitResult};
 use crate::config::OnSourceChange;
-use crate::engine::events::{Command, Event, RunSummary};
+use crate::engine::events::{Command, Event, LeftUpload, RunSummary};
 use crate::engine::units::UnitError;
 use crate::error::{Class, Error};
 
@@ -16,8 +16,11 @@ impl Scheduler {
             UnitResult::Single(id, _) => (*id, 1),
             UnitResult::Prepared(id, _) | UnitResult::Completed(id, _) => (*id, 0),
             UnitResult::Part(id, part, _) => (*id, *part),
-            UnitResult::Aborted(id) => {
+            UnitResult::Aborted(id, left) => {
                 let id = *id;
+                if let Some(left) = left {
+                    self.upload_left(id, left.clone());
+                }
                 self.objects[id].units -= 1;
                 self.settle(id);
                 return;
@@ -71,7 +74,7 @@ impl Scheduler {
                 UnitError::Cancelled => {}
                 UnitError::Failed(error) => self.object_failed(id, error),
             },
-            UnitResult::Aborted(_) => {}
+            UnitResult::Aborted(..) => {}
         }
         self.settle(id);
     }
@@ -233,6 +236,17 @@ impl Scheduler {
         });
     }
 
+    /// An abort the target refused: the upload is named in the events and the summary.
+    pub(super) fn upload_left(&mut self, id: ObjectId, left: LeftUpload) {
+        self.emit(Event::UploadLeft {
+            id,
+            key: left.key.clone(),
+            upload_id: left.upload_id.clone(),
+            error: left.error.clone(),
+        });
+        self.summary.uploads_left.push(left);
+    }
+
     /// Once none of the object's units runs: abort its upload if asked, queue it again if asked.
     pub(super) fn settle(&mut self, id: ObjectId) {
         if self.objects[id].units > 0 {
@@ -263,10 +277,14 @@ impl Scheduler {
         match command {
             Command::Pause if !self.paused => {
                 self.paused = true;
+                self.paused_since = Some(std::time::Instant::now());
                 self.emit(Event::Paused);
             }
             Command::Resume if self.paused => {
                 self.paused = false;
+                if let Some(since) = self.paused_since.take() {
+                    self.paused_before += since.elapsed();
+                }
                 self.emit(Event::Resumed);
             }
             Command::Pause | Command::Resume => {}
@@ -358,7 +376,7 @@ impl Scheduler {
         while self.tasks.join_next().await.is_some() {}
         let target = self.shared.sides.target.clone();
         let mut aborts = tokio::task::JoinSet::new();
-        for object in &mut self.objects {
+        for (id, object) in self.objects.iter_mut().enumerate() {
             // A split object's upload is shared with other shards: never aborted here.
             if let Some(upload) = object.upload.take().filter(|u| u.own.is_none()) {
                 let (target, key, journal) = (
@@ -367,18 +385,26 @@ impl Scheduler {
                     self.shared.journal.clone(),
                 );
                 aborts.spawn(async move {
-                    let _ = crate::aws::objects::abort_multipart(&target, &key, &upload.upload_id)
-                        .await;
+                    let left = super::abort_or_name(&target, &key, &upload.upload_id).await;
                     if let Some(journal) = journal {
                         journal.remove(&key);
                     }
+                    left.map(|left| (id, left))
                 });
             }
         }
+        let mut lefts = Vec::new();
         let _ = tokio::time::timeout(super::ABORT_GRACE, async {
-            while aborts.join_next().await.is_some() {}
+            while let Some(joined) = aborts.join_next().await {
+                if let Ok(Some(left)) = joined {
+                    lefts.push(left);
+                }
+            }
         })
         .await;
+        for (id, left) in lefts {
+            self.upload_left(id, left);
+        }
         self.summary.interrupted = true;
         self.finish_summary();
         self.emit(Event::RunFinished {

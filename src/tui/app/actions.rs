@@ -48,6 +48,15 @@ fn switch_tab(app: &mut App, tab: Tab, out: &mut Out) {
     }
 }
 
+/// A run changed the target, so the plan shown is stale (objects just copied still show as
+/// to copy): rebuild it the way ctrl-r does. Silently: the status line keeps the run's
+/// result, and the Plan tab shows the listing's progress.
+pub(super) fn replan_after_run(app: &mut App, out: &mut Out) {
+    if app.plan.plan.is_some() && !app.plan.gathering() {
+        gather_plan(app, out);
+    }
+}
+
 fn gather_plan(app: &mut App, out: &mut Out) {
     let scope = app.browser.scope();
     let label = match &scope {
@@ -86,6 +95,8 @@ fn plan_action(app: &mut App, action: Action, out: &mut Out) {
         Action::StartRun => {
             if app.transfers.is_active() {
                 out.warn("a run is active: wait for it to finish (3 shows it)".into());
+            } else if app.plan.gathering() && app.plan.plan.is_some() {
+                out.warn("the plan is being rebuilt: wait for it, then press g".into());
             } else if app
                 .plan
                 .plan

@@ -83,7 +83,8 @@ pub enum Phase {
     Running,
     /// Stop was sent: in-flight requests finish, nothing new starts.
     Stopping,
-    Finished(RunSummary),
+    /// The run ended (boxed: the summary is large next to the other phases).
+    Finished(Box<RunSummary>),
 }
 
 /// The three lists of the tab.

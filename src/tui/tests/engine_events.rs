@@ -218,12 +218,85 @@ fn the_end_of_a_run_lists_the_target_again_and_leaves_nothing_to_pause() {
     assert!(said.contains("nothing to pause"), "{said}");
 }
 
+/// The inventory after a run copied everything: the target holds every source object.
+fn inventory_after_copy() -> crate::aws::inventory::Inventory {
+    let mut inventory = super::plan::inventory();
+    inventory.target = inventory
+        .source
+        .iter()
+        .map(|o| ObjectInfo {
+            key: o.key.replacen("daily/", "acme/", 1),
+            ..o.clone()
+        })
+        .collect();
+    inventory
+}
+
+#[test]
+fn the_end_of_a_run_rebuilds_the_plan_so_copied_objects_show_as_skip() {
+    let mut app = running((80, 24));
+    let before = app.plan.request;
+    let effects = engine(
+        &mut app,
+        80.0,
+        Event::RunFinished {
+            summary: crate::engine::RunSummary::default(),
+        },
+    );
+    let request = app.plan.request;
+    assert!(
+        request > before
+            && effects
+                .iter()
+                .any(|e| matches!(e, Effect::Gather { request: r, .. } if *r == request)),
+        "the plan is listed again: {effects:?}"
+    );
+    // The stale plan cannot be started while the new one is built.
+    key(&mut app, KeyCode::Char('2'));
+    assert!(key(&mut app, KeyCode::Char('g')).is_empty());
+    assert_eq!(app.overlay, None);
+    let said = &app.log.back().expect("a status line").text;
+    assert!(said.contains("being rebuilt"), "{said}");
+    update(
+        &mut app,
+        Msg::Gathered {
+            request,
+            result: Ok(inventory_after_copy()),
+        },
+    );
+    let text = screen(&app);
+    for name in [
+        "big.tar",
+        "orders.parquet",
+        "README.txt",
+        "events-002.json.gz",
+    ] {
+        let row = text
+            .lines()
+            .find(|l| l.contains(name) && l.contains('B'))
+            .unwrap_or_else(|| panic!("no row for {name}:\n{text}"));
+        assert!(
+            row.contains(" skip "),
+            "{name} was just copied: {row}\n{text}"
+        );
+    }
+}
+
 #[test]
 fn a_new_run_shows_its_active_objects() {
     let mut app = running((80, 24));
     finish(&mut app);
     assert_eq!(app.transfers.list, ListKind::Failed);
     key(&mut app, KeyCode::Char('2'));
+    // The plan rebuilt after the run (here: the same listing as before) can be started.
+    let request = app.plan.request;
+    update(
+        &mut app,
+        Msg::Gathered {
+            request,
+            result: Ok(super::plan::inventory()),
+        },
+    );
     key(&mut app, KeyCode::Char('g'));
     key(&mut app, KeyCode::Char('y'));
     assert_eq!(app.transfers.phase, Phase::Starting);

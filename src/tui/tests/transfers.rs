@@ -327,6 +327,29 @@ pub fn finish(app: &mut App) {
 }
 
 #[test]
+fn the_average_leaves_out_the_time_the_run_was_paused() {
+    let mut app = running((80, 24));
+    engine(&mut app, 30.0, Event::Paused);
+    engine(&mut app, 65.0, Event::Resumed);
+    engine(
+        &mut app,
+        80.0,
+        Event::RunFinished {
+            summary: RunSummary {
+                copied: 5,
+                bytes_copied: 7_000_000_000,
+                // 35 s of the 70 were paused: 7 GB in 35 s is 200 MB/s, not 100.
+                elapsed_ms: 70_000,
+                paused_ms: 35_000,
+                ..Default::default()
+            },
+        },
+    );
+    let text = screen(&app);
+    assert!(text.contains("average 200 MB/s while not paused"), "{text}");
+}
+
+#[test]
 fn finished_objects_show_what_was_verified() {
     let mut app = running((80, 24));
     finish(&mut app);

@@ -209,10 +209,14 @@ fn queued(transfers: &Transfers) -> u64 {
 /// Live rates and ETA while running; the run's average once it ended.
 fn rates_text(transfers: &Transfers, get: f64, put: f64, eta: &str) -> String {
     match &transfers.phase {
-        Phase::Finished(summary) if summary.elapsed_ms > 0 => format!(
-            "average {} over the run",
-            style::rate(summary.bytes_copied as f64 * 1000.0 / summary.elapsed_ms as f64)
-        ),
+        Phase::Finished(summary) if summary.elapsed_ms > summary.paused_ms => {
+            let over = if summary.paused_ms > 0 {
+                "while not paused"
+            } else {
+                "over the run"
+            };
+            format!("average {} {over}", style::rate(summary.average_rate()))
+        }
         _ => format!(
             "GET {} · PUT {} · ETA {eta}",
             style::rate(get),

@@ -155,7 +155,7 @@ impl Transfers {
             Event::Resumed => self.paused = false,
             Event::RunFinished { summary } => {
                 out.info(finished_message(summary));
-                self.phase = Phase::Finished(summary.clone());
+                self.phase = Phase::Finished(Box::new(summary.clone()));
                 // Nothing is active any more: show what needs attention, else what was done.
                 if self.list == ListKind::Active {
                     self.list = if self.failed.is_empty() {
@@ -174,6 +174,11 @@ impl Transfers {
             Event::DeleteFailed { key, error } => {
                 out.warn(format!("delete failed: {key}: {error}"))
             }
+            Event::UploadLeft {
+                key, upload_id, error, ..
+            } => out.warn(format!(
+                "abort refused: upload '{upload_id}' of {key} left at the target ({error}); 'airlock uploads abort' removes it"
+            )),
             Event::DeletionsSkipped {
                 objects,
                 bytes,
