@@ -14,11 +14,18 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use aws_smithy_types::body::SdkBody;
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use http_body::{Body, Frame, SizeHint};
 use tokio::time::{Instant, Sleep};
 
 use super::digest::{DigestPlan, DigestValues, Digests};
+
+/// Bytes the relay gathers before handing them to the PUT. A GET response arrives in whatever
+/// the socket held at each wakeup (~15 KiB on loopback); passing each piece on costs a task
+/// wakeup and a `writev` on the target side per piece. Gathering up to this much first means one
+/// `writev` per ~256 KiB, while the source socket keeps filling in the kernel. Well inside the
+/// per-stream budget ([`crate::plan::STREAM_BUFFER`]).
+pub const GATHER: usize = 256 * 1024;
 
 /// Engine-wide gauge of bytes held in relay buffers, with its high-water mark.
 #[derive(Debug, Default)]
@@ -110,6 +117,8 @@ pub struct RelayBody {
     gauge: Arc<BufferGauge>,
     /// Bytes of the chunk last handed on; released when the consumer asks for the next one.
     held: u64,
+    /// Bytes read but not yet handed on (see [`GATHER`]); counted in the gauge.
+    gathered: BytesMut,
     read_timeout: Duration,
     stall: Pin<Box<Sleep>>,
     /// The stall timer starts at the first poll, not when the body is built.
@@ -137,6 +146,7 @@ impl RelayBody {
             progress: Arc::new(AtomicU64::new(0)),
             gauge,
             held: 0,
+            gathered: BytesMut::new(),
             read_timeout,
             stall: Box::pin(tokio::time::sleep(read_timeout)),
             polled: false,
@@ -206,9 +216,31 @@ impl RelayBody {
         }
     }
 
+    /// What to hand on now that `data` reached the gather size (or ended the stream): the
+    /// gathered bytes followed by `data`. When `data` does not fit the buffer, the gathered bytes
+    /// go alone and `data` starts the next buffer, unless it is the last of the stream.
+    fn hand_on(&mut self, data: Bytes, last: bool) -> Bytes {
+        let chunk = if self.gathered.is_empty() {
+            data
+        } else if self.gathered.capacity() - self.gathered.len() >= data.len() || last {
+            self.gathered.extend_from_slice(&data);
+            self.gathered.split().freeze()
+        } else {
+            let chunk = self.gathered.split().freeze();
+            self.gathered.reserve(GATHER);
+            self.gathered.extend_from_slice(&data);
+            chunk
+        };
+        self.held = chunk.len() as u64;
+        chunk
+    }
+
     fn fail(&mut self, message: String) -> Poll<Option<Result<Frame<Bytes>, RelayError>>> {
         self.outcome.fail(message.clone());
         self.digests = None;
+        let gathered = self.gathered.len() as u64;
+        self.gathered = BytesMut::new();
+        self.gauge.release(gathered);
         Poll::Ready(Some(Err(RelayError(message))))
     }
 }
@@ -216,6 +248,7 @@ impl RelayBody {
 impl Drop for RelayBody {
     fn drop(&mut self) {
         self.release_held();
+        self.gauge.release(self.gathered.len() as u64);
     }
 }
 
@@ -278,18 +311,25 @@ impl Body for RelayBody {
                         throttle.charge(len);
                     }
                     this.gauge.hold(len);
-                    this.held = len;
                     this.stall
                         .as_mut()
                         .reset(Instant::now() + this.read_timeout);
-                    if this.remaining == 0
-                        && let Err(message) = this.finish()
-                    {
-                        // Refuse the last chunk: the target never receives a complete body.
-                        this.release_held();
-                        return this.fail(message);
+                    if this.remaining == 0 {
+                        if let Err(message) = this.finish() {
+                            // Refuse the last chunk: the target never receives a complete body.
+                            this.gauge.release(len);
+                            return this.fail(message);
+                        }
+                    } else if this.gathered.len() + data.len() < GATHER {
+                        if this.gathered.is_empty() {
+                            this.gathered.reserve(GATHER);
+                        }
+                        this.gathered.extend_from_slice(&data);
+                        continue;
                     }
-                    return Poll::Ready(Some(Ok(Frame::data(data))));
+                    let last = this.remaining == 0;
+                    let chunk = this.hand_on(data, last);
+                    return Poll::Ready(Some(Ok(Frame::data(chunk))));
                 }
                 Poll::Ready(Some(Err(e))) => {
                     let mut text = e.to_string();
@@ -387,6 +427,98 @@ mod tests {
         assert_eq!(gauge.current(), 0, "everything released once consumed");
         assert_eq!(gauge.peak(), 9);
         assert_eq!(gauge.received(), 9);
+    }
+
+    /// A GET body of `length` bytes that arrives in network reads of `read` bytes (the last one
+    /// shorter), as from a real socket.
+    fn in_reads(length: usize, read: usize) -> (SdkBody, Vec<u8>) {
+        let all: Vec<u8> = (0..length).map(|i| (i * 7 % 251) as u8).collect();
+        let frames: Vec<Result<Frame<Bytes>, std::io::Error>> = all
+            .chunks(read)
+            .map(|c| Ok(Frame::data(Bytes::copy_from_slice(c))))
+            .collect();
+        let body = http_body_util::StreamBody::new(futures::stream::iter(frames));
+        (SdkBody::from_body_1_x(body), all)
+    }
+
+    async fn chunk_sizes(mut body: RelayBody, gauge: &BufferGauge) -> (Vec<usize>, Vec<u8>) {
+        let mut sizes = Vec::new();
+        let mut out = Vec::new();
+        while let Some(frame) = body.frame().await {
+            let data = frame.unwrap().into_data().unwrap();
+            // While the consumer has a chunk, the relay holds that chunk and at most one read
+            // carried over into the next one.
+            let held = gauge.current() - data.len() as u64;
+            assert!(held < GATHER as u64, "{held} bytes held besides the chunk");
+            sizes.push(data.len());
+            out.extend_from_slice(&data);
+        }
+        (sizes, out)
+    }
+
+    fn relay_of(inner: SdkBody, length: usize, gauge: &Arc<BufferGauge>) -> RelayBody {
+        RelayBody::new(
+            inner,
+            length as u64,
+            DigestPlan::default(),
+            gauge.clone(),
+            Duration::from_secs(5),
+        )
+    }
+
+    #[tokio::test]
+    async fn gathers_small_reads_into_large_chunks_without_changing_a_byte() {
+        let gauge = Arc::new(BufferGauge::default());
+        // 1 MiB + 12 KiB in 16 KiB reads: four full chunks, then the 12 KiB tail.
+        let length = (1 << 20) + 12 * 1024;
+        let (inner, all) = in_reads(length, 16 * 1024);
+        let body = relay_of(inner, length, &gauge);
+        let outcome = body.outcome();
+        let (sizes, out) = chunk_sizes(body, &gauge).await;
+        assert!(out == all, "bytes changed on the way");
+        assert_eq!(sizes, vec![GATHER, GATHER, GATHER, GATHER, 12 * 1024]);
+        assert!(gauge.peak() <= GATHER as u64, "peak {}", gauge.peak());
+        assert_eq!(gauge.current(), 0);
+        assert_eq!(outcome.digests().unwrap().bytes, length as u64);
+    }
+
+    #[tokio::test]
+    async fn reads_that_straddle_the_gather_size_are_never_split_or_reordered() {
+        let gauge = Arc::new(BufferGauge::default());
+        // 100,000-byte reads do not divide 256 KiB: each chunk ends at a read boundary.
+        let length = 1_000_000;
+        let (inner, all) = in_reads(length, 100_000);
+        let (sizes, out) = chunk_sizes(relay_of(inner, length, &gauge), &gauge).await;
+        assert!(out == all, "bytes changed on the way");
+        assert_eq!(sizes, vec![200_000, 200_000, 200_000, 200_000, 200_000]);
+        // Larger reads than the gather size pass through whole.
+        let length = 3 * (GATHER + 1000);
+        let (inner, all) = in_reads(length, GATHER + 1000);
+        let (sizes, out) = chunk_sizes(relay_of(inner, length, &gauge), &gauge).await;
+        assert!(out == all);
+        assert_eq!(sizes, vec![GATHER + 1000; 3]);
+    }
+
+    #[tokio::test]
+    async fn a_source_failing_mid_gather_releases_what_was_gathered() {
+        let gauge = Arc::new(BufferGauge::default());
+        let frames: Vec<Result<Frame<Bytes>, std::io::Error>> = vec![
+            Ok(Frame::data(Bytes::from(vec![1u8; 4096]))),
+            Ok(Frame::data(Bytes::from(vec![2u8; 4096]))),
+            Err(std::io::Error::new(
+                std::io::ErrorKind::ConnectionReset,
+                "reset by peer",
+            )),
+        ];
+        let inner =
+            SdkBody::from_body_1_x(http_body_util::StreamBody::new(futures::stream::iter(frames)));
+        let body = relay_of(inner, 1 << 20, &gauge);
+        let outcome = body.outcome();
+        let err = body.collect().await.unwrap_err();
+        assert!(err.to_string().contains("reset by peer"), "{err}");
+        assert!(outcome.source_error().is_some());
+        assert_eq!(gauge.current(), 0, "gathered bytes released");
+        assert_eq!(gauge.peak(), 8192);
     }
 
     #[tokio::test]
