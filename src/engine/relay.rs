@@ -121,6 +121,10 @@ pub struct RelayBody {
     gathered: BytesMut,
     read_timeout: Duration,
     stall: Pin<Box<Sleep>>,
+    /// When the source last sent something. The timer is not moved on every read (that takes
+    /// the timer wheel's lock hundreds of thousands of times per GiB): when it fires, it is
+    /// moved to `last_read + read_timeout` if the source has sent something since.
+    last_read: Instant,
     /// The stall timer starts at the first poll, not when the body is built.
     polled: bool,
     /// The run's bandwidth cap, charged per chunk; None in unit tests.
@@ -149,6 +153,7 @@ impl RelayBody {
             gathered: BytesMut::new(),
             read_timeout,
             stall: Box::pin(tokio::time::sleep(read_timeout)),
+            last_read: Instant::now(),
             polled: false,
             throttle: None,
             throttle_wait: None,
@@ -261,16 +266,21 @@ impl Body for RelayBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, RelayError>>> {
         let this = &mut *self;
-        // The consumer asks for more: the previous chunk has left our hands.
-        this.release_held();
+        // The consumer asks for more: the previous chunk has left our hands. The time the
+        // consumer took is not the source's: the stall clock starts again.
+        if this.held > 0 {
+            this.release_held();
+            this.last_read = Instant::now();
+        }
         if this.digests.is_none() {
             return Poll::Ready(None);
         }
         if !this.polled {
             this.polled = true;
+            this.last_read = Instant::now();
             this.stall
                 .as_mut()
-                .reset(Instant::now() + this.read_timeout);
+                .reset(this.last_read + this.read_timeout);
         }
         if let Some(throttle) = this.throttle.clone() {
             loop {
@@ -280,9 +290,7 @@ impl Body for RelayBody {
                     }
                     this.throttle_wait = None;
                     // Waiting for the cap is not a stalled source.
-                    this.stall
-                        .as_mut()
-                        .reset(Instant::now() + this.read_timeout);
+                    this.last_read = Instant::now();
                 }
                 match throttle.delay() {
                     Some(delay) => this.throttle_wait = Some(Box::pin(tokio::time::sleep(delay))),
@@ -311,9 +319,7 @@ impl Body for RelayBody {
                         throttle.charge(len);
                     }
                     this.gauge.hold(len);
-                    this.stall
-                        .as_mut()
-                        .reset(Instant::now() + this.read_timeout);
+                    this.last_read = Instant::now();
                     if this.remaining == 0 {
                         if let Err(message) = this.finish() {
                             // Refuse the last chunk: the target never receives a complete body.
@@ -354,9 +360,14 @@ impl Body for RelayBody {
                     return Poll::Ready(None);
                 }
                 Poll::Pending => {
-                    if this.stall.as_mut().poll(cx).is_ready() {
-                        let secs = this.read_timeout.as_secs_f32();
-                        return this.fail(format!("source sent nothing for {secs:.0}s (stalled)"));
+                    while this.stall.as_mut().poll(cx).is_ready() {
+                        let deadline = this.last_read + this.read_timeout;
+                        if deadline <= Instant::now() {
+                            let secs = this.read_timeout.as_secs_f32();
+                            return this
+                                .fail(format!("source sent nothing for {secs:.0}s (stalled)"));
+                        }
+                        this.stall.as_mut().reset(deadline);
                     }
                     return Poll::Pending;
                 }
@@ -510,8 +521,9 @@ mod tests {
                 "reset by peer",
             )),
         ];
-        let inner =
-            SdkBody::from_body_1_x(http_body_util::StreamBody::new(futures::stream::iter(frames)));
+        let inner = SdkBody::from_body_1_x(http_body_util::StreamBody::new(futures::stream::iter(
+            frames,
+        )));
         let body = relay_of(inner, 1 << 20, &gauge);
         let outcome = body.outcome();
         let err = body.collect().await.unwrap_err();
@@ -519,6 +531,87 @@ mod tests {
         assert!(outcome.source_error().is_some());
         assert_eq!(gauge.current(), 0, "gathered bytes released");
         assert_eq!(gauge.peak(), 8192);
+    }
+
+    /// A source that sends `chunks` reads of `size` bytes `gap` apart, then (if `then_silent`)
+    /// nothing more.
+    fn paced(chunks: usize, size: usize, gap: Duration, then_silent: bool) -> SdkBody {
+        use futures::StreamExt;
+        let sent = futures::stream::iter(0..chunks).then(move |i| async move {
+            if i > 0 {
+                tokio::time::sleep(gap).await;
+            }
+            Ok::<_, std::io::Error>(Frame::data(Bytes::from(vec![i as u8; size])))
+        });
+        let silence = futures::stream::pending();
+        if then_silent {
+            SdkBody::from_body_1_x(http_body_util::StreamBody::new(sent.chain(silence)))
+        } else {
+            SdkBody::from_body_1_x(http_body_util::StreamBody::new(sent))
+        }
+    }
+
+    fn with_timeout(inner: SdkBody, length: u64, gauge: &Arc<BufferGauge>) -> RelayBody {
+        RelayBody::new(
+            inner,
+            length,
+            DigestPlan::default(),
+            gauge.clone(),
+            Duration::from_millis(300),
+        )
+    }
+
+    #[tokio::test]
+    async fn a_silent_source_is_cut_after_the_read_timeout() {
+        let gauge = Arc::new(BufferGauge::default());
+        let body = with_timeout(
+            paced(2, 1000, Duration::from_millis(10), true),
+            10_000,
+            &gauge,
+        );
+        let started = std::time::Instant::now();
+        let err = body.collect().await.unwrap_err();
+        assert!(err.to_string().contains("stalled"), "{err}");
+        let waited = started.elapsed();
+        assert!(
+            waited >= Duration::from_millis(300),
+            "cut too early: {waited:?}"
+        );
+        assert!(
+            waited < Duration::from_secs(10),
+            "cut far too late: {waited:?}"
+        );
+        assert_eq!(gauge.current(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_source_that_keeps_sending_is_never_cut_however_long_it_takes() {
+        let gauge = Arc::new(BufferGauge::default());
+        // 12 reads 100 ms apart: 1.1 s in all, far past the 300 ms read timeout.
+        let body = with_timeout(
+            paced(12, 1000, Duration::from_millis(100), false),
+            12_000,
+            &gauge,
+        );
+        let bytes = body.collect().await.unwrap().to_bytes();
+        assert_eq!(bytes.len(), 12_000);
+    }
+
+    #[tokio::test]
+    async fn a_slow_consumer_is_not_blamed_on_the_source() {
+        let gauge = Arc::new(BufferGauge::default());
+        // Each read is larger than the gather size, so each is handed on at once; the source
+        // answers each request for more after 20 ms.
+        let length = 3 * (GATHER + 1);
+        let inner = paced(3, GATHER + 1, Duration::from_millis(20), false);
+        let mut body = with_timeout(inner, length as u64, &gauge);
+        let mut got = 0;
+        while let Some(frame) = body.frame().await {
+            got += frame.unwrap().into_data().unwrap().len();
+            // The target takes longer than the read timeout to take each chunk.
+            tokio::time::sleep(Duration::from_millis(450)).await;
+        }
+        assert_eq!(got, length);
     }
 
     #[tokio::test]
