@@ -69,6 +69,7 @@ async fn run_command(args: Args) -> Result<i32, Error> {
             let settings = warn(load_settings(args.config.as_deref())?);
             let settings = cli::with_filters(settings, &plan.filter, false)?;
             let settings = cli::with_bandwidth_limit(settings, plan.bandwidth_limit.as_deref())?;
+            let settings = cli::mirror::with_mode(settings, plan.mode.as_deref(), false)?;
             let sides = aws::connect(&settings).await?;
             cli::plan(
                 &sides,
@@ -90,6 +91,8 @@ async fn run_command(args: Args) -> Result<i32, Error> {
             let settings = warn(load_settings(args.config.as_deref())?);
             let settings = cli::with_filters(settings, &run.filter, run.plan.is_some())?;
             let settings = cli::with_bandwidth_limit(settings, run.bandwidth_limit.as_deref())?;
+            let settings =
+                cli::mirror::with_mode(settings, run.mode.as_deref(), run.plan.is_some())?;
             let sides = aws::connect(&settings).await?;
             cli::run(&settings, sides, &run, stdout).await
         }

@@ -8,6 +8,7 @@
 mod compare;
 mod file;
 pub mod filter;
+pub mod mirror;
 pub mod select;
 mod split;
 mod summary;
@@ -17,11 +18,14 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::config::defaults::{MAX_PART_SIZE, MAX_PARTS, MAX_SINGLE_PUT, MIN_PART_SIZE};
-use crate::config::{ByteSize, CompareMode, PartSize, SideSettings, TransferSettings};
+use crate::config::{
+    ByteSize, CompareMode, PartSize, SideSettings, TransferMode, TransferSettings,
+};
 
 pub use compare::{Verdict, same_object, verdict};
-pub use file::{PLAN_FORMAT_VERSION, load_plan, save_plan};
+pub use file::{MIRROR_FORMAT_VERSION, PLAN_FORMAT_VERSION, load_plan, save_plan};
 pub use filter::Selection;
+pub use mirror::{DELETE_REASON, DeleteTotals, Deletion};
 pub use split::{SplitUpload, part_bytes, range_bytes};
 pub use summary::{RouteTotals, Summary};
 
@@ -150,6 +154,13 @@ pub struct PlanSettings {
     /// below `estimate_rate`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bandwidth_limit: Option<u64>,
+    /// `copy` or `mirror` (older plan files have none: copy).
+    #[serde(default, skip_serializing_if = "is_copy")]
+    pub mode: TransferMode,
+}
+
+fn is_copy(mode: &TransferMode) -> bool {
+    *mode == TransferMode::Copy
 }
 
 impl PlanSettings {
@@ -165,6 +176,7 @@ impl PlanSettings {
             compare: transfer.compare,
             estimate_rate: transfer.estimate_rate.0,
             bandwidth_limit: transfer.bandwidth_limit.map(|rate| rate.0),
+            mode: transfer.mode,
         }
     }
 }
@@ -184,6 +196,11 @@ pub struct Plan {
     /// What the filters left out (empty when none was set). Older plan files have none.
     #[serde(default, skip_serializing_if = "Selection::is_empty")]
     pub selection: Selection,
+    /// Mirror mode: target objects to delete once every copy succeeded (empty in copy mode).
+    /// A plan with deletions is saved as [`MIRROR_FORMAT_VERSION`], so an older airlock
+    /// refuses it instead of running it as a plain copy.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deletions: Vec<Deletion>,
 }
 
 /// Everything [`build`] reads besides the listings.
@@ -289,6 +306,7 @@ pub fn build(source: &[ObjectInfo], target: &[ObjectInfo], input: PlanInput<'_>)
         summary,
         warnings,
         selection: Selection::default(),
+        deletions: Vec::new(),
     }
 }
 
@@ -356,6 +374,21 @@ fn dedupe_warnings(warnings: Vec<String>) -> Vec<String> {
 }
 
 impl Plan {
+    /// Set the mirror deletions, and the file format that goes with them.
+    pub fn set_deletions(&mut self, deletions: Vec<Deletion>) {
+        self.format = if deletions.is_empty() {
+            PLAN_FORMAT_VERSION
+        } else {
+            MIRROR_FORMAT_VERSION
+        };
+        self.deletions = deletions;
+    }
+
+    /// Objects and bytes the plan deletes.
+    pub fn delete_totals(&self) -> DeleteTotals {
+        DeleteTotals::of(&self.deletions)
+    }
+
     /// Recompute routes, part sizes and totals for new transfer settings (the TUI's plan
     /// editor). Skips stay skips: they depend on the listings, not on the settings.
     pub fn reroute(&mut self, transfer: &TransferSettings) {

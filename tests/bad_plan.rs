@@ -174,7 +174,7 @@ async fn files_that_are_not_plans_are_refused() {
         (
             "another format",
             f.edited(|p| p["format"] = json!(99)),
-            &["has format 99 but this airlock reads formats 1 to 2"],
+            &["has format 99 but this airlock reads formats 1 to 3"],
         ),
         (
             "no items",
@@ -286,6 +286,51 @@ async fn hand_edited_items_are_refused() {
     ];
     for (name, edit, says) in cases {
         let bytes = f.edited(edit);
+        f.refused(name, &bytes, says).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hand_edited_deletions_are_refused() {
+    let f = Fixture::start().await;
+    let deletion = |key: &str| json!({"route": "delete", "target_key": key, "size": 3, "reason": "no source counterpart"});
+    let with = |format: u64, deletions: Value| {
+        f.edited(move |p| {
+            p["format"] = json!(format);
+            p["deletions"] = deletions;
+        })
+    };
+    let cases: Vec<(&str, Vec<u8>, &[&str])> = vec![
+        (
+            "deletions in format 2",
+            with(2, json!([deletion("out/gone")])),
+            &["lists deletions but has format 2"],
+        ),
+        (
+            "deletion outside the target prefix",
+            with(3, json!([deletion("elsewhere/x")])),
+            &["deletion of 'elsewhere/x' is outside the target prefix 'out/'"],
+        ),
+        (
+            "deletion of a copied key",
+            with(3, json!([deletion("out/small.txt")])),
+            &["deletion of 'out/small.txt' is also a copy's target key"],
+        ),
+        (
+            "deletion twice",
+            with(3, json!([deletion("out/gone"), deletion("out/gone")])),
+            &["deletion of 'out/gone' is listed twice"],
+        ),
+        (
+            "deletion with another route",
+            with(
+                3,
+                json!([{"route": "single", "target_key": "out/gone", "size": 3, "reason": "x"}]),
+            ),
+            &["is not a valid plan file"],
+        ),
+    ];
+    for (name, bytes, says) in cases {
         f.refused(name, &bytes, says).await;
     }
 }

@@ -356,3 +356,41 @@ async fn a_failed_multipart_object_retried_by_command_starts_at_once_and_complet
     );
     assert!(rig.journal_files().is_empty());
 }
+
+/// A run crawling under a tiny cap speeds up when the cap is raised, then removed, by command:
+/// the engine says so (BandwidthChanged) and finishes long before the cap would have let it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bandwidth_cap_changes_while_the_run_goes() {
+    let rig = Rig::start().await;
+    rig.source().put_seeded("slow.bin", 4 * MIB, 3).await;
+    // 4 MiB at 32 KiB/s would take over two minutes.
+    let settings = rig.settings(&["bandwidth_limit = \"32KiB/s\""]);
+    let (handle, mut events) = rig.start_engine(&settings).await;
+    events
+        .wait_for("the object started", |e| {
+            matches!(e, Event::ObjectStarted { .. })
+        })
+        .await;
+    handle.send(Command::SetBandwidthLimit(Some(64 * 1024)));
+    events
+        .wait_for("cap raised", |e| {
+            *e == Event::BandwidthChanged {
+                limit: Some(64 * 1024),
+            }
+        })
+        .await;
+    handle.send(Command::SetBandwidthLimit(None));
+    events
+        .wait_for("cap removed", |e| {
+            *e == Event::BandwidthChanged { limit: None }
+        })
+        .await;
+    // A generous bound on a hang, not a timing assertion: uncapped, 4 MiB on loopback takes
+    // well under a second.
+    let summary = tokio::time::timeout(Duration::from_secs(30), handle.join())
+        .await
+        .expect("the uncapped run finished")
+        .expect("engine task");
+    assert_eq!(summary.copied, 1);
+    rig.assert_copied("slow.bin").await;
+}

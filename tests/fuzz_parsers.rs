@@ -308,6 +308,7 @@ fn good_plan() -> Value {
         items,
         warnings: vec![],
         selection: Default::default(),
+        deletions: vec![],
     };
     serde_json::to_value(&plan).unwrap()
 }

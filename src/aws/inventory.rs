@@ -23,6 +23,8 @@ pub struct Inventory {
     pub heads: usize,
     /// What the `[filter]` settings left out of `source`.
     pub selection: plan::Selection,
+    /// Mirror mode: target objects with no source counterpart (empty in copy mode).
+    pub deletions: Vec<plan::Deletion>,
 }
 
 /// List both sides and HEAD the undecided pairs. `progress` sees (source objects, target
@@ -45,6 +47,7 @@ pub async fn gather(
             progress(source_count.load(std::sync::atomic::Ordering::Relaxed), n);
         }),
     )?;
+    let deletions = mirror_deletions(&source.objects, &target.objects, settings)?;
     // Filter before HEADs, so left-out objects cost no requests.
     let (source_objects, selection) =
         plan::select::select(source.objects, &settings.filter, &settings.source.prefix)?;
@@ -53,11 +56,33 @@ pub async fn gather(
         target: target.objects,
         heads: 0,
         selection,
+        deletions,
     };
     if settings.transfer.compare == CompareMode::Checksum {
         enrich(sides, settings, &mut inventory).await?;
     }
     Ok(inventory)
+}
+
+/// In mirror mode, the target objects to delete (rule in [`plan::mirror`]); `source` is the
+/// whole source listing, before filtering. Empty in copy mode.
+pub fn mirror_deletions(
+    source: &[ObjectInfo],
+    target: &[ObjectInfo],
+    settings: &Settings,
+) -> Result<Vec<plan::Deletion>> {
+    if settings.transfer.mode != crate::config::TransferMode::Mirror {
+        return Ok(Vec::new());
+    }
+    let source_keys: std::collections::HashSet<String> =
+        source.iter().map(|o| o.key.clone()).collect();
+    plan::mirror::deletions(
+        &source_keys,
+        target,
+        &settings.source,
+        &settings.target,
+        &settings.filter,
+    )
 }
 
 /// HEAD both objects of every pair whose listing verdict is `Unknown` (also used by the TUI
@@ -141,6 +166,7 @@ pub async fn plan(sides: &Sides, settings: &Settings) -> Result<(plan::Plan, Inv
         },
     );
     plan.selection = inventory.selection.clone();
+    plan.set_deletions(inventory.deletions.clone());
     Ok((plan, inventory))
 }
 
@@ -173,6 +199,7 @@ pub async fn recheck(sides: &Sides, settings: &Settings, plan: &mut plan::Plan) 
         target: listing.objects,
         heads: 0,
         selection: Default::default(),
+        deletions: Vec::new(),
     };
     if settings.transfer.compare == CompareMode::Checksum {
         enrich(sides, settings, &mut inventory).await?;
@@ -199,4 +226,34 @@ pub async fn recheck(sides: &Sides, settings: &Settings, plan: &mut plan::Plan) 
     }
     plan.summary = plan::Summary::of(&plan.items, &plan.settings);
     Ok(skipped)
+}
+
+/// Before running a saved mirror plan: list the source again and drop the deletions whose
+/// source counterpart appeared since the plan was made (never delete what the source has now).
+/// Returns how many were dropped.
+pub async fn recheck_deletions(
+    sides: &Sides,
+    settings: &Settings,
+    plan: &mut plan::Plan,
+) -> Result<usize> {
+    if plan.deletions.is_empty() {
+        return Ok(0);
+    }
+    let listing = list_all(&sides.source, &settings.source.prefix, true, |_| {}).await?;
+    let source_keys: std::collections::HashSet<String> =
+        listing.objects.into_iter().map(|o| o.key).collect();
+    let before = plan.deletions.len();
+    let kept: Vec<plan::Deletion> = std::mem::take(&mut plan.deletions)
+        .into_iter()
+        .filter(|d| {
+            let relative = d
+                .target_key
+                .strip_prefix(settings.target.prefix.as_str())
+                .unwrap_or(&d.target_key);
+            !source_keys.contains(&format!("{}{relative}", settings.source.prefix))
+        })
+        .collect();
+    let dropped = before - kept.len();
+    plan.set_deletions(kept);
+    Ok(dropped)
 }

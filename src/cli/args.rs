@@ -90,6 +90,10 @@ pub struct PlanArgs {
     /// Print only the summary, not every object.
     #[arg(long)]
     pub summary: bool,
+    /// 'copy' (never deletes) or 'mirror' (also plans deleting target objects the source does
+    /// not have). Replaces transfer.mode.
+    #[arg(long, value_name = "copy|mirror")]
+    pub mode: Option<String>,
     #[command(flatten)]
     pub filter: super::filter_args::FilterArgs,
     /// Cap bytes per second for the whole run (e.g. 200MiB/s; 'off' removes a configured
@@ -130,6 +134,14 @@ pub struct RunArgs {
     /// FILE: JSON lines, or CSV when FILE ends in .csv.
     #[arg(long, value_name = "FILE")]
     pub manifest: Option<PathBuf>,
+    /// 'copy' (never deletes) or 'mirror'. Replaces transfer.mode; with --plan only 'copy'
+    /// is accepted (it leaves the plan's deletions out).
+    #[arg(long, value_name = "copy|mirror")]
+    pub mode: Option<String>,
+    /// Mirror mode: delete the target objects with no source counterpart once every copy
+    /// succeeded. Without it a mirror run copies, then reports the deletions it skipped.
+    #[arg(long)]
+    pub confirm_delete: bool,
 }
 
 #[derive(Debug, ClapArgs)]

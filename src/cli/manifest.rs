@@ -1,5 +1,6 @@
 //! `airlock run --manifest FILE`: the audit trail of a run, one record per object of the plan
-//! (copied, skipped, failed, cancelled or not started), built from the engine's event stream.
+//! (copied, skipped, failed, cancelled or not started), built from the engine's event stream,
+//! and in mirror mode one record per planned deletion (deleted, delete_failed, not_deleted).
 //!
 //! After the run, every object that is at the target (copied or skipped) is HEADed once with
 //! checksum mode, and its size, ETag and full-object checksum are recorded: that is what
@@ -49,11 +50,12 @@ pub struct Record {
     pub source_etag: Option<String>,
     pub size: u64,
     pub target_key: String,
-    /// `skip`, `single` or `multipart`.
+    /// `skip`, `single`, `multipart`, or `delete` (mirror mode; no source key).
     pub route: String,
     /// Why the plan chose the route (`new`, `same size and ETag`, ...).
     pub reason: String,
-    /// `copied`, `skipped`, `failed`, `cancelled` or `not_started`.
+    /// `copied`, `skipped`, `failed`, `cancelled` or `not_started`; for `delete` records
+    /// `deleted`, `delete_failed` or `not_deleted`.
     pub outcome: String,
     /// Bytes written to the target in this run.
     pub bytes: u64,
@@ -84,6 +86,8 @@ pub struct ManifestRecorder {
     records: Vec<Record>,
     /// Retries seen per object, for the attempts of objects that failed.
     retries: HashMap<ObjectId, u32>,
+    /// Mirror deletions: target key -> index of its record (after the copies' records).
+    deletions: HashMap<String, usize>,
 }
 
 impl ManifestRecorder {
@@ -103,7 +107,18 @@ impl ManifestRecorder {
             source: plan.source.clone(),
             target: plan.target.clone(),
             started_at: now(),
-            records: plan.items.iter().map(record_of).collect(),
+            records: plan
+                .items
+                .iter()
+                .map(record_of)
+                .chain(plan.deletions.iter().map(deletion_record))
+                .collect(),
+            deletions: plan
+                .deletions
+                .iter()
+                .enumerate()
+                .map(|(i, d)| (d.target_key.clone(), plan.items.len() + i))
+                .collect(),
             retries: HashMap::new(),
         })
     }
@@ -152,6 +167,38 @@ impl ManifestRecorder {
                 if let Some(r) = self.records.get_mut(*id) {
                     r.outcome = "cancelled".into();
                     r.finished_at = Some(now());
+                }
+            }
+            Event::ObjectDeleted { key, .. } => {
+                if let Some(r) = self
+                    .deletions
+                    .get(key)
+                    .and_then(|&i| self.records.get_mut(i))
+                {
+                    r.outcome = "deleted".into();
+                    r.attempts = 1;
+                    r.finished_at = Some(now());
+                }
+            }
+            Event::DeleteFailed { key, error } => {
+                if let Some(r) = self
+                    .deletions
+                    .get(key)
+                    .and_then(|&i| self.records.get_mut(i))
+                {
+                    r.outcome = "delete_failed".into();
+                    r.attempts = 1;
+                    r.error = Some(error.clone());
+                    r.finished_at = Some(now());
+                }
+            }
+            Event::DeletionsSkipped { reason, .. } => {
+                for &i in self.deletions.values() {
+                    if let Some(r) = self.records.get_mut(i)
+                        && r.outcome == "not_deleted"
+                    {
+                        r.error = Some(format!("not deleted: {reason}"));
+                    }
                 }
             }
             _ => {}
@@ -216,6 +263,19 @@ fn record_of(item: &PlanItem) -> Record {
         route: item.route.as_str().into(),
         reason: item.reason.clone(),
         outcome: if skipped { "skipped" } else { "not_started" }.into(),
+        ..Default::default()
+    }
+}
+
+/// A mirror deletion's record: no source key (the source has none), route `delete`, outcome
+/// `not_deleted` until the run deletes it (`deleted`) or fails to (`delete_failed`).
+fn deletion_record(deletion: &crate::plan::Deletion) -> Record {
+    Record {
+        size: deletion.size,
+        target_key: deletion.target_key.clone(),
+        route: "delete".into(),
+        reason: deletion.reason.clone(),
+        outcome: "not_deleted".into(),
         ..Default::default()
     }
 }

@@ -51,6 +51,7 @@ impl Merged {
             && t.failed == 0
             && t.cancelled == 0
             && t.not_started == 0
+            && t.delete_failed == 0
             && !t.interrupted
     }
 }
@@ -106,6 +107,11 @@ pub fn merge(reports: Vec<(String, std::result::Result<ShardReport, String>)>) -
         t.peak_buffered_bytes = t.peak_buffered_bytes.max(s.peak_buffered_bytes);
         t.elapsed_ms = t.elapsed_ms.max(s.elapsed_ms);
         t.interrupted |= s.interrupted;
+        // A (non-sharded) mirror run's deletions.
+        t.deleted += s.deleted;
+        t.bytes_deleted += s.bytes_deleted;
+        t.delete_failed += s.delete_failed;
+        t.delete_failures.extend(s.delete_failures.iter().cloned());
         for object in &report.objects {
             match object.outcome {
                 Outcome::Failed => merged.failures.push((
@@ -258,6 +264,9 @@ fn print_table(m: &Merged, location: &str, out: &mut dyn Write) {
             "split objects: {} part ranges uploaded; 'airlock finalize --plan FILE' completes them",
             m.totals.split_ranges
         );
+    }
+    for (key, reason) in &m.totals.delete_failures {
+        let _ = writeln!(out, "delete failed: {key}: {reason}");
     }
     for (key, shard, reason) in &m.failures {
         let _ = writeln!(out, "failed (shard {shard}): {key}: {reason}");

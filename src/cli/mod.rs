@@ -10,6 +10,7 @@ mod format;
 mod ls;
 pub mod manifest;
 pub mod merge;
+pub mod mirror;
 mod plan_cmd;
 mod prepare;
 mod report;

@@ -57,6 +57,7 @@ pub fn print_items(plan: &Plan, out: &mut dyn Write) {
             item.reason
         );
     }
+    super::mirror::print_deletions(plan, out);
 }
 
 /// Totals per route, peak memory and ETA.
@@ -79,6 +80,7 @@ pub fn print_summary(plan: &Plan, out: &mut dyn Write) {
     row(out, "skip", &s.skip);
     row(out, "single", &s.single);
     row(out, "multipart", &s.multipart);
+    super::mirror::print_delete_total(plan, out);
     let _ = writeln!(
         out,
         "  to copy    {:>8} objects {:>11}; peak memory {} ({} streams); ETA {} at {}/s ({})",

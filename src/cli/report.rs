@@ -243,8 +243,25 @@ impl Reporter for TermReporter {
                     bar.finish_and_clear();
                 }
             }
+            Event::DeletionsStarted { objects, bytes } => self.line(format!(
+                "mirror: deleting {objects} target objects ({}) with no source counterpart",
+                human_bytes(*bytes)
+            )),
+            Event::ObjectDeleted { key, .. } => self.line(format!("deleted: {key}")),
+            Event::DeleteFailed { key, error } => {
+                self.line(format!("delete failed: {key}: {error}"))
+            }
+            Event::DeletionsSkipped {
+                objects,
+                bytes,
+                reason,
+            } => self.line(format!(
+                "mirror: {objects} deletions ({}) skipped: {reason}",
+                human_bytes(*bytes)
+            )),
             Event::ObjectStarted { .. }
             | Event::PartStarted { .. }
+            | Event::BandwidthChanged { .. }
             | Event::Paused
             | Event::Resumed => {}
         }
@@ -295,6 +312,29 @@ pub fn write_summary(s: &RunSummary, out: &mut dyn Write) {
             out,
             "not done   {:>8} objects  (interrupted)",
             s.not_started
+        );
+    }
+    if s.deleted > 0 || s.delete_failed > 0 {
+        let _ = writeln!(
+            out,
+            "deleted    {:>8} objects  {:>11}  (mirror: no source counterpart)",
+            s.deleted,
+            human_bytes(s.bytes_deleted)
+        );
+    }
+    if s.delete_failed > 0 {
+        let _ = writeln!(out, "delete failed {:>5} objects", s.delete_failed);
+        for (key, reason) in &s.delete_failures {
+            let _ = writeln!(out, "  - {key}: {reason}");
+        }
+    }
+    if let Some(skipped) = &s.deletions_skipped {
+        let _ = writeln!(
+            out,
+            "not deleted {:>7} objects  {:>11}  ({})",
+            skipped.objects,
+            human_bytes(skipped.bytes),
+            skipped.reason
         );
     }
     let _ = writeln!(

@@ -37,10 +37,12 @@ pub async fn run(
         .transpose()?;
     // A bad --shard (or shard variable) is refused before any listing or plan file is read.
     let shard = super::shard::resolve(args, |name| std::env::var(name).ok())?;
-    let plan = match &args.plan {
+    let mut plan = match &args.plan {
         Some(path) => load_plan(path, settings)?,
         None => inventory::plan(&sides, settings).await?.0,
     };
+    super::mirror::drop_deletions(&mut plan, args.mode.as_deref());
+    super::mirror::refuse_shard(&plan, shard.is_some())?;
     let plan_id = shard_report::plan_id(&plan);
     let mut plan = super::shard::apply(plan, shard.as_ref());
     if args.plan.is_some() {
@@ -48,11 +50,15 @@ pub async fn run(
         if done > 0 {
             eprintln!("{done} objects of the plan are already at the target: skipped");
         }
+        let back = inventory::recheck_deletions(&sides, settings, &mut plan).await?;
+        if back > 0 {
+            eprintln!("{back} deletions of the plan dropped: the source has those objects again");
+        }
     }
     if args.dry_run {
         print_items(&plan, out);
         print_summary(&plan, out);
-        let _ = writeln!(out, "dry run: nothing copied");
+        let _ = writeln!(out, "dry run: nothing copied or deleted");
         return Ok(0);
     }
     let mut collector = Collector::new(&plan, plan_id, shard.as_ref());
@@ -61,20 +67,16 @@ pub async fn run(
         .map(|path| ManifestRecorder::begin(path, &plan))
         .transpose()?;
     let target_side = sides.target.clone();
-    let summary = execute_observed(
-        plan,
-        sides.clone(),
-        EngineOptions::from_settings(settings),
-        args.json,
-        out,
-        &mut |event| {
-            collector.event(event);
-            if let Some(manifest) = manifest.as_mut() {
-                manifest.event(event);
-            }
-        },
-    )
+    let mut options = EngineOptions::from_settings(settings);
+    options.confirm_delete = args.confirm_delete;
+    let summary = execute_observed(plan, sides.clone(), options, args.json, out, &mut |event| {
+        collector.event(event);
+        if let Some(manifest) = manifest.as_mut() {
+            manifest.event(event);
+        }
+    })
     .await?;
+    super::mirror::report_deletions(&summary, &mut std::io::stderr());
     if let Some(manifest) = manifest {
         manifest
             .finish(&target_side, &mut std::io::stderr())

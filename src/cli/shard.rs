@@ -211,6 +211,8 @@ mod tests {
             filter: Default::default(),
             bandwidth_limit: None,
             manifest: None,
+            mode: None,
+            confirm_delete: false,
         }
     }
 
@@ -385,6 +387,7 @@ mod tests {
             summary: Default::default(),
             selection: Default::default(),
             warnings: vec![],
+            deletions: vec![],
         }
     }
 }

@@ -242,8 +242,14 @@ impl Collector {
             | Event::PartDone { .. }
             | Event::Progress { .. }
             | Event::ConcurrencyChanged { .. }
+            | Event::BandwidthChanged { .. }
             | Event::Paused
-            | Event::Resumed => {}
+            | Event::Resumed
+            // Mirror runs are never sharded; the summary carries their deletions.
+            | Event::DeletionsStarted { .. }
+            | Event::ObjectDeleted { .. }
+            | Event::DeleteFailed { .. }
+            | Event::DeletionsSkipped { .. } => {}
         }
     }
 

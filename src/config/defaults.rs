@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use super::{ByteSize, CompareMode, OnSourceChange, PartSize, TransferSettings, VerifyMode};
+use super::{
+    ByteSize, CompareMode, OnSourceChange, PartSize, TransferMode, TransferSettings, VerifyMode,
+};
 
 /// Region used when a side names none.
 pub const REGION: &str = "us-east-1";
@@ -39,5 +41,7 @@ pub fn transfer() -> TransferSettings {
         bandwidth_limit: None,
         connect_timeout: Duration::from_secs(10),
         read_timeout: Duration::from_secs(30),
+        // Deleting is never the default: mirror is opt-in.
+        mode: TransferMode::Copy,
     }
 }

@@ -224,6 +224,41 @@ pub enum OnSourceChange {
     Restart,
 }
 
+/// Whether a run only copies, or also deletes target objects the source no longer has.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TransferMode {
+    /// Copy only; never delete anything at the target. The default.
+    #[default]
+    Copy,
+    /// Copy, then delete target objects under the target prefix that have no source
+    /// counterpart (and that the filters would have selected), only after every copy
+    /// succeeded and only when confirmed (`--confirm-delete` or the TUI's confirmation).
+    Mirror,
+}
+
+impl TransferMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransferMode::Copy => "copy",
+            TransferMode::Mirror => "mirror",
+        }
+    }
+
+    /// Parse `copy` / `mirror`; `what` names the setting in the error (`transfer.mode`,
+    /// `--mode`).
+    pub fn parse(what: &str, text: &str) -> crate::error::Result<Self> {
+        match text.trim() {
+            "copy" => Ok(TransferMode::Copy),
+            "mirror" => Ok(TransferMode::Mirror),
+            other => Err(crate::error::Error::config(format!(
+                "{what} '{other}' is not a mode: use 'copy' (default; never deletes) or 'mirror' \
+                 (also deletes target objects the source does not have)"
+            ))),
+        }
+    }
+}
+
 /// Settings for the plan and the engine.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TransferSettings {
@@ -256,6 +291,8 @@ pub struct TransferSettings {
     pub connect_timeout: Duration,
     /// A response or body that sends nothing for this long is cut and retried.
     pub read_timeout: Duration,
+    /// `copy` (never deletes) or `mirror`.
+    pub mode: TransferMode,
 }
 
 impl Default for TransferSettings {

@@ -85,6 +85,8 @@ pub struct RawTransfer {
     pub bandwidth_limit: Option<String>,
     pub connect_timeout: Option<String>,
     pub read_timeout: Option<String>,
+    /// `"copy"` (default) or `"mirror"`.
+    pub mode: Option<String>,
 }
 
 /// `part_size = "auto"` or a size.

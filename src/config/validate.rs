@@ -8,7 +8,7 @@ use super::defaults::{self, MAX_PART_SIZE, MIN_PART_SIZE};
 use super::raw::{RawConfig, RawPartSize, RawSide, RawTransfer};
 use super::{
     ByteSize, CompareMode, CredentialSpec, OnSourceChange, PartSize, Settings, Side, SideSettings,
-    Sse, TransferSettings, VerifyMode, WriteOptions,
+    Sse, TransferMode, TransferSettings, VerifyMode, WriteOptions,
 };
 use crate::error::{Error, Result};
 
@@ -359,6 +359,10 @@ fn transfer(raw: RawTransfer) -> Result<TransferSettings> {
             d.connect_timeout,
         )?,
         read_timeout: duration("transfer.read_timeout", raw.read_timeout, d.read_timeout)?,
+        mode: match raw.mode.as_deref() {
+            None => d.mode,
+            Some(text) => TransferMode::parse("transfer.mode", text)?,
+        },
     })
 }
 

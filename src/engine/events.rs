@@ -103,9 +103,35 @@ pub enum Event {
         limit: usize,
         reason: String,
     },
+    /// The bandwidth cap changed (a command): bytes per second, None for no cap.
+    BandwidthChanged {
+        limit: Option<u64>,
+    },
     /// Scheduling paused or resumed.
     Paused,
     Resumed,
+    /// Mirror mode: every copy succeeded and deletion was confirmed; deleting starts.
+    DeletionsStarted {
+        objects: u64,
+        bytes: u64,
+    },
+    /// Mirror mode: a target object with no source counterpart was deleted.
+    ObjectDeleted {
+        key: String,
+        bytes: u64,
+    },
+    /// Mirror mode: the target refused to delete this object (or the request failed).
+    DeleteFailed {
+        key: String,
+        error: String,
+    },
+    /// Mirror mode: the plan's deletions were not made, and why (not confirmed, a copy failed,
+    /// the run was stopped). Nothing was deleted.
+    DeletionsSkipped {
+        objects: u64,
+        bytes: u64,
+        reason: String,
+    },
     /// The run ended.
     RunFinished {
         summary: RunSummary,
@@ -151,15 +177,32 @@ pub struct RunSummary {
     pub failures: Vec<(String, String)>,
     /// True when the run was stopped or aborted before finishing.
     pub interrupted: bool,
+    /// Mirror mode: target objects deleted, and their bytes.
+    pub deleted: u64,
+    pub bytes_deleted: u64,
+    /// Mirror mode: deletions that failed, with their reasons.
+    pub delete_failed: u64,
+    pub delete_failures: Vec<(String, String)>,
+    /// Mirror mode: the deletions this run did not make (None: none were skipped).
+    pub deletions_skipped: Option<Box<SkippedDeletions>>,
+}
+
+/// Deletions a mirror run left undone, and why.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedDeletions {
+    pub objects: u64,
+    pub bytes: u64,
+    pub reason: String,
 }
 
 impl RunSummary {
-    /// 0 when everything was copied or skipped, 1 when any object failed or was cancelled,
-    /// 130 when interrupted.
+    /// 0 when everything was copied or skipped, 1 when any object failed or was cancelled (or
+    /// a mirror deletion failed), 130 when interrupted. Deletions skipped for lack of
+    /// confirmation do not change the code.
     pub fn exit_code(&self) -> i32 {
         if self.interrupted {
             130
-        } else if self.failed > 0 || self.cancelled > 0 {
+        } else if self.failed > 0 || self.cancelled > 0 || self.delete_failed > 0 {
             1
         } else {
             0
@@ -184,6 +227,8 @@ pub enum Command {
     CancelAll,
     /// Set the concurrency limit (1..=1024); SlowDown backoff still applies below it.
     SetConcurrency(usize),
+    /// Set the bandwidth cap in bytes per second (None: no cap), effective at once.
+    SetBandwidthLimit(Option<u64>),
     /// Graceful stop (Ctrl-C): start nothing new, let in-flight requests finish, keep the
     /// journal so a later run resumes.
     Stop,

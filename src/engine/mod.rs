@@ -20,6 +20,7 @@ mod complete;
 pub mod digest;
 mod events;
 pub mod journal;
+mod mirror;
 mod relay;
 mod scheduler;
 mod split;
@@ -36,7 +37,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
-pub use events::{Command, Event, ObjectId, RunSummary, Verification};
+pub use events::{Command, Event, ObjectId, RunSummary, SkippedDeletions, Verification};
 pub use journal::Journal;
 pub use relay::BufferGauge;
 pub use split::{Finalized, finalize, open_split};
@@ -56,6 +57,9 @@ pub struct EngineOptions {
     pub journal_dir: Option<PathBuf>,
     /// Keep the engine alive after the run finishes, waiting for retry commands (the TUI).
     pub linger: bool,
+    /// Mirror mode: make the plan's deletions once every copy succeeded. False (the default)
+    /// copies only and reports the deletions as skipped.
+    pub confirm_delete: bool,
 }
 
 impl EngineOptions {
@@ -66,6 +70,7 @@ impl EngineOptions {
             write: settings.target.write.clone(),
             journal_dir: Some(crate::logging::data_dir()),
             linger: false,
+            confirm_delete: false,
         }
     }
 }
@@ -153,6 +158,10 @@ impl Engine {
             run_cancel.clone(),
             abort.clone(),
         );
+        let scheduler = scheduler.with_deletions(mirror::Pending {
+            deletions: plan.deletions,
+            confirmed: options.confirm_delete,
+        });
         let task = tokio::spawn(scheduler.run(command_rx, note_rx));
         Ok(EngineHandle {
             commands: CommandSender(command_tx),

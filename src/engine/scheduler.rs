@@ -146,6 +146,8 @@ pub(super) struct Scheduler {
     pub events: UnboundedSender<Event>,
     pub finished_sent: bool,
     last_progress: (u64, u64),
+    /// Mirror deletions, taken (run or skipped) when the copies first end.
+    deletions: Option<super::mirror::Pending>,
 }
 
 impl Scheduler {
@@ -195,7 +197,35 @@ impl Scheduler {
             abort,
             finished_sent: false,
             last_progress: (u64::MAX, u64::MAX),
+            deletions: None,
         }
+    }
+
+    /// Hold mirror deletions until the copies are over.
+    pub fn with_deletions(mut self, pending: super::mirror::Pending) -> Self {
+        self.deletions = Some(pending);
+        self
+    }
+
+    /// After the copies: make or skip the mirror deletions (once per run).
+    async fn mirror_deletions(&mut self) {
+        let Some(pending) = self.deletions.take() else {
+            return;
+        };
+        let target = self.shared.sides.target.clone();
+        let events = self.events.clone();
+        // An abort or a dropped handle stops the deletions before the next batch.
+        let cancel = [self.abort.clone(), self.run_cancel.clone()];
+        let stopped = self.stopping;
+        super::mirror::run(
+            pending,
+            &target,
+            &mut self.summary,
+            stopped,
+            &cancel,
+            &events,
+        )
+        .await;
     }
 
     pub fn emit(&self, event: Event) {
@@ -231,6 +261,7 @@ impl Scheduler {
             if self.idle() {
                 if !self.finished_sent {
                     self.finish_summary();
+                    self.mirror_deletions().await;
                     self.finished_sent = true;
                     self.emit(Event::RunFinished {
                         summary: self.summary.clone(),

@@ -37,6 +37,9 @@ pub struct Stats {
     /// Bytes of parts found already at the target when an upload resumed: part of `put_bytes`
     /// (they count toward the total and the ETA) but not of the PUT rate.
     pub resumed_bytes: u64,
+    /// Mirror mode: target objects deleted, and deletions that failed.
+    pub deleted: u64,
+    pub delete_failed: u64,
     /// Parts started in this run and not yet done; a PartDone without a PartStarted is a part
     /// a resumed upload already had.
     started_parts: HashSet<(ObjectId, u32)>,
@@ -102,7 +105,12 @@ impl Stats {
                     self.resumed_bytes += bytes;
                 }
             }
-            Event::ObjectStarted { .. } => {}
+            Event::ObjectDeleted { .. } => self.deleted += 1,
+            Event::DeleteFailed { .. } => self.delete_failed += 1,
+            Event::ObjectStarted { .. }
+            | Event::BandwidthChanged { .. }
+            | Event::DeletionsStarted { .. }
+            | Event::DeletionsSkipped { .. } => {}
         }
     }
 

@@ -11,8 +11,16 @@ use crate::error::{Error, Result};
 /// instead of copying split objects whole in every shard.
 pub const PLAN_FORMAT_VERSION: u32 = 2;
 
+/// Format of a plan that deletes (mirror mode): format 2 plus `deletions`. Plans without
+/// deletions are still written as format 2, so older airlocks keep reading them; a plan with
+/// deletions is refused by an airlock that would ignore them and copy only.
+pub const MIRROR_FORMAT_VERSION: u32 = 3;
+
 /// Oldest format this airlock still reads (format 1 is format 2 without split objects).
 const OLDEST_FORMAT_READ: u32 = 1;
+
+/// Newest format this airlock reads.
+const NEWEST_FORMAT_READ: u32 = MIRROR_FORMAT_VERSION;
 
 /// Write the plan as pretty JSON (atomically: temp file then rename).
 pub fn save_plan(plan: &Plan, path: &Path) -> Result<()> {
@@ -40,9 +48,9 @@ pub fn load_plan(path: &Path, settings: &Settings) -> Result<Plan> {
             path.display()
         ))
     })?;
-    if !(OLDEST_FORMAT_READ..=PLAN_FORMAT_VERSION).contains(&plan.format) {
+    if !(OLDEST_FORMAT_READ..=NEWEST_FORMAT_READ).contains(&plan.format) {
         return Err(Error::plan(format!(
-            "'{}' has format {} but this airlock reads formats {OLDEST_FORMAT_READ} to {PLAN_FORMAT_VERSION}; make a new plan",
+            "'{}' has format {} but this airlock reads formats {OLDEST_FORMAT_READ} to {NEWEST_FORMAT_READ}; make a new plan",
             path.display(),
             plan.format
         )));
@@ -60,6 +68,7 @@ pub fn load_plan(path: &Path, settings: &Settings) -> Result<Plan> {
         path,
     )?;
     check_items(&plan, path)?;
+    check_deletions(&plan, path)?;
     // The summary is derived data: recompute it rather than trust a hand-edited one.
     let mut plan = plan;
     plan.summary = super::Summary::of(&plan.items, &plan.settings);
@@ -159,6 +168,49 @@ fn check_items(plan: &Plan, path: &Path) -> Result<()> {
             .and_then(|split| split_problem(item, split))
         {
             return bad(why);
+        }
+    }
+    Ok(())
+}
+
+/// Reject deletions a hand edit could have made dangerous: outside the target prefix, twice,
+/// or of a key the same plan copies to.
+fn check_deletions(plan: &Plan, path: &Path) -> Result<()> {
+    if plan.deletions.is_empty() {
+        return Ok(());
+    }
+    if plan.format < MIRROR_FORMAT_VERSION {
+        return Err(Error::plan(format!(
+            "'{}' lists deletions but has format {}; a plan that deletes has format \
+             {MIRROR_FORMAT_VERSION}: make a new plan with 'airlock plan --mode mirror -o {}'",
+            path.display(),
+            plan.format,
+            path.display()
+        )));
+    }
+    let copied: std::collections::HashSet<&str> =
+        plan.items.iter().map(|i| i.target_key.as_str()).collect();
+    let mut seen = std::collections::HashSet::new();
+    for deletion in &plan.deletions {
+        let why = if !deletion.target_key.starts_with(&plan.target.prefix) {
+            Some(format!(
+                "is outside the target prefix '{}'",
+                plan.target.prefix
+            ))
+        } else if copied.contains(deletion.target_key.as_str()) {
+            Some("is also a copy's target key".to_string())
+        } else if !seen.insert(deletion.target_key.as_str()) {
+            Some("is listed twice".to_string())
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            return Err(Error::plan(format!(
+                "'{}': deletion of '{}' {why}; make a new plan with 'airlock plan -o {}'",
+                path.display(),
+                deletion.target_key,
+                path.display()
+            )));
         }
     }
     Ok(())

@@ -144,8 +144,11 @@ fn json_lines_keys(text: &str) -> std::result::Result<Vec<String>, String> {
         }
         let value: serde_json::Value =
             serde_json::from_str(line).map_err(|e| format!("line {} is not JSON ({e})", n + 1))?;
-        // Manifest files may carry summary lines without a key; they name no object.
-        if value.get("source_key").is_none() && value.get("key").is_none() {
+        // Manifest files may carry summary lines without a key; they name no object. Their
+        // mirror deletions (route `delete`) name a target object, not a source key.
+        if value.get("source_key").is_none() && value.get("key").is_none()
+            || value.get("route").and_then(|r| r.as_str()) == Some("delete")
+        {
             continue;
         }
         keys.push(

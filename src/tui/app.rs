@@ -63,6 +63,8 @@ impl Tab {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Confirm {
     StartRun,
+    /// Mirror: the plan deletes target objects. y copies then deletes, n copies only.
+    Delete,
     CancelAll,
     Quit,
 }
@@ -265,6 +267,10 @@ fn overlay_key(app: &mut App, key: KeyEvent, action: Option<Action>, out: &mut O
         Some(Overlay::Confirm(confirm)) => match key.code {
             KeyCode::Char('y' | 'Y') => actions::confirmed(app, confirm, out),
             KeyCode::Enter if confirm == Confirm::StartRun => actions::confirmed(app, confirm, out),
+            // Declining the deletions still runs the copies (Esc goes back without a run).
+            KeyCode::Char('n' | 'N') if confirm == Confirm::Delete => {
+                actions::start_run(app, false, out)
+            }
             KeyCode::Char('n' | 'N') | KeyCode::Esc => {}
             _ => app.overlay = Some(Overlay::Confirm(confirm)),
         },

@@ -93,6 +93,9 @@ pub enum Action {
     CancelAll,
     MoreConcurrency,
     LessConcurrency,
+    LessBandwidth,
+    MoreBandwidth,
+    NoBandwidthLimit,
 }
 
 /// Every bindable (context, name, action, help text), in help order.
@@ -149,6 +152,9 @@ const ACTIONS: &[(Context, &str, Action, &str)] = &[
     (Context::Transfers, "cancel_all", Action::CancelAll, "cancel all (asks first)"),
     (Context::Transfers, "more_concurrency", Action::MoreConcurrency, "raise concurrency"),
     (Context::Transfers, "less_concurrency", Action::LessConcurrency, "lower concurrency"),
+    (Context::Transfers, "less_bandwidth", Action::LessBandwidth, "lower the bandwidth cap a step"),
+    (Context::Transfers, "more_bandwidth", Action::MoreBandwidth, "raise the bandwidth cap a step"),
+    (Context::Transfers, "no_bandwidth_limit", Action::NoBandwidthLimit, "remove the bandwidth cap"),
 ];
 
 /// Every bindable action as (section in `keybindings.toml`, action name, what it does), in

@@ -85,6 +85,8 @@ pub enum Effect {
     StartRun {
         plan: Box<Plan>,
         transfer: Box<TransferSettings>,
+        /// Mirror: the user confirmed the plan's deletions.
+        confirm_delete: bool,
     },
     /// Send a command to the running engine.
     Send(Command),

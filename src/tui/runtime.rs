@@ -96,9 +96,14 @@ impl Runtime {
                     let _ = tx.send(Msg::Gathered { request, result });
                 }));
             }
-            Effect::StartRun { plan, transfer } => {
+            Effect::StartRun {
+                plan,
+                transfer,
+                confirm_delete,
+            } => {
                 let mut options = EngineOptions::from_settings(&self.settings);
                 options.transfer = *transfer;
+                options.confirm_delete = confirm_delete;
                 options.linger = true;
                 if let Some(dir) = &self.journal_dir {
                     options.journal_dir = Some(dir.clone());
@@ -241,6 +246,8 @@ pub async fn gather(
         target: target.into_values().collect(),
         heads: 0,
         selection,
+        // Mirror deletions need the whole configured prefix: a selection deletes nothing.
+        deletions: Vec::new(),
     };
     if settings.transfer.compare == crate::config::CompareMode::Checksum {
         inventory::enrich(sides, settings, &mut inventory).await?;

@@ -308,6 +308,12 @@ impl Scheduler {
                     reason: "set by user".into(),
                 });
             }
+            Command::SetBandwidthLimit(rate) => {
+                // 0 means "no cap" to the throttle; a cap of 0 would stop the run.
+                let rate = rate.filter(|&r| r > 0);
+                self.shared.throttle.set_rate(rate.unwrap_or(0));
+                self.emit(Event::BandwidthChanged { limit: rate });
+            }
             Command::Stop => {
                 self.stopping = true;
             }

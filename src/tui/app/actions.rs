@@ -90,7 +90,7 @@ fn plan_action(app: &mut App, action: Action, out: &mut Out) {
                 .plan
                 .plan
                 .as_ref()
-                .is_some_and(|p| p.summary.copy_objects() > 0)
+                .is_some_and(|p| p.summary.copy_objects() > 0 || !p.deletions.is_empty())
             {
                 app.overlay = Some(Overlay::Confirm(Confirm::StartRun));
             } else if app.plan.plan.is_some() {
@@ -122,6 +122,9 @@ fn transfers_action(app: &mut App, action: Action, out: &mut Out) {
         | Action::CancelAll
         | Action::MoreConcurrency
         | Action::LessConcurrency
+        | Action::LessBandwidth
+        | Action::MoreBandwidth
+        | Action::NoBandwidthLimit
             if idle =>
         {
             out.info("no run yet: build a plan (2) and start it with g".into())
@@ -180,24 +183,63 @@ fn transfers_action(app: &mut App, action: Action, out: &mut Out) {
             transfers.concurrency_max = n;
             send(out, Command::SetConcurrency(n));
         }
+        Action::LessBandwidth | Action::MoreBandwidth | Action::NoBandwidthLimit => {
+            let cap = match action {
+                Action::NoBandwidthLimit => None,
+                _ => transfers::step_bandwidth(
+                    transfers.bandwidth_limit,
+                    action == Action::LessBandwidth,
+                ),
+            };
+            if cap.is_none() && transfers.bandwidth_limit.is_none() {
+                out.info("no bandwidth cap to raise or remove (b sets one)".into());
+            } else {
+                // Shown at once; the engine's BandwidthChanged confirms it.
+                transfers.bandwidth_limit = cap;
+                send(out, Command::SetBandwidthLimit(cap));
+            }
+        }
         _ => transfers.move_cursor(action),
     }
 }
 
 pub(super) fn confirmed(app: &mut App, confirm: Confirm, out: &mut Out) {
     match confirm {
-        Confirm::StartRun => {
-            let Some(plan) = &app.plan.plan else { return };
-            app.transfers.starting(app.plan.transfer.concurrency);
-            out.effects.push(Effect::StartRun {
-                plan: Box::new(plan.clone()),
-                transfer: Box::new(app.plan.transfer.clone()),
-            });
-            app.tab = Tab::Transfers;
+        // A plan that deletes asks a second, explicit question (no Enter for it).
+        Confirm::StartRun
+            if app
+                .plan
+                .plan
+                .as_ref()
+                .is_some_and(|p| !p.deletions.is_empty()) =>
+        {
+            app.overlay = Some(Overlay::Confirm(Confirm::Delete));
         }
+        Confirm::StartRun => start_run(app, false, out),
+        Confirm::Delete => start_run(app, true, out),
         Confirm::CancelAll => out.effects.push(Effect::Send(Command::CancelAll)),
         Confirm::Quit => stop_and_quit(app, out),
     }
+}
+
+/// Start the plan; `confirm_delete` lets a mirror plan's deletions run once every copy
+/// succeeded (declined: the engine copies and reports them skipped).
+pub(super) fn start_run(app: &mut App, confirm_delete: bool, out: &mut Out) {
+    let Some(plan) = &app.plan.plan else { return };
+    if !plan.deletions.is_empty() && !confirm_delete {
+        out.info(format!(
+            "copies only: the plan's {} deletions will not be made",
+            plan.deletions.len()
+        ));
+    }
+    app.transfers.starting(app.plan.transfer.concurrency);
+    app.transfers.bandwidth_limit = app.plan.transfer.bandwidth_limit.map(|rate| rate.0);
+    out.effects.push(Effect::StartRun {
+        plan: Box::new(plan.clone()),
+        transfer: Box::new(app.plan.transfer.clone()),
+        confirm_delete,
+    });
+    app.tab = Tab::Transfers;
 }
 
 /// Stop the run gracefully (the journal is kept) and quit once it has stopped.

@@ -152,6 +152,9 @@ pub struct PlanTab {
     pub built_for: Option<u64>,
     /// HEAD requests the inventory needed.
     pub heads: usize,
+    /// The plan being gathered covers a selection, not the whole prefix (mirror deletes
+    /// nothing then).
+    pub selection_scope: bool,
 }
 
 impl PlanTab {
@@ -160,6 +163,7 @@ impl PlanTab {
             status: PlanStatus::Empty,
             plan: None,
             scope_label: String::new(),
+            selection_scope: false,
             transfer: settings.transfer.clone(),
             focus: PlanFocus::Settings,
             field: 0,
@@ -186,6 +190,7 @@ impl PlanTab {
         };
         self.scope_label = label;
         self.built_for = Some(version);
+        self.selection_scope = matches!(scope, Scope::Selection { .. });
         out.effects.push(Effect::Gather {
             request: self.request,
             scope,
@@ -221,6 +226,15 @@ impl PlanTab {
                     },
                 );
                 plan.selection = inventory.selection;
+                plan.set_deletions(inventory.deletions);
+                if self.transfer.mode == crate::config::TransferMode::Mirror && self.selection_scope
+                {
+                    out.warn(
+                        "mirror: a plan of a selection deletes nothing; clear the selection to \
+                         plan (and mirror) the whole prefix"
+                            .into(),
+                    );
+                }
                 for warning in &plan.warnings {
                     out.warn(format!("plan: {warning}"));
                 }
@@ -265,7 +279,11 @@ impl PlanTab {
     }
 
     fn move_cursor(&mut self, action: Action) {
-        let len = self.plan.as_ref().map_or(0, |p| p.items.len());
+        // Mirror deletions are rows too, after the copies.
+        let len = self
+            .plan
+            .as_ref()
+            .map_or(0, |p| p.items.len() + p.deletions.len());
         let last = len.saturating_sub(1);
         let rows = self.rows.max(1);
         self.cursor = match action {

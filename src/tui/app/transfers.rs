@@ -127,6 +127,45 @@ pub struct Transfers {
     /// Bytes of parts a resumed upload already had at the target (not moved by this run, so
     /// the engine's byte counters leave them out).
     pub resumed_bytes: u64,
+    /// The run's bandwidth cap in bytes per second (None: no cap), as the engine last set it.
+    pub bandwidth_limit: Option<u64>,
+}
+
+/// The caps `b` and `B` step through, in bytes per second (raising past the last removes the
+/// cap).
+pub const BANDWIDTH_STEPS: &[u64] = &[
+    MIB,
+    2 * MIB,
+    5 * MIB,
+    10 * MIB,
+    20 * MIB,
+    50 * MIB,
+    100 * MIB,
+    200 * MIB,
+    500 * MIB,
+    1024 * MIB,
+    2048 * MIB,
+];
+
+const MIB: u64 = 1024 * 1024;
+
+/// The next cap from `current`: lower (from no cap: the highest step) or raise (past the
+/// highest step: no cap). A cap between steps moves to the neighbouring step.
+pub fn step_bandwidth(current: Option<u64>, lower: bool) -> Option<u64> {
+    match (current, lower) {
+        (None, true) => BANDWIDTH_STEPS.last().copied(),
+        (None, false) => None,
+        (Some(cap), true) => Some(
+            BANDWIDTH_STEPS
+                .iter()
+                .rev()
+                .copied()
+                .find(|&step| step < cap)
+                // Already at or below the floor: stay.
+                .unwrap_or(cap.min(BANDWIDTH_STEPS[0])),
+        ),
+        (Some(cap), false) => BANDWIDTH_STEPS.iter().copied().find(|&step| step > cap),
+    }
 }
 
 impl Transfers {
@@ -147,6 +186,7 @@ impl Transfers {
             concurrency_max: concurrency,
             concurrency_reason: None,
             paused: false,
+            bandwidth_limit: None,
             resumed_bytes: 0,
         }
     }

@@ -229,3 +229,63 @@ fn a_new_run_shows_its_active_objects() {
     assert_eq!(app.transfers.phase, Phase::Starting);
     assert_eq!(app.transfers.list, ListKind::Active);
 }
+
+#[test]
+fn bandwidth_keys_step_the_cap_and_the_header_shows_it() {
+    use crate::tui::app::transfers::{BANDWIDTH_STEPS, step_bandwidth};
+    use insta::assert_snapshot;
+    const MIB: u64 = 1024 * 1024;
+    let mut app = running((80, 24));
+    assert_eq!(app.transfers.bandwidth_limit, None);
+    // No cap yet: raising or removing says so and sends nothing.
+    assert!(key(&mut app, KeyCode::Char('B')).is_empty());
+    assert!(key(&mut app, KeyCode::Char('U')).is_empty());
+    // b: from no cap to the highest step, then down a step at a time.
+    assert_eq!(
+        key(&mut app, KeyCode::Char('b')),
+        [Effect::Send(Command::SetBandwidthLimit(Some(2048 * MIB)))]
+    );
+    assert_eq!(
+        key(&mut app, KeyCode::Char('b')),
+        [Effect::Send(Command::SetBandwidthLimit(Some(1024 * MIB)))]
+    );
+    assert_eq!(
+        key(&mut app, KeyCode::Char('b')),
+        [Effect::Send(Command::SetBandwidthLimit(Some(500 * MIB)))]
+    );
+    engine(
+        &mut app,
+        71.0,
+        Event::BandwidthChanged {
+            limit: Some(500 * MIB),
+        },
+    );
+    assert_eq!(app.transfers.bandwidth_limit, Some(500 * MIB));
+    let shown = screen(&app);
+    assert!(shown.contains("cap 500 MiB/s"), "{shown}");
+    assert_snapshot!("transfers_bandwidth_cap", shown);
+    // B raises a step; U removes the cap, and the header drops it.
+    assert_eq!(
+        key(&mut app, KeyCode::Char('B')),
+        [Effect::Send(Command::SetBandwidthLimit(Some(1024 * MIB)))]
+    );
+    assert_eq!(
+        key(&mut app, KeyCode::Char('U')),
+        [Effect::Send(Command::SetBandwidthLimit(None))]
+    );
+    engine(&mut app, 72.0, Event::BandwidthChanged { limit: None });
+    let shown = screen(&app);
+    let header = shown.lines().nth(1).unwrap();
+    assert!(
+        header.contains("Run · running") && !header.contains("cap"),
+        "{shown}"
+    );
+
+    // The steps: a cap between steps moves to its neighbours; the floor holds; past the top
+    // there is no cap.
+    assert_eq!(step_bandwidth(Some(150 * MIB), true), Some(100 * MIB));
+    assert_eq!(step_bandwidth(Some(150 * MIB), false), Some(200 * MIB));
+    assert_eq!(step_bandwidth(Some(MIB), true), Some(MIB));
+    assert_eq!(step_bandwidth(Some(MIB / 2), true), Some(MIB / 2));
+    assert_eq!(step_bandwidth(BANDWIDTH_STEPS.last().copied(), false), None);
+}

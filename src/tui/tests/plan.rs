@@ -53,7 +53,7 @@ pub fn inventory() -> Inventory {
         source,
         target,
         heads: 0,
-        selection: Default::default(),
+        ..Default::default()
     }
 }
 

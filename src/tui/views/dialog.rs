@@ -90,6 +90,37 @@ pub fn render_confirm(app: &App, confirm: Confirm, frame: &mut Frame, area: Rect
             ];
             dialog("Start the run?", lines, style::ACCENT, frame, area);
         }
+        Confirm::Delete => {
+            let Some(plan) = &app.plan.plan else { return };
+            let totals = plan.delete_totals();
+            let lines = vec![
+                Line::from(vec![
+                    Span::raw("Mirror: also delete "),
+                    Span::styled(
+                        format!("{} target objects", thousands(totals.objects)),
+                        style::bold(),
+                    ),
+                    Span::raw(" · "),
+                    Span::styled(human_bytes(totals.bytes), style::bold()),
+                ]),
+                Line::styled(
+                    format!("under s3://{}/{}", plan.target.bucket, plan.target.prefix),
+                    style::dim(),
+                ),
+                Line::raw("They have no source counterpart. They are deleted only"),
+                Line::raw("after every copy succeeded; any failure deletes nothing."),
+                Line::raw(""),
+                Line::from(vec![
+                    Span::styled("y", Style::new().fg(Color::Red)),
+                    Span::raw(" copy, then delete    "),
+                    Span::styled("n", Style::new().fg(Color::Green)),
+                    Span::raw(" copy only    "),
+                    Span::styled("esc", style::dim()),
+                    Span::raw(" back"),
+                ]),
+            ];
+            dialog("Delete at the target?", lines, Color::Red, frame, area);
+        }
         Confirm::CancelAll => {
             let t = &app.transfers;
             let left = t

@@ -13,6 +13,7 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use super::style::{self, fit, fit_middle, pad, pad_right, thousands};
 use crate::cli::{human_bytes, human_duration};
+use crate::config::TransferMode;
 use crate::plan::{Plan, Route, RouteTotals};
 use crate::tui::app::App;
 use crate::tui::app::plan::{Field, PlanFocus, PlanStatus, PlanTab};
@@ -34,12 +35,22 @@ fn render_summary(app: &App, frame: &mut Frame, area: Rect) {
     } else {
         format!(" Plan · {} ", tab.scope_label)
     };
-    let block = Block::bordered()
+    let mut block = Block::bordered()
         .border_style(style::border(false))
         .title(Span::styled(
             fit(&title, area.width.saturating_sub(2) as usize),
             style::bold(),
         ));
+    // What the filters left out, on the bottom border: the box's lines are all taken.
+    if let Some(plan) = tab.plan.as_ref().filter(|p| !p.selection.is_empty()) {
+        block = block.title_bottom(Line::styled(
+            fit(
+                &selection_line(&plan.selection),
+                area.width.saturating_sub(2) as usize,
+            ),
+            Style::new().fg(Color::Yellow),
+        ));
+    }
     let lines = match (&tab.status, &tab.plan) {
         (PlanStatus::Gathering { source, target }, _) => vec![
             Line::raw(""),
@@ -104,29 +115,31 @@ fn summary_lines(plan: &Plan, width: usize) -> Vec<Line<'static>> {
         row("single", &s.single, Style::new()),
         row("multipart", &s.multipart, Style::new().fg(style::ACCENT)),
         row("to copy", &copy, style::bold()),
-        Line::raw(fit(
-            &format!(
-                "peak memory {} ({} stream{})",
-                human_bytes(s.peak_memory_bytes),
-                s.streams,
-                if s.streams == 1 { "" } else { "s" }
-            ),
-            width,
-        )),
-        Line::raw(fit(
-            &format!(
-                "ETA {} at {}/s (estimate)",
-                human_duration(Duration::from_secs(s.eta_seconds)),
-                human_bytes(s.estimate_rate)
-            ),
-            width,
-        )),
     ];
-    if !plan.selection.is_empty() {
-        lines.push(Line::styled(
-            fit(&plan.selection.one_line(), width),
-            style::dim(),
-        ));
+    let memory = format!(
+        "peak memory {} ({} stream{})",
+        human_bytes(s.peak_memory_bytes),
+        s.streams,
+        if s.streams == 1 { "" } else { "s" }
+    );
+    let eta = format!(
+        "ETA {} at {}/s (estimate)",
+        human_duration(Duration::from_secs(s.eta_seconds)),
+        human_bytes(s.estimate_rate)
+    );
+    if plan.settings.mode == TransferMode::Mirror || !plan.deletions.is_empty() {
+        // Mirror: the deletions get a row; memory and ETA share one line to make room.
+        let totals = plan.delete_totals();
+        let delete = RouteTotals {
+            objects: totals.objects,
+            bytes: totals.bytes,
+            parts: 0,
+        };
+        lines.push(row("delete", &delete, Style::new().fg(Color::Red)));
+        lines.push(Line::raw(fit(&format!("{eta} · {memory}"), width)));
+    } else {
+        lines.push(Line::raw(fit(&memory, width)));
+        lines.push(Line::raw(fit(&eta, width)));
     }
     lines
 }
@@ -210,12 +223,19 @@ fn render_table(app: &App, frame: &mut Frame, area: Rect) {
         .key_for(Context::Plan, Action::SavePlan)
         .unwrap_or_default();
     let count = tab.plan.as_ref().map_or(0, |p| p.items.len() as u64);
+    let deletions = tab.plan.as_ref().map_or(0, |p| p.deletions.len() as u64);
+    let title = if deletions > 0 {
+        format!(
+            " Objects {} · delete {} ",
+            thousands(count),
+            thousands(deletions)
+        )
+    } else {
+        format!(" Objects {} ", thousands(count))
+    };
     let block = Block::bordered()
         .border_style(style::border(focused))
-        .title(Span::styled(
-            format!(" Objects {} ", thousands(count)),
-            style::bold(),
-        ))
+        .title(Span::styled(title, style::bold()))
         .title_top(
             Line::styled(
                 format!(" {start} starts the run · {save} saves the plan "),
@@ -241,7 +261,7 @@ fn render_table(app: &App, frame: &mut Frame, area: Rect) {
         header.push_str(&format!(" {}", pad("REASON", columns.reason)));
     }
     frame.render_widget(Paragraph::new(header).style(style::header()), header_area);
-    if plan.items.is_empty() {
+    if plan.items.is_empty() && plan.deletions.is_empty() {
         frame.render_widget(
             Paragraph::new(format!(
                 "nothing under s3://{}/{}",
@@ -252,10 +272,14 @@ fn render_table(app: &App, frame: &mut Frame, area: Rect) {
         );
         return;
     }
-    let end = (tab.offset + rows_area.height as usize).min(plan.items.len());
+    let rows = plan.items.len() + plan.deletions.len();
+    let end = (tab.offset + rows_area.height as usize).min(rows);
     let lines: Vec<Line> = (tab.offset..end)
         .map(|i| {
-            let item = &plan.items[i];
+            let Some(item) = plan.items.get(i) else {
+                let deletion = &plan.deletions[i - plan.items.len()];
+                return deletion_row(plan, deletion, &columns, i == tab.cursor && focused);
+            };
             let key = item
                 .source_key
                 .strip_prefix(plan.source.prefix.as_str())
@@ -298,6 +322,33 @@ fn render_table(app: &App, frame: &mut Frame, area: Rect) {
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), rows_area);
+    if let Some(deletion) = tab
+        .cursor
+        .checked_sub(plan.items.len())
+        .and_then(|i| plan.deletions.get(i))
+    {
+        let width = detail_area.width as usize;
+        let detail = vec![
+            Line::styled(
+                fit_middle(
+                    &format!("✗ s3://{}/{}", plan.target.bucket, deletion.target_key),
+                    width,
+                ),
+                Style::new().fg(Color::Red),
+            ),
+            Line::styled(
+                fit(
+                    &format!(
+                        "{}: deleted after every copy succeeded, if confirmed",
+                        deletion.reason
+                    ),
+                    width,
+                ),
+                style::dim(),
+            ),
+        ];
+        frame.render_widget(Paragraph::new(detail), detail_area);
+    }
     if let Some(item) = plan.items.get(tab.cursor) {
         let width = detail_area.width as usize;
         let detail = vec![
@@ -312,4 +363,60 @@ fn render_table(app: &App, frame: &mut Frame, area: Rect) {
         ];
         frame.render_widget(Paragraph::new(detail), detail_area);
     }
+}
+
+/// A mirror deletion as a table row: the target key (relative to the target prefix), its size
+/// and route `delete`, in red.
+fn deletion_row(
+    plan: &Plan,
+    deletion: &crate::plan::Deletion,
+    columns: &Columns,
+    under_cursor: bool,
+) -> Line<'static> {
+    let key = deletion
+        .target_key
+        .strip_prefix(plan.target.prefix.as_str())
+        .unwrap_or(&deletion.target_key);
+    let marker = if under_cursor { "▸ " } else { "  " };
+    let mut text = format!(
+        "{marker}{} {} {:<9} {} {}",
+        format_args!("{:<w$}", fit_middle(key, columns.key), w = columns.key),
+        pad_right(&human_bytes(deletion.size), 9),
+        "delete",
+        pad_right("-", 9),
+        pad_right("-", 6)
+    );
+    if columns.reason > 0 {
+        text.push_str(&format!(" {}", fit(&deletion.reason, columns.reason)));
+    }
+    let line = Line::styled(text, Style::new().fg(Color::Red));
+    if under_cursor {
+        line.style(style::cursor(true))
+    } else {
+        line
+    }
+}
+
+/// What the filters left out, short enough for the summary's bottom border:
+/// ` filters: 4 of 12 left out (include 3, min_size 1) `.
+fn selection_line(selection: &crate::plan::Selection) -> String {
+    let counts: Vec<String> = selection
+        .excluded
+        .iter()
+        .map(|e| format!("{} {}", e.filter, thousands(e.objects)))
+        .collect();
+    let mut text = format!(
+        " filters: {} of {} left out ({})",
+        thousands(selection.excluded_objects()),
+        thousands(selection.listed),
+        counts.join(", ")
+    );
+    if !selection.missing.is_empty() {
+        text.push_str(&format!(
+            " · {} listed keys missing",
+            thousands(selection.missing.len() as u64)
+        ));
+    }
+    text.push(' ');
+    text
 }

@@ -56,7 +56,9 @@ fn phase_label(transfers: &Transfers) -> (&'static str, Color) {
         Phase::Running => ("running", Color::Cyan),
         Phase::Stopping => ("stopping", Color::Yellow),
         Phase::Finished(s) if s.interrupted => ("stopped", Color::Yellow),
-        Phase::Finished(s) if s.failed > 0 => ("finished with failures", Color::Red),
+        Phase::Finished(s) if s.failed > 0 || s.delete_failed > 0 => {
+            ("finished with failures", Color::Red)
+        }
         Phase::Finished(_) => ("finished", Color::Green),
     }
 }
@@ -71,6 +73,17 @@ fn render_overview(app: &App, frame: &mut Frame, area: Rect) {
             Span::styled(" Run · ", style::bold()),
             Span::styled(format!("{phase} "), Style::new().fg(color)),
         ]));
+    // The bandwidth cap, when there is one (b / B / U change it).
+    let block = match transfers.bandwidth_limit {
+        Some(rate) => block.title(Line::from(vec![
+            Span::raw("· "),
+            Span::styled(
+                format!("cap {}/s ", human_bytes(rate)),
+                Style::new().fg(Color::Yellow),
+            ),
+        ])),
+        None => block,
+    };
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if inner.height == 0 {

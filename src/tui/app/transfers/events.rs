@@ -144,6 +144,13 @@ impl Transfers {
                     out.warn(format!("concurrency {limit}: {reason}"));
                 }
             }
+            Event::BandwidthChanged { limit } => {
+                self.bandwidth_limit = *limit;
+                out.info(match limit {
+                    Some(rate) => format!("bandwidth cap {}/s", crate::cli::human_bytes(*rate)),
+                    None => "bandwidth cap removed".to_string(),
+                });
+            }
             Event::Paused => self.paused = true,
             Event::Resumed => self.paused = false,
             Event::RunFinished { summary } => {
@@ -160,7 +167,22 @@ impl Transfers {
                     self.offset = 0;
                 }
             }
-            Event::RunStarted { .. } => {}
+            Event::DeletionsStarted { objects, bytes } => out.info(format!(
+                "mirror: deleting {objects} target objects ({})",
+                crate::cli::human_bytes(*bytes)
+            )),
+            Event::DeleteFailed { key, error } => {
+                out.warn(format!("delete failed: {key}: {error}"))
+            }
+            Event::DeletionsSkipped {
+                objects,
+                bytes,
+                reason,
+            } => out.warn(format!(
+                "mirror: {objects} deletions ({}) skipped: {reason}",
+                crate::cli::human_bytes(*bytes)
+            )),
+            Event::RunStarted { .. } | Event::ObjectDeleted { .. } => {}
         }
         self.clamp();
     }
@@ -213,6 +235,15 @@ pub fn finished_message(summary: &RunSummary) -> String {
     }
     if summary.not_started > 0 {
         text.push_str(&format!(", {} not started", summary.not_started));
+    }
+    if summary.deleted > 0 || summary.delete_failed > 0 {
+        text.push_str(&format!(", {} deleted", summary.deleted));
+    }
+    if summary.delete_failed > 0 {
+        text.push_str(&format!(" ({} deletions failed)", summary.delete_failed));
+    }
+    if let Some(skipped) = &summary.deletions_skipped {
+        text.push_str(&format!(", {} deletions skipped", skipped.objects));
     }
     text
 }

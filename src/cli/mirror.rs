@@ -1,0 +1,117 @@
+//! Mirror mode on the command line: `--mode copy|mirror` over `transfer.mode`, the plan's
+//! `delete` lines, the refusal to shard a plan that deletes, and what a run says about the
+//! deletions it made or skipped.
+//!
+//! Exit codes (the run's usual ones): deletions that failed make the run exit 1, like a failed
+//! copy. Deletions skipped because a copy failed or the run was interrupted leave the exit code
+//! those caused (1 or 130). Deletions skipped only for lack of `--confirm-delete` exit 0: every
+//! copy the run was asked for succeeded, and the run says on stderr (and in the JSON summary)
+//! how many deletions it left.
+
+use std::io::Write;
+
+use super::format::human_bytes;
+use crate::config::{Settings, TransferMode};
+use crate::engine::RunSummary;
+use crate::error::{Error, Result};
+use crate::plan::Plan;
+
+/// Settings with `--mode` applied over `transfer.mode`. A saved plan carries its deletions:
+/// `--mode copy` drops them (see [`drop_deletions`]); `--mode mirror` cannot add any.
+pub fn with_mode(mut settings: Settings, mode: Option<&str>, saved_plan: bool) -> Result<Settings> {
+    let Some(text) = mode else {
+        return Ok(settings);
+    };
+    let mode = TransferMode::parse("--mode", text).map_err(|e| Error::usage(e.to_string()))?;
+    if saved_plan && mode == TransferMode::Mirror {
+        return Err(Error::usage(
+            "a saved plan's deletions are part of the plan: give --mode mirror to \
+             'airlock plan -o FILE', then run that plan with --confirm-delete",
+        ));
+    }
+    settings.transfer.mode = mode;
+    Ok(settings)
+}
+
+/// `run --plan FILE --mode copy`: run the plan's copies and none of its deletions.
+pub fn drop_deletions(plan: &mut Plan, mode: Option<&str>) {
+    if mode.map(str::trim) == Some("copy") && !plan.deletions.is_empty() {
+        eprintln!(
+            "--mode copy: the plan's {} deletions are left out of this run",
+            plan.deletions.len()
+        );
+        plan.set_deletions(Vec::new());
+        plan.settings.mode = TransferMode::Copy;
+    }
+}
+
+/// Mirror deletions run once, after every copy of the whole plan succeeded: a shard cannot
+/// know that, so a plan that deletes is refused with `--shard` (exit 2).
+pub fn refuse_shard(plan: &Plan, sharded: bool) -> Result<()> {
+    if sharded && !plan.deletions.is_empty() {
+        return Err(Error::usage(format!(
+            "this plan deletes {} target objects (mirror mode), and deletions cannot be \
+             sharded: run it without --shard (and without a scheduler's shard variables), or \
+             make a copy-only plan with 'airlock plan --mode copy -o FILE' for the shards",
+            plan.deletions.len()
+        )));
+    }
+    Ok(())
+}
+
+/// One `delete` line per deletion, in the columns of the copy routes.
+pub fn print_deletions(plan: &Plan, out: &mut dyn Write) {
+    for deletion in &plan.deletions {
+        let _ = writeln!(
+            out,
+            "{:<9} {:>10} {:>16}  {}  ({})",
+            "delete",
+            human_bytes(deletion.size),
+            "-",
+            deletion.target_key,
+            deletion.reason
+        );
+    }
+}
+
+/// The summary row of the deletions (mirror plans only).
+pub fn print_delete_total(plan: &Plan, out: &mut dyn Write) {
+    if plan.settings.mode != TransferMode::Mirror && plan.deletions.is_empty() {
+        return;
+    }
+    let totals = plan.delete_totals();
+    let _ = writeln!(
+        out,
+        "  {:<10} {:>8} objects {:>11}  (mirror: target objects with no source counterpart; \
+         deleted only after every copy succeeded, with --confirm-delete)",
+        "delete",
+        totals.objects,
+        human_bytes(totals.bytes),
+    );
+}
+
+/// What the run did about deletions, for people (stderr).
+pub fn report_deletions(summary: &RunSummary, out: &mut dyn Write) {
+    if summary.deleted > 0 || summary.delete_failed > 0 {
+        let _ = writeln!(
+            out,
+            "mirror: deleted {} target objects ({}){}",
+            summary.deleted,
+            human_bytes(summary.bytes_deleted),
+            if summary.delete_failed > 0 {
+                format!("; {} deletions failed", summary.delete_failed)
+            } else {
+                String::new()
+            }
+        );
+    }
+    if let Some(skipped) = &summary.deletions_skipped {
+        let _ = writeln!(
+            out,
+            "mirror: {} deletions ({}) skipped: {}",
+            skipped.objects,
+            human_bytes(skipped.bytes),
+            skipped.reason
+        );
+    }
+}
