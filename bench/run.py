@@ -465,6 +465,11 @@ def ratios(bench):
         for tool in ("rclone", "rclone tuned", "ceiling GET", "ceiling PUT"):
             other = by.get((name, tool))
             cells.append(f"/{tool} {other.wall_s / mine.wall_s:.2f}x" if other else f"/{tool} n/a")
+        get, put = by.get((name, "ceiling GET")), by.get((name, "ceiling PUT"))
+        if get and put:
+            # A copy makes the same servers do both a GET and a PUT of every byte, on the same
+            # CPUs: at best it takes as long as the two ceilings one after the other.
+            cells.append(f"/server bound (GET then PUT) {(get.wall_s + put.wall_s) / mine.wall_s:.0%}")
         out.append(f"- {name}: " + ", ".join(cells))
     out += ["", "targets (for the engine; informative, nothing fails on them):"]
 
