@@ -19,6 +19,8 @@ Environment (sizes as COUNTxSIZE[+COUNTxSIZE...], units B, KiB, MiB, GiB):
   BENCH_TRANSFER         TOML lines for airlock's [transfer] table (rows are then 'airlock*')
   BENCH_DIR              where the servers keep data (default /dev/shm/airlock-bench)
   BENCH_SEED             dataset seed (default 42)
+  BENCH_ALT              path to another airlock binary: adds 'airlock alt' rows, run right after
+                         'airlock' on the same servers (an A/B comparison of two builds)
 """
 
 import json
@@ -127,6 +129,7 @@ class Bench:
         self.transfer = os.environ.get("BENCH_TRANSFER", "").strip()
         self.airlock_label = "airlock*" if self.transfer else "airlock"
         self.airlock = os.path.join(repo, "target", "release", "airlock")
+        self.alt = os.environ.get("BENCH_ALT") or None
         self.tool = os.path.join(repo, "target", "release", "examples", "bench_tool")
         self.root = self.pick_root()
         # Logs outlive the data (which is removed at the end): .bench/logs, replaced each run.
@@ -215,7 +218,8 @@ class Bench:
         label = f"{name}-{tool}"
         if tool.startswith("airlock"):
             data_dir = os.path.join(self.root, "airlock-data", label)
-            argv = [self.airlock, "--config", servers.airlock_config, "run", "--json"]
+            binary = self.alt if tool == "airlock alt" else self.airlock
+            argv = [binary, "--config", servers.airlock_config, "run", "--json"]
             env = self.env(AIRLOCK_DATA_DIR=data_dir)
         else:
             argv = [self.rclone, "--config", servers.rclone_config, "copy", SOURCE_PATH, TARGET_PATH]
@@ -297,7 +301,8 @@ class Bench:
         started = time.monotonic()
         self.load_before = os.getloadavg()
         progress(f"data in {self.root}; rclone: {self.rclone_note}; load average {self.load_before[0]:.2f}")
-        tools = [self.airlock_label] + (["rclone", "rclone tuned"] if self.rclone else [])
+        tools = [self.airlock_label] + (["airlock alt"] if self.alt else [])
+        tools += ["rclone", "rclone tuned"] if self.rclone else []
         try:
             for name in self.datasets:
                 if name == "memory":
@@ -460,6 +465,11 @@ def ratios(bench):
         for tool in ("rclone", "rclone tuned", "ceiling GET", "ceiling PUT"):
             other = by.get((name, tool))
             cells.append(f"/{tool} {other.wall_s / mine.wall_s:.2f}x" if other else f"/{tool} n/a")
+        get, put = by.get((name, "ceiling GET")), by.get((name, "ceiling PUT"))
+        if get and put:
+            # A copy makes the same servers do both a GET and a PUT of every byte, on the same
+            # CPUs: at best it takes as long as the two ceilings one after the other.
+            cells.append(f"/server bound (GET then PUT) {(get.wall_s + put.wall_s) / mine.wall_s:.0%}")
         out.append(f"- {name}: " + ", ".join(cells))
     out += ["", "targets (for the engine; informative, nothing fails on them):"]
 

@@ -14,11 +14,18 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use aws_smithy_types::body::SdkBody;
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use http_body::{Body, Frame, SizeHint};
 use tokio::time::{Instant, Sleep};
 
 use super::digest::{DigestPlan, DigestValues, Digests};
+
+/// Bytes the relay gathers before handing them to the PUT. A GET response arrives in whatever
+/// the socket held at each wakeup (~15 KiB on loopback); passing each piece on costs a task
+/// wakeup and a `writev` on the target side per piece. Gathering up to this much first means one
+/// `writev` per ~256 KiB, while the source socket keeps filling in the kernel. Well inside the
+/// per-stream budget ([`crate::plan::STREAM_BUFFER`]).
+pub const GATHER: usize = 256 * 1024;
 
 /// Engine-wide gauge of bytes held in relay buffers, with its high-water mark.
 #[derive(Debug, Default)]
@@ -110,8 +117,14 @@ pub struct RelayBody {
     gauge: Arc<BufferGauge>,
     /// Bytes of the chunk last handed on; released when the consumer asks for the next one.
     held: u64,
+    /// Bytes read but not yet handed on (see [`GATHER`]); counted in the gauge.
+    gathered: BytesMut,
     read_timeout: Duration,
     stall: Pin<Box<Sleep>>,
+    /// When the source last sent something. The timer is not moved on every read (that takes
+    /// the timer wheel's lock hundreds of thousands of times per GiB): when it fires, it is
+    /// moved to `last_read + read_timeout` if the source has sent something since.
+    last_read: Instant,
     /// The stall timer starts at the first poll, not when the body is built.
     polled: bool,
     /// The run's bandwidth cap, charged per chunk; None in unit tests.
@@ -137,8 +150,10 @@ impl RelayBody {
             progress: Arc::new(AtomicU64::new(0)),
             gauge,
             held: 0,
+            gathered: BytesMut::new(),
             read_timeout,
             stall: Box::pin(tokio::time::sleep(read_timeout)),
+            last_read: Instant::now(),
             polled: false,
             throttle: None,
             throttle_wait: None,
@@ -206,9 +221,31 @@ impl RelayBody {
         }
     }
 
+    /// What to hand on now that `data` reached the gather size (or ended the stream): the
+    /// gathered bytes followed by `data`. When `data` does not fit the buffer, the gathered bytes
+    /// go alone and `data` starts the next buffer, unless it is the last of the stream.
+    fn hand_on(&mut self, data: Bytes, last: bool) -> Bytes {
+        let chunk = if self.gathered.is_empty() {
+            data
+        } else if self.gathered.capacity() - self.gathered.len() >= data.len() || last {
+            self.gathered.extend_from_slice(&data);
+            self.gathered.split().freeze()
+        } else {
+            let chunk = self.gathered.split().freeze();
+            self.gathered.reserve(GATHER);
+            self.gathered.extend_from_slice(&data);
+            chunk
+        };
+        self.held = chunk.len() as u64;
+        chunk
+    }
+
     fn fail(&mut self, message: String) -> Poll<Option<Result<Frame<Bytes>, RelayError>>> {
         self.outcome.fail(message.clone());
         self.digests = None;
+        let gathered = self.gathered.len() as u64;
+        self.gathered = BytesMut::new();
+        self.gauge.release(gathered);
         Poll::Ready(Some(Err(RelayError(message))))
     }
 }
@@ -216,6 +253,7 @@ impl RelayBody {
 impl Drop for RelayBody {
     fn drop(&mut self) {
         self.release_held();
+        self.gauge.release(self.gathered.len() as u64);
     }
 }
 
@@ -228,16 +266,21 @@ impl Body for RelayBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, RelayError>>> {
         let this = &mut *self;
-        // The consumer asks for more: the previous chunk has left our hands.
-        this.release_held();
+        // The consumer asks for more: the previous chunk has left our hands. The time the
+        // consumer took is not the source's: the stall clock starts again.
+        if this.held > 0 {
+            this.release_held();
+            this.last_read = Instant::now();
+        }
         if this.digests.is_none() {
             return Poll::Ready(None);
         }
         if !this.polled {
             this.polled = true;
+            this.last_read = Instant::now();
             this.stall
                 .as_mut()
-                .reset(Instant::now() + this.read_timeout);
+                .reset(this.last_read + this.read_timeout);
         }
         if let Some(throttle) = this.throttle.clone() {
             loop {
@@ -247,9 +290,7 @@ impl Body for RelayBody {
                     }
                     this.throttle_wait = None;
                     // Waiting for the cap is not a stalled source.
-                    this.stall
-                        .as_mut()
-                        .reset(Instant::now() + this.read_timeout);
+                    this.last_read = Instant::now();
                 }
                 match throttle.delay() {
                     Some(delay) => this.throttle_wait = Some(Box::pin(tokio::time::sleep(delay))),
@@ -278,18 +319,23 @@ impl Body for RelayBody {
                         throttle.charge(len);
                     }
                     this.gauge.hold(len);
-                    this.held = len;
-                    this.stall
-                        .as_mut()
-                        .reset(Instant::now() + this.read_timeout);
-                    if this.remaining == 0
-                        && let Err(message) = this.finish()
-                    {
-                        // Refuse the last chunk: the target never receives a complete body.
-                        this.release_held();
-                        return this.fail(message);
+                    this.last_read = Instant::now();
+                    if this.remaining == 0 {
+                        if let Err(message) = this.finish() {
+                            // Refuse the last chunk: the target never receives a complete body.
+                            this.gauge.release(len);
+                            return this.fail(message);
+                        }
+                    } else if this.gathered.len() + data.len() < GATHER {
+                        if this.gathered.is_empty() {
+                            this.gathered.reserve(GATHER);
+                        }
+                        this.gathered.extend_from_slice(&data);
+                        continue;
                     }
-                    return Poll::Ready(Some(Ok(Frame::data(data))));
+                    let last = this.remaining == 0;
+                    let chunk = this.hand_on(data, last);
+                    return Poll::Ready(Some(Ok(Frame::data(chunk))));
                 }
                 Poll::Ready(Some(Err(e))) => {
                     let mut text = e.to_string();
@@ -314,9 +360,14 @@ impl Body for RelayBody {
                     return Poll::Ready(None);
                 }
                 Poll::Pending => {
-                    if this.stall.as_mut().poll(cx).is_ready() {
-                        let secs = this.read_timeout.as_secs_f32();
-                        return this.fail(format!("source sent nothing for {secs:.0}s (stalled)"));
+                    while this.stall.as_mut().poll(cx).is_ready() {
+                        let deadline = this.last_read + this.read_timeout;
+                        if deadline <= Instant::now() {
+                            let secs = this.read_timeout.as_secs_f32();
+                            return this
+                                .fail(format!("source sent nothing for {secs:.0}s (stalled)"));
+                        }
+                        this.stall.as_mut().reset(deadline);
                     }
                     return Poll::Pending;
                 }
@@ -387,6 +438,180 @@ mod tests {
         assert_eq!(gauge.current(), 0, "everything released once consumed");
         assert_eq!(gauge.peak(), 9);
         assert_eq!(gauge.received(), 9);
+    }
+
+    /// A GET body of `length` bytes that arrives in network reads of `read` bytes (the last one
+    /// shorter), as from a real socket.
+    fn in_reads(length: usize, read: usize) -> (SdkBody, Vec<u8>) {
+        let all: Vec<u8> = (0..length).map(|i| (i * 7 % 251) as u8).collect();
+        let frames: Vec<Result<Frame<Bytes>, std::io::Error>> = all
+            .chunks(read)
+            .map(|c| Ok(Frame::data(Bytes::copy_from_slice(c))))
+            .collect();
+        let body = http_body_util::StreamBody::new(futures::stream::iter(frames));
+        (SdkBody::from_body_1_x(body), all)
+    }
+
+    async fn chunk_sizes(mut body: RelayBody, gauge: &BufferGauge) -> (Vec<usize>, Vec<u8>) {
+        let mut sizes = Vec::new();
+        let mut out = Vec::new();
+        while let Some(frame) = body.frame().await {
+            let data = frame.unwrap().into_data().unwrap();
+            // While the consumer has a chunk, the relay holds that chunk and at most one read
+            // carried over into the next one.
+            let held = gauge.current() - data.len() as u64;
+            assert!(held < GATHER as u64, "{held} bytes held besides the chunk");
+            sizes.push(data.len());
+            out.extend_from_slice(&data);
+        }
+        (sizes, out)
+    }
+
+    fn relay_of(inner: SdkBody, length: usize, gauge: &Arc<BufferGauge>) -> RelayBody {
+        RelayBody::new(
+            inner,
+            length as u64,
+            DigestPlan::default(),
+            gauge.clone(),
+            Duration::from_secs(5),
+        )
+    }
+
+    #[tokio::test]
+    async fn gathers_small_reads_into_large_chunks_without_changing_a_byte() {
+        let gauge = Arc::new(BufferGauge::default());
+        // 1 MiB + 12 KiB in 16 KiB reads: four full chunks, then the 12 KiB tail.
+        let length = (1 << 20) + 12 * 1024;
+        let (inner, all) = in_reads(length, 16 * 1024);
+        let body = relay_of(inner, length, &gauge);
+        let outcome = body.outcome();
+        let (sizes, out) = chunk_sizes(body, &gauge).await;
+        assert!(out == all, "bytes changed on the way");
+        assert_eq!(sizes, vec![GATHER, GATHER, GATHER, GATHER, 12 * 1024]);
+        assert!(gauge.peak() <= GATHER as u64, "peak {}", gauge.peak());
+        assert_eq!(gauge.current(), 0);
+        assert_eq!(outcome.digests().unwrap().bytes, length as u64);
+    }
+
+    #[tokio::test]
+    async fn reads_that_straddle_the_gather_size_are_never_split_or_reordered() {
+        let gauge = Arc::new(BufferGauge::default());
+        // 100,000-byte reads do not divide 256 KiB: each chunk ends at a read boundary.
+        let length = 1_000_000;
+        let (inner, all) = in_reads(length, 100_000);
+        let (sizes, out) = chunk_sizes(relay_of(inner, length, &gauge), &gauge).await;
+        assert!(out == all, "bytes changed on the way");
+        assert_eq!(sizes, vec![200_000, 200_000, 200_000, 200_000, 200_000]);
+        // Larger reads than the gather size pass through whole.
+        let length = 3 * (GATHER + 1000);
+        let (inner, all) = in_reads(length, GATHER + 1000);
+        let (sizes, out) = chunk_sizes(relay_of(inner, length, &gauge), &gauge).await;
+        assert!(out == all);
+        assert_eq!(sizes, vec![GATHER + 1000; 3]);
+    }
+
+    #[tokio::test]
+    async fn a_source_failing_mid_gather_releases_what_was_gathered() {
+        let gauge = Arc::new(BufferGauge::default());
+        let frames: Vec<Result<Frame<Bytes>, std::io::Error>> = vec![
+            Ok(Frame::data(Bytes::from(vec![1u8; 4096]))),
+            Ok(Frame::data(Bytes::from(vec![2u8; 4096]))),
+            Err(std::io::Error::new(
+                std::io::ErrorKind::ConnectionReset,
+                "reset by peer",
+            )),
+        ];
+        let inner = SdkBody::from_body_1_x(http_body_util::StreamBody::new(futures::stream::iter(
+            frames,
+        )));
+        let body = relay_of(inner, 1 << 20, &gauge);
+        let outcome = body.outcome();
+        let err = body.collect().await.unwrap_err();
+        assert!(err.to_string().contains("reset by peer"), "{err}");
+        assert!(outcome.source_error().is_some());
+        assert_eq!(gauge.current(), 0, "gathered bytes released");
+        assert_eq!(gauge.peak(), 8192);
+    }
+
+    /// A source that sends `chunks` reads of `size` bytes `gap` apart, then (if `then_silent`)
+    /// nothing more.
+    fn paced(chunks: usize, size: usize, gap: Duration, then_silent: bool) -> SdkBody {
+        use futures::StreamExt;
+        let sent = futures::stream::iter(0..chunks).then(move |i| async move {
+            if i > 0 {
+                tokio::time::sleep(gap).await;
+            }
+            Ok::<_, std::io::Error>(Frame::data(Bytes::from(vec![i as u8; size])))
+        });
+        let silence = futures::stream::pending();
+        if then_silent {
+            SdkBody::from_body_1_x(http_body_util::StreamBody::new(sent.chain(silence)))
+        } else {
+            SdkBody::from_body_1_x(http_body_util::StreamBody::new(sent))
+        }
+    }
+
+    fn with_timeout(inner: SdkBody, length: u64, gauge: &Arc<BufferGauge>) -> RelayBody {
+        RelayBody::new(
+            inner,
+            length,
+            DigestPlan::default(),
+            gauge.clone(),
+            Duration::from_millis(300),
+        )
+    }
+
+    #[tokio::test]
+    async fn a_silent_source_is_cut_after_the_read_timeout() {
+        let gauge = Arc::new(BufferGauge::default());
+        let body = with_timeout(
+            paced(2, 1000, Duration::from_millis(10), true),
+            10_000,
+            &gauge,
+        );
+        let started = std::time::Instant::now();
+        let err = body.collect().await.unwrap_err();
+        assert!(err.to_string().contains("stalled"), "{err}");
+        let waited = started.elapsed();
+        assert!(
+            waited >= Duration::from_millis(300),
+            "cut too early: {waited:?}"
+        );
+        assert!(
+            waited < Duration::from_secs(10),
+            "cut far too late: {waited:?}"
+        );
+        assert_eq!(gauge.current(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_source_that_keeps_sending_is_never_cut_however_long_it_takes() {
+        let gauge = Arc::new(BufferGauge::default());
+        // 12 reads 100 ms apart: 1.1 s in all, far past the 300 ms read timeout.
+        let body = with_timeout(
+            paced(12, 1000, Duration::from_millis(100), false),
+            12_000,
+            &gauge,
+        );
+        let bytes = body.collect().await.unwrap().to_bytes();
+        assert_eq!(bytes.len(), 12_000);
+    }
+
+    #[tokio::test]
+    async fn a_slow_consumer_is_not_blamed_on_the_source() {
+        let gauge = Arc::new(BufferGauge::default());
+        // Each read is larger than the gather size, so each is handed on at once; the source
+        // answers each request for more after 20 ms.
+        let length = 3 * (GATHER + 1);
+        let inner = paced(3, GATHER + 1, Duration::from_millis(20), false);
+        let mut body = with_timeout(inner, length as u64, &gauge);
+        let mut got = 0;
+        while let Some(frame) = body.frame().await {
+            got += frame.unwrap().into_data().unwrap().len();
+            // The target takes longer than the read timeout to take each chunk.
+            tokio::time::sleep(Duration::from_millis(450)).await;
+        }
+        assert_eq!(got, length);
     }
 
     #[tokio::test]
