@@ -388,7 +388,54 @@ async fn a_run_at_a_moment_copies_each_key_as_it_was_then() {
         ]
     );
 
-    // Mirror at the moment: the key created later goes, the old versions come back.
+    // A saved mirror plan at the moment: its deletions are rechecked at the same moment, so
+    // the key created later (which the source holds now) is still deleted.
+    let mirror_plan = f.sandbox.path().join("pinned-mirror.json");
+    let out = f
+        .sandbox
+        .airlock([
+            "--config",
+            config_arg,
+            "plan",
+            "--mode",
+            "mirror",
+            "--version-at",
+            &f.moment,
+            "-o",
+            mirror_plan.to_str().unwrap(),
+        ])
+        .run()
+        .await;
+    out.expect_code(0);
+    let out = f
+        .sandbox
+        .airlock([
+            "--config",
+            config_arg,
+            "run",
+            "--plan",
+            mirror_plan.to_str().unwrap(),
+            "--confirm-delete",
+        ])
+        .run()
+        .await;
+    out.expect_code(0);
+    assert_eq!(
+        f.target.keys("out/").await,
+        ["out/big.bin", "out/deleted-after.txt", "out/keep.txt"],
+        "{}",
+        out.all()
+    );
+    assert_eq!(f.target.get("out/keep.txt").await, b"old keep");
+
+    // Back to the latest versions, then mirror at the moment directly: the same result.
+    let out = f
+        .sandbox
+        .airlock(["--config", config_arg, "run"])
+        .run()
+        .await;
+    out.expect_code(0);
+    assert_eq!(f.target.keys("out/").await.len(), 4);
     let out = f
         .sandbox
         .airlock([

@@ -252,8 +252,9 @@ pub async fn recheck(sides: &Sides, settings: &Settings, plan: &mut plan::Plan) 
     Ok(skipped)
 }
 
-/// Before running a saved mirror plan: list the source again and drop the deletions whose
-/// source counterpart appeared since the plan was made (never delete what the source has now).
+/// Before running a saved mirror plan: list the source again (at the plan's `version_at`, if it
+/// has one) and drop the deletions whose source counterpart appeared since the plan was made
+/// (never delete what the source has at that moment).
 /// Returns how many were dropped.
 pub async fn recheck_deletions(
     sides: &Sides,
@@ -263,7 +264,20 @@ pub async fn recheck_deletions(
     if plan.deletions.is_empty() {
         return Ok(0);
     }
-    let listing = list_all(&sides.source, &settings.source.prefix, true, |_| {}).await?;
+    // A pinned plan deletes what had no source counterpart at its moment, so the recheck
+    // reads the source at that same moment, not as it is now.
+    let moment = plan
+        .version_at
+        .as_deref()
+        .and_then(crate::config::filter::parse_rfc3339_ms);
+    let listing = match moment {
+        None => list_all(&sides.source, &settings.source.prefix, true, |_| {}).await?,
+        Some(moment_ms) => Listing {
+            objects: objects_at_moment(&sides.source, &settings.source.prefix, moment_ms, |_| {})
+                .await?,
+            ..Default::default()
+        },
+    };
     let source_keys: std::collections::HashSet<String> =
         listing.objects.into_iter().map(|o| o.key).collect();
     let before = plan.deletions.len();
