@@ -67,23 +67,21 @@ fn render_overview(app: &App, frame: &mut Frame, area: Rect) {
     let transfers = &app.transfers;
     let stats = &transfers.stats;
     let (phase, color) = phase_label(transfers);
+    let mut title = vec![
+        Span::styled(" Run · ", style::bold()),
+        Span::styled(format!("{phase} "), Style::new().fg(color)),
+    ];
+    // The bandwidth cap, when there is one (b / B / U change it), in the same title.
+    if let Some(rate) = transfers.bandwidth_limit {
+        title.push(Span::raw("· "));
+        title.push(Span::styled(
+            format!("cap {}/s ", human_bytes(rate)),
+            Style::new().fg(Color::Yellow),
+        ));
+    }
     let block = Block::bordered()
         .border_style(style::border(false))
-        .title(Line::from(vec![
-            Span::styled(" Run · ", style::bold()),
-            Span::styled(format!("{phase} "), Style::new().fg(color)),
-        ]));
-    // The bandwidth cap, when there is one (b / B / U change it).
-    let block = match transfers.bandwidth_limit {
-        Some(rate) => block.title(Line::from(vec![
-            Span::raw("· "),
-            Span::styled(
-                format!("cap {}/s ", human_bytes(rate)),
-                Style::new().fg(Color::Yellow),
-            ),
-        ])),
-        None => block,
-    };
+        .title(Line::from(title));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if inner.height == 0 {
