@@ -73,7 +73,18 @@ pub async fn list_source(
     prefix: &str,
     on_page: impl FnMut(usize),
 ) -> Result<Listing> {
-    match settings.filter.version_at {
+    list_source_at(sides, prefix, settings.filter.version_at, on_page).await
+}
+
+/// The source objects under `prefix`, recursively: the latest versions, or each key as it was
+/// at `moment_ms`.
+async fn list_source_at(
+    sides: &Sides,
+    prefix: &str,
+    moment_ms: Option<i64>,
+    on_page: impl FnMut(usize),
+) -> Result<Listing> {
+    match moment_ms {
         None => list_all(&sides.source, prefix, true, on_page).await,
         Some(moment_ms) => Ok(Listing {
             objects: objects_at_moment(&sides.source, prefix, moment_ms, on_page).await?,
@@ -270,14 +281,7 @@ pub async fn recheck_deletions(
         .version_at
         .as_deref()
         .and_then(crate::config::filter::parse_rfc3339_ms);
-    let listing = match moment {
-        None => list_all(&sides.source, &settings.source.prefix, true, |_| {}).await?,
-        Some(moment_ms) => Listing {
-            objects: objects_at_moment(&sides.source, &settings.source.prefix, moment_ms, |_| {})
-                .await?,
-            ..Default::default()
-        },
-    };
+    let listing = list_source_at(sides, &settings.source.prefix, moment, |_| {}).await?;
     let source_keys: std::collections::HashSet<String> =
         listing.objects.into_iter().map(|o| o.key).collect();
     let before = plan.deletions.len();
