@@ -7,12 +7,14 @@
 //! object tags; see the `faithful` module). [`Flavor::Plain`] serves bare s3s-fs, for tests that
 //! need its stock behaviour.
 //!
-//! s3s-fs writes GET bodies in small writes and does not set TCP_NODELAY; we set it on every
-//! accepted connection so small GETs are not held back by delayed ACKs.
+//! s3s-fs writes GET bodies in 4 KiB reads and writes and does not set TCP_NODELAY. We set it on
+//! every accepted connection so small GETs are not held back by delayed ACKs, and the faithful
+//! flavor reads GET bodies in large blocks (module `file_body`).
 
 mod checksum;
 mod complete;
 mod faithful;
+mod file_body;
 mod hashing_body;
 mod meta;
 mod multipart;

@@ -9,6 +9,7 @@ use s3s::{S3, S3Request, S3Response, S3Result, s3_error};
 
 use super::checksum::{Sums, dto_sums};
 use super::faithful::{Faithful, internal};
+use super::file_body;
 use super::meta::{FullChecksum, ObjectMeta, TagPair};
 use super::tagging::parse_tagging_header;
 
@@ -139,6 +140,7 @@ impl Faithful {
         };
         let enabled = checksum_mode_enabled(input.checksum_mode.as_ref());
         let (bucket, key) = (input.bucket.clone(), input.key.clone());
+        let range = input.range;
         let mut resp = self.fs.get_object(req).await?;
         let out = &mut resp.output;
         match conditions.evaluate(out.e_tag.as_ref(), out.last_modified.as_ref()) {
@@ -147,6 +149,14 @@ impl Faithful {
                 return Err(not_modified(out.e_tag.as_ref(), out.last_modified.as_ref()));
             }
             Verdict::Proceed => {}
+        }
+        let answered = file_body::Answered {
+            range,
+            content_length: out.content_length,
+            last_modified: out.last_modified.as_ref(),
+        };
+        if let Some(body) = file_body::open(&self.root, &bucket, &key, answered) {
+            out.body = Some(body);
         }
         let meta = self.current_meta(&bucket, &key, out.e_tag.as_ref()).await;
         let whole = out.content_range.is_none();
