@@ -11,6 +11,7 @@
 //! every accepted connection so small GETs are not held back by delayed ACKs, and the faithful
 //! flavor reads GET bodies in large blocks (module `file_body`).
 
+mod assemble;
 mod checksum;
 mod complete;
 mod faithful;

@@ -33,7 +33,12 @@ pub(super) struct Answered<'a> {
 /// blocks; `None` (keep s3s-fs's body) when the key does not map plainly to a file under the
 /// root, or when the file we open is not the one s3s-fs answered for (it was replaced between
 /// the two opens: different size or modification time).
-pub(super) fn open(root: &Path, bucket: &str, key: &str, answered: Answered<'_>) -> Option<StreamingBlob> {
+pub(super) fn open(
+    root: &Path,
+    bucket: &str,
+    key: &str,
+    answered: Answered<'_>,
+) -> Option<StreamingBlob> {
     let path = object_path(root, bucket, key)?;
     let file = File::open(path).ok()?;
     let meta = file.metadata().ok()?;
@@ -54,7 +59,7 @@ pub(super) fn open(root: &Path, bucket: &str, key: &str, answered: Answered<'_>)
 /// The file s3s-fs keeps an object in: `root/bucket/key`. Only keys made of plain path
 /// components map here; anything else (`..`, `.`, an absolute path) returns `None` and the
 /// caller keeps s3s-fs's own body, so this never names a path s3s-fs would not.
-fn object_path(root: &Path, bucket: &str, key: &str) -> Option<PathBuf> {
+pub(super) fn object_path(root: &Path, bucket: &str, key: &str) -> Option<PathBuf> {
     let relative = Path::new(bucket).join(key);
     let plain = relative
         .components()
@@ -109,7 +114,9 @@ mod tests {
     async fn reads_the_span_in_blocks_across_block_boundaries() {
         let data: Vec<u8> = (0..(2 * BLOCK + 1234)).map(|i| (i % 251) as u8).collect();
         let (_dir, path) = file_with(&data);
-        let whole = collect(File::open(&path).unwrap(), 0..data.len() as u64).await.unwrap();
+        let whole = collect(File::open(&path).unwrap(), 0..data.len() as u64)
+            .await
+            .unwrap();
         assert_eq!(whole, data);
         let (from, to) = (BLOCK as u64 - 7, 2 * BLOCK as u64 + 9);
         let part = collect(File::open(&path).unwrap(), from..to).await.unwrap();
@@ -121,7 +128,9 @@ mod tests {
     #[tokio::test]
     async fn a_file_shorter_than_the_span_is_an_error() {
         let (_dir, path) = file_with(&[7u8; 100]);
-        let err = collect(File::open(&path).unwrap(), 0..200).await.unwrap_err();
+        let err = collect(File::open(&path).unwrap(), 0..200)
+            .await
+            .unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
     }
 
@@ -132,7 +141,14 @@ mod tests {
             object_path(root, "bucket", "a/b.csv"),
             Some(PathBuf::from("/srv/s3/bucket/a/b.csv"))
         );
-        for key in ["../other/x", "a/../../x", "/etc/passwd", "./a", "a/./b", "dir/"] {
+        for key in [
+            "../other/x",
+            "a/../../x",
+            "/etc/passwd",
+            "./a",
+            "a/./b",
+            "dir/",
+        ] {
             assert_eq!(object_path(root, "bucket", key), None, "{key}");
         }
     }
@@ -143,7 +159,12 @@ mod tests {
         let bucket_dir = dir.path().join("b");
         std::fs::create_dir(&bucket_dir).unwrap();
         std::fs::rename(&path, bucket_dir.join("k")).unwrap();
-        let modified = Timestamp::from(std::fs::metadata(bucket_dir.join("k")).unwrap().modified().unwrap());
+        let modified = Timestamp::from(
+            std::fs::metadata(bucket_dir.join("k"))
+                .unwrap()
+                .modified()
+                .unwrap(),
+        );
         let answered = |len: i64, at: Option<&Timestamp>| Answered {
             range: None,
             content_length: Some(len),

@@ -267,7 +267,18 @@ impl Faithful {
             }
         };
         let full_checksum = check_complete(&upload, &req.input)?;
-        let mut resp = self.fs.complete_multipart_upload(req).await?;
+        let assembled = self
+            .assemble(&req.input, req.credentials.as_ref(), &upload)
+            .await?;
+        let mut resp = match assembled {
+            Some(etag) => S3Response::new(CompleteMultipartUploadOutput {
+                bucket: Some(bucket.clone()),
+                key: Some(key.clone()),
+                e_tag: Some(ETag::Strong(etag)),
+                ..Default::default()
+            }),
+            None => self.fs.complete_multipart_upload(req).await?,
+        };
         // s3s-fs answers through a keep-alive future; it is already done, so take its output.
         if let Some(future) = resp.output.future.take() {
             resp.output = future.await?;
