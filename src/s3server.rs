@@ -9,7 +9,10 @@
 //!
 //! s3s-fs writes GET bodies in 4 KiB reads and writes and does not set TCP_NODELAY. We set it on
 //! every accepted connection so small GETs are not held back by delayed ACKs, and the faithful
-//! flavor reads GET bodies in large blocks (module `file_body`).
+//! flavor reads GET bodies in large blocks (module `file_body`). s3s-fs also completes a
+//! multipart upload by reading and hashing the whole object again; the faithful flavor joins the
+//! part files in the kernel instead, as S3 answers Complete without re-reading (module
+//! `assemble`). Both keep s3s-fs's files and answers; the plain flavor keeps its slow paths.
 
 mod assemble;
 mod checksum;

@@ -4,6 +4,8 @@
 
 #[path = "s3server/checksums.rs"]
 mod checksums;
+#[path = "s3server/large_io.rs"]
+mod large_io;
 #[path = "s3server/objects.rs"]
 mod objects;
 #[path = "s3server/raw.rs"]

@@ -11,7 +11,7 @@ use std::fs::File;
 use std::io;
 use std::ops::Range as Span;
 use std::os::unix::fs::FileExt;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -57,14 +57,12 @@ pub(super) fn open(
 }
 
 /// The file s3s-fs keeps an object in: `root/bucket/key`. Only keys made of plain path
-/// components map here; anything else (`..`, `.`, an absolute path) returns `None` and the
+/// segments map here; anything else (`..`, `.`, empty segments, an absolute path) returns `None` and the
 /// caller keeps s3s-fs's own body, so this never names a path s3s-fs would not.
 pub(super) fn object_path(root: &Path, bucket: &str, key: &str) -> Option<PathBuf> {
-    let relative = Path::new(bucket).join(key);
-    let plain = relative
-        .components()
-        .all(|c| matches!(c, Component::Normal(_)));
-    (plain && !key.ends_with('/')).then(|| root.join(relative))
+    let plain = |name: &str| !matches!(name, "" | "." | "..") && !name.contains('\\');
+    let plain = plain(bucket) && !bucket.contains('/') && key.split('/').all(plain);
+    plain.then(|| root.join(bucket).join(key))
 }
 
 /// The bytes of `file` in `span`, [`BLOCK`] at a time, each read on the blocking pool.
@@ -165,11 +163,13 @@ mod tests {
                 .modified()
                 .unwrap(),
         );
-        let answered = |len: i64, at: Option<&Timestamp>| Answered {
-            range: None,
-            content_length: Some(len),
-            last_modified: at,
-        };
+        fn answered(len: i64, at: Option<&Timestamp>) -> Answered<'_> {
+            Answered {
+                range: None,
+                content_length: Some(len),
+                last_modified: at,
+            }
+        }
         assert!(open(dir.path(), "b", "k", answered(64, Some(&modified))).is_some());
         // Another size or another modification time: not the file s3s-fs answered for.
         assert!(open(dir.path(), "b", "k", answered(63, Some(&modified))).is_none());
