@@ -328,7 +328,10 @@ impl Body for RelayBody {
                         }
                     } else if this.gathered.len() + data.len() < GATHER {
                         if this.gathered.is_empty() {
-                            this.gathered.reserve(GATHER);
+                            // Never more than the body still holds: a 16 KiB object needs 16 KiB.
+                            let wanted = this.remaining.saturating_add(len);
+                            this.gathered
+                                .reserve(usize::try_from(wanted).map_or(GATHER, |w| w.min(GATHER)));
                         }
                         this.gathered.extend_from_slice(&data);
                         continue;
