@@ -271,10 +271,10 @@ class Bench:
     def memory_sweep(self):
         sizes = [s.strip() for s in self.specs["memory"].split(",") if s.strip()]
         largest = max(parse_size(s) for s in sizes)
-        # The source and the target each hold the object (s3s-fs deletes each part as it
-        # assembles the whole), and tmpfs lives in RAM with no swap behind it: keep a margin for
-        # the servers, the tools and whatever else runs on the host.
-        needed = 2 * largest + 6 * GIB
+        # The source and the target each hold the object (the server frees each part as it
+        # joins the whole), and tmpfs lives in RAM with no swap behind it: keep a margin for the
+        # servers (well under 1 GiB), the tools and whatever else runs on the host.
+        needed = 2 * largest + 3 * GIB
         available = mem_available()
         shm_free = fs_free(self.root)
         if self.root.startswith("/dev/shm") and (
