@@ -207,10 +207,19 @@ class Bench:
         try:
             filled, _ = self.bench_tool("fill", "source", servers.source, name, spec)
             progress(f"  filled the source in {filled['seconds']:.1f} s ({filled['mb_s']:.0f} MB/s)")
-            # Each tool after the first runs right after the previous one's verify, a full read
-            # by the servers. The first gets the same: an untimed read of the source (which also
-            # checks the fill). Without it the first row ran ~10% slower than when repeated.
+            # Each tool after the first runs right after the previous one's verify and clear: a
+            # full read by the source server, and target pages the kernel has just freed. The
+            # first gets the same, untimed: a read of the source (which also checks the fill) and
+            # a write of the dataset's shape to the target, cleared again. Without them the first
+            # row (always airlock) ran 10-30% slower than the same run repeated: writing into
+            # never-used tmpfs pages cost the target server ~40% more CPU (`perf`: page copies
+            # and clearing). The memory sweep, airlock alone, skips the write.
             self.bench_tool("verify", "source", servers.source, name, spec, "--concurrency", "8")
+            if not name.startswith("memory"):
+                self.bench_tool("put-ceiling", "target", servers.target, name, spec,
+                                "--concurrency", str(CEILING_CONCURRENCY), "--part-size", CEILING_PART,
+                                "--multipart-threshold", AIRLOCK_THRESHOLD, "--checksum", "none")
+                self.bench_tool("clear", "target", servers.target)
             for tool in tools:
                 self.run_tool(name, spec, objects, total, tool, servers)
             if self.ceilings and not name.startswith("memory"):
