@@ -19,6 +19,7 @@ Environment (sizes as COUNTxSIZE[+COUNTxSIZE...], units B, KiB, MiB, GiB):
   BENCH_TRANSFER         TOML lines for airlock's [transfer] table (rows are then 'airlock*')
   BENCH_DIR              where the servers keep data (default /dev/shm/airlock-bench)
   BENCH_SEED             dataset seed (default 42)
+  BENCH_ROUNDS           tries per tool and dataset, in turn; the fastest counts (default 2, quick 1)
   BENCH_ALT              path to another airlock binary: adds 'airlock alt' rows, run right after
                          'airlock' on the same servers (an A/B comparison of two builds)
 """
@@ -126,6 +127,7 @@ class Bench:
             if name not in DATASETS:
                 sys.exit(f"bench: unknown dataset '{name}' in BENCH_DATASETS: use {','.join(DATASETS)}")
         self.seed = os.environ.get("BENCH_SEED", "42")
+        self.rounds = max(1, int(os.environ.get("BENCH_ROUNDS", "1" if self.quick else "2")))
         self.transfer = os.environ.get("BENCH_TRANSFER", "").strip()
         self.airlock_label = "airlock*" if self.transfer else "airlock"
         self.airlock = os.path.join(repo, "target", "release", "airlock")
@@ -220,8 +222,13 @@ class Bench:
                                 "--concurrency", str(CEILING_CONCURRENCY), "--part-size", CEILING_PART,
                                 "--multipart-threshold", AIRLOCK_THRESHOLD, "--checksum", "none")
                 self.bench_tool("clear", "target", servers.target)
-            for tool in tools:
-                self.run_tool(name, spec, objects, total, tool, servers)
+            # Every tool runs `rounds` times, in turn (airlock, rclone, rclone tuned, airlock,
+            # ...), and keeps its fastest try: on a shared 2-core host a single try of a few
+            # seconds moves by 10-20% with what ran just before it. The memory sweep runs once.
+            rounds = 1 if name.startswith("memory") else self.rounds
+            for _ in range(rounds):
+                for tool in tools:
+                    self.run_tool(name, spec, objects, total, tool, servers)
             if self.ceilings and not name.startswith("memory"):
                 self.run_ceilings(name, spec, objects, total, servers)
         finally:
@@ -276,7 +283,22 @@ class Bench:
                 self.bench_tool("clear", "target", servers.target)
 
     def add(self, row):
-        self.rows.append(row)
+        """Record a try; a tool's later try of the same dataset keeps the faster of the two
+        (its CPU and server CPU with it), the higher peak RSS, and any verify failure."""
+        earlier = next((r for r in self.rows if (r.dataset, r.tool) == (row.dataset, row.tool)), None)
+        if earlier is None:
+            self.rows.append(row)
+        else:
+            tries = re.search(r"best of (\d+)", earlier.note)
+            tries = int(tries.group(1)) + 1 if tries else 2
+            best, other = (row, earlier) if row.wall_s < earlier.wall_s else (earlier, row)
+            slowest = max(row.wall_s, earlier.wall_s, float(re.search(r"slowest ([0-9.]+)", earlier.note).group(1))
+                          if "slowest" in earlier.note else 0)
+            note = re.sub(r"; ?best of \d+, slowest [0-9.]+ s|best of \d+, slowest [0-9.]+ s;? ?", "", best.note)
+            earlier.wall_s, earlier.cpu_s, earlier.server_cpu_s = best.wall_s, best.cpu_s, best.server_cpu_s
+            earlier.rss_kib = max(row.rss_kib, earlier.rss_kib)
+            earlier.verified = other.verified if "FAIL" in other.verified else best.verified
+            earlier.note = "; ".join(n for n in (note, f"best of {tries}, slowest {slowest:.1f} s") if n)
         progress(f"  {row.tool:<13} {row.wall_s:7.1f} s {row.mb_s:8.1f} MB/s {row.objects_s:8.1f} obj/s "
                  f"cpu {row.cpu_s:6.1f} s  rss {row.rss_kib / 1024:6.0f} MiB  server cpu {row.server_cpu_s:6.1f} s  "
                  f"{row.verified} {row.note}")
