@@ -104,6 +104,14 @@ class Row:
     server_cpu_s: float
     verified: str
     note: str = ""
+    # Tries of this tool on this dataset (BENCH_ROUNDS), and the slowest one's wall time.
+    tries: int = 1
+    slowest_s: float = 0.0
+
+    @property
+    def shown_note(self):
+        tried = f"best of {self.tries}, slowest {self.slowest_s:.1f} s" if self.tries > 1 else ""
+        return "; ".join(n for n in (self.note, tried) if n)
 
     @property
     def mb_s(self):
@@ -289,16 +297,14 @@ class Bench:
         if earlier is None:
             self.rows.append(row)
         else:
-            tries = re.search(r"best of (\d+)", earlier.note)
-            tries = int(tries.group(1)) + 1 if tries else 2
-            best, other = (row, earlier) if row.wall_s < earlier.wall_s else (earlier, row)
-            slowest = max(row.wall_s, earlier.wall_s, float(re.search(r"slowest ([0-9.]+)", earlier.note).group(1))
-                          if "slowest" in earlier.note else 0)
-            note = re.sub(r"; ?best of \d+, slowest [0-9.]+ s|best of \d+, slowest [0-9.]+ s;? ?", "", best.note)
+            best = row if row.wall_s < earlier.wall_s else earlier
+            failed = [v for v in (earlier.verified, row.verified) if "FAIL" in v]
+            earlier.tries += 1
+            earlier.slowest_s = max(earlier.slowest_s, earlier.wall_s, row.wall_s)
             earlier.wall_s, earlier.cpu_s, earlier.server_cpu_s = best.wall_s, best.cpu_s, best.server_cpu_s
+            earlier.note = best.note
             earlier.rss_kib = max(row.rss_kib, earlier.rss_kib)
-            earlier.verified = other.verified if "FAIL" in other.verified else best.verified
-            earlier.note = "; ".join(n for n in (note, f"best of {tries}, slowest {slowest:.1f} s") if n)
+            earlier.verified = failed[0] if failed else best.verified
         progress(f"  {row.tool:<13} {row.wall_s:7.1f} s {row.mb_s:8.1f} MB/s {row.objects_s:8.1f} obj/s "
                  f"cpu {row.cpu_s:6.1f} s  rss {row.rss_kib / 1024:6.0f} MiB  server cpu {row.server_cpu_s:6.1f} s  "
                  f"{row.verified} {row.note}")
@@ -473,7 +479,7 @@ def render(bench, elapsed):
              "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
     for r in bench.rows:
         lines.append(f"| {r.dataset} | {r.tool} | {r.wall_s:.1f} | {r.mb_s:.1f} | {r.objects_s:.1f} | {r.cpu_s:.2f} | "
-                     f"{r.cpu_s / (r.bytes / GIB):.2f} | {r.rss_kib / 1024:.0f} | {r.server_cpu_s:.1f} | {r.verified} | {r.note} |")
+                     f"{r.cpu_s / (r.bytes / GIB):.2f} | {r.rss_kib / 1024:.0f} | {r.server_cpu_s:.1f} | {r.verified} | {r.shown_note} |")
     lines += ["", "MB/s = 10^6 bytes per second of wall time of the copying process (start to exit, listing included).",
               "client CPU s and peak RSS are the copying process's own (os.wait4); server CPU s is the two servers' process.",
               ""]

@@ -115,17 +115,9 @@ impl Job {
         // The upload is consumed from here on (the join frees the parts as it goes).
         join_parts(&self.parts, &tmp)?;
         fs::remove_file(&marker)?;
-        let attrs = |upload: &str| {
-            let (b, k) = (
-                URL_SAFE_NO_PAD.encode(&self.bucket),
-                URL_SAFE_NO_PAD.encode(&self.key),
-            );
-            self.root
-                .join(format!(".bucket-{b}.object-{k}{upload}.metadata.json"))
-        };
-        let upload_attrs = attrs(&format!(".upload-{}", self.upload_id));
+        let upload_attrs = self.sidecar(&format!(".upload-{}.metadata.json", self.upload_id));
         if upload_attrs.is_file() {
-            fs::rename(&upload_attrs, attrs(""))?;
+            fs::rename(&upload_attrs, self.sidecar(".metadata.json"))?;
         }
         if let Some(parent) = self.object.parent() {
             fs::create_dir_all(parent)?;
@@ -136,15 +128,18 @@ impl Job {
         Ok(Ok(Some(etag)))
     }
 
-    /// Record the ETag where s3s-fs reads it, keeping whatever else the file holds.
-    fn save_etag(&self, etag: &str) -> io::Result<()> {
+    /// s3s-fs's per-object file `.bucket-<b64>.object-<b64><suffix>` in the root.
+    fn sidecar(&self, suffix: &str) -> PathBuf {
         let (b, k) = (
             URL_SAFE_NO_PAD.encode(&self.bucket),
             URL_SAFE_NO_PAD.encode(&self.key),
         );
-        let path = self
-            .root
-            .join(format!(".bucket-{b}.object-{k}.internal.json"));
+        self.root.join(format!(".bucket-{b}.object-{k}{suffix}"))
+    }
+
+    /// Record the ETag where s3s-fs reads it, keeping whatever else the file holds.
+    fn save_etag(&self, etag: &str) -> io::Result<()> {
+        let path = self.sidecar(".internal.json");
         let mut info: serde_json::Map<String, serde_json::Value> = match fs::read(&path) {
             Ok(bytes) => serde_json::from_slice(&bytes).map_err(io::Error::other)?,
             Err(e) if e.kind() == io::ErrorKind::NotFound => Default::default(),

@@ -23,27 +23,34 @@ use s3s::dto::{Range, StreamingBlob, Timestamp};
 pub(super) const BLOCK: usize = 512 * 1024;
 
 /// What s3s-fs already answered for this GET; the file we open must match it.
-pub(super) struct Answered<'a> {
+pub(super) struct Answered {
     pub range: Option<Range>,
     pub content_length: Option<i64>,
-    pub last_modified: Option<&'a Timestamp>,
+    pub last_modified: Option<Timestamp>,
 }
 
 /// A body for `bucket`/`key` under `root` with the same bytes s3s-fs would send, read in large
 /// blocks; `None` (keep s3s-fs's body) when the key does not map plainly to a file under the
 /// root, or when the file we open is not the one s3s-fs answered for (it was replaced between
-/// the two opens: different size or modification time).
-pub(super) fn open(
+/// the two opens: different size or modification time). The open runs on the blocking pool.
+pub(super) async fn open(
     root: &Path,
     bucket: &str,
     key: &str,
-    answered: Answered<'_>,
+    answered: Answered,
 ) -> Option<StreamingBlob> {
     let path = object_path(root, bucket, key)?;
+    let opened = tokio::task::spawn_blocking(move || open_matching(&path, &answered));
+    let (file, span) = opened.await.ok()??;
+    Some(StreamingBlob::wrap(blocks(file, span)))
+}
+
+/// The file at `path` and the span of it to send, if it is the file s3s-fs answered for.
+fn open_matching(path: &Path, answered: &Answered) -> Option<(File, Span<u64>)> {
     let file = File::open(path).ok()?;
     let meta = file.metadata().ok()?;
     let modified = Timestamp::from(meta.modified().ok()?);
-    if answered.last_modified != Some(&modified) {
+    if answered.last_modified.as_ref() != Some(&modified) {
         return None;
     }
     let span = match &answered.range {
@@ -53,7 +60,7 @@ pub(super) fn open(
     if answered.content_length != i64::try_from(span.end - span.start).ok() {
         return None;
     }
-    Some(StreamingBlob::wrap(blocks(file, span)))
+    Some((file, span))
 }
 
 /// The file s3s-fs keeps an object in: `root/bucket/key`. Only keys made of plain path
@@ -151,30 +158,40 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_replaced_file_keeps_the_original_body() {
+    #[tokio::test]
+    async fn a_replaced_file_keeps_the_original_body() {
         let (dir, path) = file_with(&[1u8; 64]);
         let bucket_dir = dir.path().join("b");
         std::fs::create_dir(&bucket_dir).unwrap();
         std::fs::rename(&path, bucket_dir.join("k")).unwrap();
-        let modified = Timestamp::from(
-            std::fs::metadata(bucket_dir.join("k"))
-                .unwrap()
-                .modified()
-                .unwrap(),
+        let modified = std::fs::metadata(bucket_dir.join("k"))
+            .unwrap()
+            .modified()
+            .unwrap();
+        let modified = Timestamp::from(modified);
+        let answered = |len: i64, at: &Timestamp| Answered {
+            range: None,
+            content_length: Some(len),
+            last_modified: Some(at.clone()),
+        };
+        let root = dir.path();
+        assert!(
+            open(root, "b", "k", answered(64, &modified))
+                .await
+                .is_some()
         );
-        fn answered(len: i64, at: Option<&Timestamp>) -> Answered<'_> {
-            Answered {
-                range: None,
-                content_length: Some(len),
-                last_modified: at,
-            }
-        }
-        assert!(open(dir.path(), "b", "k", answered(64, Some(&modified))).is_some());
         // Another size or another modification time: not the file s3s-fs answered for.
-        assert!(open(dir.path(), "b", "k", answered(63, Some(&modified))).is_none());
+        assert!(
+            open(root, "b", "k", answered(63, &modified))
+                .await
+                .is_none()
+        );
         let earlier = Timestamp::from(std::time::SystemTime::UNIX_EPOCH);
-        assert!(open(dir.path(), "b", "k", answered(64, Some(&earlier))).is_none());
-        assert!(open(dir.path(), "b", "missing", answered(64, Some(&modified))).is_none());
+        assert!(open(root, "b", "k", answered(64, &earlier)).await.is_none());
+        assert!(
+            open(root, "b", "missing", answered(64, &modified))
+                .await
+                .is_none()
+        );
     }
 }

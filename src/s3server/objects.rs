@@ -153,9 +153,9 @@ impl Faithful {
         let answered = file_body::Answered {
             range,
             content_length: out.content_length,
-            last_modified: out.last_modified.as_ref(),
+            last_modified: out.last_modified.clone(),
         };
-        if let Some(body) = file_body::open(&self.root, &bucket, &key, answered) {
+        if let Some(body) = file_body::open(&self.root, &bucket, &key, answered).await {
             out.body = Some(body);
         }
         let meta = self.current_meta(&bucket, &key, out.e_tag.as_ref()).await;
