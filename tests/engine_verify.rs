@@ -7,6 +7,7 @@ mod common;
 
 use aws_sdk_s3::primitives::ByteStream;
 use common::engine::{Rig, crc64nvme_base64};
+use common::proxy::{Fault, Op, Rule};
 use common::{MIB, seeded_bytes};
 
 const MULTIPART: [&str; 2] = ["multipart_threshold = \"8MiB\"", "part_size = \"5MiB\""];
@@ -127,4 +128,223 @@ async fn stock_s3s_fs_multipart_copies_are_verified_by_etag_with_verify_md5() {
     assert!(!md5.verified, "{md5:?}");
     assert!(md5.source.starts_with(SOURCE_MD5_IN_PARTS), "{md5:?}");
     assert_eq!(summary.verified, 2);
+}
+
+/// Base64 of a CRC as S3 writes it (big-endian; 4 bytes for the CRC32s, 8 for CRC64NVME).
+fn crc_base64(algorithm: crc_fast::CrcAlgorithm, bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    let crc = crc_fast::checksum(algorithm, bytes);
+    let wide = crc.to_be_bytes();
+    let raw = match algorithm {
+        crc_fast::CrcAlgorithm::Crc64Nvme => &wide[..],
+        _ => &wide[4..],
+    };
+    base64::engine::general_purpose::STANDARD.encode(raw)
+}
+
+/// Single sources, each with a full-object checksum of another CRC, and one with none.
+/// Returns (key, header name, the source's value) for the ones with a checksum.
+async fn single_sources_with_crcs(rig: &Rig) -> Vec<(&'static str, &'static str, String)> {
+    use crc_fast::CrcAlgorithm::{Crc32Iscsi, Crc32IsoHdlc, Crc64Nvme};
+    let source = rig.source();
+    let mut out = Vec::new();
+    for (key, algorithm, header, size, seed) in [
+        ("crc32.bin", Crc32IsoHdlc, "x-amz-checksum-crc32", MIB, 11),
+        (
+            "crc32c.bin",
+            Crc32Iscsi,
+            "x-amz-checksum-crc32c",
+            100 * 1024,
+            12,
+        ),
+        (
+            "crc64.bin",
+            Crc64Nvme,
+            "x-amz-checksum-crc64nvme",
+            3 * MIB + 7,
+            13,
+        ),
+    ] {
+        let bytes = seeded_bytes(seed, 0, size as usize);
+        let value = crc_base64(algorithm, &bytes);
+        let request = source
+            .client
+            .put_object()
+            .bucket(&source.bucket)
+            .key(key)
+            .body(ByteStream::from(bytes));
+        let request = match algorithm {
+            Crc32IsoHdlc => request.checksum_crc32(&value),
+            Crc32Iscsi => request.checksum_crc32_c(&value),
+            _ => request.checksum_crc64_nvme(&value),
+        };
+        request.send().await.expect("PUT with a checksum");
+        out.push((key, header, value));
+    }
+    source
+        .put("no-crc.bin", seeded_bytes(14, 0, 200 * 1024))
+        .await;
+    out
+}
+
+/// A source's full-object CRC is known before its first byte is read, so the single PUT sends
+/// the body plain with that value as a header: the target checks the bytes it received against
+/// the source's own checksum and stores it. Without one, the body goes aws-chunked with our
+/// CRC64NVME trailer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn single_copies_send_the_sources_own_checksum_for_the_target_to_check() {
+    let rig = Rig::start().await;
+    let sources = single_sources_with_crcs(&rig).await;
+    let (summary, events) = rig.run(&rig.settings(&[])).await;
+    assert_eq!(
+        (summary.copied, summary.verified, summary.failed),
+        (4, 4, 0),
+        "{}",
+        events.describe()
+    );
+    rig.assert_all_copied().await;
+
+    let puts = rig.target_proxy.exchanges();
+    let put_of = |key: &str| {
+        puts.iter()
+            .find(|e| e.op == Op::PutObject && e.key.ends_with(key))
+            .unwrap_or_else(|| panic!("no PutObject of {key}"))
+    };
+    let target = rig.target();
+    for (key, header, value) in &sources {
+        let put = put_of(key);
+        assert_eq!(put.headers.get(*header).unwrap(), value.as_str(), "{key}");
+        assert!(put.headers.get("content-encoding").is_none(), "{key}");
+        assert_eq!(
+            put.request_bytes,
+            target.get(key).await.len() as u64,
+            "{key}: a plain body, no framing"
+        );
+        let verification = events.verification(key);
+        let name = header.trim_start_matches("x-amz-checksum-");
+        assert_eq!(
+            verification.target,
+            format!(
+                "{name} of the bytes the target received matched the source's full-object checksum (checked by the target on PutObject)"
+            )
+        );
+        assert_eq!(
+            verification.source,
+            format!("{name} of all bytes read matched the source's full-object checksum")
+        );
+        // The target stores the source's checksum: a later plan can compare the two directly.
+        let head = target
+            .client
+            .head_object()
+            .bucket(&target.bucket)
+            .key(*key)
+            .checksum_mode(aws_sdk_s3::types::ChecksumMode::Enabled)
+            .send()
+            .await
+            .expect("HEAD target");
+        let stored = match name {
+            "crc32" => head.checksum_crc32(),
+            "crc32c" => head.checksum_crc32_c(),
+            _ => head.checksum_crc64_nvme(),
+        };
+        assert_eq!(stored, Some(value.as_str()), "{key}");
+    }
+    let framed = put_of("no-crc.bin");
+    assert_eq!(
+        framed.headers.get("content-encoding").unwrap(),
+        "aws-chunked"
+    );
+    assert_eq!(
+        events.verification("no-crc.bin").target,
+        "crc64nvme matched the target's checksum of the bytes it stored (PutObject)"
+    );
+}
+
+/// A target that accepts the checksum header but does not echo it: the engine reads back what
+/// it stored instead of taking the write on trust.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_that_does_not_echo_the_checksum_is_checked_by_head() {
+    let rig = Rig::start().await;
+    let sources = single_sources_with_crcs(&rig).await;
+    let dropped = rig.target_proxy.add_rule(
+        Rule::new(Fault::DropResponseHeaders("x-amz-checksum-"))
+            .on(Op::PutObject)
+            .every_time(),
+    );
+    let (summary, events) = rig.run(&rig.settings(&[])).await;
+    assert_eq!(
+        (summary.copied, summary.failed),
+        (4, 0),
+        "{}",
+        events.describe()
+    );
+    assert_eq!(rig.target_proxy.fired(dropped), 4);
+    for (key, header, _) in &sources {
+        let verification = events.verification(key);
+        assert!(verification.verified, "{verification:?}");
+        let name = header.trim_start_matches("x-amz-checksum-");
+        assert_eq!(
+            verification.target,
+            format!("{name} matched the source's full-object checksum (HEAD after PutObject)")
+        );
+    }
+    // Without a checksum header sent, and none reported back, only the size is known.
+    let framed = events.verification("no-crc.bin");
+    assert!(!framed.verified);
+    assert_eq!(framed.target, "size only: the target reports no checksum");
+}
+
+/// A byte flipped on the way to the target: the target refuses the write (BadDigest against
+/// the source's own checksum). A byte flipped on the way from the source: the relay refuses the
+/// last chunk, so the target never gets a whole body. The engine retries both, and the copies
+/// end verified.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plain_put_corrupted_on_either_hop_is_refused_and_retried() {
+    let rig = Rig::start().await;
+    single_sources_with_crcs(&rig).await;
+    let source_flip = rig.source_proxy.add_rule(
+        Rule::new(Fault::CorruptResponse { at_byte: 77_777 })
+            .on(Op::GetObject)
+            .key("crc64.bin")
+            .times(1),
+    );
+    let flip = rig.target_proxy.add_rule(
+        Rule::new(Fault::CorruptRequest { at_byte: 54_321 })
+            .on(Op::PutObject)
+            .key("crc32.bin")
+            .times(1),
+    );
+    let (summary, events) = rig.run(&rig.settings(&[])).await;
+    assert_eq!(
+        (summary.copied, summary.failed, summary.retries),
+        (4, 0, 2),
+        "{}",
+        events.describe()
+    );
+    assert_eq!(rig.target_proxy.fired(flip), 1);
+    assert_eq!(rig.source_proxy.fired(source_flip), 1);
+    let cut = rig
+        .target_proxy
+        .exchanges()
+        .into_iter()
+        .filter(|e| e.op == Op::PutObject && e.key.ends_with("crc64.bin"))
+        .map(|e| e.status)
+        .collect::<Vec<_>>();
+    assert_eq!(cut.len(), 2, "{cut:?}");
+    assert_ne!(
+        cut[0],
+        Some(200),
+        "the first PUT of crc64.bin must not succeed"
+    );
+    let refused = rig
+        .target_proxy
+        .exchanges()
+        .into_iter()
+        .filter(|e| e.op == Op::PutObject && e.key.ends_with("crc32.bin"))
+        .map(|e| e.status)
+        .collect::<Vec<_>>();
+    assert_eq!(refused, [Some(400), Some(200)]);
+    rig.assert_all_copied().await;
+    assert!(events.verification("crc32.bin").verified);
+    assert!(events.verification("crc64.bin").verified);
 }

@@ -18,7 +18,7 @@ use super::SideClient;
 use super::deadline;
 use super::errors::{Context, s3_failure};
 use super::listing::{COPIED_FROM_ETAG_META, unquote};
-use super::trailer::UnsignedTrailer;
+use super::trailer::{UnsignedPlain, UnsignedTrailer};
 use crate::config::{Sse, WriteOptions};
 use crate::error::Result;
 use crate::plan::{Checksum, ChecksumAlgorithm};
@@ -80,6 +80,8 @@ pub struct WriteResult {
     pub etag: Option<String>,
     /// The CRC64NVME the target computed over what it received, when it reports one.
     pub crc64nvme: Option<String>,
+    /// For a [`PutBody::Plain`]: the target's checksum of that algorithm, when it reports one.
+    pub echoed: Option<String>,
 }
 
 fn ctx<'a>(side: &'a SideClient, operation: &'static str, key: &'a str) -> Context<'a> {
@@ -332,34 +334,78 @@ impl ChunkedUpload {
     }
 }
 
-/// PUT a streamed body; the target checks its CRC64NVME trailer.
+/// A plain streamed body and the source's own full-object checksum of it, sent as an
+/// `x-amz-checksum-*` header: the target checks what it received against the source's value.
+/// Cheaper for both sides than `aws-chunked` framing (nothing to frame or decode, one checksum
+/// less), and only possible when the value is known before the first byte is sent.
+pub struct PlainUpload {
+    pub body: SdkBody,
+    pub length: u64,
+    /// A CRC algorithm (CRC32, CRC32C or CRC64NVME) and its base64 value.
+    pub checksum: (ChecksumAlgorithm, String),
+}
+
+/// What a single PUT sends.
+pub enum PutBody {
+    Chunked(ChunkedUpload),
+    Plain(PlainUpload),
+}
+
+/// PUT a streamed body; the target checks its CRC64NVME trailer, or for a plain body the
+/// checksum header.
 pub async fn put_stream(
     side: &SideClient,
     key: &str,
-    upload: ChunkedUpload,
+    upload: PutBody,
     params: &WriteParams<'_>,
 ) -> Result<WriteResult> {
-    let trailer = upload.trailer();
-    let (body, taken) = deadline::counted(upload.body);
-    let request = side
+    let (body, length, wire_length, sent) = match upload {
+        PutBody::Chunked(c) => (c.body, c.length, c.encoded_length, None),
+        PutBody::Plain(p) => (p.body, p.length, p.length, Some(p.checksum)),
+    };
+    let (body, taken) = deadline::counted(body);
+    let mut request = side
         .data
         .put_object()
         .bucket(&side.bucket)
         .key(key)
-        .content_length(upload.length as i64)
+        .content_length(length as i64)
         .body(ByteStream::new(body));
+    match &sent {
+        Some((ChecksumAlgorithm::Crc32, v)) => request = request.checksum_crc32(v),
+        Some((ChecksumAlgorithm::Crc32c, v)) => request = request.checksum_crc32_c(v),
+        Some((ChecksumAlgorithm::Crc64nvme, v)) => request = request.checksum_crc64_nvme(v),
+        Some((other, _)) => {
+            return Err(crate::error::Error::internal(format!(
+                "a plain PUT needs a CRC checksum, not {other:?}"
+            )));
+        }
+        None => {}
+    }
+    let request = apply_write_params!(request, params).customize();
+    let request = match sent {
+        Some(_) => request.interceptor(UnsignedPlain),
+        None => request.interceptor(UnsignedTrailer {
+            decoded_length: length,
+            encoded_length: wire_length,
+        }),
+    };
     let send = async {
-        apply_write_params!(request, params)
-            .customize()
-            .interceptor(trailer)
+        request
             .send()
             .await
             .map_err(|e| s3_failure(&e, ctx(side, "PutObject", key)).into())
     };
-    let out = deadline::upload(side, "PutObject", key, &taken, upload.encoded_length, send).await?;
+    let out = deadline::upload(side, "PutObject", key, &taken, wire_length, send).await?;
+    let echoed = sent.and_then(|(algorithm, _)| match algorithm {
+        ChecksumAlgorithm::Crc32 => out.checksum_crc32(),
+        ChecksumAlgorithm::Crc32c => out.checksum_crc32_c(),
+        _ => out.checksum_crc64_nvme(),
+    });
     Ok(WriteResult {
         etag: out.e_tag().map(unquote),
         crc64nvme: out.checksum_crc64_nvme().map(str::to_string),
+        echoed: echoed.map(str::to_string),
     })
 }
 
@@ -418,6 +464,7 @@ pub async fn upload_part_stream(
     Ok(WriteResult {
         etag: out.e_tag().map(unquote),
         crc64nvme: out.checksum_crc64_nvme().map(str::to_string),
+        echoed: None,
     })
 }
 
@@ -472,6 +519,7 @@ pub async fn complete_multipart(
     Ok(WriteResult {
         etag: out.e_tag().map(unquote),
         crc64nvme: out.checksum_crc64_nvme().map(str::to_string),
+        echoed: None,
     })
 }
 

@@ -1,7 +1,8 @@
-//! The request side of our `aws-chunked` uploads: an interceptor that sets the headers of an
-//! `aws-chunked` body with an unsigned CRC64NVME trailer and tells the signer the payload is
-//! `STREAMING-UNSIGNED-PAYLOAD-TRAILER`. The body itself is framed by
-//! `engine::chunked::ChunkedBody`; see there for why we do not let the SDK do it.
+//! The request side of our uploads. [`UnsignedTrailer`] sets the headers of an `aws-chunked`
+//! body with an unsigned CRC64NVME trailer and tells the signer the payload is
+//! `STREAMING-UNSIGNED-PAYLOAD-TRAILER`; the body itself is framed by
+//! `engine::chunked::ChunkedBody` (see there for why we do not let the SDK do it).
+//! [`UnsignedPlain`] is for a plain streamed body whose checksum travels as a header.
 
 use aws_runtime::auth::PayloadSigningOverride;
 use aws_smithy_runtime_api::box_error::BoxError;
@@ -47,6 +48,28 @@ impl Intercept for UnsignedTrailer {
         headers.insert("content-encoding", value);
         cfg.interceptor_state()
             .store_put(PayloadSigningOverride::StreamingUnsignedPayloadTrailer);
+        Ok(())
+    }
+}
+
+/// A plain streamed body, its checksum already in an `x-amz-checksum-*` header: the payload is
+/// `UNSIGNED-PAYLOAD` (the signer cannot hash a stream it has not read).
+#[derive(Debug, Clone, Copy)]
+pub struct UnsignedPlain;
+
+impl Intercept for UnsignedPlain {
+    fn name(&self) -> &'static str {
+        "airlock::UnsignedPlain"
+    }
+
+    fn modify_before_signing(
+        &self,
+        _context: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        cfg.interceptor_state()
+            .store_put(PayloadSigningOverride::UnsignedPayload);
         Ok(())
     }
 }

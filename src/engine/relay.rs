@@ -383,7 +383,8 @@ impl Body for RelayBody {
     }
 
     fn size_hint(&self) -> SizeHint {
-        SizeHint::with_exact(self.remaining)
+        // Gathered bytes are read from the source but not handed on yet.
+        SizeHint::with_exact(self.remaining + self.gathered.len() as u64)
     }
 }
 

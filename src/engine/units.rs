@@ -8,6 +8,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use aws_smithy_types::body::SdkBody;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
@@ -18,10 +19,10 @@ use super::journal::{Journal, JournalHeader, JournalPart};
 use super::relay::{BufferGauge, RelayBody, RelayOutcome};
 use super::verify::{self, SourceExpectation};
 use crate::aws::Sides;
-use crate::aws::objects::{self, FinishedPart, SourceObject, WriteParams};
+use crate::aws::objects::{self, FinishedPart, PutBody, SourceObject, WriteParams};
 use crate::config::{TransferSettings, WriteOptions};
 use crate::error::{Class, Error, S3Failure};
-use crate::plan::{PlanItem, part_layout};
+use crate::plan::{ChecksumAlgorithm, PlanItem, part_layout};
 
 /// What units tell the scheduler besides their result.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -177,6 +178,24 @@ fn blame(error: Error, outcome: &RelayOutcome, shared: &Shared, key: &str) -> Er
     }
 }
 
+/// The body of a single PUT. When the source promised a full-object CRC, the relay goes plain
+/// and the target checks that same value (a header); otherwise it is framed as aws-chunked with
+/// our CRC64NVME trailer.
+fn put_body(
+    relay: RelayBody,
+    length: u64,
+    source_crc: Option<(ChecksumAlgorithm, u64)>,
+) -> PutBody {
+    match source_crc {
+        Some((algorithm, value)) => PutBody::Plain(objects::PlainUpload {
+            body: SdkBody::from_body_1_x(relay),
+            length,
+            checksum: (algorithm, super::digest::encode(algorithm, value)),
+        }),
+        None => PutBody::Chunked(chunked(relay, length)),
+    }
+}
+
 /// Frame a relay for the target: aws-chunked with a CRC64NVME trailer.
 fn chunked(relay: RelayBody, length: u64) -> objects::ChunkedUpload {
     objects::ChunkedUpload {
@@ -254,15 +273,21 @@ pub async fn copy_single(
             let put = objects::put_stream(
                 &shared_ref.sides.target,
                 &item.target_key,
-                chunked(relay, get.length),
+                put_body(relay, get.length, expectation.full_crc),
                 &params,
             )
             .await
             .map_err(|e| blame(e, &outcome, shared_ref, &item.source_key))?;
             let digests = digests_of(&outcome, get.length)?;
-            let target =
-                verify::single_target(shared_ref, &item.target_key, &put, &digests, get.length)
-                    .await?;
+            let target = verify::single_target(
+                shared_ref,
+                &item.target_key,
+                &put,
+                &digests,
+                get.length,
+                expectation.full_crc,
+            )
+            .await?;
             Ok((
                 get.length,
                 verify::verification(expectation.description, target),

@@ -184,7 +184,36 @@ pub async fn single_target(
     put: &WriteResult,
     digests: &DigestValues,
     length: u64,
+    sent_source_crc: Option<(ChecksumAlgorithm, u64)>,
 ) -> Result<Check, Error> {
+    if let Some((algorithm, value)) = sent_source_crc {
+        // A plain PUT carried the source's own full-object checksum; S3 refuses the write
+        // (BadDigest) when the bytes it received do not match it, and echoes the value.
+        let want = encode(algorithm, value);
+        match &put.echoed {
+            Some(theirs) if *theirs == want => {
+                return Ok(Check::digest(format!(
+                    "{} of the bytes the target received matched the source's full-object checksum (checked by the target on PutObject)",
+                    name(algorithm)
+                )));
+            }
+            Some(theirs) => {
+                let msg = format!(
+                    "target stored {} {theirs}; the source's is {want}",
+                    name(algorithm)
+                );
+                return Err(target_error(
+                    shared,
+                    "PutObject",
+                    key,
+                    msg,
+                    Class::Retryable,
+                ));
+            }
+            // A target that neither confirms nor (as S3 does) refuses: check what it stored.
+            None => return stored_checksum(shared, key, length, algorithm, &want).await,
+        }
+    }
     let ours = encode(ChecksumAlgorithm::Crc64nvme, digests.crc64nvme);
     if let Some(theirs) = &put.crc64nvme {
         if *theirs != ours {
@@ -225,10 +254,18 @@ pub async fn single_target(
 
 /// A target that reports no checksum: at least confirm the size.
 async fn head_size(shared: &Shared, key: &str, length: u64) -> Result<Check, Error> {
+    head_sized(shared, key, length).await?;
+    Ok(Check::weak("size only: the target reports no checksum"))
+}
+
+/// HEAD the written object; an error unless it is there with `length` bytes.
+async fn head_sized(
+    shared: &Shared,
+    key: &str,
+    length: u64,
+) -> Result<crate::plan::ObjectInfo, Error> {
     match listing::head(&shared.sides.target, key).await? {
-        Some(info) if info.size == length => {
-            Ok(Check::weak("size only: the target reports no checksum"))
-        }
+        Some(info) if info.size == length => Ok(info),
         Some(info) => Err(target_error(
             shared,
             "HeadObject",
@@ -243,6 +280,35 @@ async fn head_size(shared: &Shared, key: &str, length: u64) -> Result<Check, Err
             "object missing after write".into(),
             Class::Fatal,
         )),
+    }
+}
+
+/// A plain PUT the target did not confirm: compare the checksum it stored, if any.
+async fn stored_checksum(
+    shared: &Shared,
+    key: &str,
+    length: u64,
+    algorithm: ChecksumAlgorithm,
+    want: &str,
+) -> Result<Check, Error> {
+    let info = head_sized(shared, key, length).await?;
+    match info.checksum.filter(|c| c.algorithm == algorithm) {
+        Some(c) if c.value == want => Ok(Check::digest(format!(
+            "{} matched the source's full-object checksum (HEAD after PutObject)",
+            name(algorithm)
+        ))),
+        Some(c) => Err(target_error(
+            shared,
+            "HeadObject",
+            key,
+            format!(
+                "target stored {} {}; the source's is {want}",
+                name(algorithm),
+                c.value
+            ),
+            Class::Retryable,
+        )),
+        None => Ok(Check::weak("size only: the target reports no checksum")),
     }
 }
 

@@ -74,6 +74,9 @@ pub enum Fault {
     CorruptResponse { at_byte: u64 },
     /// Forward, flipping the bits of the request-body byte at this offset.
     CorruptRequest { at_byte: u64 },
+    /// Forward, dropping the response headers whose names start with this prefix (a server
+    /// that does not report what it computed).
+    DropResponseHeaders(&'static str),
 }
 
 impl Fault {
@@ -93,6 +96,7 @@ impl Fault {
             Fault::Status(..) => "error status",
             Fault::CorruptResponse { .. } => "corrupt response byte",
             Fault::CorruptRequest { .. } => "corrupt request byte",
+            Fault::DropResponseHeaders(_) => "response headers dropped",
         }
     }
 }
@@ -567,6 +571,7 @@ async fn handle(
     let mut reset_request = None;
     let mut body_fault = None;
     let (mut corrupt_request, mut corrupt_response) = (None, None);
+    let mut drop_headers = None;
     match fault {
         Some(Fault::Stall) => {
             state.stop.cancelled().await;
@@ -584,6 +589,7 @@ async fn handle(
         }
         Some(Fault::CorruptRequest { at_byte }) => corrupt_request = Some(at_byte),
         Some(Fault::CorruptResponse { at_byte }) => corrupt_response = Some(at_byte),
+        Some(Fault::DropResponseHeaders(prefix)) => drop_headers = Some(prefix),
         Some(Fault::ResetRequest { after_bytes }) => reset_request = Some(after_bytes),
         Some(Fault::ResetResponse { after_bytes }) => {
             body_fault = Some((BodyFault::Reset, after_bytes))
@@ -614,7 +620,18 @@ async fn handle(
         .await?;
     live.status
         .store(response.status().as_u16(), Ordering::Relaxed);
-    let (parts, body) = response.into_parts();
+    let (mut parts, body) = response.into_parts();
+    if let Some(prefix) = drop_headers {
+        let names: Vec<_> = parts
+            .headers
+            .keys()
+            .filter(|name| name.as_str().starts_with(prefix))
+            .cloned()
+            .collect();
+        for name in names {
+            parts.headers.remove(name);
+        }
+    }
     let body = FaultBody::new(
         body,
         live.response_bytes.clone(),
