@@ -142,7 +142,8 @@ fn crc_base64(algorithm: crc_fast::CrcAlgorithm, bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(raw)
 }
 
-/// Single sources, each with a full-object checksum of another CRC, and one with none.
+/// Single sources, each with a full-object checksum of another CRC (one of them empty), and one
+/// with none.
 /// Returns (key, header name, the source's value) for the ones with a checksum.
 async fn single_sources_with_crcs(rig: &Rig) -> Vec<(&'static str, &'static str, String)> {
     use crc_fast::CrcAlgorithm::{Crc32Iscsi, Crc32IsoHdlc, Crc64Nvme};
@@ -164,6 +165,7 @@ async fn single_sources_with_crcs(rig: &Rig) -> Vec<(&'static str, &'static str,
             3 * MIB + 7,
             13,
         ),
+        ("empty.bin", Crc32IsoHdlc, "x-amz-checksum-crc32", 0, 15),
     ] {
         let bytes = seeded_bytes(seed, 0, size as usize);
         let value = crc_base64(algorithm, &bytes);
@@ -198,7 +200,7 @@ async fn single_copies_send_the_sources_own_checksum_for_the_target_to_check() {
     let (summary, events) = rig.run(&rig.settings(&[])).await;
     assert_eq!(
         (summary.copied, summary.verified, summary.failed),
-        (4, 4, 0),
+        (5, 5, 0),
         "{}",
         events.describe()
     );
@@ -274,11 +276,11 @@ async fn a_target_that_does_not_echo_the_checksum_is_checked_by_head() {
     let (summary, events) = rig.run(&rig.settings(&[])).await;
     assert_eq!(
         (summary.copied, summary.failed),
-        (4, 0),
+        (5, 0),
         "{}",
         events.describe()
     );
-    assert_eq!(rig.target_proxy.fired(dropped), 4);
+    assert_eq!(rig.target_proxy.fired(dropped), 5);
     for (key, header, _) in &sources {
         let verification = events.verification(key);
         assert!(verification.verified, "{verification:?}");
@@ -317,7 +319,7 @@ async fn a_plain_put_corrupted_on_either_hop_is_refused_and_retried() {
     let (summary, events) = rig.run(&rig.settings(&[])).await;
     assert_eq!(
         (summary.copied, summary.failed, summary.retries),
-        (4, 0, 2),
+        (5, 0, 2),
         "{}",
         events.describe()
     );
