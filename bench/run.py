@@ -14,7 +14,7 @@ Environment (sizes as COUNTxSIZE[+COUNTxSIZE...], units B, KiB, MiB, GiB):
   BENCH_QUICK=1          small sizes: checks the whole pipeline in a minute or two
   BENCH_DATASETS         comma list of big,medium,small,mixed,memory (default: all)
   BENCH_BIG, BENCH_MEDIUM, BENCH_SMALL, BENCH_MIXED   dataset specs (BENCH_BIG_SIZE=4GiB also works)
-  BENCH_MEMORY           memory sweep sizes, e.g. 100MiB,1GiB,8GiB
+  BENCH_MEMORY           memory sweep sizes, e.g. 100MiB,1GiB,2GiB,8GiB
   BENCH_RCLONE=0 / BENCH_CEILING=0   skip those rows
   BENCH_TRANSFER         TOML lines for airlock's [transfer] table (rows are then 'airlock*')
   BENCH_DIR              where the servers keep data (default /dev/shm/airlock-bench)
@@ -45,7 +45,8 @@ FULL = {
     "small": "2000x16KiB",
     # A backfill: a few multi-GiB exports, some mid-size files, thousands of small ones.
     "mixed": "2x2GiB+40x8MiB+3000x16KiB",
-    "memory": "100MiB,1GiB,8GiB",
+    # Two sizes on each side of airlock's default multipart threshold (1.5 GiB).
+    "memory": "100MiB,1GiB,2GiB,8GiB",
 }
 QUICK = {
     "big": "1x200MiB",
@@ -107,6 +108,8 @@ class Row:
     # Tries of this tool on this dataset (BENCH_ROUNDS), and the slowest one's wall time.
     tries: int = 1
     slowest_s: float = 0.0
+    # airlock rows: the routes its objects took (from its object_started events).
+    routes: str = ""
 
     @property
     def shown_note(self):
@@ -257,8 +260,10 @@ class Bench:
         wall, cpu, rss, code, stem = self.measure(label, argv, env)
         server_cpu = servers.cpu_seconds() - cpu_before
         note = "" if code == 0 else f"exit {code}, see {stem}.err"
+        routes = ""
         if tool.startswith("airlock"):
             note = airlock_note(stem + ".out", note)
+            routes = airlock_routes(stem + ".out")
         result, out = self.bench_tool("verify", "target", servers.target, name, spec, "--concurrency", "8",
                                       check=False)
         verified = f"{result.get('ok', 0)}/{objects}"
@@ -267,7 +272,7 @@ class Bench:
             self.failures.append(f"{label}: verify: {result} {out.stderr.strip()[-500:]}")
         if code != 0:
             self.failures.append(f"{label}: {note}")
-        self.add(Row(name, tool, objects, total, wall, cpu, rss, server_cpu, verified, note))
+        self.add(Row(name, tool, objects, total, wall, cpu, rss, server_cpu, verified, note, routes=routes))
         self.bench_tool("clear", "target", servers.target)
         shutil.rmtree(os.path.join(self.root, "airlock-data", label), ignore_errors=True)
 
@@ -451,6 +456,18 @@ def airlock_note(path, note):
     return "; ".join(([note] if note else []) + parts)
 
 
+def airlock_routes(path):
+    """The routes (single, multipart) the run's objects took, from its object_started events."""
+    routes = set()
+    try:
+        for line in open(path):
+            if '"object_started"' in line:
+                routes.add(json.loads(line).get("route", "?"))
+    except OSError:
+        pass
+    return "+".join(sorted(routes))
+
+
 def fs_free(path):
     try:
         st = os.statvfs(path)
@@ -565,6 +582,15 @@ def ratios(bench):
         spread = max(rss) / min(rss) - 1
         sizes = ", ".join(f"{r.dataset.split()[1]} {r.rss_kib / 1024:.0f} MiB" for r in sweep)
         line(f"memory sweep peak RSS ({sizes}): spread", spread, 0.10, "{:.0%}", higher=False)
+        # Informative: within one route the stream count is the same, so RSS must not move with
+        # the object size; across routes it follows the stream count (1 for single, up to
+        # `concurrency` for multipart).
+        for route in sorted({r.routes for r in sweep if r.routes}):
+            same = [r for r in sweep if r.routes == route]
+            if len(same) > 1:
+                rss = [r.rss_kib for r in same]
+                sizes = ", ".join(f"{r.dataset.split()[1]} {r.rss_kib / 1024:.0f} MiB" for r in same)
+                out.append(f"  - within the {route} route ({sizes}): spread {max(rss) / min(rss) - 1:.0%}")
     return out
 
 
