@@ -526,8 +526,10 @@ def ratios(bench):
         get, put = by.get((name, "ceiling GET")), by.get((name, "ceiling PUT"))
         if get and put:
             # A copy makes the same servers do both a GET and a PUT of every byte, on the same
-            # CPUs: at best it takes as long as the two ceilings one after the other.
-            cells.append(f"/server bound (GET then PUT) {(get.wall_s + put.wall_s) / mine.wall_s:.0%}")
+            # CPUs: the two ceilings one after the other are the reference. Not a bound: a copy
+            # overlaps the two, and beats it when the ceilings leave the cores idle part of the
+            # time (the targets below use the CPU work instead).
+            cells.append(f"/GET then PUT ceilings {(get.wall_s + put.wall_s) / mine.wall_s:.0%}")
         out.append(f"- {name}: " + ", ".join(cells))
     out += ["", "targets (for the engine; informative, nothing fails on them):"]
 
@@ -539,20 +541,22 @@ def ratios(bench):
 
     def reach(name, tool, goal):
         """For a throughput goal: the wall time it asks of airlock, against the least wall time
-        the CPU work of the copy allows when the servers share this machine's cores. That work
-        is what the servers spend on the GET-only and PUT-only ceilings (the least any tool can
-        make them do for one read and one write of every byte), plus airlock's own CPU."""
+        the CPU work of the copy allows when the servers share this machine's cores. The servers'
+        part is the least they were seen to spend on one GET and one PUT of every byte: in
+        airlock's copy, or in the GET-only plus the PUT-only ceiling, whichever is lower."""
         mine, other = by.get((name, me)), by.get((name, tool))
         get, put = by.get((name, "ceiling GET")), by.get((name, "ceiling PUT"))
-        if not (mine and other and get and put):
+        if not (mine and other):
             return ""
         needed = other.wall_s / goal
-        work = get.server_cpu_s + put.server_cpu_s + mine.cpu_s
-        floor = work / cores
+        servers = mine.server_cpu_s
+        if get and put:
+            servers = min(servers, get.server_cpu_s + put.server_cpu_s)
+        floor = (servers + mine.cpu_s) / cores
         verdict = "out of reach on these cores" if floor > needed else \
             f"needs the cores {floor / needed:.0%} busy"
-        return (f"; asks {needed:.2f} s, and the copy's CPU work (servers {get.server_cpu_s + put.server_cpu_s:.1f} s"
-                f" + airlock {mine.cpu_s:.1f} s) takes >= {floor:.2f} s on {cores} cores: {verdict}")
+        return (f"; asks {needed:.2f} s, and the copy's CPU work (servers {servers:.1f} s + airlock "
+                f"{mine.cpu_s:.1f} s) takes >= {floor:.2f} s on {cores} cores: {verdict}")
 
     def line(text, value, goal, fmt="{:.2f}", higher=True, why=""):
         if value is None:
