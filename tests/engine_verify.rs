@@ -325,27 +325,22 @@ async fn a_plain_put_corrupted_on_either_hop_is_refused_and_retried() {
     );
     assert_eq!(rig.target_proxy.fired(flip), 1);
     assert_eq!(rig.source_proxy.fired(source_flip), 1);
-    let cut = rig
-        .target_proxy
-        .exchanges()
-        .into_iter()
-        .filter(|e| e.op == Op::PutObject && e.key.ends_with("crc64.bin"))
-        .map(|e| e.status)
-        .collect::<Vec<_>>();
+    let put_statuses = |key: &str| {
+        rig.target_proxy
+            .exchanges()
+            .into_iter()
+            .filter(|e| e.op == Op::PutObject && e.key.ends_with(key))
+            .map(|e| e.status)
+            .collect::<Vec<_>>()
+    };
+    let cut = put_statuses("crc64.bin");
     assert_eq!(cut.len(), 2, "{cut:?}");
     assert_ne!(
         cut[0],
         Some(200),
         "the first PUT of crc64.bin must not succeed"
     );
-    let refused = rig
-        .target_proxy
-        .exchanges()
-        .into_iter()
-        .filter(|e| e.op == Op::PutObject && e.key.ends_with("crc32.bin"))
-        .map(|e| e.status)
-        .collect::<Vec<_>>();
-    assert_eq!(refused, [Some(400), Some(200)]);
+    assert_eq!(put_statuses("crc32.bin"), [Some(400), Some(200)]);
     rig.assert_all_copied().await;
     assert!(events.verification("crc32.bin").verified);
     assert!(events.verification("crc64.bin").verified);
