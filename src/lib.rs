@@ -9,6 +9,8 @@
 //!   turned into [`error::Error`] here, with side, operation, bucket and key.
 //! - [`plan`]: pure function from listings + settings to a [`plan::Plan`] (skip / single /
 //!   multipart routes, part sizes, totals). No I/O.
+//! - [`plan_store`]: where saved plans live: a local file, or `s3://BUCKET/KEY` in the target
+//!   account (read and written through `aws`).
 //! - `engine`: executes a plan with bounded concurrency and memory, retries, verification and a
 //!   resume journal; emits events, takes commands.
 //! - `cli`: headless commands (config check, ls, plan, run) rendering engine events with
@@ -30,6 +32,7 @@ pub mod error;
 pub mod fsutil;
 pub mod logging;
 pub mod plan;
+pub mod plan_store;
 pub mod s3server;
 pub mod tui;
 

@@ -26,7 +26,7 @@ use crate::config::{
 pub use compare::{Verdict, same_object, verdict};
 pub use file::{
     MIRROR_FORMAT_VERSION, PINNED_FORMAT_VERSION, PLAN_FORMAT_VERSION, format_for, load_plan,
-    save_plan,
+    parse_plan, plan_json, save_plan, write_plan_file,
 };
 pub use filter::Selection;
 pub use mirror::{DELETE_REASON, DeleteTotals, Deletion};

@@ -64,7 +64,7 @@ async fn clap_refuses_unknown_commands_flags_and_values() {
         ),
         (
             &["plan", "-o"],
-            &["a value is required for '--output <FILE>'"],
+            &["a value is required for '--output <FILE|s3://BUCKET/KEY>'"],
         ),
         (
             &["demo", "--ports", "9001"],

@@ -481,3 +481,106 @@ async fn report_fails_on_failed_objects_and_missing_shards_from_s3() {
         merged.stdout
     );
 }
+
+/// The plan kept in the target account instead of a shared disk: `plan -o s3://…` writes it,
+/// `prepare` reads it and writes the split back, every shard reads it, `finalize` completes
+/// the split object from it. A prefix or a missing key is refused before anything is copied.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_kept_in_s3_is_prepared_run_by_every_shard_and_finalized() {
+    let servers = TwoServers::start().await;
+    let objects = objects();
+    for (seed, (key, size)) in objects.iter().enumerate() {
+        if *size > 5 * MIB {
+            common::engine::put_seeded_crc(&servers.source, key, *size, seed as u64, 5 * MIB).await;
+        } else {
+            servers.source.put_seeded(key, *size, seed as u64).await;
+        }
+    }
+    // Plans and reports outside the copied prefix: a mirror run would delete what the source
+    // does not have.
+    let config = servers.config_toml(&ConfigOverrides {
+        target_prefix: "copy/".into(),
+        transfer: transfer(),
+        ..Default::default()
+    });
+    let bucket = &servers.target.bucket;
+    let plan = format!("s3://{bucket}/plans/backfill.json");
+
+    for (bad, says) in [
+        (
+            format!("s3://{bucket}/plans/"),
+            "names a prefix, not a plan",
+        ),
+        (
+            format!("s3://{bucket}/plans/missing.json"),
+            "cannot be read with the target's credentials",
+        ),
+    ] {
+        let refused = servers
+            .airlock_with(&config, &["run", "--plan", bad.as_str()])
+            .run()
+            .await;
+        refused.expect_code(2);
+        assert!(refused.stderr.contains(&bad), "{}", refused.all());
+        assert!(refused.stderr.contains(says), "{}", refused.all());
+    }
+    let refused = servers
+        .airlock_with(&config, &["plan", "-o", &format!("s3://{bucket}/plans/")])
+        .run()
+        .await;
+    refused.expect_code(2);
+    assert!(
+        refused.stderr.contains("names a prefix, not a plan"),
+        "{}",
+        refused.all()
+    );
+    assert!(servers.target.keys("").await.is_empty(), "nothing written");
+
+    servers
+        .airlock_with(&config, &["plan", "--summary", "-o", plan.as_str()])
+        .run()
+        .await
+        .expect_code(0);
+    assert_eq!(
+        servers.target.keys("plans/").await,
+        vec!["plans/backfill.json".to_string()]
+    );
+    servers
+        .airlock_with(&config, &["prepare", "--plan", plan.as_str()])
+        .run()
+        .await
+        .expect_code(0);
+    let saved: Value = serde_json::from_slice(&servers.target.get("plans/backfill.json").await)
+        .expect("the prepared plan is JSON");
+    let split = saved["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i.get("split").is_some())
+        .count();
+    assert_eq!(split, 1, "prepare wrote the split object back to S3");
+
+    let reports = servers.sandbox.path().join("reports-s3-plan");
+    let outputs = run_all_shards(&servers, &config, Path::new(&plan), &reports).await;
+    for output in &outputs {
+        output.expect_code(0);
+        assert_eq!(
+            of_kind(&events(output), "parts_uploaded").len(),
+            1,
+            "every shard read the prepared plan: {}",
+            output.all()
+        );
+    }
+    servers
+        .airlock_with(&config, &["finalize", "--plan", plan.as_str()])
+        .run()
+        .await
+        .expect_code(0);
+    for (seed, (key, size)) in objects.iter().enumerate() {
+        let bytes = servers.target.get(&format!("copy/{key}")).await;
+        assert!(
+            bytes == seeded_bytes(seed as u64, 0, *size as usize),
+            "'{key}' differs at the target"
+        );
+    }
+}

@@ -91,8 +91,8 @@ pub struct LsArgs {
 
 #[derive(Debug, ClapArgs)]
 pub struct PlanArgs {
-    /// Save the plan as JSON to this file.
-    #[arg(long, short = 'o', value_name = "FILE")]
+    /// Save the plan as JSON to this file, or to s3://BUCKET/KEY in the target account.
+    #[arg(long, short = 'o', value_name = "FILE|s3://BUCKET/KEY")]
     pub output: Option<PathBuf>,
     /// Print only the summary, not every object.
     #[arg(long)]
@@ -111,8 +111,9 @@ pub struct PlanArgs {
 
 #[derive(Debug, ClapArgs)]
 pub struct RunArgs {
-    /// Execute this saved plan instead of planning now.
-    #[arg(long, value_name = "FILE")]
+    /// Execute this saved plan instead of planning now (a file, or s3://BUCKET/KEY in the
+    /// target account).
+    #[arg(long, value_name = "FILE|s3://BUCKET/KEY")]
     pub plan: Option<PathBuf>,
     /// Print one JSON event per line instead of progress bars.
     #[arg(long)]
@@ -160,11 +161,11 @@ pub struct VerifyArgs {
 
 #[derive(Debug, ClapArgs)]
 pub struct PrepareArgs {
-    /// The saved plan (from 'airlock plan -o FILE').
-    #[arg(long, value_name = "FILE")]
+    /// The saved plan (from 'airlock plan -o FILE'; a file or s3://BUCKET/KEY).
+    #[arg(long, value_name = "FILE|s3://BUCKET/KEY")]
     pub plan: PathBuf,
     /// Write the prepared plan here instead of over the input.
-    #[arg(long, short = 'o', value_name = "FILE")]
+    #[arg(long, short = 'o', value_name = "FILE|s3://BUCKET/KEY")]
     pub output: Option<PathBuf>,
     /// Split multipart objects at or above this size (overrides transfer.split_above).
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
@@ -173,8 +174,8 @@ pub struct PrepareArgs {
 
 #[derive(Debug, ClapArgs)]
 pub struct FinalizeArgs {
-    /// The prepared plan the shards ran.
-    #[arg(long, value_name = "FILE")]
+    /// The prepared plan the shards ran (a file or s3://BUCKET/KEY).
+    #[arg(long, value_name = "FILE|s3://BUCKET/KEY")]
     pub plan: PathBuf,
 }
 

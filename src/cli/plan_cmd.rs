@@ -9,7 +9,7 @@ use crate::aws::Sides;
 use crate::aws::inventory;
 use crate::config::Settings;
 use crate::error::Result;
-use crate::plan::{Plan, Route, RouteTotals, save_plan};
+use crate::plan::{Plan, Route, RouteTotals};
 
 /// Plan, print, and save when asked.
 pub async fn plan(
@@ -19,6 +19,10 @@ pub async fn plan(
     summary_only: bool,
     out: &mut dyn Write,
 ) -> Result<Plan> {
+    // A plan that cannot be saved there is refused before the listing, not after it.
+    if let Some(path) = output {
+        crate::plan_store::check(path)?;
+    }
     let (plan, inventory) = inventory::plan(sides, settings).await?;
     if !summary_only {
         print_items(&plan, out);
@@ -32,7 +36,7 @@ pub async fn plan(
         );
     }
     if let Some(path) = output {
-        save_plan(&plan, path)?;
+        crate::plan_store::write_plan(&plan, path, sides).await?;
         let _ = writeln!(out, "plan saved to '{}'", path.display());
     }
     Ok(plan)

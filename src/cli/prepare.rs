@@ -21,7 +21,8 @@ use crate::aws::Sides;
 use crate::config::Settings;
 use crate::engine::{EngineOptions, Finalized, finalize as finalize_one, open_split};
 use crate::error::Result;
-use crate::plan::{Route, load_plan, save_plan};
+use crate::plan::Route;
+use crate::plan_store::{read_plan, write_plan};
 
 /// Uploads opened or completed at once.
 const CONCURRENCY: usize = 8;
@@ -33,15 +34,16 @@ pub async fn prepare(
     args: &PrepareArgs,
     out: &mut dyn Write,
 ) -> Result<i32> {
-    let mut plan = load_plan(&args.plan, settings)?;
     let output = args.output.as_deref().unwrap_or(&args.plan);
+    crate::plan_store::check(output)?;
+    let mut plan = read_plan(&args.plan, settings, &sides).await?;
     let Some(split_above) = args.split_above.or(settings.transfer.split_above) else {
         let _ = writeln!(
             out,
             "transfer.split_above is not set (and no --split-above): no object is split; shards copy whole objects"
         );
         if output != args.plan {
-            save_plan(&plan, output)?;
+            write_plan(&plan, output, &sides).await?;
         }
         return Ok(0);
     };
@@ -84,7 +86,7 @@ pub async fn prepare(
             }
         }
     }
-    save_plan(&plan, output)?;
+    write_plan(&plan, output, &sides).await?;
     let _ = writeln!(
         out,
         "{opened} uploads opened, {kept} already prepared, {failed} failed (objects at or above {split_above}); plan saved to '{}'",
@@ -107,7 +109,7 @@ pub async fn finalize(
     args: &FinalizeArgs,
     out: &mut dyn Write,
 ) -> Result<i32> {
-    let plan = load_plan(&args.plan, settings)?;
+    let plan = read_plan(&args.plan, settings, &sides).await?;
     let split: Vec<_> = plan.items.iter().filter(|i| i.split.is_some()).collect();
     if split.is_empty() {
         let _ = writeln!(

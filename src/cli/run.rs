@@ -20,7 +20,7 @@ use crate::aws::{Sides, inventory};
 use crate::config::Settings;
 use crate::engine::{Command, Engine, EngineOptions, RunSummary};
 use crate::error::Result;
-use crate::plan::{Plan, load_plan};
+use crate::plan::Plan;
 
 /// Execute a run; returns the process exit code.
 pub async fn run(
@@ -38,7 +38,7 @@ pub async fn run(
     // A bad --shard (or shard variable) is refused before any listing or plan file is read.
     let shard = super::shard::resolve(args, |name| std::env::var(name).ok())?;
     let mut plan = match &args.plan {
-        Some(path) => load_plan(path, settings)?,
+        Some(path) => crate::plan_store::read_plan(path, settings, &sides).await?,
         None => inventory::plan(&sides, settings).await?.0,
     };
     super::mirror::drop_deletions(&mut plan, args.mode.as_deref());

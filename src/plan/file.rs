@@ -39,11 +39,19 @@ const OLDEST_FORMAT_READ: u32 = 1;
 /// Newest format this airlock reads.
 const NEWEST_FORMAT_READ: u32 = PINNED_FORMAT_VERSION;
 
+/// The plan as pretty JSON, as plan files hold it.
+pub fn plan_json(plan: &Plan) -> Result<Vec<u8>> {
+    serde_json::to_vec_pretty(plan).map_err(|e| Error::internal(format!("plan to JSON: {e}")))
+}
+
 /// Write the plan as pretty JSON (atomically: temp file then rename).
 pub fn save_plan(plan: &Plan, path: &Path) -> Result<()> {
-    let json = serde_json::to_vec_pretty(plan)
-        .map_err(|e| Error::internal(format!("plan to JSON: {e}")))?;
-    crate::fsutil::write_atomic(path, &json, 0o644)
+    write_plan_file(&plan_json(plan)?, path)
+}
+
+/// Write a plan's JSON ([`plan_json`]) as a plan file.
+pub fn write_plan_file(json: &[u8], path: &Path) -> Result<()> {
+    crate::fsutil::write_atomic(path, json, 0o644)
 }
 
 /// Read a plan file and check it was made for this config (same buckets, prefixes, endpoints).
@@ -56,7 +64,13 @@ pub fn load_plan(path: &Path, settings: &Settings) -> Result<Plan> {
             path.display()
         ))
     })?;
-    let plan: Plan = serde_json::from_slice(&text).map_err(|e| {
+    parse_plan(&text, path, settings)
+}
+
+/// A plan from its JSON, read from `path` (named in errors: a file or an `s3://` URL), checked
+/// like [`load_plan`].
+pub fn parse_plan(text: &[u8], path: &Path, settings: &Settings) -> Result<Plan> {
+    let plan: Plan = serde_json::from_slice(text).map_err(|e| {
         // serde quotes values in backticks; the house style is 'like this'.
         let e = e.to_string().replace('`', "'");
         Error::plan(format!(

@@ -136,14 +136,11 @@ impl Runtime {
                 }
             }
             Effect::SavePlan { plan, path } => {
+                let sides = self.sides.clone();
                 self.tasks.spawn(async move {
-                    let result = tokio::task::spawn_blocking(move || {
-                        plan::save_plan(&plan, &path).map(|()| path)
-                    })
-                    .await
-                    .unwrap_or_else(|e| {
-                        Err(crate::Error::internal(format!("saving the plan: {e}")))
-                    });
+                    let result = crate::plan_store::write_plan(&plan, &path, &sides)
+                        .await
+                        .map(|()| path);
                     let _ = tx.send(Msg::PlanSaved(result));
                 });
             }

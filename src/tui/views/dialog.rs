@@ -159,7 +159,8 @@ pub fn render_confirm(app: &App, confirm: Confirm, frame: &mut Frame, area: Rect
 
 pub fn render_save(input: &TextInput, frame: &mut Frame, area: Rect) {
     let lines = vec![
-        Line::raw("Save the plan as JSON (no secrets) to:"),
+        Line::raw("Save the plan as JSON (no secrets) to a file, or to"),
+        Line::raw("s3://BUCKET/KEY in the target account:"),
         Line::from(vec![Span::styled(
             format!("{}▏", input.text),
             Style::new().fg(Color::Black).bg(Color::Yellow),
