@@ -506,6 +506,66 @@ async fn a_saved_plan_never_deletes_what_the_source_has_again() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_plan_never_deletes_a_target_object_overwritten_since() {
+    let servers = TwoServers::start().await;
+    fixture(&servers).await;
+    let config = config(&servers, &["mode = \"mirror\""], &[]);
+    let plan_file = servers.sandbox.path().join("plan.json");
+    servers
+        .airlock_with(&config, &["plan", "-o", plan_file.to_str().unwrap()])
+        .run()
+        .await
+        .expect_code(0);
+    // After planning: someone writes new bytes to one orphan (same size: only the ETag tells)
+    // and removes the other.
+    servers.target.put("out/old.txt", vec![b'n'; 7]).await;
+    servers
+        .target
+        .client
+        .delete_object()
+        .bucket(&servers.target.bucket)
+        .key("out/sub/gone.txt")
+        .send()
+        .await
+        .unwrap();
+    let out = servers
+        .airlock_with(
+            &config,
+            &[
+                "run",
+                "--plan",
+                plan_file.to_str().unwrap(),
+                "--confirm-delete",
+            ],
+        )
+        .run()
+        .await;
+    out.expect_code(0);
+    assert!(
+        out.stderr.contains(
+            "1 deletions of the plan dropped: those target objects were overwritten since the plan was made"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("1 deletions of the plan dropped: those target objects are gone already"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        servers.target.get("out/old.txt").await,
+        vec![b'n'; 7],
+        "the overwritten object is kept"
+    );
+    assert_eq!(
+        servers.target.keys("out/").await,
+        ["out/a.txt", "out/old.txt", "out/sub/b.txt"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mode_copy_leaves_a_saved_plans_deletions_out_and_mode_mirror_cannot_add_them() {
     let servers = TwoServers::start().await;
     fixture(&servers).await;

@@ -263,17 +263,41 @@ pub async fn recheck(sides: &Sides, settings: &Settings, plan: &mut plan::Plan) 
     Ok(skipped)
 }
 
+/// Whether the target object `now` is not the one the plan saw: another size, or another ETag
+/// or modification time where both are known.
+fn overwritten(planned: &plan::Deletion, now: &ObjectInfo) -> bool {
+    fn differs<T: PartialEq>(a: &Option<T>, b: &Option<T>) -> bool {
+        matches!((a, b), (Some(a), Some(b)) if a != b)
+    }
+    now.size != planned.size
+        || differs(&planned.etag, &now.etag)
+        || differs(&planned.modified_ms, &now.modified_ms)
+}
+
+/// What [`recheck_deletions`] dropped from a saved plan, and why.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeletionRecheck {
+    /// The source has the object again (at the plan's moment, for a pinned plan).
+    pub source_back: usize,
+    /// The target object was overwritten since the plan was made (another ETag or size).
+    pub target_changed: usize,
+    /// The target object is gone already.
+    pub target_gone: usize,
+}
+
 /// Before running a saved mirror plan: list the source again (at the plan's `version_at`, if it
 /// has one) and drop the deletions whose source counterpart appeared since the plan was made
-/// (never delete what the source has at that moment).
-/// Returns how many were dropped.
+/// (never delete what the source has at that moment); list the target again and drop the
+/// deletions whose object was overwritten since (never delete bytes the plan did not see) or
+/// is gone already.
 pub async fn recheck_deletions(
     sides: &Sides,
     settings: &Settings,
     plan: &mut plan::Plan,
-) -> Result<usize> {
+) -> Result<DeletionRecheck> {
+    let mut out = DeletionRecheck::default();
     if plan.deletions.is_empty() {
-        return Ok(0);
+        return Ok(out);
     }
     // A pinned plan deletes what had no source counterpart at its moment, so the recheck
     // reads the source at that same moment, not as it is now.
@@ -281,10 +305,17 @@ pub async fn recheck_deletions(
         .version_at
         .as_deref()
         .and_then(crate::config::filter::parse_rfc3339_ms);
-    let listing = list_source_at(sides, &settings.source.prefix, moment, |_| {}).await?;
+    let (source, target) = tokio::join!(
+        list_source_at(sides, &settings.source.prefix, moment, |_| {}),
+        list_all(&sides.target, &settings.target.prefix, true, |_| {}),
+    );
     let source_keys: std::collections::HashSet<String> =
-        listing.objects.into_iter().map(|o| o.key).collect();
-    let before = plan.deletions.len();
+        source?.objects.into_iter().map(|o| o.key).collect();
+    let targets: HashMap<String, ObjectInfo> = target?
+        .objects
+        .into_iter()
+        .map(|o| (o.key.clone(), o))
+        .collect();
     let kept: Vec<plan::Deletion> = std::mem::take(&mut plan.deletions)
         .into_iter()
         .filter(|d| {
@@ -292,10 +323,23 @@ pub async fn recheck_deletions(
                 .target_key
                 .strip_prefix(settings.target.prefix.as_str())
                 .unwrap_or(&d.target_key);
-            !source_keys.contains(&format!("{}{relative}", settings.source.prefix))
+            if source_keys.contains(&format!("{}{relative}", settings.source.prefix)) {
+                out.source_back += 1;
+                return false;
+            }
+            match targets.get(&d.target_key) {
+                None => {
+                    out.target_gone += 1;
+                    false
+                }
+                Some(now) if overwritten(d, now) => {
+                    out.target_changed += 1;
+                    false
+                }
+                Some(_) => true,
+            }
         })
         .collect();
-    let dropped = before - kept.len();
     plan.set_deletions(kept);
-    Ok(dropped)
+    Ok(out)
 }

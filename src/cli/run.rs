@@ -50,9 +50,24 @@ pub async fn run(
         if done > 0 {
             eprintln!("{done} objects of the plan are already at the target: skipped");
         }
-        let back = inventory::recheck_deletions(&sides, settings, &mut plan).await?;
-        if back > 0 {
-            eprintln!("{back} deletions of the plan dropped: the source has those objects again");
+        let dropped = inventory::recheck_deletions(&sides, settings, &mut plan).await?;
+        if dropped.source_back > 0 {
+            eprintln!(
+                "{} deletions of the plan dropped: the source has those objects again",
+                dropped.source_back
+            );
+        }
+        if dropped.target_changed > 0 {
+            eprintln!(
+                "{} deletions of the plan dropped: those target objects were overwritten since the plan was made",
+                dropped.target_changed
+            );
+        }
+        if dropped.target_gone > 0 {
+            eprintln!(
+                "{} deletions of the plan dropped: those target objects are gone already",
+                dropped.target_gone
+            );
         }
     }
     if args.dry_run {

@@ -142,6 +142,7 @@ mod tests {
                 target_key: "t/gone".into(),
                 size: 3,
                 etag: None,
+                modified_ms: None,
                 reason: crate::plan::DELETE_REASON.into(),
             }],
             confirmed,

@@ -39,9 +39,14 @@ pub struct Deletion {
     /// Full key in the target bucket.
     pub target_key: String,
     pub size: u64,
-    /// ETag the target listed at planning time, if any (for review; not enforced).
+    /// ETag the target listed at planning time, if any: a saved plan deletes the object only
+    /// while the target still lists this ETag, size and modification time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub etag: Option<String>,
+    /// Modification time the target listed at planning time (ms since the epoch), if any:
+    /// catches an overwrite on stores whose listings carry no ETag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modified_ms: Option<i64>,
     pub reason: String,
 }
 
@@ -101,6 +106,7 @@ pub fn deletions(
             target_key: object.key.clone(),
             size: object.size,
             etag: object.etag.clone(),
+            modified_ms: object.modified_ms,
             reason: DELETE_REASON.to_string(),
         })
         .collect())
@@ -199,6 +205,7 @@ mod tests {
             target_key: "out/gone".into(),
             size: 5,
             etag: None,
+            modified_ms: None,
             reason: DELETE_REASON.into(),
         };
         let json = serde_json::to_value(&d).unwrap();

@@ -25,6 +25,7 @@ fn mirror_planned(size: (u16, u16)) -> App {
             target_key: "acme/old/report.csv".into(),
             size: 3 * 1024,
             etag: None,
+            modified_ms: None,
             reason: DELETE_REASON.into(),
         },
         Deletion {
@@ -32,6 +33,7 @@ fn mirror_planned(size: (u16, u16)) -> App {
             target_key: "acme/stale.parquet".into(),
             size: 7 * 1024 * 1024,
             etag: None,
+            modified_ms: None,
             reason: DELETE_REASON.into(),
         },
     ];
