@@ -204,18 +204,72 @@ pub async fn plan(sides: &Sides, settings: &Settings) -> Result<(plan::Plan, Inv
     Ok((plan, inventory))
 }
 
-/// Before running a saved plan: objects the target already holds (an earlier run of this plan
-/// or shard copied them, or `airlock finalize` completed them) become skips, decided the way
-/// `plan` decides (the compare mode, with HEADs where the listing cannot tell). One listing of
-/// the target prefix, so a rerun of a finished shard sends nothing. Returns how many.
-pub async fn recheck(sides: &Sides, settings: &Settings, plan: &mut plan::Plan) -> Result<usize> {
+/// What [`recheck_saved_plan`] changed in a saved plan before running it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Rechecked {
+    /// Objects the target already holds: now skips.
+    pub already_there: usize,
+    pub deletions: DeletionRecheck,
+}
+
+/// Before running a saved plan: one listing of the target prefix (and, for a plan that
+/// deletes, one of the source), then [`recheck`] and [`recheck_deletions`] on them.
+pub async fn recheck_saved_plan(
+    sides: &Sides,
+    settings: &Settings,
+    plan: &mut plan::Plan,
+) -> Result<Rechecked> {
+    let pending = plan.items.iter().any(|i| i.route != plan::Route::Skip);
+    if !pending && plan.deletions.is_empty() {
+        return Ok(Rechecked::default());
+    }
+    // A pinned plan deletes what had no source counterpart at its moment, so the recheck
+    // reads the source at that same moment, not as it is now.
+    let moment = plan
+        .version_at
+        .as_deref()
+        .and_then(crate::config::filter::parse_rfc3339_ms);
+    let deletes = !plan.deletions.is_empty();
+    let source = async {
+        if !deletes {
+            return Ok(None);
+        }
+        list_source_at(sides, &settings.source.prefix, moment, |_| {})
+            .await
+            .map(Some)
+    };
+    let (target, source) = tokio::join!(
+        list_all(&sides.target, &settings.target.prefix, true, |_| {}),
+        source
+    );
+    let target = target?.objects;
+    let deletions = match source? {
+        Some(source) => recheck_deletions(settings, plan, &source.objects, &target),
+        None => DeletionRecheck::default(),
+    };
+    let already_there = recheck(sides, settings, plan, target).await?;
+    Ok(Rechecked {
+        already_there,
+        deletions,
+    })
+}
+
+/// Objects of a saved plan the target already holds (an earlier run of this plan or shard
+/// copied them, or `airlock finalize` completed them) become skips, decided the way `plan`
+/// decides (the compare mode, with HEADs where the listing cannot tell), so a rerun of a
+/// finished shard sends nothing. `target` is a listing of the target prefix. Returns how many.
+async fn recheck(
+    sides: &Sides,
+    settings: &Settings,
+    plan: &mut plan::Plan,
+    target: Vec<ObjectInfo>,
+) -> Result<usize> {
     let pending: Vec<usize> = (0..plan.items.len())
         .filter(|&i| plan.items[i].route != plan::Route::Skip)
         .collect();
     if pending.is_empty() {
         return Ok(0);
     }
-    let listing = list_all(&sides.target, &settings.target.prefix, true, |_| {}).await?;
     let mut inventory = Inventory {
         source: pending
             .iter()
@@ -231,7 +285,7 @@ pub async fn recheck(sides: &Sides, settings: &Settings, plan: &mut plan::Plan) 
                 }
             })
             .collect(),
-        target: listing.objects,
+        target,
         heads: 0,
         selection: Default::default(),
         deletions: Vec::new(),
@@ -274,7 +328,7 @@ fn overwritten(planned: &plan::Deletion, now: &ObjectInfo) -> bool {
         || differs(&planned.modified_ms, &now.modified_ms)
 }
 
-/// What [`recheck_deletions`] dropped from a saved plan, and why.
+/// The deletions a saved plan dropped before running, and why.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DeletionRecheck {
     /// The source has the object again (at the plan's moment, for a pinned plan).
@@ -285,37 +339,19 @@ pub struct DeletionRecheck {
     pub target_gone: usize,
 }
 
-/// Before running a saved mirror plan: list the source again (at the plan's `version_at`, if it
-/// has one) and drop the deletions whose source counterpart appeared since the plan was made
-/// (never delete what the source has at that moment); list the target again and drop the
-/// deletions whose object was overwritten since (never delete bytes the plan did not see) or
-/// is gone already.
-pub async fn recheck_deletions(
-    sides: &Sides,
+/// A saved mirror plan's deletions against fresh listings: drop those whose source counterpart
+/// appeared since the plan was made (never delete what the source has), whose target object
+/// was overwritten since (never delete bytes the plan did not see), or which are gone already.
+fn recheck_deletions(
     settings: &Settings,
     plan: &mut plan::Plan,
-) -> Result<DeletionRecheck> {
+    source: &[ObjectInfo],
+    target: &[ObjectInfo],
+) -> DeletionRecheck {
     let mut out = DeletionRecheck::default();
-    if plan.deletions.is_empty() {
-        return Ok(out);
-    }
-    // A pinned plan deletes what had no source counterpart at its moment, so the recheck
-    // reads the source at that same moment, not as it is now.
-    let moment = plan
-        .version_at
-        .as_deref()
-        .and_then(crate::config::filter::parse_rfc3339_ms);
-    let (source, target) = tokio::join!(
-        list_source_at(sides, &settings.source.prefix, moment, |_| {}),
-        list_all(&sides.target, &settings.target.prefix, true, |_| {}),
-    );
-    let source_keys: std::collections::HashSet<String> =
-        source?.objects.into_iter().map(|o| o.key).collect();
-    let targets: HashMap<String, ObjectInfo> = target?
-        .objects
-        .into_iter()
-        .map(|o| (o.key.clone(), o))
-        .collect();
+    let source_keys: std::collections::HashSet<&str> =
+        source.iter().map(|o| o.key.as_str()).collect();
+    let targets: HashMap<&str, &ObjectInfo> = target.iter().map(|o| (o.key.as_str(), o)).collect();
     let kept: Vec<plan::Deletion> = std::mem::take(&mut plan.deletions)
         .into_iter()
         .filter(|d| {
@@ -323,11 +359,11 @@ pub async fn recheck_deletions(
                 .target_key
                 .strip_prefix(settings.target.prefix.as_str())
                 .unwrap_or(&d.target_key);
-            if source_keys.contains(&format!("{}{relative}", settings.source.prefix)) {
+            if source_keys.contains(format!("{}{relative}", settings.source.prefix).as_str()) {
                 out.source_back += 1;
                 return false;
             }
-            match targets.get(&d.target_key) {
+            match targets.get(d.target_key.as_str()) {
                 None => {
                     out.target_gone += 1;
                     false
@@ -341,5 +377,5 @@ pub async fn recheck_deletions(
         })
         .collect();
     plan.set_deletions(kept);
-    Ok(out)
+    out
 }

@@ -46,11 +46,12 @@ pub async fn run(
     let plan_id = shard_report::plan_id(&plan);
     let mut plan = super::shard::apply(plan, shard.as_ref());
     if args.plan.is_some() {
-        let done = inventory::recheck(&sides, settings, &mut plan).await?;
+        let rechecked = inventory::recheck_saved_plan(&sides, settings, &mut plan).await?;
+        let done = rechecked.already_there;
         if done > 0 {
             eprintln!("{done} objects of the plan are already at the target: skipped");
         }
-        let dropped = inventory::recheck_deletions(&sides, settings, &mut plan).await?;
+        let dropped = rechecked.deletions;
         if dropped.source_back > 0 {
             eprintln!(
                 "{} deletions of the plan dropped: the source has those objects again",
