@@ -10,6 +10,7 @@ mod common;
 use common::engine::Rig;
 use common::proxy::{Fault, Op, Rule};
 use common::*;
+use std::path::{Path, PathBuf};
 
 fn json_lines(output: &Output) -> Vec<serde_json::Value> {
     output
@@ -461,31 +462,37 @@ async fn deletions_go_in_batches_of_1000_and_a_refused_batch_is_reported_per_key
     assert_eq!(rig.target().keys("").await, ["kept.txt"]);
 }
 
+/// `airlock plan -o plan.json` in the sandbox; returns the plan's path.
+async fn save_plan(servers: &TwoServers, config: &Path) -> PathBuf {
+    let plan_file = servers.sandbox.path().join("plan.json");
+    servers
+        .airlock_with(config, &["plan", "-o", plan_file.to_str().unwrap()])
+        .run()
+        .await
+        .expect_code(0);
+    plan_file
+}
+
+/// `airlock run --plan FILE --confirm-delete`.
+async fn run_plan_confirmed(servers: &TwoServers, config: &Path, plan: &Path) -> Output {
+    servers
+        .airlock_with(
+            config,
+            &["run", "--plan", plan.to_str().unwrap(), "--confirm-delete"],
+        )
+        .run()
+        .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_saved_plan_never_deletes_what_the_source_has_again() {
     let servers = TwoServers::start().await;
     fixture(&servers).await;
     let config = config(&servers, &["mode = \"mirror\""], &[]);
-    let plan_file = servers.sandbox.path().join("plan.json");
-    servers
-        .airlock_with(&config, &["plan", "-o", plan_file.to_str().unwrap()])
-        .run()
-        .await
-        .expect_code(0);
+    let plan_file = save_plan(&servers, &config).await;
     // After planning, the source gets 'old.txt' back: its target copy is no orphan any more.
     servers.source.put("in/old.txt", b"back".to_vec()).await;
-    let out = servers
-        .airlock_with(
-            &config,
-            &[
-                "run",
-                "--plan",
-                plan_file.to_str().unwrap(),
-                "--confirm-delete",
-            ],
-        )
-        .run()
-        .await;
+    let out = run_plan_confirmed(&servers, &config, &plan_file).await;
     out.expect_code(0);
     assert!(
         out.stderr
@@ -510,12 +517,7 @@ async fn a_saved_plan_never_deletes_a_target_object_overwritten_since() {
     let servers = TwoServers::start().await;
     fixture(&servers).await;
     let config = config(&servers, &["mode = \"mirror\""], &[]);
-    let plan_file = servers.sandbox.path().join("plan.json");
-    servers
-        .airlock_with(&config, &["plan", "-o", plan_file.to_str().unwrap()])
-        .run()
-        .await
-        .expect_code(0);
+    let plan_file = save_plan(&servers, &config).await;
     // After planning: someone writes new bytes to one orphan (same size: only the ETag tells)
     // and removes the other.
     servers.target.put("out/old.txt", vec![b'n'; 7]).await;
@@ -528,18 +530,7 @@ async fn a_saved_plan_never_deletes_a_target_object_overwritten_since() {
         .send()
         .await
         .unwrap();
-    let out = servers
-        .airlock_with(
-            &config,
-            &[
-                "run",
-                "--plan",
-                plan_file.to_str().unwrap(),
-                "--confirm-delete",
-            ],
-        )
-        .run()
-        .await;
+    let out = run_plan_confirmed(&servers, &config, &plan_file).await;
     out.expect_code(0);
     assert!(
         out.stderr.contains(

@@ -24,6 +24,22 @@ fn objects() -> Vec<(String, u64)> {
     objects
 }
 
+/// Put [`objects`] at the source (seed = position) and return them.
+async fn fill_source(servers: &TwoServers) -> Vec<(String, u64)> {
+    let objects = objects();
+    for (seed, (key, size)) in objects.iter().enumerate() {
+        if *size > 5 * MIB {
+            // Multipart-routed and split objects need a full-object CRC64NVME at the source
+            // to be verified on the source hop (a multipart or MD5 ETag cannot be recomputed
+            // from ranged reads); finalize compares the combined parts with it.
+            common::engine::put_seeded_crc(&servers.source, key, *size, seed as u64, 5 * MIB).await;
+        } else {
+            servers.source.put_seeded(key, *size, seed as u64).await;
+        }
+    }
+    objects
+}
+
 const BIG: &str = "big/huge.bin";
 const SHARDS: u32 = 3;
 
@@ -121,17 +137,7 @@ async fn run_all_shards(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shards_copy_a_plan_together_and_split_a_big_object() {
     let servers = TwoServers::start().await;
-    let objects = objects();
-    for (seed, (key, size)) in objects.iter().enumerate() {
-        if *size > 5 * MIB {
-            // Multipart-routed and split objects need a full-object CRC64NVME at the source
-            // to be verified on the source hop (a multipart or MD5 ETag cannot be recomputed
-            // from ranged reads); finalize compares the combined parts with it.
-            common::engine::put_seeded_crc(&servers.source, key, *size, seed as u64, 5 * MIB).await;
-        } else {
-            servers.source.put_seeded(key, *size, seed as u64).await;
-        }
-    }
+    let objects = fill_source(&servers).await;
     let config = servers.config_toml(&ConfigOverrides {
         transfer: transfer(),
         ..Default::default()
@@ -488,14 +494,7 @@ async fn report_fails_on_failed_objects_and_missing_shards_from_s3() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_plan_kept_in_s3_is_prepared_run_by_every_shard_and_finalized() {
     let servers = TwoServers::start().await;
-    let objects = objects();
-    for (seed, (key, size)) in objects.iter().enumerate() {
-        if *size > 5 * MIB {
-            common::engine::put_seeded_crc(&servers.source, key, *size, seed as u64, 5 * MIB).await;
-        } else {
-            servers.source.put_seeded(key, *size, seed as u64).await;
-        }
-    }
+    let objects = fill_source(&servers).await;
     // Plans and reports outside the copied prefix: a mirror run would delete what the source
     // does not have.
     let config = servers.config_toml(&ConfigOverrides {
