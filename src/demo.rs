@@ -6,6 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
+use airlock_s3server::EmbeddedS3;
 use futures::{StreamExt, TryStreamExt};
 
 use crate::aws::{ResolvedCredentials, SideClient, build_side_client};
@@ -13,7 +14,6 @@ use crate::config::{
     self, ByteSize, CredentialSpec, Secret, Settings, Side, SideSettings, TransferSettings,
 };
 use crate::error::{Error, Result};
-use crate::s3server::EmbeddedS3;
 
 pub const SOURCE_BUCKET: &str = "legacy-deliveries";
 pub const TARGET_BUCKET: &str = "deliveries";

@@ -16,7 +16,8 @@
 //! - `cli`: headless commands (config check, ls, plan, run) rendering engine events with
 //!   indicatif or JSON lines.
 //! - [`tui`]: the terminal UI (ratatui); views are pure renders of app state.
-//! - [`s3server`]: embedded S3 servers (s3s + s3s-fs) for `airlock demo`, tests and benchmarks.
+//! - `demo`: `airlock demo`, two embedded S3 servers from the `airlock-s3server` crate with
+//!   believable data and settings pointing at them.
 //!
 //! # Dependency rules
 //! `engine`, `aws`, `plan` and `config` never import ratatui, crossterm or indicatif. Views
@@ -33,7 +34,6 @@ pub mod fsutil;
 pub mod logging;
 pub mod plan;
 pub mod plan_store;
-pub mod s3server;
 pub mod tui;
 
 pub use error::{Error, ErrorKind, Result};

@@ -6,7 +6,7 @@ use airlock::config::{
     WriteOptions,
 };
 use airlock::engine::{Engine, EngineOptions, Event};
-use airlock::s3server::EmbeddedS3;
+use airlock_s3server::EmbeddedS3;
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
 

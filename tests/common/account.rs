@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use airlock::s3server::EmbeddedS3;
+use airlock_s3server::EmbeddedS3;
 use aws_sdk_s3::config::{
     BehaviorVersion, Credentials, Region, RequestChecksumCalculation, ResponseChecksumValidation,
 };

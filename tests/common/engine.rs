@@ -8,7 +8,7 @@ use airlock::aws::{Sides, connect, inventory};
 use airlock::config::{Settings, parse_settings};
 use airlock::engine::{Engine, EngineHandle, EngineOptions, Event, RunSummary, Verification};
 use airlock::plan::Plan;
-use airlock::s3server::EmbeddedS3;
+use airlock_s3server::EmbeddedS3;
 use bytes::Bytes;
 use futures::StreamExt;
 use tokio::sync::mpsc::UnboundedReceiver;

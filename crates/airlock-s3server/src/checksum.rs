@@ -175,7 +175,7 @@ impl Sums {
 /// Copy between [`Sums`] and any s3s DTO with the five `checksum_*` fields.
 macro_rules! dto_sums {
     (read $dto:expr) => {
-        $crate::s3server::checksum::Sums {
+        $crate::checksum::Sums {
             crc32: $dto.checksum_crc32.clone(),
             crc32c: $dto.checksum_crc32c.clone(),
             crc64nvme: $dto.checksum_crc64nvme.clone(),
@@ -184,7 +184,7 @@ macro_rules! dto_sums {
         }
     };
     (write $sums:expr => $dto:expr) => {{
-        let sums: $crate::s3server::checksum::Sums = $sums;
+        let sums: $crate::checksum::Sums = $sums;
         $dto.checksum_crc32 = sums.crc32;
         $dto.checksum_crc32c = sums.crc32c;
         $dto.checksum_crc64nvme = sums.crc64nvme;

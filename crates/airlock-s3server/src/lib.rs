@@ -13,6 +13,13 @@
 //! multipart upload by reading and hashing the whole object again; the faithful flavor joins the
 //! part files in the kernel instead, as S3 answers Complete without re-reading (module
 //! `assemble`). Both keep s3s-fs's files and answers; the plain flavor keeps its slow paths.
+//!
+//! # Dependency rules
+//! This crate knows nothing of airlock: it depends on s3s, s3s-fs, hyper's server and tokio,
+//! never on `airlock-core` or the binary. It is a test fixture, not product code: a
+//! dev-dependency of airlock's tests and benchmark, and an optional dependency of the `airlock`
+//! binary behind its `demo` feature (on by default; the deploy image is built without it), so
+//! the binary that holds production credentials need not carry an S3 server.
 
 mod assemble;
 mod checksum;

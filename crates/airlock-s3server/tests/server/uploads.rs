@@ -1,6 +1,6 @@
 //! ListMultipartUploads, persistence across a restart, and the plain (stock s3s-fs) flavor.
 
-use airlock::s3server::Flavor;
+use airlock_s3server::Flavor;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{ChecksumAlgorithm, ChecksumMode, CompletedMultipartUpload, CompletedPart};
 

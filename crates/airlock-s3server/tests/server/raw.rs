@@ -5,7 +5,7 @@
 
 use std::time::SystemTime;
 
-use airlock::s3server::EmbeddedS3;
+use airlock_s3server::EmbeddedS3;
 use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
 use aws_sigv4::sign::v4;

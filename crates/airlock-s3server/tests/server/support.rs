@@ -1,7 +1,7 @@
 //! Shared by the s3server tests: a started server in a temporary root, an SDK client for it,
 //! and helpers to read statuses and error codes out of SDK errors.
 
-use airlock::s3server::{EmbeddedS3, Flavor};
+use airlock_s3server::{EmbeddedS3, Flavor};
 use aws_credential_types::Credentials;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::{BehaviorVersion, Region, RequestChecksumCalculation};
