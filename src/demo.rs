@@ -9,11 +9,11 @@ use std::path::{Path, PathBuf};
 use airlock_s3server::EmbeddedS3;
 use futures::{StreamExt, TryStreamExt};
 
-use crate::aws::{ResolvedCredentials, SideClient, build_side_client};
-use crate::config::{
+use airlock_core::aws::{ResolvedCredentials, SideClient, build_side_client};
+use airlock_core::config::{
     self, ByteSize, CredentialSpec, Secret, Settings, Side, SideSettings, TransferSettings,
 };
-use crate::error::{Error, Result};
+use airlock_core::error::{Error, Result};
 
 pub const SOURCE_BUCKET: &str = "legacy-deliveries";
 pub const TARGET_BUCKET: &str = "deliveries";
@@ -94,7 +94,7 @@ impl Demo {
     }
 
     /// Clients for both sides (built from the demo settings).
-    pub fn sides(&self) -> crate::aws::Sides {
+    pub fn sides(&self) -> airlock_core::aws::Sides {
         let creds = |server: &EmbeddedS3| ResolvedCredentials {
             provider: aws_credential_types::provider::SharedCredentialsProvider::new(
                 aws_credential_types::Credentials::new(
@@ -107,7 +107,7 @@ impl Demo {
             ),
             description: "demo keys".into(),
         };
-        crate::aws::Sides {
+        airlock_core::aws::Sides {
             source: build_side_client(
                 &self.settings.source,
                 &self.settings.transfer,
@@ -147,7 +147,7 @@ impl Demo {
     /// Write [`Demo::config_toml`] next to the data and return its path.
     pub fn write_config(&self) -> Result<PathBuf> {
         let path = self.dir.join("airlock-demo.toml");
-        crate::fsutil::write_atomic(&path, self.config_toml().as_bytes(), 0o600)?;
+        airlock_core::fsutil::write_atomic(&path, self.config_toml().as_bytes(), 0o600)?;
         Ok(path)
     }
 
@@ -305,8 +305,8 @@ async fn put(source: &SideClient, target: &SideClient, sample: &Sample) -> Resul
     let bytes = sample_bytes(sample.seed, sample.size);
     let put_to = |side: &SideClient, bytes: Vec<u8>| {
         // A full-object checksum, as S3 stores for new objects, so copies verify the source hop.
-        let crc = crate::engine::digest::encode(
-            crate::plan::ChecksumAlgorithm::Crc64nvme,
+        let crc = airlock_core::engine::digest::encode(
+            airlock_core::plan::ChecksumAlgorithm::Crc64nvme,
             crc_fast::checksum(crc_fast::CrcAlgorithm::Crc64Nvme, &bytes),
         );
         let request = side
@@ -320,9 +320,9 @@ async fn put(source: &SideClient, target: &SideClient, sample: &Sample) -> Resul
         let (side_name, bucket) = (side.side, side.bucket.clone());
         async move {
             request.send().await.map(|_| ()).map_err(|e| {
-                Error::from(crate::aws::errors::s3_failure(
+                Error::from(airlock_core::aws::errors::s3_failure(
                     &e,
-                    crate::aws::errors::Context {
+                    airlock_core::aws::errors::Context {
                         side: side_name,
                         operation: "PutObject",
                         bucket: &bucket,

@@ -8,9 +8,9 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use airlock::cli::{self, Args, Command, ConfigAction, UploadsAction};
-use airlock::config::{Side, load_settings};
 use airlock::demo::{self, Demo, DemoOptions};
-use airlock::{Error, aws};
+use airlock_core::config::{Side, load_settings};
+use airlock_core::{Error, aws};
 
 fn main() -> ExitCode {
     let args = Args::parse();
@@ -201,7 +201,7 @@ async fn serve_demo(args: cli::DemoArgs, out: &mut dyn Write) -> Result<i32, Err
 }
 
 /// Print config warnings to stderr for headless commands.
-fn warn(settings: airlock::config::Settings) -> airlock::config::Settings {
+fn warn(settings: airlock_core::config::Settings) -> airlock_core::config::Settings {
     for warning in &settings.warnings {
         eprintln!("warning: {warning}");
         tracing::warn!("{warning}");

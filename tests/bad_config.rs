@@ -723,7 +723,7 @@ async fn the_good_config_is_accepted() {
     // The base every case edits must itself be valid, or the cases prove nothing.
     let sandbox = Sandbox::new();
     let text = Parts::good().render();
-    let settings = airlock::config::parse_settings(&text, "good.toml")
+    let settings = airlock_core::config::parse_settings(&text, "good.toml")
         .unwrap_or_else(|e| panic!("the base config is refused: {e}\n{text}"));
     assert_eq!(settings.transfer.concurrency, 8);
     // Through the binary too: it gets past validation to credentials (the profile does not
@@ -827,14 +827,14 @@ async fn allow_http_lets_a_side_use_plain_http_to_another_host() {
         "endpoint_url",
         "\"http://s3.invalid.example:9000\"",
     );
-    let refused = airlock::config::parse_settings(&parts.render(), "t.toml")
+    let refused = airlock_core::config::parse_settings(&parts.render(), "t.toml")
         .expect_err("plain http to a remote host without allow_http");
     assert!(
         refused.to_string().contains("allow_http = true"),
         "{refused}"
     );
     parts.source.push("allow_http = true".into());
-    let settings = airlock::config::parse_settings(&parts.render(), "t.toml")
+    let settings = airlock_core::config::parse_settings(&parts.render(), "t.toml")
         .unwrap_or_else(|e| panic!("allow_http = true should allow it: {e}"));
     assert_eq!(
         settings.source.endpoint_url.as_deref(),
@@ -846,7 +846,7 @@ async fn allow_http_lets_a_side_use_plain_http_to_another_host() {
         "endpoint_url",
         "\"http://s3.invalid.example:9001\"",
     );
-    let refused = airlock::config::parse_settings(&parts.render(), "t.toml")
+    let refused = airlock_core::config::parse_settings(&parts.render(), "t.toml")
         .expect_err("the target did not set allow_http");
     assert!(
         refused.to_string().contains("target.endpoint_url"),

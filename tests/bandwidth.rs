@@ -168,9 +168,9 @@ fn example_bandwidth_limit_parses() {
         &format!("\n[transfer]\nbandwidth_limit = {line}\n"),
         1,
     );
-    let settings = airlock::config::parse_settings(&text, "example").unwrap();
+    let settings = airlock_core::config::parse_settings(&text, "example").unwrap();
     assert_eq!(
         settings.transfer.bandwidth_limit,
-        Some(airlock::config::ByteSize::mib(200))
+        Some(airlock_core::config::ByteSize::mib(200))
     );
 }

@@ -2,8 +2,8 @@
 //! quotes the value and, where airlock knows, says what to write instead. Configs that must
 //! be accepted (the shipped example, defaults, size syntax) are in `config_example.rs`.
 
-use airlock::config::{Settings, Side, parse_settings};
-use airlock::{ErrorKind, aws};
+use airlock_core::config::{Settings, Side, parse_settings};
+use airlock_core::{ErrorKind, aws};
 
 /// A valid config with `source`, `target` and `transfer` lines added to their tables. Keys come
 /// first in each string; sub-tables such as `[source.credentials]` may follow them.

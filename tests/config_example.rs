@@ -3,8 +3,8 @@
 //! accept every documented form, and secrets never reach `Debug`. Refusals are tested in
 //! `config_errors.rs`.
 
-use airlock::config::defaults;
-use airlock::config::{
+use airlock_core::config::defaults;
+use airlock_core::config::{
     ByteSize, CredentialSpec, PartSize, Settings, Side, SsmSpec, TransferSettings, Via,
     parse_settings,
 };

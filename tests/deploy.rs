@@ -173,7 +173,7 @@ fn kubernetes_indexed_job_matches_the_binary() {
     let config = kind("ConfigMap")["data"]["config.toml"]
         .as_str()
         .expect("config.toml in the ConfigMap");
-    airlock::config::parse_settings(config, file)
+    airlock_core::config::parse_settings(config, file)
         .unwrap_or_else(|e| panic!("{file}: the ConfigMap's config.toml is refused: {e}"));
 }
 

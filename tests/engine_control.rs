@@ -1,4 +1,4 @@
-//! Commands, as documented on `airlock::engine::Command`: Pause starts no new requests while
+//! Commands, as documented on `airlock_core::engine::Command`: Pause starts no new requests while
 //! in-flight ones finish, Resume goes on; Cancel stops one object and aborts its upload;
 //! Retry / RetryFailed queue failed objects again (the engine lingering for them); Stop lets
 //! in-flight requests finish and starts nothing new; SetConcurrency changes how many requests
@@ -8,7 +8,7 @@ mod common;
 
 use std::time::Duration;
 
-use airlock::engine::{Command, Event};
+use airlock_core::engine::{Command, Event};
 use common::engine::Rig;
 use common::proxy::{Fault, Op, Rule};
 use common::{MIB, seeded_bytes};
@@ -129,10 +129,10 @@ async fn retry_and_retry_failed_copy_failed_objects_in_a_lingering_engine() {
     let (plan, sides) = rig.plan(&settings).await;
     let id_of = |key: &str| plan.items.iter().position(|i| i.source_key == key).unwrap();
     let flaky_a = id_of("flaky-a.txt");
-    let mut options = airlock::engine::EngineOptions::from_settings(&settings);
+    let mut options = airlock_core::engine::EngineOptions::from_settings(&settings);
     options.journal_dir = Some(rig.servers.sandbox.data_dir());
     options.linger = true;
-    let mut handle = airlock::engine::Engine::start(plan, sides, options).unwrap();
+    let mut handle = airlock_core::engine::Engine::start(plan, sides, options).unwrap();
     let mut events = common::engine::Events::new(handle.take_events().unwrap());
     let finished = |e: &Event| matches!(e, Event::RunFinished { .. });
     let Event::RunFinished { summary } = events.wait_for("first finish", finished).await else {
@@ -319,10 +319,10 @@ async fn a_failed_multipart_object_retried_by_command_starts_at_once_and_complet
         .iter()
         .position(|i| i.source_key == "multi.bin")
         .unwrap();
-    let mut options = airlock::engine::EngineOptions::from_settings(&settings);
+    let mut options = airlock_core::engine::EngineOptions::from_settings(&settings);
     options.journal_dir = Some(rig.servers.sandbox.data_dir());
     options.linger = true;
-    let mut handle = airlock::engine::Engine::start(plan, sides, options).unwrap();
+    let mut handle = airlock_core::engine::Engine::start(plan, sides, options).unwrap();
     let mut events = common::engine::Events::new(handle.take_events().unwrap());
     let finished = |e: &Event| matches!(e, Event::RunFinished { .. });
     let Event::RunFinished { summary } = events.wait_for("first finish", finished).await else {

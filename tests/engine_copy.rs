@@ -7,7 +7,7 @@
 
 mod common;
 
-use airlock::engine::Event;
+use airlock_core::engine::Event;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{Tag, Tagging};
 use common::engine::{Rig, assert_seeded, put_seeded_crc};

@@ -5,8 +5,8 @@
 
 mod common;
 
-use airlock::engine::Event;
-use airlock::error::Class;
+use airlock_core::engine::Event;
+use airlock_core::error::Class;
 use common::engine::Rig;
 use common::proxy::{Fault, Op, Rule};
 use common::{MIB, seeded_bytes};
@@ -295,7 +295,7 @@ async fn a_slowdown_storm_lowers_concurrency_and_it_recovers() {
 }
 
 /// A multipart object whose part 3 fails every time (500), next to objects that copy fine.
-async fn doomed_run(rig: &Rig, keep: bool) -> (airlock::engine::RunSummary, String) {
+async fn doomed_run(rig: &Rig, keep: bool) -> (airlock_core::engine::RunSummary, String) {
     let source = rig.source();
     source.put_seeded("doomed.bin", 12 * MIB, 5).await;
     source.put("fine-1.txt", b"fine".to_vec()).await;

@@ -7,8 +7,8 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use airlock::engine::Event;
-use airlock::error::Class;
+use airlock_core::engine::Event;
+use airlock_core::error::Class;
 use common::engine::Rig;
 use common::proxy::{Fault, Op, Rule};
 use common::{MIB, seeded_bytes};
@@ -73,7 +73,7 @@ async fn a_dropped_run_resumes_sending_only_the_missing_parts() {
     assert_eq!(events.resumed_parts("resume.bin"), [5]);
     // The resumed parts count as at the target: progress reaches the total, and the stats
     // aggregator's ETA is based on what is really left.
-    let mut stats = airlock::engine::stats::Stats::default();
+    let mut stats = airlock_core::engine::stats::Stats::default();
     let mut puts = Vec::new();
     for event in &events.seen {
         stats.apply(event, std::time::Duration::ZERO);
@@ -143,7 +143,7 @@ async fn overwrite_mid_copy(
     rig: &Rig,
     new_size: u64,
     transfer: &[&str],
-) -> (airlock::engine::RunSummary, common::engine::Events) {
+) -> (airlock_core::engine::RunSummary, common::engine::Events) {
     let source = rig.source();
     source.put_seeded("changing.bin", 12 * MIB, 1).await;
     source.put("steady.txt", b"steady".to_vec()).await;

@@ -319,7 +319,7 @@ fn example_filter_lines_parse() {
     // min and max in one table, times in another (7d ago is after 2026-11-20 only sometimes).
     for group in [&examples[..4], &examples[4..5], &examples[5..]] {
         let text = format!("{base}\n[filter]\n{}\n", group.join("\n"));
-        let settings = airlock::config::parse_settings(&text, "example")
+        let settings = airlock_core::config::parse_settings(&text, "example")
             .unwrap_or_else(|e| panic!("{group:?}: {e}"));
         assert!(!settings.filter.is_empty());
     }

@@ -6,9 +6,9 @@
 
 use std::path::Path;
 
-use airlock::ErrorKind;
-use airlock::config::{Settings, parse_settings};
-use airlock::plan::{Plan, PlanItem, PlanSettings, PlanSide, Route, Summary, load_plan};
+use airlock_core::ErrorKind;
+use airlock_core::config::{Settings, parse_settings};
+use airlock_core::plan::{Plan, PlanItem, PlanSettings, PlanSide, Route, Summary, load_plan};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
@@ -200,7 +200,7 @@ fn config_text() -> impl Strategy<Value = String> {
 }
 
 /// What every config refusal must look like.
-fn check_config_error(text: &str, err: &airlock::Error) -> Result<(), TestCaseError> {
+fn check_config_error(text: &str, err: &airlock_core::Error) -> Result<(), TestCaseError> {
     let message = err.to_string();
     prop_assert!(
         matches!(err.kind(), ErrorKind::Config(_)),
@@ -226,7 +226,7 @@ fn check_settings(settings: &Settings) -> Result<(), TestCaseError> {
     let t = &settings.transfer;
     let mib = 1024 * 1024;
     prop_assert!((5 * mib..=5 * 1024 * mib).contains(&t.multipart_threshold.0));
-    if let airlock::config::PartSize::Fixed(size) = t.part_size {
+    if let airlock_core::config::PartSize::Fixed(size) = t.part_size {
         prop_assert!((5 * mib..=5 * 1024 * mib).contains(&size.0));
     }
     prop_assert!((1..=1024).contains(&t.concurrency));
@@ -301,7 +301,7 @@ fn good_plan() -> Value {
     ];
     let plan_settings = PlanSettings::of(&settings.transfer);
     let plan = Plan {
-        format: airlock::plan::PLAN_FORMAT_VERSION,
+        format: airlock_core::plan::PLAN_FORMAT_VERSION,
         source: PlanSide::of(&settings.source),
         target: PlanSide::of(&settings.target),
         summary: Summary::of(&items, &plan_settings),
@@ -489,7 +489,7 @@ fn check_accepted(plan: &Plan) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-fn check_plan_error(path: &Path, err: &airlock::Error) -> Result<(), TestCaseError> {
+fn check_plan_error(path: &Path, err: &airlock_core::Error) -> Result<(), TestCaseError> {
     let message = err.to_string();
     prop_assert!(
         matches!(err.kind(), ErrorKind::Plan(_)),

@@ -5,7 +5,7 @@
 
 mod common;
 
-use airlock::engine::Event;
+use airlock_core::engine::Event;
 use common::engine::Rig;
 use common::proxy::{Fault, Op, Rule};
 use common::{MIB, Output, seeded_bytes};

@@ -13,11 +13,11 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use airlock::config::parse_settings;
 use airlock::tui::app::plan::PlanStatus;
 use airlock::tui::app::transfers::Phase;
 use airlock::tui::app::{App, Tab, update};
 use airlock::tui::{Keymap, Msg, Runtime};
+use airlock_core::config::parse_settings;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -314,8 +314,8 @@ async fn ssm_secrets_never_leak() {
     assert_data_dir_clean(&servers);
 
     // The resolved clients (what a panic message or a debug log would format) redact it too.
-    let settings = airlock::config::load_settings(Some(&config)).unwrap();
-    let sides = airlock::aws::connect(&settings).await.unwrap();
+    let settings = airlock_core::config::load_settings(Some(&config)).unwrap();
+    let sides = airlock_core::aws::connect(&settings).await.unwrap();
     assert_clean("Debug of the settings", &format!("{settings:?}"));
     assert_clean("Debug of the connected sides", &format!("{sides:?}"));
 }
@@ -326,8 +326,8 @@ async fn panic_messages_are_built_from_redacted_debug_output() {
     // secrets must redact them there, including the SDK clients built from them.
     let servers = TwoServers::start().await;
     let config = servers.config_toml(&overrides());
-    let settings = airlock::config::load_settings(Some(&config)).unwrap();
-    let sides = airlock::aws::connect(&settings).await.unwrap();
+    let settings = airlock_core::config::load_settings(Some(&config)).unwrap();
+    let sides = airlock_core::aws::connect(&settings).await.unwrap();
     let payload = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         panic!("{settings:?} {sides:?} {:#?}", settings.source)
     }))
@@ -378,7 +378,7 @@ async fn a_config_with_secrets_readable_by_others_warns() {
          [target]\nbucket = \"target-bucket\"\n",
     );
     std::fs::set_permissions(&profile_only, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let settings = airlock::config::load_settings(Some(&profile_only)).unwrap();
+    let settings = airlock_core::config::load_settings(Some(&profile_only)).unwrap();
     assert!(
         settings.warnings.iter().all(|w| !w.contains("chmod")),
         "{:?}",
@@ -402,7 +402,7 @@ async fn the_tui_never_draws_a_secret() {
     seed(&servers).await;
     let text = servers.config_text(&overrides());
     let settings = parse_settings(&text, "config.toml").unwrap();
-    let sides = airlock::aws::connect(&settings).await.unwrap();
+    let sides = airlock_core::aws::connect(&settings).await.unwrap();
     let (tx, mut messages) = tokio::sync::mpsc::unbounded_channel();
     let mut runtime = Runtime::new(sides, settings.clone(), tx);
     runtime.journal_dir = Some(servers.sandbox.data_dir());

@@ -5,16 +5,16 @@
 
 use std::time::{Duration, Instant};
 
-use airlock::aws::{ResolvedCredentials, Sides, build_side_client};
-use airlock::config::{
-    CredentialSpec, Secret, Settings, Side, SideSettings, TransferSettings, WriteOptions,
-};
 use airlock::tui::app::badges::Badge;
 use airlock::tui::app::browser::ListStatus;
 use airlock::tui::app::plan::PlanStatus;
 use airlock::tui::app::transfers::Phase;
 use airlock::tui::app::{App, Tab, update};
 use airlock::tui::{Keymap, Msg, Runtime};
+use airlock_core::aws::{ResolvedCredentials, Sides, build_side_client};
+use airlock_core::config::{
+    CredentialSpec, Secret, Settings, Side, SideSettings, TransferSettings, WriteOptions,
+};
 use airlock_s3server::EmbeddedS3;
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;

@@ -16,7 +16,7 @@ mod common;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use airlock::config::filter::format_rfc3339;
+use airlock_core::config::filter::format_rfc3339;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
 use common::moto::Moto;
@@ -724,12 +724,12 @@ async fn a_null_version_replaced_after_planning_is_not_copied() {
 /// a moment, selected objects and folders are taken as they were then.
 async fn a_tui_selection_is_taken_at_the_moment(f: &Fixture) {
     let config = f.config(VERSIONED_BUCKET, "");
-    let mut settings = airlock::config::load_settings(Some(&config)).unwrap();
+    let mut settings = airlock_core::config::load_settings(Some(&config)).unwrap();
     settings.filter.version_at =
-        Some(airlock::config::filter::parse_rfc3339_ms(&f.moment).unwrap());
-    let sides = airlock::aws::connect(&settings).await.unwrap();
+        Some(airlock_core::config::filter::parse_rfc3339_ms(&f.moment).unwrap());
+    let sides = airlock_core::aws::connect(&settings).await.unwrap();
     // What the browser listed: the latest versions.
-    let listed = |key: &str, size: u64| airlock::plan::ObjectInfo {
+    let listed = |key: &str, size: u64| airlock_core::plan::ObjectInfo {
         key: key.into(),
         size,
         ..Default::default()

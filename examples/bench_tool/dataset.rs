@@ -5,7 +5,7 @@
 
 use std::str::FromStr;
 
-use airlock::config::ByteSize;
+use airlock_core::config::ByteSize;
 
 /// One object of a dataset.
 #[derive(Debug, Clone)]

@@ -19,8 +19,8 @@ mod write;
 
 use std::time::Instant;
 
-use airlock::config::ByteSize;
 use airlock::demo;
+use airlock_core::config::ByteSize;
 use aws_sdk_s3::config::{
     BehaviorVersion, Credentials, Region, RequestChecksumCalculation, ResponseChecksumValidation,
 };

@@ -169,7 +169,7 @@ pub struct PrepareArgs {
     pub output: Option<PathBuf>,
     /// Split multipart objects at or above this size (overrides transfer.split_above).
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
-    pub split_above: Option<crate::config::ByteSize>,
+    pub split_above: Option<airlock_core::config::ByteSize>,
 }
 
 #[derive(Debug, ClapArgs)]
@@ -189,7 +189,7 @@ pub struct ReportArgs {
     pub json: bool,
 }
 
-fn parse_size(text: &str) -> Result<crate::config::ByteSize, String> {
+fn parse_size(text: &str) -> Result<airlock_core::config::ByteSize, String> {
     text.parse()
         .map_err(|e| format!("{e}; write a size like '64GiB'"))
 }

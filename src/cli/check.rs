@@ -3,11 +3,11 @@
 
 use std::io::Write;
 
-use crate::aws::credentials::resolve_both;
-use crate::aws::errors::{Context, s3_failure};
-use crate::aws::{ResolvedCredentials, build_side_client};
-use crate::config::{Settings, Side};
-use crate::error::{Error, Result};
+use airlock_core::aws::credentials::resolve_both;
+use airlock_core::aws::errors::{Context, s3_failure};
+use airlock_core::aws::{ResolvedCredentials, build_side_client};
+use airlock_core::config::{Settings, Side};
+use airlock_core::error::{Error, Result};
 
 /// Run the check and print the report. Returns the exit code: 0 when both sides pass, 2 when
 /// either fails.
@@ -73,7 +73,7 @@ async fn check_side(
     }
 }
 
-async fn head_bucket(side: &crate::aws::SideClient) -> Result<()> {
+async fn head_bucket(side: &airlock_core::aws::SideClient) -> Result<()> {
     side.client
         .head_bucket()
         .bucket(&side.bucket)

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::config::ByteSize;
+use airlock_core::config::ByteSize;
 
 /// `1.5 GiB`, `64 MiB`, `0 B`.
 pub fn human_bytes(bytes: u64) -> String {

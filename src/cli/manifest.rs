@@ -19,11 +19,11 @@ use std::time::SystemTime;
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
-use crate::aws::SideClient;
-use crate::aws::listing::head;
-use crate::engine::{Event, ObjectId};
-use crate::error::{Error, Result};
-use crate::plan::{Plan, PlanItem, PlanSide, Route};
+use airlock_core::aws::SideClient;
+use airlock_core::aws::listing::head;
+use airlock_core::engine::{Event, ObjectId};
+use airlock_core::error::{Error, Result};
+use airlock_core::plan::{Plan, PlanItem, PlanSide, Route};
 
 /// Bumped when a manifest's fields change incompatibly.
 pub const MANIFEST_FORMAT: u32 = 1;
@@ -212,7 +212,7 @@ impl ManifestRecorder {
             .filter(|&i| matches!(self.records[i].outcome.as_str(), "copied" | "skipped"))
             .collect();
         let records = &self.records;
-        let heads: Vec<(usize, Result<Option<crate::plan::ObjectInfo>>)> =
+        let heads: Vec<(usize, Result<Option<airlock_core::plan::ObjectInfo>>)> =
             futures::stream::iter(at_target)
                 .map(|i| async move { (i, head(target, &records[i].target_key).await) })
                 .buffer_unordered(HEAD_CONCURRENCY)
@@ -242,7 +242,7 @@ impl ManifestRecorder {
             finished_at: now(),
         };
         let bytes = encode(&self.path, &header, &self.records)?;
-        crate::fsutil::write_atomic(&self.path, &bytes, 0o644)?;
+        airlock_core::fsutil::write_atomic(&self.path, &bytes, 0o644)?;
         let _ = writeln!(
             out,
             "manifest: {} objects written to '{}'",
@@ -270,7 +270,7 @@ fn record_of(item: &PlanItem) -> Record {
 
 /// A mirror deletion's record: no source key (the source has none), route `delete`, outcome
 /// `not_deleted` until the run deletes it (`deleted`) or fails to (`delete_failed`).
-fn deletion_record(deletion: &crate::plan::Deletion) -> Record {
+fn deletion_record(deletion: &airlock_core::plan::Deletion) -> Record {
     Record {
         size: deletion.size,
         target_key: deletion.target_key.clone(),

@@ -12,10 +12,10 @@ use serde::Serialize;
 
 use super::format::{human_bytes, human_duration};
 use super::shard_report::{Outcome, ShardReport};
-use crate::aws::SideClient;
-use crate::aws::documents::{self, S3Location};
-use crate::engine::RunSummary;
-use crate::error::{Error, Result};
+use airlock_core::aws::SideClient;
+use airlock_core::aws::documents::{self, S3Location};
+use airlock_core::engine::RunSummary;
+use airlock_core::error::{Error, Result};
 
 /// The merged view of every shard's report.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]

@@ -41,8 +41,8 @@ pub use run::{execute, execute_observed, run};
 /// Environment variables airlock reads, besides those named by flags (`AIRLOCK_SHARDS`,
 /// `AIRLOCK_REPORT`). The deploy examples are checked against this list and the flags.
 pub const ENV_VARS: &[&str] = &[
-    crate::config::CONFIG_ENV,
-    crate::logging::DATA_DIR_ENV,
+    airlock_core::config::CONFIG_ENV,
+    airlock_core::dirs::DATA_DIR_ENV,
     crate::logging::LOG_ENV,
     shard::BATCH_INDEX_ENV,
     shard::BATCH_SIZE_ENV,
@@ -50,7 +50,7 @@ pub const ENV_VARS: &[&str] = &[
 ];
 pub use verify::verify;
 
-use crate::config::Side;
+use airlock_core::config::Side;
 
 impl From<SideArg> for Side {
     fn from(side: SideArg) -> Side {

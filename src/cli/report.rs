@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::format::{human_bytes, human_duration};
-use crate::engine::{Event, ObjectId, RunSummary};
-use crate::plan::Route;
+use airlock_core::engine::{Event, ObjectId, RunSummary};
+use airlock_core::plan::Route;
 
 /// Consumes events, then the summary.
 pub trait Reporter {
@@ -484,7 +484,7 @@ mod tests {
     fn the_summary_names_uploads_an_abort_left() {
         let summary = RunSummary {
             failed: 1,
-            uploads_left: vec![crate::engine::LeftUpload {
+            uploads_left: vec![airlock_core::engine::LeftUpload {
                 key: "big.bin".into(),
                 upload_id: "u-123".into(),
                 error: "AccessDenied".into(),

@@ -16,11 +16,11 @@ use super::manifest::ManifestRecorder;
 use super::plan_cmd::{print_items, print_summary};
 use super::report::{JsonReporter, Reporter, TermReporter};
 use super::shard_report::{self, Collector, ReportTarget};
-use crate::aws::{Sides, inventory};
-use crate::config::Settings;
-use crate::engine::{Command, Engine, EngineOptions, RunSummary};
-use crate::error::Result;
-use crate::plan::Plan;
+use airlock_core::aws::{Sides, inventory};
+use airlock_core::config::Settings;
+use airlock_core::engine::{Command, Engine, EngineOptions, RunSummary};
+use airlock_core::error::Result;
+use airlock_core::plan::Plan;
 
 /// Execute a run; returns the process exit code.
 pub async fn run(
@@ -38,7 +38,7 @@ pub async fn run(
     // A bad --shard (or shard variable) is refused before any listing or plan file is read.
     let shard = super::shard::resolve(args, |name| std::env::var(name).ok())?;
     let mut plan = match &args.plan {
-        Some(path) => crate::plan_store::read_plan(path, settings, &sides).await?,
+        Some(path) => airlock_core::plan_store::read_plan(path, settings, &sides).await?,
         None => inventory::plan(&sides, settings).await?.0,
     };
     super::mirror::drop_deletions(&mut plan, args.mode.as_deref());
@@ -118,7 +118,7 @@ pub async fn run(
         let _ = writeln!(
             std::io::stderr(),
             "interrupted: finished parts are journaled in '{}'; run '{how}' again to resume",
-            crate::logging::data_dir().join("journal").display()
+            airlock_core::dirs::data_dir().join("journal").display()
         );
     }
     Ok(summary.exit_code().max(missing_code))
@@ -142,7 +142,7 @@ pub async fn execute_observed(
     options: EngineOptions,
     json: bool,
     out: &mut dyn Write,
-    observe: &mut (dyn FnMut(&crate::engine::Event) + Send),
+    observe: &mut (dyn FnMut(&airlock_core::engine::Event) + Send),
 ) -> Result<RunSummary> {
     let mut handle = Engine::start(plan, sides, options)?;
     let mut events = handle.take_events().expect("fresh handle has events");

@@ -4,8 +4,8 @@
 //! `JOB_COMPLETION_INDEX` with `--shards` (or `AIRLOCK_SHARDS`).
 
 use super::args::RunArgs;
-use crate::error::{Error, Result};
-use crate::plan::{Plan, Route, Summary, range_bytes};
+use airlock_core::error::{Error, Result};
+use airlock_core::plan::{Plan, Route, Summary, range_bytes};
 
 /// Set by AWS Batch in each child of an array job.
 pub const BATCH_INDEX_ENV: &str = "AWS_BATCH_JOB_ARRAY_INDEX";
@@ -198,7 +198,7 @@ pub fn apply(plan: Plan, shard: Option<&Shard>) -> Plan {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::PlanItem;
+    use airlock_core::plan::PlanItem;
 
     fn args(shard: Option<&str>, shards: Option<u32>) -> RunArgs {
         RunArgs {
@@ -323,7 +323,7 @@ mod tests {
                 1
             },
             reason: "new".into(),
-            split: split.then(|| crate::plan::SplitUpload {
+            split: split.then(|| airlock_core::plan::SplitUpload {
                 upload_id: "u".into(),
                 source_etag: "e".into(),
                 source_checksum: None,
@@ -372,19 +372,19 @@ mod tests {
     fn plan_of(items: Vec<PlanItem>) -> Plan {
         Plan {
             format: 1,
-            source: crate::plan::PlanSide {
+            source: airlock_core::plan::PlanSide {
                 bucket: "s".into(),
                 prefix: String::new(),
                 region: "r".into(),
                 endpoint_url: None,
             },
-            target: crate::plan::PlanSide {
+            target: airlock_core::plan::PlanSide {
                 bucket: "t".into(),
                 prefix: String::new(),
                 region: "r".into(),
                 endpoint_url: None,
             },
-            settings: crate::plan::PlanSettings::of(&Default::default()),
+            settings: airlock_core::plan::PlanSettings::of(&Default::default()),
             items,
             summary: Default::default(),
             selection: Default::default(),

@@ -6,19 +6,19 @@ use std::io::Write;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::format::{human_duration, human_time};
-use crate::aws::SideClient;
-use crate::aws::objects::{UploadInfo, abort_multipart, list_uploads};
-use crate::config::Settings;
-use crate::engine::{Journal, journal_key};
-use crate::error::{Error, Result};
-use crate::plan::PlanSide;
+use airlock_core::aws::SideClient;
+use airlock_core::aws::objects::{UploadInfo, abort_multipart, list_uploads};
+use airlock_core::config::Settings;
+use airlock_core::engine::{Journal, journal_key};
+use airlock_core::error::{Error, Result};
+use airlock_core::plan::PlanSide;
 
 fn journal(settings: &Settings) -> Option<Journal> {
     let key = journal_key(
         &PlanSide::of(&settings.source),
         &PlanSide::of(&settings.target),
     );
-    Journal::open(&crate::logging::data_dir(), &key).ok()
+    Journal::open(&airlock_core::dirs::data_dir(), &key).ok()
 }
 
 fn age(upload: &UploadInfo) -> Option<Duration> {

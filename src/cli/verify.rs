@@ -10,11 +10,11 @@ use std::path::Path;
 use futures::StreamExt;
 
 use super::manifest::{Record, read};
-use crate::aws::SideClient;
-use crate::aws::listing::head;
-use crate::config::Settings;
-use crate::error::{Error, Result};
-use crate::plan::{ObjectInfo, PlanSide};
+use airlock_core::aws::SideClient;
+use airlock_core::aws::listing::head;
+use airlock_core::config::Settings;
+use airlock_core::error::{Error, Result};
+use airlock_core::plan::{ObjectInfo, PlanSide};
 
 /// HEAD requests in flight.
 const HEAD_CONCURRENCY: usize = 16;

@@ -17,11 +17,11 @@ use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
 
-use crate::config::Settings;
 use crate::tui::input::{InputOutcome, TextInput};
 use crate::tui::keymap::{Action, Context, Keymap};
 use crate::tui::layout;
 use crate::tui::msg::{Effect, Msg};
+use airlock_core::config::Settings;
 
 pub use browser::Browser;
 pub use plan::PlanTab;
@@ -220,7 +220,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.transfers.phase = transfers::Phase::Idle;
         }
         Msg::Engine(event) => {
-            let finished = matches!(event, crate::engine::Event::RunFinished { .. });
+            let finished = matches!(event, airlock_core::engine::Event::RunFinished { .. });
             app.transfers.apply(&event, app.now, &mut out);
             if finished && app.quit_when_stopped {
                 out.effects.push(Effect::Quit);

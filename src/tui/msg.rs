@@ -7,12 +7,12 @@ use std::path::PathBuf;
 
 use crossterm::event::KeyEvent;
 
-use crate::aws::Listing;
-use crate::aws::inventory::Inventory;
-use crate::config::{Side, TransferSettings};
-use crate::engine::{Command, Event};
-use crate::error::Result;
-use crate::plan::{ObjectInfo, Plan};
+use airlock_core::aws::Listing;
+use airlock_core::aws::inventory::Inventory;
+use airlock_core::config::{Side, TransferSettings};
+use airlock_core::engine::{Command, Event};
+use airlock_core::error::Result;
+use airlock_core::plan::{ObjectInfo, Plan};
 
 /// Something that happened.
 #[derive(Debug)]

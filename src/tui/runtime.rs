@@ -9,13 +9,13 @@ use std::sync::Arc;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::{AbortHandle, JoinSet};
 
-use crate::aws::inventory::{self, Inventory};
-use crate::aws::{Sides, list_all, list_page, listing};
-use crate::config::Settings;
-use crate::engine::{Engine, EngineHandle, EngineOptions};
-use crate::error::Result;
-use crate::plan::{self, ObjectInfo};
 use crate::tui::msg::{Effect, Msg, Scope};
+use airlock_core::aws::inventory::{self, Inventory};
+use airlock_core::aws::{Sides, list_all, list_page, listing};
+use airlock_core::config::Settings;
+use airlock_core::engine::{Engine, EngineHandle, EngineOptions};
+use airlock_core::error::Result;
+use airlock_core::plan::{self, ObjectInfo};
 
 /// Listings of selected folders in flight at once while gathering a plan.
 const GATHER_CONCURRENCY: usize = 4;
@@ -138,7 +138,7 @@ impl Runtime {
             Effect::SavePlan { plan, path } => {
                 let sides = self.sides.clone();
                 self.tasks.spawn(async move {
-                    let result = crate::plan_store::write_plan(&plan, &path, &sides)
+                    let result = airlock_core::plan_store::write_plan(&plan, &path, &sides)
                         .await
                         .map(|()| path);
                     let _ = tx.send(Msg::PlanSaved(result));
@@ -205,7 +205,7 @@ pub async fn gather(
     target_folders.sort();
     target_folders.dedup();
     let mut counts = (0usize, 0usize);
-    let mut jobs: Vec<(crate::aws::SideClient, String, bool)> = folders
+    let mut jobs: Vec<(airlock_core::aws::SideClient, String, bool)> = folders
         .iter()
         .map(|f| (sides.source.clone(), f.clone(), true))
         .collect();
@@ -225,13 +225,18 @@ pub async fn gather(
             let version_at = settings.filter.version_at;
             running.spawn(async move {
                 let listed = match (client.side, version_at) {
-                    (crate::config::Side::Source, Some(moment_ms)) => {
-                        crate::aws::versions::objects_at_moment(&client, &folder, moment_ms, |_| {})
-                            .await
-                            .map(|objects| crate::aws::Listing {
-                                objects,
-                                ..Default::default()
-                            })
+                    (airlock_core::config::Side::Source, Some(moment_ms)) => {
+                        airlock_core::aws::versions::objects_at_moment(
+                            &client,
+                            &folder,
+                            moment_ms,
+                            |_| {},
+                        )
+                        .await
+                        .map(|objects| airlock_core::aws::Listing {
+                            objects,
+                            ..Default::default()
+                        })
                     }
                     _ => list_all(&client, &folder, recursive, |_| {}).await,
                 };
@@ -241,15 +246,16 @@ pub async fn gather(
         let Some(joined) = running.join_next().await else {
             break;
         };
-        let (side, listed) = joined
-            .map_err(|e| crate::Error::internal(format!("a listing task ended abnormally: {e}")))?;
+        let (side, listed) = joined.map_err(|e| {
+            airlock_core::Error::internal(format!("a listing task ended abnormally: {e}"))
+        })?;
         let listed = listed?;
         let into = match side {
-            crate::config::Side::Source => {
+            airlock_core::config::Side::Source => {
                 counts.0 += listed.objects.len();
                 &mut source
             }
-            crate::config::Side::Target => {
+            airlock_core::config::Side::Target => {
                 counts.1 += listed.objects.len();
                 &mut target
             }
@@ -259,7 +265,7 @@ pub async fn gather(
         }
         progress(counts.0, counts.1);
     }
-    let (source, selection) = crate::plan::select::select(
+    let (source, selection) = airlock_core::plan::select::select(
         source.into_values().collect(),
         &settings.filter,
         &settings.source.prefix,
@@ -272,7 +278,7 @@ pub async fn gather(
         // Mirror deletions need the whole configured prefix: a selection deletes nothing.
         deletions: Vec::new(),
     };
-    if settings.transfer.compare == crate::config::CompareMode::Checksum {
+    if settings.transfer.compare == airlock_core::config::CompareMode::Checksum {
         inventory::enrich(sides, settings, &mut inventory).await?;
     }
     Ok(inventory)

@@ -15,9 +15,9 @@ use super::keymap::Keymap;
 use super::msg::Msg;
 use super::runtime::Runtime;
 use super::views;
-use crate::aws::Sides;
-use crate::config::Settings;
-use crate::error::{Error, Result};
+use airlock_core::aws::Sides;
+use airlock_core::config::Settings;
+use airlock_core::error::{Error, Result};
 
 /// Spinners and clocks advance this often.
 const TICK: Duration = Duration::from_millis(200);
@@ -35,7 +35,7 @@ impl Drop for Restore {
 
 /// Where the user's key bindings live.
 pub fn keybindings_path() -> Option<std::path::PathBuf> {
-    crate::logging::project_dirs().map(|d| d.config_dir().join("keybindings.toml"))
+    airlock_core::dirs::project_dirs().map(|d| d.config_dir().join("keybindings.toml"))
 }
 
 /// What a caller may change about a TUI session beyond settings and connections.

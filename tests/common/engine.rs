@@ -4,10 +4,10 @@
 
 use std::time::Duration;
 
-use airlock::aws::{Sides, connect, inventory};
-use airlock::config::{Settings, parse_settings};
-use airlock::engine::{Engine, EngineHandle, EngineOptions, Event, RunSummary, Verification};
-use airlock::plan::Plan;
+use airlock_core::aws::{Sides, connect, inventory};
+use airlock_core::config::{Settings, parse_settings};
+use airlock_core::engine::{Engine, EngineHandle, EngineOptions, Event, RunSummary, Verification};
+use airlock_core::plan::Plan;
 use airlock_s3server::EmbeddedS3;
 use bytes::Bytes;
 use futures::StreamExt;

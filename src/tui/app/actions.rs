@@ -3,10 +3,10 @@
 //! confirmations, quitting and interrupting a run.
 
 use super::{App, Confirm, DEFAULT_PLAN_FILE, Out, Overlay, Tab, transfers};
-use crate::engine::Command;
 use crate::tui::input::TextInput;
 use crate::tui::keymap::Action;
 use crate::tui::msg::{Effect, Scope};
+use airlock_core::engine::Command;
 
 pub(super) fn action(app: &mut App, action: Action, out: &mut Out) {
     match action {
@@ -272,6 +272,6 @@ pub(super) fn interrupt(app: &mut App, out: &mut Out) {
     }
 }
 
-fn key_of(transfers: &transfers::Transfers, id: crate::engine::ObjectId) -> &str {
+fn key_of(transfers: &transfers::Transfers, id: airlock_core::engine::ObjectId) -> &str {
     transfers.objects.get(&id).map_or("?", |o| o.key.as_str())
 }

@@ -8,10 +8,10 @@ use std::borrow::Cow;
 use super::Out;
 use super::browser::{Browser, Head, ListStatus};
 use super::listing::Entry;
-use crate::config::Side;
-use crate::error::Result;
-use crate::plan::{self, ObjectInfo, Verdict};
 use crate::tui::msg::Effect;
+use airlock_core::config::Side;
+use airlock_core::error::Result;
+use airlock_core::plan::{self, ObjectInfo, Verdict};
 
 /// HEAD requests in flight for badges at once.
 pub const HEADS_IN_FLIGHT: usize = 4;

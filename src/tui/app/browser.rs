@@ -9,13 +9,13 @@ use std::collections::{BTreeMap, HashMap};
 use super::Out;
 use super::listing::{Entry, FolderListing};
 pub use super::selection::Selected;
-use crate::aws::Listing;
-use crate::config::{CompareMode, Settings, Side};
-use crate::error::Result;
-use crate::plan::{self, ObjectInfo};
 use crate::tui::input::{InputOutcome, TextInput};
 use crate::tui::keymap::Action;
 use crate::tui::msg::Effect;
+use airlock_core::aws::Listing;
+use airlock_core::config::{CompareMode, Settings, Side};
+use airlock_core::error::Result;
+use airlock_core::plan::{self, ObjectInfo};
 
 /// Where a pane's listing stands.
 #[derive(Debug, Clone, PartialEq)]

@@ -6,8 +6,8 @@
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
-use crate::aws::Listing;
-use crate::plan::ObjectInfo;
+use airlock_core::aws::Listing;
+use airlock_core::plan::ObjectInfo;
 
 /// One row of a folder.
 #[derive(Debug, Clone, PartialEq)]

@@ -7,14 +7,14 @@
 use crossterm::event::KeyEvent;
 
 use super::Out;
-use crate::aws::inventory::Inventory;
-use crate::config::defaults::{MAX_PART_SIZE, MAX_SINGLE_PUT, MIN_PART_SIZE};
-use crate::config::{ByteSize, PartSize, Settings, TransferSettings};
-use crate::error::Result;
-use crate::plan::{self, Plan, PlanInput, STREAM_BUFFER};
 use crate::tui::input::{InputOutcome, TextInput};
 use crate::tui::keymap::Action;
 use crate::tui::msg::{Effect, Scope};
+use airlock_core::aws::inventory::Inventory;
+use airlock_core::config::defaults::{MAX_PART_SIZE, MAX_SINGLE_PUT, MIN_PART_SIZE};
+use airlock_core::config::{ByteSize, PartSize, Settings, TransferSettings};
+use airlock_core::error::Result;
+use airlock_core::plan::{self, Plan, PlanInput, STREAM_BUFFER};
 
 /// Where the plan stands.
 #[derive(Debug, Clone, PartialEq)]
@@ -229,9 +229,10 @@ impl PlanTab {
                 plan.version_at = settings
                     .filter
                     .version_at
-                    .map(crate::config::filter::format_rfc3339);
+                    .map(airlock_core::config::filter::format_rfc3339);
                 plan.set_deletions(inventory.deletions);
-                if self.transfer.mode == crate::config::TransferMode::Mirror && self.selection_scope
+                if self.transfer.mode == airlock_core::config::TransferMode::Mirror
+                    && self.selection_scope
                 {
                     out.warn(
                         "mirror: a plan of a selection deletes nothing; clear the selection to \

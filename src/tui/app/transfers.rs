@@ -11,11 +11,11 @@ pub use events::finished_message;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use crate::engine::stats::Stats;
-use crate::engine::{ObjectId, RunSummary, Verification};
-use crate::error::Class;
-use crate::plan::Route;
 use crate::tui::keymap::Action;
+use airlock_core::engine::stats::Stats;
+use airlock_core::engine::{ObjectId, RunSummary, Verification};
+use airlock_core::error::Class;
+use airlock_core::plan::Route;
 
 /// One part's state in the part map.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

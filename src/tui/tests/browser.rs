@@ -6,10 +6,10 @@ use insta::assert_snapshot;
 use ratatui::style::Color;
 
 use super::*;
-use crate::error::{Class, Error, S3Failure};
-use crate::plan::{Checksum, ChecksumAlgorithm};
 use crate::tui::app::browser::Head;
 use crate::tui::views::browser::ROWS_BUILT;
+use airlock_core::error::{Class, Error, S3Failure};
+use airlock_core::plan::{Checksum, ChecksumAlgorithm};
 
 #[test]
 fn empty_folders() {

@@ -5,11 +5,11 @@ use crossterm::event::KeyCode;
 
 use super::transfers::{DENIED, engine, finish, running};
 use super::*;
-use crate::config::Side;
-use crate::engine::{Command, Event};
-use crate::error::Class;
 use crate::tui::app::transfers::{ListKind, Outcome, PartState, Phase};
 use crate::tui::app::{Confirm, Overlay};
+use airlock_core::config::Side;
+use airlock_core::engine::{Command, Event};
+use airlock_core::error::Class;
 
 fn part(app: &App, id: usize, part: usize) -> PartState {
     app.transfers.objects[&id].parts[part - 1]
@@ -154,7 +154,7 @@ fn retry_after_the_run_ended_runs_again() {
             id: 3,
             key: "daily/2025-11-19/events-002.json.gz".into(),
             size: 1,
-            route: crate::plan::Route::Single,
+            route: airlock_core::plan::Route::Single,
             parts: 1,
             part_size: 1,
             resumed_parts: 0,
@@ -179,7 +179,7 @@ fn quitting_a_run_asks_then_stops_and_quits_when_stopped() {
         &mut app,
         75.0,
         Event::RunFinished {
-            summary: crate::engine::RunSummary {
+            summary: airlock_core::engine::RunSummary {
                 interrupted: true,
                 ..Default::default()
             },
@@ -203,7 +203,7 @@ fn the_end_of_a_run_lists_the_target_again_and_leaves_nothing_to_pause() {
         &mut app,
         80.0,
         Event::RunFinished {
-            summary: crate::engine::RunSummary::default(),
+            summary: airlock_core::engine::RunSummary::default(),
         },
     );
     assert!(
@@ -219,7 +219,7 @@ fn the_end_of_a_run_lists_the_target_again_and_leaves_nothing_to_pause() {
 }
 
 /// The inventory after a run copied everything: the target holds every source object.
-fn inventory_after_copy() -> crate::aws::inventory::Inventory {
+fn inventory_after_copy() -> airlock_core::aws::inventory::Inventory {
     let mut inventory = super::plan::inventory();
     inventory.target = inventory
         .source
@@ -240,7 +240,7 @@ fn the_end_of_a_run_rebuilds_the_plan_so_copied_objects_show_as_skip() {
         &mut app,
         80.0,
         Event::RunFinished {
-            summary: crate::engine::RunSummary::default(),
+            summary: airlock_core::engine::RunSummary::default(),
         },
     );
     let request = app.plan.request;

@@ -8,9 +8,9 @@ use insta::assert_snapshot;
 
 use super::plan::inventory;
 use super::*;
-use crate::config::TransferMode;
-use crate::plan::{DELETE_REASON, Deletion};
 use crate::tui::app::{Confirm, Overlay, Tab};
+use airlock_core::config::TransferMode;
+use airlock_core::plan::{DELETE_REASON, Deletion};
 
 /// The whole configured prefix planned in mirror mode, with two orphans at the target.
 fn mirror_planned(size: (u16, u16)) -> App {
@@ -59,7 +59,7 @@ fn plan_tab_lists_deletions_as_delete_rows() {
     let mut app = mirror_planned((120, 30));
     let plan = app.plan.plan.as_ref().unwrap();
     assert_eq!(plan.deletions.len(), 2);
-    assert_eq!(plan.format, crate::plan::MIRROR_FORMAT_VERSION);
+    assert_eq!(plan.format, airlock_core::plan::MIRROR_FORMAT_VERSION);
     key(&mut app, KeyCode::Tab);
     key(&mut app, KeyCode::End);
     let plan = app.plan.plan.as_ref().unwrap();
@@ -127,7 +127,7 @@ fn a_copy_plan_starts_after_one_question() {
 
 #[test]
 fn the_plan_tab_shows_what_the_filters_left_out() {
-    use crate::plan::filter::{Excluded, Selection};
+    use airlock_core::plan::filter::{Excluded, Selection};
     let mut app = app((100, 30));
     key(&mut app, KeyCode::Char('2'));
     let request = app.plan.request;

@@ -16,13 +16,15 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-use crate::aws::Listing;
-use crate::config::{CredentialSpec, Settings, Side, SideSettings, TransferSettings, WriteOptions};
-use crate::plan::ObjectInfo;
 use crate::tui::app::{App, update};
 use crate::tui::keymap::Keymap;
 use crate::tui::msg::{Effect, Msg};
 use crate::tui::views;
+use airlock_core::aws::Listing;
+use airlock_core::config::{
+    CredentialSpec, Settings, Side, SideSettings, TransferSettings, WriteOptions,
+};
+use airlock_core::plan::ObjectInfo;
 
 /// 2025-11-20 13:00:00 UTC.
 pub const T0: i64 = 1_763_643_600_000;

@@ -5,10 +5,10 @@ use crossterm::event::KeyCode;
 use insta::assert_snapshot;
 
 use super::*;
-use crate::engine::{Event, RunSummary, Verification};
-use crate::error::Class;
-use crate::plan::Route;
 use crate::tui::app::transfers::ListKind;
+use airlock_core::engine::{Event, RunSummary, Verification};
+use airlock_core::error::Class;
+use airlock_core::plan::Route;
 
 const MIB: u64 = 1024 * 1024;
 

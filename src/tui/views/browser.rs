@@ -11,12 +11,12 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use super::style::{self, fit, fit_left, fit_middle, pad, pad_right, thousands};
 use crate::cli::{human_bytes, human_time};
-use crate::config::Side;
-use crate::plan::Verdict;
 use crate::tui::app::App;
 use crate::tui::app::browser::{ListStatus, Pane};
 use crate::tui::app::listing::{Entry, SortKey};
 use crate::tui::layout;
+use airlock_core::config::Side;
+use airlock_core::plan::Verdict;
 
 #[cfg(test)]
 thread_local! {
@@ -288,17 +288,21 @@ fn detail_line(app: &App, pane: &Pane, width: usize) -> Line<'static> {
 }
 
 /// Why the badge says what it says, when both sides hold the object.
-fn counterpart_reason(app: &App, side: Side, object: &crate::plan::ObjectInfo) -> Option<String> {
+fn counterpart_reason(
+    app: &App,
+    side: Side,
+    object: &airlock_core::plan::ObjectInfo,
+) -> Option<String> {
     let browser = &app.browser;
     if !browser.following() {
         return None;
     }
     let other_key = match side {
         Side::Source => {
-            crate::plan::target_key(&object.key, &browser.source.root, &browser.target.root)
+            airlock_core::plan::target_key(&object.key, &browser.source.root, &browser.target.root)
         }
         Side::Target => {
-            crate::plan::target_key(&object.key, &browser.target.root, &browser.source.root)
+            airlock_core::plan::target_key(&object.key, &browser.target.root, &browser.source.root)
         }
     };
     let there = browser
@@ -319,8 +323,8 @@ fn counterpart_reason(app: &App, side: Side, object: &crate::plan::ObjectInfo) -
 
 fn heads_pending(
     app: &App,
-    source: &crate::plan::ObjectInfo,
-    target: &crate::plan::ObjectInfo,
+    source: &airlock_core::plan::ObjectInfo,
+    target: &airlock_core::plan::ObjectInfo,
 ) -> bool {
     use crate::tui::app::browser::Head;
     let heads = &app.browser.heads;

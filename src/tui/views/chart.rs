@@ -12,8 +12,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph};
 
 use super::style;
-use crate::engine::stats::Series;
 use crate::tui::app::transfers::{Phase, Transfers};
+use airlock_core::engine::stats::Series;
 
 /// The chart's time span.
 const CHART_SPAN: Duration = Duration::from_secs(120);

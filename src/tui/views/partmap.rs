@@ -8,8 +8,8 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
 use super::style;
-use crate::plan::Route;
 use crate::tui::app::transfers::{ObjectRun, PartState};
+use airlock_core::plan::Route;
 
 /// The state of each of `width` cells for `parts`.
 pub fn cells(parts: &[PartState], width: usize) -> Vec<PartState> {

@@ -13,12 +13,12 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use super::style::{self, fit, fit_middle, pad, pad_right, thousands};
 use crate::cli::{human_bytes, human_duration};
-use crate::config::TransferMode;
-use crate::plan::{Plan, Route, RouteTotals};
 use crate::tui::app::App;
 use crate::tui::app::plan::{Field, PlanFocus, PlanStatus, PlanTab};
 use crate::tui::keymap::{Action, Context};
 use crate::tui::layout;
+use airlock_core::config::TransferMode;
+use airlock_core::plan::{Plan, Route, RouteTotals};
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let tab = &app.plan;
@@ -369,7 +369,7 @@ fn render_table(app: &App, frame: &mut Frame, area: Rect) {
 /// and route `delete`, in red.
 fn deletion_row(
     plan: &Plan,
-    deletion: &crate::plan::Deletion,
+    deletion: &airlock_core::plan::Deletion,
     columns: &Columns,
     under_cursor: bool,
 ) -> Line<'static> {
@@ -399,7 +399,7 @@ fn deletion_row(
 
 /// What the filters left out, short enough for the summary's bottom border:
 /// ` filters: 4 of 12 left out (include 3, min_size 1) `.
-fn selection_line(selection: &crate::plan::Selection) -> String {
+fn selection_line(selection: &airlock_core::plan::Selection) -> String {
     let counts: Vec<String> = selection
         .excluded
         .iter()

@@ -64,7 +64,7 @@ pub fn render(transfers: &Transfers, frame: &mut Frame, area: Rect) {
         }
         lines.push(line);
         if transfers.list != ListKind::Done {
-            let failed_single = object.route != crate::plan::Route::Multipart
+            let failed_single = object.route != airlock_core::plan::Route::Multipart
                 && matches!(object.outcome, Some(Outcome::Failed { .. }));
             let mut second = if failed_single {
                 // A single request has no parts worth mapping: show why it failed.
@@ -207,8 +207,8 @@ fn object_line(object: &ObjectRun, width: usize) -> Line<'static> {
     ])
 }
 
-fn class_name(class: crate::error::Class) -> &'static str {
-    use crate::error::Class;
+fn class_name(class: airlock_core::error::Class) -> &'static str {
+    use airlock_core::error::Class;
     match class {
         Class::Retryable => "retryable",
         Class::SlowDown => "slowdown",
@@ -223,7 +223,7 @@ fn detail_lines(object: &ObjectRun, width: usize) -> Vec<Line<'static>> {
     let (first, second) = match &object.outcome {
         None => (
             match object.route {
-                crate::plan::Route::Multipart => format!(
+                airlock_core::plan::Route::Multipart => format!(
                     "multipart · {} parts of {}{}",
                     thousands(object.parts.len() as u64),
                     human_bytes(object.part_size),

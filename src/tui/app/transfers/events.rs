@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use super::{ListKind, ObjectRun, Outcome, PartState, Phase, Transfers};
-use crate::engine::{Event, ObjectId, RunSummary};
 use crate::tui::app::Out;
+use airlock_core::engine::{Event, ObjectId, RunSummary};
 
 impl Transfers {
     /// Fold one engine event in.
@@ -108,7 +108,7 @@ impl Transfers {
             } => {
                 if let Some(object) = self.objects.get_mut(id) {
                     object.outcome = Some(Outcome::Done {
-                        verification: crate::engine::Verification {
+                        verification: airlock_core::engine::Verification {
                             source: format!("parts {first_part}-{last_part} uploaded"),
                             target: "completed by 'airlock finalize'".into(),
                             verified: false,

@@ -21,7 +21,7 @@ pub fn config_search_paths(cli: Option<&Path>) -> Vec<(String, PathBuf)> {
         paths.push((format!("${CONFIG_ENV}"), PathBuf::from(path)));
         return paths;
     }
-    if let Some(dirs) = crate::logging::project_dirs() {
+    if let Some(dirs) = crate::dirs::project_dirs() {
         paths.push((
             "user config dir".to_string(),
             dirs.config_dir().join("config.toml"),

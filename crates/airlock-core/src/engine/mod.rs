@@ -70,7 +70,7 @@ impl EngineOptions {
         EngineOptions {
             transfer: settings.transfer.clone(),
             write: settings.target.write.clone(),
-            journal_dir: Some(crate::logging::data_dir()),
+            journal_dir: Some(crate::dirs::data_dir()),
             linger: false,
             confirm_delete: false,
         }

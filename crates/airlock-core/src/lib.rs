@@ -1,0 +1,51 @@
+//! airlock's core: everything that copies S3 objects from a bucket in one AWS account to a
+//! bucket in another when the two accounts cannot see each other (no cross-account policy, so
+//! no server-side copy). Bytes stream through this host: ranged GETs with the source
+//! credentials, PUT / UploadPart with the target credentials. The `airlock` binary (headless
+//! CLI and terminal UI) is a consumer of this crate.
+//!
+//! # The data path
+//! ```text
+//! config.toml ─► config::Settings ─► aws: credentials per side (profile | env | static | SSM)
+//!                                        │
+//!          source listing ─┐             ▼
+//!                          ├─► plan::Plan ─► engine ─► engine::Event ─► TUI / headless
+//!          target listing ─┘    (pure)        ▲  │
+//!       (aws::listing, aws::inventory)        │  └─► engine::journal (resume, no secrets)
+//!                                             └── engine::Command (pause, retry, cancel, ...)
+//! ```
+//!
+//! # Modules
+//! - [`config`]: config file discovery, raw (serde) shape, validated [`config::Settings`].
+//! - [`aws`]: S3 and SSM clients per side, credential resolution, listings, object operations;
+//!   every SDK error is turned into [`error::Error`] here, with side, operation, bucket and
+//!   key. [`aws::inventory`] lists both sides so the pure `plan::build` has what it needs.
+//! - [`plan`]: pure function from listings + settings to a [`plan::Plan`] (skip / single /
+//!   multipart routes, part sizes, totals), and the plan file format.
+//! - [`plan_store`]: where saved plans live: a local file, or `s3://BUCKET/KEY` in the target
+//!   account (read and written through `aws`).
+//! - [`engine`]: executes a plan with bounded concurrency and memory, retries, verification and
+//!   a resume journal; emits [`engine::Event`]s, takes [`engine::Command`]s.
+//! - [`error`]: the one error type, `Error { kind, source }`, and its retry [`error::Class`].
+//! - [`dirs`]: where airlock keeps its files (data directory, journal).
+//! - [`fsutil`]: atomic file writes with explicit permissions.
+//!
+//! # Dependency rules
+//! - No UI crate: ratatui, crossterm and indicatif never appear in this crate's Cargo.toml. The
+//!   terminal UI and the headless reporter live in the binary and consume [`engine::Event`]s.
+//! - No test server: s3s, s3s-fs and hyper's server live in `airlock-s3server`, which this
+//!   crate does not depend on (not even as a dev-dependency). hyper is here only as the AWS
+//!   SDK's HTTP client.
+//! - No logging setup: this crate emits `tracing` events (targets `airlock_core::...`); the
+//!   binary installs the subscriber.
+
+pub mod aws;
+pub mod config;
+pub mod dirs;
+pub mod engine;
+pub mod error;
+pub mod fsutil;
+pub mod plan;
+pub mod plan_store;
+
+pub use error::{Error, ErrorKind, Result};
