@@ -7,8 +7,10 @@
 //! - `cli`: headless commands (config check, ls, plan, run, prepare/finalize, reports, verify,
 //!   uploads) rendering engine events with indicatif or JSON lines.
 //! - [`tui`]: the terminal UI (ratatui); views are pure renders of app state.
-//! - `demo`: `airlock demo`, two embedded S3 servers from the `airlock-s3server` crate with
-//!   believable data and settings pointing at them.
+//! - `demo` (feature `demo`, on by default): `airlock demo`, two embedded S3 servers from the
+//!   `airlock-s3server` crate with believable data and settings pointing at them. Without the
+//!   feature the subcommand still parses and exits 2 saying so; the deploy image is built that
+//!   way, so the binary that holds production credentials carries no S3 server.
 //! - [`logging`]: the `tracing` subscriber (log file, `-v` to stderr).
 //!
 //! `main.rs` parses arguments, sets up logging and dispatches here.
@@ -20,6 +22,7 @@
 //! transfers.
 
 pub mod cli;
+#[cfg(feature = "demo")]
 pub mod demo;
 pub mod logging;
 pub mod tui;

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use airlock::cli::{self, Args, Command, ConfigAction, UploadsAction};
+#[cfg(feature = "demo")]
 use airlock::demo::{self, Demo, DemoOptions};
 use airlock_core::config::{Side, load_settings};
 use airlock_core::{Error, aws};
@@ -144,7 +145,14 @@ async fn run_command(args: Args) -> Result<i32, Error> {
             }
             Ok(0)
         }
+        #[cfg(not(feature = "demo"))]
+        Some(Command::Demo(_)) => Err(Error::usage(
+            "this airlock was built without the demo (build with the default features to get \
+             `airlock demo`)",
+        )),
+        #[cfg(feature = "demo")]
         Some(Command::Demo(demo)) if demo.serve => serve_demo(demo, stdout).await,
+        #[cfg(feature = "demo")]
         Some(Command::Demo(args)) => {
             let demo = Demo::start(DemoOptions {
                 dir: args.dir,
@@ -164,6 +172,7 @@ async fn run_command(args: Args) -> Result<i32, Error> {
 }
 
 /// `airlock demo --serve`: run the two servers until Ctrl-C.
+#[cfg(feature = "demo")]
 async fn serve_demo(args: cli::DemoArgs, out: &mut dyn Write) -> Result<i32, Error> {
     let demo = Demo::start(DemoOptions {
         dir: args.dir,

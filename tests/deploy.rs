@@ -2,7 +2,7 @@
 //! section) say only what the binary understands: every airlock command line in them parses
 //! with airlock's own clap definition, every environment variable they set for airlock is one
 //! it reads, the shard counts agree with the array sizes, and the Dockerfile builds a non-root
-//! image whose entrypoint is the binary it copies.
+//! image without the demo server whose entrypoint is the binary it copies.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -265,11 +265,19 @@ fn dockerfile_is_multi_stage_non_root_with_airlock_as_entrypoint() {
         "build stage {:?} should use rust:{rust_version}",
         steps[stages[0]].1
     );
-    assert!(
-        steps
-            .iter()
-            .any(|(w, r)| w == "RUN" && r.contains("--locked"))
-    );
+    // Every build uses the committed lock file and leaves out the demo (an embedded S3 server).
+    let builds: Vec<&String> = steps
+        .iter()
+        .filter(|(w, r)| w == "RUN" && r.contains("cargo build"))
+        .map(|(_, r)| r)
+        .collect();
+    assert!(!builds.is_empty(), "{file} runs no cargo build");
+    for build in builds {
+        assert!(
+            build.contains("--locked") && build.contains("--no-default-features"),
+            "{file}: every cargo build should pass --locked --no-default-features: {build}"
+        );
+    }
     // Every file the build copies exists, and the ignore file lets it through.
     let ignore = read("assets/deploy/Dockerfile.dockerignore");
     for (word, rest) in &steps[..*stages.last().unwrap()] {
