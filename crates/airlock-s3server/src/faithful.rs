@@ -6,11 +6,13 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use s3s::dto::*;
 use s3s::{S3, S3Error, S3Request, S3Response, S3Result};
 use s3s_fs::FileSystem;
 
+use super::behaviours::Switches;
 use super::meta::{MetaStore, ObjectMeta};
 
 /// s3s-fs plus the state it lacks (see [`MetaStore`]).
@@ -19,15 +21,22 @@ pub(crate) struct Faithful {
     pub(super) meta: MetaStore,
     /// The canonical server root, where s3s-fs keeps its `.upload-*` files.
     pub(super) root: PathBuf,
+    /// The behaviour switches (see [`Switches`]); all off unless a test turns them on.
+    pub(super) switches: Arc<Switches>,
 }
 
 impl Faithful {
     /// Serve `root` (which must exist), loading any sidecars a previous server left there.
-    pub(crate) fn new(root: &Path) -> io::Result<Self> {
+    pub(crate) fn new(root: &Path, switches: Arc<Switches>) -> io::Result<Self> {
         let root = root.canonicalize()?;
         let fs = FileSystem::new(&root).map_err(|e| io::Error::other(format!("{e:?}")))?;
         let meta = MetaStore::open(&root, |id| upload_marker(&root, id).is_file())?;
-        Ok(Faithful { fs, meta, root })
+        Ok(Faithful {
+            fs,
+            meta,
+            root,
+            switches,
+        })
     }
 
     /// The object's meta if it still describes the object: its ETag is `current` (the ETag s3s-fs

@@ -22,10 +22,12 @@
 //! the binary that holds production credentials need not carry an S3 server.
 
 mod assemble;
+mod behaviours;
 mod checksum;
 mod complete;
 mod faithful;
 mod file_body;
+mod gate;
 mod hashing_body;
 mod meta;
 mod multipart;
@@ -35,6 +37,7 @@ mod uploads;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder as ConnBuilder;
@@ -43,6 +46,10 @@ use s3s::auth::SimpleAuth;
 use s3s::service::S3ServiceBuilder;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+
+use behaviours::Switches;
+pub use behaviours::{ArchiveTier, Behaviours, DefaultEncryption};
+use gate::{Gate, ServerKey};
 
 /// What a server puts behind the S3 protocol.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -67,6 +74,8 @@ pub struct EmbeddedS3 {
     pub root: PathBuf,
     /// Cancelled on drop: stops accepting and closes the server.
     stop: CancellationToken,
+    /// The behaviour switches, shared with the gate and the faithful wrapper.
+    switches: Arc<Switches>,
 }
 
 impl EmbeddedS3 {
@@ -110,15 +119,16 @@ impl EmbeddedS3 {
         flavor: Flavor,
     ) -> std::io::Result<Self> {
         std::fs::create_dir_all(root)?;
+        let switches = Arc::new(Switches::default());
         match flavor {
             Flavor::Faithful => {
-                let s3 = faithful::Faithful::new(root)?;
-                Self::serve(s3, root, access_key, secret_key, addr).await
+                let s3 = faithful::Faithful::new(root, switches.clone())?;
+                Self::serve(s3, root, access_key, secret_key, addr, switches).await
             }
             Flavor::Plain => {
                 let s3 = s3s_fs::FileSystem::new(root)
                     .map_err(|e| std::io::Error::other(format!("{e:?}")))?;
-                Self::serve(s3, root, access_key, secret_key, addr).await
+                Self::serve(s3, root, access_key, secret_key, addr, switches).await
             }
         }
     }
@@ -129,12 +139,18 @@ impl EmbeddedS3 {
         access_key: &str,
         secret_key: &str,
         addr: SocketAddr,
+        switches: Arc<Switches>,
     ) -> std::io::Result<Self> {
-        let service = {
+        let s3 = {
             let mut builder = S3ServiceBuilder::new(s3);
             builder.set_auth(SimpleAuth::from_single(access_key, secret_key));
             builder.build()
         };
+        let key = ServerKey {
+            access_key: access_key.to_string(),
+            secret_key: secret_key.to_string(),
+        };
+        let service = Gate::new(s3, switches.clone(), key);
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let stop = CancellationToken::new();
@@ -169,7 +185,14 @@ impl EmbeddedS3 {
             secret_key: secret_key.to_string(),
             root: root.to_path_buf(),
             stop,
+            switches,
         })
+    }
+
+    /// The switches for AWS behaviours this server lacks by default (see [`Behaviours`] and the
+    /// crate documentation); all off until a test turns them on.
+    pub fn behaviours(&self) -> Behaviours {
+        Behaviours::new(self.switches.clone())
     }
 
     /// Create a bucket directly on disk (s3s-fs buckets are directories).

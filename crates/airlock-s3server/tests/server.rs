@@ -1,9 +1,12 @@
 //! The embedded S3 server against the AWS SDK over TCP: the faithful wrapper's additions
 //! (multipart checksums, conditional GET/HEAD, ListMultipartUploads, tags, persistence), the
-//! s3s-fs basics through it, and the plain flavor's stock behaviour.
+//! s3s-fs basics through it, the plain flavor's stock behaviour, and the AWS behaviours a test
+//! switches on.
 
 #[path = "server/checksums.rs"]
 mod checksums;
+#[path = "server/gate.rs"]
+mod gate;
 #[path = "server/large_io.rs"]
 mod large_io;
 #[path = "server/objects.rs"]

@@ -111,6 +111,21 @@ pub fn checksumming_client(server: &EmbeddedS3) -> Client {
     build_client(server, &server.access_key, &server.secret_key, calculation)
 }
 
+/// A client signing for `region`, with a session token if given.
+pub fn client_signing(server: &EmbeddedS3, region: &str, session_token: Option<&str>) -> Client {
+    let token = session_token.map(str::to_string);
+    let credentials = Credentials::new(&server.access_key, &server.secret_key, token, None, "t");
+    let config = aws_sdk_s3::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(region.to_string()))
+        .credentials_provider(credentials)
+        .endpoint_url(&server.endpoint)
+        .force_path_style(true)
+        .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+        .build();
+    Client::from_conf(config)
+}
+
 fn build_client(
     server: &EmbeddedS3,
     access_key: &str,
@@ -153,6 +168,19 @@ pub fn bytes(len: usize, seed: u8) -> Vec<u8> {
 pub fn crc64nvme_b64(data: &[u8]) -> String {
     let crc = crc_fast::checksum(crc_fast::CrcAlgorithm::Crc64Nvme, data);
     base64::engine::general_purpose::STANDARD.encode(crc.to_be_bytes())
+}
+
+/// Content-MD5's spelling: base64 of the digest.
+pub fn md5_b64(data: &[u8]) -> String {
+    use md5::Digest as _;
+    base64::engine::general_purpose::STANDARD.encode(md5::Md5::digest(data))
+}
+
+/// An MD5 ETag's spelling: lowercase hex of the digest.
+pub fn md5_hex(data: &[u8]) -> String {
+    use md5::Digest as _;
+    let digest = md5::Md5::digest(data);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 pub fn crc32_b64(data: &[u8]) -> String {
