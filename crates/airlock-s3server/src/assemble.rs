@@ -18,8 +18,6 @@ use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use md5::{Digest as _, Md5};
 use s3s::auth::Credentials;
 use s3s::dto::CompleteMultipartUploadInput;
@@ -27,6 +25,7 @@ use s3s::{S3Result, s3_error};
 
 use super::faithful::{Faithful, internal};
 use super::file_body::object_path;
+use super::fs_files::{object_sidecar, save_etag};
 use super::meta::UploadMeta;
 
 /// What Complete needs from the request, owned so the work can move to the blocking pool.
@@ -124,34 +123,13 @@ impl Job {
         }
         fs::rename(&tmp, &self.object)?;
         let etag = multipart_etag(self.parts.iter().map(|(_, _, etag)| etag.as_str()));
-        self.save_etag(&etag)?;
+        save_etag(&self.root, &self.bucket, &self.key, &etag)?;
         Ok(Ok(Some(etag)))
     }
 
     /// s3s-fs's per-object file `.bucket-<b64>.object-<b64><suffix>` in the root.
     fn sidecar(&self, suffix: &str) -> PathBuf {
-        let (b, k) = (
-            URL_SAFE_NO_PAD.encode(&self.bucket),
-            URL_SAFE_NO_PAD.encode(&self.key),
-        );
-        self.root.join(format!(".bucket-{b}.object-{k}{suffix}"))
-    }
-
-    /// Record the ETag where s3s-fs reads it, keeping whatever else the file holds.
-    fn save_etag(&self, etag: &str) -> io::Result<()> {
-        let path = self.sidecar(".internal.json");
-        let mut info: serde_json::Map<String, serde_json::Value> = match fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(io::Error::other)?,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Default::default(),
-            Err(e) => return Err(e),
-        };
-        info.insert("e_tag".into(), etag.into());
-        let tmp = self.root.join(format!(
-            ".tmp.faithful-{}.info.internal.part",
-            self.upload_id
-        ));
-        fs::write(&tmp, serde_json::to_vec(&info).map_err(io::Error::other)?)?;
-        fs::rename(&tmp, &path)
+        object_sidecar(&self.root, &self.bucket, &self.key, suffix)
     }
 }
 

@@ -237,6 +237,9 @@ impl S3 for Faithful {
         req: S3Request<AbortMultipartUploadInput>,
     ) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
         let upload_id = req.input.upload_id.clone();
+        if !self.upload_alive(&upload_id) {
+            return Err(super::multipart::no_such_upload());
+        }
         let resp = self.fs.abort_multipart_upload(req).await?;
         self.meta
             .remove_upload(&upload_id)

@@ -27,11 +27,13 @@ mod checksum;
 mod complete;
 mod faithful;
 mod file_body;
+mod fs_files;
 mod gate;
 mod hashing_body;
 mod meta;
 mod multipart;
 mod objects;
+mod sse;
 mod tagging;
 mod uploads;
 

@@ -1,5 +1,6 @@
 //! What the faithful server knows beyond s3s-fs: in-progress uploads (with their parts' sizes,
-//! ETags and checksums) and, per object, the full-object checksum and tags. Held in memory and
+//! ETags and checksums) and, per object, the full-object checksum, tags, and what the switched
+//! behaviours need (encryption, storage class and restore, folder markers). Held in memory and
 //! persisted as small JSON sidecars under `<root>/.airlock-meta/` (a name that can never be a
 //! bucket, so listings never show it), so a server restarted on the same root keeps them.
 //!
@@ -18,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
 use super::checksum::{Algorithm, Sums};
+use super::sse::Encryption;
 
 /// The hidden directory under the server root.
 pub(crate) const META_DIR: &str = ".airlock-meta";
@@ -40,6 +42,12 @@ pub(crate) struct UploadMeta {
     /// Tags from `x-amz-tagging`, given to the object at CompleteMultipartUpload.
     #[serde(default)]
     pub tags: Vec<TagPair>,
+    /// The encryption the object will have (SSE behaviours only).
+    #[serde(default)]
+    pub encryption: Option<Encryption>,
+    /// `x-amz-storage-class` of CreateMultipartUpload (archive behaviour only).
+    #[serde(default)]
+    pub storage_class: Option<String>,
     /// Parts received so far, by part number (stored in their own files).
     #[serde(skip)]
     pub parts: BTreeMap<i32, PartMeta>,
@@ -80,7 +88,7 @@ pub(crate) struct FullChecksum {
 }
 
 /// What we know about one object beyond s3s-fs.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub(crate) struct ObjectMeta {
     pub bucket: String,
     pub key: String,
@@ -91,6 +99,50 @@ pub(crate) struct ObjectMeta {
     pub full_checksum: Option<FullChecksum>,
     #[serde(default)]
     pub tags: Vec<TagPair>,
+    /// How the object is encrypted, when an SSE behaviour gave it a non-MD5 ETag.
+    #[serde(default)]
+    pub encryption: Option<Encryption>,
+    /// Its storage class, when not STANDARD (archive behaviour only).
+    #[serde(default)]
+    pub storage_class: Option<String>,
+    /// Until when a RestoreObject made an archived object readable, in ms since the epoch.
+    #[serde(default)]
+    pub restored_until_unix_ms: Option<u64>,
+    /// Set for a folder marker (a 0-byte key ending in `/`), which s3s-fs does not store: this
+    /// entry is the whole object.
+    #[serde(default)]
+    pub folder_marker: Option<FolderMarker>,
+}
+
+impl ObjectMeta {
+    /// An entry for `bucket`/`key` that holds nothing yet.
+    pub(crate) fn new(bucket: &str, key: &str) -> Self {
+        ObjectMeta {
+            bucket: bucket.to_string(),
+            key: key.to_string(),
+            ..Default::default()
+        }
+    }
+
+    /// Whether the entry says nothing s3s-fs does not (then it is not kept).
+    fn is_empty(&self) -> bool {
+        self.full_checksum.is_none()
+            && self.tags.is_empty()
+            && self.encryption.is_none()
+            && self.storage_class.is_none()
+            && self.restored_until_unix_ms.is_none()
+            && self.folder_marker.is_none()
+    }
+}
+
+/// A folder marker's own attributes (its ETag is the entry's).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub(crate) struct FolderMarker {
+    pub last_modified_unix_ms: u64,
+    #[serde(default)]
+    pub content_type: Option<String>,
+    #[serde(default)]
+    pub metadata: Option<HashMap<String, String>>,
 }
 
 #[derive(Default)]
@@ -216,7 +268,7 @@ impl MetaStore {
 
     /// Store an object's meta, replacing what was there; with nothing to keep, drop the entry.
     pub(crate) async fn set_object(&self, object: ObjectMeta) -> io::Result<()> {
-        if object.full_checksum.is_none() && object.tags.is_empty() {
+        if object.is_empty() {
             return self.remove_object(&object.bucket, &object.key).await;
         }
         let mut state = self.state.lock().await;
@@ -234,6 +286,20 @@ impl MetaStore {
             remove_file_if_present(&self.object_path(bucket, key)).await?;
         }
         Ok(())
+    }
+
+    /// The folder markers of a bucket whose keys start with `prefix`, sorted by key.
+    pub(crate) async fn folder_markers(&self, bucket: &str, prefix: &str) -> Vec<ObjectMeta> {
+        let state = self.state.lock().await;
+        let mut markers: Vec<ObjectMeta> = state
+            .objects
+            .values()
+            .filter(|o| o.bucket == bucket && o.key.starts_with(prefix))
+            .filter(|o| o.folder_marker.is_some())
+            .cloned()
+            .collect();
+        markers.sort_by(|a, b| a.key.cmp(&b.key));
+        markers
     }
 
     /// Drop everything about a deleted bucket.

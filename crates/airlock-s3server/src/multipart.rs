@@ -17,7 +17,8 @@ use super::checksum::{Algorithm, Hasher, Sums, dto_sums};
 use super::complete::check_complete;
 use super::faithful::{Faithful, internal};
 use super::hashing_body::{HashingBody, Outcome};
-use super::meta::{PartMeta, UploadMeta};
+use super::meta::{ObjectMeta, PartMeta, UploadMeta};
+use super::sse::{Requested, encryption_for, opaque_etag, report_encryption};
 use super::tagging::parse_tagging_header;
 
 /// Checks S3 makes on CreateMultipartUpload's checksum headers; returns the effective type
@@ -107,6 +108,16 @@ fn now_unix_ms() -> u64 {
     u64::try_from(since_epoch.as_millis()).unwrap_or(u64::MAX)
 }
 
+/// S3's answer for an upload id it does not know (any more): completed, aborted, or never
+/// started. s3s-fs answers 403 AccessDenied instead.
+pub(super) fn no_such_upload() -> s3s::S3Error {
+    s3_error!(
+        NoSuchUpload,
+        "The specified upload does not exist. The upload ID may be invalid, or the upload may \
+         have been aborted or completed."
+    )
+}
+
 fn etag_value(etag: Option<&ETag>) -> String {
     etag.map(|e| e.value().to_string()).unwrap_or_default()
 }
@@ -122,6 +133,15 @@ impl Faithful {
             checksum_type_for(algorithm, input.checksum_type.as_ref().map(|t| t.as_str()))?;
         let tags = parse_tagging_header(input.tagging.as_deref())?;
         let (bucket, key) = (input.bucket.clone(), input.key.clone());
+        let encryption = encryption_for(
+            &self.switches,
+            Requested {
+                sse: input.server_side_encryption.as_ref(),
+                kms_key_id: input.ssekms_key_id.as_ref(),
+                customer_algorithm: input.sse_customer_algorithm.as_ref(),
+                customer_key_md5: input.sse_customer_key_md5.as_ref(),
+            },
+        );
         let mut resp = self.fs.create_multipart_upload(req).await?;
         let Some(upload_id) = resp.output.upload_id.clone() else {
             return Ok(resp);
@@ -129,6 +149,7 @@ impl Faithful {
         resp.output.checksum_algorithm =
             algorithm.map(|a| ChecksumAlgorithm::from_static(a.name()));
         resp.output.checksum_type = checksum_type.clone().map(ChecksumType::from);
+        report_encryption!(encryption.as_ref() => resp.output);
         let upload = UploadMeta {
             upload_id,
             bucket,
@@ -137,6 +158,8 @@ impl Faithful {
             checksum_algorithm: algorithm,
             checksum_type,
             tags,
+            encryption,
+            storage_class: None,
             parts: Default::default(),
         };
         self.meta.add_upload(upload).await.map_err(internal)?;
@@ -148,6 +171,9 @@ impl Faithful {
         mut req: S3Request<UploadPartInput>,
     ) -> S3Result<S3Response<UploadPartOutput>> {
         let (upload_id, part_number) = (req.input.upload_id.clone(), req.input.part_number);
+        if !self.upload_alive(&upload_id) {
+            return Err(no_such_upload());
+        }
         let upload = self.meta.upload(&upload_id).await;
         let sent = dto_sums!(read req.input);
         let mut algorithms: Vec<Algorithm> = sent.present().map(|(alg, _)| alg).collect();
@@ -174,6 +200,12 @@ impl Faithful {
             return Ok(resp);
         };
         dto_sums!(write verified.sums.clone() => resp.output);
+        // Under SSE-KMS and SSE-C a part's ETag is opaque too; Complete must name that one.
+        let encryption = upload.as_ref().and_then(|u| u.encryption.as_ref());
+        if encryption.is_some() {
+            resp.output.e_tag = Some(ETag::Strong(opaque_etag()));
+            report_encryption!(encryption => resp.output);
+        }
         if upload.is_some() {
             let part = PartMeta {
                 part_number,
@@ -194,6 +226,9 @@ impl Faithful {
         req: S3Request<UploadPartCopyInput>,
     ) -> S3Result<S3Response<UploadPartCopyOutput>> {
         let (upload_id, part_number) = (req.input.upload_id.clone(), req.input.part_number);
+        if !self.upload_alive(&upload_id) {
+            return Err(no_such_upload());
+        }
         let mut resp = self.fs.upload_part_copy(req).await?;
         let Some(upload) = self.meta.upload(&upload_id).await else {
             return Ok(resp);
@@ -209,6 +244,9 @@ impl Faithful {
             .copy_part_result
             .get_or_insert_with(Default::default);
         dto_sums!(write sums.clone() => result);
+        if upload.encryption.is_some() {
+            result.e_tag = Some(ETag::Strong(opaque_etag()));
+        }
         let part = PartMeta {
             part_number,
             size_bytes,
@@ -227,6 +265,9 @@ impl Faithful {
         req: S3Request<ListPartsInput>,
     ) -> S3Result<S3Response<ListPartsOutput>> {
         let upload_id = req.input.upload_id.clone();
+        if !self.upload_alive(&upload_id) {
+            return Err(no_such_upload());
+        }
         let mut resp = self.fs.list_parts(req).await?;
         let Some(upload) = self.meta.upload(&upload_id).await else {
             return Ok(resp);
@@ -256,7 +297,9 @@ impl Faithful {
         let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
         let upload = match self.meta.upload(&upload_id).await {
             Some(upload) if self.upload_alive(&upload_id) => upload,
-            // Not ours, or already gone: s3s-fs answers as it always did.
+            // Completed, aborted or never started: S3 says so (s3s-fs would answer 403).
+            _ if !self.upload_alive(&upload_id) => return Err(no_such_upload()),
+            // Started through a plain server on this root: s3s-fs answers as it always did.
             _ => {
                 let resp = self.fs.complete_multipart_upload(req).await?;
                 self.meta
@@ -267,6 +310,10 @@ impl Faithful {
             }
         };
         let full_checksum = check_complete(&upload, &req.input)?;
+        let part_count = req.input.multipart_upload.as_ref();
+        let part_count = part_count
+            .and_then(|m| m.parts.as_ref())
+            .map_or(0, Vec::len);
         let assembled = self
             .assemble(&req.input, req.credentials.as_ref(), &upload)
             .await?;
@@ -283,6 +330,14 @@ impl Faithful {
         if let Some(future) = resp.output.future.take() {
             resp.output = future.await?;
         }
+        if let Some(encryption) = &upload.encryption {
+            let suffix = format!("-{part_count}");
+            let etag = self.store_opaque_etag(&bucket, &key, &suffix).await?;
+            resp.output.e_tag = Some(etag);
+            let reported = encryption.reported();
+            resp.output.server_side_encryption = reported.sse;
+            resp.output.ssekms_key_id = reported.kms_key_id;
+        }
         let output = &mut resp.output;
         if let Some(full) = &full_checksum {
             let mut sums = Sums::default();
@@ -291,8 +346,14 @@ impl Faithful {
             output.checksum_type = Some(ChecksumType::from_static(ChecksumType::FULL_OBJECT));
         }
         let etag = output.e_tag.clone();
-        self.replace_meta(bucket, key, etag.as_ref(), full_checksum, upload.tags)
-            .await?;
+        let object = ObjectMeta {
+            full_checksum,
+            tags: upload.tags,
+            encryption: upload.encryption,
+            storage_class: upload.storage_class,
+            ..ObjectMeta::new(&bucket, &key)
+        };
+        self.replace_meta(object, etag.as_ref()).await?;
         self.meta
             .remove_upload(&upload_id)
             .await

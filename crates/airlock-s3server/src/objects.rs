@@ -10,7 +10,8 @@ use s3s::{S3, S3Request, S3Response, S3Result, s3_error};
 use super::checksum::{Sums, dto_sums};
 use super::faithful::{Faithful, internal};
 use super::file_body;
-use super::meta::{FullChecksum, ObjectMeta, TagPair};
+use super::meta::{FullChecksum, ObjectMeta};
+use super::sse::{Requested, encryption_for, opaque_etag, report_encryption};
 use super::tagging::parse_tagging_header;
 
 /// The conditional headers of a GET or HEAD.
@@ -141,6 +142,10 @@ impl Faithful {
         let enabled = checksum_mode_enabled(input.checksum_mode.as_ref());
         let (bucket, key) = (input.bucket.clone(), input.key.clone());
         let range = input.range;
+        let customer_key = (
+            input.sse_customer_algorithm.clone(),
+            input.sse_customer_key_md5.clone(),
+        );
         let mut resp = self.fs.get_object(req).await?;
         let out = &mut resp.output;
         match conditions.evaluate(out.e_tag.as_ref(), out.last_modified.as_ref()) {
@@ -159,6 +164,11 @@ impl Faithful {
             out.body = Some(body);
         }
         let meta = self.current_meta(&bucket, &key, out.e_tag.as_ref()).await;
+        let encryption = meta.as_ref().and_then(|m| m.encryption.as_ref());
+        if let Some(encryption) = encryption {
+            encryption.check_read(customer_key.0.as_ref(), customer_key.1.as_ref())?;
+        }
+        report_encryption!(encryption => out);
         let whole = out.content_range.is_none();
         let full = meta.as_ref().and_then(|m| m.full_checksum.clone());
         let sums = reported_sums(
@@ -187,6 +197,10 @@ impl Faithful {
         };
         let enabled = checksum_mode_enabled(input.checksum_mode.as_ref());
         let (bucket, key) = (input.bucket.clone(), input.key.clone());
+        let customer_key = (
+            input.sse_customer_algorithm.clone(),
+            input.sse_customer_key_md5.clone(),
+        );
         let mut resp = self.fs.head_object(req).await?;
         let out = &mut resp.output;
         match conditions.evaluate(out.e_tag.as_ref(), out.last_modified.as_ref()) {
@@ -197,6 +211,11 @@ impl Faithful {
             Verdict::Proceed => {}
         }
         let meta = self.current_meta(&bucket, &key, out.e_tag.as_ref()).await;
+        let encryption = meta.as_ref().and_then(|m| m.encryption.as_ref());
+        if let Some(encryption) = encryption {
+            encryption.check_read(customer_key.0.as_ref(), customer_key.1.as_ref())?;
+        }
+        report_encryption!(encryption => out);
         let full = meta.and_then(|m| m.full_checksum);
         let sums = reported_sums(dto_sums!(read out), out.e_tag.as_ref(), full, enabled);
         out.checksum_type = full_object_type(&sums);
@@ -204,45 +223,84 @@ impl Faithful {
         Ok(resp)
     }
 
-    /// Make our meta describe the object s3s-fs now holds under `bucket`/`key`.
+    /// Make our meta describe the object s3s-fs now holds under its bucket and key, whose ETag
+    /// is now `etag` (none: s3s-fs holds nothing there, and neither do we).
     pub(super) async fn replace_meta(
         &self,
-        bucket: String,
-        key: String,
+        object: ObjectMeta,
         etag: Option<&ETag>,
-        full_checksum: Option<FullChecksum>,
-        tags: Vec<TagPair>,
     ) -> S3Result<()> {
         let stored = match etag {
             Some(etag) => {
-                let object = ObjectMeta {
-                    bucket,
-                    key,
-                    etag: etag.value().to_string(),
-                    full_checksum,
-                    tags,
-                };
-                self.meta.set_object(object).await
+                let etag = etag.value().to_string();
+                self.meta.set_object(ObjectMeta { etag, ..object }).await
             }
-            None => self.meta.remove_object(&bucket, &key).await,
+            None => self.meta.remove_object(&object.bucket, &object.key).await,
         };
         stored.map_err(internal)
+    }
+
+    /// Give the object s3s-fs just wrote an opaque ETag (an encrypted object's), where s3s-fs
+    /// reads it; returns it.
+    pub(super) async fn store_opaque_etag(
+        &self,
+        bucket: &str,
+        key: &str,
+        suffix: &str,
+    ) -> S3Result<ETag> {
+        let etag = format!("{}{suffix}", opaque_etag());
+        let (root, bucket, key, value) = (
+            self.root.clone(),
+            bucket.to_string(),
+            key.to_string(),
+            etag.clone(),
+        );
+        let saved = tokio::task::spawn_blocking(move || {
+            super::fs_files::save_etag(&root, &bucket, &key, &value)
+        });
+        saved
+            .await
+            .map_err(|e| internal(std::io::Error::other(e)))?
+            .map_err(internal)?;
+        Ok(ETag::Strong(etag))
     }
 
     pub(super) async fn put_object_with_tags(
         &self,
         req: S3Request<PutObjectInput>,
     ) -> S3Result<S3Response<PutObjectOutput>> {
-        let tags = parse_tagging_header(req.input.tagging.as_deref())?;
-        let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
-        let resp = self.fs.put_object(req).await?;
-        let etag = resp.output.e_tag.as_ref();
-        self.replace_meta(bucket, key, etag, None, tags).await?;
+        let input = &req.input;
+        let tags = parse_tagging_header(input.tagging.as_deref())?;
+        let (bucket, key) = (input.bucket.clone(), input.key.clone());
+        let encryption = encryption_for(
+            &self.switches,
+            Requested {
+                sse: input.server_side_encryption.as_ref(),
+                kms_key_id: input.ssekms_key_id.as_ref(),
+                customer_algorithm: input.sse_customer_algorithm.as_ref(),
+                customer_key_md5: input.sse_customer_key_md5.as_ref(),
+            },
+        );
+        let mut resp = self.fs.put_object(req).await?;
+        if encryption.is_some() {
+            let etag = self.store_opaque_etag(&bucket, &key, "").await?;
+            resp.output.e_tag = Some(etag);
+            report_encryption!(encryption.as_ref() => resp.output);
+        }
+        let object = ObjectMeta {
+            tags,
+            encryption,
+            ..ObjectMeta::new(&bucket, &key)
+        };
+        self.replace_meta(object, resp.output.e_tag.as_ref())
+            .await?;
         Ok(resp)
     }
 
     /// The copy keeps the source's full-object checksum (same bytes) and, unless
-    /// `x-amz-tagging-directive: REPLACE`, its tags, as S3 does.
+    /// `x-amz-tagging-directive: REPLACE`, its tags, as S3 does. Encryption is the copy
+    /// request's own (or the bucket default's); a plain copy of an encrypted object keeps the
+    /// source's opaque ETag (S3 would give it an MD5; airlock never copies in place).
     pub(super) async fn copy_object_with_meta(
         &self,
         req: S3Request<CopyObjectInput>,
@@ -266,14 +324,42 @@ impl Faithful {
             false => None,
         };
         let (bucket, key) = (input.bucket.clone(), input.key.clone());
-        let resp = self.fs.copy_object(req).await?;
-        let result = resp.output.copy_object_result.as_ref();
-        let etag = result.and_then(|r| r.e_tag.as_ref());
+        let encryption = encryption_for(
+            &self.switches,
+            Requested {
+                sse: input.server_side_encryption.as_ref(),
+                kms_key_id: input.ssekms_key_id.as_ref(),
+                customer_algorithm: input.sse_customer_algorithm.as_ref(),
+                customer_key_md5: input.sse_customer_key_md5.as_ref(),
+            },
+        );
+        let mut resp = self.fs.copy_object(req).await?;
+        let result = resp
+            .output
+            .copy_object_result
+            .get_or_insert_with(Default::default);
         // s3s-fs gives the copy the source's ETag, so the source meta is current if it matches.
-        let source = self.current_meta(&source_bucket, &source_key, etag).await;
-        let full = source.as_ref().and_then(|m| m.full_checksum.clone());
+        let source = self
+            .current_meta(&source_bucket, &source_key, result.e_tag.as_ref())
+            .await;
+        if encryption.is_some() {
+            result.e_tag = Some(self.store_opaque_etag(&bucket, &key, "").await?);
+            report_encryption!(encryption.as_ref() => resp.output);
+        }
+        let etag = resp
+            .output
+            .copy_object_result
+            .as_ref()
+            .and_then(|r| r.e_tag.clone());
+        let full_checksum = source.as_ref().and_then(|m| m.full_checksum.clone());
         let tags = new_tags.unwrap_or_else(|| source.map(|m| m.tags).unwrap_or_default());
-        self.replace_meta(bucket, key, etag, full, tags).await?;
+        let object = ObjectMeta {
+            full_checksum,
+            tags,
+            encryption,
+            ..ObjectMeta::new(&bucket, &key)
+        };
+        self.replace_meta(object, etag.as_ref()).await?;
         Ok(resp)
     }
 

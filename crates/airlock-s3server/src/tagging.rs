@@ -8,7 +8,7 @@ use s3s::dto::*;
 use s3s::{S3, S3Request, S3Response, S3Result, s3_error};
 
 use super::faithful::{Faithful, sub_request};
-use super::meta::TagPair;
+use super::meta::{ObjectMeta, TagPair};
 
 /// Parse `x-amz-tagging`; an absent or empty header means no tags.
 pub(crate) fn parse_tagging_header(header: Option<&str>) -> S3Result<Vec<TagPair>> {
@@ -149,14 +149,13 @@ impl Faithful {
         }))
     }
 
-    /// Replace the tags of an existing object, keeping its stored checksum.
+    /// Replace the tags of an existing object, keeping the rest of its meta.
     async fn set_tags<T: ObjectRef>(&self, req: &S3Request<T>, tags: Vec<TagPair>) -> S3Result<()> {
         let (bucket, key) = req.input.object();
         let etag = self.current_etag(req, bucket, key).await?;
         let meta = self.current_meta(bucket, key, etag.as_ref()).await;
-        let full = meta.and_then(|m| m.full_checksum);
-        let (bucket, key) = (bucket.to_string(), key.to_string());
-        self.replace_meta(bucket, key, etag.as_ref(), full, tags)
+        let meta = meta.unwrap_or_else(|| ObjectMeta::new(bucket, key));
+        self.replace_meta(ObjectMeta { tags, ..meta }, etag.as_ref())
             .await
     }
 }

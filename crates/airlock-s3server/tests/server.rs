@@ -5,6 +5,8 @@
 
 #[path = "server/checksums.rs"]
 mod checksums;
+#[path = "server/encryption.rs"]
+mod encryption;
 #[path = "server/gate.rs"]
 mod gate;
 #[path = "server/large_io.rs"]

@@ -241,3 +241,96 @@ async fn plain_server_keeps_stock_s3s_fs_behaviour() {
     assert!(etag.len() > 2);
     assert!(!fx.root.path().join(".airlock-meta").exists());
 }
+
+#[tokio::test]
+async fn a_finished_upload_answers_no_such_upload_as_s3_does() {
+    let fx = Fixture::faithful().await;
+    let upload_id = create(&fx, "done").await;
+    let etag = upload_one_part(&fx, "done", &upload_id, &bytes(1000, 1)).await;
+    complete_one_part(&fx, "done", &upload_id, &etag).await;
+
+    let part = CompletedPart::builder().part_number(1).e_tag(&etag).build();
+    let again = fx
+        .client
+        .complete_multipart_upload()
+        .bucket(BUCKET)
+        .key("done")
+        .upload_id(&upload_id)
+        .multipart_upload(CompletedMultipartUpload::builder().parts(part).build())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (status(&again), code(&again).as_deref()),
+        (404, Some("NoSuchUpload"))
+    );
+    let abort = fx
+        .client
+        .abort_multipart_upload()
+        .bucket(BUCKET)
+        .key("done");
+    let err = abort.upload_id(&upload_id).send().await.unwrap_err();
+    assert_eq!(
+        (status(&err), code(&err).as_deref()),
+        (404, Some("NoSuchUpload"))
+    );
+    let parts = fx
+        .client
+        .list_parts()
+        .bucket(BUCKET)
+        .key("done")
+        .upload_id(&upload_id);
+    let err = parts.send().await.unwrap_err();
+    assert_eq!(
+        (status(&err), code(&err).as_deref()),
+        (404, Some("NoSuchUpload"))
+    );
+    // The object is there, whole.
+    assert_eq!(fx.get("done").await, bytes(1000, 1));
+
+    let never = "00000000-0000-4000-8000-000000000000";
+    let abort = fx.client.abort_multipart_upload().bucket(BUCKET).key("x");
+    let err = abort.upload_id(never).send().await.unwrap_err();
+    assert_eq!(
+        (status(&err), code(&err).as_deref()),
+        (404, Some("NoSuchUpload"))
+    );
+    let part = fx
+        .client
+        .upload_part()
+        .bucket(BUCKET)
+        .key("x")
+        .upload_id(never);
+    let err = part
+        .part_number(1)
+        .body(ByteStream::from_static(b"x"))
+        .send()
+        .await;
+    assert_eq!(code(&err.unwrap_err()).as_deref(), Some("NoSuchUpload"));
+}
+
+#[tokio::test]
+async fn the_plain_flavor_still_answers_403_for_a_finished_upload() {
+    let fx = Fixture::plain().await;
+    let created = fx
+        .client
+        .create_multipart_upload()
+        .bucket(BUCKET)
+        .key("done");
+    let upload_id = created
+        .send()
+        .await
+        .unwrap()
+        .upload_id()
+        .unwrap()
+        .to_string();
+    let etag = upload_one_part(&fx, "done", &upload_id, &bytes(1000, 1)).await;
+    complete_one_part(&fx, "done", &upload_id, &etag).await;
+    let abort = fx
+        .client
+        .abort_multipart_upload()
+        .bucket(BUCKET)
+        .key("done");
+    let err = abort.upload_id(&upload_id).send().await.unwrap_err();
+    assert_eq!(status(&err), 403);
+}
