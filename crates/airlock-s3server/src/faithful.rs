@@ -121,18 +121,27 @@ impl S3 for Faithful {
         self.fs.list_buckets(req).await
     }
 
+    // Listings: s3s-fs's, unless a listing behaviour is on (module `listing`).
+
     async fn list_objects(
         &self,
         req: S3Request<ListObjectsInput>,
     ) -> S3Result<S3Response<ListObjectsOutput>> {
-        self.fs.list_objects(req).await
+        self.list_objects_decorated(req).await
     }
 
     async fn list_objects_v2(
         &self,
         req: S3Request<ListObjectsV2Input>,
     ) -> S3Result<S3Response<ListObjectsV2Output>> {
-        self.fs.list_objects_v2(req).await
+        self.list_objects_v2_decorated(req).await
+    }
+
+    async fn list_object_versions(
+        &self,
+        req: S3Request<ListObjectVersionsInput>,
+    ) -> S3Result<S3Response<ListObjectVersionsOutput>> {
+        self.list_object_versions_decorated(req).await
     }
 
     // Objects: delegated, then our meta follows (module `objects`).
@@ -157,6 +166,11 @@ impl S3 for Faithful {
                 .collect();
             (!own.is_empty()).then(|| own.join(","))
         });
+        if self.is_marker_key(&req.input.key)
+            && let Some(answer) = self.put_marker(&req).await
+        {
+            return answer;
+        }
         self.put_object_with_tags(req).await
     }
 
@@ -185,6 +199,9 @@ impl S3 for Faithful {
         &self,
         req: S3Request<GetObjectInput>,
     ) -> S3Result<S3Response<GetObjectOutput>> {
+        if self.is_marker_key(&req.input.key) {
+            return self.get_marker(req).await;
+        }
         self.get_object_checked(req).await
     }
 
@@ -192,6 +209,9 @@ impl S3 for Faithful {
         &self,
         req: S3Request<HeadObjectInput>,
     ) -> S3Result<S3Response<HeadObjectOutput>> {
+        if self.is_marker_key(&req.input.key) {
+            return self.head_marker(req).await;
+        }
         self.head_object_checked(req).await
     }
 

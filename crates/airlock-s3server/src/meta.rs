@@ -288,6 +288,24 @@ impl MetaStore {
         Ok(())
     }
 
+    /// What we stored for these objects of a bucket (those we know anything about).
+    pub(crate) async fn objects_in<'a>(
+        &self,
+        bucket: &str,
+        keys: impl Iterator<Item = &'a str>,
+    ) -> HashMap<String, ObjectMeta> {
+        let state = self.state.lock().await;
+        let mut found = HashMap::new();
+        let mut id = (bucket.to_string(), String::new());
+        for key in keys {
+            key.clone_into(&mut id.1);
+            if let Some(object) = state.objects.get(&id) {
+                found.insert(key.to_string(), object.clone());
+            }
+        }
+        found
+    }
+
     /// The folder markers of a bucket whose keys start with `prefix`, sorted by key.
     pub(crate) async fn folder_markers(&self, bucket: &str, prefix: &str) -> Vec<ObjectMeta> {
         let state = self.state.lock().await;

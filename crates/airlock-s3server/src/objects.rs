@@ -15,14 +15,14 @@ use super::sse::{Requested, encryption_for, opaque_etag, report_encryption};
 use super::tagging::parse_tagging_header;
 
 /// The conditional headers of a GET or HEAD.
-struct Conditions {
+pub(super) struct Conditions {
     if_match: Option<ETagCondition>,
     if_none_match: Option<ETagCondition>,
     if_modified_since: Option<Timestamp>,
     if_unmodified_since: Option<Timestamp>,
 }
 
-enum Verdict {
+pub(super) enum Verdict {
     Proceed,
     /// 304: `If-None-Match` matched, or not modified since `If-Modified-Since`.
     NotModified,
@@ -31,9 +31,31 @@ enum Verdict {
 }
 
 impl Conditions {
+    pub(super) fn of_get(input: &GetObjectInput) -> Self {
+        Conditions {
+            if_match: input.if_match.clone(),
+            if_none_match: input.if_none_match.clone(),
+            if_modified_since: input.if_modified_since.clone(),
+            if_unmodified_since: input.if_unmodified_since.clone(),
+        }
+    }
+
+    pub(super) fn of_head(input: &HeadObjectInput) -> Self {
+        Conditions {
+            if_match: input.if_match.clone(),
+            if_none_match: input.if_none_match.clone(),
+            if_modified_since: input.if_modified_since.clone(),
+            if_unmodified_since: input.if_unmodified_since.clone(),
+        }
+    }
+
     /// RFC 9110 §13.2.2 order, which S3 follows: `If-Match` overrides `If-Unmodified-Since`,
     /// `If-None-Match` overrides `If-Modified-Since`.
-    fn evaluate(&self, etag: Option<&ETag>, last_modified: Option<&Timestamp>) -> Verdict {
+    pub(super) fn evaluate(
+        &self,
+        etag: Option<&ETag>,
+        last_modified: Option<&Timestamp>,
+    ) -> Verdict {
         let modified = last_modified.and_then(whole_seconds);
         let after = |since: &Option<Timestamp>| match (&modified, since.as_ref()) {
             (Some(modified), Some(since)) => whole_seconds(since).map(|s| *modified > s),
@@ -72,7 +94,7 @@ fn whole_seconds(ts: &Timestamp) -> Option<Timestamp> {
     Timestamp::parse(TimestampFormat::HttpDate, std::str::from_utf8(&text).ok()?).ok()
 }
 
-fn precondition_failed() -> s3s::S3Error {
+pub(super) fn precondition_failed() -> s3s::S3Error {
     s3_error!(
         PreconditionFailed,
         "At least one of the pre-conditions you specified did not hold"
@@ -81,7 +103,7 @@ fn precondition_failed() -> s3s::S3Error {
 
 /// 304 Not Modified with the validators S3 sends. An error, because s3s serializes a successful
 /// GET/HEAD with status 200 whatever `S3Response::status` says; hyper drops the error's body.
-fn not_modified(etag: Option<&ETag>, last_modified: Option<&Timestamp>) -> s3s::S3Error {
+pub(super) fn not_modified(etag: Option<&ETag>, last_modified: Option<&Timestamp>) -> s3s::S3Error {
     let mut err = s3_error!(NotModified);
     let mut headers = hyper::HeaderMap::new();
     if let Some(value) = etag.and_then(|e| e.to_http_header().ok()) {
@@ -133,12 +155,7 @@ impl Faithful {
         req: S3Request<GetObjectInput>,
     ) -> S3Result<S3Response<GetObjectOutput>> {
         let input = &req.input;
-        let conditions = Conditions {
-            if_match: input.if_match.clone(),
-            if_none_match: input.if_none_match.clone(),
-            if_modified_since: input.if_modified_since.clone(),
-            if_unmodified_since: input.if_unmodified_since.clone(),
-        };
+        let conditions = Conditions::of_get(input);
         let enabled = checksum_mode_enabled(input.checksum_mode.as_ref());
         let (bucket, key) = (input.bucket.clone(), input.key.clone());
         let range = input.range;
@@ -189,12 +206,7 @@ impl Faithful {
         req: S3Request<HeadObjectInput>,
     ) -> S3Result<S3Response<HeadObjectOutput>> {
         let input = &req.input;
-        let conditions = Conditions {
-            if_match: input.if_match.clone(),
-            if_none_match: input.if_none_match.clone(),
-            if_modified_since: input.if_modified_since.clone(),
-            if_unmodified_since: input.if_unmodified_since.clone(),
-        };
+        let conditions = Conditions::of_head(input);
         let enabled = checksum_mode_enabled(input.checksum_mode.as_ref());
         let (bucket, key) = (input.bucket.clone(), input.key.clone());
         let customer_key = (

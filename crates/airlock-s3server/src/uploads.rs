@@ -16,7 +16,7 @@ const MAX_UPLOADS: usize = 1000;
 
 /// One entry of the answer: an upload, or a common prefix standing for several.
 enum Entry {
-    Upload(UploadMeta),
+    Upload(Box<UploadMeta>),
     Prefix(String),
 }
 
@@ -67,7 +67,7 @@ fn group(uploads: Vec<UploadMeta>, prefix: &str, delimiter: Option<&str>) -> Vec
                     entries.push(Entry::Prefix(common));
                 }
             }
-            None => entries.push(Entry::Upload(upload)),
+            None => entries.push(Entry::Upload(Box::new(upload))),
         }
     }
     entries
@@ -112,7 +112,7 @@ impl Faithful {
         let mut common_prefixes = Vec::new();
         for entry in entries {
             match entry {
-                Entry::Upload(u) => listed.push(to_dto(u)),
+                Entry::Upload(u) => listed.push(to_dto(*u)),
                 Entry::Prefix(p) => common_prefixes.push(CommonPrefix { prefix: Some(p) }),
             }
         }

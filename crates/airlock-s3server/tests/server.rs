@@ -11,6 +11,8 @@ mod encryption;
 mod gate;
 #[path = "server/large_io.rs"]
 mod large_io;
+#[path = "server/listing.rs"]
+mod listing;
 #[path = "server/objects.rs"]
 mod objects;
 #[path = "server/raw.rs"]

@@ -80,6 +80,16 @@ async fn kms_objects_get_opaque_etags_and_report_their_encryption() {
         got.body.collect().await.unwrap().into_bytes().as_ref(),
         data.as_slice()
     );
+    // Listings show the same ETag (s3s-fs lists none).
+    let listed = fx
+        .client
+        .list_objects_v2()
+        .bucket(BUCKET)
+        .prefix("kms")
+        .send()
+        .await;
+    let listed = listed.unwrap();
+    assert_eq!(listed.contents()[0].e_tag(), Some(etag.as_str()));
     // The same bytes written again: another version, another ETag.
     let again = put_sse(&fx, "kms", &data, ServerSideEncryption::AwsKms).await;
     assert!(is_opaque(&again, &data) && again != etag);
