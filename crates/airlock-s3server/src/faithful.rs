@@ -275,6 +275,13 @@ impl S3 for Faithful {
         self.list_uploads(req).await
     }
 
+    async fn restore_object(
+        &self,
+        req: S3Request<RestoreObjectInput>,
+    ) -> S3Result<S3Response<RestoreObjectOutput>> {
+        self.restore(req).await
+    }
+
     // Tags (module `tagging`); s3s-fs has none.
 
     async fn get_object_tagging(

@@ -21,6 +21,7 @@
 //! binary behind its `demo` feature (on by default; the deploy image is built without it), so
 //! the binary that holds production credentials need not carry an S3 server.
 
+mod archive;
 mod assemble;
 mod behaviours;
 mod checksum;

@@ -13,6 +13,7 @@ use s3s::dto::*;
 use s3s::{S3, S3Request, S3Response, S3Result, s3_error};
 use tokio::io::AsyncReadExt;
 
+use super::archive::take_class;
 use super::checksum::{Algorithm, Hasher, Sums, dto_sums};
 use super::complete::check_complete;
 use super::faithful::{Faithful, internal};
@@ -125,8 +126,9 @@ fn etag_value(etag: Option<&ETag>) -> String {
 impl Faithful {
     pub(super) async fn create_upload(
         &self,
-        req: S3Request<CreateMultipartUploadInput>,
+        mut req: S3Request<CreateMultipartUploadInput>,
     ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
+        let storage_class = take_class(&self.switches, &mut req.input.storage_class)?;
         let input = &req.input;
         let algorithm = parse_algorithm(input.checksum_algorithm.as_ref())?;
         let checksum_type =
@@ -159,7 +161,7 @@ impl Faithful {
             checksum_type,
             tags,
             encryption,
-            storage_class: None,
+            storage_class,
             parts: Default::default(),
         };
         self.meta.add_upload(upload).await.map_err(internal)?;

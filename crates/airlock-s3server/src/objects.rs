@@ -7,6 +7,7 @@
 use s3s::dto::*;
 use s3s::{S3, S3Request, S3Response, S3Result, s3_error};
 
+use super::archive::take_class;
 use super::checksum::{Sums, dto_sums};
 use super::faithful::{Faithful, internal};
 use super::file_body;
@@ -186,6 +187,9 @@ impl Faithful {
             encryption.check_read(customer_key.0.as_ref(), customer_key.1.as_ref())?;
         }
         report_encryption!(encryption => out);
+        self.check_readable(meta.as_ref())?;
+        let class = self.reported_class(meta.as_ref());
+        (out.storage_class, out.restore) = (class.storage_class, class.restore);
         let whole = out.content_range.is_none();
         let full = meta.as_ref().and_then(|m| m.full_checksum.clone());
         let sums = reported_sums(
@@ -228,6 +232,9 @@ impl Faithful {
             encryption.check_read(customer_key.0.as_ref(), customer_key.1.as_ref())?;
         }
         report_encryption!(encryption => out);
+        let class = self.reported_class(meta.as_ref());
+        (out.storage_class, out.restore) = (class.storage_class, class.restore);
+        out.archive_status = class.archive_status;
         let full = meta.and_then(|m| m.full_checksum);
         let sums = reported_sums(dto_sums!(read out), out.e_tag.as_ref(), full, enabled);
         out.checksum_type = full_object_type(&sums);
@@ -279,8 +286,9 @@ impl Faithful {
 
     pub(super) async fn put_object_with_tags(
         &self,
-        req: S3Request<PutObjectInput>,
+        mut req: S3Request<PutObjectInput>,
     ) -> S3Result<S3Response<PutObjectOutput>> {
+        let storage_class = take_class(&self.switches, &mut req.input.storage_class)?;
         let input = &req.input;
         let tags = parse_tagging_header(input.tagging.as_deref())?;
         let (bucket, key) = (input.bucket.clone(), input.key.clone());
@@ -302,6 +310,7 @@ impl Faithful {
         let object = ObjectMeta {
             tags,
             encryption,
+            storage_class,
             ..ObjectMeta::new(&bucket, &key)
         };
         self.replace_meta(object, resp.output.e_tag.as_ref())
@@ -315,8 +324,9 @@ impl Faithful {
     /// source's opaque ETag (S3 would give it an MD5; airlock never copies in place).
     pub(super) async fn copy_object_with_meta(
         &self,
-        req: S3Request<CopyObjectInput>,
+        mut req: S3Request<CopyObjectInput>,
     ) -> S3Result<S3Response<CopyObjectOutput>> {
+        let storage_class = take_class(&self.switches, &mut req.input.storage_class)?;
         let input = &req.input;
         let CopySource::Bucket {
             bucket: source_bucket,
@@ -369,6 +379,7 @@ impl Faithful {
             full_checksum,
             tags,
             encryption,
+            storage_class,
             ..ObjectMeta::new(&bucket, &key)
         };
         self.replace_meta(object, etag.as_ref()).await?;

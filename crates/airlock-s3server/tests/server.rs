@@ -3,6 +3,8 @@
 //! s3s-fs basics through it, the plain flavor's stock behaviour, and the AWS behaviours a test
 //! switches on.
 
+#[path = "server/archive.rs"]
+mod archive;
 #[path = "server/checksums.rs"]
 mod checksums;
 #[path = "server/encryption.rs"]
