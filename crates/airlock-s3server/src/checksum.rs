@@ -153,6 +153,10 @@ impl Sums {
         *self.slot(alg) = Some(value);
     }
 
+    pub(crate) fn remove(&mut self, alg: Algorithm) {
+        *self.slot(alg) = None;
+    }
+
     /// The values present, with their algorithm.
     pub(crate) fn present(&self) -> impl Iterator<Item = (Algorithm, &str)> + '_ {
         Algorithm::ALL

@@ -32,6 +32,7 @@ mod folders;
 mod fs_files;
 mod gate;
 mod hashing_body;
+mod legacy;
 mod listing;
 mod meta;
 mod multipart;

@@ -18,6 +18,7 @@ use super::checksum::{Algorithm, Hasher, Sums, dto_sums};
 use super::complete::check_complete;
 use super::faithful::{Faithful, internal};
 use super::hashing_body::{HashingBody, Outcome};
+use super::legacy;
 use super::meta::{ObjectMeta, PartMeta, UploadMeta};
 use super::sse::{Requested, encryption_for, opaque_etag, report_encryption};
 use super::tagging::parse_tagging_header;
@@ -129,6 +130,9 @@ impl Faithful {
         mut req: S3Request<CreateMultipartUploadInput>,
     ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
         let storage_class = take_class(&self.switches, &mut req.input.storage_class)?;
+        if legacy::crc64nvme_unknown(&self.switches) {
+            legacy::forget_crc64nvme_create(&mut req.input);
+        }
         let input = &req.input;
         let algorithm = parse_algorithm(input.checksum_algorithm.as_ref())?;
         let checksum_type =
@@ -177,16 +181,21 @@ impl Faithful {
             return Err(no_such_upload());
         }
         let upload = self.meta.upload(&upload_id).await;
-        let sent = dto_sums!(read req.input);
+        let ignored = legacy::ignored_algorithm(&self.switches);
+        let mut sent = dto_sums!(read req.input);
         let mut algorithms: Vec<Algorithm> = sent.present().map(|(alg, _)| alg).collect();
         algorithms.extend(parse_algorithm(req.input.checksum_algorithm.as_ref())?);
         algorithms.extend(named_algorithms(&req.headers));
         algorithms.extend(upload.as_ref().and_then(|u| u.checksum_algorithm));
+        if let Some(ignored) = ignored {
+            sent.remove(ignored);
+            algorithms.retain(|alg| *alg != ignored);
+        }
         let outcome = Outcome::default();
         if let Some(body) = req.input.body.take() {
             let trailers = req.trailing_headers.clone();
             let body = HashingBody::new(body, &algorithms, sent, trailers, outcome.clone());
-            req.input.body = Some(StreamingBlob::new(body));
+            req.input.body = Some(StreamingBlob::new(body.ignoring(ignored)));
         }
         let result = self.fs.upload_part(req).await;
         let verified = outcome.lock().unwrap_or_else(|e| e.into_inner()).take();
@@ -293,7 +302,7 @@ impl Faithful {
 
     pub(super) async fn complete_upload(
         &self,
-        req: S3Request<CompleteMultipartUploadInput>,
+        mut req: S3Request<CompleteMultipartUploadInput>,
     ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
         let upload_id = req.input.upload_id.clone();
         let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
@@ -311,6 +320,7 @@ impl Faithful {
                 return Ok(resp);
             }
         };
+        legacy::screen_complete(&self.switches, &upload, &mut req.input)?;
         let full_checksum = check_complete(&upload, &req.input)?;
         let part_count = req.input.multipart_upload.as_ref();
         let part_count = part_count

@@ -11,6 +11,7 @@ use super::archive::take_class;
 use super::checksum::{Sums, dto_sums};
 use super::faithful::{Faithful, internal};
 use super::file_body;
+use super::legacy;
 use super::meta::{FullChecksum, ObjectMeta};
 use super::sse::{Requested, encryption_for, opaque_etag, report_encryption};
 use super::tagging::parse_tagging_header;
@@ -289,6 +290,10 @@ impl Faithful {
         mut req: S3Request<PutObjectInput>,
     ) -> S3Result<S3Response<PutObjectOutput>> {
         let storage_class = take_class(&self.switches, &mut req.input.storage_class)?;
+        let legacy_check = match legacy::crc64nvme_unknown(&self.switches) {
+            true => legacy::forget_crc64nvme_put(&mut req),
+            false => None,
+        };
         let input = &req.input;
         let tags = parse_tagging_header(input.tagging.as_deref())?;
         let (bucket, key) = (input.bucket.clone(), input.key.clone());
@@ -301,7 +306,9 @@ impl Faithful {
                 customer_key_md5: input.sse_customer_key_md5.as_ref(),
             },
         );
-        let mut resp = self.fs.put_object(req).await?;
+        let result = self.fs.put_object(req).await;
+        legacy::put_verdict(legacy_check)?;
+        let mut resp = result?;
         if encryption.is_some() {
             let etag = self.store_opaque_etag(&bucket, &key, "").await?;
             resp.output.e_tag = Some(etag);

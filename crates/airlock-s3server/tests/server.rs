@@ -13,6 +13,8 @@ mod encryption;
 mod gate;
 #[path = "server/large_io.rs"]
 mod large_io;
+#[path = "server/legacy.rs"]
+mod legacy;
 #[path = "server/listing.rs"]
 mod listing;
 #[path = "server/objects.rs"]

@@ -5,7 +5,6 @@ use airlock_s3server::Flavor;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{ObjectCannedAcl, RequestPayer};
 
-use crate::raw;
 use crate::support::*;
 
 #[tokio::test]
@@ -188,103 +187,6 @@ async fn requester_pays_refuses_requests_that_do_not_accept_the_charge() {
     assert_eq!(listed.unwrap().contents().len(), 1);
     // ListBuckets names no bucket.
     fx.client.list_buckets().send().await.unwrap();
-}
-
-#[tokio::test]
-async fn a_legacy_store_refuses_trailers_and_takes_plain_uploads() {
-    let fx = Fixture::faithful().await;
-    let data = bytes(1024, 3);
-    let path = format!("/{BUCKET}/trailed");
-    let (status_off, _) =
-        raw::upload_part_with_trailer(&fx.server, &path, &data, &crc64nvme_b64(&data)).await;
-    assert_eq!(status_off, 200);
-
-    fx.server.behaviours().set_trailers_refused(true);
-    let (status_on, answer) =
-        raw::upload_part_with_trailer(&fx.server, &path, &data, &crc64nvme_b64(&data)).await;
-    assert_eq!(status_on, 400, "{answer}");
-    assert!(
-        answer.contains("<Code>XAmzContentSHA256Mismatch</Code>"),
-        "{answer}"
-    );
-    // A checksum sent as a header (the SDK's choice for a body it holds) is no trailer.
-    let header = checksumming_client(&fx.server)
-        .put_object()
-        .bucket(BUCKET)
-        .key("header")
-        .checksum_algorithm(aws_sdk_s3::types::ChecksumAlgorithm::Crc32)
-        .body(ByteStream::from(data.clone()))
-        .send()
-        .await;
-    assert_eq!(
-        header.unwrap().checksum_crc32(),
-        Some(crc32_b64(&data).as_str())
-    );
-    // A plain PUT with Content-MD5 still works, with an MD5 ETag.
-    let md5 = md5_b64(&data);
-    let plain = fx
-        .client
-        .put_object()
-        .bucket(BUCKET)
-        .key("plain")
-        .content_md5(md5);
-    let out = plain
-        .body(ByteStream::from(data.clone()))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        out.e_tag(),
-        Some(format!("\"{}\"", md5_hex(&data)).as_str())
-    );
-}
-
-#[tokio::test]
-async fn an_s3rver_like_store_keeps_the_chunk_framing_as_the_object() {
-    let fx = Fixture::faithful().await;
-    let data = bytes(1024, 4);
-    let trailer = crc64nvme_b64(&data);
-    let path = format!("/{BUCKET}/framed");
-    // Off: decoded, as S3 does.
-    raw::upload_part_with_trailer(&fx.server, &path, &data, &trailer).await;
-    assert_eq!(fx.get("framed").await, data);
-
-    fx.server.behaviours().set_s3rver(true);
-    let (status_on, answer) =
-        raw::upload_part_with_trailer(&fx.server, &path, &data, &trailer).await;
-    assert_eq!(status_on, 200, "{answer}");
-    let stored = fx.get("framed").await;
-    assert_eq!(stored.len(), 1075);
-    assert_eq!(stored, raw::chunked_with_trailer(&data, &trailer));
-    let empty_path = format!("/{BUCKET}/empty");
-    let empty_trailer = crc64nvme_b64(b"");
-    raw::upload_part_with_trailer(&fx.server, &empty_path, b"", &empty_trailer).await;
-    assert_eq!(fx.get("empty").await.len(), 44);
-    // Even a wrong trailer is taken: nothing is checked.
-    let (status_wrong, _) =
-        raw::upload_part_with_trailer(&fx.server, &path, &data, "AAAAAAAAAAA=").await;
-    assert_eq!(status_wrong, 200);
-
-    let created = fx.client.create_multipart_upload().bucket(BUCKET).key("mp");
-    let upload_id = created
-        .send()
-        .await
-        .unwrap()
-        .upload_id()
-        .unwrap()
-        .to_string();
-    let abort = fx.client.abort_multipart_upload().bucket(BUCKET).key("mp");
-    let err = abort.upload_id(&upload_id).send().await.unwrap_err();
-    assert_eq!(status(&err), 405);
-    let err = fx
-        .client
-        .list_multipart_uploads()
-        .bucket(BUCKET)
-        .send()
-        .await;
-    let err = err.unwrap_err();
-    assert_eq!(status(&err), 501);
-    assert_eq!(code(&err).as_deref(), Some("NotImplemented"));
 }
 
 #[tokio::test]
