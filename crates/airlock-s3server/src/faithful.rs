@@ -1,8 +1,11 @@
 //! [`Faithful`]: s3s-fs wrapped so it behaves more like real S3 where airlock cares. Every
 //! operation s3s-fs implements is delegated; on top of it come multipart checksums (per part and
-//! full-object), `If-Match`/`If-None-Match` on GET/HEAD, ListMultipartUploads and object tags.
-//! The operations' extra logic lives in the sibling modules `objects`, `multipart` and `tagging`;
-//! this file is the `S3` trait surface and what they share.
+//! full-object), `If-Match`/`If-None-Match` on GET/HEAD, ListMultipartUploads, object tags, and
+//! NoSuchUpload for finished uploads. The object-state behaviours a test switches on
+//! ([`Behaviours`](crate::Behaviours)) live here too, each in its module: `sse`, `folders`,
+//! `listing`, `archive`, `legacy`. The operations' extra logic lives in the sibling modules
+//! `objects`, `multipart`, `tagging` and those; this file is the `S3` trait surface and what
+//! they share.
 
 use std::io;
 use std::path::{Path, PathBuf};

@@ -19,9 +19,9 @@ use s3s::stream::ByteStream as _;
 use s3s::{S3Request, S3Response, S3Result, s3_error};
 
 use super::behaviours::Switches;
+use super::conditions::{Conditions, Verdict, not_modified, precondition_failed};
 use super::faithful::Faithful;
 use super::meta::{FolderMarker, ObjectMeta};
-use super::objects::{Conditions, Verdict, not_modified, precondition_failed};
 use super::sse::{Requested, encryption_for, report_encryption};
 use super::tagging::parse_tagging_header;
 

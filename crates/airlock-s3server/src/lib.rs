@@ -4,7 +4,7 @@
 //!
 //! By default a server is [`Flavor::Faithful`]: s3s-fs wrapped to close the gaps against real
 //! S3 that matter to airlock (multipart checksums, `If-Match` on GET/HEAD, ListMultipartUploads,
-//! object tags; see the `faithful` module). [`Flavor::Plain`] serves bare s3s-fs, for tests that
+//! object tags, NoSuchUpload; see the `faithful` module). [`Flavor::Plain`] serves bare s3s-fs, for tests that
 //! need its stock behaviour.
 //!
 //! s3s-fs writes GET bodies in 4 KiB reads and writes and does not set TCP_NODELAY. We set it on
@@ -14,9 +14,54 @@
 //! part files in the kernel instead, as S3 answers Complete without re-reading (module
 //! `assemble`). Both keep s3s-fs's files and answers; the plain flavor keeps its slow paths.
 //!
+//! # Behaving like AWS, per test
+//! s3s-fs is kinder than AWS S3 and other stores. [`EmbeddedS3::behaviours`] returns a
+//! [`Behaviours`] handle whose setters switch AWS's (or another store's) behaviour on and off on
+//! the running server; every switch is off when a server starts, and the next request sees a
+//! change. Each applies to every bucket of that server. *(F)*: faithful flavor only (object
+//! state); the others are decided from the raw request in the HTTP gate (module `gate`) and work
+//! on both flavors.
+//!
+//! | AWS / store behaviour | switch |
+//! |---|---|
+//! | SSE-KMS, DSSE-KMS, SSE-C objects have opaque (non-MD5) ETags, reported encryption *(F)* | [`set_sse_etags(true)`](Behaviours::set_sse_etags) |
+//! | the bucket encrypts every object with KMS by default *(F)* | [`set_default_encryption(Some(..))`](Behaviours::set_default_encryption) |
+//! | `prefix/` 0-byte folder markers are objects *(F)* | [`set_folder_markers(true)`](Behaviours::set_folder_markers) |
+//! | listings honour `encoding-type=url`; ListObjectVersions (unversioned view) *(F)* | [`set_url_encoding(true)`](Behaviours::set_url_encoding) |
+//! | control characters in listed keys as `&#xN;` (AWS) instead of raw (s3s) | [`set_xml_char_refs(true)`](Behaviours::set_xml_char_refs) |
+//! | GLACIER / DEEP_ARCHIVE: GET 403 InvalidObjectState until RestoreObject *(F)* | [`set_archived_storage_classes(true)`](Behaviours::set_archived_storage_classes) |
+//! | INTELLIGENT_TIERING objects in an archive tier *(F)* | [`set_intelligent_tiering_archive(Some(..))`](Behaviours::set_intelligent_tiering_archive) |
+//! | the bucket is in another region: 301 + `x-amz-bucket-region` | [`set_bucket_region(Some("eu-west-1"))`](Behaviours::set_bucket_region) |
+//! | session tokens expire after N requests: 400 ExpiredToken | [`set_token_lifetime(Some(n))`](Behaviours::set_token_lifetime) |
+//! | ACLs disabled: 400 AccessControlListNotSupported | [`set_acls_disabled(true)`](Behaviours::set_acls_disabled) |
+//! | 2 KB user metadata: 400 MetadataTooLarge | [`set_metadata_limit(true)`](Behaviours::set_metadata_limit) |
+//! | requester pays: 403 without `x-amz-request-payer` | [`set_requester_pays(true)`](Behaviours::set_requester_pays) |
+//! | legacy (Ceph < 2025): trailer uploads 400 XAmzContentSHA256Mismatch | [`set_trailers_refused(true)`](Behaviours::set_trailers_refused) |
+//! | legacy: CRC64NVME unknown (ignored) *(F)* | [`set_crc64nvme_unknown(true)`](Behaviours::set_crc64nvme_unknown) |
+//! | legacy (MinIO < 2025): FULL_OBJECT Complete 400 InvalidPart *(F)* | [`set_full_object_refused(true)`](Behaviours::set_full_object_refused) |
+//! | all three legacy switches | [`set_legacy(true)`](Behaviours::set_legacy) |
+//! | s3rver: aws-chunked stored with its framing, Abort 405, ListMultipartUploads 501 | [`set_s3rver(true)`](Behaviours::set_s3rver) |
+//!
+//! Not switched, always on in the faithful flavor: a finished (or unknown) upload answers 404
+//! NoSuchUpload to Complete, Abort, UploadPart and ListParts, as S3 does (s3s-fs: 403).
+//!
+//! ```no_run
+//! # async fn example(root: &std::path::Path) -> std::io::Result<()> {
+//! use airlock_s3server::{DefaultEncryption, EmbeddedS3};
+//! let target = EmbeddedS3::start(root, "target-key", "target-secret").await?;
+//! let behaviours = target.behaviours();
+//! behaviours.set_default_encryption(Some(DefaultEncryption::Kms { key_id: None }));
+//! behaviours.set_legacy(true);
+//! // ... run the copy against `target.endpoint` ...
+//! behaviours.set_legacy(false);
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # Dependency rules
-//! This crate knows nothing of airlock: it depends on s3s, s3s-fs, hyper's server and tokio,
-//! never on `airlock-core` or the binary. It is a test fixture, not product code: a
+//! This crate knows nothing of airlock: it depends on s3s, s3s-fs, hyper's server and tokio (and
+//! aws-sigv4, to re-sign the one request the gate rewrites), never on `airlock-core` or the
+//! binary. It is a test fixture, not product code: a
 //! dev-dependency of airlock's tests and benchmark, and an optional dependency of the `airlock`
 //! binary behind its `demo` feature (on by default; the deploy image is built without it), so
 //! the binary that holds production credentials need not carry an S3 server.
@@ -26,6 +71,7 @@ mod assemble;
 mod behaviours;
 mod checksum;
 mod complete;
+mod conditions;
 mod faithful;
 mod file_body;
 mod folders;
