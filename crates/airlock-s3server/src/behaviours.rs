@@ -110,6 +110,11 @@ impl Switches {
         }
     }
 
+    /// Whether the s3rver behaviour is on (the faithful wrapper then knows no checksums).
+    pub(crate) fn s3rver(&self) -> bool {
+        self.gate_mask() & gate_bit::CHUNKED_STORED_RAW != 0
+    }
+
     /// Whether a listing needs the faithful wrapper's own pass (markers, encoding, ETags or
     /// storage classes to add); with all of these off, s3s-fs answers listings as before.
     pub(crate) fn listing_decorated(&self) -> bool {
@@ -276,8 +281,9 @@ impl Behaviours {
     }
 
     /// Like s3rver: a body sent `aws-chunked` is stored with its chunk framing as the object's
-    /// bytes (a 1,024-byte body with a CRC64NVME trailer stores 1,075 bytes), nothing in it is
-    /// checked, AbortMultipartUpload answers 405 and ListMultipartUploads 501 NotImplemented.
+    /// bytes (a 1,024-byte body with a CRC64NVME trailer stores 1,075 bytes), no checksum of any
+    /// kind is checked, stored or echoed *(faithful)*, AbortMultipartUpload answers 405 and
+    /// ListMultipartUploads 501 NotImplemented.
     pub fn set_s3rver(&self, on: bool) {
         self.switches.set_gate_bit(gate_bit::CHUNKED_STORED_RAW, on);
     }

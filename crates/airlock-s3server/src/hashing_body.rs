@@ -38,8 +38,8 @@ pub(crate) struct HashingBody {
     sent: Sums,
     /// Values sent as trailers, readable once the body has ended.
     trailers: Option<TrailingHeaders>,
-    /// An algorithm whose sent values are not checked (a legacy store that does not know it).
-    ignored: Option<Algorithm>,
+    /// Algorithms whose sent values are not checked (a legacy store does not know them).
+    ignored: &'static [Algorithm],
     outcome: Outcome,
 }
 
@@ -56,14 +56,14 @@ impl HashingBody {
             hasher: Some(Hasher::new(algorithms)),
             sent,
             trailers,
-            ignored: None,
+            ignored: &[],
             outcome,
         }
     }
 
-    /// Check nothing for `alg`, whatever header or trailer carries it.
-    pub(crate) fn ignoring(mut self, alg: Option<Algorithm>) -> Self {
-        self.ignored = alg;
+    /// Check nothing for these algorithms, whatever header or trailer carries them.
+    pub(crate) fn ignoring(mut self, algorithms: &'static [Algorithm]) -> Self {
+        self.ignored = algorithms;
         self
     }
 
@@ -79,8 +79,8 @@ impl HashingBody {
                 sent.set(alg, value.to_string());
             }
         }
-        if let Some(alg) = self.ignored {
-            sent.remove(alg);
+        for alg in self.ignored {
+            sent.remove(*alg);
         }
         let mismatch = sent
             .present()

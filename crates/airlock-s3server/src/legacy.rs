@@ -1,17 +1,18 @@
-//! Legacy stores' checksums (behaviours `set_crc64nvme_unknown`, `set_full_object_refused`; the
-//! third legacy behaviour, refusing trailers, is decided in the gate).
+//! Legacy stores' checksums (behaviours `set_crc64nvme_unknown`, `set_full_object_refused`, and
+//! the faithful side of `set_s3rver`; refusing trailers is decided in the gate).
 //!
 //! CRC64NVME (the SDKs' default since 2025, and the only full-object checksum of every upload)
 //! is unknown to stores older than their 2025 releases. Ceph RGW 16 (pacific) has no flexible
 //! checksums at all: it stores `x-amz-meta-*` and drops every other unknown `x-amz-*` header, so
 //! an `x-amz-checksum-*` header is neither verified, nor stored, nor echoed; the algorithm
 //! headers are ignored the same way. Ceph and MinIO releases between (2023-2024) know CRC32,
-//! CRC32C, SHA-1 and SHA-256 but not CRC64NVME, and treat it like Ceph 16 treats all of them. We
-//! emulate the latter: CRC64NVME values and algorithm names (headers, trailers,
-//! CreateMultipartUpload's algorithm and its type) are dropped before anything sees them; the
-//! other algorithms work as before. For a PutObject whose trailer carries a checksum, the other
-//! algorithms' trailer values are still verified, but not stored (s3s-fs only stores what it
-//! reads from trailers itself).
+//! CRC32C, SHA-1 and SHA-256 but not CRC64NVME, and treat it like Ceph 16 treats all of them.
+//! `set_crc64nvme_unknown` emulates the latter; s3rver knows no checksum at all, like Ceph 16.
+//! The unknown algorithms' values and names (headers, trailers, CreateMultipartUpload's
+//! algorithm and type, the checksums CompleteMultipartUpload lists) are dropped before anything
+//! sees them; the known ones work as before. For a PutObject whose trailer carries a checksum,
+//! the known algorithms' trailer values are still verified, but not stored (s3s-fs only stores
+//! what it reads from trailers itself).
 //!
 //! MinIO before 2025 knows no full-object multipart checksums: a CompleteMultipartUpload of an
 //! upload created with `x-amz-checksum-type: FULL_OBJECT`, or that sends that type or a
@@ -21,34 +22,46 @@ use s3s::dto::*;
 use s3s::{S3Request, S3Result, s3_error};
 
 use super::behaviours::Switches;
-use super::checksum::Algorithm;
+use super::checksum::{Algorithm, Sums, dto_sums};
 use super::hashing_body::{HashingBody, Outcome};
 use super::meta::UploadMeta;
 
-/// Whether CRC64NVME is unknown to the store right now.
-pub(super) fn crc64nvme_unknown(switches: &Switches) -> bool {
-    Switches::on(&switches.crc64nvme_unknown)
+/// The algorithms the store does not know right now: all (s3rver), CRC64NVME (a store older than
+/// 2025), or none.
+pub(super) fn unknown_algorithms(switches: &Switches) -> &'static [Algorithm] {
+    if switches.s3rver() {
+        &Algorithm::ALL
+    } else if Switches::on(&switches.crc64nvme_unknown) {
+        &[Algorithm::Crc64Nvme]
+    } else {
+        &[]
+    }
 }
 
-/// The algorithm a legacy store ignores, if any.
-pub(super) fn ignored_algorithm(switches: &Switches) -> Option<Algorithm> {
-    crc64nvme_unknown(switches).then_some(Algorithm::Crc64Nvme)
+fn is_unknown(alg: Option<&ChecksumAlgorithm>, unknown: &[Algorithm]) -> bool {
+    let alg = alg.and_then(|a| Algorithm::parse(a.as_str()));
+    alg.is_some_and(|a| unknown.contains(&a))
 }
 
-fn is_crc64nvme(alg: Option<&ChecksumAlgorithm>) -> bool {
-    alg.is_some_and(|a| {
-        a.as_str()
-            .eq_ignore_ascii_case(ChecksumAlgorithm::CRC64NVME)
-    })
+/// Values of the unknown algorithms taken out of `sums`.
+fn forget(sums: &mut Sums, unknown: &[Algorithm]) {
+    for alg in unknown {
+        sums.remove(*alg);
+    }
 }
 
-/// PutObject: drop the CRC64NVME header and algorithm; if a trailer may carry checksums, verify
-/// the others ourselves and hide the trailer from s3s-fs (it would compare the CRC64NVME one).
-/// Returns where the verification's outcome will be.
-pub(super) fn forget_crc64nvme_put(req: &mut S3Request<PutObjectInput>) -> Option<Outcome> {
+/// PutObject: drop the unknown algorithms' headers and name; if a trailer may carry checksums,
+/// verify the known ones ourselves and hide the trailer from s3s-fs (it would compare the
+/// unknown ones). Returns where the verification's outcome will be.
+pub(super) fn forget_put(
+    req: &mut S3Request<PutObjectInput>,
+    unknown: &'static [Algorithm],
+) -> Option<Outcome> {
     let input = &mut req.input;
-    input.checksum_crc64nvme = None;
-    if is_crc64nvme(input.checksum_algorithm.as_ref()) {
+    let mut sums = dto_sums!(read input);
+    forget(&mut sums, unknown);
+    dto_sums!(write sums => input);
+    if is_unknown(input.checksum_algorithm.as_ref(), unknown) {
         input.checksum_algorithm = None;
     }
     req.trailing_headers.as_ref()?;
@@ -63,14 +76,13 @@ pub(super) fn forget_crc64nvme_put(req: &mut S3Request<PutObjectInput>) -> Optio
         .split(',')
         .filter_map(|name| {
             let name = name.trim().strip_prefix("x-amz-checksum-")?;
-            Algorithm::parse(name).filter(|a| *a != Algorithm::Crc64Nvme)
+            Algorithm::parse(name).filter(|a| !unknown.contains(a))
         })
         .collect();
     let outcome = Outcome::default();
     let sums = Default::default();
     let body = HashingBody::new(body, &algorithms, sums, trailers, outcome.clone());
-    let body = body.ignoring(Some(Algorithm::Crc64Nvme));
-    input.body = Some(StreamingBlob::new(body));
+    input.body = Some(StreamingBlob::new(body.ignoring(unknown)));
     Some(outcome)
 }
 
@@ -90,17 +102,24 @@ pub(super) fn put_verdict(outcome: Option<Outcome>) -> S3Result<()> {
     }
 }
 
-/// CreateMultipartUpload: a CRC64NVME upload is an upload without a checksum (and type).
-pub(super) fn forget_crc64nvme_create(input: &mut CreateMultipartUploadInput) {
-    if is_crc64nvme(input.checksum_algorithm.as_ref()) {
+/// CreateMultipartUpload: an upload with an unknown algorithm is an upload without a checksum
+/// (and type).
+pub(super) fn forget_create(input: &mut CreateMultipartUploadInput, unknown: &[Algorithm]) {
+    if is_unknown(input.checksum_algorithm.as_ref(), unknown) {
         input.checksum_algorithm = None;
         input.checksum_type = None;
     }
 }
 
+/// UploadPart: the sent values and algorithms the store does not know are not checked.
+pub(super) fn forget_part(sent: &mut Sums, algorithms: &mut Vec<Algorithm>, unknown: &[Algorithm]) {
+    forget(sent, unknown);
+    algorithms.retain(|alg| !unknown.contains(alg));
+}
+
 /// CompleteMultipartUpload on a store without full-object checksums: InvalidPart for any sign of
-/// one. Then, on a store without CRC64NVME, its value (and a type the upload never had) are
-/// dropped.
+/// one. Then the unknown algorithms' values (the object's and the listed parts'), and a type the
+/// upload never had, are dropped.
 pub(super) fn screen_complete(
     switches: &Switches,
     upload: &UploadMeta,
@@ -117,11 +136,24 @@ pub(super) fn screen_complete(
              uploaded, or the specified entity tag may not match the part's entity tag."
         ));
     }
-    if crc64nvme_unknown(switches) {
-        input.checksum_crc64nvme = None;
-        if upload.checksum_type.is_none() {
-            input.checksum_type = None;
-        }
+    let unknown = unknown_algorithms(switches);
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    let mut sums = dto_sums!(read input);
+    forget(&mut sums, unknown);
+    dto_sums!(write sums => input);
+    if upload.checksum_type.is_none() {
+        input.checksum_type = None;
+    }
+    let parts = input
+        .multipart_upload
+        .as_mut()
+        .and_then(|m| m.parts.as_mut());
+    for part in parts.into_iter().flatten() {
+        let mut sums = dto_sums!(read part);
+        forget(&mut sums, unknown);
+        dto_sums!(write sums => part);
     }
     Ok(())
 }

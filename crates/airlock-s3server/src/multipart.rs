@@ -130,9 +130,7 @@ impl Faithful {
         mut req: S3Request<CreateMultipartUploadInput>,
     ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
         let storage_class = take_class(&self.switches, &mut req.input.storage_class)?;
-        if legacy::crc64nvme_unknown(&self.switches) {
-            legacy::forget_crc64nvme_create(&mut req.input);
-        }
+        legacy::forget_create(&mut req.input, legacy::unknown_algorithms(&self.switches));
         let input = &req.input;
         let algorithm = parse_algorithm(input.checksum_algorithm.as_ref())?;
         let checksum_type =
@@ -181,21 +179,18 @@ impl Faithful {
             return Err(no_such_upload());
         }
         let upload = self.meta.upload(&upload_id).await;
-        let ignored = legacy::ignored_algorithm(&self.switches);
+        let unknown = legacy::unknown_algorithms(&self.switches);
         let mut sent = dto_sums!(read req.input);
         let mut algorithms: Vec<Algorithm> = sent.present().map(|(alg, _)| alg).collect();
         algorithms.extend(parse_algorithm(req.input.checksum_algorithm.as_ref())?);
         algorithms.extend(named_algorithms(&req.headers));
         algorithms.extend(upload.as_ref().and_then(|u| u.checksum_algorithm));
-        if let Some(ignored) = ignored {
-            sent.remove(ignored);
-            algorithms.retain(|alg| *alg != ignored);
-        }
+        legacy::forget_part(&mut sent, &mut algorithms, unknown);
         let outcome = Outcome::default();
         if let Some(body) = req.input.body.take() {
             let trailers = req.trailing_headers.clone();
             let body = HashingBody::new(body, &algorithms, sent, trailers, outcome.clone());
-            req.input.body = Some(StreamingBlob::new(body.ignoring(ignored)));
+            req.input.body = Some(StreamingBlob::new(body.ignoring(unknown)));
         }
         let result = self.fs.upload_part(req).await;
         let verified = outcome.lock().unwrap_or_else(|e| e.into_inner()).take();

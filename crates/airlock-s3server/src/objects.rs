@@ -186,9 +186,10 @@ impl Faithful {
         mut req: S3Request<PutObjectInput>,
     ) -> S3Result<S3Response<PutObjectOutput>> {
         let storage_class = take_class(&self.switches, &mut req.input.storage_class)?;
-        let legacy_check = match legacy::crc64nvme_unknown(&self.switches) {
-            true => legacy::forget_crc64nvme_put(&mut req),
-            false => None,
+        let unknown = legacy::unknown_algorithms(&self.switches);
+        let legacy_check = match unknown.is_empty() {
+            true => None,
+            false => legacy::forget_put(&mut req, unknown),
         };
         let input = &req.input;
         let tags = parse_tagging_header(input.tagging.as_deref())?;

@@ -107,6 +107,59 @@ async fn an_s3rver_like_store_keeps_the_chunk_framing_as_the_object() {
     assert_eq!(code(&err).as_deref(), Some("NotImplemented"));
 }
 
+#[tokio::test]
+async fn an_s3rver_like_store_completes_framed_parts_and_checks_no_checksum() {
+    let fx = Fixture::faithful().await;
+    fx.server.behaviours().set_s3rver(true);
+    let data = bytes(1024, 7);
+    let created = fx.client.create_multipart_upload().bucket(BUCKET).key("mp");
+    let created = created
+        .checksum_algorithm(ChecksumAlgorithm::Crc64Nvme)
+        .send()
+        .await;
+    let upload_id = created.unwrap().upload_id().unwrap().to_string();
+    let path = format!("/{BUCKET}/mp?partNumber=1&uploadId={upload_id}");
+    let trailer = crc64nvme_b64(&data);
+    let (status_part, answer) =
+        raw::upload_part_with_trailer(&fx.server, &path, &data, &trailer).await;
+    assert_eq!(status_part, 200, "{answer}");
+    assert!(
+        !answer.to_ascii_lowercase().contains("x-amz-checksum-"),
+        "nothing echoed: {answer}"
+    );
+    let etag = answer
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .starts_with("etag:")
+                .then(|| l[5..].trim().to_string())
+        })
+        .unwrap();
+    // The client lists the part's checksum and the object's, as airlock does; nothing is checked.
+    let part = CompletedPart::builder()
+        .part_number(1)
+        .e_tag(&etag)
+        .checksum_crc64_nvme(&trailer);
+    let completed = CompletedMultipartUpload::builder()
+        .parts(part.build())
+        .build();
+    let complete = fx
+        .client
+        .complete_multipart_upload()
+        .bucket(BUCKET)
+        .key("mp");
+    let complete = complete.upload_id(&upload_id).multipart_upload(completed);
+    let done = complete
+        .checksum_crc64_nvme(&trailer)
+        .checksum_type(ChecksumType::FullObject);
+    let done = done.send().await.unwrap();
+    assert_eq!(done.checksum_crc64_nvme(), None);
+    assert_eq!(
+        fx.get("mp").await,
+        raw::chunked_with_trailer(&data, &trailer)
+    );
+}
+
 /// Create an upload, send one part with the checksumming client, return (upload id, part ETag).
 async fn one_part_upload(
     fx: &Fixture,
