@@ -176,8 +176,9 @@ impl Behaviours {
     }
 
     /// *(faithful)* Listings honour `encoding-type=url` (ListObjectsV2, ListObjects and
-    /// ListObjectVersions, which this switch also adds for the unversioned view s3s-fs has:
-    /// every object is version `null`). Off: s3s-fs ignores it and ListObjectVersions is 501.
+    /// ListObjectVersions). Off: s3s-fs ignores it. While this or another listing behaviour
+    /// (folder markers, SSE ETags, archived classes) is on, ListObjectVersions answers the
+    /// unversioned view s3s-fs has (every object once, version `null`); with all off it is 501.
     pub fn set_url_encoding(&self, on: bool) {
         self.switches.url_encoding.store(on, Ordering::Relaxed);
     }
