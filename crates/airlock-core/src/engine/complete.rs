@@ -2,16 +2,22 @@
 //! mismatch aborts instead of leaving a bad object), CompleteMultipartUpload with the
 //! full-object CRC64NVME for the target to check, then HEAD the target and compare. A lost
 //! Complete answer is recognised by HEAD (size, checksum and recorded source ETag).
+//!
+//! Used by the scheduler (a run's last unit of a multipart object) and by the split path
+//! (`airlock finalize`). May depend on `context`, `retry`, `verify`, `upload`, `digest`,
+//! `journal` and `events` of the engine; not on the single, multipart or split paths.
 
 use std::sync::Arc;
 
 use md5::Digest as _;
 use tokio_util::sync::CancellationToken;
 
+use super::context::RunContext;
 use super::digest::{combine, encode};
 use super::events::{ObjectId, Verification};
 use super::journal::JournalPart;
-use super::units::{Shared, UnitError, Upload, retrying};
+use super::retry::UnitError;
+use super::units::Upload;
 use super::verify::{Check, hex, verification};
 use crate::aws::listing;
 use crate::aws::objects::{self, FinishedPart};
@@ -20,8 +26,8 @@ use crate::error::{Class, Error, S3Failure};
 use crate::plan::{ChecksumAlgorithm, PlanItem};
 
 /// Complete and verify. `parts` holds every part, in part order.
-pub async fn complete(
-    shared: Arc<Shared>,
+pub(crate) async fn complete(
+    ctx: Arc<RunContext>,
     id: ObjectId,
     item: Arc<PlanItem>,
     upload: Arc<Upload>,
@@ -36,20 +42,22 @@ pub async fn complete(
             combine(ChecksumAlgorithm::Crc64nvme, acc, crc, p.part.size)
         }
     });
-    let source_check = check_source(&shared, &item, &upload, &parts, full_crc64)?;
+    let source_check = check_source(&ctx, &item, &upload, &parts, full_crc64)?;
     let full = encode(ChecksumAlgorithm::Crc64nvme, full_crc64);
     let finished: Vec<FinishedPart> = parts.iter().map(|p| p.part.clone()).collect();
     let mut attempts = 0;
-    let completed = retrying(&shared, id, 0, &cancel, &mut attempts, |_| {
-        objects::complete_multipart(
-            &shared.single_shot.target,
-            &item.target_key,
-            &upload.upload_id,
-            &finished,
-            &full,
-        )
-    })
-    .await;
+    let completed = ctx
+        .retry
+        .run(id, 0, &cancel, &mut attempts, |_| {
+            objects::complete_multipart(
+                &ctx.single_shot.target,
+                &item.target_key,
+                &upload.upload_id,
+                &finished,
+                &full,
+            )
+        })
+        .await;
     if let Err(UnitError::Cancelled) = completed {
         return Err(UnitError::Cancelled);
     }
@@ -57,19 +65,19 @@ pub async fn complete(
         // The answer may have been lost after the target completed: look before failing.
         tracing::info!(key = %item.target_key, error = %e, "CompleteMultipartUpload failed; checking the target");
     }
-    let head = listing::head(&shared.sides.target, &item.target_key).await?;
+    let head = listing::head(&ctx.sides.target, &item.target_key).await?;
     let target_check = match head {
         Some(info)
             if info.size == upload.size
                 && info.copied_from_etag.as_deref() == Some(&upload.source.etag) =>
         {
-            check_target(&shared, &item, &info, &full, &parts)?
+            check_target(&ctx, &item, &info, &full, &parts)?
         }
         other => {
             return Err(match (completed, other) {
                 (Err(e), _) => e,
                 (Ok(_), Some(info)) => target_failure(
-                    &shared,
+                    &ctx,
                     &item,
                     format!(
                         "after completing, the target holds {} bytes (expected {})",
@@ -78,7 +86,7 @@ pub async fn complete(
                 )
                 .into(),
                 (Ok(_), None) => target_failure(
-                    &shared,
+                    &ctx,
                     &item,
                     "the object is missing after completing (deleted meanwhile, or the target bucket removed?)"
                         .into(),
@@ -87,7 +95,7 @@ pub async fn complete(
             });
         }
     };
-    if let Some(journal) = &shared.journal {
+    if let Some(journal) = &ctx.journal {
         journal.remove(&item.target_key);
     }
     Ok(verification(source_check, target_check))
@@ -103,11 +111,11 @@ fn decode64(value: &str) -> u64 {
         .unwrap_or(0)
 }
 
-fn target_failure(shared: &Shared, item: &PlanItem, message: String) -> Error {
+fn target_failure(ctx: &RunContext, item: &PlanItem, message: String) -> Error {
     Error::from(S3Failure {
         side: Side::Target,
         operation: "CompleteMultipartUpload",
-        bucket: shared.sides.target.bucket.clone(),
+        bucket: ctx.sides.target.bucket.clone(),
         key: Some(item.target_key.clone()),
         status: None,
         code: None,
@@ -118,7 +126,7 @@ fn target_failure(shared: &Shared, item: &PlanItem, message: String) -> Error {
 
 /// Compare the combined CRC of every byte read with the source's full-object checksum.
 fn check_source(
-    shared: &Shared,
+    ctx: &RunContext,
     item: &PlanItem,
     upload: &Upload,
     parts: &[JournalPart],
@@ -144,7 +152,7 @@ fn check_source(
         Some(got) => Err(Error::from(S3Failure {
             side: Side::Source,
             operation: "GetObject",
-            bucket: shared.sides.source.bucket.clone(),
+            bucket: ctx.sides.source.bucket.clone(),
             key: Some(item.source_key.clone()),
             status: None,
             code: Some("ChecksumMismatch".into()),
@@ -167,7 +175,7 @@ fn check_source(
 
 /// Compare the target's report (HEAD) with what was sent.
 fn check_target(
-    shared: &Shared,
+    ctx: &RunContext,
     item: &PlanItem,
     info: &crate::plan::ObjectInfo,
     full: &str,
@@ -178,7 +186,7 @@ fn check_target(
     {
         if checksum.value != full {
             return Err(target_failure(
-                shared,
+                ctx,
                 item,
                 format!(
                     "target reports crc64nvme {} but the bytes sent have {full}",
@@ -191,7 +199,7 @@ fn check_target(
             by_digest: true,
         });
     }
-    if shared.transfer.verify == VerifyMode::Md5
+    if ctx.transfer.verify == VerifyMode::Md5
         && let Some(etag) = &info.etag
     {
         let mut md5 = md5::Md5::new();
@@ -213,7 +221,7 @@ fn check_target(
         let expected = format!("{}-{}", hex(&md5.finalize()), parts.len());
         if *etag != expected {
             return Err(target_failure(
-                shared,
+                ctx,
                 item,
                 format!("target ETag {etag}, expected {expected} from the parts' MD5s"),
             ));

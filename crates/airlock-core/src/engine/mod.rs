@@ -17,11 +17,13 @@
 mod backoff;
 mod chunked;
 mod complete;
+mod context;
 pub mod digest;
 mod events;
 pub mod journal;
 mod mirror;
 mod relay;
+mod retry;
 mod scheduler;
 mod split;
 pub mod stats;
@@ -30,13 +32,13 @@ mod units;
 mod verify;
 mod window;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
+pub use context::EngineOptions;
 pub use events::{
     Command, Event, LeftUpload, ObjectId, RunSummary, SkippedDeletions, Verification,
 };
@@ -44,38 +46,12 @@ pub use journal::Journal;
 pub use relay::BufferGauge;
 pub use split::{Finalized, finalize, open_split};
 
+use context::RunContext;
+use scheduler::{RunObserver, Scheduler};
+
 use crate::aws::Sides;
-use crate::config::{Settings, TransferSettings, WriteOptions};
 use crate::error::{Error, Result};
 use crate::plan::{Plan, PlanSide, STREAM_BUFFER};
-
-/// How the engine runs, beyond the plan.
-#[derive(Debug, Clone)]
-pub struct EngineOptions {
-    pub transfer: TransferSettings,
-    /// Options for objects written at the target.
-    pub write: WriteOptions,
-    /// Base directory of the resume journal (None: no journal, no resume).
-    pub journal_dir: Option<PathBuf>,
-    /// Keep the engine alive after the run finishes, waiting for retry commands (the TUI).
-    pub linger: bool,
-    /// Mirror mode: make the plan's deletions once every copy succeeded. False (the default)
-    /// copies only and reports the deletions as skipped.
-    pub confirm_delete: bool,
-}
-
-impl EngineOptions {
-    /// Options from validated settings, with the journal in the user data dir.
-    pub fn from_settings(settings: &Settings) -> Self {
-        EngineOptions {
-            transfer: settings.transfer.clone(),
-            write: settings.target.write.clone(),
-            journal_dir: Some(crate::dirs::data_dir()),
-            linger: false,
-            confirm_delete: false,
-        }
-    }
-}
 
 /// Names one copy (source and target buckets and endpoints) for its journal directory.
 pub fn journal_key(source: &PlanSide, target: &PlanSide) -> String {
@@ -135,19 +111,24 @@ impl Engine {
         let (note_tx, note_rx) = mpsc::unbounded_channel();
         // Each unit in flight may hold one stream buffer: the budget caps the slots.
         let memory_slots = (options.transfer.memory_limit.0 / STREAM_BUFFER.0).max(1) as usize;
-        let shared = Arc::new(units::Shared::new(
+        // Units report retries, SlowDowns and successes to the scheduler through the observer.
+        let observer = Arc::new(RunObserver {
+            events: event_tx.clone(),
+            notes: note_tx,
+        });
+        let ctx = Arc::new(RunContext::new(
             sides,
             options.transfer,
             options.write,
             journal,
-            event_tx,
-            note_tx,
+            observer,
         ));
-        let (gauge, throttle) = (shared.gauge.clone(), shared.throttle.clone());
+        let (gauge, throttle) = (ctx.gauge.clone(), ctx.throttle.clone());
         let run_cancel = CancellationToken::new();
         let abort = CancellationToken::new();
-        let scheduler = scheduler::Scheduler::new(
-            shared,
+        let scheduler = Scheduler::new(
+            ctx,
+            event_tx,
             plan.items,
             memory_slots,
             options.linger,

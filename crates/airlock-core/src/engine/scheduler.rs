@@ -8,6 +8,7 @@
 //! crash re-sends little. Units report back through the `JoinSet`; commands and notes arrive
 //! on channels; byte progress is sampled on a tick.
 
+mod notes;
 mod outcomes;
 
 use std::collections::VecDeque;
@@ -22,7 +23,11 @@ use tokio_util::sync::CancellationToken;
 use super::complete::complete;
 use super::events::{Command, Event, ObjectId, RunSummary, Verification};
 use super::journal::JournalPart;
-use super::units::{self, Note, Shared, SingleDone, UnitError, Upload};
+pub(super) use notes::{Note, RunObserver};
+
+use super::context::RunContext;
+use super::retry::UnitError;
+use super::units::{self, SingleDone, Upload};
 use super::window::Window;
 use crate::plan::{PlanItem, Route};
 
@@ -122,7 +127,7 @@ pub(super) enum UnitResult {
 }
 
 pub(super) struct Scheduler {
-    pub shared: Arc<Shared>,
+    pub ctx: Arc<RunContext>,
     pub objects: Vec<ObjectState>,
     pub queue: VecDeque<ObjectId>,
     /// Multipart objects with parts still to start, oldest first.
@@ -156,7 +161,8 @@ pub(super) struct Scheduler {
 
 impl Scheduler {
     pub fn new(
-        shared: Arc<Shared>,
+        ctx: Arc<RunContext>,
+        events: UnboundedSender<Event>,
         items: Vec<PlanItem>,
         memory_slots: usize,
         linger: bool,
@@ -181,9 +187,9 @@ impl Scheduler {
             ..Default::default()
         };
         Scheduler {
-            window: Window::new(shared.transfer.concurrency),
-            events: shared.events.clone(),
-            shared,
+            window: Window::new(ctx.transfer.concurrency),
+            events,
+            ctx,
             objects,
             queue,
             uploads: VecDeque::new(),
@@ -218,7 +224,7 @@ impl Scheduler {
         let Some(pending) = self.deletions.take() else {
             return;
         };
-        let target = self.shared.sides.target.clone();
+        let target = self.ctx.sides.target.clone();
         let events = self.events.clone();
         // An abort or a dropped handle stops the deletions before the next batch.
         let cancel = [self.abort.clone(), self.run_cancel.clone()];
@@ -363,7 +369,7 @@ impl Scheduler {
             Route::Multipart => {
                 object.status = Status::Preparing;
                 let (shared, item, cancel) = (
-                    self.shared.clone(),
+                    self.ctx.clone(),
                     (*object.item).clone(),
                     object.cancel.clone(),
                 );
@@ -388,7 +394,7 @@ impl Scheduler {
                 });
                 self.emit(Event::PartStarted { id, part: 1 });
                 let progress = Arc::new(AtomicU64::new(0));
-                let (shared, cancel) = (self.shared.clone(), self.objects[id].cancel.clone());
+                let (shared, cancel) = (self.ctx.clone(), self.objects[id].cancel.clone());
                 let counter = progress.clone();
                 self.spawn(id, 1, Some(progress), async move {
                     UnitResult::Single(
@@ -419,11 +425,7 @@ impl Scheduler {
     fn spawn_part(&mut self, id: ObjectId, part: u32) {
         let object = &mut self.objects[id];
         object.parts[part as usize - 1] = PartStatus::InFlight;
-        let (shared, item, cancel) = (
-            self.shared.clone(),
-            object.item.clone(),
-            object.cancel.clone(),
-        );
+        let (shared, item, cancel) = (self.ctx.clone(), object.item.clone(), object.cancel.clone());
         let upload = object
             .upload
             .clone()
@@ -444,11 +446,7 @@ impl Scheduler {
         let object = &mut self.objects[id];
         object.status = Status::Completing;
         let parts: Vec<JournalPart> = object.finished.iter().flatten().cloned().collect();
-        let (shared, item, cancel) = (
-            self.shared.clone(),
-            object.item.clone(),
-            object.cancel.clone(),
-        );
+        let (shared, item, cancel) = (self.ctx.clone(), object.item.clone(), object.cancel.clone());
         let upload = object
             .upload
             .clone()
@@ -472,7 +470,7 @@ impl Scheduler {
             return;
         }
         object.units += 1;
-        let (shared, key) = (self.shared.clone(), object.item.target_key.clone());
+        let (shared, key) = (self.ctx.clone(), object.item.target_key.clone());
         self.tasks.spawn(async move {
             let left = abort_or_name(&shared.sides.target, &key, &upload.upload_id).await;
             if let Some(journal) = &shared.journal {
@@ -482,33 +480,9 @@ impl Scheduler {
         });
     }
 
-    fn note(&mut self, note: Note) {
-        match note {
-            Note::Retry => self.summary.retries += 1,
-            Note::SlowDown => {
-                if let Some(limit) = self.window.slow_down(Instant::now()) {
-                    self.summary.slowdowns += 1;
-                    self.emit(Event::ConcurrencyChanged {
-                        limit: limit.min(self.memory_slots),
-                        reason: "503 SlowDown: backing off".into(),
-                    });
-                }
-            }
-            Note::Success => {
-                if let Some(limit) = self.window.success() {
-                    self.emit(Event::ConcurrencyChanged {
-                        limit: limit.min(self.memory_slots),
-                        reason: "recovering after SlowDown".into(),
-                    });
-                }
-            }
-            Note::UploadLeft(id, left) => self.upload_left(id, left),
-        }
-    }
-
     /// Sample byte counters and send one coalesced progress event.
     fn progress(&mut self) {
-        let received = self.shared.gauge.received();
+        let received = self.ctx.gauge.received();
         if (received, self.confirmed_bytes) == self.last_progress {
             return;
         }
@@ -532,14 +506,14 @@ impl Scheduler {
         self.emit(Event::Progress {
             get_bytes: received,
             put_bytes: self.confirmed_bytes,
-            buffered_bytes: self.shared.gauge.current(),
+            buffered_bytes: self.ctx.gauge.current(),
             objects,
         });
     }
 
     fn finish_summary(&mut self) {
         self.progress();
-        self.summary.peak_buffered_bytes = self.shared.gauge.peak();
+        self.summary.peak_buffered_bytes = self.ctx.gauge.peak();
         self.summary.elapsed_ms = self.started.elapsed().as_millis() as u64;
         let paused = self.paused_before + self.paused_since.map_or(Duration::ZERO, |t| t.elapsed());
         self.summary.paused_ms = (paused.as_millis() as u64).min(self.summary.elapsed_ms);

@@ -11,17 +11,21 @@
 //!   complete with the combined full-object checksum and verify by HEAD. An object already
 //!   complete (size and recorded source ETag at the target) is reported, not touched, so a
 //!   second finalize is safe.
+//!
+//! May depend on `context`, `retry`, `verify`, `upload`, `stream`, `complete`, `journal` and
+//! `events` of the engine; not on the single or multipart paths, nor on the scheduler (which
+//! chooses [`join_split`] for an item with a split upload).
 
 use std::sync::Arc;
 
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::EngineOptions;
 use super::complete::complete;
+use super::context::{EngineOptions, RunContext};
 use super::events::Verification;
 use super::journal::JournalPart;
-use super::units::{Shared, UnitError, Upload, retrying, source_tags};
+use super::retry::UnitError;
+use super::units::{Upload, source_tags};
 use super::verify::SourceExpectation;
 use crate::aws::objects::{self, SourceObject, WriteParams};
 use crate::aws::{Sides, listing};
@@ -29,26 +33,9 @@ use crate::config::Side;
 use crate::error::{Class, Error, Result, S3Failure};
 use crate::plan::{ChecksumAlgorithm, PlanItem, SplitUpload, part_bytes};
 
-/// Units of work outside a run (prepare, finalize): nobody listens to their events or notes.
-fn detached(sides: Sides, options: &EngineOptions) -> Shared {
-    let (events, _) = mpsc::unbounded_channel();
-    let (notes, _) = mpsc::unbounded_channel();
-    Shared::new(
-        sides,
-        options.transfer.clone(),
-        options.write.clone(),
-        None,
-        events,
-        notes,
-    )
-}
-
 /// A unit's result outside a run, where nothing cancels it.
 fn settled<T>(result: Result<T, UnitError>) -> Result<T> {
-    result.map_err(|e| match e {
-        UnitError::Failed(e) => e,
-        UnitError::Cancelled => Error::internal("a step outside a run was cancelled"),
-    })
+    UnitError::settled(result)
 }
 
 fn failure(side: Side, operation: &'static str, bucket: &str, key: &str, message: String) -> Error {
@@ -70,18 +57,19 @@ pub async fn open_split(
     options: &EngineOptions,
     item: &PlanItem,
 ) -> Result<SplitUpload> {
-    let shared = detached(sides, options);
+    let ctx = RunContext::detached(sides, options);
     let cancel = CancellationToken::new();
     let mut attempts = 0;
     let source = settled(
-        retrying(&shared, 0, 0, &cancel, &mut attempts, |_| {
-            objects::head_source(
-                &shared.sides.source,
-                &item.source_key,
-                item.source_version_id.as_deref(),
-            )
-        })
-        .await,
+        ctx.retry
+            .run(0, 0, &cancel, &mut attempts, |_| {
+                objects::head_source(
+                    &ctx.sides.source,
+                    &item.source_key,
+                    item.source_version_id.as_deref(),
+                )
+            })
+            .await,
     )?;
     let changed = item.source_etag.as_ref().is_some_and(|e| *e != source.etag);
     if source.size != item.size || changed {
@@ -90,18 +78,19 @@ pub async fn open_split(
             item.source_key, source.size, source.etag
         )));
     }
-    let tagging = settled(source_tags(&shared, 0, item, &cancel, &mut attempts).await)?;
+    let tagging = settled(source_tags(&ctx, 0, item, &cancel, &mut attempts).await)?;
     let params = WriteParams {
-        attributes: shared.transfer.copy_metadata.then_some(&source.attributes),
+        attributes: ctx.transfer.copy_metadata.then_some(&source.attributes),
         copied_from_etag: &source.etag,
-        options: &shared.write,
+        options: &ctx.write,
         tagging: tagging.as_deref(),
     };
     let upload_id = settled(
-        retrying(&shared, 0, 0, &cancel, &mut attempts, |_| {
-            objects::create_multipart(&shared.sides.target, &item.target_key, &params)
-        })
-        .await,
+        ctx.retry
+            .run(0, 0, &cancel, &mut attempts, |_| {
+                objects::create_multipart(&ctx.sides.target, &item.target_key, &params)
+            })
+            .await,
     )?;
     Ok(SplitUpload {
         upload_id,
@@ -114,27 +103,29 @@ pub async fn open_split(
 
 /// The recorded upload, ready for this shard's range; parts of the range the target already
 /// lists (with the right size and a CRC64NVME) count as done, so a rerun sends only the rest.
-pub(super) async fn join_split(
-    shared: Arc<Shared>,
+pub(crate) async fn join_split(
+    ctx: Arc<RunContext>,
     id: usize,
     item: PlanItem,
     split: SplitUpload,
     cancel: CancellationToken,
 ) -> Result<Upload, UnitError> {
     let mut attempts = 0;
-    let source = retrying(&shared, id, 0, &cancel, &mut attempts, |_| {
-        objects::head_source(
-            &shared.sides.source,
-            &item.source_key,
-            item.source_version_id.as_deref(),
-        )
-    })
-    .await?;
+    let source = ctx
+        .retry
+        .run(id, 0, &cancel, &mut attempts, |_| {
+            objects::head_source(
+                &ctx.sides.source,
+                &item.source_key,
+                item.source_version_id.as_deref(),
+            )
+        })
+        .await?;
     if source.etag != split.source_etag || source.size != item.size {
         return Err(UnitError::Failed(Error::from(S3Failure {
             side: Side::Source,
             operation: "HeadObject",
-            bucket: shared.sides.source.bucket.clone(),
+            bucket: ctx.sides.source.bucket.clone(),
             key: Some(item.source_key.clone()),
             status: None,
             code: None,
@@ -145,8 +136,8 @@ pub(super) async fn join_split(
             class: Class::SourceChanged,
         })));
     }
-    let target = &shared.sides.target;
-    let listed = retrying(&shared, id, 0, &cancel, &mut attempts, |_| {
+    let target = &ctx.sides.target;
+    let listed = ctx.retry.run(id, 0, &cancel, &mut attempts, |_| {
         objects::list_part_details(target, &item.target_key, &split.upload_id)
     })
     .await
@@ -176,7 +167,7 @@ pub(super) async fn join_split(
             md5: None,
         })
         .collect();
-    let expectation = SourceExpectation::of(&source, shared.transfer.verify, false);
+    let expectation = SourceExpectation::of(&source, ctx.transfer.verify, false);
     Ok(Upload {
         upload_id: split.upload_id.clone(),
         size: item.size,
@@ -204,13 +195,13 @@ pub async fn finalize(sides: Sides, options: &EngineOptions, item: &PlanItem) ->
         .split
         .as_ref()
         .ok_or_else(|| Error::internal("finalize of an object that is not split"))?;
-    let shared = Arc::new(detached(sides, options));
-    let target = &shared.sides.target;
+    let ctx = Arc::new(RunContext::detached(sides, options));
+    let target = &ctx.sides.target;
     if let Some(info) = listing::head(target, &item.target_key).await?
         && info.size == item.size
         && info.copied_from_etag.as_deref() == Some(split.source_etag.as_str())
     {
-        return already_complete(&shared, item, split, &info).map(Finalized::AlreadyComplete);
+        return already_complete(&ctx, item, split, &info).map(Finalized::AlreadyComplete);
     }
     let fail = |message: String| {
         failure(
@@ -262,7 +253,7 @@ pub async fn finalize(sides: Sides, options: &EngineOptions, item: &PlanItem) ->
     };
     let upload = Upload {
         upload_id: split.upload_id.clone(),
-        expectation: SourceExpectation::of(&source, shared.transfer.verify, false),
+        expectation: SourceExpectation::of(&source, ctx.transfer.verify, false),
         source,
         size: item.size,
         part_size: item.part_size,
@@ -272,13 +263,12 @@ pub async fn finalize(sides: Sides, options: &EngineOptions, item: &PlanItem) ->
     };
     let item = Arc::new(item.clone());
     let cancel = CancellationToken::new();
-    settled(complete(shared, 0, item, Arc::new(upload), parts, cancel).await)
-        .map(Finalized::Completed)
+    settled(complete(ctx, 0, item, Arc::new(upload), parts, cancel).await).map(Finalized::Completed)
 }
 
 /// An object an earlier finalize completed: compare what can be compared.
 fn already_complete(
-    shared: &Shared,
+    ctx: &RunContext,
     item: &PlanItem,
     split: &SplitUpload,
     info: &crate::plan::ObjectInfo,
@@ -298,7 +288,7 @@ fn already_complete(
         (Some(s), Some(t)) => Err(failure(
             Side::Target,
             "HeadObject",
-            &shared.sides.target.bucket,
+            &ctx.sides.target.bucket,
             &item.target_key,
             format!(
                 "the target reports crc64nvme {t} but the source had {s}: delete the target object and copy it again"

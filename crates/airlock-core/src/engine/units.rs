@@ -1,166 +1,28 @@
 //! The units of work the scheduler runs, each holding one slot of the concurrency window:
 //! copying a `single` object, preparing a multipart upload (HEAD the source, resume from the
 //! journal or create the upload), copying one part, and completing + verifying an upload.
-//! Every unit retries its requests with backoff ([`retrying`]) and reports SlowDowns and
-//! successes to the scheduler, which adapts the window.
+//! Every unit retries its requests with the run's retry policy (`RunContext::retry`), which
+//! reports retries, SlowDowns and successes to the run's observer.
 
-use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use aws_smithy_types::body::SdkBody;
-use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
-use super::backoff;
+use super::context::RunContext;
 use super::digest::DigestValues;
-use super::events::{Event, ObjectId};
-use super::journal::{Journal, JournalHeader, JournalPart};
-use super::relay::{BufferGauge, RelayBody, RelayOutcome};
+use super::events::ObjectId;
+use super::journal::{JournalHeader, JournalPart};
+use super::relay::{RelayBody, RelayOutcome};
+use super::retry::UnitError;
 use super::verify::{self, SourceExpectation};
-use crate::aws::Sides;
 use crate::aws::objects::{self, FinishedPart, PutBody, SourceObject, WriteParams};
-use crate::config::{TransferSettings, WriteOptions};
 use crate::error::{Class, Error, S3Failure};
 use crate::plan::{ChecksumAlgorithm, PlanItem, part_layout};
 
-/// What units tell the scheduler besides their result.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Note {
-    SlowDown,
-    Success,
-    Retry,
-    /// An upload this unit gave up on could not be aborted (the scheduler names it).
-    UploadLeft(ObjectId, super::events::LeftUpload),
-}
-
-/// Everything units share; built once per run.
-pub struct Shared {
-    pub sides: Sides,
-    /// The same clients with the SDK's own retries off in both roles, for every request the
-    /// engine wraps in [`retrying`]: it counts, reports and backs off each attempt itself.
-    /// (Nested SDK retries multiplied the attempts and hid seconds of backoff: a multipart
-    /// setup failing its HEAD took ~8 s for two reported retries.)
-    pub single_shot: Sides,
-    pub transfer: TransferSettings,
-    pub write: WriteOptions,
-    pub gauge: Arc<BufferGauge>,
-    /// The run's bandwidth cap (rate 0: none), shared by every relay.
-    pub throttle: Arc<super::throttle::Throttle>,
-    pub journal: Option<Journal>,
-    pub events: UnboundedSender<Event>,
-    pub notes: UnboundedSender<Note>,
-}
-
-impl Shared {
-    /// What every unit of a run (or of a step outside one) shares: the clients (and their
-    /// single-shot twins), a bandwidth throttle set to `transfer`'s cap, an empty buffer
-    /// gauge, the journal, and where events and notes go.
-    pub fn new(
-        sides: Sides,
-        transfer: TransferSettings,
-        write: WriteOptions,
-        journal: Option<Journal>,
-        events: UnboundedSender<Event>,
-        notes: UnboundedSender<Note>,
-    ) -> Self {
-        Shared {
-            single_shot: single_shot(&sides),
-            throttle: Arc::new(super::throttle::Throttle::new(
-                transfer.bandwidth_limit.map_or(0, |rate| rate.0),
-            )),
-            sides,
-            transfer,
-            write,
-            gauge: Arc::new(BufferGauge::default()),
-            journal,
-            events,
-            notes,
-        }
-    }
-}
-
-/// `sides` with SDK retries off for every call (the `data` clients in both roles).
-pub fn single_shot(sides: &Sides) -> Sides {
-    let bare = |side: &crate::aws::SideClient| crate::aws::SideClient {
-        client: side.data.clone(),
-        ..side.clone()
-    };
-    Sides {
-        source: bare(&sides.source),
-        target: bare(&sides.target),
-    }
-}
-
-/// Why a unit ended without its result.
-#[derive(Debug)]
-pub enum UnitError {
-    Cancelled,
-    Failed(Error),
-}
-
-impl From<Error> for UnitError {
-    fn from(e: Error) -> Self {
-        UnitError::Failed(e)
-    }
-}
-
-/// Run `op` until it succeeds, fails for good, runs out of retries, or is cancelled.
-/// `attempts` counts the attempts made.
-pub async fn retrying<T, F, Fut>(
-    shared: &Shared,
-    id: ObjectId,
-    part: u32,
-    cancel: &CancellationToken,
-    attempts: &mut u32,
-    mut op: F,
-) -> Result<T, UnitError>
-where
-    F: FnMut(u32) -> Fut,
-    Fut: Future<Output = Result<T, Error>>,
-{
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        *attempts += 1;
-        let result = tokio::select! {
-            r = op(attempt) => r,
-            () = cancel.cancelled() => return Err(UnitError::Cancelled),
-        };
-        let error = match result {
-            Ok(value) => {
-                let _ = shared.notes.send(Note::Success);
-                return Ok(value);
-            }
-            Err(e) => e,
-        };
-        let class = error.class();
-        if class == Class::SlowDown {
-            let _ = shared.notes.send(Note::SlowDown);
-        }
-        if !class.is_retryable() || attempt > shared.transfer.max_retries {
-            return Err(UnitError::Failed(error));
-        }
-        let delay = backoff::delay(attempt, class);
-        tracing::debug!(id, part, attempt, %error, ?delay, "retrying");
-        let _ = shared.notes.send(Note::Retry);
-        let _ = shared.events.send(Event::PartRetry {
-            id,
-            part,
-            attempt,
-            class,
-            error: error.to_string(),
-            delay_ms: delay.as_millis() as u64,
-        });
-        tokio::select! {
-            () = tokio::time::sleep(delay) => {}
-            () = cancel.cancelled() => return Err(UnitError::Cancelled),
-        }
-    }
-}
-
 /// A failed PUT whose body broke because the *source* failed is a source error.
-fn blame(error: Error, outcome: &RelayOutcome, shared: &Shared, key: &str) -> Error {
+fn blame(error: Error, outcome: &RelayOutcome, shared: &RunContext, key: &str) -> Error {
     match outcome.source_error() {
         // Truncation, stalls, resets and checksum mismatches on the source are all transient
         // from here: the next attempt reads the range again.
@@ -221,7 +83,7 @@ pub struct SingleDone {
 
 /// GET -> PUT for one object, streamed, with checks on both hops.
 pub async fn copy_single(
-    shared: Arc<Shared>,
+    shared: Arc<RunContext>,
     id: ObjectId,
     item: PlanItem,
     progress: Arc<AtomicU64>,
@@ -230,71 +92,74 @@ pub async fn copy_single(
     let mut attempts = 0;
     let tagging = source_tags(&shared, id, &item, &cancel, &mut attempts).await?;
     let shared_ref = &shared;
-    let (bytes, verification) = retrying(shared_ref, id, 1, &cancel, &mut attempts, |_| {
-        let (item, progress, tagging) = (&item, progress.clone(), tagging.as_deref());
-        async move {
-            progress.store(0, Ordering::Relaxed);
-            let get = objects::get_stream(
-                &shared_ref.sides.source,
-                &item.source_key,
-                item.source_version_id.as_deref(),
-                None,
-                pinned_etag(item),
-                true,
-            )
-            .await?;
-            if get.length > crate::config::defaults::MAX_SINGLE_PUT.0 {
-                return Err(Error::plan(format!(
-                    "'{}' is now {} bytes, above the 5 GiB single-PUT limit; make a new plan",
-                    item.source_key, get.length
-                )));
+    let (bytes, verification) = shared_ref
+        .retry
+        .run(id, 1, &cancel, &mut attempts, |_| {
+            let (item, progress, tagging) = (&item, progress.clone(), tagging.as_deref());
+            async move {
+                progress.store(0, Ordering::Relaxed);
+                let get = objects::get_stream(
+                    &shared_ref.sides.source,
+                    &item.source_key,
+                    item.source_version_id.as_deref(),
+                    None,
+                    pinned_etag(item),
+                    true,
+                )
+                .await?;
+                if get.length > crate::config::defaults::MAX_SINGLE_PUT.0 {
+                    return Err(Error::plan(format!(
+                        "'{}' is now {} bytes, above the 5 GiB single-PUT limit; make a new plan",
+                        item.source_key, get.length
+                    )));
+                }
+                let expectation =
+                    SourceExpectation::of(&get.object, shared_ref.transfer.verify, true);
+                let relay = RelayBody::new(
+                    get.body,
+                    get.length,
+                    expectation.digest_plan,
+                    shared_ref.gauge.clone(),
+                    shared_ref.transfer.read_timeout,
+                )
+                .throttle(shared_ref.throttle.clone())
+                .expect(expectation.expect.clone())
+                .progress(progress);
+                let outcome = relay.outcome();
+                let params = WriteParams {
+                    attributes: shared_ref
+                        .transfer
+                        .copy_metadata
+                        .then_some(&get.object.attributes),
+                    copied_from_etag: &get.object.etag,
+                    options: &shared_ref.write,
+                    tagging,
+                };
+                let put = objects::put_stream(
+                    &shared_ref.sides.target,
+                    &item.target_key,
+                    put_body(relay, get.length, expectation.full_crc),
+                    &params,
+                )
+                .await
+                .map_err(|e| blame(e, &outcome, shared_ref, &item.source_key))?;
+                let digests = digests_of(&outcome, get.length)?;
+                let target = verify::single_target(
+                    shared_ref,
+                    &item.target_key,
+                    &put,
+                    &digests,
+                    get.length,
+                    expectation.full_crc,
+                )
+                .await?;
+                Ok((
+                    get.length,
+                    verify::verification(expectation.description, target),
+                ))
             }
-            let expectation = SourceExpectation::of(&get.object, shared_ref.transfer.verify, true);
-            let relay = RelayBody::new(
-                get.body,
-                get.length,
-                expectation.digest_plan,
-                shared_ref.gauge.clone(),
-                shared_ref.transfer.read_timeout,
-            )
-            .throttle(shared_ref.throttle.clone())
-            .expect(expectation.expect.clone())
-            .progress(progress);
-            let outcome = relay.outcome();
-            let params = WriteParams {
-                attributes: shared_ref
-                    .transfer
-                    .copy_metadata
-                    .then_some(&get.object.attributes),
-                copied_from_etag: &get.object.etag,
-                options: &shared_ref.write,
-                tagging,
-            };
-            let put = objects::put_stream(
-                &shared_ref.sides.target,
-                &item.target_key,
-                put_body(relay, get.length, expectation.full_crc),
-                &params,
-            )
-            .await
-            .map_err(|e| blame(e, &outcome, shared_ref, &item.source_key))?;
-            let digests = digests_of(&outcome, get.length)?;
-            let target = verify::single_target(
-                shared_ref,
-                &item.target_key,
-                &put,
-                &digests,
-                get.length,
-                expectation.full_crc,
-            )
-            .await?;
-            Ok((
-                get.length,
-                verify::verification(expectation.description, target),
-            ))
-        }
-    })
-    .await?;
+        })
+        .await?;
     Ok(SingleDone {
         bytes,
         verification,
@@ -312,7 +177,7 @@ fn pinned_etag(item: &PlanItem) -> Option<&str> {
 }
 
 pub(super) async fn source_tags(
-    shared: &Shared,
+    shared: &RunContext,
     id: ObjectId,
     item: &PlanItem,
     cancel: &CancellationToken,
@@ -322,14 +187,16 @@ pub(super) async fn source_tags(
         return Ok(None);
     }
     let mut tag_attempts = 0;
-    let tags = retrying(shared, id, 0, cancel, &mut tag_attempts, |_| {
-        objects::get_tagging(
-            &shared.single_shot.source,
-            &item.source_key,
-            item.source_version_id.as_deref(),
-        )
-    })
-    .await;
+    let tags = shared
+        .retry
+        .run(id, 0, cancel, &mut tag_attempts, |_| {
+            objects::get_tagging(
+                &shared.single_shot.source,
+                &item.source_key,
+                item.source_version_id.as_deref(),
+            )
+        })
+        .await;
     *attempts += tag_attempts.saturating_sub(1);
     tags
 }
@@ -353,7 +220,7 @@ pub struct Upload {
 /// HEAD the source, then resume the journaled upload or create a new one (or, for a split
 /// object, join the upload `airlock prepare` opened).
 pub async fn prepare(
-    shared: Arc<Shared>,
+    shared: Arc<RunContext>,
     id: ObjectId,
     item: PlanItem,
     cancel: CancellationToken,
@@ -362,14 +229,16 @@ pub async fn prepare(
         return super::split::join_split(shared, id, item, split, cancel).await;
     }
     let mut attempts = 0;
-    let source = retrying(&shared, id, 0, &cancel, &mut attempts, |_| {
-        objects::head_source(
-            &shared.single_shot.source,
-            &item.source_key,
-            item.source_version_id.as_deref(),
-        )
-    })
-    .await?;
+    let source = shared
+        .retry
+        .run(id, 0, &cancel, &mut attempts, |_| {
+            objects::head_source(
+                &shared.single_shot.source,
+                &item.source_key,
+                item.source_version_id.as_deref(),
+            )
+        })
+        .await?;
     if pinned_etag(&item).is_some_and(|planned| planned != source.etag) {
         return Err(UnitError::Failed(Error::plan(format!(
             "version '{}' of '{}' changed since it was planned (ETag '{}', now '{}'); make a new plan",
@@ -396,10 +265,12 @@ pub async fn prepare(
         options: &shared.write,
         tagging: tagging.as_deref(),
     };
-    let upload_id = retrying(&shared, id, 0, &cancel, &mut attempts, |_| {
-        objects::create_multipart(&shared.single_shot.target, &item.target_key, &params)
-    })
-    .await?;
+    let upload_id = shared
+        .retry
+        .run(id, 0, &cancel, &mut attempts, |_| {
+            objects::create_multipart(&shared.single_shot.target, &item.target_key, &params)
+        })
+        .await?;
     if let Some(journal) = &shared.journal {
         journal.start(&JournalHeader {
             source_bucket: shared.sides.source.bucket.clone(),
@@ -428,7 +299,7 @@ pub async fn prepare(
 /// Pick up a journaled upload of the same source version, keeping only the parts the target
 /// still has. A journal for another version is aborted and forgotten.
 async fn resume(
-    shared: &Shared,
+    shared: &RunContext,
     id: ObjectId,
     item: &PlanItem,
     source: &SourceObject,
@@ -452,7 +323,7 @@ async fn resume(
                 upload_id: header.upload_id.clone(),
                 error: e.to_string(),
             };
-            let _ = shared.notes.send(Note::UploadLeft(id, left));
+            shared.retry.observer.upload_left(id, left);
         }
         journal.remove(&item.target_key);
         return None;
@@ -505,7 +376,7 @@ pub fn part_range(upload: &Upload, part: u32) -> (u64, u64) {
 
 /// Ranged GET (pinned to the source ETag) -> UploadPart, with per-part checks.
 pub async fn copy_part(
-    shared: Arc<Shared>,
+    shared: Arc<RunContext>,
     id: ObjectId,
     item: Arc<PlanItem>,
     upload: Arc<Upload>,
@@ -517,73 +388,75 @@ pub async fn copy_part(
     let (first, last) = part_range(&upload, part);
     let length = last - first + 1;
     let shared_ref = &shared;
-    let journal_part = retrying(shared_ref, id, part, &cancel, &mut attempts, |_| {
-        let (item, upload, progress) = (&item, &upload, progress.clone());
-        async move {
-            progress.store(0, Ordering::Relaxed);
-            let source = &shared_ref.sides.source;
-            let get = objects::get_stream(
-                source,
-                &item.source_key,
-                item.source_version_id.as_deref(),
-                Some((first, last)),
-                Some(&upload.source.etag),
-                false,
-            )
-            .await
-            .map_err(shrunk_is_changed)?;
-            if get.length != length {
-                return Err(Error::from(S3Failure {
-                    side: crate::config::Side::Source,
-                    operation: "GetObject",
-                    bucket: source.bucket.clone(),
-                    key: Some(item.source_key.clone()),
-                    status: None,
-                    code: None,
-                    message: format!(
-                        "range {first}-{last} answered {} bytes instead of {length}",
-                        get.length
-                    ),
-                    class: Class::Retryable,
-                }));
-            }
-            let relay = RelayBody::new(
-                get.body,
-                length,
-                upload.expectation.digest_plan,
-                shared_ref.gauge.clone(),
-                shared_ref.transfer.read_timeout,
-            )
-            .throttle(shared_ref.throttle.clone())
-            .progress(progress);
-            let outcome = relay.outcome();
-            let put = objects::upload_part_stream(
-                &shared_ref.sides.target,
-                &item.target_key,
-                &upload.upload_id,
-                part,
-                chunked(relay, length),
-            )
-            .await
-            .map_err(|e| blame(e, &outcome, shared_ref, &item.source_key))?;
-            let digests = digests_of(&outcome, length)?;
-            verify::part_target(shared_ref, &item.target_key, part, &put, &digests)?;
-            Ok(JournalPart {
-                part: FinishedPart {
+    let journal_part = shared_ref
+        .retry
+        .run(id, part, &cancel, &mut attempts, |_| {
+            let (item, upload, progress) = (&item, &upload, progress.clone());
+            async move {
+                progress.store(0, Ordering::Relaxed);
+                let source = &shared_ref.sides.source;
+                let get = objects::get_stream(
+                    source,
+                    &item.source_key,
+                    item.source_version_id.as_deref(),
+                    Some((first, last)),
+                    Some(&upload.source.etag),
+                    false,
+                )
+                .await
+                .map_err(shrunk_is_changed)?;
+                if get.length != length {
+                    return Err(Error::from(S3Failure {
+                        side: crate::config::Side::Source,
+                        operation: "GetObject",
+                        bucket: source.bucket.clone(),
+                        key: Some(item.source_key.clone()),
+                        status: None,
+                        code: None,
+                        message: format!(
+                            "range {first}-{last} answered {} bytes instead of {length}",
+                            get.length
+                        ),
+                        class: Class::Retryable,
+                    }));
+                }
+                let relay = RelayBody::new(
+                    get.body,
+                    length,
+                    upload.expectation.digest_plan,
+                    shared_ref.gauge.clone(),
+                    shared_ref.transfer.read_timeout,
+                )
+                .throttle(shared_ref.throttle.clone())
+                .progress(progress);
+                let outcome = relay.outcome();
+                let put = objects::upload_part_stream(
+                    &shared_ref.sides.target,
+                    &item.target_key,
+                    &upload.upload_id,
                     part,
-                    etag: put.etag.unwrap_or_default(),
-                    crc64nvme: super::digest::encode(
-                        crate::plan::ChecksumAlgorithm::Crc64nvme,
-                        digests.crc64nvme,
-                    ),
-                    size: length,
-                },
-                source_crc: digests.source_crc.map(|(_, v)| v),
-                md5: digests.md5.map(|m| verify::hex(&m)),
-            })
-        }
-    })
-    .await?;
+                    chunked(relay, length),
+                )
+                .await
+                .map_err(|e| blame(e, &outcome, shared_ref, &item.source_key))?;
+                let digests = digests_of(&outcome, length)?;
+                verify::part_target(shared_ref, &item.target_key, part, &put, &digests)?;
+                Ok(JournalPart {
+                    part: FinishedPart {
+                        part,
+                        etag: put.etag.unwrap_or_default(),
+                        crc64nvme: super::digest::encode(
+                            crate::plan::ChecksumAlgorithm::Crc64nvme,
+                            digests.crc64nvme,
+                        ),
+                        size: length,
+                    },
+                    source_crc: digests.source_crc.map(|(_, v)| v),
+                    md5: digests.md5.map(|m| verify::hex(&m)),
+                })
+            }
+        })
+        .await?;
     // A split object's parts are found again by ListParts, not in this host's journal.
     if let Some(journal) = &shared.journal
         && item.split.is_none()

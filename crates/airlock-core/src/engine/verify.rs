@@ -4,10 +4,10 @@
 
 use base64::Engine as _;
 
+use super::context::RunContext;
 use super::digest::{DigestPlan, DigestValues, encode};
 use super::events::Verification;
 use super::relay::Expect;
-use super::units::Shared;
 use crate::aws::listing;
 use crate::aws::objects::{SourceObject, WriteResult};
 use crate::config::{Side, VerifyMode};
@@ -159,7 +159,7 @@ pub fn empty_digests() -> DigestValues {
 }
 
 fn target_error(
-    shared: &Shared,
+    shared: &RunContext,
     operation: &'static str,
     key: &str,
     message: String,
@@ -179,7 +179,7 @@ fn target_error(
 
 /// Check a PutObject answer against what was streamed.
 pub async fn single_target(
-    shared: &Shared,
+    shared: &RunContext,
     key: &str,
     put: &WriteResult,
     digests: &DigestValues,
@@ -253,14 +253,14 @@ pub async fn single_target(
 }
 
 /// A target that reports no checksum: at least confirm the size.
-async fn head_size(shared: &Shared, key: &str, length: u64) -> Result<Check, Error> {
+async fn head_size(shared: &RunContext, key: &str, length: u64) -> Result<Check, Error> {
     head_sized(shared, key, length).await?;
     Ok(Check::weak("size only: the target reports no checksum"))
 }
 
 /// HEAD the written object; an error unless it is there with `length` bytes.
 async fn head_sized(
-    shared: &Shared,
+    shared: &RunContext,
     key: &str,
     length: u64,
 ) -> Result<crate::plan::ObjectInfo, Error> {
@@ -285,7 +285,7 @@ async fn head_sized(
 
 /// A plain PUT the target did not confirm: compare the checksum it stored, if any.
 async fn stored_checksum(
-    shared: &Shared,
+    shared: &RunContext,
     key: &str,
     length: u64,
     algorithm: ChecksumAlgorithm,
@@ -314,7 +314,7 @@ async fn stored_checksum(
 
 /// Check an UploadPart answer against what was streamed.
 pub fn part_target(
-    shared: &Shared,
+    shared: &RunContext,
     key: &str,
     part: u32,
     put: &WriteResult,

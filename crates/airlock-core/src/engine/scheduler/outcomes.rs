@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::{ObjectId, PartStatus, Scheduler, Status, UnitResult};
 use crate::config::OnSourceChange;
 use crate::engine::events::{Command, Event, LeftUpload, RunSummary};
-use crate::engine::units::UnitError;
+use crate::engine::retry::UnitError;
 use crate::error::{Class, Error};
 
 impl Scheduler {
@@ -192,7 +192,7 @@ impl Scheduler {
         }
         // A split object cannot start over: its upload is pinned to one source version.
         let restart = error.class() == Class::SourceChanged
-            && self.shared.transfer.on_source_change == OnSourceChange::Restart
+            && self.ctx.transfer.on_source_change == OnSourceChange::Restart
             && object.restarts == 0
             && object.item.split.is_none();
         // Stop the object's other units; a fresh token serves a later retry or restart.
@@ -208,7 +208,7 @@ impl Scheduler {
         }
         object.status = Status::Failed;
         // A split object's upload holds other shards' parts: it is always kept.
-        let keep = (self.shared.transfer.keep_failed_uploads || object.item.split.is_some())
+        let keep = (self.ctx.transfer.keep_failed_uploads || object.item.split.is_some())
             && object.upload.is_some();
         let kept_upload = if keep {
             object.upload.as_ref().map(|u| u.upload_id.clone())
@@ -329,7 +329,7 @@ impl Scheduler {
             Command::SetBandwidthLimit(rate) => {
                 // 0 means "no cap" to the throttle; a cap of 0 would stop the run.
                 let rate = rate.filter(|&r| r > 0);
-                self.shared.throttle.set_rate(rate.unwrap_or(0));
+                self.ctx.throttle.set_rate(rate.unwrap_or(0));
                 self.emit(Event::BandwidthChanged { limit: rate });
             }
             Command::Stop => {
@@ -374,7 +374,7 @@ impl Scheduler {
         self.run_cancel.cancel();
         self.tasks.abort_all();
         while self.tasks.join_next().await.is_some() {}
-        let target = self.shared.sides.target.clone();
+        let target = self.ctx.sides.target.clone();
         let mut aborts = tokio::task::JoinSet::new();
         for (id, object) in self.objects.iter_mut().enumerate() {
             // A split object's upload is shared with other shards: never aborted here.
@@ -382,7 +382,7 @@ impl Scheduler {
                 let (target, key, journal) = (
                     target.clone(),
                     object.item.target_key.clone(),
-                    self.shared.journal.clone(),
+                    self.ctx.journal.clone(),
                 );
                 aborts.spawn(async move {
                     let left = super::abort_or_name(&target, &key, &upload.upload_id).await;
