@@ -16,7 +16,7 @@ use super::events::ObjectId;
 use super::journal::{JournalHeader, JournalPart};
 use super::relay::{RelayBody, RelayOutcome};
 use super::retry::UnitError;
-use super::verify::{self, SourceExpectation};
+use super::verify::{self, SourceExpectation, TargetCheck};
 use crate::aws::objects::{self, FinishedPart, PutBody, SourceObject, WriteParams};
 use crate::error::{Class, Error, S3Failure};
 use crate::plan::{ChecksumAlgorithm, PlanItem, part_layout};
@@ -92,6 +92,10 @@ pub async fn copy_single(
     let mut attempts = 0;
     let tagging = source_tags(&shared, id, &item, &cancel, &mut attempts).await?;
     let shared_ref = &shared;
+    let check = TargetCheck {
+        target: &shared.sides.target,
+        mode: shared.transfer.verify,
+    };
     let (bytes, verification) = shared_ref
         .retry
         .run(id, 1, &cancel, &mut attempts, |_| {
@@ -144,15 +148,15 @@ pub async fn copy_single(
                 .await
                 .map_err(|e| blame(e, &outcome, shared_ref, &item.source_key))?;
                 let digests = digests_of(&outcome, get.length)?;
-                let target = verify::single_target(
-                    shared_ref,
-                    &item.target_key,
-                    &put,
-                    &digests,
-                    get.length,
-                    expectation.full_crc,
-                )
-                .await?;
+                let target = check
+                    .single(
+                        &item.target_key,
+                        &put,
+                        &digests,
+                        get.length,
+                        expectation.full_crc,
+                    )
+                    .await?;
                 Ok((
                     get.length,
                     verify::verification(expectation.description, target),
@@ -388,6 +392,10 @@ pub async fn copy_part(
     let (first, last) = part_range(&upload, part);
     let length = last - first + 1;
     let shared_ref = &shared;
+    let check = TargetCheck {
+        target: &shared.sides.target,
+        mode: shared.transfer.verify,
+    };
     let journal_part = shared_ref
         .retry
         .run(id, part, &cancel, &mut attempts, |_| {
@@ -440,7 +448,7 @@ pub async fn copy_part(
                 .await
                 .map_err(|e| blame(e, &outcome, shared_ref, &item.source_key))?;
                 let digests = digests_of(&outcome, length)?;
-                verify::part_target(shared_ref, &item.target_key, part, &put, &digests)?;
+                check.part(&item.target_key, part, &put, &digests)?;
                 Ok(JournalPart {
                     part: FinishedPart {
                         part,

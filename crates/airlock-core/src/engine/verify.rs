@@ -1,22 +1,25 @@
 //! End-to-end verification: what to expect from the source, how each target answer is checked,
 //! and how an object's [`Verification`] is worded. An object is `verified` only when both hops
 //! were checked by checksum (or MD5), and the words say exactly which.
+//!
+//! Checking needs only the target's client and the verify mode ([`TargetCheck`]), not a run.
+//! May depend on `digest`, `events` and `relay` of the engine, and on `crate::aws`; nothing
+//! else of the engine.
 
 use base64::Engine as _;
 
-use super::context::RunContext;
 use super::digest::{DigestPlan, DigestValues, encode};
 use super::events::Verification;
 use super::relay::Expect;
-use crate::aws::listing;
 use crate::aws::objects::{SourceObject, WriteResult};
+use crate::aws::{SideClient, listing};
 use crate::config::{Side, VerifyMode};
 use crate::error::{Class, Error, S3Failure};
 use crate::plan::ChecksumAlgorithm;
 
 /// How one hop was checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Check {
+pub(crate) struct Check {
     pub description: String,
     /// True when a checksum or MD5 was compared (not just a size).
     pub by_digest: bool,
@@ -40,7 +43,7 @@ impl Check {
 
 /// What the source lets us check, decided once per object.
 #[derive(Debug, Clone)]
-pub struct SourceExpectation {
+pub(crate) struct SourceExpectation {
     pub digest_plan: DigestPlan,
     /// For a whole-object read: the value the stream must end with.
     pub expect: Option<Expect>,
@@ -71,7 +74,7 @@ fn decode_md5(hex: &str) -> Option<[u8; 16]> {
     Some(out)
 }
 
-pub fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -81,7 +84,7 @@ fn name(algorithm: ChecksumAlgorithm) -> String {
 
 impl SourceExpectation {
     /// `whole`: the object is read in one GET (so an MD5 ETag can be checked too).
-    pub fn of(source: &SourceObject, verify: VerifyMode, whole: bool) -> Self {
+    pub(crate) fn of(source: &SourceObject, verify: VerifyMode, whole: bool) -> Self {
         let md5_for_target = verify == VerifyMode::Md5;
         let mut out = SourceExpectation {
             digest_plan: DigestPlan {
@@ -141,7 +144,7 @@ impl SourceExpectation {
 }
 
 /// Word the two checks as an event's [`Verification`].
-pub fn verification(source: Check, target: Check) -> Verification {
+pub(crate) fn verification(source: Check, target: Check) -> Verification {
     Verification {
         verified: source.by_digest && target.by_digest,
         source: source.description,
@@ -149,7 +152,7 @@ pub fn verification(source: Check, target: Check) -> Verification {
     }
 }
 
-pub fn empty_digests() -> DigestValues {
+pub(crate) fn empty_digests() -> DigestValues {
     DigestValues {
         bytes: 0,
         crc64nvme: 0,
@@ -158,197 +161,171 @@ pub fn empty_digests() -> DigestValues {
     }
 }
 
-fn target_error(
-    shared: &RunContext,
-    operation: &'static str,
-    key: &str,
-    message: String,
-    class: Class,
-) -> Error {
-    Error::from(S3Failure {
-        side: Side::Target,
-        operation,
-        bucket: shared.sides.target.bucket.clone(),
-        key: Some(key.to_string()),
-        status: None,
-        code: Some("ChecksumMismatch".into()),
-        message,
-        class,
-    })
+/// What checking the target's answers needs: its client (for HEAD, and the bucket errors name)
+/// and the verify mode.
+#[derive(Clone, Copy)]
+pub(crate) struct TargetCheck<'a> {
+    pub target: &'a SideClient,
+    pub mode: VerifyMode,
 }
 
-/// Check a PutObject answer against what was streamed.
-pub async fn single_target(
-    shared: &RunContext,
-    key: &str,
-    put: &WriteResult,
-    digests: &DigestValues,
-    length: u64,
-    sent_source_crc: Option<(ChecksumAlgorithm, u64)>,
-) -> Result<Check, Error> {
-    if let Some((algorithm, value)) = sent_source_crc {
-        // A plain PUT carried the source's own full-object checksum; S3 refuses the write
-        // (BadDigest) when the bytes it received do not match it, and echoes the value.
-        let want = encode(algorithm, value);
-        match &put.echoed {
-            Some(theirs) if *theirs == want => {
-                return Ok(Check::digest(format!(
-                    "{} of the bytes the target received matched the source's full-object checksum (checked by the target on PutObject)",
-                    name(algorithm)
-                )));
-            }
-            Some(theirs) => {
-                let msg = format!(
-                    "target stored {} {theirs}; the source's is {want}",
-                    name(algorithm)
-                );
-                return Err(target_error(
-                    shared,
-                    "PutObject",
-                    key,
-                    msg,
-                    Class::Retryable,
-                ));
-            }
-            // A target that neither confirms nor (as S3 does) refuses: check what it stored.
-            None => return stored_checksum(shared, key, length, algorithm, &want).await,
-        }
+impl TargetCheck<'_> {
+    fn target_error(
+        &self,
+        operation: &'static str,
+        key: &str,
+        message: String,
+        class: Class,
+    ) -> Error {
+        Error::from(S3Failure {
+            side: Side::Target,
+            operation,
+            bucket: self.target.bucket.clone(),
+            key: Some(key.to_string()),
+            status: None,
+            code: Some("ChecksumMismatch".into()),
+            message,
+            class,
+        })
     }
-    let ours = encode(ChecksumAlgorithm::Crc64nvme, digests.crc64nvme);
-    if let Some(theirs) = &put.crc64nvme {
-        if *theirs != ours {
-            let msg =
-                format!("target computed crc64nvme {theirs} over what it received; we sent {ours}");
-            return Err(target_error(
-                shared,
-                "PutObject",
-                key,
-                msg,
-                Class::Retryable,
+
+    /// Check a PutObject answer against what was streamed.
+    pub(crate) async fn single(
+        &self,
+        key: &str,
+        put: &WriteResult,
+        digests: &DigestValues,
+        length: u64,
+        sent_source_crc: Option<(ChecksumAlgorithm, u64)>,
+    ) -> Result<Check, Error> {
+        if let Some((algorithm, value)) = sent_source_crc {
+            // A plain PUT carried the source's own full-object checksum; S3 refuses the write
+            // (BadDigest) when the bytes it received do not match it, and echoes the value.
+            let want = encode(algorithm, value);
+            match &put.echoed {
+                Some(theirs) if *theirs == want => {
+                    return Ok(Check::digest(format!(
+                        "{} of the bytes the target received matched the source's full-object checksum (checked by the target on PutObject)",
+                        name(algorithm)
+                    )));
+                }
+                Some(theirs) => {
+                    let msg = format!(
+                        "target stored {} {theirs}; the source's is {want}",
+                        name(algorithm)
+                    );
+                    return Err(self.target_error("PutObject", key, msg, Class::Retryable));
+                }
+                // A target that neither confirms nor (as S3 does) refuses: check what it stored.
+                None => return self.stored_checksum(key, length, algorithm, &want).await,
+            }
+        }
+        let ours = encode(ChecksumAlgorithm::Crc64nvme, digests.crc64nvme);
+        if let Some(theirs) = &put.crc64nvme {
+            if *theirs != ours {
+                let msg = format!(
+                    "target computed crc64nvme {theirs} over what it received; we sent {ours}"
+                );
+                return Err(self.target_error("PutObject", key, msg, Class::Retryable));
+            }
+            return Ok(Check::digest(
+                "crc64nvme matched the target's checksum of the bytes it stored (PutObject)",
             ));
         }
-        return Ok(Check::digest(
-            "crc64nvme matched the target's checksum of the bytes it stored (PutObject)",
-        ));
+        if let (Some(md5), Some(etag)) = (&digests.md5, &put.etag)
+            && self.mode == VerifyMode::Md5
+        {
+            if hex(md5) != *etag {
+                let msg = format!(
+                    "target ETag {etag} is not the MD5 {} of the bytes sent",
+                    hex(md5)
+                );
+                return Err(self.target_error("PutObject", key, msg, Class::Retryable));
+            }
+            return Ok(Check::digest("MD5 matched the target's ETag"));
+        }
+        self.head_size(key, length).await
     }
-    if let (Some(md5), Some(etag)) = (&digests.md5, &put.etag)
-        && shared.transfer.verify == VerifyMode::Md5
-    {
-        if hex(md5) != *etag {
+
+    /// A target that reports no checksum: at least confirm the size.
+    async fn head_size(&self, key: &str, length: u64) -> Result<Check, Error> {
+        self.head_sized(key, length).await?;
+        Ok(Check::weak("size only: the target reports no checksum"))
+    }
+
+    /// HEAD the written object; an error unless it is there with `length` bytes.
+    async fn head_sized(&self, key: &str, length: u64) -> Result<crate::plan::ObjectInfo, Error> {
+        match listing::head(self.target, key).await? {
+            Some(info) if info.size == length => Ok(info),
+            Some(info) => Err(self.target_error(
+                "HeadObject",
+                key,
+                format!("target holds {} bytes, expected {length}", info.size),
+                Class::Fatal,
+            )),
+            None => Err(self.target_error(
+                "HeadObject",
+                key,
+                "object missing after write".into(),
+                Class::Fatal,
+            )),
+        }
+    }
+
+    /// A plain PUT the target did not confirm: compare the checksum it stored, if any.
+    async fn stored_checksum(
+        &self,
+        key: &str,
+        length: u64,
+        algorithm: ChecksumAlgorithm,
+        want: &str,
+    ) -> Result<Check, Error> {
+        let info = self.head_sized(key, length).await?;
+        match info.checksum.filter(|c| c.algorithm == algorithm) {
+            Some(c) if c.value == want => Ok(Check::digest(format!(
+                "{} matched the source's full-object checksum (HEAD after PutObject)",
+                name(algorithm)
+            ))),
+            Some(c) => Err(self.target_error(
+                "HeadObject",
+                key,
+                format!(
+                    "target stored {} {}; the source's is {want}",
+                    name(algorithm),
+                    c.value
+                ),
+                Class::Retryable,
+            )),
+            None => Ok(Check::weak("size only: the target reports no checksum")),
+        }
+    }
+
+    /// Check an UploadPart answer against what was streamed.
+    pub(crate) fn part(
+        &self,
+        key: &str,
+        part: u32,
+        put: &WriteResult,
+        digests: &DigestValues,
+    ) -> Result<(), Error> {
+        let ours = encode(ChecksumAlgorithm::Crc64nvme, digests.crc64nvme);
+        if let Some(theirs) = &put.crc64nvme
+            && *theirs != ours
+        {
+            let msg = format!("part {part}: target computed crc64nvme {theirs}; we sent {ours}");
+            return Err(self.target_error("UploadPart", key, msg, Class::Retryable));
+        }
+        if self.mode == VerifyMode::Md5
+            && put.crc64nvme.is_none()
+            && let (Some(md5), Some(etag)) = (&digests.md5, &put.etag)
+            && hex(md5) != *etag
+        {
             let msg = format!(
-                "target ETag {etag} is not the MD5 {} of the bytes sent",
+                "part {part}: target ETag {etag} is not the MD5 {} of the bytes sent",
                 hex(md5)
             );
-            return Err(target_error(
-                shared,
-                "PutObject",
-                key,
-                msg,
-                Class::Retryable,
-            ));
+            return Err(self.target_error("UploadPart", key, msg, Class::Retryable));
         }
-        return Ok(Check::digest("MD5 matched the target's ETag"));
+        Ok(())
     }
-    head_size(shared, key, length).await
-}
-
-/// A target that reports no checksum: at least confirm the size.
-async fn head_size(shared: &RunContext, key: &str, length: u64) -> Result<Check, Error> {
-    head_sized(shared, key, length).await?;
-    Ok(Check::weak("size only: the target reports no checksum"))
-}
-
-/// HEAD the written object; an error unless it is there with `length` bytes.
-async fn head_sized(
-    shared: &RunContext,
-    key: &str,
-    length: u64,
-) -> Result<crate::plan::ObjectInfo, Error> {
-    match listing::head(&shared.sides.target, key).await? {
-        Some(info) if info.size == length => Ok(info),
-        Some(info) => Err(target_error(
-            shared,
-            "HeadObject",
-            key,
-            format!("target holds {} bytes, expected {length}", info.size),
-            Class::Fatal,
-        )),
-        None => Err(target_error(
-            shared,
-            "HeadObject",
-            key,
-            "object missing after write".into(),
-            Class::Fatal,
-        )),
-    }
-}
-
-/// A plain PUT the target did not confirm: compare the checksum it stored, if any.
-async fn stored_checksum(
-    shared: &RunContext,
-    key: &str,
-    length: u64,
-    algorithm: ChecksumAlgorithm,
-    want: &str,
-) -> Result<Check, Error> {
-    let info = head_sized(shared, key, length).await?;
-    match info.checksum.filter(|c| c.algorithm == algorithm) {
-        Some(c) if c.value == want => Ok(Check::digest(format!(
-            "{} matched the source's full-object checksum (HEAD after PutObject)",
-            name(algorithm)
-        ))),
-        Some(c) => Err(target_error(
-            shared,
-            "HeadObject",
-            key,
-            format!(
-                "target stored {} {}; the source's is {want}",
-                name(algorithm),
-                c.value
-            ),
-            Class::Retryable,
-        )),
-        None => Ok(Check::weak("size only: the target reports no checksum")),
-    }
-}
-
-/// Check an UploadPart answer against what was streamed.
-pub fn part_target(
-    shared: &RunContext,
-    key: &str,
-    part: u32,
-    put: &WriteResult,
-    digests: &DigestValues,
-) -> Result<(), Error> {
-    let ours = encode(ChecksumAlgorithm::Crc64nvme, digests.crc64nvme);
-    if let Some(theirs) = &put.crc64nvme
-        && *theirs != ours
-    {
-        let msg = format!("part {part}: target computed crc64nvme {theirs}; we sent {ours}");
-        return Err(target_error(
-            shared,
-            "UploadPart",
-            key,
-            msg,
-            Class::Retryable,
-        ));
-    }
-    if shared.transfer.verify == VerifyMode::Md5
-        && put.crc64nvme.is_none()
-        && let (Some(md5), Some(etag)) = (&digests.md5, &put.etag)
-        && hex(md5) != *etag
-    {
-        let msg = format!(
-            "part {part}: target ETag {etag} is not the MD5 {} of the bytes sent",
-            hex(md5)
-        );
-        return Err(target_error(
-            shared,
-            "UploadPart",
-            key,
-            msg,
-            Class::Retryable,
-        ));
-    }
-    Ok(())
 }
