@@ -17,7 +17,7 @@ use super::digest::{combine, encode};
 use super::events::{ObjectId, Verification};
 use super::journal::JournalPart;
 use super::retry::UnitError;
-use super::units::Upload;
+use super::upload::Upload;
 use super::verify::{Check, hex, verification};
 use crate::aws::listing;
 use crate::aws::objects::{self, FinishedPart};

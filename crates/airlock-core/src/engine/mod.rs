@@ -13,6 +13,21 @@
 //!   finish, the journal is kept.
 //!
 //! Imports no UI crate: the TUI and the headless reporter consume [`Event`]s.
+//!
+//! # A one-way chain
+//! Each module imports only modules below it.
+//! - At the bottom: `retry` (policy, `UnitError`, and the observer that hears of retries,
+//!   SlowDowns and successes), then `context` (what a run's units share: clients, settings,
+//!   throttle, buffer gauge, journal, and the run's retry), over the leaves `events`,
+//!   `journal`, `digest`, `relay`, `chunked`, `throttle`, `window`, `backoff`, `mirror` and
+//!   `stats`.
+//! - `verify` (needs a target client and a verify mode, not a run), `upload` (a multipart
+//!   upload ready for its parts), `stream` (what the paths share), then `complete`.
+//! - The paths, none importing another: `single` (one GET into one PUT), `multipart`
+//!   (prepare or resume, copy each part) and `split` (open, join and finalize an upload that
+//!   several shards fill).
+//! - `scheduler`: one task that owns the run's state and chooses each object's path.
+//! - This root: [`Engine::start`] and the [`EngineHandle`].
 
 mod backoff;
 mod chunked;
@@ -22,13 +37,16 @@ pub mod digest;
 mod events;
 pub mod journal;
 mod mirror;
+mod multipart;
 mod relay;
 mod retry;
 mod scheduler;
+mod single;
 mod split;
 pub mod stats;
+mod stream;
 mod throttle;
-mod units;
+mod upload;
 mod verify;
 mod window;
 

@@ -8,6 +8,7 @@ use super::{ObjectId, PartStatus, Scheduler, Status, UnitResult};
 use crate::config::OnSourceChange;
 use crate::engine::events::{Command, Event, LeftUpload, RunSummary};
 use crate::engine::retry::UnitError;
+use crate::engine::upload::Upload;
 use crate::error::{Class, Error};
 
 impl Scheduler {
@@ -79,7 +80,7 @@ impl Scheduler {
         self.settle(id);
     }
 
-    fn upload_ready(&mut self, id: ObjectId, upload: crate::engine::units::Upload) {
+    fn upload_ready(&mut self, id: ObjectId, upload: Upload) {
         let object = &mut self.objects[id];
         if object.status != Status::Preparing {
             // Cancelled while preparing: the new upload is dropped.
@@ -385,7 +386,7 @@ impl Scheduler {
                     self.ctx.journal.clone(),
                 );
                 aborts.spawn(async move {
-                    let left = super::abort_or_name(&target, &key, &upload.upload_id).await;
+                    let left = super::start::abort_or_name(&target, &key, &upload.upload_id).await;
                     if let Some(journal) = journal {
                         journal.remove(&key);
                     }

@@ -1,0 +1,135 @@
+//! The single-object path: one GET streamed into one PUT, with checks on both hops
+//! ([`copy_single`]), for objects below the multipart threshold.
+//!
+//! May depend on `context`, `retry`, `verify`, `stream`, `relay`, `digest` and `events` of the
+//! engine; not on the multipart or split paths, nor on the scheduler.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use aws_smithy_types::body::SdkBody;
+use tokio_util::sync::CancellationToken;
+
+use super::context::RunContext;
+use super::events::{ObjectId, Verification};
+use super::relay::RelayBody;
+use super::retry::UnitError;
+use super::stream::{blame, chunked, digests_of, pinned_etag, source_tags};
+use super::verify::{self, SourceExpectation, TargetCheck};
+use crate::aws::objects::{self, PutBody, WriteParams};
+use crate::error::Error;
+use crate::plan::{ChecksumAlgorithm, PlanItem};
+
+/// Result of a `single` copy.
+pub(crate) struct SingleDone {
+    pub bytes: u64,
+    pub verification: Verification,
+    pub attempts: u32,
+}
+
+/// GET -> PUT for one object, streamed, with checks on both hops.
+pub(crate) async fn copy_single(
+    ctx: Arc<RunContext>,
+    id: ObjectId,
+    item: PlanItem,
+    progress: Arc<AtomicU64>,
+    cancel: CancellationToken,
+) -> Result<SingleDone, UnitError> {
+    let mut attempts = 0;
+    let tagging = source_tags(&ctx, id, &item, &cancel, &mut attempts).await?;
+    let ctx_ref = &ctx;
+    let check = TargetCheck {
+        target: &ctx.sides.target,
+        mode: ctx.transfer.verify,
+    };
+    let (bytes, verification) = ctx
+        .retry
+        .run(id, 1, &cancel, &mut attempts, |_| {
+            let (item, progress, tagging) = (&item, progress.clone(), tagging.as_deref());
+            async move {
+                progress.store(0, Ordering::Relaxed);
+                let get = objects::get_stream(
+                    &ctx_ref.sides.source,
+                    &item.source_key,
+                    item.source_version_id.as_deref(),
+                    None,
+                    pinned_etag(item),
+                    true,
+                )
+                .await?;
+                if get.length > crate::config::defaults::MAX_SINGLE_PUT.0 {
+                    return Err(Error::plan(format!(
+                        "'{}' is now {} bytes, above the 5 GiB single-PUT limit; make a new plan",
+                        item.source_key, get.length
+                    )));
+                }
+                let expectation = SourceExpectation::of(&get.object, ctx_ref.transfer.verify, true);
+                let relay = RelayBody::new(
+                    get.body,
+                    get.length,
+                    expectation.digest_plan,
+                    ctx_ref.gauge.clone(),
+                    ctx_ref.transfer.read_timeout,
+                )
+                .throttle(ctx_ref.throttle.clone())
+                .expect(expectation.expect.clone())
+                .progress(progress);
+                let outcome = relay.outcome();
+                let params = WriteParams {
+                    attributes: ctx_ref
+                        .transfer
+                        .copy_metadata
+                        .then_some(&get.object.attributes),
+                    copied_from_etag: &get.object.etag,
+                    options: &ctx_ref.write,
+                    tagging,
+                };
+                let put = objects::put_stream(
+                    &ctx_ref.sides.target,
+                    &item.target_key,
+                    put_body(relay, get.length, expectation.full_crc),
+                    &params,
+                )
+                .await
+                .map_err(|e| blame(e, &outcome, ctx_ref, &item.source_key))?;
+                let digests = digests_of(&outcome, get.length)?;
+                let target = check
+                    .single(
+                        &item.target_key,
+                        &put,
+                        &digests,
+                        get.length,
+                        expectation.full_crc,
+                    )
+                    .await?;
+                Ok((
+                    get.length,
+                    verify::verification(expectation.description, target),
+                ))
+            }
+        })
+        .await?;
+    Ok(SingleDone {
+        bytes,
+        verification,
+        attempts,
+    })
+}
+
+/// The body of a single PUT. When the source promised a full-object CRC, the relay goes plain
+/// and the target checks that same value (a header); otherwise it is framed as aws-chunked with
+/// our CRC64NVME trailer.
+fn put_body(
+    relay: RelayBody,
+    length: u64,
+    source_crc: Option<(ChecksumAlgorithm, u64)>,
+) -> PutBody {
+    match source_crc {
+        Some((algorithm, value)) => PutBody::Plain(objects::PlainUpload {
+            body: SdkBody::from_body_1_x(relay),
+            length,
+            checksum: (algorithm, super::digest::encode(algorithm, value)),
+        }),
+        None => PutBody::Chunked(chunked(relay, length)),
+    }
+}
