@@ -15,7 +15,8 @@
 //! Imports no UI crate: the TUI and the headless reporter consume [`Event`]s.
 //!
 //! # A one-way chain
-//! Each module imports only modules below it.
+//! Each module imports only modules below it; a test (`layering`) reads the sources and fails
+//! on an import cycle.
 //! - At the bottom: `retry` (policy, `UnitError`, and the observer that hears of retries,
 //!   SlowDowns and successes), then `context` (what a run's units share: clients, settings,
 //!   throttle, buffer gauge, journal, and the run's retry), over the leaves `events`,
@@ -49,6 +50,9 @@ mod throttle;
 mod upload;
 mod verify;
 mod window;
+
+#[cfg(test)]
+mod layering;
 
 use std::sync::Arc;
 
