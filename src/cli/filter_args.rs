@@ -11,11 +11,11 @@ use std::path::PathBuf;
 
 use clap::Args as ClapArgs;
 
-use super::format::human_bytes;
 use airlock_core::config::filter::{check_glob, check_ranges, parse_time, parse_version_at};
 use airlock_core::config::{ByteSize, Settings};
 use airlock_core::error::{Error, Result};
 use airlock_core::plan::{Plan, Selection};
+use airlock_core::progress::human_bytes;
 
 /// Which source objects to take; each flag replaces the `[filter]` key of the same name.
 #[derive(Debug, Clone, Default, ClapArgs)]

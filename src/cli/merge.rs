@@ -10,12 +10,12 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::format::{human_bytes, human_duration};
 use super::shard_report::{Outcome, ShardReport};
 use airlock_core::aws::SideClient;
 use airlock_core::aws::documents::{self, S3Location};
 use airlock_core::engine::RunSummary;
 use airlock_core::error::{Error, Result};
+use airlock_core::progress::{human_bytes, human_duration};
 
 /// The merged view of every shard's report.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]

@@ -10,11 +10,11 @@
 
 use std::io::Write;
 
-use super::format::human_bytes;
 use airlock_core::config::{Settings, TransferMode};
 use airlock_core::engine::RunSummary;
 use airlock_core::error::{Error, Result};
 use airlock_core::plan::Plan;
+use airlock_core::progress::human_bytes;
 
 /// Settings with `--mode` applied over `transfer.mode`. A saved plan carries its deletions:
 /// `--mode copy` drops them (see [`drop_deletions`]); `--mode mirror` cannot add any.

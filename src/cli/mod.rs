@@ -6,7 +6,6 @@
 mod args;
 mod check;
 pub mod filter_args;
-mod format;
 mod ls;
 pub mod manifest;
 pub mod merge;
@@ -30,7 +29,6 @@ pub use args::{
 };
 pub use check::config_check;
 pub use filter_args::{with_bandwidth_limit, with_filters};
-pub use format::{human_bytes, human_duration, human_time};
 pub use ls::{ls, ls_versions};
 pub use merge::merge_reports;
 pub use plan_cmd::plan;

@@ -4,12 +4,12 @@ use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
-use super::format::{human_bytes, human_duration};
 use airlock_core::aws::Sides;
 use airlock_core::aws::inventory;
 use airlock_core::config::Settings;
 use airlock_core::error::Result;
 use airlock_core::plan::{Plan, Route, RouteTotals};
+use airlock_core::progress::{human_bytes, human_duration};
 
 /// Plan, print, and save when asked.
 pub async fn plan(

@@ -16,13 +16,13 @@ use std::io::Write;
 use futures::StreamExt;
 
 use super::args::{FinalizeArgs, PrepareArgs};
-use super::format::human_bytes;
 use airlock_core::aws::Sides;
 use airlock_core::config::Settings;
 use airlock_core::engine::{EngineOptions, Finalized, finalize as finalize_one, open_split};
 use airlock_core::error::Result;
 use airlock_core::plan::Route;
 use airlock_core::plan_store::{read_plan, write_plan};
+use airlock_core::progress::human_bytes;
 
 /// Uploads opened or completed at once.
 const CONCURRENCY: usize = 8;

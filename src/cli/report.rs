@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::format::{human_bytes, human_duration};
 use airlock_core::engine::{Event, ObjectId, RunSummary};
 use airlock_core::plan::Route;
+use airlock_core::progress::{human_bytes, human_duration};
 
 /// Consumes events, then the summary.
 pub trait Reporter {

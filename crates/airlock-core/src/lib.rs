@@ -26,6 +26,8 @@
 //!   account (read and written through `aws`).
 //! - [`engine`]: executes a plan with bounded concurrency and memory, retries, verification and
 //!   a resume journal; emits [`engine::Event`]s, takes [`engine::Command`]s.
+//! - [`progress`]: statistics folded from the event stream (rates, ETA, chart series) and the
+//!   byte / duration / time formatting, shared by the TUI and the headless reporter.
 //! - [`error`]: the one error type, `Error { kind, source }`, and its retry [`error::Class`].
 //! - [`dirs`]: where airlock keeps its files (data directory, journal).
 //! - [`fsutil`]: atomic file writes with explicit permissions.
@@ -47,5 +49,6 @@ pub mod error;
 pub mod fsutil;
 pub mod plan;
 pub mod plan_store;
+pub mod progress;
 
 pub use error::{Error, ErrorKind, Result};

@@ -24,7 +24,6 @@ mod mirror;
 mod relay;
 mod scheduler;
 mod split;
-pub mod stats;
 mod throttle;
 mod units;
 mod verify;
