@@ -21,7 +21,7 @@ pub async fn plan(
 ) -> Result<Plan> {
     // A plan that cannot be saved there is refused before the listing, not after it.
     if let Some(path) = output {
-        airlock_core::plan_store::check(path)?;
+        airlock_core::job::plan_store::check(path)?;
     }
     let (plan, inventory) = inventory::plan(sides, settings).await?;
     if !summary_only {
@@ -36,7 +36,7 @@ pub async fn plan(
         );
     }
     if let Some(path) = output {
-        airlock_core::plan_store::write_plan(&plan, path, sides).await?;
+        airlock_core::job::plan_store::write_plan(&plan, path, sides).await?;
         let _ = writeln!(out, "plan saved to '{}'", path.display());
     }
     Ok(plan)

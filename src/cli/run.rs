@@ -38,7 +38,7 @@ pub async fn run(
     // A bad --shard (or shard variable) is refused before any listing or plan file is read.
     let shard = super::shard::resolve(args, |name| std::env::var(name).ok())?;
     let mut plan = match &args.plan {
-        Some(path) => airlock_core::plan_store::read_plan(path, settings, &sides).await?,
+        Some(path) => airlock_core::job::plan_store::read_plan(path, settings, &sides).await?,
         None => inventory::plan(&sides, settings).await?.0,
     };
     super::mirror::drop_deletions(&mut plan, args.mode.as_deref());

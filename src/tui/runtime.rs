@@ -138,7 +138,7 @@ impl Runtime {
             Effect::SavePlan { plan, path } => {
                 let sides = self.sides.clone();
                 self.tasks.spawn(async move {
-                    let result = airlock_core::plan_store::write_plan(&plan, &path, &sides)
+                    let result = airlock_core::job::plan_store::write_plan(&plan, &path, &sides)
                         .await
                         .map(|()| path);
                     let _ = tx.send(Msg::PlanSaved(result));

@@ -22,8 +22,8 @@
 //!   key. [`aws::inventory`] lists both sides so the pure `plan::build` has what it needs.
 //! - [`plan`]: pure function from listings + settings to a [`plan::Plan`] (skip / single /
 //!   multipart routes, part sizes, totals), and the plan file format.
-//! - [`plan_store`]: where saved plans live: a local file, or `s3://BUCKET/KEY` in the target
-//!   account (read and written through `aws`).
+//! - [`job`]: orchestration both UIs call; [`job::plan_store`] is where saved plans live: a
+//!   local file, or `s3://BUCKET/KEY` in the target account (read and written through `aws`).
 //! - [`engine`]: executes a plan with bounded concurrency and memory, retries, verification and
 //!   a resume journal; emits [`engine::Event`]s, takes [`engine::Command`]s.
 //! - [`progress`]: statistics folded from the event stream (rates, ETA, chart series) and the
@@ -47,8 +47,8 @@ pub mod dirs;
 pub mod engine;
 pub mod error;
 pub mod fsutil;
+pub mod job;
 pub mod plan;
-pub mod plan_store;
 pub mod progress;
 
 pub use error::{Error, ErrorKind, Result};

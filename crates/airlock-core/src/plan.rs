@@ -6,8 +6,8 @@
 //! Depends on `config` only.
 
 mod compare;
-mod file;
 pub mod filter;
+mod format;
 pub mod mirror;
 pub mod select;
 mod split;
@@ -24,11 +24,11 @@ use crate::config::{
 };
 
 pub use compare::{Verdict, same_object, verdict};
-pub use file::{
-    MIRROR_FORMAT_VERSION, PINNED_FORMAT_VERSION, PLAN_FORMAT_VERSION, format_for, load_plan,
-    parse_plan, plan_json, save_plan, write_plan_file,
-};
 pub use filter::Selection;
+pub use format::{
+    MIRROR_FORMAT_VERSION, PINNED_FORMAT_VERSION, PLAN_FORMAT_VERSION, format_for, parse_plan,
+    plan_json,
+};
 pub use mirror::{DELETE_REASON, DeleteTotals, Deletion};
 pub use split::{SplitUpload, part_bytes, range_bytes};
 pub use summary::{RouteTotals, Summary};
@@ -313,7 +313,7 @@ pub fn build(source: &[ObjectInfo], target: &[ObjectInfo], input: PlanInput<'_>)
     let settings = PlanSettings::of(input.transfer);
     let summary = Summary::of(&items, &settings);
     Plan {
-        format: file::format_for(&items, false),
+        format: format::format_for(&items, false),
         source: PlanSide::of(input.source),
         target: PlanSide::of(input.target),
         settings,
