@@ -265,11 +265,14 @@ pub async fn gather(
         }
         progress(counts.0, counts.1);
     }
-    let (source, selection) = airlock_core::plan::select::select(
-        source.into_values().collect(),
-        &settings.filter,
-        &settings.source.prefix,
-    )?;
+    let keys = airlock_core::job::key_list::keys_of(&settings.filter)?;
+    let criteria = plan::Criteria {
+        settings: &settings.filter,
+        keys: keys.as_deref(),
+        now_ms: airlock_core::config::filter::now_ms(),
+    };
+    let (source, selection) =
+        criteria.select(source.into_values().collect(), &settings.source.prefix)?;
     let mut inventory = Inventory {
         source,
         target: target.into_values().collect(),

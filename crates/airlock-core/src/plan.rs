@@ -9,7 +9,6 @@ mod compare;
 pub mod filter;
 mod format;
 pub mod mirror;
-pub mod select;
 mod split;
 mod summary;
 pub mod versions;
@@ -24,7 +23,7 @@ use crate::config::{
 };
 
 pub use compare::{Verdict, same_object, verdict};
-pub use filter::Selection;
+pub use filter::{Criteria, Selection};
 pub use format::{
     MIRROR_FORMAT_VERSION, PINNED_FORMAT_VERSION, PLAN_FORMAT_VERSION, format_for, parse_plan,
     plan_json,

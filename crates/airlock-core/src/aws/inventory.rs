@@ -48,10 +48,15 @@ pub async fn gather(
             progress(source_count.load(std::sync::atomic::Ordering::Relaxed), n);
         }),
     )?;
-    let deletions = mirror_deletions(&source.objects, &target.objects, settings)?;
+    let keys = crate::job::key_list::keys_of(&settings.filter)?;
+    let criteria = plan::Criteria {
+        settings: &settings.filter,
+        keys: keys.as_deref(),
+        now_ms: crate::config::filter::now_ms(),
+    };
+    let deletions = mirror_deletions(&source.objects, &target.objects, settings, &criteria)?;
     // Filter before HEADs, so left-out objects cost no requests.
-    let (source_objects, selection) =
-        plan::select::select(source.objects, &settings.filter, &settings.source.prefix)?;
+    let (source_objects, selection) = criteria.select(source.objects, &settings.source.prefix)?;
     let mut inventory = Inventory {
         source: source_objects,
         target: target.objects,
@@ -94,11 +99,13 @@ async fn list_source_at(
 }
 
 /// In mirror mode, the target objects to delete (rule in [`plan::mirror`]); `source` is the
-/// whole source listing, before filtering. Empty in copy mode.
+/// whole source listing, before filtering; `criteria` are the filters of `settings`, keys read.
+/// Empty in copy mode.
 pub fn mirror_deletions(
     source: &[ObjectInfo],
     target: &[ObjectInfo],
     settings: &Settings,
+    criteria: &plan::Criteria<'_>,
 ) -> Result<Vec<plan::Deletion>> {
     if settings.transfer.mode != crate::config::TransferMode::Mirror {
         return Ok(Vec::new());
@@ -110,7 +117,7 @@ pub fn mirror_deletions(
         target,
         &settings.source,
         &settings.target,
-        &settings.filter,
+        criteria,
     )
 }
 
