@@ -5,9 +5,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use airlock_core::aws::Sides;
-use airlock_core::aws::inventory;
 use airlock_core::config::Settings;
 use airlock_core::error::Result;
+use airlock_core::job::inventory;
 use airlock_core::plan::{Plan, Route, RouteTotals};
 use airlock_core::progress::{human_bytes, human_duration};
 

@@ -16,10 +16,11 @@ use super::manifest::ManifestRecorder;
 use super::plan_cmd::{print_items, print_summary};
 use super::report::{JsonReporter, Reporter, TermReporter};
 use super::shard_report::{self, Collector, ReportTarget};
-use airlock_core::aws::{Sides, inventory};
+use airlock_core::aws::Sides;
 use airlock_core::config::Settings;
 use airlock_core::engine::{Command, Engine, EngineOptions, RunSummary};
 use airlock_core::error::Result;
+use airlock_core::job::{inventory, recheck};
 use airlock_core::plan::Plan;
 
 /// Execute a run; returns the process exit code.
@@ -46,7 +47,7 @@ pub async fn run(
     let plan_id = shard_report::plan_id(&plan);
     let mut plan = super::shard::apply(plan, shard.as_ref());
     if args.plan.is_some() {
-        let rechecked = inventory::recheck_saved_plan(&sides, settings, &mut plan).await?;
+        let rechecked = recheck::recheck_saved_plan(&sides, settings, &mut plan).await?;
         let done = rechecked.already_there;
         if done > 0 {
             eprintln!("{done} objects of the plan are already at the target: skipped");

@@ -6,5 +6,9 @@
 //! Depends on `config`, `aws`, `plan` and `engine`; never on a UI crate. What it has to say
 //! along the way it hands to the caller as data, which words and prints it.
 
+pub mod inventory;
 pub mod key_list;
 pub mod plan_store;
+pub mod recheck;
+
+pub use inventory::{Inventory, Scope, gather};
