@@ -10,5 +10,6 @@ pub mod inventory;
 pub mod key_list;
 pub mod plan_store;
 pub mod recheck;
+pub mod shard;
 
 pub use inventory::{Inventory, Scope, gather};
