@@ -7,7 +7,6 @@ mod args;
 mod check;
 pub mod filter_args;
 mod ls;
-pub mod manifest;
 pub mod merge;
 pub mod mirror;
 mod plan_cmd;
@@ -15,7 +14,6 @@ mod prepare;
 mod report;
 mod run;
 pub mod shard;
-pub mod shard_report;
 pub mod uploads;
 mod verify;
 

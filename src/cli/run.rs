@@ -12,14 +12,14 @@
 use std::io::Write;
 
 use super::args::RunArgs;
-use super::manifest::ManifestRecorder;
 use super::plan_cmd::{print_items, print_summary};
 use super::report::{JsonReporter, Reporter, TermReporter};
-use super::shard_report::{self, Collector, ReportTarget};
 use airlock_core::aws::Sides;
 use airlock_core::config::Settings;
 use airlock_core::engine::{Command, Engine, EngineOptions, RunSummary};
 use airlock_core::error::Result;
+use airlock_core::job::manifest::ManifestRecorder;
+use airlock_core::job::shard_report::{self, Collector, ReportTarget};
 use airlock_core::job::{inventory, recheck};
 use airlock_core::plan::Plan;
 
@@ -95,9 +95,12 @@ pub async fn run(
     .await?;
     super::mirror::report_deletions(&summary, &mut std::io::stderr());
     if let Some(manifest) = manifest {
-        manifest
-            .finish(&target_side, &mut std::io::stderr())
-            .await?;
+        let path = manifest.path().to_path_buf();
+        let records = manifest.finish(&target_side).await?;
+        eprintln!(
+            "manifest: {records} objects written to '{}'",
+            path.display()
+        );
     }
     if let Some(target) = &report_target {
         let report = collector.finish(&summary);

@@ -8,8 +8,10 @@
 
 pub mod inventory;
 pub mod key_list;
+pub mod manifest;
 pub mod plan_store;
 pub mod recheck;
 pub mod shard;
+pub mod shard_report;
 
 pub use inventory::{Inventory, Scope, gather};
