@@ -32,7 +32,7 @@ pub use merge::merge_reports;
 pub use plan_cmd::plan;
 pub use prepare::{finalize, prepare};
 pub use report::{JsonReporter, Reporter, TermReporter, write_summary};
-pub use run::{execute, execute_observed, run};
+pub use run::run;
 
 /// Environment variables airlock reads, besides those named by flags (`AIRLOCK_SHARDS`,
 /// `AIRLOCK_REPORT`). The deploy examples are checked against this list and the flags.

@@ -5,8 +5,7 @@
 
 use super::args::RunArgs;
 use airlock_core::error::{Error, Result};
-pub use airlock_core::job::shard::Shard;
-use airlock_core::plan::Plan;
+use airlock_core::job::shard::Shard;
 
 /// Set by AWS Batch in each child of an array job.
 pub const BATCH_INDEX_ENV: &str = "AWS_BATCH_JOB_ARRAY_INDEX";
@@ -83,19 +82,6 @@ fn checked(index: u32, count: u32, source: &str) -> Result<Option<Shard>> {
         count,
         source: source.into(),
     }))
-}
-
-/// Keep only this shard's share of the plan, when a shard (from [`resolve`]) is given.
-pub fn apply(plan: Plan, shard: Option<&Shard>) -> Plan {
-    let Some(shard) = shard else {
-        return plan;
-    };
-    tracing::info!(index = shard.index, count = shard.count, source = %shard.source, "running one shard");
-    eprintln!(
-        "shard {}/{} (from {})",
-        shard.index, shard.count, shard.source
-    );
-    airlock_core::job::shard::shard_of(plan, shard.index, shard.count)
 }
 
 #[cfg(test)]

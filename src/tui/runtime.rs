@@ -1,5 +1,5 @@
-//! Executes [`Effect`]s: spawns a task per listing page, HEAD and inventory, starts the engine
-//! and forwards its events, sends commands, saves plans. Every result comes back as a
+//! Executes [`Effect`]s: spawns a task per listing page, HEAD and inventory, starts a run
+//! through `job::run` and forwards its events, sends commands, saves plans. Every result comes back as a
 //! [`Msg`] on the app channel; spawned tasks never touch app state. The UI reaches S3 only
 //! through `aws` (browser listings, HEAD), `job` (the plan's inventory, plan files) and the
 //! engine (transfers).
@@ -12,8 +12,9 @@ use tokio::task::{AbortHandle, JoinSet};
 use crate::tui::msg::{Effect, Msg};
 use airlock_core::aws::{Sides, list_page, listing};
 use airlock_core::config::Settings;
-use airlock_core::engine::{Engine, EngineHandle, EngineOptions};
+use airlock_core::engine::{EngineHandle, EngineOptions};
 use airlock_core::job;
+use airlock_core::job::run::{Prepared, RunOptions};
 
 /// Owns the connections, the engine handle and every task it spawned.
 pub struct Runtime {
@@ -105,18 +106,22 @@ impl Runtime {
                 }
                 // A finished, lingering engine is replaced by the new run.
                 self.engine = None;
-                match Engine::start(*plan, self.sides.clone(), options) {
-                    Ok(mut handle) => {
-                        if let Some(mut events) = handle.take_events() {
-                            let tx = tx.clone();
-                            self.tasks.spawn(async move {
-                                while let Some(event) = events.recv().await {
-                                    if tx.send(Msg::Engine(event)).is_err() {
-                                        break;
-                                    }
+                // The run pipeline with the plan in hand (the TUI plans its own selection):
+                // no shard, no manifest or report; the UI shows what happens.
+                let options = RunOptions::new(options);
+                let started = Prepared::of_plan(*plan, self.sides.clone(), options, &mut |_| {})
+                    .and_then(|prepared| prepared.start(&mut |_| {}));
+                match started {
+                    Ok(run) => {
+                        let (handle, mut events) = run.detach();
+                        let forward = tx.clone();
+                        self.tasks.spawn(async move {
+                            while let Some(event) = events.recv().await {
+                                if forward.send(Msg::Engine(event)).is_err() {
+                                    break;
                                 }
-                            });
-                        }
+                            }
+                        });
                         self.engine = Some(handle);
                         let _ = tx.send(Msg::RunStarted(Ok(())));
                     }

@@ -11,6 +11,7 @@ pub mod key_list;
 pub mod manifest;
 pub mod plan_store;
 pub mod recheck;
+pub mod run;
 pub mod shard;
 pub mod shard_report;
 
