@@ -32,9 +32,9 @@ pub use mirror::{DELETE_REASON, DeleteTotals, Deletion};
 pub use split::{SplitUpload, part_bytes, range_bytes};
 pub use summary::{RouteTotals, Summary};
 
-/// Bytes one in-flight stream may hold between its GET and its PUT. Each request in flight
-/// reserves this much of `memory_limit`, so concurrency and memory are limited by one mechanism.
-pub const STREAM_BUFFER: ByteSize = ByteSize::mib(1);
+/// Bytes one in-flight stream may hold (defined with the other limits in `config::defaults`,
+/// whose `memory_limit` floor it is); a plan's peak memory counts in it, as the engine does.
+pub use crate::config::defaults::STREAM_BUFFER;
 
 const MIB: u64 = 1024 * 1024;
 

@@ -10,11 +10,12 @@ use super::Out;
 use crate::tui::input::{InputOutcome, TextInput};
 use crate::tui::keymap::Action;
 use crate::tui::msg::Effect;
+use airlock_core::config::defaults::STREAM_BUFFER;
 use airlock_core::config::defaults::{MAX_PART_SIZE, MAX_SINGLE_PUT, MIN_PART_SIZE};
 use airlock_core::config::{ByteSize, PartSize, Settings, TransferSettings};
 use airlock_core::error::Result;
 use airlock_core::job::{self, Inventory, Scope};
-use airlock_core::plan::{Plan, STREAM_BUFFER};
+use airlock_core::plan::Plan;
 
 /// Where the plan stands.
 #[derive(Debug, Clone, PartialEq)]
