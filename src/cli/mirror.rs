@@ -18,7 +18,7 @@ use airlock_core::plan::Plan;
 use airlock_core::progress::human_bytes;
 
 /// Settings with `--mode` applied over `transfer.mode`. A saved plan carries its deletions:
-/// `--mode copy` drops them (see [`drop_deletions`]); `--mode mirror` cannot add any.
+/// `--mode copy` drops them (the run pipeline's `copy_only`); `--mode mirror` cannot add any.
 pub fn with_mode(mut settings: Settings, mode: Option<&str>, saved_plan: bool) -> Result<Settings> {
     let Some(text) = mode else {
         return Ok(settings);

@@ -1,7 +1,8 @@
 //! Headless commands: `config check`, `ls`, `plan`, `run`, `prepare`, `finalize`, `report`,
 //! `uploads`, `completions`.
-//! They print for people (tables, progress bars) or machines (`--json`). The TUI lives in
-//! `tui/`; both sit on the same library (`aws`, `plan`, `engine`).
+//! They convert flags into the core's options and print for people (tables, progress bars) or
+//! machines (`--json`). The TUI lives in `tui/`; both sit on the same core (`job` for plans and
+//! runs, `aws`, `plan`, `engine`, `progress`).
 
 mod args;
 mod check;

@@ -3,7 +3,7 @@
 //! part count, plus per-route totals, peak memory and an ETA. No I/O happens here; the plan is
 //! data that can be shown, saved as JSON (it holds no secrets), reviewed, sharded and executed.
 //!
-//! Depends on `config` only.
+//! Depends on `config` and `error` only.
 
 mod compare;
 pub mod filter;

@@ -1,5 +1,5 @@
 //! The I/O edge of filtering: read the `--from-list` file of source keys that the pure
-//! [`crate::plan::filter`] rules then apply to a source listing.
+//! [`crate::plan::filter`] rules then apply to a source listing. Depends on `config` only.
 //!
 //! A key list is one of:
 //! - plain text: one full source key per line (as `airlock ls -r` prints them); empty lines

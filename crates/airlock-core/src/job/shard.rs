@@ -1,7 +1,8 @@
 //! Shards: one worker's deterministic, byte-balanced slice of a plan, so N workers (an AWS
 //! Batch array job, a Kubernetes indexed Job) copy one plan together. Whole objects go to one
 //! shard each; a split object (one multipart upload opened by `airlock prepare`) is cut into
-//! part ranges, one per shard. Pure: which shard this process is comes from the caller.
+//! part ranges, one per shard. Pure, on `plan` only: which shard this process is comes from
+//! the caller.
 
 use crate::plan::{Plan, Route, Summary, range_bytes};
 

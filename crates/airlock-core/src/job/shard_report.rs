@@ -43,7 +43,7 @@ pub struct ObjectReport {
     pub outcome: Outcome,
     /// Bytes at the target for this object (the range, for a split object).
     pub bytes: u64,
-    /// For a split object: the parts this shard owns.
+    /// For a split object: the part range this shard owns.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parts: Option<(u32, u32)>,
     /// Data requests (PutObject or UploadPart) this run started; retries not counted.
