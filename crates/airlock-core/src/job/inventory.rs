@@ -119,7 +119,7 @@ async fn gather_configured(
 
 /// The source objects under `prefix`, recursively: the latest versions, or with
 /// `source.version_at` each key as it was at that moment (with its version id).
-pub async fn list_source(
+async fn list_source(
     sides: &Sides,
     settings: &Settings,
     prefix: &str,

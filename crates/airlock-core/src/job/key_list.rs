@@ -17,12 +17,12 @@ use crate::error::{Error, Result};
 
 /// The keys of the key list `settings` names, if it names one (read once per plan: the source
 /// selection and mirror deletions both apply them).
-pub fn keys_of(settings: &FilterSettings) -> Result<Option<Vec<String>>> {
+pub(crate) fn keys_of(settings: &FilterSettings) -> Result<Option<Vec<String>>> {
     settings.from_list.as_deref().map(read_key_list).transpose()
 }
 
 /// Read the keys of a `--from-list` file (formats in the module docs).
-pub fn read_key_list(path: &Path) -> Result<Vec<String>> {
+fn read_key_list(path: &Path) -> Result<Vec<String>> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         Error::usage(format!(
             "--from-list '{}': {e}; give a file of keys (one per line, CSV or JSON)",

@@ -7,7 +7,7 @@
 //! along the way it hands to the caller as data, which words and prints it.
 
 pub mod inventory;
-pub mod key_list;
+mod key_list;
 pub mod manifest;
 pub mod plan_store;
 pub mod recheck;

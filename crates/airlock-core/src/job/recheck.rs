@@ -22,7 +22,7 @@ pub struct Rechecked {
 
 /// Before running a saved plan: one listing of the target prefix (and, for a plan that
 /// deletes, one of the source), then `recheck` and `recheck_deletions` on them.
-pub async fn recheck_saved_plan(
+pub(crate) async fn recheck_saved_plan(
     sides: &Sides,
     settings: &Settings,
     plan: &mut plan::Plan,

@@ -17,7 +17,7 @@ pub struct Shard {
 
 /// One shard's share of one plan item: the whole object, or a part range of a split object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Assignment {
+pub(crate) struct Assignment {
     pub shard: u32,
     /// `Some((first, last))` for a split object: the part range this shard uploads.
     pub part_range: Option<(u32, u32)>,
@@ -27,7 +27,7 @@ pub struct Assignment {
 /// of parts, one per shard, differing by at most one part, the longer ranges going to the
 /// shards with the fewest bytes so far. Then whole objects, largest first, each to the shard
 /// with the fewest bytes so far (ties to the lowest index). Deterministic for a given plan.
-pub fn assign(plan: &Plan, count: u32) -> Vec<Vec<Assignment>> {
+pub(crate) fn assign(plan: &Plan, count: u32) -> Vec<Vec<Assignment>> {
     let mut loads = vec![0u64; count as usize];
     let mut assignments: Vec<Vec<Assignment>> = vec![Vec::new(); plan.items.len()];
     let by_size = |a: &usize, b: &usize| {
@@ -87,7 +87,7 @@ pub fn assign(plan: &Plan, count: u32) -> Vec<Vec<Assignment>> {
 
 /// Shard `index` of `count`: its whole objects and its part ranges of split objects (the
 /// plan's summary is recomputed).
-pub fn shard_of(plan: Plan, index: u32, count: u32) -> Plan {
+pub(crate) fn shard_of(plan: Plan, index: u32, count: u32) -> Plan {
     let owners = assign(&plan, count);
     let mut plan = plan;
     let items = std::mem::take(&mut plan.items);

@@ -92,7 +92,7 @@ impl ShardReport {
 }
 
 /// A stable fingerprint of a plan's items (CRC64NVME of their JSON).
-pub fn plan_id(plan: &Plan) -> String {
+pub(crate) fn plan_id(plan: &Plan) -> String {
     let json = serde_json::to_vec(&plan.items).unwrap_or_default();
     format!(
         "{:016x}",
@@ -107,7 +107,7 @@ fn unix_ms() -> u64 {
 }
 
 /// Builds a [`ShardReport`] from the plan a run executes and the events it emits.
-pub struct Collector {
+pub(crate) struct Collector {
     report: ShardReport,
     started: HashMap<ObjectId, Instant>,
 }
