@@ -442,7 +442,7 @@ mod tests {
             ..options(&settings)
         };
         let (result, notices) = prepared(plan(&settings, &[5], 1), options).await;
-        let err = result.err().expect("refused").to_string();
+        let err = result.expect_err("refused").to_string();
         assert!(err.contains("deletions cannot be sharded"), "{err}");
         assert!(notices.is_empty(), "{notices:?}");
     }
