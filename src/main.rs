@@ -173,7 +173,7 @@ async fn run_command(args: Args) -> Result<i32, Error> {
             })
             .await?;
             // The demo's journal lives with its data, so demo runs leave nothing behind.
-            let options = airlock::tui::RunOptions {
+            let options = airlock::tui::SessionOptions {
                 journal_dir: Some(demo.dir.join("journal")),
             };
             let code = airlock::tui::run_with(demo.settings.clone(), demo.sides(), options).await;

@@ -31,4 +31,4 @@ pub use app::{App, update};
 pub use keymap::Keymap;
 pub use msg::{Effect, Msg};
 pub use runtime::Runtime;
-pub use terminal::{RunOptions, run, run_with};
+pub use terminal::{SessionOptions, run, run_with};
