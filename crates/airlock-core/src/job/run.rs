@@ -98,8 +98,9 @@ pub enum Notice<'a> {
 /// A plan ready to run: resolved, cut to this shard, rechecked if it was saved.
 pub struct Prepared {
     plan: Plan,
-    /// Fingerprint of the whole plan, before it was cut to this shard (the report's `plan_id`).
-    plan_id: String,
+    /// Fingerprint of the whole plan, before it was cut to this shard (the report's `plan_id`;
+    /// computed only when a report is asked for).
+    plan_id: Option<String>,
     sides: Sides,
     options: RunOptions,
 }
@@ -143,7 +144,10 @@ impl Prepared {
             plan.settings.mode = TransferMode::Copy;
         }
         refuse_shard(&plan, options.shard.is_some())?;
-        let plan_id = shard_report::plan_id(&plan);
+        let plan_id = options
+            .report
+            .is_some()
+            .then(|| shard_report::plan_id(&plan));
         if let Some(shard) = &options.shard {
             tracing::info!(index = shard.index, count = shard.count, source = %shard.source, "running one shard");
             notice(Notice::Shard(shard));
@@ -171,10 +175,7 @@ impl Prepared {
             sides,
             options,
         } = self;
-        let collector = options
-            .report
-            .is_some()
-            .then(|| Collector::new(&plan, plan_id, options.shard.as_ref()));
+        let collector = plan_id.map(|id| Collector::new(&plan, id, options.shard.as_ref()));
         let missing_keys = !plan.selection.missing.is_empty();
         if missing_keys {
             notice(Notice::MissingKeys(&plan.selection));
