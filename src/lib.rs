@@ -18,8 +18,9 @@
 //! # Dependency rules
 //! The UI crates (ratatui, crossterm, indicatif) are used here and never in `airlock_core`,
 //! which this crate reaches only through its public API. Views never do I/O. The UI never
-//! calls the AWS SDK directly: it asks `airlock_core::aws` for listings and the engine for
-//! transfers.
+//! calls the AWS SDK directly: it asks `airlock_core::aws` for the browser's listings,
+//! `airlock_core::job` for plans and runs (the same pipeline for the CLI and the TUI), and takes
+//! progress statistics and formatting from `airlock_core::progress`.
 
 pub mod cli;
 #[cfg(feature = "demo")]

@@ -40,10 +40,22 @@ async fn dispatch(args: Args) -> i32 {
         Ok(code) => code,
         Err(e) => {
             tracing::error!(error = %e, "command failed");
-            let _ = writeln!(std::io::stderr(), "airlock: {e}");
+            let _ = writeln!(std::io::stderr(), "airlock: {e}{}", hint(&e));
             e.exit_code()
         }
     }
+}
+
+/// What this binary adds to an error from the core: with the demo built in, a missing config
+/// suggests it (a build without the demo must not).
+fn hint(e: &Error) -> &'static str {
+    #[cfg(feature = "demo")]
+    if airlock_core::config::is_missing_config(e) {
+        return " (try 'airlock demo' to see airlock without AWS)";
+    }
+    #[cfg(not(feature = "demo"))]
+    let _ = e;
+    ""
 }
 
 async fn run_command(args: Args) -> Result<i32, Error> {
@@ -161,7 +173,7 @@ async fn run_command(args: Args) -> Result<i32, Error> {
             })
             .await?;
             // The demo's journal lives with its data, so demo runs leave nothing behind.
-            let options = airlock::tui::RunOptions {
+            let options = airlock::tui::SessionOptions {
                 journal_dir: Some(demo.dir.join("journal")),
             };
             let code = airlock::tui::run_with(demo.settings.clone(), demo.sides(), options).await;

@@ -73,7 +73,7 @@ async fn a_dropped_run_resumes_sending_only_the_missing_parts() {
     assert_eq!(events.resumed_parts("resume.bin"), [5]);
     // The resumed parts count as at the target: progress reaches the total, and the stats
     // aggregator's ETA is based on what is really left.
-    let mut stats = airlock_core::engine::stats::Stats::default();
+    let mut stats = airlock_core::progress::Stats::default();
     let mut puts = Vec::new();
     for event in &events.seen {
         stats.apply(event, std::time::Duration::ZERO);

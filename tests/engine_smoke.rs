@@ -1,11 +1,12 @@
 //! Early smoke test of the engine against two embedded servers (replaced by the full suite).
 
-use airlock_core::aws::{ResolvedCredentials, Sides, build_side_client, inventory};
+use airlock_core::aws::{ResolvedCredentials, Sides, build_side_client};
 use airlock_core::config::{
     self, ByteSize, CredentialSpec, Secret, Settings, Side, SideSettings, TransferSettings,
     WriteOptions,
 };
 use airlock_core::engine::{Engine, EngineOptions, Event};
+use airlock_core::job::inventory;
 use airlock_s3server::EmbeddedS3;
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;

@@ -8,7 +8,8 @@ use std::path::Path;
 
 use airlock_core::ErrorKind;
 use airlock_core::config::{Settings, parse_settings};
-use airlock_core::plan::{Plan, PlanItem, PlanSettings, PlanSide, Route, Summary, load_plan};
+use airlock_core::job::plan_store::load_plan;
+use airlock_core::plan::{Plan, PlanItem, PlanSettings, PlanSide, Route, Summary};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 

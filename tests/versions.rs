@@ -734,8 +734,8 @@ async fn a_tui_selection_is_taken_at_the_moment(f: &Fixture) {
         size,
         ..Default::default()
     };
-    let gather = |scope| airlock::tui::runtime::gather(&sides, &settings, scope, |_, _| {});
-    let inventory = gather(airlock::tui::msg::Scope::Selection {
+    let gather = |scope| airlock_core::job::gather(&sides, &settings, scope, |_, _| {});
+    let inventory = gather(airlock_core::job::Scope::Selection {
         folders: vec![],
         objects: vec![listed("in/keep.txt", 16), listed("in/later.txt", 13)],
     })
@@ -752,7 +752,7 @@ async fn a_tui_selection_is_taken_at_the_moment(f: &Fixture) {
         "in/later.txt did not exist at the moment"
     );
 
-    let inventory = gather(airlock::tui::msg::Scope::Selection {
+    let inventory = gather(airlock_core::job::Scope::Selection {
         folders: vec!["in/".into()],
         objects: vec![],
     })

@@ -11,11 +11,11 @@ use std::path::PathBuf;
 
 use clap::Args as ClapArgs;
 
-use super::format::human_bytes;
 use airlock_core::config::filter::{check_glob, check_ranges, parse_time, parse_version_at};
 use airlock_core::config::{ByteSize, Settings};
 use airlock_core::error::{Error, Result};
-use airlock_core::plan::{Plan, Selection};
+use airlock_core::plan::Selection;
+use airlock_core::progress::human_bytes;
 
 /// Which source objects to take; each flag replaces the `[filter]` key of the same name.
 #[derive(Debug, Clone, Default, ClapArgs)]
@@ -164,16 +164,6 @@ pub fn print_missing(selection: &Selection, out: &mut dyn Write) {
     for key in &selection.missing {
         let _ = writeln!(out, "  {key}");
     }
-}
-
-/// Before a run: report missing keys on stderr. Returns the exit code they force (1 when any
-/// key is missing: a surgical recovery that could not find a key did not do its job).
-pub fn missing_exit_code(plan: &Plan) -> i32 {
-    if plan.selection.missing.is_empty() {
-        return 0;
-    }
-    print_missing(&plan.selection, &mut std::io::stderr());
-    1
 }
 
 /// Settings with `--bandwidth-limit RATE` applied over `transfer.bandwidth_limit` (`off`

@@ -3,11 +3,11 @@
 
 use std::io::Write;
 
-use super::format::{human_bytes, human_time};
 use airlock_core::aws::versions::key_versions;
 use airlock_core::aws::{SideClient, list_page};
 use airlock_core::config::filter::format_rfc3339;
 use airlock_core::error::Result;
+use airlock_core::progress::{human_bytes, human_time};
 
 /// List and print. `prefix` defaults to the side's configured prefix.
 pub async fn ls(

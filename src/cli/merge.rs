@@ -10,12 +10,12 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::format::{human_bytes, human_duration};
-use super::shard_report::{Outcome, ShardReport};
 use airlock_core::aws::SideClient;
 use airlock_core::aws::documents::{self, S3Location};
 use airlock_core::engine::RunSummary;
 use airlock_core::error::{Error, Result};
+use airlock_core::job::shard_report::{self, Outcome, ShardReport};
+use airlock_core::progress::{human_bytes, human_duration};
 
 /// The merged view of every shard's report.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -185,11 +185,11 @@ pub async fn read_s3(
 fn parse(bytes: &[u8]) -> std::result::Result<ShardReport, String> {
     let report: ShardReport =
         serde_json::from_slice(bytes).map_err(|e| format!("not a shard report: {e}"))?;
-    if report.format != super::shard_report::REPORT_FORMAT {
+    if report.format != shard_report::REPORT_FORMAT {
         return Err(format!(
             "report format {} (this airlock reads {})",
             report.format,
-            super::shard_report::REPORT_FORMAT
+            shard_report::REPORT_FORMAT
         ));
     }
     Ok(report)

@@ -1,6 +1,7 @@
 //! Mirror mode on the command line: `--mode copy|mirror` over `transfer.mode`, the plan's
-//! `delete` lines, the refusal to shard a plan that deletes, and what a run says about the
-//! deletions it made or skipped.
+//! `delete` lines, and what a run says about the deletions it made or skipped (the pipeline,
+//! `airlock_core::job::run`, leaves deletions out for `--mode copy` and refuses to shard a plan
+//! that deletes).
 //!
 //! Exit codes (the run's usual ones): deletions that failed make the run exit 1, like a failed
 //! copy. Deletions skipped because a copy failed or the run was interrupted leave the exit code
@@ -10,14 +11,14 @@
 
 use std::io::Write;
 
-use super::format::human_bytes;
 use airlock_core::config::{Settings, TransferMode};
 use airlock_core::engine::RunSummary;
 use airlock_core::error::{Error, Result};
 use airlock_core::plan::Plan;
+use airlock_core::progress::human_bytes;
 
 /// Settings with `--mode` applied over `transfer.mode`. A saved plan carries its deletions:
-/// `--mode copy` drops them (see [`drop_deletions`]); `--mode mirror` cannot add any.
+/// `--mode copy` drops them (the run pipeline's `copy_only`); `--mode mirror` cannot add any.
 pub fn with_mode(mut settings: Settings, mode: Option<&str>, saved_plan: bool) -> Result<Settings> {
     let Some(text) = mode else {
         return Ok(settings);
@@ -31,32 +32,6 @@ pub fn with_mode(mut settings: Settings, mode: Option<&str>, saved_plan: bool) -
     }
     settings.transfer.mode = mode;
     Ok(settings)
-}
-
-/// `run --plan FILE --mode copy`: run the plan's copies and none of its deletions.
-pub fn drop_deletions(plan: &mut Plan, mode: Option<&str>) {
-    if mode.map(str::trim) == Some("copy") && !plan.deletions.is_empty() {
-        eprintln!(
-            "--mode copy: the plan's {} deletions are left out of this run",
-            plan.deletions.len()
-        );
-        plan.set_deletions(Vec::new());
-        plan.settings.mode = TransferMode::Copy;
-    }
-}
-
-/// Mirror deletions run once, after every copy of the whole plan succeeded: a shard cannot
-/// know that, so a plan that deletes is refused with `--shard` (exit 2).
-pub fn refuse_shard(plan: &Plan, sharded: bool) -> Result<()> {
-    if sharded && !plan.deletions.is_empty() {
-        return Err(Error::usage(format!(
-            "this plan deletes {} target objects (mirror mode), and deletions cannot be \
-             sharded: run it without --shard (and without a scheduler's shard variables), or \
-             make a copy-only plan with 'airlock plan --mode copy -o FILE' for the shards",
-            plan.deletions.len()
-        )));
-    }
-    Ok(())
 }
 
 /// One `delete` line per deletion, in the columns of the copy routes.

@@ -1,14 +1,13 @@
 //! Headless commands: `config check`, `ls`, `plan`, `run`, `prepare`, `finalize`, `report`,
 //! `uploads`, `completions`.
-//! They print for people (tables, progress bars) or machines (`--json`). The TUI lives in
-//! `tui/`; both sit on the same library (`aws`, `plan`, `engine`).
+//! They convert flags into the core's options and print for people (tables, progress bars) or
+//! machines (`--json`). The TUI lives in `tui/`; both sit on the same core (`job` for plans and
+//! runs, `aws`, `plan`, `engine`, `progress`).
 
 mod args;
 mod check;
 pub mod filter_args;
-mod format;
 mod ls;
-pub mod manifest;
 pub mod merge;
 pub mod mirror;
 mod plan_cmd;
@@ -16,7 +15,6 @@ mod prepare;
 mod report;
 mod run;
 pub mod shard;
-pub mod shard_report;
 pub mod uploads;
 mod verify;
 
@@ -30,13 +28,12 @@ pub use args::{
 };
 pub use check::config_check;
 pub use filter_args::{with_bandwidth_limit, with_filters};
-pub use format::{human_bytes, human_duration, human_time};
 pub use ls::{ls, ls_versions};
 pub use merge::merge_reports;
 pub use plan_cmd::plan;
 pub use prepare::{finalize, prepare};
 pub use report::{JsonReporter, Reporter, TermReporter, write_summary};
-pub use run::{execute, execute_observed, run};
+pub use run::run;
 
 /// Environment variables airlock reads, besides those named by flags (`AIRLOCK_SHARDS`,
 /// `AIRLOCK_REPORT`). The deploy examples are checked against this list and the flags.

@@ -4,12 +4,12 @@ use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
-use super::format::{human_bytes, human_duration};
 use airlock_core::aws::Sides;
-use airlock_core::aws::inventory;
 use airlock_core::config::Settings;
 use airlock_core::error::Result;
+use airlock_core::job::inventory;
 use airlock_core::plan::{Plan, Route, RouteTotals};
+use airlock_core::progress::{human_bytes, human_duration};
 
 /// Plan, print, and save when asked.
 pub async fn plan(
@@ -21,7 +21,7 @@ pub async fn plan(
 ) -> Result<Plan> {
     // A plan that cannot be saved there is refused before the listing, not after it.
     if let Some(path) = output {
-        airlock_core::plan_store::check(path)?;
+        airlock_core::job::plan_store::check(path)?;
     }
     let (plan, inventory) = inventory::plan(sides, settings).await?;
     if !summary_only {
@@ -36,7 +36,7 @@ pub async fn plan(
         );
     }
     if let Some(path) = output {
-        airlock_core::plan_store::write_plan(&plan, path, sides).await?;
+        airlock_core::job::plan_store::write_plan(&plan, path, sides).await?;
         let _ = writeln!(out, "plan saved to '{}'", path.display());
     }
     Ok(plan)

@@ -16,13 +16,13 @@ use std::io::Write;
 use futures::StreamExt;
 
 use super::args::{FinalizeArgs, PrepareArgs};
-use super::format::human_bytes;
 use airlock_core::aws::Sides;
 use airlock_core::config::Settings;
 use airlock_core::engine::{EngineOptions, Finalized, finalize as finalize_one, open_split};
 use airlock_core::error::Result;
+use airlock_core::job::plan_store::{read_plan, write_plan};
 use airlock_core::plan::Route;
-use airlock_core::plan_store::{read_plan, write_plan};
+use airlock_core::progress::human_bytes;
 
 /// Uploads opened or completed at once.
 const CONCURRENCY: usize = 8;
@@ -35,7 +35,7 @@ pub async fn prepare(
     out: &mut dyn Write,
 ) -> Result<i32> {
     let output = args.output.as_deref().unwrap_or(&args.plan);
-    airlock_core::plan_store::check(output)?;
+    airlock_core::job::plan_store::check(output)?;
     let mut plan = read_plan(&args.plan, settings, &sides).await?;
     let Some(split_above) = args.split_above.or(settings.transfer.split_above) else {
         let _ = writeln!(

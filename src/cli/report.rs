@@ -1,6 +1,6 @@
 //! Headless reporters of engine events: indicatif progress bars for people (an overall bar
-//! plus one bar per active multipart object), or one JSON object per line for schedulers'
-//! logs (Airflow, Batch, Kubernetes). Both end with the run summary.
+//! plus one bar per active multipart object, counts from [`Stats`]), or one JSON object per
+//! line for schedulers' logs (Airflow, Batch, Kubernetes). Both end with the run summary.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::format::{human_bytes, human_duration};
 use airlock_core::engine::{Event, ObjectId, RunSummary};
 use airlock_core::plan::Route;
+use airlock_core::progress::{Stats, human_bytes, human_duration};
 
 /// Consumes events, then the summary.
 pub trait Reporter {
@@ -102,10 +102,10 @@ pub struct TermReporter {
     bars: MultiProgress,
     overall: ProgressBar,
     objects: HashMap<ObjectId, ProgressBar>,
-    done: u64,
-    total: u64,
-    failed: u64,
-    retries: u64,
+    /// The run's counts (objects done, failed, retries), folded as the TUI folds them.
+    stats: Stats,
+    /// When the reporter was made: the clock `stats` runs on.
+    started: Instant,
 }
 
 /// Bars for more objects than this are not drawn (their progress is in the overall bar).
@@ -126,20 +126,19 @@ impl TermReporter {
             bars,
             overall,
             objects: HashMap::new(),
-            done: 0,
-            total: 0,
-            failed: 0,
-            retries: 0,
+            stats: Stats::default(),
+            started: Instant::now(),
         }
     }
 
     fn message(&self) -> String {
-        let mut msg = format!("{}/{} objects", self.done, self.total);
-        if self.failed > 0 {
-            msg.push_str(&format!(", {} failed", self.failed));
+        let stats = &self.stats;
+        let mut msg = format!("{}/{} objects", stats.done_objects, stats.total_objects);
+        if stats.failed > 0 {
+            msg.push_str(&format!(", {} failed", stats.failed));
         }
-        if self.retries > 0 {
-            msg.push_str(&format!(", {} retries", self.retries));
+        if stats.retries > 0 {
+            msg.push_str(&format!(", {} retries", stats.retries));
         }
         msg
     }
@@ -151,6 +150,7 @@ impl TermReporter {
 
 impl Reporter for TermReporter {
     fn event(&mut self, event: &Event, _out: &mut dyn Write) {
+        self.stats.apply(event, self.started.elapsed());
         match event {
             Event::RunStarted {
                 objects,
@@ -158,7 +158,6 @@ impl Reporter for TermReporter {
                 skipped,
                 concurrency,
             } => {
-                self.total = *objects;
                 self.overall.set_length(*bytes);
                 self.line(format!(
                     "copying {objects} objects ({}), {skipped} already at the target, {concurrency} requests in flight",
@@ -192,10 +191,7 @@ impl Reporter for TermReporter {
                     bar.inc(1);
                 }
             }
-            Event::PartRetry { .. } => {
-                self.retries += 1;
-                self.overall.set_message(self.message());
-            }
+            Event::PartRetry { .. } => self.overall.set_message(self.message()),
             Event::Progress { put_bytes, .. } => self.overall.set_position(*put_bytes),
             Event::ObjectDone {
                 id,
@@ -203,7 +199,6 @@ impl Reporter for TermReporter {
                 verification,
                 ..
             } => {
-                self.done += 1;
                 if let Some(bar) = self.objects.remove(id) {
                     bar.finish_and_clear();
                     let check = if verification.verified {
@@ -225,7 +220,6 @@ impl Reporter for TermReporter {
                 kept_upload,
                 ..
             } => {
-                self.failed += 1;
                 if let Some(bar) = self.objects.remove(id) {
                     bar.abandon();
                 }
@@ -243,7 +237,6 @@ impl Reporter for TermReporter {
                 last_part,
                 ..
             } => {
-                self.done += 1;
                 if let Some(bar) = self.objects.remove(id) {
                     bar.finish_and_clear();
                 }
@@ -478,6 +471,52 @@ mod tests {
         let lines = lines(&out);
         assert_eq!(lines.len(), 2, "{lines:?}");
         assert_eq!(lines[1]["put_bytes"], 2);
+    }
+
+    #[test]
+    fn the_overall_bar_counts_objects_failures_and_retries() {
+        let mut reporter = TermReporter::new();
+        let mut out = Vec::new();
+        let verification = airlock_core::engine::Verification {
+            source: "crc32".into(),
+            target: "crc64nvme".into(),
+            verified: true,
+        };
+        let events = [
+            Event::RunStarted {
+                objects: 3,
+                bytes: 30,
+                skipped: 0,
+                concurrency: 4,
+            },
+            Event::PartRetry {
+                id: 1,
+                part: 1,
+                attempt: 1,
+                class: airlock_core::error::Class::Retryable,
+                error: "503".into(),
+                delay_ms: 10,
+            },
+            Event::ObjectDone {
+                id: 0,
+                key: "a".into(),
+                bytes: 10,
+                verification,
+                attempts: 1,
+            },
+            Event::ObjectFailed {
+                id: 1,
+                key: "b".into(),
+                class: airlock_core::error::Class::Fatal,
+                error: "AccessDenied".into(),
+                kept_upload: None,
+            },
+        ];
+        for event in &events {
+            reporter.event(event, &mut out);
+        }
+        assert_eq!(reporter.message(), "1/3 objects, 1 failed, 1 retries");
+        assert!(out.is_empty(), "bars and lines go to stderr");
     }
 
     #[test]

@@ -1,8 +1,9 @@
-//! `airlock run`: plan (or load a saved plan), execute it headless, report progress with
-//! indicatif bars or JSON lines, print a summary, and exit with a code schedulers understand:
-//! 0 all copied or skipped and verified, 1 some objects failed, 2 config/credential/usage
-//! error, 130 interrupted. Ctrl-C stops scheduling and lets in-flight parts finish (the
-//! journal is kept for a resume); a second Ctrl-C leaves at once.
+//! `airlock run`: converts the flags into [`airlock_core::job::run`]'s options, runs its
+//! pipeline, and renders it: progress as indicatif bars or JSON lines, the pipeline's notices
+//! as lines on stderr, a summary at the end. Exit codes are the pipeline's: 0 all copied or
+//! skipped and verified, 1 some objects failed, 2 config/credential/usage error, 130
+//! interrupted. Ctrl-C stops scheduling and lets in-flight parts finish (the journal is kept
+//! for a resume); a second Ctrl-C leaves at once.
 //!
 //! A saved plan (`--plan`) is cut to this shard's share (`--shard`, or the scheduler's
 //! environment), then checked against the target once more: objects an earlier run already
@@ -12,15 +13,14 @@
 use std::io::Write;
 
 use super::args::RunArgs;
-use super::manifest::ManifestRecorder;
 use super::plan_cmd::{print_items, print_summary};
 use super::report::{JsonReporter, Reporter, TermReporter};
-use super::shard_report::{self, Collector, ReportTarget};
-use airlock_core::aws::{Sides, inventory};
+use airlock_core::aws::Sides;
 use airlock_core::config::Settings;
-use airlock_core::engine::{Command, Engine, EngineOptions, RunSummary};
+use airlock_core::engine::{Command, EngineOptions};
 use airlock_core::error::Result;
-use airlock_core::plan::Plan;
+use airlock_core::job::run::{self, Notice, PlanSource, Run, RunOptions};
+use airlock_core::job::shard_report::ReportTarget;
 
 /// Execute a run; returns the process exit code.
 pub async fn run(
@@ -30,123 +30,48 @@ pub async fn run(
     out: &mut dyn Write,
 ) -> Result<i32> {
     // A bad report location fails now, not after hours of copying.
-    let report_target = args
+    let report = args
         .report
         .as_deref()
         .map(ReportTarget::parse)
         .transpose()?;
     // A bad --shard (or shard variable) is refused before any listing or plan file is read.
     let shard = super::shard::resolve(args, |name| std::env::var(name).ok())?;
-    let mut plan = match &args.plan {
-        Some(path) => airlock_core::plan_store::read_plan(path, settings, &sides).await?,
-        None => inventory::plan(&sides, settings).await?.0,
+    let mut engine = EngineOptions::from_settings(settings);
+    engine.confirm_delete = args.confirm_delete;
+    let options = RunOptions {
+        engine,
+        shard,
+        copy_only: args.mode.as_deref().map(str::trim) == Some("copy"),
+        manifest: args.manifest.clone(),
+        report,
     };
-    super::mirror::drop_deletions(&mut plan, args.mode.as_deref());
-    super::mirror::refuse_shard(&plan, shard.is_some())?;
-    let plan_id = shard_report::plan_id(&plan);
-    let mut plan = super::shard::apply(plan, shard.as_ref());
-    if args.plan.is_some() {
-        let rechecked = inventory::recheck_saved_plan(&sides, settings, &mut plan).await?;
-        let done = rechecked.already_there;
-        if done > 0 {
-            eprintln!("{done} objects of the plan are already at the target: skipped");
-        }
-        let dropped = rechecked.deletions;
-        if dropped.source_back > 0 {
-            eprintln!(
-                "{} deletions of the plan dropped: the source has those objects again",
-                dropped.source_back
-            );
-        }
-        if dropped.target_changed > 0 {
-            eprintln!(
-                "{} deletions of the plan dropped: those target objects were overwritten since the plan was made",
-                dropped.target_changed
-            );
-        }
-        if dropped.target_gone > 0 {
-            eprintln!(
-                "{} deletions of the plan dropped: those target objects are gone already",
-                dropped.target_gone
-            );
-        }
-    }
+    let source = match &args.plan {
+        Some(path) => PlanSource::Saved(path.clone()),
+        None => PlanSource::Fresh,
+    };
+    let say = &mut |notice: Notice<'_>| render_notice(notice, args);
+    let prepared = run::prepare(settings, sides, source, options, say).await?;
     if args.dry_run {
-        print_items(&plan, out);
-        print_summary(&plan, out);
+        print_items(prepared.plan(), out);
+        print_summary(prepared.plan(), out);
         let _ = writeln!(out, "dry run: nothing copied or deleted");
         return Ok(0);
     }
-    let mut collector = Collector::new(&plan, plan_id, shard.as_ref());
-    let missing_code = super::filter_args::missing_exit_code(&plan);
-    let mut manifest = (args.manifest.as_deref())
-        .map(|path| ManifestRecorder::begin(path, &plan))
-        .transpose()?;
-    let target_side = sides.target.clone();
-    let mut options = EngineOptions::from_settings(settings);
-    options.confirm_delete = args.confirm_delete;
-    let summary = execute_observed(plan, sides.clone(), options, args.json, out, &mut |event| {
-        collector.event(event);
-        if let Some(manifest) = manifest.as_mut() {
-            manifest.event(event);
-        }
-    })
-    .await?;
-    super::mirror::report_deletions(&summary, &mut std::io::stderr());
-    if let Some(manifest) = manifest {
-        manifest
-            .finish(&target_side, &mut std::io::stderr())
-            .await?;
-    }
-    if let Some(target) = &report_target {
-        let report = collector.finish(&summary);
-        match shard_report::write(&report, target, &sides).await {
-            Ok(location) => eprintln!("report written to '{location}'"),
-            Err(e) => {
-                // The copy itself is done; a missing report makes `airlock report` fail later.
-                eprintln!("airlock: could not write the report: {e}");
-                tracing::error!(error = %e, "could not write the report");
-                return Ok(summary.exit_code().max(1).max(missing_code));
-            }
-        }
-    }
-    if summary.interrupted {
-        let how = match &args.plan {
-            Some(path) => format!("airlock run --plan {}", path.display()),
-            None => "airlock run".to_string(),
-        };
-        let _ = writeln!(
-            std::io::stderr(),
-            "interrupted: finished parts are journaled in '{}'; run '{how}' again to resume",
-            airlock_core::dirs::data_dir().join("journal").display()
-        );
-    }
-    Ok(summary.exit_code().max(missing_code))
+    let run = prepared.start(say)?;
+    let finished = show(run, args.json, out, say).await?;
+    Ok(finished.exit_code)
 }
 
-/// Start the engine on `plan` and report until it finishes.
-pub async fn execute(
-    plan: Plan,
-    sides: Sides,
-    options: EngineOptions,
+/// Report a started run until it ends, with Ctrl-C wired to a graceful stop, then write its
+/// outputs.
+async fn show(
+    mut run: Run,
     json: bool,
     out: &mut dyn Write,
-) -> Result<RunSummary> {
-    execute_observed(plan, sides, options, json, out, &mut |_| {}).await
-}
-
-/// [`execute`], also showing every event to `observe` (the run's JSON report).
-pub async fn execute_observed(
-    plan: Plan,
-    sides: Sides,
-    options: EngineOptions,
-    json: bool,
-    out: &mut dyn Write,
-    observe: &mut (dyn FnMut(&airlock_core::engine::Event) + Send),
-) -> Result<RunSummary> {
-    let mut handle = Engine::start(plan, sides, options)?;
-    let mut events = handle.take_events().expect("fresh handle has events");
-    let commands = handle.commands();
+    say: &mut dyn FnMut(Notice<'_>),
+) -> Result<run::Finished> {
+    let commands = run.commands();
     let ctrl_c = tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
             tracing::warn!("Ctrl-C: stopping after in-flight requests");
@@ -165,12 +90,89 @@ pub async fn execute_observed(
     } else {
         Box::new(TermReporter::new())
     };
-    while let Some(event) = events.recv().await {
-        observe(&event);
+    while let Some(event) = run.next_event().await {
         reporter.event(&event, out);
     }
     ctrl_c.abort();
-    let summary = handle.join().await?;
-    reporter.finish(&summary, out);
-    Ok(summary)
+    let ended = run.join().await?;
+    reporter.finish(ended.summary(), out);
+    ended.write_outputs(say).await
+}
+
+/// The pipeline's notices, as lines on stderr.
+fn render_notice(notice: Notice<'_>, args: &RunArgs) {
+    let stderr = &mut std::io::stderr();
+    match notice {
+        Notice::DeletionsLeftOut { deletions } => {
+            let _ = writeln!(
+                stderr,
+                "--mode copy: the plan's {deletions} deletions are left out of this run"
+            );
+        }
+        Notice::Shard(shard) => {
+            let _ = writeln!(
+                stderr,
+                "shard {}/{} (from {})",
+                shard.index, shard.count, shard.source
+            );
+        }
+        Notice::Rechecked(rechecked) => {
+            let done = rechecked.already_there;
+            if done > 0 {
+                let _ = writeln!(
+                    stderr,
+                    "{done} objects of the plan are already at the target: skipped"
+                );
+            }
+            let dropped = rechecked.deletions;
+            if dropped.source_back > 0 {
+                let _ = writeln!(
+                    stderr,
+                    "{} deletions of the plan dropped: the source has those objects again",
+                    dropped.source_back
+                );
+            }
+            if dropped.target_changed > 0 {
+                let _ = writeln!(
+                    stderr,
+                    "{} deletions of the plan dropped: those target objects were overwritten since the plan was made",
+                    dropped.target_changed
+                );
+            }
+            if dropped.target_gone > 0 {
+                let _ = writeln!(
+                    stderr,
+                    "{} deletions of the plan dropped: those target objects are gone already",
+                    dropped.target_gone
+                );
+            }
+        }
+        Notice::MissingKeys(selection) => super::filter_args::print_missing(selection, stderr),
+        Notice::Ended(summary) => super::mirror::report_deletions(summary, stderr),
+        Notice::ManifestWritten { records, path } => {
+            let _ = writeln!(
+                stderr,
+                "manifest: {records} objects written to '{}'",
+                path.display()
+            );
+        }
+        Notice::ReportWritten { location } => {
+            let _ = writeln!(stderr, "report written to '{location}'");
+        }
+        Notice::ReportFailed(e) => {
+            let _ = writeln!(stderr, "airlock: could not write the report: {e}");
+        }
+        Notice::Interrupted { journal } => {
+            let how = match &args.plan {
+                Some(path) => format!("airlock run --plan {}", path.display()),
+                None => "airlock run".to_string(),
+            };
+            let journal = journal.unwrap_or_else(|| airlock_core::dirs::data_dir().join("journal"));
+            let _ = writeln!(
+                stderr,
+                "interrupted: finished parts are journaled in '{}'; run '{how}' again to resume",
+                journal.display()
+            );
+        }
+    }
 }

@@ -5,13 +5,13 @@
 use std::io::Write;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::format::{human_duration, human_time};
 use airlock_core::aws::SideClient;
 use airlock_core::aws::objects::{UploadInfo, abort_multipart, list_uploads};
 use airlock_core::config::Settings;
 use airlock_core::engine::{Journal, journal_key};
 use airlock_core::error::{Error, Result};
 use airlock_core::plan::PlanSide;
+use airlock_core::progress::{human_duration, human_time};
 
 fn journal(settings: &Settings) -> Option<Journal> {
     let key = journal_key(

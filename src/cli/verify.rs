@@ -9,11 +9,11 @@ use std::path::Path;
 
 use futures::StreamExt;
 
-use super::manifest::{Record, read};
 use airlock_core::aws::SideClient;
 use airlock_core::aws::listing::head;
 use airlock_core::config::Settings;
 use airlock_core::error::{Error, Result};
+use airlock_core::job::manifest::{Record, read};
 use airlock_core::plan::{ObjectInfo, PlanSide};
 
 /// HEAD requests in flight.

@@ -8,7 +8,8 @@
 //!   per tab. [`keymap`] maps keys to actions (defaults in `assets/keybindings.toml`,
 //!   overridable by the user's `keybindings.toml`).
 //! - [`runtime`]: executes effects by spawning tasks that post `Msg::...(Result<...>)` back;
-//!   it asks `aws` for listings and HEADs and the engine for transfers, never the SDK.
+//!   it asks `aws` for the browser's listings and HEADs and `job` for the plan's inventory,
+//!   plan files and runs, never the SDK.
 //! - [`views`]: pure renders of the state (`render(&App, &mut Frame)`), snapshot-tested.
 //!
 //! Nothing outside this module imports ratatui or crossterm (the engine, `aws`, `plan` and
@@ -30,4 +31,4 @@ pub use app::{App, update};
 pub use keymap::Keymap;
 pub use msg::{Effect, Msg};
 pub use runtime::Runtime;
-pub use terminal::{RunOptions, run, run_with};
+pub use terminal::{SessionOptions, run, run_with};

@@ -8,10 +8,10 @@ use std::path::PathBuf;
 use crossterm::event::KeyEvent;
 
 use airlock_core::aws::Listing;
-use airlock_core::aws::inventory::Inventory;
 use airlock_core::config::{Side, TransferSettings};
 use airlock_core::engine::{Command, Event};
 use airlock_core::error::Result;
+use airlock_core::job::{Inventory, Scope};
 use airlock_core::plan::{ObjectInfo, Plan};
 
 /// Something that happened.
@@ -53,18 +53,6 @@ pub enum Msg {
     Engine(Event),
     /// The plan was written (to this path) or not.
     PlanSaved(Result<PathBuf>),
-}
-
-/// What to gather for a plan.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Scope {
-    /// Everything under the configured prefixes.
-    Configured,
-    /// Selected folders (source prefixes, listed recursively) and selected objects.
-    Selection {
-        folders: Vec<String>,
-        objects: Vec<ObjectInfo>,
-    },
 }
 
 /// Something the app asks the runtime to do.

@@ -1,24 +1,20 @@
-//! Executes [`Effect`]s: spawns a task per listing page, HEAD and inventory, starts the engine
-//! and forwards its events, sends commands, saves plans. Every result comes back as a
+//! Executes [`Effect`]s: spawns a task per listing page, HEAD and inventory, starts a run
+//! through `job::run` and forwards its events, sends commands, saves plans. Every result comes back as a
 //! [`Msg`] on the app channel; spawned tasks never touch app state. The UI reaches S3 only
-//! through `aws` (listings, HEAD, inventory) and the engine (transfers).
+//! through `aws` (browser listings, HEAD), `job` (the plan's inventory, plan files) and the
+//! engine (transfers).
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::{AbortHandle, JoinSet};
 
-use crate::tui::msg::{Effect, Msg, Scope};
-use airlock_core::aws::inventory::{self, Inventory};
-use airlock_core::aws::{Sides, list_all, list_page, listing};
+use crate::tui::msg::{Effect, Msg};
+use airlock_core::aws::{Sides, list_page, listing};
 use airlock_core::config::Settings;
-use airlock_core::engine::{Engine, EngineHandle, EngineOptions};
-use airlock_core::error::Result;
-use airlock_core::plan::{self, ObjectInfo};
-
-/// Listings of selected folders in flight at once while gathering a plan.
-const GATHER_CONCURRENCY: usize = 4;
+use airlock_core::engine::{EngineHandle, EngineOptions};
+use airlock_core::job;
+use airlock_core::job::run::{Prepared, RunOptions};
 
 /// Owns the connections, the engine handle and every task it spawned.
 pub struct Runtime {
@@ -92,7 +88,7 @@ impl Runtime {
                             target,
                         });
                     };
-                    let result = gather(&sides, &settings, scope, progress).await;
+                    let result = job::gather(&sides, &settings, scope, progress).await;
                     let _ = tx.send(Msg::Gathered { request, result });
                 }));
             }
@@ -110,18 +106,22 @@ impl Runtime {
                 }
                 // A finished, lingering engine is replaced by the new run.
                 self.engine = None;
-                match Engine::start(*plan, self.sides.clone(), options) {
-                    Ok(mut handle) => {
-                        if let Some(mut events) = handle.take_events() {
-                            let tx = tx.clone();
-                            self.tasks.spawn(async move {
-                                while let Some(event) = events.recv().await {
-                                    if tx.send(Msg::Engine(event)).is_err() {
-                                        break;
-                                    }
+                // The run pipeline with the plan in hand (the TUI plans its own selection):
+                // no shard, no manifest or report; the UI shows what happens.
+                let options = RunOptions::new(options);
+                let started = Prepared::of_plan(*plan, self.sides.clone(), options, &mut |_| {})
+                    .and_then(|prepared| prepared.start(&mut |_| {}));
+                match started {
+                    Ok(run) => {
+                        let (handle, mut events) = run.detach();
+                        let forward = tx.clone();
+                        self.tasks.spawn(async move {
+                            while let Some(event) = events.recv().await {
+                                if forward.send(Msg::Engine(event)).is_err() {
+                                    break;
                                 }
-                            });
-                        }
+                            }
+                        });
                         self.engine = Some(handle);
                         let _ = tx.send(Msg::RunStarted(Ok(())));
                     }
@@ -138,7 +138,7 @@ impl Runtime {
             Effect::SavePlan { plan, path } => {
                 let sides = self.sides.clone();
                 self.tasks.spawn(async move {
-                    let result = airlock_core::plan_store::write_plan(&plan, &path, &sides)
+                    let result = airlock_core::job::plan_store::write_plan(&plan, &path, &sides)
                         .await
                         .map(|()| path);
                     let _ = tx.send(Msg::PlanSaved(result));
@@ -156,130 +156,4 @@ impl Runtime {
         }
         keep_going
     }
-}
-
-/// The inventory for a plan: the configured prefixes, or the selection (selected objects
-/// plus everything under selected folders, and what lies at the mirrored target keys).
-pub async fn gather(
-    sides: &Sides,
-    settings: &Settings,
-    scope: Scope,
-    progress: impl Fn(usize, usize) + Send + Sync + 'static,
-) -> Result<Inventory> {
-    let (folders, objects) = match scope {
-        Scope::Configured => return inventory::gather(sides, settings, progress).await,
-        Scope::Selection { folders, objects } => (folders, objects),
-    };
-    let to_target =
-        |key: &str| plan::target_key(key, &settings.source.prefix, &settings.target.prefix);
-    let mut source: BTreeMap<String, ObjectInfo> = BTreeMap::new();
-    match settings.filter.version_at {
-        None => source.extend(objects.into_iter().map(|o| (o.key.clone(), o))),
-        // The browser lists the latest versions: take each selected key as it was then.
-        Some(_) => {
-            for object in objects {
-                let listed = inventory::list_source(sides, settings, &object.key, |_| {}).await?;
-                source.extend(
-                    listed
-                        .objects
-                        .into_iter()
-                        .filter(|o| o.key == object.key)
-                        .map(|o| (o.key.clone(), o)),
-                );
-            }
-        }
-    }
-    // Selected objects are matched against a listing of their target folder.
-    let mut target_folders: Vec<(String, bool)> = source
-        .keys()
-        .map(|key| {
-            let target_key = to_target(key);
-            let folder = match target_key.rfind('/') {
-                Some(i) => target_key[..=i].to_string(),
-                None => String::new(),
-            };
-            (folder, false)
-        })
-        .collect();
-    target_folders.extend(folders.iter().map(|f| (to_target(f), true)));
-    target_folders.sort();
-    target_folders.dedup();
-    let mut counts = (0usize, 0usize);
-    let mut jobs: Vec<(airlock_core::aws::SideClient, String, bool)> = folders
-        .iter()
-        .map(|f| (sides.source.clone(), f.clone(), true))
-        .collect();
-    jobs.extend(
-        target_folders
-            .into_iter()
-            .map(|(f, recursive)| (sides.target.clone(), f, recursive)),
-    );
-    let mut jobs = jobs.into_iter();
-    let mut running = JoinSet::new();
-    let mut target: BTreeMap<String, ObjectInfo> = BTreeMap::new();
-    loop {
-        while running.len() < GATHER_CONCURRENCY {
-            let Some((client, folder, recursive)) = jobs.next() else {
-                break;
-            };
-            let version_at = settings.filter.version_at;
-            running.spawn(async move {
-                let listed = match (client.side, version_at) {
-                    (airlock_core::config::Side::Source, Some(moment_ms)) => {
-                        airlock_core::aws::versions::objects_at_moment(
-                            &client,
-                            &folder,
-                            moment_ms,
-                            |_| {},
-                        )
-                        .await
-                        .map(|objects| airlock_core::aws::Listing {
-                            objects,
-                            ..Default::default()
-                        })
-                    }
-                    _ => list_all(&client, &folder, recursive, |_| {}).await,
-                };
-                (client.side, listed)
-            });
-        }
-        let Some(joined) = running.join_next().await else {
-            break;
-        };
-        let (side, listed) = joined.map_err(|e| {
-            airlock_core::Error::internal(format!("a listing task ended abnormally: {e}"))
-        })?;
-        let listed = listed?;
-        let into = match side {
-            airlock_core::config::Side::Source => {
-                counts.0 += listed.objects.len();
-                &mut source
-            }
-            airlock_core::config::Side::Target => {
-                counts.1 += listed.objects.len();
-                &mut target
-            }
-        };
-        for object in listed.objects {
-            into.insert(object.key.clone(), object);
-        }
-        progress(counts.0, counts.1);
-    }
-    let (source, selection) = airlock_core::plan::select::select(
-        source.into_values().collect(),
-        &settings.filter,
-        &settings.source.prefix,
-    )?;
-    let mut inventory = Inventory {
-        source,
-        target: target.into_values().collect(),
-        heads: 0,
-        selection,
-        // Mirror deletions need the whole configured prefix: a selection deletes nothing.
-        deletions: Vec::new(),
-    };
-    if settings.transfer.compare == airlock_core::config::CompareMode::Checksum {
-        inventory::enrich(sides, settings, &mut inventory).await?;
-    }
-    Ok(inventory)
 }

@@ -40,7 +40,7 @@ pub fn keybindings_path() -> Option<std::path::PathBuf> {
 
 /// What a caller may change about a TUI session beyond settings and connections.
 #[derive(Debug, Clone, Default)]
-pub struct RunOptions {
+pub struct SessionOptions {
     /// Where the resume journal goes (None: the user data dir). `airlock demo` keeps it
     /// with the demo's data.
     pub journal_dir: Option<std::path::PathBuf>,
@@ -49,11 +49,11 @@ pub struct RunOptions {
 /// Run the TUI until the user quits. Returns the exit code: 0, or the last run's
 /// (1 when objects failed, 130 when it was stopped).
 pub async fn run(settings: Settings, sides: Sides) -> Result<i32> {
-    run_with(settings, sides, RunOptions::default()).await
+    run_with(settings, sides, SessionOptions::default()).await
 }
 
 /// [`run`] with options.
-pub async fn run_with(settings: Settings, sides: Sides, options: RunOptions) -> Result<i32> {
+pub async fn run_with(settings: Settings, sides: Sides, options: SessionOptions) -> Result<i32> {
     if !std::io::stdout().is_terminal() {
         return Err(Error::usage(
             "the terminal UI needs a terminal; for scripts use 'airlock run' (or 'airlock plan')",

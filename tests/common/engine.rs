@@ -4,9 +4,10 @@
 
 use std::time::Duration;
 
-use airlock_core::aws::{Sides, connect, inventory};
+use airlock_core::aws::{Sides, connect};
 use airlock_core::config::{Settings, parse_settings};
 use airlock_core::engine::{Engine, EngineHandle, EngineOptions, Event, RunSummary, Verification};
+use airlock_core::job::inventory;
 use airlock_core::plan::Plan;
 use airlock_s3server::EmbeddedS3;
 use bytes::Bytes;

@@ -9,30 +9,42 @@
 //! config.toml ─► config::Settings ─► aws: credentials per side (profile | env | static | SSM)
 //!                                        │
 //!          source listing ─┐             ▼
-//!                          ├─► plan::Plan ─► engine ─► engine::Event ─► TUI / headless
-//!          target listing ─┘    (pure)        ▲  │
-//!       (aws::listing, aws::inventory)        │  └─► engine::journal (resume, no secrets)
+//!                          ├─► plan::Plan ─► engine ─► engine::Event ─► progress::Stats
+//!          target listing ─┘    (pure)        ▲  │                  └─► TUI / headless
+//!          (job::inventory)                   │  └─► engine::journal (resume, no secrets)
 //!                                             └── engine::Command (pause, retry, cancel, ...)
+//!
+//! job::run, the pipeline both UIs call: plan (job::inventory, or a saved plan from
+//! job::plan_store) ─► this shard (job::shard) ─► recheck a saved plan (job::recheck)
+//! ─► engine ─► manifest + shard report (job::manifest, job::shard_report) ─► exit code
 //! ```
 //!
 //! # Modules
-//! - [`config`]: config file discovery, raw (serde) shape, validated [`config::Settings`].
-//! - [`aws`]: S3 and SSM clients per side, credential resolution, listings, object operations;
-//!   every SDK error is turned into [`error::Error`] here, with side, operation, bucket and
-//!   key. [`aws::inventory`] lists both sides so the pure `plan::build` has what it needs.
+//! In dependency order: each uses only modules listed before it, plus `error`, `dirs` and
+//! `fsutil` (and `error` names a [`config::Side`]).
+//! - [`config`]: config file discovery, raw (serde) shape, validated [`config::Settings`];
+//!   defaults and limits in [`config::defaults`].
 //! - [`plan`]: pure function from listings + settings to a [`plan::Plan`] (skip / single /
-//!   multipart routes, part sizes, totals), and the plan file format.
-//! - [`plan_store`]: where saved plans live: a local file, or `s3://BUCKET/KEY` in the target
-//!   account (read and written through `aws`).
+//!   multipart routes, part sizes, totals, filters, mirror deletions), and the plan file
+//!   format. No I/O.
+//! - [`aws`]: S3 and SSM primitives: clients per side, credential resolution, listings, HEAD,
+//!   object operations, small documents; every SDK error is turned into [`error::Error`] here,
+//!   with side, operation, bucket and key.
 //! - [`engine`]: executes a plan with bounded concurrency and memory, retries, verification and
 //!   a resume journal; emits [`engine::Event`]s, takes [`engine::Command`]s.
+//! - [`progress`]: statistics folded from the event stream (rates, ETA, chart series) and the
+//!   byte / duration / time formatting, shared by the TUI and the headless reporter.
+//! - [`job`]: orchestration both UIs call: listing to plan ([`job::inventory`]), the
+//!   `--from-list` reader, shard assignment, plan storage (local and `s3://`), the recheck of a
+//!   saved plan, the run pipeline ([`job::run`]) and its outputs (manifest, shard report).
 //! - [`error`]: the one error type, `Error { kind, source }`, and its retry [`error::Class`].
 //! - [`dirs`]: where airlock keeps its files (data directory, journal).
 //! - [`fsutil`]: atomic file writes with explicit permissions.
 //!
 //! # Dependency rules
 //! - No UI crate: ratatui, crossterm and indicatif never appear in this crate's Cargo.toml. The
-//!   terminal UI and the headless reporter live in the binary and consume [`engine::Event`]s.
+//!   terminal UI and the headless reporter live in the binary: they call [`job`], consume
+//!   [`engine::Event`]s and word what the pipeline tells them ([`job::run::Notice`]).
 //! - No test server: s3s, s3s-fs and hyper's server live in `airlock-s3server`, which this
 //!   crate does not depend on (not even as a dev-dependency). hyper is here only as the AWS
 //!   SDK's HTTP client.
@@ -45,7 +57,8 @@ pub mod dirs;
 pub mod engine;
 pub mod error;
 pub mod fsutil;
+pub mod job;
 pub mod plan;
-pub mod plan_store;
+pub mod progress;
 
 pub use error::{Error, ErrorKind, Result};

@@ -3,13 +3,12 @@
 //! part count, plus per-route totals, peak memory and an ETA. No I/O happens here; the plan is
 //! data that can be shown, saved as JSON (it holds no secrets), reviewed, sharded and executed.
 //!
-//! Depends on `config` only.
+//! Depends on `config` and `error` only.
 
 mod compare;
-mod file;
 pub mod filter;
+mod format;
 pub mod mirror;
-pub mod select;
 mod split;
 mod summary;
 pub mod versions;
@@ -24,18 +23,18 @@ use crate::config::{
 };
 
 pub use compare::{Verdict, same_object, verdict};
-pub use file::{
-    MIRROR_FORMAT_VERSION, PINNED_FORMAT_VERSION, PLAN_FORMAT_VERSION, format_for, load_plan,
-    parse_plan, plan_json, save_plan, write_plan_file,
+pub use filter::{Criteria, Selection};
+pub use format::{
+    MIRROR_FORMAT_VERSION, PINNED_FORMAT_VERSION, PLAN_FORMAT_VERSION, format_for, parse_plan,
+    plan_json,
 };
-pub use filter::Selection;
 pub use mirror::{DELETE_REASON, DeleteTotals, Deletion};
 pub use split::{SplitUpload, part_bytes, range_bytes};
 pub use summary::{RouteTotals, Summary};
 
-/// Bytes one in-flight stream may hold between its GET and its PUT. Each request in flight
-/// reserves this much of `memory_limit`, so concurrency and memory are limited by one mechanism.
-pub const STREAM_BUFFER: ByteSize = ByteSize::mib(1);
+/// Bytes one in-flight stream may hold (defined with the other limits in `config::defaults`,
+/// whose `memory_limit` floor it is); a plan's peak memory counts in it, as the engine does.
+pub use crate::config::defaults::STREAM_BUFFER;
 
 const MIB: u64 = 1024 * 1024;
 
@@ -313,7 +312,7 @@ pub fn build(source: &[ObjectInfo], target: &[ObjectInfo], input: PlanInput<'_>)
     let settings = PlanSettings::of(input.transfer);
     let summary = Summary::of(&items, &settings);
     Plan {
-        format: file::format_for(&items, false),
+        format: format::format_for(&items, false),
         source: PlanSide::of(input.source),
         target: PlanSide::of(input.target),
         settings,

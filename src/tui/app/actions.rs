@@ -5,8 +5,9 @@
 use super::{App, Confirm, DEFAULT_PLAN_FILE, Out, Overlay, Tab, transfers};
 use crate::tui::input::TextInput;
 use crate::tui::keymap::Action;
-use crate::tui::msg::{Effect, Scope};
+use crate::tui::msg::Effect;
 use airlock_core::engine::Command;
+use airlock_core::job::Scope;
 
 pub(super) fn action(app: &mut App, action: Action, out: &mut Out) {
     match action {

@@ -1,20 +1,21 @@
 //! The Plan tab's state and update: gathering the inventory for the selection (or the
-//! configured prefix), building the plan with the pure [`plan::build`], the object table's
-//! cursor, and the settings box whose fields are edited in place; an applied edit re-routes
-//! the plan at once ([`Plan::reroute`]), an invalid one shows an error naming the value and
-//! changes nothing.
+//! configured prefix), building the plan with the pure [`job::inventory::build_plan`], the
+//! object table's cursor, and the settings box whose fields are edited in place; an applied
+//! edit re-routes the plan at once ([`Plan::reroute`]), an invalid one shows an error naming
+//! the value and changes nothing.
 
 use crossterm::event::KeyEvent;
 
 use super::Out;
 use crate::tui::input::{InputOutcome, TextInput};
 use crate::tui::keymap::Action;
-use crate::tui::msg::{Effect, Scope};
-use airlock_core::aws::inventory::Inventory;
+use crate::tui::msg::Effect;
+use airlock_core::config::defaults::STREAM_BUFFER;
 use airlock_core::config::defaults::{MAX_PART_SIZE, MAX_SINGLE_PUT, MIN_PART_SIZE};
 use airlock_core::config::{ByteSize, PartSize, Settings, TransferSettings};
 use airlock_core::error::Result;
-use airlock_core::plan::{self, Plan, PlanInput, STREAM_BUFFER};
+use airlock_core::job::{self, Inventory, Scope};
+use airlock_core::plan::Plan;
 
 /// Where the plan stands.
 #[derive(Debug, Clone, PartialEq)]
@@ -216,21 +217,7 @@ impl PlanTab {
         }
         match result {
             Ok(inventory) => {
-                let mut plan = plan::build(
-                    &inventory.source,
-                    &inventory.target,
-                    PlanInput {
-                        source: &settings.source,
-                        target: &settings.target,
-                        transfer: &self.transfer,
-                    },
-                );
-                plan.selection = inventory.selection;
-                plan.version_at = settings
-                    .filter
-                    .version_at
-                    .map(airlock_core::config::filter::format_rfc3339);
-                plan.set_deletions(inventory.deletions);
+                let plan = job::inventory::build_plan(&inventory, settings, &self.transfer);
                 if self.transfer.mode == airlock_core::config::TransferMode::Mirror
                     && self.selection_scope
                 {

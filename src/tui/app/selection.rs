@@ -6,8 +6,8 @@ use super::Out;
 use super::browser::Browser;
 use super::listing::Entry;
 use crate::tui::keymap::Action;
-use crate::tui::msg::Scope;
 use airlock_core::config::Side;
+use airlock_core::job::Scope;
 use airlock_core::plan::ObjectInfo;
 
 /// What is selected, by full key (objects) or prefix (folders).

@@ -12,10 +12,10 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use crate::tui::keymap::Action;
-use airlock_core::engine::stats::Stats;
 use airlock_core::engine::{ObjectId, RunSummary, Verification};
 use airlock_core::error::Class;
 use airlock_core::plan::Route;
+use airlock_core::progress::Stats;
 
 /// One part's state in the part map.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -219,7 +219,7 @@ fn the_end_of_a_run_lists_the_target_again_and_leaves_nothing_to_pause() {
 }
 
 /// The inventory after a run copied everything: the target holds every source object.
-fn inventory_after_copy() -> airlock_core::aws::inventory::Inventory {
+fn inventory_after_copy() -> airlock_core::job::Inventory {
     let mut inventory = super::plan::inventory();
     inventory.target = inventory
         .source

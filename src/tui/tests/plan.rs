@@ -7,9 +7,9 @@ use insta::assert_snapshot;
 use super::*;
 use crate::tui::app::plan::{PlanFocus, PlanStatus};
 use crate::tui::app::{Confirm, Overlay, Tab};
-use crate::tui::msg::Scope;
-use airlock_core::aws::inventory::Inventory;
 use airlock_core::config::{ByteSize, PartSize};
+use airlock_core::job::Inventory;
+use airlock_core::job::Scope;
 use airlock_core::plan::Route;
 
 const MIB: u64 = 1024 * 1024;

@@ -10,13 +10,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use super::style::{self, fit, fit_left, fit_middle, pad, pad_right, thousands};
-use crate::cli::{human_bytes, human_time};
 use crate::tui::app::App;
 use crate::tui::app::browser::{ListStatus, Pane};
 use crate::tui::app::listing::{Entry, SortKey};
 use crate::tui::layout;
 use airlock_core::config::Side;
 use airlock_core::plan::Verdict;
+use airlock_core::progress::{human_bytes, human_time};
 
 #[cfg(test)]
 thread_local! {

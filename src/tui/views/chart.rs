@@ -13,7 +13,7 @@ use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph};
 
 use super::style;
 use crate::tui::app::transfers::{Phase, Transfers};
-use airlock_core::engine::stats::Series;
+use airlock_core::progress::Series;
 
 /// The chart's time span.
 const CHART_SPAN: Duration = Duration::from_secs(120);

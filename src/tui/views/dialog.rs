@@ -10,10 +10,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 use super::style::{self, thousands};
-use crate::cli::{human_bytes, human_duration};
 use crate::tui::app::{App, Confirm};
 use crate::tui::input::TextInput;
 use crate::tui::layout;
+use airlock_core::progress::{human_bytes, human_duration};
 
 fn dialog(title: &str, lines: Vec<Line<'static>>, color: Color, frame: &mut Frame, area: Rect) {
     let width = lines

@@ -8,11 +8,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
 use super::style;
-use crate::cli::human_duration;
 use crate::tui::app::badges::Badge;
 use crate::tui::app::transfers::PartState;
 use crate::tui::app::{App, Tab};
 use crate::tui::keymap::HelpSection;
+use airlock_core::progress::human_duration;
 
 fn section_lines(section: &HelpSection, key_width: usize) -> Vec<Line<'static>> {
     let mut lines = vec![Line::styled(

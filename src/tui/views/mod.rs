@@ -18,11 +18,11 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::cli::human_bytes;
 use crate::tui::app::transfers::Phase;
 use crate::tui::app::{App, Level, Overlay, Tab};
 use crate::tui::keymap::{Action, Context};
 use crate::tui::layout;
+use airlock_core::progress::human_bytes;
 
 /// How long a message stays on the status line.
 const STATUS_INFO_FOR: std::time::Duration = std::time::Duration::from_secs(15);

@@ -12,13 +12,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use super::style::{self, fit, fit_middle, pad, pad_right, thousands};
-use crate::cli::{human_bytes, human_duration};
 use crate::tui::app::App;
 use crate::tui::app::plan::{Field, PlanFocus, PlanStatus, PlanTab};
 use crate::tui::keymap::{Action, Context};
 use crate::tui::layout;
 use airlock_core::config::TransferMode;
 use airlock_core::plan::{Plan, Route, RouteTotals};
+use airlock_core::progress::{human_bytes, human_duration};
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let tab = &app.plan;

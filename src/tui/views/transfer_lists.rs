@@ -10,9 +10,9 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use super::partmap;
 use super::style::{self, fit, fit_middle, pad_right, thousands};
-use crate::cli::human_bytes;
 use crate::tui::app::transfers::{ListKind, ObjectRun, Outcome, Transfers};
 use crate::tui::layout;
+use airlock_core::progress::human_bytes;
 
 /// Cells of the per-object byte gauge on wide screens.
 const GAUGE_CELLS: usize = 12;

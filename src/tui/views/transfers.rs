@@ -11,11 +11,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, LineGauge, Paragraph, Wrap};
 
 use super::style::{self, fit, thousands};
-use crate::cli::{human_bytes, human_duration};
 use crate::tui::app::App;
 use crate::tui::app::transfers::{Phase, Transfers};
 use crate::tui::keymap::{Action, Context};
 use crate::tui::layout;
+use airlock_core::progress::{human_bytes, human_duration};
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let transfers = &app.transfers;

@@ -10,7 +10,6 @@ mod deadline;
 pub mod delete;
 pub mod documents;
 pub mod errors;
-pub mod inventory;
 pub mod listing;
 pub mod objects;
 mod trailer;

@@ -19,6 +19,11 @@ pub const MAX_SINGLE_PUT: ByteSize = ByteSize::gib(5);
 /// Largest object S3 stores at all.
 pub const MAX_OBJECT_SIZE: ByteSize = ByteSize(5 * 1024 * 1024 * 1024 * 1024);
 
+/// Bytes one in-flight stream may hold between its GET and its PUT. Each request in flight
+/// reserves this much of `memory_limit`, so concurrency and memory are limited by one mechanism
+/// (and `memory_limit` is at least this).
+pub const STREAM_BUFFER: ByteSize = ByteSize::mib(1);
+
 /// The transfer settings used when the config says nothing.
 pub fn transfer() -> TransferSettings {
     TransferSettings {

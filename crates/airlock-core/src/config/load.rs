@@ -30,6 +30,15 @@ pub fn config_search_paths(cli: Option<&Path>) -> Vec<(String, PathBuf)> {
     paths
 }
 
+/// How the error of [`find_config`] that found no file begins ([`is_missing_config`]).
+const MISSING: &str = "no config file found; looked at";
+
+/// Whether `error` is [`find_config`]'s "no config file found" (a binary with a demo built in
+/// suggests it then).
+pub fn is_missing_config(error: &Error) -> bool {
+    matches!(error.kind(), crate::ErrorKind::Config(message) if message.starts_with(MISSING))
+}
+
 /// The config file to use, or an error that says where airlock looked and how to start.
 pub fn find_config(cli: Option<&Path>) -> Result<PathBuf> {
     let candidates = config_search_paths(cli);
@@ -52,8 +61,8 @@ pub fn find_config(cli: Option<&Path>) -> Result<PathBuf> {
         .map(|(_, p)| p.display().to_string())
         .unwrap_or_else(|| "config.toml".to_string());
     Err(Error::config(format!(
-        "no config file found; looked at {}. To start, copy config.example.toml to '{start_at}' \
-         and edit it, or pass --config PATH (try 'airlock demo' to see airlock without AWS)",
+        "{MISSING} {}. To start, copy config.example.toml to '{start_at}' and edit it, or pass \
+         --config PATH",
         if looked.is_empty() {
             "nothing (no home directory)".to_string()
         } else {
@@ -192,4 +201,21 @@ fn readable_by_others(path: &Path) -> bool {
 #[cfg(not(unix))]
 fn readable_by_others(_path: &Path) -> bool {
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_config_is_told_apart_from_a_bad_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = find_config(Some(&dir.path().join("nope.toml"))).unwrap_err();
+        assert!(is_missing_config(&missing), "{missing}");
+        assert!(!missing.to_string().contains("airlock demo"), "{missing}");
+        let is_dir = find_config(Some(dir.path())).unwrap_err();
+        assert!(!is_missing_config(&is_dir), "{is_dir}");
+        let invalid = parse_settings("[source]\nbukcet = 1\n", "bad.toml").unwrap_err();
+        assert!(!is_missing_config(&invalid), "{invalid}");
+    }
 }

@@ -3,7 +3,7 @@
 //!
 //! Flow: file text -> [`raw::RawConfig`] (serde, `deny_unknown_fields`, every field optional)
 //! -> [`Settings`] (validated; every error names the key and the value).
-//! Depends on `error` only: no AWS SDK, no UI.
+//! Depends on `error` and `dirs` (where the user config dir is); no AWS SDK, no UI.
 
 pub mod bytesize;
 pub mod defaults;
@@ -19,7 +19,9 @@ use std::time::Duration;
 
 pub use bytesize::ByteSize;
 pub use filter::{FilterSettings, TimeBound};
-pub use load::{CONFIG_ENV, config_search_paths, find_config, load_settings, parse_settings};
+pub use load::{
+    CONFIG_ENV, config_search_paths, find_config, is_missing_config, load_settings, parse_settings,
+};
 pub use secret::Secret;
 
 /// One of the two accounts airlock copies between.

@@ -294,7 +294,7 @@ fn transfer(raw: RawTransfer) -> Result<TransferSettings> {
         }
     };
     let memory_limit = raw.memory_limit.unwrap_or(d.memory_limit);
-    if memory_limit < crate::plan::STREAM_BUFFER || memory_limit > ByteSize::gib(64) {
+    if memory_limit < defaults::STREAM_BUFFER || memory_limit > ByteSize::gib(64) {
         return Err(Error::config(format!(
             "transfer.memory_limit {} is out of range: use 1 MiB to 64 GiB (default {})",
             quoted_size(memory_limit),

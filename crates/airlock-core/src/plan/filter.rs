@@ -13,7 +13,7 @@
 //!
 //! Globs: `*` and `?` stay within one path segment, `**` spans segments, `{a,b}` and `[abc]`
 //! work; matching is case-sensitive, like S3 keys. Pure: no I/O (the key list is read by
-//! [`super::key_list`]).
+//! `job::key_list`, the clock by the caller: both come in as [`Criteria`]).
 
 use std::collections::HashSet;
 
@@ -79,6 +79,37 @@ impl Selection {
             ));
         }
         line
+    }
+}
+
+/// The `[filter]` settings with what applying them takes from outside the plan: the
+/// `--from-list` keys and the moment relative bounds (`24h`) count back from.
+#[derive(Debug, Clone, Copy)]
+pub struct Criteria<'a> {
+    pub settings: &'a FilterSettings,
+    /// The keys of `settings.from_list` (read by the caller); None when it names no file.
+    pub keys: Option<&'a [String]>,
+    /// Milliseconds since the epoch: "now" for relative time bounds.
+    pub now_ms: i64,
+}
+
+impl Criteria<'_> {
+    /// Keep the objects of `listed` (keys under `prefix`) that pass every filter, in listing
+    /// order, and count what each filter left out.
+    pub fn select(
+        &self,
+        listed: Vec<ObjectInfo>,
+        prefix: &str,
+    ) -> Result<(Vec<ObjectInfo>, Selection)> {
+        if self.settings.is_empty() {
+            let selection = Selection {
+                listed: listed.len() as u64,
+                ..Default::default()
+            };
+            return Ok((listed, selection));
+        }
+        let keys = self.keys.map(<[String]>::to_vec);
+        Ok(Filter::new(self.settings, prefix, keys, self.now_ms)?.apply(listed))
     }
 }
 

@@ -11,14 +11,16 @@
 //!    modification time. A target object the filters exclude is never deleted, so a filtered
 //!    mirror only touches the slice of the bucket it was asked to manage.
 //!
-//! Pure apart from reading a `--from-list` file (as [`super::select`] does).
+//! Pure: the filters (and the `--from-list` keys, read by the caller) come in as
+//! [`Criteria`].
 
 use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
 use super::ObjectInfo;
-use crate::config::{FilterSettings, SideSettings};
+use super::filter::Criteria;
+use crate::config::SideSettings;
 use crate::error::Result;
 
 /// Why every deletion is planned, in the plan's words.
@@ -73,7 +75,7 @@ pub fn deletions(
     target: &[ObjectInfo],
     source: &SideSettings,
     target_side: &SideSettings,
-    filter: &FilterSettings,
+    filter: &Criteria<'_>,
 ) -> Result<Vec<Deletion>> {
     // Target objects without a counterpart, renamed to the source key they would have had.
     let orphans: Vec<(ObjectInfo, &ObjectInfo)> = target
@@ -96,7 +98,7 @@ pub fn deletions(
         return Ok(Vec::new());
     }
     let as_source: Vec<ObjectInfo> = orphans.iter().map(|(o, _)| o.clone()).collect();
-    let (selected, _) = super::select::select(as_source, filter, &source.prefix)?;
+    let (selected, _) = filter.select(as_source, &source.prefix)?;
     let selected: HashSet<&str> = selected.iter().map(|o| o.key.as_str()).collect();
     Ok(orphans
         .iter()
@@ -115,7 +117,16 @@ pub fn deletions(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{ByteSize, Side};
+    use crate::config::{ByteSize, FilterSettings, Side};
+
+    /// The filters as a plan applies them (no key list; relative times count from 0).
+    fn criteria(settings: &FilterSettings) -> Criteria<'_> {
+        Criteria {
+            settings,
+            keys: None,
+            now_ms: 0,
+        }
+    }
 
     fn side(which: Side, prefix: &str) -> SideSettings {
         let text = format!(
@@ -156,7 +167,7 @@ mod tests {
             &target,
             &side(Side::Source, "in/"),
             &side(Side::Target, "out/"),
-            &FilterSettings::default(),
+            &criteria(&FilterSettings::default()),
         )
         .unwrap();
         assert_eq!(keys(&found), ["out/gone", "out/sub/gone"]);
@@ -192,7 +203,7 @@ mod tests {
             &target,
             &side(Side::Source, "in/"),
             &side(Side::Target, "out/"),
-            &filter,
+            &criteria(&filter),
         )
         .unwrap();
         assert_eq!(keys(&found), ["out/old.parquet"]);

@@ -147,7 +147,7 @@ impl Transfers {
             Event::BandwidthChanged { limit } => {
                 self.bandwidth_limit = *limit;
                 out.info(match limit {
-                    Some(rate) => format!("bandwidth cap {}/s", crate::cli::human_bytes(*rate)),
+                    Some(rate) => format!("bandwidth cap {}/s", airlock_core::progress::human_bytes(*rate)),
                     None => "bandwidth cap removed".to_string(),
                 });
             }
@@ -169,7 +169,7 @@ impl Transfers {
             }
             Event::DeletionsStarted { objects, bytes } => out.info(format!(
                 "mirror: deleting {objects} target objects ({})",
-                crate::cli::human_bytes(*bytes)
+                airlock_core::progress::human_bytes(*bytes)
             )),
             Event::DeleteFailed { key, error } => {
                 out.warn(format!("delete failed: {key}: {error}"))
@@ -185,7 +185,7 @@ impl Transfers {
                 reason,
             } => out.warn(format!(
                 "mirror: {objects} deletions ({}) skipped: {reason}",
-                crate::cli::human_bytes(*bytes)
+                airlock_core::progress::human_bytes(*bytes)
             )),
             Event::RunStarted { .. } | Event::ObjectDeleted { .. } => {}
         }

@@ -1,5 +1,5 @@
-//! The I/O edge of filtering: read a `--from-list` file of source keys and apply the filters to
-//! a source listing (see [`super::filter`] for the rules and their precedence).
+//! The I/O edge of filtering: read the `--from-list` file of source keys that the pure
+//! [`crate::plan::filter`] rules then apply to a source listing. Depends on `config` only.
 //!
 //! A key list is one of:
 //! - plain text: one full source key per line (as `airlock ls -r` prints them); empty lines
@@ -12,35 +12,17 @@
 
 use std::path::Path;
 
-use super::ObjectInfo;
-use super::filter::{Filter, Selection};
 use crate::config::FilterSettings;
-use crate::config::filter::now_ms;
 use crate::error::{Error, Result};
 
-/// Filter `listed` (keys under `prefix`) by `settings`, reading its key list if it names one.
-pub fn select(
-    listed: Vec<ObjectInfo>,
-    settings: &FilterSettings,
-    prefix: &str,
-) -> Result<(Vec<ObjectInfo>, Selection)> {
-    if settings.is_empty() {
-        let selection = Selection {
-            listed: listed.len() as u64,
-            ..Default::default()
-        };
-        return Ok((listed, selection));
-    }
-    let keys = settings
-        .from_list
-        .as_deref()
-        .map(read_key_list)
-        .transpose()?;
-    Ok(Filter::new(settings, prefix, keys, now_ms())?.apply(listed))
+/// The keys of the key list `settings` names, if it names one (read once per plan: the source
+/// selection and mirror deletions both apply them).
+pub(crate) fn keys_of(settings: &FilterSettings) -> Result<Option<Vec<String>>> {
+    settings.from_list.as_deref().map(read_key_list).transpose()
 }
 
 /// Read the keys of a `--from-list` file (formats in the module docs).
-pub fn read_key_list(path: &Path) -> Result<Vec<String>> {
+fn read_key_list(path: &Path) -> Result<Vec<String>> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         Error::usage(format!(
             "--from-list '{}': {e}; give a file of keys (one per line, CSV or JSON)",

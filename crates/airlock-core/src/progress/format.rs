@@ -1,8 +1,8 @@
-//! Human formatting shared by the headless output and the TUI.
+//! Human formatting of bytes, durations and times, the one place both UIs take it from.
 
 use std::time::Duration;
 
-use airlock_core::config::ByteSize;
+use crate::config::ByteSize;
 
 /// `1.5 GiB`, `64 MiB`, `0 B`.
 pub fn human_bytes(bytes: u64) -> String {

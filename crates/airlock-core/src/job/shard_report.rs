@@ -2,7 +2,8 @@
 //! which plan, the run summary, and one entry per object (copied, skipped, parts uploaded,
 //! failed with its reason), with bytes, data requests started, retries and durations. Built from
 //! the engine's events while they are reported; written to a file, a directory or an `s3://`
-//! prefix in the target account. `airlock report` merges them (see `merge`).
+//! prefix in the target account. `airlock report` merges them. Depends on `engine` (events),
+//! `plan`, `aws::documents` and `fsutil`.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -11,11 +12,11 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use super::shard::Shard;
-use airlock_core::aws::Sides;
-use airlock_core::aws::documents::{self, S3Location};
-use airlock_core::engine::{Event, ObjectId, RunSummary};
-use airlock_core::error::{Error, Result};
-use airlock_core::plan::{Plan, Route};
+use crate::aws::Sides;
+use crate::aws::documents::{self, S3Location};
+use crate::engine::{Event, ObjectId, RunSummary};
+use crate::error::{Error, Result};
+use crate::plan::{Plan, Route};
 
 /// Bumped when the report format changes incompatibly.
 pub const REPORT_FORMAT: u32 = 1;
@@ -42,7 +43,7 @@ pub struct ObjectReport {
     pub outcome: Outcome,
     /// Bytes at the target for this object (the range, for a split object).
     pub bytes: u64,
-    /// For a split object: the parts this shard owns.
+    /// For a split object: the part range this shard owns.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parts: Option<(u32, u32)>,
     /// Data requests (PutObject or UploadPart) this run started; retries not counted.
@@ -91,7 +92,7 @@ impl ShardReport {
 }
 
 /// A stable fingerprint of a plan's items (CRC64NVME of their JSON).
-pub fn plan_id(plan: &Plan) -> String {
+pub(crate) fn plan_id(plan: &Plan) -> String {
     let json = serde_json::to_vec(&plan.items).unwrap_or_default();
     format!(
         "{:016x}",
@@ -106,7 +107,7 @@ fn unix_ms() -> u64 {
 }
 
 /// Builds a [`ShardReport`] from the plan a run executes and the events it emits.
-pub struct Collector {
+pub(crate) struct Collector {
     report: ShardReport,
     started: HashMap<ObjectId, Instant>,
 }
@@ -155,7 +156,7 @@ impl Collector {
                 source: s.source.clone(),
             },
         );
-        let side = |s: &airlock_core::plan::PlanSide| format!("s3://{}/{}", s.bucket, s.prefix);
+        let side = |s: &crate::plan::PlanSide| format!("s3://{}/{}", s.bucket, s.prefix);
         Collector {
             report: ShardReport {
                 format: REPORT_FORMAT,
@@ -299,7 +300,7 @@ pub async fn write(report: &ShardReport, target: &ReportTarget, sides: &Sides) -
             if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
                 std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
             }
-            airlock_core::fsutil::write_atomic(&path, &json, 0o644)?;
+            crate::fsutil::write_atomic(&path, &json, 0o644)?;
             Ok(path.display().to_string())
         }
         ReportTarget::S3(location) => {

@@ -1,4 +1,4 @@
-//! A stats aggregator shared by the TUI and the headless reporter: folds engine events into
+//! Run statistics shared by the TUI and the headless reporter: folds engine events into
 //! totals, GET and PUT throughput over time, and an ETA. Time is passed in (`now` since the
 //! run started), so tests and snapshots are deterministic. Samples are kept as a struct of
 //! arrays and pruned to the last [`HISTORY`].
@@ -6,7 +6,7 @@
 use std::collections::{HashSet, VecDeque};
 use std::time::Duration;
 
-use super::events::{Event, ObjectId};
+use crate::engine::{Event, ObjectId};
 
 /// How much throughput history is kept (the chart shows the last minutes).
 pub const HISTORY: Duration = Duration::from_secs(600);

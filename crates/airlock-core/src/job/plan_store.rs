@@ -1,6 +1,9 @@
 //! Where plan files live: a local file, or `s3://BUCKET/KEY` in the target account (read and
 //! written with the target side's credentials, like shard reports), so that every shard of an
 //! AWS Batch array or a Kubernetes indexed Job reads the one plan without a shared disk.
+//!
+//! The only module that reads or writes plan files; the format and the checks a plan read back
+//! must pass are `plan`'s (pure). Depends on `plan`, `aws::documents` and `fsutil`.
 
 use std::path::Path;
 
@@ -8,7 +11,7 @@ use crate::aws::Sides;
 use crate::aws::documents::{self, S3Location};
 use crate::config::Settings;
 use crate::error::{Error, Result};
-use crate::plan::{Plan, load_plan, parse_plan, plan_json, write_plan_file};
+use crate::plan::{Plan, parse_plan, plan_json};
 
 /// The S3 location a plan argument names, if it is an `s3://` URL. A prefix is refused: a plan
 /// is one object.
@@ -24,6 +27,24 @@ fn location(path: &Path) -> Result<Option<S3Location>> {
         )));
     }
     Ok(Some(location))
+}
+
+/// Read a plan file and check it was made for this config (same buckets, prefixes, endpoints).
+pub fn load_plan(path: &Path, settings: &Settings) -> Result<Plan> {
+    let text = std::fs::read(path).map_err(|e| {
+        Error::plan(format!(
+            "plan file '{}' cannot be read ({e}); make one with 'airlock plan -o {}' or check \
+             the path",
+            path.display(),
+            path.display()
+        ))
+    })?;
+    parse_plan(&text, path, settings)
+}
+
+/// Write a plan's JSON ([`plan_json`]) as a plan file (atomically: temp file then rename).
+fn write_plan_file(json: &[u8], path: &Path) -> Result<()> {
+    crate::fsutil::write_atomic(path, json, 0o644)
 }
 
 /// Read a plan from a file or from S3, and check it was made for this config.

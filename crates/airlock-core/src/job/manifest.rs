@@ -10,20 +10,21 @@
 //! object per line) or CSV when FILE ends in `.csv` (a header row, one row per object). A
 //! manifest holds keys, sizes, ETags, checksums, times and error messages; never credentials.
 //! The file is written when the run ends (also after Ctrl-C); a killed process leaves none.
+//! `airlock verify` reads it back ([`read`]). Depends on `engine` (events), `plan`,
+//! `aws::listing` (the HEADs) and `fsutil`.
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
-use airlock_core::aws::SideClient;
-use airlock_core::aws::listing::head;
-use airlock_core::engine::{Event, ObjectId};
-use airlock_core::error::{Error, Result};
-use airlock_core::plan::{Plan, PlanItem, PlanSide, Route};
+use crate::aws::SideClient;
+use crate::aws::listing::head;
+use crate::engine::{Event, ObjectId};
+use crate::error::{Error, Result};
+use crate::plan::{Plan, PlanItem, PlanSide, Route};
 
 /// Bumped when a manifest's fields change incompatibly.
 pub const MANIFEST_FORMAT: u32 = 1;
@@ -206,13 +207,18 @@ impl ManifestRecorder {
         }
     }
 
+    /// Where the manifest goes.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// HEAD what is at the target and write the file. Returns the records written.
-    pub async fn finish(mut self, target: &SideClient, out: &mut dyn Write) -> Result<usize> {
+    pub async fn finish(mut self, target: &SideClient) -> Result<usize> {
         let at_target: Vec<usize> = (0..self.records.len())
             .filter(|&i| matches!(self.records[i].outcome.as_str(), "copied" | "skipped"))
             .collect();
         let records = &self.records;
-        let heads: Vec<(usize, Result<Option<airlock_core::plan::ObjectInfo>>)> =
+        let heads: Vec<(usize, Result<Option<crate::plan::ObjectInfo>>)> =
             futures::stream::iter(at_target)
                 .map(|i| async move { (i, head(target, &records[i].target_key).await) })
                 .buffer_unordered(HEAD_CONCURRENCY)
@@ -242,13 +248,7 @@ impl ManifestRecorder {
             finished_at: now(),
         };
         let bytes = encode(&self.path, &header, &self.records)?;
-        airlock_core::fsutil::write_atomic(&self.path, &bytes, 0o644)?;
-        let _ = writeln!(
-            out,
-            "manifest: {} objects written to '{}'",
-            self.records.len(),
-            self.path.display()
-        );
+        crate::fsutil::write_atomic(&self.path, &bytes, 0o644)?;
         Ok(self.records.len())
     }
 }
@@ -270,7 +270,7 @@ fn record_of(item: &PlanItem) -> Record {
 
 /// A mirror deletion's record: no source key (the source has none), route `delete`, outcome
 /// `not_deleted` until the run deletes it (`deleted`) or fails to (`delete_failed`).
-fn deletion_record(deletion: &airlock_core::plan::Deletion) -> Record {
+fn deletion_record(deletion: &crate::plan::Deletion) -> Record {
     Record {
         size: deletion.size,
         target_key: deletion.target_key.clone(),

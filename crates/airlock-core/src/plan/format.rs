@@ -1,4 +1,6 @@
-//! Saving and loading plans as JSON, and checking a loaded plan against the config.
+//! The plan file format: JSON, its version numbers, and the checks a plan read back must pass
+//! (made for this config, no hand edit the engine cannot do safely). Pure: bytes in, bytes
+//! out; where plan files live (a local file, `s3://`) is `job::plan_store`'s business.
 
 use std::path::Path;
 
@@ -44,31 +46,8 @@ pub fn plan_json(plan: &Plan) -> Result<Vec<u8>> {
     serde_json::to_vec_pretty(plan).map_err(|e| Error::internal(format!("plan to JSON: {e}")))
 }
 
-/// Write the plan as pretty JSON (atomically: temp file then rename).
-pub fn save_plan(plan: &Plan, path: &Path) -> Result<()> {
-    write_plan_file(&plan_json(plan)?, path)
-}
-
-/// Write a plan's JSON ([`plan_json`]) as a plan file.
-pub fn write_plan_file(json: &[u8], path: &Path) -> Result<()> {
-    crate::fsutil::write_atomic(path, json, 0o644)
-}
-
-/// Read a plan file and check it was made for this config (same buckets, prefixes, endpoints).
-pub fn load_plan(path: &Path, settings: &Settings) -> Result<Plan> {
-    let text = std::fs::read(path).map_err(|e| {
-        Error::plan(format!(
-            "plan file '{}' cannot be read ({e}); make one with 'airlock plan -o {}' or check \
-             the path",
-            path.display(),
-            path.display()
-        ))
-    })?;
-    parse_plan(&text, path, settings)
-}
-
 /// A plan from its JSON, read from `path` (named in errors: a file or an `s3://` URL), checked
-/// like [`load_plan`].
+/// against the config (same buckets, prefixes, endpoints) and for unsafe hand edits.
 pub fn parse_plan(text: &[u8], path: &Path, settings: &Settings) -> Result<Plan> {
     let plan: Plan = serde_json::from_slice(text).map_err(|e| {
         // serde quotes values in backticks; the house style is 'like this'.
