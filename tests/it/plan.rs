@@ -2,9 +2,7 @@
 //! a small threshold, skips for objects already identical at the target (the listings carry
 //! no ETags on s3s-fs, so the plan HEADs both sides), awkward keys, and `-o plan.json`.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 /// Source objects under `in/` (and one outside it), and a target that already holds some.
 async fn plan_fixture(servers: &TwoServers) {

@@ -4,10 +4,8 @@
 //!
 //! Skipped without `AIRLOCK_MOTO` (and failing under `CI=true`): see `common::moto`.
 
-mod common;
-
-use common::moto::{Moto, ssm_credentials};
-use common::*;
+use crate::common::moto::{Moto, ssm_credentials};
+use crate::common::*;
 
 const ACCESS_KEY_PARAMETER: &str = "/airlock/source/access-key-id";
 const SECRET_PARAMETER: &str = "/airlock/source/secret-access-key";

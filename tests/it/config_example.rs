@@ -9,7 +9,7 @@ use airlock_core::config::{
     parse_settings,
 };
 
-const EXAMPLE: &str = include_str!("../config.example.toml");
+const EXAMPLE: &str = include_str!("../../config.example.toml");
 
 /// A valid config with `source`, `target` and `transfer` lines added to their tables. Keys come
 /// first in each string; sub-tables such as `[target.credentials]` may follow them.

@@ -3,13 +3,13 @@
 //! a 503 storm lowers the concurrency and it recovers; an object that fails every time fails
 //! alone, with its reason, and its upload is aborted (or kept, and resumed by the next run).
 
-mod common;
+use crate::common;
 
+use crate::common::engine::Rig;
+use crate::common::proxy::{Fault, Op, Rule};
+use crate::common::{MIB, seeded_bytes};
 use airlock_core::engine::Event;
 use airlock_core::error::Class;
-use common::engine::Rig;
-use common::proxy::{Fault, Op, Rule};
-use common::{MIB, seeded_bytes};
 
 /// Two single objects (1 MiB and 600 KiB) and a multipart object of 5 + 5 + 2 MiB.
 async fn three_objects(rig: &Rig) {

@@ -12,15 +12,13 @@
 //! side of the moment. Skipped without `AIRLOCK_MOTO` (and failing under `CI=true`): see
 //! `common::moto`.
 
-mod common;
-
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::common::moto::Moto;
+use crate::common::*;
 use airlock_core::config::filter::format_rfc3339;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
-use common::moto::Moto;
-use common::*;
 
 const VERSIONED_BUCKET: &str = "versioned-source";
 const PLAIN_BUCKET: &str = "unversioned-source";

@@ -4,14 +4,14 @@
 //! in-flight requests finish and starts nothing new; SetConcurrency changes how many requests
 //! run at once, both ways. The proxy holds requests so each command lands at a known moment.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
+use crate::common::engine::Rig;
+use crate::common::proxy::{Fault, Op, Rule};
+use crate::common::{MIB, seeded_bytes};
 use airlock_core::engine::{Command, Event};
-use common::engine::Rig;
-use common::proxy::{Fault, Op, Rule};
-use common::{MIB, seeded_bytes};
 
 async fn small_objects(rig: &Rig, n: u64) {
     let objects = (0..n)

@@ -3,12 +3,10 @@
 //! multipart copy is reported not verified, with the reason, unless `verify = "md5"` lets the
 //! engine check the target's ETag against the MD5s of the parts it sent.
 
-mod common;
-
+use crate::common::engine::{Rig, crc64nvme_base64};
+use crate::common::proxy::{Fault, Op, Rule};
+use crate::common::{MIB, seeded_bytes};
 use aws_sdk_s3::primitives::ByteStream;
-use common::engine::{Rig, crc64nvme_base64};
-use common::proxy::{Fault, Op, Rule};
-use common::{MIB, seeded_bytes};
 
 const MULTIPART: [&str; 2] = ["multipart_threshold = \"8MiB\"", "part_size = \"5MiB\""];
 

@@ -5,14 +5,14 @@
 //! high-water mark. Connections are counted at the proxies to show they are reused. Every test
 //! compares the bytes at the target with the source.
 
-mod common;
+use crate::common;
 
+use crate::common::engine::{Rig, assert_seeded, put_seeded_crc};
+use crate::common::proxy::{Op, Rule};
+use crate::common::{MIB, seeded_bytes};
 use airlock_core::engine::Event;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{Tag, Tagging};
-use common::engine::{Rig, assert_seeded, put_seeded_crc};
-use common::proxy::{Op, Rule};
-use common::{MIB, seeded_bytes};
 
 /// Keys that break naive URL handling.
 const ODD_KEYS: [&str; 6] = [

@@ -4,9 +4,7 @@
 //! never panic. The cases that reach a config run against the two in-process servers, and the
 //! target bucket must stay empty.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 /// Shard environment variables, what stderr must say, what it must not say.
 type EnvCase<'a> = (&'a [(&'a str, &'a str)], &'a [&'a str], &'a [&'a str]);

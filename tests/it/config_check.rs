@@ -1,9 +1,7 @@
 //! `airlock config check` end to end against two real servers: where the keys came from,
 //! HeadBucket per side, exit codes, and no secret in anything it prints.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 /// The report lines for one side that `config check` prints.
 fn side_lines(side: &str, bucket: &str, endpoint: &str, bucket_line: &str) -> String {

@@ -6,10 +6,8 @@
 //! moto does not check signatures: both sides share one moto server, in two buckets.
 //! Skipped without `AIRLOCK_MOTO` (and failing under `CI=true`): see `common::moto`.
 
-mod common;
-
-use common::moto::Moto;
-use common::*;
+use crate::common::moto::Moto;
+use crate::common::*;
 
 const MOTO_SOURCE_BUCKET: &str = "moto-source";
 const MOTO_TARGET_BUCKET: &str = "moto-target";

@@ -7,14 +7,12 @@
 //! Covered elsewhere: a source overwritten during a multipart copy (`engine_resume.rs`), the
 //! SlowDown storm (`engine_faults.rs`), a killed run resumed (`run_cli.rs`).
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use common::engine::{Rig, put_seeded_crc};
-use common::proxy::{Fault, Op, Rule};
-use common::{MIB, Output, seeded_bytes};
+use crate::common::engine::{Rig, put_seeded_crc};
+use crate::common::proxy::{Fault, Op, Rule};
+use crate::common::{MIB, Output, seeded_bytes};
 
 fn json_lines(output: &Output) -> Vec<serde_json::Value> {
     output

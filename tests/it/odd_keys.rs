@@ -14,11 +14,9 @@
 //!   base64 of the key, over the 255-byte file-name limit), so the 1,024-byte case is pinned
 //!   as a quirk and the corpus uses a 140-byte key.
 
-mod common;
-
 use serde_json::Value;
 
-use common::*;
+use crate::common::*;
 
 /// Source and target prefixes of the same length, so a 1,024-byte source key maps to a
 /// 1,024-byte target key.

@@ -2,11 +2,9 @@
 //! modification times, the flags that replace them, `--from-list` with a missing key, the
 //! counts the plan shows per filter, and clear errors for bad filter values.
 
-mod common;
-
 use std::time::{Duration, SystemTime};
 
-use common::*;
+use crate::common::*;
 
 /// Set a source object's modification time on the server's disk (s3s-fs lists the file's
 /// mtime as LastModified), so time filters can be tested without waiting.

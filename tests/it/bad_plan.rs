@@ -5,11 +5,9 @@
 //! with exit code 2, a message that names the file (and the object or value) and says to make
 //! a new plan, no panic, and nothing written at the target.
 
-mod common;
-
 use serde_json::{Value, json};
 
-use common::*;
+use crate::common::*;
 
 /// Servers with one small and one multipart object, a config (5 MiB threshold and parts) and
 /// a good plan made with it.

@@ -3,9 +3,7 @@
 //! floor because the 2-core CI host is shared), the plan's ETA uses the cap, and bad rates are
 //! clear errors.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 /// 20 MiB: one 15 MiB multipart object (3 parts) and five 1 MiB objects, all in flight at once.
 async fn fixture(servers: &TwoServers) -> u64 {

@@ -4,12 +4,12 @@
 //!
 //! Each shard process gets its own data dir (journal, logs), as separate containers would.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use common::{ConfigOverrides, MIB, Output, TwoServers, seeded_bytes};
+use crate::common::{ConfigOverrides, MIB, Output, TwoServers, seeded_bytes};
 use serde_json::Value;
 
 /// Small objects, two multipart ones below `split_above`, and one split object of 4 parts.

@@ -1,17 +1,19 @@
 //! The tests' fault proxy itself: requests go through unchanged (SigV4 still valid), are
 //! classified and counted, and each fault does what it says, to the right requests only.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
+use crate::common::proxy::{FaultProxy, Op, Rule, classify};
+use crate::common::{
+    MIB, SOURCE_ACCESS_KEY, SOURCE_SECRET_KEY, TwoServers, describe, seeded_bytes,
+};
 use aws_sdk_s3::config::{
     BehaviorVersion, Credentials, Region, RequestChecksumCalculation, ResponseChecksumValidation,
 };
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::primitives::ByteStream;
-use common::proxy::{FaultProxy, Op, Rule, classify};
-use common::{MIB, SOURCE_ACCESS_KEY, SOURCE_SECRET_KEY, TwoServers, describe, seeded_bytes};
 
 /// A client for the source server through `proxy`, with SDK retries off so each fault shows.
 fn client_via(proxy: &FaultProxy) -> aws_sdk_s3::Client {

@@ -3,9 +3,7 @@
 //! well as JSON lines, `verify` passing on an untouched target and failing (exit 1) once a
 //! target object is overwritten or deleted, and a manifest fed back as `--from-list`.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 async fn fixture(servers: &TwoServers) {
     servers.source.put("in/a.txt", b"alpha".to_vec()).await;

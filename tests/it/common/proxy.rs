@@ -245,7 +245,6 @@ impl Rules {
 #[derive(Debug, Clone)]
 pub struct Exchange {
     pub op: Op,
-    pub method: String,
     pub key: String,
     pub part: Option<u32>,
     pub headers: HeaderMap,
@@ -260,7 +259,6 @@ pub struct Exchange {
 /// The live record of an exchange, updated while its bodies stream.
 struct Live {
     target: Target,
-    method: String,
     headers: HeaderMap,
     status: AtomicU16,
     request_bytes: Arc<AtomicU64>,
@@ -273,7 +271,6 @@ impl Live {
         let status = self.status.load(Ordering::Relaxed);
         Exchange {
             op: self.target.op,
-            method: self.method.clone(),
             key: self.target.key.clone(),
             part: self.target.part,
             headers: self.headers.clone(),
@@ -375,15 +372,6 @@ impl FaultProxy {
             matched: 0,
         });
         id
-    }
-
-    pub fn remove_rule(&self, id: RuleId) {
-        self.state
-            .rules
-            .lock()
-            .unwrap()
-            .active
-            .retain(|r| r.id != id);
     }
 
     /// Remove every rule (requests already held stay held until released).
@@ -540,7 +528,6 @@ async fn handle(
     );
     let live = Arc::new(Live {
         target: target.clone(),
-        method: req.method().to_string(),
         headers: req.headers().clone(),
         status: AtomicU16::new(0),
         request_bytes: Arc::new(AtomicU64::new(0)),

@@ -5,11 +5,9 @@
 //! survive, deletions land in the JSON events, summary and manifest, and a plan that deletes
 //! refuses `--shard`.
 
-mod common;
-
-use common::engine::Rig;
-use common::proxy::{Fault, Op, Rule};
-use common::*;
+use crate::common::engine::Rig;
+use crate::common::proxy::{Fault, Op, Rule};
+use crate::common::*;
 use std::path::{Path, PathBuf};
 
 fn json_lines(output: &Output) -> Vec<serde_json::Value> {

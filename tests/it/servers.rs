@@ -1,10 +1,8 @@
 //! The two embedded servers behave like two accounts that cannot see each other, and the
 //! harness's own helpers (seeded bytes, multipart put, listing) do what they claim.
 
-mod common;
-
+use crate::common::*;
 use aws_sdk_s3::error::SdkError;
-use common::*;
 
 /// The HTTP status of a failed ListObjectsV2, or a panic if it did not fail with one.
 async fn list_status(client: &aws_sdk_s3::Client, bucket: &str) -> u16 {

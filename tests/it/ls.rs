@@ -1,9 +1,7 @@
 //! `airlock ls` against the embedded servers: folders as PRE lines, `--recursive`, an explicit
 //! prefix, the target side with its own keys, and pagination past 1,000 keys.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 /// `ls` output with each line's leading `YYYY-MM-DD HH:MM:SS` replaced by `DATE` (after
 /// checking it looks like one), so the rest can be compared exactly.

@@ -1,8 +1,6 @@
 //! `airlock completions SHELL` prints a script for each supported shell.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn completions_for_every_shell() {

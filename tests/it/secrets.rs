@@ -6,8 +6,6 @@
 //! config holding secrets that group or others can read gets a warning naming the file and
 //! `chmod 600`.
 
-mod common;
-
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -23,8 +21,8 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use serde_json::Value;
 
-use common::moto::{Moto, ssm_credentials};
-use common::*;
+use crate::common::moto::{Moto, ssm_credentials};
+use crate::common::*;
 
 /// Every secret the tests know. Access key ids are not secret (`config check` shows the last
 /// four characters by design); the secret keys are.

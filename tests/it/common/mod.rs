@@ -14,9 +14,6 @@
 //! - [`proxy`]: a fault-injecting reverse proxy in front of one server, counting requests.
 //! - [`engine`]: the engine run in-process against both servers through proxies.
 
-// Each test file uses a different subset of these helpers.
-#![allow(dead_code)]
-
 mod account;
 pub mod engine;
 pub mod moto;
@@ -25,10 +22,7 @@ mod run;
 
 use std::path::{Path, PathBuf};
 
-// Each test file uses a different subset of these too.
-#[allow(unused_imports)]
 pub use account::{Account, UPLOAD_PART_SIZE, s3_client, seeded_bytes};
-#[allow(unused_imports)]
 pub use run::{AirlockCmd, Output, Sandbox};
 
 /// Clearly fake keys: each server accepts only its own pair.

@@ -3,12 +3,10 @@
 //! uploads a dropped run left, after which a run copies everything. The binary talks to the
 //! in-process servers through the proxies, like any client.
 
-mod common;
-
+use crate::common::engine::Rig;
+use crate::common::proxy::{Fault, Op, Rule};
+use crate::common::{MIB, Output, seeded_bytes};
 use airlock_core::engine::Event;
-use common::engine::Rig;
-use common::proxy::{Fault, Op, Rule};
-use common::{MIB, Output, seeded_bytes};
 
 /// The JSON lines of a `--json` run, parsed.
 fn json_lines(output: &Output) -> Vec<serde_json::Value> {

@@ -3,15 +3,15 @@
 //! uploads and forgets them; a source overwritten mid-copy (412 on `If-Match`) fails the
 //! object cleanly, or restarts it with `on_source_change = "restart"`.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 
+use crate::common::engine::Rig;
+use crate::common::proxy::{Fault, Op, Rule};
+use crate::common::{MIB, seeded_bytes};
 use airlock_core::engine::Event;
 use airlock_core::error::Class;
-use common::engine::Rig;
-use common::proxy::{Fault, Op, Rule};
-use common::{MIB, seeded_bytes};
 
 const PARTS_OF_5_MIB: [&str; 3] = [
     "multipart_threshold = \"5MiB\"",

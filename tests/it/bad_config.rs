@@ -7,11 +7,11 @@
 //! binary end of it over a broad corpus (missing and unknown keys, wrong types, absurd sizes,
 //! S3 limits, endpoints, credential kinds, files that are not TOML at all).
 
-mod common;
+use crate::common;
 
 use futures::StreamExt;
 
-use common::{Output, Sandbox};
+use crate::common::{Output, Sandbox};
 
 /// Never printed: every case's config holds it as the source's static secret.
 const SECRET: &str = "BADCFG-fake-secret-7f3a9c";
