@@ -1,8 +1,8 @@
 //! A moto server (PyPI `moto[server]`) as a real SSM endpoint for the tests.
 //!
-//! `AIRLOCK_MOTO` names the `moto_server` executable (`.ci/run` installs it into `.venv`). When
-//! it is unset the SSM tests are skipped with a message, except under `CI=true`, where they
-//! fail: CI must never pass by skipping them.
+//! `AIRLOCK_MOTO` names the `moto_server` executable (`.ci/run` installs it into `.venv`). The
+//! tests that start moto are ignored when it was unset at build time (`build.rs` sets the
+//! `airlock_moto` cfg from it, and always under `CI=true`); one that runs without it fails.
 //!
 //! moto does not check SigV4 signatures, so any keys work; never use it to test wrong keys.
 
@@ -31,21 +31,14 @@ pub struct Moto {
 }
 
 impl Moto {
-    /// Start moto, or `None` (with a message on stderr) when `AIRLOCK_MOTO` is unset outside
-    /// CI. Panics when it is unset under `CI=true`, or when moto does not come up.
-    pub fn start() -> Option<Moto> {
+    /// Start moto. Panics when `AIRLOCK_MOTO` is unset (a test that needs moto never passes
+    /// without it) or when moto does not come up.
+    pub fn start() -> Moto {
         let Some(program) = std::env::var_os(MOTO_ENV).filter(|v| !v.is_empty()) else {
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!(
-                    "{MOTO_ENV} is not set but CI=true: the SSM tests must run in CI. Set \
-                     {MOTO_ENV} to the moto_server executable (.ci/run installs it into .venv)"
-                );
-            }
-            eprintln!(
-                "skipping: {MOTO_ENV} is not set (point it at a moto_server executable, e.g. \
-                 .venv/bin/moto_server after `pip install 'moto[server]'`, to run the SSM tests)"
+            panic!(
+                "{MOTO_ENV} is not set, so this test cannot run: set it to a moto_server \
+                 executable (.ci/run installs one into .venv; or `pip install 'moto[server]'`)"
             );
-            return None;
         };
         let program = PathBuf::from(program);
         // A free port can be taken by someone else between our probe and moto's bind: try a
@@ -53,7 +46,7 @@ impl Moto {
         let mut last_error = String::new();
         for _ in 0..3 {
             match Moto::start_once(&program) {
-                Ok(moto) => return Some(moto),
+                Ok(moto) => return moto,
                 Err(e) => last_error = e,
             }
         }
