@@ -87,7 +87,7 @@ async fn clap_refuses_unknown_commands_flags_and_values() {
 async fn servers_with_a_plan() -> (TwoServers, std::path::PathBuf, std::path::PathBuf) {
     let servers = TwoServers::start().await;
     servers.source.put("one.txt", b"one".to_vec()).await;
-    let config = servers.config_toml(&ConfigOverrides::default());
+    let config = servers.config().write(&servers.sandbox);
     let plan = servers.sandbox.path().join("plan.json");
     servers
         .airlock_with(&config, &["plan", "-o", plan.to_str().unwrap()])

@@ -7,88 +7,40 @@
 //! binary end of it over a broad corpus (missing and unknown keys, wrong types, absurd sizes,
 //! S3 limits, endpoints, credential kinds, files that are not TOML at all).
 
-use crate::common;
-
 use futures::StreamExt;
 
-use crate::common::{Output, Sandbox};
+use crate::common::{Config, Output, Sandbox};
 
 /// Never printed: every case's config holds it as the source's static secret.
 const SECRET: &str = "BADCFG-fake-secret-7f3a9c";
 
-/// The parts of a config that cases change. [`Parts::good`] is valid (checked by a test).
-#[derive(Clone)]
-struct Parts {
-    /// Lines before the first table.
-    top: Vec<String>,
-    source: Vec<String>,
-    source_credentials: Vec<String>,
-    target: Vec<String>,
-    target_credentials: Vec<String>,
-    transfer: Vec<String>,
-}
-
-fn lines(items: &[&str]) -> Vec<String> {
-    items.iter().map(|s| s.to_string()).collect()
-}
-
-impl Parts {
-    fn good() -> Self {
-        Parts {
-            top: vec![],
-            source: lines(&[
-                "bucket = \"source-bucket\"",
+/// The config every case edits. Valid (checked by a test): static keys holding [`SECRET`] at
+/// the source, a profile at the target.
+fn good() -> Config {
+    Config::minimal()
+        .lines(
+            "source",
+            &[
                 "prefix = \"in/\"",
                 "region = \"us-east-1\"",
                 "endpoint_url = \"http://127.0.0.1:9\"",
                 "force_path_style = true",
-            ]),
-            source_credentials: lines(&[
-                "kind = \"static\"",
-                "access_key_id = \"BADCFG-access-key\"",
-                &format!("secret_access_key = \"{SECRET}\""),
-            ]),
-            target: lines(&[
-                "bucket = \"target-bucket\"",
+            ],
+        )
+        .keys("source", "BADCFG-access-key", SECRET)
+        .lines(
+            "target",
+            &[
                 "region = \"eu-west-1\"",
                 "endpoint_url = \"http://[::1]:9\"",
                 "force_path_style = true",
-            ]),
-            target_credentials: lines(&["kind = \"profile\"", "profile = \"ops\""]),
-            transfer: lines(&["concurrency = 8", "part_size = \"auto\""]),
-        }
-    }
-
-    fn render(&self) -> String {
-        let mut text = String::new();
-        let mut table = |header: Option<&str>, body: &[String]| {
-            if let Some(header) = header {
-                text.push_str(&format!("[{header}]\n"));
-            }
-            for line in body {
-                text.push_str(line);
-                text.push('\n');
-            }
-            text.push('\n');
-        };
-        table(None, &self.top);
-        table(Some("source"), &self.source);
-        table(Some("source.credentials"), &self.source_credentials);
-        table(Some("target"), &self.target);
-        table(Some("target.credentials"), &self.target_credentials);
-        table(Some("transfer"), &self.transfer);
-        text
-    }
-}
-
-/// Set `key = value` in a table body (replacing the key's line, or adding it).
-fn set(body: &mut Vec<String>, key: &str, value: &str) {
-    unset(body, key);
-    body.push(format!("{key} = {value}"));
-}
-
-fn unset(body: &mut Vec<String>, key: &str) {
-    body.retain(|line| line.split('=').next().map(str::trim) != Some(key));
+            ],
+        )
+        .table(
+            "target.credentials",
+            &["kind = \"profile\"", "profile = \"ops\""],
+        )
+        .transfer(&["concurrency = 8", "part_size = \"auto\""])
 }
 
 /// One config that must be refused, and what its message must say.
@@ -99,12 +51,10 @@ struct Case {
     says: Vec<String>,
 }
 
-fn case(name: &'static str, edit: impl FnOnce(&mut Parts), says: &[&str]) -> Case {
-    let mut parts = Parts::good();
-    edit(&mut parts);
+fn case(name: &'static str, edit: impl FnOnce(Config) -> Config, says: &[&str]) -> Case {
     Case {
         name,
-        text: parts.render(),
+        text: edit(good()).text(),
         says: says.iter().map(|s| s.to_string()).collect(),
     }
 }
@@ -126,36 +76,36 @@ fn missing_keys() -> Vec<Case> {
         ),
         case(
             "no target table",
-            |p| {
-                p.target.clear();
-                p.target_credentials.clear();
-            },
+            |p| p.clear("target").clear("target.credentials"),
             // The credentials sub-table alone still creates [target]: its bucket is missing.
             &["'target.bucket' is missing: name the target bucket"],
         ),
         case(
             "no source bucket",
-            |p| unset(&mut p.source, "bucket"),
+            |p| p.unset("source", "bucket"),
             &["'source.bucket' is missing: name the source bucket"],
         ),
         case(
             "static without its secret",
-            |p| unset(&mut p.source_credentials, "secret_access_key"),
+            |p| p.unset("source.credentials", "secret_access_key"),
             &["'source.credentials.secret_access_key' is required when kind = 'static'"],
         ),
         case(
             "profile without a name",
-            |p| unset(&mut p.target_credentials, "profile"),
+            |p| p.unset("target.credentials", "profile"),
             &["'target.credentials.profile' is required when kind = 'profile'"],
         ),
         case(
             "ssm without via",
             |p| {
-                p.source_credentials = lines(&[
-                    "kind = \"ssm\"",
-                    "access_key_id_parameter = \"/a/id\"",
-                    "secret_access_key_parameter = \"/a/secret\"",
-                ])
+                p.table(
+                    "source.credentials",
+                    &[
+                        "kind = \"ssm\"",
+                        "access_key_id_parameter = \"/a/id\"",
+                        "secret_access_key_parameter = \"/a/secret\"",
+                    ],
+                )
             },
             &[
                 "'source.credentials.via' is required when kind = 'ssm'",
@@ -165,22 +115,25 @@ fn missing_keys() -> Vec<Case> {
         case(
             "ssm without the secret parameter",
             |p| {
-                p.source_credentials = lines(&[
-                    "kind = \"ssm\"",
-                    "via = \"target\"",
-                    "access_key_id_parameter = \"/a/id\"",
-                ])
+                p.table(
+                    "source.credentials",
+                    &[
+                        "kind = \"ssm\"",
+                        "via = \"target\"",
+                        "access_key_id_parameter = \"/a/id\"",
+                    ],
+                )
             },
             &["'source.credentials.secret_access_key_parameter' is required when kind = 'ssm'"],
         ),
         case(
             "assume_role without role_arn",
-            |p| p.target_credentials = lines(&["kind = \"assume_role\""]),
+            |p| p.table("target.credentials", &["kind = \"assume_role\""]),
             &["'target.credentials.role_arn' is required when kind = 'assume_role'"],
         ),
         case(
             "env without variable names",
-            |p| p.target_credentials = lines(&["kind = \"env\""]),
+            |p| p.table("target.credentials", &["kind = \"env\""]),
             &["'target.credentials.access_key_id_var' is required when kind = 'env'"],
         ),
     ]
@@ -190,17 +143,17 @@ fn unknown_keys() -> Vec<Case> {
     vec![
         case(
             "unknown top-level key",
-            |p| p.top.push("sorce = 1".into()),
+            |p| p.top("sorce = 1"),
             &["line 1, key 'sorce': unknown key 'sorce'", "'source'"],
         ),
         case(
             "unknown key in [source]",
-            |p| p.source.push("buckt = \"x\"".into()),
+            |p| p.line("source", "buckt = \"x\""),
             &["key 'source.buckt': unknown key 'buckt'", "'bucket'"],
         ),
         case(
             "unknown key in [transfer]",
-            |p| p.transfer.push("concurency = 4".into()),
+            |p| p.line("transfer", "concurency = 4"),
             &[
                 "key 'transfer.concurency': unknown key 'concurency'",
                 "'concurrency'",
@@ -209,27 +162,28 @@ fn unknown_keys() -> Vec<Case> {
         case(
             "misspelt secret key next to its value",
             |p| {
-                unset(&mut p.source_credentials, "secret_access_key");
-                p.source_credentials
-                    .push(format!("secret_acess_key = \"{SECRET}\""));
+                p.unset("source.credentials", "secret_access_key").line(
+                    "source.credentials",
+                    &format!("secret_acess_key = \"{SECRET}\""),
+                )
             },
             &["key 'source.credentials.secret_acess_key': unknown key 'secret_acess_key'"],
         ),
         case(
             "unknown sub-table",
-            |p| p.top.push("[sourc]\nbucket = \"x\"".into()),
+            |p| p.top("[sourc]\nbucket = \"x\""),
             &["key 'sourc': unknown key 'sourc'"],
         ),
         case(
             "key of another credential kind",
-            |p| p.source_credentials.push("profile = \"ops\"".into()),
+            |p| p.line("source.credentials", "profile = \"ops\""),
             &[
                 "'source.credentials.profile' does not apply to kind = 'static': remove it or change the kind",
             ],
         ),
         case(
             "key written twice",
-            |p| p.transfer.push("concurrency = 9".into()),
+            |p| p.line("transfer", "concurrency = 9"),
             &["the key is written twice: keep one"],
         ),
     ]
@@ -239,29 +193,29 @@ fn wrong_types() -> Vec<Case> {
     vec![
         case(
             "number for a bucket",
-            |p| set(&mut p.source, "bucket", "12"),
+            |p| p.set("source", "bucket", "12"),
             &["key 'source.bucket': invalid type: integer '12', expected a string"],
         ),
         case(
             "string for concurrency",
-            |p| set(&mut p.transfer, "concurrency", "\"many\""),
+            |p| p.set("transfer", "concurrency", "\"many\""),
             &["key 'transfer.concurrency': invalid type: a string, expected an integer"],
         ),
         case(
             "string for a boolean",
-            |p| set(&mut p.source, "force_path_style", "\"yes\""),
+            |p| p.set("source", "force_path_style", "\"yes\""),
             &["key 'source.force_path_style': invalid type: a string, expected a boolean"],
         ),
         case(
             "boolean for a size",
-            |p| set(&mut p.transfer, "multipart_threshold", "true"),
+            |p| p.set("transfer", "multipart_threshold", "true"),
             &[
                 "key 'transfer.multipart_threshold': invalid type: boolean 'true', expected a size such as \"64MiB\"",
             ],
         ),
         case(
             "float for part_size",
-            |p| set(&mut p.transfer, "part_size", "1.5"),
+            |p| p.set("transfer", "part_size", "1.5"),
             &["key 'transfer.part_size': '1.5' is not a size: use \"auto\" or a quoted size"],
         ),
         raw_case(
@@ -271,17 +225,17 @@ fn wrong_types() -> Vec<Case> {
         ),
         case(
             "integer for a boolean",
-            |p| p.transfer.push("keep_failed_uploads = 1".into()),
+            |p| p.line("transfer", "keep_failed_uploads = 1"),
             &["key 'transfer.keep_failed_uploads': invalid type: integer '1', expected a boolean"],
         ),
         case(
             "number for a duration",
-            |p| p.transfer.push("read_timeout = 30".into()),
+            |p| p.line("transfer", "read_timeout = 30"),
             &["key 'transfer.read_timeout': invalid type: integer '30', expected a string"],
         ),
         case(
             "array for a region",
-            |p| set(&mut p.target, "region", "[\"eu-west-1\"]"),
+            |p| p.set("target", "region", "[\"eu-west-1\"]"),
             &["key 'target.region': invalid type: sequence, expected a string"],
         ),
     ]
@@ -291,62 +245,59 @@ fn sizes() -> Vec<Case> {
     vec![
         case(
             "zero concurrency",
-            |p| set(&mut p.transfer, "concurrency", "0"),
+            |p| p.set("transfer", "concurrency", "0"),
             &["transfer.concurrency '0' is out of range: use 1 to 1024"],
         ),
         case(
             "negative concurrency",
-            |p| set(&mut p.transfer, "concurrency", "-4"),
+            |p| p.set("transfer", "concurrency", "-4"),
             &["transfer.concurrency '-4' is out of range: use 1 to 1024"],
         ),
         case(
             "absurd concurrency",
-            |p| set(&mut p.transfer, "concurrency", "9223372036854775807"),
+            |p| p.set("transfer", "concurrency", "9223372036854775807"),
             &["transfer.concurrency '9223372036854775807' is out of range: use 1 to 1024"],
         ),
         case(
             "zero memory",
-            |p| p.transfer.push("memory_limit = \"0B\"".into()),
+            |p| p.line("transfer", "memory_limit = \"0B\""),
             &["transfer.memory_limit '0 B' is out of range: use 1 MiB to 64 GiB"],
         ),
         case(
             "absurd memory",
-            |p| p.transfer.push("memory_limit = \"1024TiB\"".into()),
+            |p| p.line("transfer", "memory_limit = \"1024TiB\""),
             &["transfer.memory_limit '1024 TiB' is out of range: use 1 MiB to 64 GiB"],
         ),
         case(
             "negative memory",
-            |p| p.transfer.push("memory_limit = -1".into()),
+            |p| p.line("transfer", "memory_limit = -1"),
             &["key 'transfer.memory_limit': '-1' is negative"],
         ),
         case(
             "size that overflows",
-            |p| {
-                p.transfer
-                    .push("memory_limit = \"99999999999999999999TiB\"".into())
-            },
+            |p| p.line("transfer", "memory_limit = \"99999999999999999999TiB\""),
             &["key 'transfer.memory_limit': '99999999999999999999TiB' is too large"],
         ),
         case(
             "negative retries",
-            |p| p.transfer.push("max_retries = -1".into()),
+            |p| p.line("transfer", "max_retries = -1"),
             &["transfer.max_retries '-1' is out of range: use 0 to 100"],
         ),
         case(
             "absurd retries",
-            |p| p.transfer.push("max_retries = 1000000".into()),
+            |p| p.line("transfer", "max_retries = 1000000"),
             &["transfer.max_retries '1000000' is out of range: use 0 to 100"],
         ),
         case(
             "part size below 5 MiB",
-            |p| set(&mut p.transfer, "part_size", "\"4MiB\""),
+            |p| p.set("transfer", "part_size", "\"4MiB\""),
             &[
                 "transfer.part_size '4 MiB' is out of range: S3 parts are 5 MiB to 5 GiB; use \"auto\" or a size in that range",
             ],
         ),
         case(
             "part size just below 5 MiB",
-            |p| set(&mut p.transfer, "part_size", "5242879"),
+            |p| p.set("transfer", "part_size", "5242879"),
             &[
                 "transfer.part_size '5.0 MiB' (5242879 bytes) is out of range",
                 "5 MiB to 5 GiB",
@@ -354,56 +305,56 @@ fn sizes() -> Vec<Case> {
         ),
         case(
             "zero part size",
-            |p| set(&mut p.transfer, "part_size", "0"),
+            |p| p.set("transfer", "part_size", "0"),
             &["transfer.part_size '0 B' is out of range"],
         ),
         case(
             "negative part size",
-            |p| set(&mut p.transfer, "part_size", "-5"),
+            |p| p.set("transfer", "part_size", "-5"),
             &["key 'transfer.part_size': '-5' is negative: use \"auto\" or a size like \"64MiB\""],
         ),
         case(
             "part size above 5 GiB",
-            |p| set(&mut p.transfer, "part_size", "\"5.5GiB\""),
+            |p| p.set("transfer", "part_size", "\"5.5GiB\""),
             &["transfer.part_size '5.5 GiB' is out of range"],
         ),
         case(
             "threshold above 5 GiB",
-            |p| p.transfer.push("multipart_threshold = \"6GiB\"".into()),
+            |p| p.line("transfer", "multipart_threshold = \"6GiB\""),
             &[
                 "transfer.multipart_threshold '6 GiB' is out of range: use a size from 5 MiB to 5 GiB",
             ],
         ),
         case(
             "threshold one byte above 5 GiB",
-            |p| p.transfer.push("multipart_threshold = 5368709121".into()),
+            |p| p.line("transfer", "multipart_threshold = 5368709121"),
             &[
                 "transfer.multipart_threshold '5.0 GiB' (5368709121 bytes) is out of range: use a size from 5 MiB to 5 GiB",
             ],
         ),
         case(
             "zero threshold",
-            |p| p.transfer.push("multipart_threshold = 0".into()),
+            |p| p.line("transfer", "multipart_threshold = 0"),
             &["transfer.multipart_threshold '0 B' is out of range"],
         ),
         case(
             "size with an unknown unit",
-            |p| p.transfer.push("multipart_threshold = \"64 megs\"".into()),
+            |p| p.line("transfer", "multipart_threshold = \"64 megs\""),
             &["'64 megs' has an unknown unit 'megs': use B, KiB, MiB, GiB, TiB"],
         ),
         case(
             "zero timeout",
-            |p| p.transfer.push("read_timeout = \"0s\"".into()),
+            |p| p.line("transfer", "read_timeout = \"0s\""),
             &["transfer.read_timeout '0s' is out of range: use more than 0s and at most 1h"],
         ),
         case(
             "absurd timeout",
-            |p| p.transfer.push("connect_timeout = \"3 weeks\"".into()),
+            |p| p.line("transfer", "connect_timeout = \"3 weeks\""),
             &["transfer.connect_timeout '3 weeks' is out of range"],
         ),
         case(
             "timeout that is not a duration",
-            |p| p.transfer.push("read_timeout = \"forever\"".into()),
+            |p| p.line("transfer", "read_timeout = \"forever\""),
             &[
                 "transfer.read_timeout 'forever' is not a duration",
                 "write it like '30s' or '2m'",
@@ -411,7 +362,7 @@ fn sizes() -> Vec<Case> {
         ),
         case(
             "tiny estimate rate",
-            |p| p.transfer.push("estimate_rate = \"10B/s\"".into()),
+            |p| p.line("transfer", "estimate_rate = \"10B/s\""),
             &["transfer.estimate_rate '10B/s' is too small: use at least '1KiB/s'"],
         ),
     ]
@@ -422,7 +373,7 @@ fn endpoints() -> Vec<Case> {
         let url = url.to_string();
         case(
             name,
-            move |p| set(&mut p.source, "endpoint_url", &common::toml_str(&url)),
+            move |p| p.set_str("source", "endpoint_url", &url),
             says,
         )
     };
@@ -483,13 +434,16 @@ fn endpoints() -> Vec<Case> {
         case(
             "plain http to a remote SSM endpoint",
             |p| {
-                p.source_credentials = lines(&[
-                    "kind = \"ssm\"",
-                    "via = \"target\"",
-                    "access_key_id_parameter = \"/a/id\"",
-                    "secret_access_key_parameter = \"/a/secret\"",
-                    "endpoint_url = \"http://ssm.example.com\"",
-                ])
+                p.table(
+                    "source.credentials",
+                    &[
+                        "kind = \"ssm\"",
+                        "via = \"target\"",
+                        "access_key_id_parameter = \"/a/id\"",
+                        "secret_access_key_parameter = \"/a/secret\"",
+                        "endpoint_url = \"http://ssm.example.com\"",
+                    ],
+                )
             },
             &[
                 "source.credentials.endpoint_url 'http://ssm.example.com' uses plain http",
@@ -498,7 +452,7 @@ fn endpoints() -> Vec<Case> {
         ),
         case(
             "allow_http that is not a boolean",
-            |p| p.source.push("allow_http = \"yes\"".into()),
+            |p| p.line("source", "allow_http = \"yes\""),
             &["key 'source.allow_http': invalid type: a string, expected a boolean"],
         ),
     ]
@@ -508,42 +462,48 @@ fn credentials_and_names() -> Vec<Case> {
     vec![
         case(
             "unknown credential kind",
-            |p| set(&mut p.target_credentials, "kind", "\"iam-magic\""),
+            |p| p.set("target.credentials", "kind", "\"iam-magic\""),
             &[
                 "target.credentials.kind 'iam-magic' is not a credential kind: use 'default', 'profile', 'env', 'static', 'assume_role' or 'ssm'",
             ],
         ),
         case(
             "credential kind in the wrong case",
-            |p| set(&mut p.source_credentials, "kind", "\"Static\""),
+            |p| p.set("source.credentials", "kind", "\"Static\""),
             &["source.credentials.kind 'Static' is not a credential kind"],
         ),
         case(
             "empty secret",
-            |p| set(&mut p.source_credentials, "secret_access_key", "\"\""),
+            |p| p.set("source.credentials", "secret_access_key", "\"\""),
             &["access_key_id and secret_access_key must not be empty"],
         ),
         case(
             "via pointing at its own side",
             |p| {
-                p.source_credentials = lines(&[
-                    "kind = \"ssm\"",
-                    "via = \"source\"",
-                    "access_key_id_parameter = \"/a/id\"",
-                    "secret_access_key_parameter = \"/a/secret\"",
-                ])
+                p.table(
+                    "source.credentials",
+                    &[
+                        "kind = \"ssm\"",
+                        "via = \"source\"",
+                        "access_key_id_parameter = \"/a/id\"",
+                        "secret_access_key_parameter = \"/a/secret\"",
+                    ],
+                )
             },
             &["source.credentials.via 'source' points at its own side"],
         ),
         case(
             "via that is not understood",
             |p| {
-                p.source_credentials = lines(&[
-                    "kind = \"ssm\"",
-                    "via = \"the ops role\"",
-                    "access_key_id_parameter = \"/a/id\"",
-                    "secret_access_key_parameter = \"/a/secret\"",
-                ])
+                p.table(
+                    "source.credentials",
+                    &[
+                        "kind = \"ssm\"",
+                        "via = \"the ops role\"",
+                        "access_key_id_parameter = \"/a/id\"",
+                        "secret_access_key_parameter = \"/a/secret\"",
+                    ],
+                )
             },
             &[
                 "source.credentials.via 'the ops role' is not understood: use 'target', 'source', 'default' or 'profile:NAME'",
@@ -552,7 +512,10 @@ fn credentials_and_names() -> Vec<Case> {
         case(
             "role ARN that is not one",
             |p| {
-                p.target_credentials = lines(&["kind = \"assume_role\"", "role_arn = \"ops-role\""])
+                p.table(
+                    "target.credentials",
+                    &["kind = \"assume_role\"", "role_arn = \"ops-role\""],
+                )
             },
             &[
                 "target.credentials.role_arn 'ops-role' is not a role ARN: write 'arn:aws:iam::123456789012:role/name'",
@@ -560,7 +523,7 @@ fn credentials_and_names() -> Vec<Case> {
         ),
         case(
             "bucket with a slash",
-            |p| set(&mut p.source, "bucket", "\"source-bucket/in\""),
+            |p| p.set("source", "bucket", "\"source-bucket/in\""),
             &[
                 "source.bucket 'source-bucket/in' contains '/'",
                 "put the rest in 'source.prefix'",
@@ -568,32 +531,32 @@ fn credentials_and_names() -> Vec<Case> {
         ),
         case(
             "bucket in upper case",
-            |p| set(&mut p.target, "bucket", "\"Target_Bucket\""),
+            |p| p.set("target", "bucket", "\"Target_Bucket\""),
             &["target.bucket 'Target_Bucket' is not a bucket name: 3 to 63 lowercase letters"],
         ),
         case(
             "empty bucket",
-            |p| set(&mut p.target, "bucket", "\"\""),
+            |p| p.set("target", "bucket", "\"\""),
             &["target.bucket '' is not a bucket name"],
         ),
         case(
             "region that is not one",
-            |p| set(&mut p.source, "region", "\"US East\""),
+            |p| p.set("source", "region", "\"US East\""),
             &["source.region 'US East' is not a region: write one like 'us-east-1'"],
         ),
         case(
             "unknown sse",
-            |p| p.target.push("sse = \"aes\"".into()),
+            |p| p.line("target", "sse = \"aes\""),
             &["target.sse 'aes' is not supported: use 'AES256' or 'aws:kms'"],
         ),
         case(
             "unknown storage class",
-            |p| p.target.push("storage_class = \"COLD\"".into()),
+            |p| p.line("target", "storage_class = \"COLD\""),
             &["target.storage_class 'COLD' is not an S3 storage class: use one of STANDARD"],
         ),
         case(
             "unknown verify mode",
-            |p| p.transfer.push("verify = \"sha1\"".into()),
+            |p| p.line("transfer", "verify = \"sha1\""),
             &[
                 "transfer.verify 'sha1' is not a verify mode: use 'checksum' (default), 'md5' or 'size'",
             ],
@@ -722,7 +685,7 @@ async fn refuse_all(category: &str, cases: Vec<Case>) {
 async fn the_good_config_is_accepted() {
     // The base every case edits must itself be valid, or the cases prove nothing.
     let sandbox = Sandbox::new();
-    let text = Parts::good().render();
+    let text = good().text();
     let settings = airlock_core::config::parse_settings(&text, "good.toml")
         .unwrap_or_else(|e| panic!("the base config is refused: {e}\n{text}"));
     assert_eq!(settings.transfer.concurrency, 8);
@@ -821,32 +784,23 @@ async fn unreadable_config_files_are_refused() {
 async fn allow_http_lets_a_side_use_plain_http_to_another_host() {
     // The counterpart of the refusals above: with allow_http the same URL passes validation
     // (the run then fails to connect, which is not a config error).
-    let mut parts = Parts::good();
-    set(
-        &mut parts.source,
-        "endpoint_url",
-        "\"http://s3.invalid.example:9000\"",
-    );
-    let refused = airlock_core::config::parse_settings(&parts.render(), "t.toml")
+    let config = good().set_str("source", "endpoint_url", "http://s3.invalid.example:9000");
+    let refused = airlock_core::config::parse_settings(&config.text(), "t.toml")
         .expect_err("plain http to a remote host without allow_http");
     assert!(
         refused.to_string().contains("allow_http = true"),
         "{refused}"
     );
-    parts.source.push("allow_http = true".into());
-    let settings = airlock_core::config::parse_settings(&parts.render(), "t.toml")
+    let config = config.line("source", "allow_http = true");
+    let settings = airlock_core::config::parse_settings(&config.text(), "t.toml")
         .unwrap_or_else(|e| panic!("allow_http = true should allow it: {e}"));
     assert_eq!(
         settings.source.endpoint_url.as_deref(),
         Some("http://s3.invalid.example:9000")
     );
     // Only on that side: the target keeps refusing.
-    set(
-        &mut parts.target,
-        "endpoint_url",
-        "\"http://s3.invalid.example:9001\"",
-    );
-    let refused = airlock_core::config::parse_settings(&parts.render(), "t.toml")
+    let config = config.set_str("target", "endpoint_url", "http://s3.invalid.example:9001");
+    let refused = airlock_core::config::parse_settings(&config.text(), "t.toml")
         .expect_err("the target did not set allow_http");
     assert!(
         refused.to_string().contains("target.endpoint_url"),

@@ -18,16 +18,11 @@ struct Fixture {
     plan: Value,
 }
 
-fn overrides() -> ConfigOverrides {
-    ConfigOverrides {
-        source_prefix: "in/".into(),
-        target_prefix: "out/".into(),
-        transfer: vec![
-            "multipart_threshold = \"5MiB\"".into(),
-            "part_size = \"5MiB\"".into(),
-        ],
-        ..Default::default()
-    }
+fn config(servers: &TwoServers) -> Config {
+    servers
+        .config()
+        .prefixes("in/", "out/")
+        .transfer(&["multipart_threshold = \"5MiB\"", "part_size = \"5MiB\""])
 }
 
 impl Fixture {
@@ -38,7 +33,7 @@ impl Fixture {
             .source
             .put_seeded("in/big.bin", 11 * MIB + 3, 7)
             .await;
-        let config = servers.config_toml(&overrides());
+        let config = config(&servers).write(&servers.sandbox);
         let path = servers.sandbox.path().join("good-plan.json");
         servers
             .airlock_with(&config, &["plan", "-o", path.to_str().unwrap()])
@@ -337,11 +332,9 @@ async fn hand_edited_deletions_are_refused() {
 async fn plans_made_for_another_config_are_refused() {
     let f = Fixture::start().await;
     let good = serde_json::to_vec_pretty(&f.plan).unwrap();
-    let other = |o: ConfigOverrides| f.servers.config_toml(&o);
-    let another_target_prefix = other(ConfigOverrides {
-        target_prefix: "elsewhere/".into(),
-        ..overrides()
-    });
+    let another_target_prefix = config(&f.servers)
+        .set_str("target", "prefix", "elsewhere/")
+        .write(&f.servers.sandbox);
     f.refused_with(
         "another target prefix",
         &good,
@@ -349,10 +342,9 @@ async fn plans_made_for_another_config_are_refused() {
         &["was made for target 's3://target-bucket/out/' but the config names 's3://target-bucket/elsewhere/'"],
     )
     .await;
-    let another_source_bucket = other(ConfigOverrides {
-        source_bucket: Some("other-bucket".into()),
-        ..overrides()
-    });
+    let another_source_bucket = config(&f.servers)
+        .set_str("source", "bucket", "other-bucket")
+        .write(&f.servers.sandbox);
     f.refused_with(
         "another source bucket",
         &good,

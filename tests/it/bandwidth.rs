@@ -23,23 +23,17 @@ fn config(servers: &TwoServers, extra: &[&str]) -> std::path::PathBuf {
         "part_size = \"5MiB\"".to_string(),
     ];
     transfer.extend(extra.iter().map(|s| s.to_string()));
-    servers.config_toml(&ConfigOverrides {
-        source_prefix: "in/".into(),
-        target_prefix: "out/".into(),
-        transfer,
-        ..Default::default()
-    })
+    servers
+        .config()
+        .prefixes("in/", "out/")
+        .transfer(&transfer)
+        .write(&servers.sandbox)
 }
 
 /// `elapsed_ms` and `bytes_copied` of the run_finished line of `run --json`.
 fn finished(stdout: &str) -> (u64, u64) {
-    let line = stdout
-        .lines()
-        .rev()
-        .find(|l| l.contains("\"run_finished\""))
-        .unwrap_or_else(|| panic!("no run_finished line:\n{stdout}"));
-    let value: serde_json::Value = serde_json::from_str(line).unwrap();
-    let summary = &value["summary"];
+    let lines = json_lines(stdout);
+    let summary = run_summary(&lines);
     (
         summary["elapsed_ms"].as_u64().unwrap(),
         summary["bytes_copied"].as_u64().unwrap(),
@@ -134,7 +128,10 @@ async fn the_flag_replaces_the_config_cap_and_bad_rates_are_errors() {
         out.expect_code(2);
         assert!(out.stderr.contains(message), "{}", out.stderr);
     }
-    let bad = config_text_with(&servers, "bandwidth_limit = \"lots\"");
+    let bad = servers
+        .config()
+        .transfer(&["bandwidth_limit = \"lots\""])
+        .write(&servers.sandbox);
     let out = servers.airlock_with(&bad, &["plan"]).run().await;
     out.expect_code(2);
     assert!(
@@ -142,13 +139,6 @@ async fn the_flag_replaces_the_config_cap_and_bad_rates_are_errors() {
         "{}",
         out.stderr
     );
-}
-
-fn config_text_with(servers: &TwoServers, line: &str) -> std::path::PathBuf {
-    servers.config_toml(&ConfigOverrides {
-        transfer: vec![line.to_string()],
-        ..Default::default()
-    })
 }
 
 /// The commented example in config.example.toml parses to the cap it shows.

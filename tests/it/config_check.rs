@@ -15,7 +15,7 @@ fn side_lines(side: &str, bucket: &str, endpoint: &str, bucket_line: &str) -> St
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn both_sides_pass() {
     let servers = TwoServers::start().await;
-    let config = servers.config_toml(&ConfigOverrides::default());
+    let config = servers.config().write(&servers.sandbox);
 
     let out = servers
         .airlock_with(&config, &["config", "check"])
@@ -49,10 +49,10 @@ async fn both_sides_pass() {
 async fn a_wrong_target_secret_fails_the_target_only() {
     let servers = TwoServers::start().await;
     let wrong_secret = "target-wrong-secret-9999";
-    let config = servers.config_toml(&ConfigOverrides {
-        target_secret: Some(wrong_secret.into()),
-        ..Default::default()
-    });
+    let config = servers
+        .config()
+        .keys("target", TARGET_ACCESS_KEY, wrong_secret)
+        .write(&servers.sandbox);
 
     let out = servers
         .airlock_with(&config, &["config", "check"])
@@ -90,10 +90,10 @@ async fn a_wrong_target_secret_fails_the_target_only() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_bucket_is_named() {
     let servers = TwoServers::start().await;
-    let config = servers.config_toml(&ConfigOverrides {
-        source_bucket: Some("no-such-bucket".into()),
-        ..Default::default()
-    });
+    let config = servers
+        .config()
+        .set_str("source", "bucket", "no-such-bucket")
+        .write(&servers.sandbox);
 
     let out = servers
         .airlock_with(&config, &["config", "check"])
@@ -126,7 +126,7 @@ async fn a_missing_bucket_is_named() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_that_is_down_fails_its_side() {
     let servers = TwoServers::start().await;
-    let config = servers.config_toml(&ConfigOverrides::default());
+    let config = servers.config().write(&servers.sandbox);
     servers.target.server.stop();
     // Let the accept loop notice the cancellation and drop its listener.
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -178,7 +178,10 @@ async fn config_not_found_says_where_it_looked() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_invalid_config_names_the_file_and_key() {
     let sandbox = Sandbox::new();
-    let config = sandbox.write_config("[source]\nbucket = \"b-one\"\nbukcet = \"typo\"\n");
+    let config = Config::minimal()
+        .set_str("source", "bucket", "b-one")
+        .line("source", "bukcet = \"typo\"")
+        .write(&sandbox);
 
     let out = sandbox
         .airlock(["config", "check"])

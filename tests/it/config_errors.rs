@@ -5,15 +5,7 @@
 use airlock_core::config::{Settings, Side, parse_settings};
 use airlock_core::{ErrorKind, aws};
 
-/// A valid config with `source`, `target` and `transfer` lines added to their tables. Keys come
-/// first in each string; sub-tables such as `[source.credentials]` may follow them.
-fn config(source: &str, target: &str, transfer: &str) -> String {
-    format!(
-        "[source]\nbucket = \"source-bucket\"\n{source}\n\
-         [target]\nbucket = \"target-bucket\"\n{target}\n\
-         [transfer]\n{transfer}\n"
-    )
-}
+use crate::common::Config;
 
 fn parse(text: &str) -> Settings {
     parse_settings(text, "test.toml").unwrap_or_else(|e| panic!("should parse: {e}\n{text}"))
@@ -37,7 +29,7 @@ fn assert_says(message: &str, parts: &[&str]) {
 
 #[test]
 fn missing_source_table() {
-    let message = refused("[target]\nbucket = \"target-bucket\"\n");
+    let message = refused(&Config::minimal().without("source").text());
     assert_says(
         &message,
         &["the [source] table is missing: add it with at least 'source.bucket'"],
@@ -46,7 +38,12 @@ fn missing_source_table() {
 
 #[test]
 fn missing_source_bucket() {
-    let message = refused("[source]\nprefix = \"a/\"\n[target]\nbucket = \"target-bucket\"\n");
+    let message = refused(
+        &Config::minimal()
+            .unset("source", "bucket")
+            .set_str("source", "prefix", "a/")
+            .text(),
+    );
     assert_says(
         &message,
         &["'source.bucket' is missing: name the source bucket"],
@@ -55,7 +52,7 @@ fn missing_source_bucket() {
 
 #[test]
 fn unknown_top_level_key() {
-    let message = refused(&format!("sorce = 1\n{}", config("", "", "")));
+    let message = refused(&Config::minimal().top("sorce = 1").text());
     assert_says(
         &message,
         &[
@@ -67,7 +64,7 @@ fn unknown_top_level_key() {
 
 #[test]
 fn unknown_transfer_key_is_named_with_its_table_and_line() {
-    let text = config("", "", "concurency = 16");
+    let text = Config::minimal().transfer(&["concurency = 16"]).text();
     let message = refused(&text);
     assert_says(
         &message,
@@ -81,11 +78,14 @@ fn unknown_transfer_key_is_named_with_its_table_and_line() {
 
 #[test]
 fn unknown_credentials_key() {
-    let message = refused(&config(
-        "[source.credentials]\nkind = \"profile\"\nprofil = \"ops\"",
-        "",
-        "",
-    ));
+    let message = refused(
+        &Config::minimal()
+            .table(
+                "source.credentials",
+                &["kind = \"profile\"", "profil = \"ops\""],
+            )
+            .text(),
+    );
     assert_says(
         &message,
         &[
@@ -97,20 +97,32 @@ fn unknown_credentials_key() {
 
 #[test]
 fn typo_in_a_header_names_the_table() {
-    let message = refused(&config("[source.credentalz]\nkind = \"default\"", "", ""));
+    let message = refused(
+        &Config::minimal()
+            .table("source.credentalz", &["kind = \"default\""])
+            .text(),
+    );
     assert_says(
         &message,
-        &["line 3, key 'source.credentalz': unknown key 'credentalz'"],
+        &["line 4, key 'source.credentalz': unknown key 'credentalz'"],
     );
 }
 
 #[test]
 fn key_of_another_credential_kind() {
-    let message = refused(&config(
-        "",
-        "[target.credentials]\nkind = \"static\"\naccess_key_id = \"k\"\nsecret_access_key = \"s\"\nprofile = \"ops\"",
-        "",
-    ));
+    let message = refused(
+        &Config::minimal()
+            .table(
+                "target.credentials",
+                &[
+                    "kind = \"static\"",
+                    "access_key_id = \"k\"",
+                    "secret_access_key = \"s\"",
+                    "profile = \"ops\"",
+                ],
+            )
+            .text(),
+    );
     assert_says(
         &message,
         &[
@@ -121,11 +133,18 @@ fn key_of_another_credential_kind() {
 
 #[test]
 fn via_with_kind_profile_does_not_apply() {
-    let message = refused(&config(
-        "[source.credentials]\nkind = \"profile\"\nprofile = \"ops\"\nvia = \"target\"",
-        "",
-        "",
-    ));
+    let message = refused(
+        &Config::minimal()
+            .table(
+                "source.credentials",
+                &[
+                    "kind = \"profile\"",
+                    "profile = \"ops\"",
+                    "via = \"target\"",
+                ],
+            )
+            .text(),
+    );
     assert_says(
         &message,
         &["'source.credentials.via' does not apply to kind = 'profile'"],
@@ -134,7 +153,11 @@ fn via_with_kind_profile_does_not_apply() {
 
 #[test]
 fn unknown_credential_kind() {
-    let message = refused(&config("[source.credentials]\nkind = \"iam\"", "", ""));
+    let message = refused(
+        &Config::minimal()
+            .table("source.credentials", &["kind = \"iam\""])
+            .text(),
+    );
     assert_says(
         &message,
         &[
@@ -145,7 +168,7 @@ fn unknown_credential_kind() {
 
 #[test]
 fn string_for_concurrency() {
-    let message = refused(&config("", "", "concurrency = \"16\""));
+    let message = refused(&Config::minimal().transfer(&["concurrency = \"16\""]).text());
     assert_says(
         &message,
         &["key 'transfer.concurrency': invalid type: a string, expected an integer"],
@@ -154,7 +177,7 @@ fn string_for_concurrency() {
 
 #[test]
 fn number_for_bucket() {
-    let message = refused("[source]\nbucket = 12\n[target]\nbucket = \"target-bucket\"\n");
+    let message = refused(&Config::minimal().set("source", "bucket", "12").text());
     assert_says(
         &message,
         &["line 2, key 'source.bucket': invalid type: integer '12', expected a string"],
@@ -163,7 +186,7 @@ fn number_for_bucket() {
 
 #[test]
 fn number_for_a_table() {
-    let message = refused("[source]\nbucket = \"source-bucket\"\ncredentials = 3\n");
+    let message = refused(&Config::minimal().set("source", "credentials", "3").text());
     assert_says(
         &message,
         &["key 'source.credentials': invalid type: integer '3', expected a table"],
@@ -173,7 +196,11 @@ fn number_for_a_table() {
 #[test]
 fn concurrency_out_of_range() {
     for value in ["0", "-1", "5000"] {
-        let message = refused(&config("", "", &format!("concurrency = {value}")));
+        let message = refused(
+            &Config::minimal()
+                .set("transfer", "concurrency", value)
+                .text(),
+        );
         assert_says(
             &message,
             &[&format!(
@@ -185,7 +212,7 @@ fn concurrency_out_of_range() {
 
 #[test]
 fn memory_limit_zero() {
-    let message = refused(&config("", "", "memory_limit = \"0\""));
+    let message = refused(&Config::minimal().transfer(&["memory_limit = \"0\""]).text());
     assert_says(
         &message,
         &["transfer.memory_limit '0 B' is out of range: use 1 MiB to 64 GiB (default 256 MiB)"],
@@ -194,7 +221,11 @@ fn memory_limit_zero() {
 
 #[test]
 fn memory_limit_absurd() {
-    let message = refused(&config("", "", "memory_limit = \"100TiB\""));
+    let message = refused(
+        &Config::minimal()
+            .transfer(&["memory_limit = \"100TiB\""])
+            .text(),
+    );
     assert_says(
         &message,
         &["transfer.memory_limit '100 TiB' is out of range: use 1 MiB to 64 GiB"],
@@ -203,13 +234,13 @@ fn memory_limit_absurd() {
 
 #[test]
 fn memory_limit_negative() {
-    let message = refused(&config("", "", "memory_limit = -5"));
+    let message = refused(&Config::minimal().transfer(&["memory_limit = -5"]).text());
     assert_says(&message, &["key 'transfer.memory_limit': '-5' is negative"]);
 }
 
 #[test]
 fn max_retries_negative() {
-    let message = refused(&config("", "", "max_retries = -3"));
+    let message = refused(&Config::minimal().transfer(&["max_retries = -3"]).text());
     assert_says(
         &message,
         &["transfer.max_retries '-3' is out of range: use 0 to 100 (default 8)"],
@@ -218,7 +249,7 @@ fn max_retries_negative() {
 
 #[test]
 fn part_size_below_five_mib() {
-    let message = refused(&config("", "", "part_size = \"1MiB\""));
+    let message = refused(&Config::minimal().transfer(&["part_size = \"1MiB\""]).text());
     assert_says(
         &message,
         &[
@@ -229,18 +260,18 @@ fn part_size_below_five_mib() {
 
 #[test]
 fn part_size_above_five_gib() {
-    let message = refused(&config("", "", "part_size = \"6GiB\""));
+    let message = refused(&Config::minimal().transfer(&["part_size = \"6GiB\""]).text());
     assert_says(&message, &["transfer.part_size '6 GiB' is out of range"]);
 }
 
 #[test]
 fn part_size_of_the_wrong_type() {
-    let message = refused(&config("", "", "part_size = true"));
+    let message = refused(&Config::minimal().transfer(&["part_size = true"]).text());
     assert_says(
         &message,
         &["key 'transfer.part_size': invalid type: boolean 'true', expected \"auto\" or a size"],
     );
-    let message = refused(&config("", "", "part_size = 1.5"));
+    let message = refused(&Config::minimal().transfer(&["part_size = 1.5"]).text());
     assert_says(
         &message,
         &["key 'transfer.part_size': '1.5' is not a size: use \"auto\" or a quoted size"],
@@ -249,7 +280,11 @@ fn part_size_of_the_wrong_type() {
 
 #[test]
 fn multipart_threshold_above_five_gib() {
-    let message = refused(&config("", "", "multipart_threshold = \"6GiB\""));
+    let message = refused(
+        &Config::minimal()
+            .transfer(&["multipart_threshold = \"6GiB\""])
+            .text(),
+    );
     assert_says(
         &message,
         &[
@@ -260,7 +295,11 @@ fn multipart_threshold_above_five_gib() {
 
 #[test]
 fn multipart_threshold_below_five_mib() {
-    let message = refused(&config("", "", "multipart_threshold = \"4MiB\""));
+    let message = refused(
+        &Config::minimal()
+            .transfer(&["multipart_threshold = \"4MiB\""])
+            .text(),
+    );
     assert_says(
         &message,
         &["transfer.multipart_threshold '4 MiB' is out of range"],
@@ -269,7 +308,11 @@ fn multipart_threshold_below_five_mib() {
 
 #[test]
 fn size_with_an_unknown_unit() {
-    let message = refused(&config("", "", "memory_limit = \"12 parsecs\""));
+    let message = refused(
+        &Config::minimal()
+            .transfer(&["memory_limit = \"12 parsecs\""])
+            .text(),
+    );
     assert_says(
         &message,
         &[
@@ -280,7 +323,11 @@ fn size_with_an_unknown_unit() {
 
 #[test]
 fn size_without_a_number() {
-    let message = refused(&config("", "", "multipart_threshold = \"MiB\""));
+    let message = refused(
+        &Config::minimal()
+            .transfer(&["multipart_threshold = \"MiB\""])
+            .text(),
+    );
     assert_says(
         &message,
         &[
@@ -291,7 +338,11 @@ fn size_without_a_number() {
 
 #[test]
 fn endpoint_that_is_not_a_url() {
-    let message = refused(&config("endpoint_url = \"not a url\"", "", ""));
+    let message = refused(
+        &Config::minimal()
+            .lines("source", &["endpoint_url = \"not a url\""])
+            .text(),
+    );
     assert_says(
         &message,
         &["source.endpoint_url 'not a url' is not a URL: write it like 'https://s3.example.com'"],
@@ -300,7 +351,11 @@ fn endpoint_that_is_not_a_url() {
 
 #[test]
 fn endpoint_with_another_scheme() {
-    let message = refused(&config("endpoint_url = \"ftp://x\"", "", ""));
+    let message = refused(
+        &Config::minimal()
+            .lines("source", &["endpoint_url = \"ftp://x\""])
+            .text(),
+    );
     assert_says(
         &message,
         &["source.endpoint_url 'ftp://x' has scheme 'ftp': use 'https://'"],
@@ -309,7 +364,11 @@ fn endpoint_with_another_scheme() {
 
 #[test]
 fn endpoint_without_a_host() {
-    let message = refused(&config("", "endpoint_url = \"http://\"", ""));
+    let message = refused(
+        &Config::minimal()
+            .lines("target", &["endpoint_url = \"http://\""])
+            .text(),
+    );
     assert_says(
         &message,
         &["target.endpoint_url 'http://' has no valid host and port"],
@@ -318,7 +377,11 @@ fn endpoint_without_a_host() {
 
 #[test]
 fn plain_http_to_another_host_is_refused() {
-    let message = refused(&config("endpoint_url = \"http://example.com\"", "", ""));
+    let message = refused(
+        &Config::minimal()
+            .lines("source", &["endpoint_url = \"http://example.com\""])
+            .text(),
+    );
     assert_says(
         &message,
         &[
@@ -329,11 +392,14 @@ fn plain_http_to_another_host_is_refused() {
 
 #[test]
 fn plain_http_to_another_host_with_allow_http() {
-    let settings = parse(&config(
-        "endpoint_url = \"http://example.com\"\nallow_http = true",
-        "",
-        "",
-    ));
+    let settings = parse(
+        &Config::minimal()
+            .lines(
+                "source",
+                &["endpoint_url = \"http://example.com\"", "allow_http = true"],
+            )
+            .text(),
+    );
     assert_eq!(
         settings.source.endpoint_url.as_deref(),
         Some("http://example.com")
@@ -342,27 +408,47 @@ fn plain_http_to_another_host_with_allow_http() {
 
 #[test]
 fn plain_http_to_loopback_is_accepted() {
-    let settings = parse(&config("", "endpoint_url = \"http://127.0.0.1:9000\"", ""));
+    let settings = parse(
+        &Config::minimal()
+            .lines("target", &["endpoint_url = \"http://127.0.0.1:9000\""])
+            .text(),
+    );
     assert_eq!(
         settings.target.endpoint_url.as_deref(),
         Some("http://127.0.0.1:9000")
     );
 }
 
-fn ssm(via: &str) -> String {
-    format!(
-        "kind = \"ssm\"\naccess_key_id_parameter = \"/a/id\"\n\
-         secret_access_key_parameter = \"/a/secret\"\nvia = \"{via}\""
-    )
+/// A `kind = "ssm"` credentials table read `via` a side.
+fn ssm(via: &str) -> [String; 4] {
+    [
+        "kind = \"ssm\"".into(),
+        "access_key_id_parameter = \"/a/id\"".into(),
+        "secret_access_key_parameter = \"/a/secret\"".into(),
+        format!("via = \"{via}\""),
+    ]
+}
+
+/// Source credentials that assume a role, with `base` credentials from SSM read `via` a side.
+fn assume_role_via(config: Config, via: &str) -> Config {
+    config
+        .table(
+            "source.credentials",
+            &[
+                "kind = \"assume_role\"",
+                "role_arn = \"arn:aws:iam::123456789012:role/r\"",
+            ],
+        )
+        .table("source.credentials.base", &ssm(via))
 }
 
 #[test]
 fn via_pointing_at_its_own_side() {
-    let message = refused(&config(
-        &format!("[source.credentials]\n{}", ssm("source")),
-        "",
-        "",
-    ));
+    let message = refused(
+        &Config::minimal()
+            .table("source.credentials", &ssm("source"))
+            .text(),
+    );
     assert_says(
         &message,
         &[
@@ -373,25 +459,17 @@ fn via_pointing_at_its_own_side() {
 
 #[test]
 fn via_pointing_at_its_own_side_under_assume_role() {
-    let source = format!(
-        "[source.credentials]\nkind = \"assume_role\"\nrole_arn = \"arn:aws:iam::123456789012:role/r\"\n\
-         [source.credentials.base]\n{}",
-        ssm("source")
-    );
-    let message = refused(&config(&source, "", ""));
+    let message = refused(&assume_role_via(Config::minimal(), "source").text());
     assert_says(
         &message,
         &["source.credentials.base.via 'source' points at its own side"],
     );
 }
 
-/// Settings where each side reads its keys from SSM with the other side's credentials.
-fn circular(source_credentials: &str) -> Settings {
-    parse(&config(
-        source_credentials,
-        &format!("[target.credentials]\n{}", ssm("source")),
-        "",
-    ))
+/// `config` (whose source credentials read SSM via the target) with target credentials that
+/// read SSM via the source: each side needs the other's credentials.
+fn circular(config: Config) -> Settings {
+    parse(&config.table("target.credentials", &ssm("source")).text())
 }
 
 /// Detected when credentials are resolved: both sides fail with a config error, and nothing
@@ -415,30 +493,32 @@ async fn assert_cycle_refused(settings: &Settings) {
 
 #[tokio::test]
 async fn source_via_target_and_target_via_source() {
-    assert_cycle_refused(&circular(&format!(
-        "[source.credentials]\n{}",
-        ssm("target")
-    )))
+    assert_cycle_refused(&circular(
+        Config::minimal().table("source.credentials", &ssm("target")),
+    ))
     .await;
 }
 
 #[tokio::test]
 async fn circle_through_assume_role_base() {
-    let settings = circular(&format!(
-        "[source.credentials]\nkind = \"assume_role\"\nrole_arn = \"arn:aws:iam::123456789012:role/r\"\n\
-         [source.credentials.base]\n{}",
-        ssm("target")
-    ));
+    let settings = circular(assume_role_via(Config::minimal(), "target"));
     assert_cycle_refused(&settings).await;
 }
 
 #[test]
 fn ssm_without_via() {
-    let message = refused(&config(
-        "[source.credentials]\nkind = \"ssm\"\naccess_key_id_parameter = \"/a/id\"\nsecret_access_key_parameter = \"/a/secret\"",
-        "",
-        "",
-    ));
+    let message = refused(
+        &Config::minimal()
+            .table(
+                "source.credentials",
+                &[
+                    "kind = \"ssm\"",
+                    "access_key_id_parameter = \"/a/id\"",
+                    "secret_access_key_parameter = \"/a/secret\"",
+                ],
+            )
+            .text(),
+    );
     assert_says(
         &message,
         &[
@@ -449,11 +529,17 @@ fn ssm_without_via() {
 
 #[test]
 fn assume_role_with_a_bad_role_arn() {
-    let message = refused(&config(
-        "[source.credentials]\nkind = \"assume_role\"\nrole_arn = \"arn:aws:iam::123:user/bob\"",
-        "",
-        "",
-    ));
+    let message = refused(
+        &Config::minimal()
+            .table(
+                "source.credentials",
+                &[
+                    "kind = \"assume_role\"",
+                    "role_arn = \"arn:aws:iam::123:user/bob\"",
+                ],
+            )
+            .text(),
+    );
     assert_says(
         &message,
         &[
@@ -464,7 +550,11 @@ fn assume_role_with_a_bad_role_arn() {
 
 #[test]
 fn zero_timeout() {
-    let message = refused(&config("", "", "connect_timeout = \"0s\""));
+    let message = refused(
+        &Config::minimal()
+            .transfer(&["connect_timeout = \"0s\""])
+            .text(),
+    );
     assert_says(
         &message,
         &["transfer.connect_timeout '0s' is out of range: use more than 0s and at most 1h"],
@@ -473,7 +563,11 @@ fn zero_timeout() {
 
 #[test]
 fn timeout_that_is_not_a_duration() {
-    let message = refused(&config("", "", "read_timeout = \"fast\""));
+    let message = refused(
+        &Config::minimal()
+            .transfer(&["read_timeout = \"fast\""])
+            .text(),
+    );
     assert_says(
         &message,
         &[
@@ -485,7 +579,7 @@ fn timeout_that_is_not_a_duration() {
 
 #[test]
 fn bad_verify_mode() {
-    let message = refused(&config("", "", "verify = \"sha1\""));
+    let message = refused(&Config::minimal().transfer(&["verify = \"sha1\""]).text());
     assert_says(
         &message,
         &["transfer.verify 'sha1' is not a verify mode: use 'checksum' (default), 'md5' or 'size'"],
@@ -494,7 +588,7 @@ fn bad_verify_mode() {
 
 #[test]
 fn bad_compare_mode() {
-    let message = refused(&config("", "", "compare = \"mtime\""));
+    let message = refused(&Config::minimal().transfer(&["compare = \"mtime\""]).text());
     assert_says(
         &message,
         &[
@@ -505,7 +599,11 @@ fn bad_compare_mode() {
 
 #[test]
 fn bad_on_source_change() {
-    let message = refused(&config("", "", "on_source_change = \"ignore\""));
+    let message = refused(
+        &Config::minimal()
+            .transfer(&["on_source_change = \"ignore\""])
+            .text(),
+    );
     assert_says(
         &message,
         &[
@@ -516,7 +614,11 @@ fn bad_on_source_change() {
 
 #[test]
 fn sse_kms_key_id_without_sse() {
-    let message = refused(&config("", "sse_kms_key_id = \"alias/deliveries\"", ""));
+    let message = refused(
+        &Config::minimal()
+            .lines("target", &["sse_kms_key_id = \"alias/deliveries\""])
+            .text(),
+    );
     assert_says(
         &message,
         &[
@@ -527,11 +629,14 @@ fn sse_kms_key_id_without_sse() {
 
 #[test]
 fn sse_kms_key_id_with_aes256() {
-    let message = refused(&config(
-        "",
-        "sse = \"AES256\"\nsse_kms_key_id = \"alias/deliveries\"",
-        "",
-    ));
+    let message = refused(
+        &Config::minimal()
+            .lines(
+                "target",
+                &["sse = \"AES256\"", "sse_kms_key_id = \"alias/deliveries\""],
+            )
+            .text(),
+    );
     assert_says(
         &message,
         &[
@@ -542,7 +647,11 @@ fn sse_kms_key_id_with_aes256() {
 
 #[test]
 fn bad_storage_class() {
-    let message = refused(&config("", "storage_class = \"GLACIER_FAST\"", ""));
+    let message = refused(
+        &Config::minimal()
+            .lines("target", &["storage_class = \"GLACIER_FAST\""])
+            .text(),
+    );
     assert_says(
         &message,
         &["target.storage_class 'GLACIER_FAST' is not an S3 storage class: use one of STANDARD,"],
@@ -551,7 +660,11 @@ fn bad_storage_class() {
 
 #[test]
 fn bad_acl() {
-    let message = refused(&config("", "acl = \"everyone\"", ""));
+    let message = refused(
+        &Config::minimal()
+            .lines("target", &["acl = \"everyone\""])
+            .text(),
+    );
     assert_says(
         &message,
         &[
@@ -563,8 +676,11 @@ fn bad_acl() {
 
 #[test]
 fn bucket_with_a_slash() {
-    let message =
-        refused("[source]\nbucket = \"legacy/clients\"\n[target]\nbucket = \"t-bucket\"\n");
+    let message = refused(
+        &Config::minimal()
+            .set_str("source", "bucket", "legacy/clients")
+            .text(),
+    );
     assert_says(
         &message,
         &[

@@ -9,17 +9,9 @@ use airlock_core::config::{
     parse_settings,
 };
 
-const EXAMPLE: &str = include_str!("../../config.example.toml");
+use crate::common::Config;
 
-/// A valid config with `source`, `target` and `transfer` lines added to their tables. Keys come
-/// first in each string; sub-tables such as `[target.credentials]` may follow them.
-fn config(source: &str, target: &str, transfer: &str) -> String {
-    format!(
-        "[source]\nbucket = \"source-bucket\"\n{source}\n\
-         [target]\nbucket = \"target-bucket\"\n{target}\n\
-         [transfer]\n{transfer}\n"
-    )
-}
+const EXAMPLE: &str = include_str!("../../config.example.toml");
 
 fn parse(text: &str) -> Settings {
     parse_settings(text, "test.toml").unwrap_or_else(|e| panic!("should parse: {e}\n{text}"))
@@ -124,7 +116,7 @@ fn debug_output_never_shows_secrets() {
 
 #[test]
 fn defaults_apply_when_transfer_is_absent() {
-    let settings = parse("[source]\nbucket = \"s-bucket\"\n[target]\nbucket = \"t-bucket\"\n");
+    let settings = parse(&Config::minimal().text());
     assert_eq!(settings.transfer, defaults::transfer());
     assert_eq!(settings.source.region, defaults::REGION);
     assert_eq!(settings.source.prefix, "");
@@ -134,11 +126,15 @@ fn defaults_apply_when_transfer_is_absent() {
 
 #[test]
 fn byte_sizes_accept_units_fractions_and_plain_bytes() {
-    let settings = parse(&config(
-        "",
-        "",
-        "multipart_threshold = \"1.5GiB\"\npart_size = \"64MiB\"\nmemory_limit = 5000000",
-    ));
+    let settings = parse(
+        &Config::minimal()
+            .transfer(&[
+                "multipart_threshold = \"1.5GiB\"",
+                "part_size = \"64MiB\"",
+                "memory_limit = 5000000",
+            ])
+            .text(),
+    );
     let transfer = settings.transfer;
     assert_eq!(transfer.multipart_threshold, ByteSize(1_610_612_736));
     assert_eq!(
@@ -146,23 +142,20 @@ fn byte_sizes_accept_units_fractions_and_plain_bytes() {
         PartSize::Fixed(ByteSize(64 * 1024 * 1024))
     );
     assert_eq!(transfer.memory_limit, ByteSize(5_000_000));
-    let settings = parse(&config("", "", "memory_limit = \"5000000\""));
+    let settings = parse(
+        &Config::minimal()
+            .transfer(&["memory_limit = \"5000000\""])
+            .text(),
+    );
     assert_eq!(settings.transfer.memory_limit, ByteSize(5_000_000));
-}
-
-fn static_keys(side: &str) -> String {
-    format!(
-        "[{side}.credentials]\nkind = \"static\"\naccess_key_id = \"k\"\nsecret_access_key = \"s\""
-    )
 }
 
 #[test]
 fn static_keys_against_a_remote_endpoint_warn() {
-    let target = format!(
-        "endpoint_url = \"https://s3.example.com\"\n{}",
-        static_keys("target")
-    );
-    let warnings = parse(&config("", &target, "")).warnings;
+    let config = Config::minimal()
+        .set_str("target", "endpoint_url", "https://s3.example.com")
+        .keys("target", "k", "s");
+    let warnings = parse(&config.text()).warnings;
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert_says(
         &warnings[0],
@@ -172,10 +165,9 @@ fn static_keys_against_a_remote_endpoint_warn() {
 
 #[test]
 fn static_keys_against_loopback_do_not_warn() {
-    let source = format!(
-        "endpoint_url = \"http://localhost:9000\"\n{}",
-        static_keys("source")
-    );
-    let warnings = parse(&config(&source, "", "")).warnings;
+    let config = Config::minimal()
+        .set_str("source", "endpoint_url", "http://localhost:9000")
+        .keys("source", "k", "s");
+    let warnings = parse(&config.text()).warnings;
     assert!(warnings.is_empty(), "{warnings:?}");
 }

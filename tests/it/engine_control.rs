@@ -38,7 +38,9 @@ async fn pause_lets_in_flight_requests_finish_and_starts_nothing_until_resume() 
     small_objects(&rig, 30).await;
     rig.source_proxy
         .add_rule(Rule::new(Fault::Hold).on(Op::GetObject));
-    let (handle, mut events) = rig.start_engine(&rig.settings(&["concurrency = 4"])).await;
+    let (handle, mut events) = rig
+        .start_engine(&rig.config().transfer(&["concurrency = 4"]).settings())
+        .await;
     rig.source_proxy
         .wait_for("4 GETs held", |p| p.held() == 4)
         .await;
@@ -74,7 +76,10 @@ async fn cancel_stops_one_object_and_aborts_its_upload() {
     small_objects(&rig, 3).await;
     rig.target_proxy
         .add_rule(Rule::new(Fault::Hold).on(Op::UploadPart).key("cancel-me"));
-    let settings = rig.settings(&["multipart_threshold = \"5MiB\"", "part_size = \"5MiB\""]);
+    let settings = rig
+        .config()
+        .transfer(&["multipart_threshold = \"5MiB\"", "part_size = \"5MiB\""])
+        .settings();
     let (handle, mut events) = rig.start_engine(&settings).await;
     let Event::ObjectStarted { id, .. } = events
         .wait_for(
@@ -125,7 +130,7 @@ async fn retry_and_retry_failed_copy_failed_objects_in_a_lingering_engine() {
             .on(Op::GetObject)
             .key("flaky"),
     );
-    let settings = rig.settings(&["max_retries = 1"]);
+    let settings = rig.config().transfer(&["max_retries = 1"]).settings();
     let (plan, sides) = rig.plan(&settings).await;
     let id_of = |key: &str| plan.items.iter().position(|i| i.source_key == key).unwrap();
     let flaky_a = id_of("flaky-a.txt");
@@ -179,7 +184,7 @@ async fn stop_finishes_in_flight_requests_and_starts_nothing_new() {
     small_objects(&rig, 20).await;
     rig.source_proxy
         .add_rule(Rule::new(Fault::Hold).on(Op::GetObject));
-    let settings = rig.settings(&["concurrency = 2"]);
+    let settings = rig.config().transfer(&["concurrency = 2"]).settings();
     let (handle, mut events) = rig.start_engine(&settings).await;
     rig.source_proxy
         .wait_for("2 GETs held", |p| p.held() == 2)
@@ -211,7 +216,9 @@ async fn set_concurrency_lowers_and_raises_the_requests_in_flight() {
     small_objects(&rig, 40).await;
     rig.target_proxy
         .add_rule(Rule::new(Fault::Hold).on(Op::PutObject));
-    let (handle, mut events) = rig.start_engine(&rig.settings(&["concurrency = 8"])).await;
+    let (handle, mut events) = rig
+        .start_engine(&rig.config().transfer(&["concurrency = 8"]).settings())
+        .await;
     rig.target_proxy
         .wait_for("8 PUTs held", |p| p.held() == 8)
         .await;
@@ -259,11 +266,14 @@ async fn cancel_all_stops_every_object_and_aborts_every_upload() {
         .add_rule(Rule::new(Fault::Hold).on(Op::UploadPart));
     rig.source_proxy
         .add_rule(Rule::new(Fault::Hold).on(Op::GetObject));
-    let settings = rig.settings(&[
-        "multipart_threshold = \"5MiB\"",
-        "part_size = \"5MiB\"",
-        "concurrency = 4",
-    ]);
+    let settings = rig
+        .config()
+        .transfer(&[
+            "multipart_threshold = \"5MiB\"",
+            "part_size = \"5MiB\"",
+            "concurrency = 4",
+        ])
+        .settings();
     let (handle, mut events) = rig.start_engine(&settings).await;
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while rig.source_proxy.held() + rig.target_proxy.held() < 4 {
@@ -308,11 +318,14 @@ async fn a_failed_multipart_object_retried_by_command_starts_at_once_and_complet
             .on(Op::UploadPart)
             .part(2),
     );
-    let settings = rig.settings(&[
-        "multipart_threshold = \"5MiB\"",
-        "part_size = \"5MiB\"",
-        "max_retries = 1",
-    ]);
+    let settings = rig
+        .config()
+        .transfer(&[
+            "multipart_threshold = \"5MiB\"",
+            "part_size = \"5MiB\"",
+            "max_retries = 1",
+        ])
+        .settings();
     let (plan, sides) = rig.plan(&settings).await;
     let id = plan
         .items
@@ -371,7 +384,10 @@ async fn the_bandwidth_cap_changes_while_the_run_goes() {
     let rig = Rig::start().await;
     rig.source().put_seeded("slow.bin", 4 * MIB, 3).await;
     // 4 MiB at 32 KiB/s would take over two minutes.
-    let settings = rig.settings(&["bandwidth_limit = \"32KiB/s\""]);
+    let settings = rig
+        .config()
+        .transfer(&["bandwidth_limit = \"32KiB/s\""])
+        .settings();
     let (handle, mut events) = rig.start_engine(&settings).await;
     events
         .wait_for("the object started", |e| {

@@ -62,10 +62,11 @@ async fn copies_hundreds_of_small_objects_with_odd_keys_metadata_tags_and_storag
         .await
         .expect("PUT with metadata and tags");
 
-    let settings = rig.settings_with(
-        &["storage_class = \"REDUCED_REDUNDANCY\""],
-        &["copy_tags = true", "concurrency = 16"],
-    );
+    let settings = rig
+        .config()
+        .set_str("target", "storage_class", "REDUCED_REDUNDANCY")
+        .transfer(&["copy_tags = true", "concurrency = 16"])
+        .settings();
     let (summary, events) = rig.run(&settings).await;
     let expected = objects.len() as u64 + 1;
     assert_eq!(
@@ -225,14 +226,15 @@ async fn copies_a_256_mib_object_in_5_mib_parts_and_objects_at_the_size_boundari
         .await;
     source.put("edge/zero", Vec::new()).await;
 
-    let settings = rig.settings_with(
-        &["storage_class = \"REDUCED_REDUNDANCY\""],
-        &[
+    let settings = rig
+        .config()
+        .set_str("target", "storage_class", "REDUCED_REDUNDANCY")
+        .transfer(&[
             "multipart_threshold = \"8MiB\"",
             "part_size = \"5MiB\"",
             "copy_tags = true",
-        ],
-    );
+        ])
+        .settings();
     let (summary, events) = rig.run(&settings).await;
     assert_eq!(
         (summary.copied, summary.failed),
@@ -366,12 +368,15 @@ async fn buffers_stay_within_the_memory_budget_for_objects_many_times_its_size()
     put_seeded_crc(rig.source(), "huge.bin", size, 9, 8 * MIB).await;
     // Below the threshold: one GET streamed into one PUT, 12x the budget.
     rig.source().put_seeded("single.bin", 24 * MIB, 10).await;
-    let settings = rig.settings(&[
-        "multipart_threshold = \"32MiB\"",
-        "part_size = \"5MiB\"",
-        "memory_limit = \"2MiB\"",
-        "concurrency = 32",
-    ]);
+    let settings = rig
+        .config()
+        .transfer(&[
+            "multipart_threshold = \"32MiB\"",
+            "part_size = \"5MiB\"",
+            "memory_limit = \"2MiB\"",
+            "concurrency = 32",
+        ])
+        .settings();
     let (handle, mut events) = rig.start_engine(&settings).await;
     let started = events
         .wait_for("run started", |e| matches!(e, Event::RunStarted { .. }))
@@ -420,11 +425,14 @@ async fn one_scheduler_shares_the_limit_between_a_big_object_and_many_small_ones
         .add_rule(Rule::new(common::proxy::Fault::Latency(
             std::time::Duration::from_millis(30),
         )));
-    let settings = rig.settings(&[
-        "multipart_threshold = \"5MiB\"",
-        "part_size = \"5MiB\"",
-        "concurrency = 3",
-    ]);
+    let settings = rig
+        .config()
+        .transfer(&[
+            "multipart_threshold = \"5MiB\"",
+            "part_size = \"5MiB\"",
+            "concurrency = 3",
+        ])
+        .settings();
     let (summary, events) = rig.run(&settings).await;
     assert_eq!(
         (summary.copied, summary.failed),
@@ -445,14 +453,18 @@ async fn target_encryption_and_acl_are_asked_for_on_every_new_object() {
     let rig = Rig::start().await;
     rig.source().put("small.txt", b"small".to_vec()).await;
     rig.source().put_seeded("multi.bin", 11 * MIB, 2).await;
-    let settings = rig.settings_with(
-        &[
-            "sse = \"aws:kms\"",
-            "sse_kms_key_id = \"alias/target-account-key\"",
-            "acl = \"bucket-owner-full-control\"",
-        ],
-        &["multipart_threshold = \"5MiB\"", "part_size = \"5MiB\""],
-    );
+    let settings = rig
+        .config()
+        .lines(
+            "target",
+            &[
+                "sse = \"aws:kms\"",
+                "sse_kms_key_id = \"alias/target-account-key\"",
+                "acl = \"bucket-owner-full-control\"",
+            ],
+        )
+        .transfer(&["multipart_threshold = \"5MiB\"", "part_size = \"5MiB\""])
+        .settings();
     let (summary, events) = rig.run(&settings).await;
     assert_eq!(summary.copied, 2, "{}", events.describe());
     rig.assert_all_copied().await;

@@ -48,7 +48,7 @@ async fn survives(
         .collect();
     let mut lines = SMALL_PARTS.to_vec();
     lines.extend_from_slice(extra);
-    let (summary, events) = rig.run(&rig.settings(&lines)).await;
+    let (summary, events) = rig.run(&rig.config().transfer(&lines).settings()).await;
     assert_eq!(
         (summary.copied, summary.failed),
         (3, 0),
@@ -118,7 +118,9 @@ async fn slowdowns_are_retried_and_counted() {
     // Latency never fails anything: it only slows every request down.
     let latency = Fault::Latency(std::time::Duration::from_millis(20));
     rig.source_proxy.add_rule(Rule::new(latency));
-    let (summary, events) = rig.run(&rig.settings(&SMALL_PARTS)).await;
+    let (summary, events) = rig
+        .run(&rig.config().transfer(&SMALL_PARTS).settings())
+        .await;
     assert_eq!(
         (summary.copied, summary.retries),
         (3, 3),
@@ -218,7 +220,9 @@ async fn truncated_bodies_are_retried_and_never_stored_short() {
         })
         .key("cut-short"),
     );
-    let (summary, events) = rig.run(&rig.settings(&["max_retries = 0"])).await;
+    let (summary, events) = rig
+        .run(&rig.config().transfer(&["max_retries = 0"]).settings())
+        .await;
     assert_eq!(summary.failed, 1, "{}", events.describe());
     assert_eq!(summary.failures[0].0, "cut-short.bin");
     assert!(
@@ -259,7 +263,11 @@ async fn a_slowdown_storm_lowers_concurrency_and_it_recovers() {
         .target_proxy
         .add_rule(Rule::new(Fault::SlowDown).on(Op::PutObject).times(40));
     let (summary, events) = rig
-        .run(&rig.settings(&["concurrency = 16", "max_retries = 10"]))
+        .run(
+            &rig.config()
+                .transfer(&["concurrency = 16", "max_retries = 10"])
+                .settings(),
+        )
         .await;
     assert_eq!(
         (summary.copied, summary.failed),
@@ -309,7 +317,7 @@ async fn doomed_run(rig: &Rig, keep: bool) -> (airlock_core::engine::RunSummary,
     let mut lines = SMALL_PARTS[..2].to_vec();
     // One unit at a time: parts 1 and 2 are at the target before part 3 fails.
     lines.extend(["max_retries = 2", "concurrency = 1", &keep_line]);
-    let (summary, events) = rig.run(&rig.settings(&lines)).await;
+    let (summary, events) = rig.run(&rig.config().transfer(&lines).settings()).await;
     assert_eq!(
         (summary.copied, summary.failed),
         (2, 1),
@@ -364,7 +372,9 @@ async fn a_kept_failed_upload_is_resumed_by_the_next_run() {
     assert_eq!(rig.journal_files().len(), 1);
 
     rig.target_proxy.clear_rules();
-    let (summary, events) = rig.run(&rig.settings(&SMALL_PARTS)).await;
+    let (summary, events) = rig
+        .run(&rig.config().transfer(&SMALL_PARTS).settings())
+        .await;
     assert_eq!(
         (summary.copied, summary.failed, summary.skipped),
         (1, 0, 2),
@@ -424,7 +434,7 @@ async fn the_upload_left_event_names_key_and_upload_id() {
     );
     let mut lines = SMALL_PARTS[..2].to_vec();
     lines.extend(["max_retries = 0", "concurrency = 1"]);
-    let (summary, events) = rig.run(&rig.settings(&lines)).await;
+    let (summary, events) = rig.run(&rig.config().transfer(&lines).settings()).await;
     assert_eq!(summary.failed, 1, "{}", events.describe());
     let left: Vec<serde_json::Value> = events
         .seen
@@ -454,7 +464,9 @@ async fn a_journaled_upload_of_a_changed_source_whose_abort_is_refused_is_named(
     rig.source().put_seeded("doomed.bin", 12 * MIB, 99).await;
     rig.target_proxy
         .add_rule(Rule::new(Fault::Status(403, "AccessDenied")).on(Op::AbortMultipartUpload));
-    let (summary, events) = rig.run(&rig.settings(&SMALL_PARTS)).await;
+    let (summary, events) = rig
+        .run(&rig.config().transfer(&SMALL_PARTS).settings())
+        .await;
     assert_eq!(
         (summary.copied, summary.failed),
         (1, 0),
@@ -510,7 +522,7 @@ async fn forbidden_and_missing_objects_fail_at_once_without_retries() {
         .put("denied.txt", b"the target refuses it".to_vec())
         .await;
     source.put_seeded("denied-multi.bin", 11 * MIB, 8).await;
-    let settings = rig.settings(&SMALL_PARTS);
+    let settings = rig.config().transfer(&SMALL_PARTS).settings();
     let (plan, sides) = rig.plan(&settings).await;
     // A real 404: the object disappears between planning and copying.
     source
@@ -600,7 +612,9 @@ async fn a_byte_flipped_on_either_hop_is_caught_and_the_copy_retried() {
             .part(2)
             .times(1),
     );
-    let (summary, events) = rig.run(&rig.settings(&SMALL_PARTS)).await;
+    let (summary, events) = rig
+        .run(&rig.config().transfer(&SMALL_PARTS).settings())
+        .await;
     assert_eq!(
         (summary.copied, summary.failed, summary.retries),
         (3, 0, 2),
@@ -651,7 +665,7 @@ async fn multipart_setup_requests_are_retried_by_the_engine_alone() {
         "part_size = \"5MiB\"",
         "max_retries = 2",
     ];
-    let (summary, events) = rig.run(&rig.settings(&lines)).await;
+    let (summary, events) = rig.run(&rig.config().transfer(&lines).settings()).await;
     assert_eq!(
         (summary.copied, summary.failed, summary.retries),
         (3, 1, 4),

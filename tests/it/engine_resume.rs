@@ -23,7 +23,7 @@ const PARTS_OF_5_MIB: [&str; 3] = [
 async fn a_dropped_run_resumes_sending_only_the_missing_parts() {
     let rig = Rig::start().await;
     rig.source().put_seeded("resume.bin", 60 * MIB, 11).await;
-    let settings = rig.settings(&PARTS_OF_5_MIB);
+    let settings = rig.config().transfer(&PARTS_OF_5_MIB).settings();
     // The first five parts reach the target; every later UploadPart hangs.
     rig.target_proxy
         .add_rule(Rule::new(Fault::Stall).on(Op::UploadPart).skip(5));
@@ -106,7 +106,7 @@ async fn abort_aborts_open_uploads_and_the_next_run_starts_over() {
     rig.source().put_seeded("a.bin", 12 * MIB, 1).await;
     rig.source().put_seeded("b.bin", 12 * MIB, 2).await;
     rig.source().put("c.txt", b"small".to_vec()).await;
-    let settings = rig.settings(&PARTS_OF_5_MIB);
+    let settings = rig.config().transfer(&PARTS_OF_5_MIB).settings();
     rig.target_proxy
         .add_rule(Rule::new(Fault::Stall).on(Op::UploadPart).skip(2));
     let (handle, mut events) = rig.start_engine(&settings).await;
@@ -149,7 +149,7 @@ async fn overwrite_mid_copy(
     source.put("steady.txt", b"steady".to_vec()).await;
     let mut lines = PARTS_OF_5_MIB.to_vec();
     lines.extend_from_slice(transfer);
-    let settings = rig.settings(&lines);
+    let settings = rig.config().transfer(&lines).settings();
     rig.source_proxy.add_rule(
         Rule::new(Fault::Hold)
             .on(Op::GetObjectRange)
@@ -249,7 +249,7 @@ async fn a_source_changed_mid_copy_is_copied_again_with_restart() {
 async fn a_source_changed_since_the_dropped_run_aborts_the_old_upload_and_starts_over() {
     let rig = Rig::start().await;
     rig.source().put_seeded("moving.bin", 12 * MIB, 1).await;
-    let settings = rig.settings(&PARTS_OF_5_MIB);
+    let settings = rig.config().transfer(&PARTS_OF_5_MIB).settings();
     rig.target_proxy
         .add_rule(Rule::new(Fault::Stall).on(Op::UploadPart).skip(1));
     let (handle, mut events) = rig.start_engine(&settings).await;

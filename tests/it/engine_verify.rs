@@ -44,7 +44,7 @@ const SOURCE_MD5_IN_PARTS: &str = "not verifiable: its only fingerprint is a who
 async fn faithful_server_verifies_single_and_multipart_copies() {
     let rig = Rig::start().await;
     sources(&rig).await;
-    let (summary, events) = rig.run(&rig.settings(&MULTIPART)).await;
+    let (summary, events) = rig.run(&rig.config().transfer(&MULTIPART).settings()).await;
     assert_eq!(
         (summary.copied, summary.verified),
         (4, 2),
@@ -79,7 +79,7 @@ async fn faithful_server_verifies_single_and_multipart_copies() {
 async fn stock_s3s_fs_multipart_copies_are_not_verified_and_say_why() {
     let rig = Rig::start_plain().await;
     sources(&rig).await;
-    let (summary, events) = rig.run(&rig.settings(&MULTIPART)).await;
+    let (summary, events) = rig.run(&rig.config().transfer(&MULTIPART).settings()).await;
     assert_eq!(
         (summary.copied, summary.failed),
         (4, 0),
@@ -107,7 +107,7 @@ async fn stock_s3s_fs_multipart_copies_are_verified_by_etag_with_verify_md5() {
     sources(&rig).await;
     let mut lines = MULTIPART.to_vec();
     lines.push("verify = \"md5\"");
-    let (summary, events) = rig.run(&rig.settings(&lines)).await;
+    let (summary, events) = rig.run(&rig.config().transfer(&lines).settings()).await;
     assert_eq!(
         (summary.copied, summary.failed),
         (4, 0),
@@ -195,7 +195,7 @@ async fn single_sources_with_crcs(rig: &Rig) -> Vec<(&'static str, &'static str,
 async fn single_copies_send_the_sources_own_checksum_for_the_target_to_check() {
     let rig = Rig::start().await;
     let sources = single_sources_with_crcs(&rig).await;
-    let (summary, events) = rig.run(&rig.settings(&[])).await;
+    let (summary, events) = rig.run(&rig.config().settings()).await;
     assert_eq!(
         (summary.copied, summary.verified, summary.failed),
         (5, 5, 0),
@@ -271,7 +271,7 @@ async fn a_target_that_does_not_echo_the_checksum_is_checked_by_head() {
             .on(Op::PutObject)
             .every_time(),
     );
-    let (summary, events) = rig.run(&rig.settings(&[])).await;
+    let (summary, events) = rig.run(&rig.config().settings()).await;
     assert_eq!(
         (summary.copied, summary.failed),
         (5, 0),
@@ -314,7 +314,7 @@ async fn a_plain_put_corrupted_on_either_hop_is_refused_and_retried() {
             .key("crc32.bin")
             .times(1),
     );
-    let (summary, events) = rig.run(&rig.settings(&[])).await;
+    let (summary, events) = rig.run(&rig.config().settings()).await;
     assert_eq!(
         (summary.copied, summary.failed, summary.retries),
         (5, 0, 2),

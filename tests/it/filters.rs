@@ -39,23 +39,13 @@ async fn fixture(servers: &TwoServers) {
     age_source_object(servers, "in/old.parquet", Duration::from_secs(30 * 86_400));
 }
 
-fn prefixes() -> ConfigOverrides {
-    ConfigOverrides {
-        source_prefix: "in/".into(),
-        target_prefix: "out/".into(),
-        ..Default::default()
-    }
-}
-
-/// A config for the servers with a `[filter]` table of `lines`.
+/// A config for the servers, `in/` to `out/`, with a `[filter]` table of `lines`.
 fn config_with_filter(servers: &TwoServers, lines: &[&str]) -> std::path::PathBuf {
-    let mut text = servers.config_text(&prefixes());
-    text.push_str("\n[filter]\n");
-    for line in lines {
-        text.push_str(line);
-        text.push('\n');
-    }
-    servers.sandbox.write_config(&text)
+    servers
+        .config()
+        .prefixes("in/", "out/")
+        .lines("filter", lines)
+        .write(&servers.sandbox)
 }
 
 /// Source keys of the plan's object lines (`ROUTE SIZE PARTS  KEY  (reason)`).
@@ -187,7 +177,10 @@ async fn config_filters_and_flags_combine_with_the_documented_precedence() {
 async fn from_list_copies_only_named_keys_and_reports_missing_ones() {
     let servers = TwoServers::start().await;
     fixture(&servers).await;
-    let config = servers.config_toml(&prefixes());
+    let config = servers
+        .config()
+        .prefixes("in/", "out/")
+        .write(&servers.sandbox);
     // A CSV with a header, a key with a comma, and a key that is not at the source.
     servers
         .source
@@ -251,7 +244,10 @@ async fn from_list_copies_only_named_keys_and_reports_missing_ones() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_filter_values_are_clear_errors() {
     let servers = TwoServers::start().await;
-    let config = servers.config_toml(&prefixes());
+    let config = servers
+        .config()
+        .prefixes("in/", "out/")
+        .write(&servers.sandbox);
     let cases: [(&[&str], &str); 5] = [
         (
             &["plan", "--include", "a/[b"],

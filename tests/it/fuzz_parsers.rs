@@ -12,6 +12,8 @@ use airlock_core::plan::{Plan, PlanItem, PlanSettings, PlanSide, Route, Summary,
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
+use crate::common::Config;
+
 /// Marker written into every secret field; no error message may contain it.
 const SECRET: &str = "FUZZ-secret-3b1d";
 
@@ -155,42 +157,20 @@ fn config_text() -> impl Strategy<Value = String> {
     )
         .prop_map(
             |(source, source_cred, target, target_cred, transfer, junk, buckets)| {
-                let mut text = String::new();
-                let mut table = |name: &str, defaults: &[&str], lines: &[String]| {
-                    text.push_str(&format!("[{name}]\n"));
-                    for line in defaults {
-                        text.push_str(line);
-                        text.push('\n');
-                    }
-                    for line in lines {
-                        text.push_str(line);
-                        text.push('\n');
-                    }
-                };
                 // Half the time start from valid buckets so validation gets past the first check.
-                let source_bucket: &[&str] = if buckets {
-                    &["bucket = \"source-bucket\""]
+                let base = if buckets {
+                    Config::minimal()
                 } else {
-                    &[]
+                    Config::default()
                 };
-                let target_bucket: &[&str] = if buckets {
-                    &["bucket = \"target-bucket\""]
-                } else {
-                    &[]
-                };
-                table("source", source_bucket, &source);
-                table(
-                    "source.credentials",
-                    &[
-                        "kind = \"static\"",
-                        "access_key_id = \"AKIAFUZZ\"",
-                        &format!("secret_access_key = \"{SECRET}\""),
-                    ],
-                    &source_cred,
-                );
-                table("target", target_bucket, &target);
-                table("target.credentials", &[], &target_cred);
-                table("transfer", &[], &transfer);
+                let mut text = base
+                    .lines("source", &source)
+                    .keys("source", "AKIAFUZZ", SECRET)
+                    .lines("source.credentials", &source_cred)
+                    .lines("target", &target)
+                    .lines("target.credentials", &target_cred)
+                    .transfer(&transfer)
+                    .text();
                 if let Some(junk) = junk {
                     text.push_str(&junk);
                 }
@@ -269,12 +249,7 @@ proptest! {
 // Plan files
 
 fn settings() -> Settings {
-    parse_settings(
-        "[source]\nbucket = \"source-bucket\"\nprefix = \"in/\"\n\
-         [target]\nbucket = \"target-bucket\"\nprefix = \"out/\"\n",
-        "plan-fuzz.toml",
-    )
-    .expect("valid config")
+    Config::minimal().prefixes("in/", "out/").settings()
 }
 
 /// A valid plan for [`settings`]: a skip, a single and a multipart item.

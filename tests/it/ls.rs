@@ -44,19 +44,18 @@ async fn source_tree(servers: &TwoServers) {
     }
 }
 
-fn in_prefix() -> ConfigOverrides {
-    ConfigOverrides {
-        source_prefix: "in/".into(),
-        target_prefix: "out/".into(),
-        ..Default::default()
-    }
+fn in_prefix(servers: &TwoServers) -> std::path::PathBuf {
+    servers
+        .config()
+        .prefixes("in/", "out/")
+        .write(&servers.sandbox)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ls_shows_folders_then_objects() {
     let servers = TwoServers::start().await;
     source_tree(&servers).await;
-    let config = servers.config_toml(&in_prefix());
+    let config = in_prefix(&servers);
 
     let out = servers.airlock_with(&config, &["ls", "source"]).run().await;
 
@@ -80,7 +79,7 @@ async fn ls_shows_folders_then_objects() {
 async fn ls_recursive_and_explicit_prefix() {
     let servers = TwoServers::start().await;
     source_tree(&servers).await;
-    let config = servers.config_toml(&in_prefix());
+    let config = in_prefix(&servers);
 
     let out = servers
         .airlock_with(&config, &["ls", "source", "--recursive"])
@@ -134,7 +133,7 @@ async fn ls_target_uses_the_target_keys() {
         .target
         .put("out/already.txt", b"there".to_vec())
         .await;
-    let config = servers.config_toml(&in_prefix());
+    let config = in_prefix(&servers);
 
     let out = servers.airlock_with(&config, &["ls", "target"]).run().await;
 
@@ -155,11 +154,10 @@ async fn ls_and_plan_page_past_1000_keys() {
         .map(|i| (format!("many/key-{i:05}.txt"), format!("{i}").into_bytes()))
         .collect();
     servers.source.put_many(objects, 16).await;
-    let config = servers.config_toml(&ConfigOverrides {
-        source_prefix: "many/".into(),
-        target_prefix: "copy/".into(),
-        ..Default::default()
-    });
+    let config = servers
+        .config()
+        .prefixes("many/", "copy/")
+        .write(&servers.sandbox);
 
     let out = servers
         .airlock_with(&config, &["ls", "source", "--recursive"])

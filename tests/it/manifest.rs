@@ -19,23 +19,11 @@ async fn fixture(servers: &TwoServers) {
 }
 
 fn config(servers: &TwoServers) -> std::path::PathBuf {
-    servers.config_toml(&ConfigOverrides {
-        source_prefix: "in/".into(),
-        target_prefix: "out/".into(),
-        transfer: vec![
-            "multipart_threshold = \"5MiB\"".into(),
-            "part_size = \"5MiB\"".into(),
-        ],
-        ..Default::default()
-    })
-}
-
-fn records(text: &str) -> (serde_json::Value, Vec<serde_json::Value>) {
-    let mut lines = text
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("JSON line"));
-    let header = lines.next().expect("header line");
-    (header, lines.collect())
+    servers
+        .config()
+        .prefixes("in/", "out/")
+        .transfer(&["multipart_threshold = \"5MiB\"", "part_size = \"5MiB\""])
+        .write(&servers.sandbox)
 }
 
 fn by_key<'a>(records: &'a [serde_json::Value], key: &str) -> &'a serde_json::Value {
@@ -68,7 +56,7 @@ async fn manifest_records_every_object_and_verify_catches_a_changed_target() {
     for secret in [SOURCE_SECRET_KEY, TARGET_SECRET_KEY] {
         assert!(!text.contains(secret), "the manifest holds a secret");
     }
-    let (header, records) = records(&text);
+    let (header, records) = read_manifest(&manifest);
     assert_eq!(header["manifest"], 1);
     assert_eq!(header["source"]["bucket"], SOURCE_BUCKET);
     assert_eq!(header["target"]["prefix"], "out/");

@@ -10,18 +10,6 @@ use crate::common::proxy::{Fault, Op, Rule};
 use crate::common::*;
 use std::path::{Path, PathBuf};
 
-fn json_lines(output: &Output) -> Vec<serde_json::Value> {
-    output
-        .stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
-        .collect()
-}
-
-fn events_named<'a>(lines: &'a [serde_json::Value], name: &str) -> Vec<&'a serde_json::Value> {
-    lines.iter().filter(|l| l["event"] == name).collect()
-}
-
 /// Source `in/` holds a and sub/b; target `out/` holds a stale a, two orphans, and an object
 /// outside the target prefix that mirror must never touch.
 async fn fixture(servers: &TwoServers) {
@@ -34,20 +22,11 @@ async fn fixture(servers: &TwoServers) {
 }
 
 fn config(servers: &TwoServers, transfer: &[&str], filter: &[&str]) -> std::path::PathBuf {
-    let mut text = servers.config_text(&ConfigOverrides {
-        source_prefix: "in/".into(),
-        target_prefix: "out/".into(),
-        transfer: transfer.iter().map(|l| l.to_string()).collect(),
-        ..Default::default()
-    });
+    let mut config = servers.config().prefixes("in/", "out/").transfer(transfer);
     if !filter.is_empty() {
-        text.push_str("\n[filter]\n");
-        for line in filter {
-            text.push_str(line);
-            text.push('\n');
-        }
+        config = config.lines("filter", filter);
     }
-    servers.sandbox.write_config(&text)
+    config.write(&servers.sandbox)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -179,7 +158,7 @@ async fn plan_shows_deletions_and_a_run_deletes_only_when_confirmed() {
         .run()
         .await;
     out.expect_code(0);
-    let lines = json_lines(&out);
+    let lines = json_lines(&out.stdout);
     let started = events_named(&lines, "deletions_started");
     assert_eq!(started.len(), 1, "{}", out.stdout);
     assert_eq!(
@@ -191,7 +170,7 @@ async fn plan_shows_deletions_and_a_run_deletes_only_when_confirmed() {
         .map(|e| e["key"].as_str().unwrap())
         .collect();
     assert_eq!(deleted, ["out/old.txt", "out/sub/gone.txt"]);
-    let summary = &events_named(&lines, "run_finished")[0]["summary"];
+    let summary = run_summary(&lines);
     assert_eq!(summary["deleted"], 2);
     assert_eq!(summary["bytes_deleted"], 12);
     assert_eq!(summary["delete_failed"], 0);
@@ -200,12 +179,7 @@ async fn plan_shows_deletions_and_a_run_deletes_only_when_confirmed() {
         servers.target.keys("").await,
         ["elsewhere/x.txt", "out/a.txt", "out/sub/b.txt"]
     );
-    let records: Vec<serde_json::Value> = std::fs::read_to_string(&manifest)
-        .unwrap()
-        .lines()
-        .skip(1)
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let (_, records) = read_manifest(&manifest);
     let outcomes: Vec<(&str, &str, &str)> = records
         .iter()
         .map(|r| {
@@ -252,16 +226,16 @@ async fn a_failed_copy_deletes_nothing_even_when_confirmed() {
             .key("broken"),
     );
     let config = rig
-        .servers
-        .sandbox
-        .write_config(&rig.config_text(&[], &["mode = \"mirror\"", "max_retries = 1"]));
+        .config()
+        .transfer(&["mode = \"mirror\"", "max_retries = 1"])
+        .write(&rig.servers.sandbox);
     let out = rig
         .servers
         .airlock_with(&config, &["run", "--confirm-delete", "--json"])
         .run()
         .await;
     out.expect_code(1);
-    let lines = json_lines(&out);
+    let lines = json_lines(&out.stdout);
     assert_eq!(
         events_named(&lines, "object_failed").len(),
         1,
@@ -385,9 +359,9 @@ async fn deletions_go_in_batches_of_1000_and_a_refused_batch_is_reported_per_key
         .collect();
     rig.target().put_many(orphans, 16).await;
     let config = rig
-        .servers
-        .sandbox
-        .write_config(&rig.config_text(&[], &["mode = \"mirror\""]));
+        .config()
+        .transfer(&["mode = \"mirror\""])
+        .write(&rig.servers.sandbox);
     // The first DeleteObjects (the first 1,000 keys) is refused; the second (1 key) goes.
     rig.target_proxy.reset_stats();
     rig.target_proxy.add_rule(
@@ -429,7 +403,7 @@ async fn deletions_go_in_batches_of_1000_and_a_refused_batch_is_reported_per_key
         "{}",
         merged.all()
     );
-    let lines = json_lines(&out);
+    let lines = json_lines(&out.stdout);
     let failed = events_named(&lines, "delete_failed");
     assert_eq!(failed.len(), 1000);
     assert_eq!(failed[0]["key"], "orphans/0000");
@@ -438,7 +412,7 @@ async fn deletions_go_in_batches_of_1000_and_a_refused_batch_is_reported_per_key
     let deleted = events_named(&lines, "object_deleted");
     assert_eq!(deleted.len(), 1);
     assert_eq!(deleted[0]["key"], "orphans/1000");
-    let summary = &events_named(&lines, "run_finished")[0]["summary"];
+    let summary = run_summary(&lines);
     assert_eq!(
         (
             summary["deleted"].as_u64(),

@@ -51,22 +51,13 @@ async fn moto_fixture(moto: &Moto, sandbox: &Sandbox) -> std::path::PathBuf {
             .await
             .unwrap_or_else(|e| panic!("put '{key}': {}", describe(&e)));
     }
-    let mut text = side_table(
-        "source",
-        MOTO_SOURCE_BUCKET,
-        "in/",
-        &moto.endpoint,
-        &static_credentials("moto-source-key", "moto-source-secret-0000"),
-    );
-    text.push('\n');
-    text.push_str(&side_table(
-        "target",
-        MOTO_TARGET_BUCKET,
-        "out/",
-        &moto.endpoint,
-        &static_credentials("moto-target-key", "moto-target-secret-0000"),
-    ));
-    sandbox.write_config(&text)
+    Config::endpoints(&moto.endpoint, &moto.endpoint)
+        .set_str("source", "bucket", MOTO_SOURCE_BUCKET)
+        .set_str("target", "bucket", MOTO_TARGET_BUCKET)
+        .prefixes("in/", "out/")
+        .keys("source", "moto-source-key", "moto-source-secret-0000")
+        .keys("target", "moto-target-key", "moto-target-secret-0000")
+        .write(sandbox)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -80,15 +80,11 @@ const MULTIPART_KEY: &str = "multi part ü+%/größe 100%.bin";
 const MULTIPART_SIZE: u64 = 11 * MIB + 5;
 
 fn config(servers: &TwoServers) -> std::path::PathBuf {
-    servers.config_toml(&ConfigOverrides {
-        source_prefix: SOURCE_PREFIX.into(),
-        target_prefix: TARGET_PREFIX.into(),
-        transfer: vec![
-            "multipart_threshold = \"5MiB\"".into(),
-            "part_size = \"5MiB\"".into(),
-        ],
-        ..Default::default()
-    })
+    servers
+        .config()
+        .prefixes(SOURCE_PREFIX, TARGET_PREFIX)
+        .transfer(&["multipart_threshold = \"5MiB\"", "part_size = \"5MiB\""])
+        .write(&servers.sandbox)
 }
 
 fn sorted(mut keys: Vec<String>) -> Vec<String> {
@@ -199,13 +195,8 @@ async fn odd_keys_are_planned_and_copied_byte_for_byte() {
         .run()
         .await;
     out.expect_code(0);
-    let summary = out
-        .stdout
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .find(|e| e["event"] == "run_finished")
-        .unwrap_or_else(|| panic!("no run_finished event in:\n{}", out.stdout))["summary"]
-        .clone();
+    let lines = json_lines(&out.stdout);
+    let summary = run_summary(&lines);
     assert_eq!(
         (&summary["skipped"], &summary["copied"], &summary["failed"]),
         (

@@ -37,23 +37,19 @@ async fn plan_fixture(servers: &TwoServers) {
         .await;
 }
 
-fn small_parts() -> ConfigOverrides {
-    ConfigOverrides {
-        source_prefix: "in/".into(),
-        target_prefix: "out/".into(),
-        transfer: vec![
-            "multipart_threshold = \"5MiB\"".into(),
-            "part_size = \"5MiB\"".into(),
-        ],
-        ..Default::default()
-    }
+fn small_parts(servers: &TwoServers) -> std::path::PathBuf {
+    servers
+        .config()
+        .prefixes("in/", "out/")
+        .transfer(&["multipart_threshold = \"5MiB\"", "part_size = \"5MiB\""])
+        .write(&servers.sandbox)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plan_routes_every_object_skips_identical_ones_and_saves_json() {
     let servers = TwoServers::start().await;
     plan_fixture(&servers).await;
-    let config = servers.config_toml(&small_parts());
+    let config = small_parts(&servers);
 
     // Saved somewhere that does not exist yet: airlock creates the directory.
     let plan_path = servers.sandbox.path().join("plans").join("plan.json");
@@ -162,7 +158,7 @@ plan: s3://source-bucket/in/ -> s3://target-bucket/out/
 async fn summary_only_plan_of_an_empty_prefix() {
     let servers = TwoServers::start().await;
     servers.source.put("elsewhere/x.txt", b"x".to_vec()).await;
-    let config = servers.config_toml(&small_parts());
+    let config = small_parts(&servers);
 
     let out = servers
         .airlock_with(&config, &["plan", "--summary"])

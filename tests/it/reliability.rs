@@ -12,30 +12,10 @@ use std::time::{Duration, Instant};
 
 use crate::common::engine::{Rig, put_seeded_crc};
 use crate::common::proxy::{Fault, Op, Rule};
-use crate::common::{MIB, Output, seeded_bytes};
-
-fn json_lines(output: &Output) -> Vec<serde_json::Value> {
-    output
-        .stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
-        .collect()
-}
-
-fn summary_of(lines: &[serde_json::Value]) -> &serde_json::Value {
-    let finished: Vec<_> = lines
-        .iter()
-        .filter(|l| l["event"] == "run_finished")
-        .collect();
-    assert_eq!(finished.len(), 1, "one run_finished line");
-    &finished[0]["summary"]
-}
+use crate::common::{MIB, Output, json_lines, run_summary, seeded_bytes};
 
 async fn run_json(rig: &Rig, transfer: &[&str]) -> Output {
-    let config = rig
-        .servers
-        .sandbox
-        .write_config(&rig.config_text(&[], transfer));
+    let config = rig.config().transfer(transfer).write(&rig.servers.sandbox);
     rig.servers
         .airlock_with(&config, &["run", "--json"])
         .run()
@@ -100,8 +80,8 @@ async fn five_percent_mixed_faults_on_both_hops_and_everything_is_verified() {
     )
     .await;
     output.expect_code(0);
-    let lines = json_lines(&output);
-    let summary = summary_of(&lines);
+    let lines = json_lines(&output.stdout);
+    let summary = run_summary(&lines);
     assert_eq!(summary["copied"], 502, "{summary}");
     assert_eq!(summary["verified"], 502, "{summary}");
     assert_eq!(summary["failed"], 0);
@@ -143,8 +123,8 @@ async fn one_object_that_always_fails_fails_alone_with_exit_code_1() {
     );
     let output = run_json(&rig, &[&PARTS_OF_5_MIB[..], &["max_retries = 2"]].concat()).await;
     output.expect_code(1);
-    let lines = json_lines(&output);
-    let summary = summary_of(&lines);
+    let lines = json_lines(&output.stdout);
+    let summary = run_summary(&lines);
     assert_eq!(
         (summary["copied"].as_u64(), summary["failed"].as_u64()),
         (Some(21), Some(1))
@@ -188,9 +168,9 @@ async fn a_source_overwritten_while_its_get_streams_is_never_mixed_at_the_target
             .times(1),
     );
     let config = rig
-        .servers
-        .sandbox
-        .write_config(&rig.config_text(&[], &["max_retries = 2"]));
+        .config()
+        .transfer(&["max_retries = 2"])
+        .write(&rig.servers.sandbox);
     let child = rig
         .servers
         .airlock_with(&config, &["run", "--json"])
@@ -215,7 +195,7 @@ async fn a_source_overwritten_while_its_get_streams_is_never_mixed_at_the_target
         at_target == old || at_target == new,
         "the target holds a mix of versions"
     );
-    let lines = json_lines(&output);
+    let lines = json_lines(&output.stdout);
     let done: Vec<_> = lines
         .iter()
         .filter(|l| l["event"] == "object_done")
@@ -264,7 +244,7 @@ async fn stalled_connections_on_both_hops_are_cut_and_the_run_ends_in_bounded_ti
     .await;
     let elapsed = started.elapsed();
     output.expect_code(0);
-    let summary = summary_of(&json_lines(&output)).clone();
+    let summary = run_summary(&json_lines(&output.stdout)).clone();
     assert_eq!(summary["copied"], 11, "{summary}");
     let fired: u64 = rules.iter().map(|(proxy, id)| proxy.fired(*id)).sum();
     assert_eq!(fired, 8, "every stall happened");
@@ -311,9 +291,10 @@ async fn killed_six_times_mid_copy_it_completes_resending_at_most_concurrency_pa
     let rig = Rig::start().await;
     rig.source().put_seeded("crash.bin", SIZE, 21).await;
     let config = rig
-        .servers
-        .sandbox
-        .write_config(&rig.config_text(&[], &[&PARTS_OF_5_MIB[..], &["concurrency = 2"]].concat()));
+        .config()
+        .transfer(&PARTS_OF_5_MIB)
+        .transfer(&["concurrency = 2"])
+        .write(&rig.servers.sandbox);
     // 8 MiB/s per part, so a kill lands while parts are streaming, not after the copy.
     rig.target_proxy
         .add_rule(Rule::new(Fault::Bandwidth(8 * MIB)).on(Op::UploadPart));
@@ -373,7 +354,7 @@ async fn killed_six_times_mid_copy_it_completes_resending_at_most_concurrency_pa
         .await;
     output.expect_code(0);
     output.assert_never_prints("panicked");
-    let lines = json_lines(&output);
+    let lines = json_lines(&output.stdout);
     let resumed = lines
         .iter()
         .find(|l| l["event"] == "object_started")
@@ -460,10 +441,11 @@ async fn run_until_under_way(rig: &Rig) -> (tokio::process::Child, std::path::Pa
         rig.target_proxy
             .add_rule(Rule::new(Fault::Bandwidth(4 * MIB)).on(op));
     }
-    let config = rig.servers.sandbox.write_config(&rig.config_text(
-        &[],
-        &[&PARTS_OF_5_MIB[..], &["concurrency = 4", "max_retries = 3"]].concat(),
-    ));
+    let config = rig
+        .config()
+        .transfer(&PARTS_OF_5_MIB)
+        .transfer(&["concurrency = 4", "max_retries = 3"])
+        .write(&rig.servers.sandbox);
     let child = rig
         .servers
         .airlock_with(&config, &["run", "--json"])
@@ -498,8 +480,8 @@ async fn permission_revoked_mid_run_fails_each_object_with_access_denied_and_end
     output.expect_code(1);
     output.assert_never_prints("panicked");
     assert!(elapsed < Duration::from_secs(20), "took {elapsed:?}");
-    let lines = json_lines(&output);
-    let summary = summary_of(&lines);
+    let lines = json_lines(&output.stdout);
+    let summary = run_summary(&lines);
     let (copied, failed) = (
         summary["copied"].as_u64().unwrap(),
         summary["failed"].as_u64().unwrap(),
@@ -573,8 +555,8 @@ async fn target_bucket_removed_mid_run_fails_each_object_naming_it_and_ends() {
     output.expect_code(1);
     output.assert_never_prints("panicked");
     assert!(elapsed < Duration::from_secs(20), "took {elapsed:?}");
-    let lines = json_lines(&output);
-    let summary = summary_of(&lines);
+    let lines = json_lines(&output.stdout);
+    let summary = run_summary(&lines);
     let (copied, failed) = (
         summary["copied"].as_u64().unwrap(),
         summary["failed"].as_u64().unwrap(),

@@ -5,27 +5,11 @@
 
 use crate::common::engine::Rig;
 use crate::common::proxy::{Fault, Op, Rule};
-use crate::common::{MIB, Output, seeded_bytes};
+use crate::common::{MIB, Output, events_named, json_lines, run_summary, seeded_bytes};
 use airlock_core::engine::Event;
 
-/// The JSON lines of a `--json` run, parsed.
-fn json_lines(output: &Output) -> Vec<serde_json::Value> {
-    output
-        .stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
-        .collect()
-}
-
-fn events_named<'a>(lines: &'a [serde_json::Value], name: &str) -> Vec<&'a serde_json::Value> {
-    lines.iter().filter(|l| l["event"] == name).collect()
-}
-
 async fn run_json(rig: &Rig, transfer: &[&str]) -> Output {
-    let config = rig
-        .servers
-        .sandbox
-        .write_config(&rig.config_text(&[], transfer));
+    let config = rig.config().transfer(transfer).write(&rig.servers.sandbox);
     rig.servers
         .airlock_with(&config, &["run", "--json"])
         .run()
@@ -53,7 +37,7 @@ async fn run_json_exits_0_when_everything_is_copied() {
     )
     .await;
     output.expect_code(0);
-    let lines = json_lines(&output);
+    let lines = json_lines(&output.stdout);
     assert_eq!(events_named(&lines, "object_done").len(), 11);
     let finished = events_named(&lines, "run_finished");
     assert_eq!(finished.len(), 1, "{}", output.stdout);
@@ -89,12 +73,12 @@ async fn run_json_exits_1_and_names_the_failures() {
     );
     let output = run_json(&rig, &["max_retries = 1"]).await;
     output.expect_code(1);
-    let lines = json_lines(&output);
+    let lines = json_lines(&output.stdout);
     let failed = events_named(&lines, "object_failed");
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0]["key"], "data/broken.csv");
     assert_eq!(failed[0]["class"], "retryable");
-    let summary = &events_named(&lines, "run_finished")[0]["summary"];
+    let summary = run_summary(&lines);
     assert_eq!(
         (summary["copied"].as_u64(), summary["failed"].as_u64()),
         (Some(11), Some(1))
@@ -144,7 +128,9 @@ async fn uploads_abort_removes_what_a_dropped_run_left_and_a_run_then_copies_all
     // A run dropped while both uploads are open, each with a part or more at the target.
     rig.target_proxy
         .add_rule(Rule::new(Fault::Stall).on(Op::UploadPart).skip(2));
-    let (handle, mut events) = rig.start_engine(&rig.settings(&transfer)).await;
+    let (handle, mut events) = rig
+        .start_engine(&rig.config().transfer(&transfer).settings())
+        .await;
     events
         .wait_count("two parts", 2, |e| matches!(e, Event::PartDone { .. }))
         .await;
@@ -158,10 +144,7 @@ async fn uploads_abort_removes_what_a_dropped_run_left_and_a_run_then_copies_all
     rig.target_proxy.clear_rules();
     assert_eq!(rig.target_uploads().await.len(), 2);
 
-    let config = rig
-        .servers
-        .sandbox
-        .write_config(&rig.config_text(&[], &transfer));
+    let config = rig.config().transfer(&transfer).write(&rig.servers.sandbox);
     let listed = rig
         .servers
         .airlock_with(&config, &["uploads", "list"])
@@ -239,10 +222,7 @@ async fn a_killed_run_resumes_and_sends_only_the_unfinished_parts() {
         "part_size = \"5MiB\"",
         "concurrency = 2",
     ];
-    let config = rig
-        .servers
-        .sandbox
-        .write_config(&rig.config_text(&[], &transfer));
+    let config = rig.config().transfer(&transfer).write(&rig.servers.sandbox);
     // Five parts reach the target, then every UploadPart hangs until the process is killed.
     rig.target_proxy
         .add_rule(Rule::new(Fault::Stall).on(Op::UploadPart).skip(5));
@@ -280,7 +260,7 @@ async fn a_killed_run_resumes_and_sends_only_the_unfinished_parts() {
         .run()
         .await;
     output.expect_code(0);
-    let lines = json_lines(&output);
+    let lines = json_lines(&output.stdout);
     let started = events_named(&lines, "object_started");
     assert_eq!(started.len(), 1);
     assert_eq!(started[0]["resumed_parts"], 5);
@@ -317,9 +297,9 @@ async fn ctrl_c_lets_in_flight_copies_finish_exits_130_and_says_how_to_resume() 
     rig.source_proxy
         .add_rule(Rule::new(Fault::Hold).on(Op::GetObject));
     let config = rig
-        .servers
-        .sandbox
-        .write_config(&rig.config_text(&[], &["concurrency = 2"]));
+        .config()
+        .transfer(&["concurrency = 2"])
+        .write(&rig.servers.sandbox);
     let mut child = rig
         .servers
         .airlock_with(&config, &["run", "--json"])
@@ -369,8 +349,8 @@ async fn ctrl_c_lets_in_flight_copies_finish_exits_130_and_says_how_to_resume() 
         stderr: seen,
         code: 130,
     };
-    let lines = json_lines(&output);
-    let summary = &events_named(&lines, "run_finished")[0]["summary"];
+    let lines = json_lines(&output.stdout);
+    let summary = run_summary(&lines);
     assert_eq!(summary["copied"], 2, "the two in flight finished");
     assert_eq!(summary["not_started"], 8);
     assert_eq!(summary["interrupted"], true);
@@ -378,8 +358,8 @@ async fn ctrl_c_lets_in_flight_copies_finish_exits_130_and_says_how_to_resume() 
 
     let again = run_json(&rig, &["concurrency = 2"]).await;
     again.expect_code(0);
-    let lines = json_lines(&again);
-    let summary = &events_named(&lines, "run_finished")[0]["summary"];
+    let lines = json_lines(&again.stdout);
+    let summary = run_summary(&lines);
     assert_eq!(
         (summary["copied"].as_u64(), summary["skipped"].as_u64()),
         (Some(8), Some(2))

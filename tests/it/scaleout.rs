@@ -9,7 +9,7 @@ use crate::common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use crate::common::{ConfigOverrides, MIB, Output, TwoServers, seeded_bytes};
+use crate::common::{MIB, Output, TwoServers, events_named, json_lines, seeded_bytes};
 use serde_json::Value;
 
 /// Small objects, two multipart ones below `split_above`, and one split object of 4 parts.
@@ -50,20 +50,6 @@ fn transfer() -> Vec<String> {
         "split_above = \"12MiB\"".into(),
         "concurrency = 4".into(),
     ]
-}
-
-/// JSON lines of a `run --json`, each an event.
-fn events(output: &Output) -> Vec<Value> {
-    output
-        .stdout
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|v| v.get("event").is_some())
-        .collect()
-}
-
-fn of_kind<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
-    events.iter().filter(|e| e["event"] == kind).collect()
 }
 
 fn read_json(path: &Path) -> Value {
@@ -138,10 +124,10 @@ async fn run_all_shards(
 async fn shards_copy_a_plan_together_and_split_a_big_object() {
     let servers = TwoServers::start().await;
     let objects = fill_source(&servers).await;
-    let config = servers.config_toml(&ConfigOverrides {
-        transfer: transfer(),
-        ..Default::default()
-    });
+    let config = servers
+        .config()
+        .transfer(&transfer())
+        .write(&servers.sandbox);
     let plan = servers.sandbox.path().join("plan.json");
     let reports = servers.sandbox.path().join("reports");
     let plan_arg = plan.to_str().unwrap();
@@ -217,15 +203,15 @@ async fn shards_copy_a_plan_together_and_split_a_big_object() {
     let mut big_parts: BTreeMap<u64, usize> = BTreeMap::new();
     let mut shard_bytes = Vec::new();
     for (index, output) in outputs.iter().enumerate() {
-        let events = events(output);
-        for done in of_kind(&events, "object_done") {
+        let events = json_lines(&output.stdout);
+        for done in events_named(&events, "object_done") {
             let key = done["key"].as_str().unwrap().to_string();
             assert_eq!(done["verification"]["verified"], true, "{done}");
             if let Some(other) = copied_by.insert(key.clone(), index) {
                 panic!("'{key}' copied by shards {other} and {index}");
             }
         }
-        let uploaded = of_kind(&events, "parts_uploaded");
+        let uploaded = events_named(&events, "parts_uploaded");
         assert_eq!(
             uploaded.len(),
             1,
@@ -236,12 +222,12 @@ async fn shards_copy_a_plan_together_and_split_a_big_object() {
             uploaded[0]["last_part"].as_u64().unwrap(),
         );
         // The big object's id in this shard's plan: the one its ObjectStarted names.
-        let big_id = of_kind(&events, "object_started")
+        let big_id = events_named(&events, "object_started")
             .into_iter()
             .find(|e| e["key"] == BIG)
             .expect("the split object starts in every shard")["id"]
             .clone();
-        for started in of_kind(&events, "part_started") {
+        for started in events_named(&events, "part_started") {
             if started["id"] == big_id {
                 let part = started["part"].as_u64().unwrap();
                 assert!(
@@ -337,9 +323,9 @@ async fn shards_copy_a_plan_together_and_split_a_big_object() {
     // A rerun of a finished shard sends nothing: everything of it is at the target now.
     let rerun = run_shard(&servers, &config, &plan, &reports, 1).await;
     rerun.expect_code(0);
-    let rerun_events = events(&rerun);
+    let rerun_events = json_lines(&rerun.stdout);
     assert!(
-        of_kind(&rerun_events, "part_started").is_empty(),
+        events_named(&rerun_events, "part_started").is_empty(),
         "rerun sent data:\n{}",
         rerun.stdout
     );
@@ -375,11 +361,10 @@ async fn report_fails_on_failed_objects_and_missing_shards_from_s3() {
             .put_seeded(&format!("data/{n}.bin"), 10_000 + n * 1000, n)
             .await;
     }
-    let config = servers.config_toml(&ConfigOverrides {
-        source_prefix: "data/".into(),
-        target_prefix: "copy/".into(),
-        ..Default::default()
-    });
+    let config = servers
+        .config()
+        .prefixes("data/", "copy/")
+        .write(&servers.sandbox);
     let plan = servers.sandbox.path().join("plan.json");
     let plan_arg = plan.to_str().unwrap();
     servers
@@ -497,11 +482,11 @@ async fn a_plan_kept_in_s3_is_prepared_run_by_every_shard_and_finalized() {
     let objects = fill_source(&servers).await;
     // Plans and reports outside the copied prefix: a mirror run would delete what the source
     // does not have.
-    let config = servers.config_toml(&ConfigOverrides {
-        target_prefix: "copy/".into(),
-        transfer: transfer(),
-        ..Default::default()
-    });
+    let config = servers
+        .config()
+        .set_str("target", "prefix", "copy/")
+        .transfer(&transfer())
+        .write(&servers.sandbox);
     let bucket = &servers.target.bucket;
     let plan = format!("s3://{bucket}/plans/backfill.json");
 
@@ -564,7 +549,7 @@ async fn a_plan_kept_in_s3_is_prepared_run_by_every_shard_and_finalized() {
     for output in &outputs {
         output.expect_code(0);
         assert_eq!(
-            of_kind(&events(output), "parts_uploaded").len(),
+            events_named(&json_lines(&output.stdout), "parts_uploaded").len(),
             1,
             "every shard read the prepared plan: {}",
             output.all()

@@ -15,13 +15,11 @@ use airlock::tui::app::plan::PlanStatus;
 use airlock::tui::app::transfers::Phase;
 use airlock::tui::app::{App, Tab, update};
 use airlock::tui::{Keymap, Msg, Runtime};
-use airlock_core::config::parse_settings;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use serde_json::Value;
 
-use crate::common::moto::{Moto, ssm_credentials};
+use crate::common::moto::Moto;
 use crate::common::*;
 
 /// Every secret the tests know. Access key ids are not secret (`config check` shows the last
@@ -82,18 +80,13 @@ async fn seed(servers: &TwoServers) {
     servers.source.put_seeded("in/big.bin", BIG_SIZE, 11).await;
 }
 
-fn overrides() -> ConfigOverrides {
-    ConfigOverrides {
-        source_prefix: "in/".into(),
-        target_prefix: "out/".into(),
-        transfer: vec![
-            "multipart_threshold = \"5MiB\"".into(),
-            "part_size = \"5MiB\"".into(),
-            // One request at a time: the multipart upload is open long enough to be stopped.
-            "concurrency = 1".into(),
-        ],
-        ..Default::default()
-    }
+fn config(servers: &TwoServers) -> Config {
+    servers.config().prefixes("in/", "out/").transfer(&[
+        "multipart_threshold = \"5MiB\"",
+        "part_size = \"5MiB\"",
+        // One request at a time: the multipart upload is open long enough to be stopped.
+        "concurrency = 1",
+    ])
 }
 
 /// `airlock -vv ARGS` with trace logging to the file: the most there is to leak.
@@ -152,7 +145,7 @@ fn journal_files(servers: &TwoServers) -> Vec<PathBuf> {
 async fn static_secrets_never_leave_the_config() {
     let servers = TwoServers::start().await;
     seed(&servers).await;
-    let config = servers.config_toml(&overrides());
+    let config = config(&servers).write(&servers.sandbox);
     let plan = servers.sandbox.path().join("plan.json");
 
     verbose(&servers, &config, &["config", "check"])
@@ -192,12 +185,7 @@ async fn static_secrets_never_leave_the_config() {
     assert_eq!(output.status.code(), Some(130), "{stdout}\n{stderr}");
     assert_clean("JSON events of the stopped run", &stdout);
     assert_clean("stderr of the stopped run", &stderr);
-    assert!(
-        stdout
-            .lines()
-            .all(|l| serde_json::from_str::<Value>(l).is_ok()),
-        "{stdout}"
-    );
+    json_lines(&stdout);
 
     let journal = journal_files(&servers);
     assert_eq!(journal.len(), 1, "{journal:?}");
@@ -247,10 +235,9 @@ async fn a_refused_secret_is_not_echoed_in_errors() {
     const WRONG: &str = "WRONG-target-secret-5e8c";
     let servers = TwoServers::start().await;
     servers.source.put("in/small.txt", b"small".to_vec()).await;
-    let config = servers.config_toml(&ConfigOverrides {
-        target_secret: Some(WRONG.into()),
-        ..overrides()
-    });
+    let config = config(&servers)
+        .keys("target", TARGET_ACCESS_KEY, WRONG)
+        .write(&servers.sandbox);
     for args in [
         &["config", "check"][..],
         &["run", "--json"][..],
@@ -288,14 +275,14 @@ async fn ssm_secrets_never_leak() {
         .await;
     moto.put_secure_string("/airlock/source/secret", SOURCE_SECRET_KEY)
         .await;
-    let config = servers.config_toml(&ConfigOverrides {
-        source_credentials: Some(ssm_credentials(
+    let config = config(&servers)
+        .ssm_keys(
+            "source",
             &moto.endpoint,
             "/airlock/source/id",
             "/airlock/source/secret",
-        )),
-        ..overrides()
-    });
+        )
+        .write(&servers.sandbox);
     let plan = servers.sandbox.path().join("plan.json");
 
     let out = verbose(&servers, &config, &["config", "check"]).await;
@@ -327,7 +314,7 @@ async fn panic_messages_are_built_from_redacted_debug_output() {
     // A panic prints its payload, which the code builds with Debug/Display; the types that hold
     // secrets must redact them there, including the SDK clients built from them.
     let servers = TwoServers::start().await;
-    let config = servers.config_toml(&overrides());
+    let config = config(&servers).write(&servers.sandbox);
     let settings = airlock_core::config::load_settings(Some(&config)).unwrap();
     let sides = airlock_core::aws::connect(&settings).await.unwrap();
     let payload = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -347,7 +334,7 @@ async fn panic_messages_are_built_from_redacted_debug_output() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_config_with_secrets_readable_by_others_warns() {
     let servers = TwoServers::start().await;
-    let config = servers.config_toml(&overrides());
+    let config = config(&servers).write(&servers.sandbox);
     for (mode_bits, warns) in [
         (0o644, true),
         (0o640, true),
@@ -375,10 +362,12 @@ async fn a_config_with_secrets_readable_by_others_warns() {
         assert_clean("plan output", &out.all());
     }
     // Without secrets in it, a readable config is fine.
-    let profile_only = servers.sandbox.write_config(
-        "[source]\nbucket = \"source-bucket\"\n[source.credentials]\nkind = \"profile\"\nprofile = \"p\"\n\
-         [target]\nbucket = \"target-bucket\"\n",
-    );
+    let profile_only = Config::minimal()
+        .table(
+            "source.credentials",
+            &["kind = \"profile\"", "profile = \"p\""],
+        )
+        .write(&servers.sandbox);
     std::fs::set_permissions(&profile_only, std::fs::Permissions::from_mode(0o644)).unwrap();
     let settings = airlock_core::config::load_settings(Some(&profile_only)).unwrap();
     assert!(
@@ -402,8 +391,7 @@ fn screen(app: &App) -> String {
 async fn the_tui_never_draws_a_secret() {
     let servers = TwoServers::start().await;
     seed(&servers).await;
-    let text = servers.config_text(&overrides());
-    let settings = parse_settings(&text, "config.toml").unwrap();
+    let settings = config(&servers).settings();
     let sides = airlock_core::aws::connect(&settings).await.unwrap();
     let (tx, mut messages) = tokio::sync::mpsc::unbounded_channel();
     let mut runtime = Runtime::new(sides, settings.clone(), tx);

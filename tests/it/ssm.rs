@@ -5,7 +5,7 @@
 //! Ignored without `AIRLOCK_MOTO` at build time (run, and failing, under `CI=true`): see
 //! `common::moto`.
 
-use crate::common::moto::{Moto, ssm_credentials};
+use crate::common::moto::Moto;
 use crate::common::*;
 
 const ACCESS_KEY_PARAMETER: &str = "/airlock/source/access-key-id";
@@ -13,15 +13,16 @@ const SECRET_PARAMETER: &str = "/airlock/source/secret-access-key";
 
 /// A config whose source keys come from SSM at `moto`, via the target's static keys.
 fn ssm_config(servers: &TwoServers, moto: &Moto) -> std::path::PathBuf {
-    servers.config_toml(&ConfigOverrides {
-        source_prefix: "in/".into(),
-        source_credentials: Some(ssm_credentials(
+    servers
+        .config()
+        .set_str("source", "prefix", "in/")
+        .ssm_keys(
+            "source",
             &moto.endpoint,
             ACCESS_KEY_PARAMETER,
             SECRET_PARAMETER,
-        )),
-        ..Default::default()
-    })
+        )
+        .write(&servers.sandbox)
 }
 
 /// Panics if the secret is in the output or in airlock's log file.

@@ -11,57 +11,12 @@ use airlock::tui::app::plan::PlanStatus;
 use airlock::tui::app::transfers::Phase;
 use airlock::tui::app::{App, Tab, update};
 use airlock::tui::{Keymap, Msg, Runtime};
-use airlock_core::aws::{ResolvedCredentials, Sides, build_side_client};
-use airlock_core::config::{
-    CredentialSpec, Secret, Settings, Side, SideSettings, TransferSettings, WriteOptions,
-};
-use airlock_s3server::EmbeddedS3;
-use aws_credential_types::Credentials;
-use aws_credential_types::provider::SharedCredentialsProvider;
+use airlock_core::aws::connect;
+use airlock_core::config::Side;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tokio::sync::mpsc::UnboundedReceiver;
 
-fn side(side: Side, server: &EmbeddedS3, bucket: &str, prefix: &str) -> SideSettings {
-    SideSettings {
-        side,
-        bucket: bucket.into(),
-        prefix: prefix.into(),
-        region: "us-east-1".into(),
-        endpoint_url: Some(server.endpoint.clone()),
-        force_path_style: true,
-        credentials: CredentialSpec::Static {
-            access_key_id: Secret::new(server.access_key.clone()),
-            secret_access_key: Secret::new(server.secret_key.clone()),
-            session_token: None,
-        },
-        write: WriteOptions::default(),
-    }
-}
-
-fn creds(server: &EmbeddedS3) -> ResolvedCredentials {
-    ResolvedCredentials {
-        provider: SharedCredentialsProvider::new(Credentials::new(
-            &server.access_key,
-            &server.secret_key,
-            None,
-            None,
-            "test",
-        )),
-        description: "test".into(),
-    }
-}
-
-fn data(seed: u64, len: usize) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
-}
+use crate::common::{MIB, TwoServers, seeded_bytes};
 
 /// The app, the runtime and the channel the runtime answers on.
 struct Harness {
@@ -125,65 +80,34 @@ fn listed(app: &App) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browse_select_plan_run_and_verify_bytes() {
-    let dir = tempfile::tempdir().unwrap();
-    let src = EmbeddedS3::start(&dir.path().join("s"), "source-key", "source-secret-0000")
-        .await
-        .unwrap();
-    let dst = EmbeddedS3::start(&dir.path().join("t"), "target-key", "target-secret-0000")
-        .await
-        .unwrap();
-    src.create_bucket("exports").unwrap();
-    dst.create_bucket("drop").unwrap();
-    let settings = Settings {
-        source: side(Side::Source, &src, "exports", "in/"),
-        target: side(Side::Target, &dst, "drop", "out/"),
-        transfer: TransferSettings::default(),
-        filter: Default::default(),
-        path: None,
-        warnings: vec![],
-    };
-    let sides = Sides {
-        source: build_side_client(&settings.source, &settings.transfer, &creds(&src)),
-        target: build_side_client(&settings.target, &settings.transfer, &creds(&dst)),
-    };
+    let servers = TwoServers::start().await;
+    let settings = servers.config().prefixes("in/", "out/").settings();
+    let sides = connect(&settings).await.expect("connect both sides");
     let objects = [
-        ("in/a report.csv", data(1, 2_000)),
-        ("in/logs/x.log", data(2, 1_000)),
-        ("in/logs/big.bin", data(3, 12 * 1024 * 1024 + 17)),
+        ("in/a report.csv", seeded_bytes(1, 0, 2_000)),
+        ("in/logs/x.log", seeded_bytes(2, 0, 1_000)),
+        (
+            "in/logs/big.bin",
+            seeded_bytes(3, 0, 12 * MIB as usize + 17),
+        ),
         ("in/logs/empty", vec![]),
-        ("in/nested/deep/z.txt", data(5, 3_000)),
-        ("in/nested/same.txt", data(6, 500)),
-        ("in/other/not-selected.txt", data(4, 10)),
+        ("in/nested/deep/z.txt", seeded_bytes(5, 0, 3_000)),
+        ("in/nested/same.txt", seeded_bytes(6, 0, 500)),
+        ("in/other/not-selected.txt", seeded_bytes(4, 0, 10)),
     ];
     for (key, bytes) in &objects {
-        sides
-            .source
-            .client
-            .put_object()
-            .bucket("exports")
-            .key(*key)
-            .body(bytes.clone().into())
-            .send()
-            .await
-            .unwrap();
+        servers.source.put(key, bytes.clone()).await;
     }
 
     // Already at the target, byte for byte: the plan must skip it (decided by HEADs).
-    sides
+    servers
         .target
-        .client
-        .put_object()
-        .bucket("drop")
-        .key("out/nested/same.txt")
-        .body(data(6, 500).into())
-        .send()
-        .await
-        .unwrap();
+        .put("out/nested/same.txt", seeded_bytes(6, 0, 500))
+        .await;
 
     let (tx, messages) = tokio::sync::mpsc::unbounded_channel();
     let mut runtime = Runtime::new(sides.clone(), settings.clone(), tx);
-    let journal = tempfile::tempdir().unwrap();
-    runtime.journal_dir = Some(journal.path().to_path_buf());
+    runtime.journal_dir = Some(servers.sandbox.data_dir());
     let mut app = App::new(settings, Keymap::default(), (100, 30));
     let first = app.start();
     assert!(runtime.execute_all(first));
@@ -304,22 +228,20 @@ async fn browse_select_plan_run_and_verify_bytes() {
             .all(|p| *p == airlock::tui::app::transfers::PartState::Done)
     );
 
+    let copied = servers.target.keys("out/").await;
     for (key, bytes) in &objects {
         let target_key = key.replacen("in/", "out/", 1);
-        let got = sides
-            .target
-            .client
-            .get_object()
-            .bucket("drop")
-            .key(&target_key)
-            .send()
-            .await;
         if key.starts_with("in/other/") {
-            assert!(got.is_err(), "'{target_key}' was not selected");
+            assert!(
+                !copied.contains(&target_key),
+                "'{target_key}' was not selected"
+            );
             continue;
         }
-        let got = got.unwrap().body.collect().await.unwrap().into_bytes();
-        assert!(got[..] == bytes[..], "'{target_key}' differs");
+        assert!(
+            servers.target.get(&target_key).await == *bytes,
+            "'{target_key}' differs"
+        );
     }
 
     // Back in the browser the copied objects now compare equal (or undecided until HEADs).

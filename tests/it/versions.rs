@@ -164,34 +164,11 @@ async fn fixture() -> Fixture {
 }
 
 impl Fixture {
-    /// A config from the versioned (or plain) moto bucket's `in/` to the target's `out/`, with
-    /// `extra_source` lines in `[source]`.
-    fn config(&self, bucket: &str, extra_source: &str) -> std::path::PathBuf {
-        let mut source = side_table(
-            "source",
-            bucket,
-            "in/",
-            &self.moto.endpoint,
-            &static_credentials("moto-source-key", "moto-source-secret-0000"),
-        );
-        if !extra_source.is_empty() {
-            // Keys of [source] go before its credentials table.
-            source = source.replacen(
-                "\n[source.credentials]",
-                &format!("{extra_source}\n\n[source.credentials]"),
-                1,
-            );
-        }
-        let target = side_table(
-            "target",
-            TARGET_BUCKET,
-            "out/",
-            &self.target.server.endpoint,
-            &static_credentials(TARGET_ACCESS_KEY, TARGET_SECRET_KEY),
-        );
-        self.sandbox.write_config(&format!(
-            "{source}\n{target}\n[transfer]\nmultipart_threshold = \"5MiB\"\npart_size = \"5MiB\"\n"
-        ))
+    /// A config from the versioned (or plain) moto bucket's `in/` to the target's `out/`, in
+    /// 5 MiB parts.
+    fn config(&self, bucket: &str) -> Config {
+        moto_to_target(&self.moto, bucket, &self.target)
+            .transfer(&["multipart_threshold = \"5MiB\"", "part_size = \"5MiB\""])
     }
 
     fn old_version(&self, key: &str) -> &str {
@@ -199,13 +176,12 @@ impl Fixture {
     }
 }
 
-fn manifest_records(path: &std::path::Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .skip(1)
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+/// A config from moto's `bucket`, `in/`, to the target's `out/`.
+fn moto_to_target(moto: &Moto, bucket: &str, target: &Account) -> Config {
+    Config::endpoints(&moto.endpoint, &target.server.endpoint)
+        .set_str("source", "bucket", bucket)
+        .prefixes("in/", "out/")
+        .keys("source", "moto-source-key", "moto-source-secret-0000")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -215,7 +191,7 @@ fn manifest_records(path: &std::path::Path) -> Vec<serde_json::Value> {
 )]
 async fn a_run_at_a_moment_copies_each_key_as_it_was_then() {
     let f = fixture().await;
-    let config = f.config(VERSIONED_BUCKET, "");
+    let config = f.config(VERSIONED_BUCKET).write(&f.sandbox);
     let config_arg = config.to_str().unwrap();
 
     // The plan names the moment and pins each version.
@@ -296,7 +272,7 @@ async fn a_run_at_a_moment_copies_each_key_as_it_was_then() {
         big == seeded_bytes(1, 0, BIG_SIZE as usize),
         "out/big.bin holds other bytes than the version at the moment"
     );
-    let records = manifest_records(&manifest);
+    let records = read_manifest(&manifest).1;
     let recorded: Vec<(&str, &str, &str, &str)> = records
         .iter()
         .map(|r| {
@@ -335,10 +311,10 @@ async fn a_run_at_a_moment_copies_each_key_as_it_was_then() {
     // Again, with the moment from the config: the target holds the pinned versions, so all
     // three are skips (compared with the old versions' sizes and ETags, not the latest).
     // `--version-at` on `run` is the same flag as on `plan` (tested for bad values below).
-    let config = f.config(
-        VERSIONED_BUCKET,
-        &format!("version_at = {}", toml_str(&f.moment)),
-    );
+    let config = f
+        .config(VERSIONED_BUCKET)
+        .set_str("source", "version_at", &f.moment)
+        .write(&f.sandbox);
     let again = f.sandbox.path().join("again.jsonl");
     let out = f
         .sandbox
@@ -352,7 +328,8 @@ async fn a_run_at_a_moment_copies_each_key_as_it_was_then() {
         .run()
         .await;
     out.expect_code(0);
-    let outcomes: Vec<String> = manifest_records(&again)
+    let outcomes: Vec<String> = read_manifest(&again)
+        .1
         .iter()
         .map(|r| {
             format!(
@@ -477,7 +454,7 @@ async fn listing_selection_and_refusals_on_one_fixture() {
 }
 
 async fn ls_versions_shows_every_version_of_a_key(f: &Fixture) {
-    let config = f.config(VERSIONED_BUCKET, "");
+    let config = f.config(VERSIONED_BUCKET).write(&f.sandbox);
     let config_arg = config.to_str().unwrap();
     let out = f
         .sandbox
@@ -527,11 +504,7 @@ async fn ls_versions_shows_every_version_of_a_key(f: &Fixture) {
         .run()
         .await;
     out.expect_code(0);
-    let versions: Vec<serde_json::Value> = out
-        .stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let versions = json_lines(&out.stdout);
     assert_eq!(versions.len(), 2, "{}", out.stdout);
     assert_eq!(versions[0]["is_latest"], true);
     assert_eq!(versions[0]["size"], 16);
@@ -551,7 +524,7 @@ async fn ls_versions_shows_every_version_of_a_key(f: &Fixture) {
 }
 
 async fn bad_moments_and_unversioned_buckets_are_clear_errors(f: &Fixture) {
-    let config = f.config(VERSIONED_BUCKET, "");
+    let config = f.config(VERSIONED_BUCKET).write(&f.sandbox);
     let config_arg = config.to_str().unwrap();
     for (bad, why) in [
         ("yesterday", "is not an RFC 3339 time"),
@@ -570,7 +543,10 @@ async fn bad_moments_and_unversioned_buckets_are_clear_errors(f: &Fixture) {
             out.stderr
         );
     }
-    let config = f.config(VERSIONED_BUCKET, "version_at = \"last tuesday\"");
+    let config = f
+        .config(VERSIONED_BUCKET)
+        .set_str("source", "version_at", "last tuesday")
+        .write(&f.sandbox);
     let out = f
         .sandbox
         .airlock(["--config", config.to_str().unwrap(), "plan"])
@@ -585,10 +561,10 @@ async fn bad_moments_and_unversioned_buckets_are_clear_errors(f: &Fixture) {
     );
 
     // A bucket that never had versioning keeps no earlier versions: refused, not guessed.
-    let config = f.config(
-        PLAIN_BUCKET,
-        &format!("version_at = {}", toml_str(&f.moment)),
-    );
+    let config = f
+        .config(PLAIN_BUCKET)
+        .set_str("source", "version_at", &f.moment)
+        .write(&f.sandbox);
     let out = f
         .sandbox
         .airlock(["--config", config.to_str().unwrap(), "run"])
@@ -665,21 +641,7 @@ async fn a_null_version_replaced_after_planning_is_not_copied() {
     next_second().await;
     let moment = format_rfc3339(now_secs() * 1000);
 
-    let source = side_table(
-        "source",
-        bucket,
-        "in/",
-        &moto.endpoint,
-        &static_credentials("moto-source-key", "moto-source-secret-0000"),
-    );
-    let target_table = side_table(
-        "target",
-        TARGET_BUCKET,
-        "out/",
-        &target.server.endpoint,
-        &static_credentials(TARGET_ACCESS_KEY, TARGET_SECRET_KEY),
-    );
-    let config = sandbox.write_config(&format!("{source}\n{target_table}"));
+    let config = moto_to_target(&moto, bucket, &target).write(&sandbox);
     let config_arg = config.to_str().unwrap();
     let plan_path = sandbox.path().join("plan.json");
     let out = sandbox
@@ -733,7 +695,7 @@ async fn a_null_version_replaced_after_planning_is_not_copied() {
 /// The TUI plans a selection from the browser's listing, which shows the latest versions: with
 /// a moment, selected objects and folders are taken as they were then.
 async fn a_tui_selection_is_taken_at_the_moment(f: &Fixture) {
-    let config = f.config(VERSIONED_BUCKET, "");
+    let config = f.config(VERSIONED_BUCKET).write(&f.sandbox);
     let mut settings = airlock_core::config::load_settings(Some(&config)).unwrap();
     settings.filter.version_at =
         Some(airlock_core::config::filter::parse_rfc3339_ms(&f.moment).unwrap());

@@ -1,11 +1,11 @@
 //! Running the engine in-process against two real servers, each behind a [`FaultProxy`]:
-//! [`Rig`] (servers, proxies, settings from TOML, plan, start), [`Events`] (the engine's event
+//! [`Rig`] (servers, proxies, a [`Config`] for them, plan, start), [`Events`] (the engine's event
 //! stream, recorded, with waits), and byte-for-byte comparison of source and target objects.
 
 use std::time::Duration;
 
 use airlock_core::aws::{Sides, connect, inventory};
-use airlock_core::config::{Settings, parse_settings};
+use airlock_core::config::Settings;
 use airlock_core::engine::{Engine, EngineHandle, EngineOptions, Event, RunSummary, Verification};
 use airlock_core::plan::Plan;
 use airlock_s3server::EmbeddedS3;
@@ -15,9 +15,8 @@ use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::proxy::FaultProxy;
 use super::{
-    Account, SOURCE_ACCESS_KEY, SOURCE_BUCKET, SOURCE_SECRET_KEY, Sandbox, TARGET_ACCESS_KEY,
-    TARGET_BUCKET, TARGET_SECRET_KEY, TwoServers, describe, s3_client, side_table,
-    static_credentials,
+    Account, Config, SOURCE_ACCESS_KEY, SOURCE_BUCKET, SOURCE_SECRET_KEY, Sandbox,
+    TARGET_ACCESS_KEY, TARGET_BUCKET, TARGET_SECRET_KEY, TwoServers, describe, s3_client,
 };
 
 /// How long any wait on the engine may take before the test fails.
@@ -81,40 +80,9 @@ impl Rig {
         &self.servers.target
     }
 
-    /// Config text for the proxied servers: `target_lines` go into `[target]` (e.g.
-    /// `storage_class = "..."`), `transfer_lines` make up `[transfer]`.
-    pub fn config_text(&self, target_lines: &[&str], transfer_lines: &[&str]) -> String {
-        let source = side_table(
-            "source",
-            SOURCE_BUCKET,
-            "",
-            &self.source_proxy.endpoint,
-            &static_credentials(SOURCE_ACCESS_KEY, SOURCE_SECRET_KEY),
-        );
-        let mut target = side_table(
-            "target",
-            TARGET_BUCKET,
-            "",
-            &self.target_proxy.endpoint,
-            &static_credentials(TARGET_ACCESS_KEY, TARGET_SECRET_KEY),
-        );
-        let extra: String = target_lines.iter().map(|l| format!("{l}\n")).collect();
-        target = target.replacen("[target]\n", &format!("[target]\n{extra}"), 1);
-        let transfer: String = transfer_lines.iter().map(|l| format!("{l}\n")).collect();
-        format!("{source}\n{target}\n[transfer]\n{transfer}")
-    }
-
-    /// Validated settings from [`Self::config_text`].
-    pub fn settings(&self, transfer_lines: &[&str]) -> Settings {
-        self.settings_with(&[], transfer_lines)
-    }
-
-    pub fn settings_with(&self, target_lines: &[&str], transfer_lines: &[&str]) -> Settings {
-        parse_settings(
-            &self.config_text(target_lines, transfer_lines),
-            "test config",
-        )
-        .unwrap_or_else(|e| panic!("test config: {e}"))
+    /// A config for the two servers through their proxies (see [`TwoServers::config`]).
+    pub fn config(&self) -> Config {
+        Config::endpoints(&self.source_proxy.endpoint, &self.target_proxy.endpoint)
     }
 
     /// Plan `settings` (lists both sides through the proxies) and start the engine, with the

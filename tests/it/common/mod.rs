@@ -6,8 +6,10 @@
 //! use `#[tokio::test(flavor = "multi_thread", worker_threads = 2)]` so the servers keep
 //! serving while a test awaits the child `airlock` process.
 //!
-//! - [`TwoServers`]: both accounts in one [`Sandbox`], and config files for them
-//!   ([`TwoServers::config_toml`] with [`ConfigOverrides`]).
+//! - [`TwoServers`]: both accounts in one [`Sandbox`]; [`TwoServers::config`] starts a config
+//!   for them.
+//! - `config`: [`Config`], the one builder of config text (tables, keys, lines).
+//! - `json`: [`json_lines`] and the events in them, for `--json` output and manifests.
 //! - `account`: [`Account`] (server + client + bucket), [`seeded_bytes`].
 //! - `run`: [`Sandbox`] (temp dir, data dir, log file) and [`AirlockCmd`] / [`Output`].
 //! - [`moto`]: a moto server for SSM (and a second S3 implementation).
@@ -15,14 +17,18 @@
 //! - [`engine`]: the engine run in-process against both servers through proxies.
 
 mod account;
+mod config;
 pub mod engine;
+mod json;
 pub mod moto;
 pub mod proxy;
 mod run;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 pub use account::{Account, UPLOAD_PART_SIZE, s3_client, seeded_bytes};
+pub use config::Config;
+pub use json::{events_named, json_lines, read_manifest, run_summary};
 pub use run::{AirlockCmd, Output, Sandbox};
 
 /// Clearly fake keys: each server accepts only its own pair.
@@ -70,48 +76,10 @@ impl TwoServers {
         }
     }
 
-    /// Write a config for the two servers (path style, static keys) and return its path.
-    pub fn config_toml(&self, overrides: &ConfigOverrides) -> PathBuf {
-        self.sandbox.write_config(&self.config_text(overrides))
-    }
-
-    /// The config text [`Self::config_toml`] writes.
-    pub fn config_text(&self, o: &ConfigOverrides) -> String {
-        let source_credentials = o.source_credentials.clone().unwrap_or_else(|| {
-            static_credentials(
-                SOURCE_ACCESS_KEY,
-                o.source_secret.as_deref().unwrap_or(SOURCE_SECRET_KEY),
-            )
-        });
-        let target_credentials = o.target_credentials.clone().unwrap_or_else(|| {
-            static_credentials(
-                TARGET_ACCESS_KEY,
-                o.target_secret.as_deref().unwrap_or(TARGET_SECRET_KEY),
-            )
-        });
-        let mut text = side_table(
-            "source",
-            o.source_bucket.as_deref().unwrap_or(&self.source.bucket),
-            &o.source_prefix,
-            &self.source.server.endpoint,
-            &source_credentials,
-        );
-        text.push('\n');
-        text.push_str(&side_table(
-            "target",
-            o.target_bucket.as_deref().unwrap_or(&self.target.bucket),
-            &o.target_prefix,
-            &self.target.server.endpoint,
-            &target_credentials,
-        ));
-        if !o.transfer.is_empty() {
-            text.push_str("\n[transfer]\n");
-            for line in &o.transfer {
-                text.push_str(line);
-                text.push('\n');
-            }
-        }
-        text
+    /// A config for the two servers: both buckets, empty prefixes, path style, each side's
+    /// static keys. Change it with [`Config`]'s methods.
+    pub fn config(&self) -> Config {
+        Config::endpoints(&self.source.server.endpoint, &self.target.server.endpoint)
     }
 
     /// `airlock ARGS` with this test's data dir.
@@ -132,63 +100,6 @@ impl TwoServers {
         all.extend(args.iter().map(std::ffi::OsString::from));
         self.sandbox.airlock(all)
     }
-}
-
-/// What [`TwoServers::config_toml`] changes from the default config (both buckets, empty
-/// prefixes, the right static keys, no `[transfer]` table).
-#[derive(Debug, Clone, Default)]
-pub struct ConfigOverrides {
-    pub source_prefix: String,
-    pub target_prefix: String,
-    pub source_bucket: Option<String>,
-    pub target_bucket: Option<String>,
-    /// A wrong secret for a side (the access key stays right).
-    pub source_secret: Option<String>,
-    pub target_secret: Option<String>,
-    /// Replaces the body of `[source.credentials]` (TOML lines), e.g. an SSM table.
-    pub source_credentials: Option<String>,
-    pub target_credentials: Option<String>,
-    /// Lines of a `[transfer]` table, e.g. `multipart_threshold = "5MiB"`.
-    pub transfer: Vec<String>,
-}
-
-/// A `[source]` or `[target]` table (path style, us-east-1) with its credentials table, whose
-/// body is `credentials` (TOML lines).
-pub fn side_table(
-    side: &str,
-    bucket: &str,
-    prefix: &str,
-    endpoint: &str,
-    credentials: &str,
-) -> String {
-    format!(
-        "[{side}]\n\
-         bucket = {}\n\
-         prefix = {}\n\
-         region = \"us-east-1\"\n\
-         endpoint_url = {}\n\
-         force_path_style = true\n\
-         \n\
-         [{side}.credentials]\n\
-         {credentials}\n",
-        toml_str(bucket),
-        toml_str(prefix),
-        toml_str(endpoint),
-    )
-}
-
-/// Body of a `kind = "static"` credentials table.
-pub fn static_credentials(access_key: &str, secret_key: &str) -> String {
-    format!(
-        "kind = \"static\"\naccess_key_id = {}\nsecret_access_key = {}",
-        toml_str(access_key),
-        toml_str(secret_key)
-    )
-}
-
-/// A TOML basic string (quoted and escaped).
-pub fn toml_str(value: &str) -> String {
-    toml::Value::String(value.to_string()).to_string()
 }
 
 /// An SDK error with its whole chain (the SDK's Display is just "service error").

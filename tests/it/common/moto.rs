@@ -121,26 +121,6 @@ impl Moto {
     }
 }
 
-/// Body of a `kind = "ssm"` credentials table: the two parameters, read with the target's
-/// credentials from the SSM endpoint at `endpoint`.
-pub fn ssm_credentials(
-    endpoint: &str,
-    access_key_parameter: &str,
-    secret_parameter: &str,
-) -> String {
-    format!(
-        "kind = \"ssm\"\n\
-         access_key_id_parameter = {}\n\
-         secret_access_key_parameter = {}\n\
-         via = \"target\"\n\
-         region = \"us-east-1\"\n\
-         endpoint_url = {}",
-        super::toml_str(access_key_parameter),
-        super::toml_str(secret_parameter),
-        super::toml_str(endpoint),
-    )
-}
-
 impl Drop for Moto {
     fn drop(&mut self) {
         let _ = self.child.kill();
