@@ -2,8 +2,9 @@
 //! counting proxies): hundreds of small objects with awkward keys, metadata and tags; a 256 MiB
 //! object in 5 MiB parts (with coalesced events); objects at the size boundaries; and big
 //! objects (multipart and single) under a small memory budget, checked on the engine's
-//! high-water mark. Connections are counted at the proxies to show they are reused. Every test
-//! compares the bytes at the target with the source.
+//! high-water mark; sources written with aws-chunked framing or their own Content-Encoding.
+//! Connections are counted at the proxies to show they are reused. Every test compares the
+//! bytes at the target with the source.
 
 use crate::common;
 
@@ -11,6 +12,7 @@ use crate::common::engine::{Rig, assert_seeded, put_seeded_crc};
 use crate::common::proxy::{Op, Rule};
 use crate::common::{MIB, seeded_bytes};
 use airlock_core::engine::Event;
+use aws_sdk_s3::config::RequestChecksumCalculation;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{Tag, Tagging};
 
@@ -173,6 +175,80 @@ async fn copies_hundreds_of_small_objects_with_odd_keys_metadata_tags_and_storag
             (1..=2 * 16).contains(&opened),
             "{side}: {opened} connections for {expected} objects at concurrency 16"
         );
+    }
+}
+
+/// Sources written by the SDK's default upload (an aws-chunked body with a CRC32 trailer) and
+/// objects with their own Content-Encoding copy cleanly: each PutObject to the target carries
+/// one Content-Encoding header naming aws-chunked at most once, and the target keeps exactly
+/// the object's own encoding. (From the early smoke test; nothing else writes sources this way.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copies_sources_written_with_aws_chunked_and_content_encoding() {
+    let rig = Rig::start().await;
+    let source = rig.source();
+    // What the AWS CLI or a default SDK client sends: checksum trailer, aws-chunked framing.
+    let sdk_default = aws_sdk_s3::Client::from_conf(
+        source
+            .client
+            .config()
+            .to_builder()
+            .request_checksum_calculation(RequestChecksumCalculation::WhenSupported)
+            .build(),
+    );
+    let objects = [
+        ("chunked.bin", 3, 70_000, None, &sdk_default),
+        ("page.html.gz", 4, 5_000, Some("gzip"), &source.client),
+        ("chunked.gz", 5, 9_000, Some("gzip"), &sdk_default),
+    ];
+    for (key, seed, size, encoding, client) in objects {
+        client
+            .put_object()
+            .bucket(&source.bucket)
+            .key(key)
+            .set_content_encoding(encoding.map(str::to_string))
+            .body(ByteStream::from(seeded_bytes(seed, 0, size)))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("PUT '{key}': {}", common::describe(&e)));
+    }
+
+    let (summary, events) = rig.run(&rig.config().settings()).await;
+    assert_eq!(
+        (summary.copied, summary.failed),
+        (3, 0),
+        "{}",
+        events.describe()
+    );
+    rig.assert_all_copied().await;
+    let puts = rig.target_proxy.exchanges();
+    for (key, _, _, encoding, _) in objects {
+        let head = rig
+            .target()
+            .client
+            .head_object()
+            .bucket(&rig.target().bucket)
+            .key(key)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("HEAD '{key}': {}", common::describe(&e)));
+        assert_eq!(head.content_encoding(), encoding, "'{key}' at the target");
+        let put = puts
+            .iter()
+            .find(|e| e.op == Op::PutObject && e.key == key)
+            .unwrap_or_else(|| panic!("no PutObject of '{key}'"));
+        let headers: Vec<&str> = put
+            .headers
+            .get_all("content-encoding")
+            .iter()
+            .map(|v| v.to_str().unwrap())
+            .collect();
+        assert!(headers.len() <= 1, "'{key}': {headers:?}");
+        let chunked = headers
+            .iter()
+            .flat_map(|v| v.split(','))
+            .filter(|t| t.trim() == "aws-chunked")
+            .count();
+        assert!(chunked <= 1, "'{key}' names aws-chunked twice: {headers:?}");
     }
 }
 

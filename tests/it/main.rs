@@ -25,7 +25,6 @@ mod engine_control;
 mod engine_copy;
 mod engine_faults;
 mod engine_resume;
-mod engine_smoke;
 mod engine_verify;
 mod filters;
 mod fuzz_parsers;
