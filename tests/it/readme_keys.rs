@@ -1,11 +1,12 @@
 //! The README's key table cannot drift from `assets/keybindings.toml`: the table between the
 //! `<!-- keys -->` markers must be exactly the one generated here from the file (keys as the
-//! file spells them) and the help texts the TUI shows. `AIRLOCK_BLESS=1 cargo test --test
+//! file spells them) and the help texts the TUI shows. `AIRLOCK_BLESS=1 cargo test --test it
 //! readme_keys` rewrites it after a binding changed.
 
 use std::collections::BTreeMap;
 
-const BEGIN: &str = "<!-- keys: generated from assets/keybindings.toml by tests/readme_keys.rs -->";
+const BEGIN: &str =
+    "<!-- keys: generated from assets/keybindings.toml by tests/it/readme_keys.rs -->";
 const END: &str = "<!-- /keys -->";
 
 type KeyFile = BTreeMap<String, BTreeMap<String, Vec<String>>>;
