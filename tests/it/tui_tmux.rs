@@ -560,17 +560,21 @@ fn help_and_resize_redraw() {
 
     let big = (100usize, 30usize);
     tmux.resize((big.0 as u16, big.1 as u16));
-    let screen = tmux.wait_for("a redraw at 100x30", STEP, |s| {
-        row(s, 1).chars().count() == big.0 && s.lines().count() >= big.1 - 1
+    // The whole frame: a capture can land while the redraw is half written (seen under
+    // load), and the status line is the last row written.
+    tmux.wait_for("a redraw at 100x30", STEP, |s| {
+        row(s, 1).chars().count() == big.0 && row(s, big.1 - 1).trim_end().ends_with("? help")
     });
+    let screen = settled(&tmux);
     show("100x30", &screen);
     assert_boxed(&screen, big);
 
     tmux.resize((small.0 as u16, small.1 as u16));
     let without_status = |s: &str| s.lines().take(small.1 - 1).collect::<Vec<_>>().join("\n");
-    let screen = tmux.wait_for("the 80x24 screen back", STEP, |s| {
+    tmux.wait_for("the 80x24 screen back", STEP, |s| {
         without_status(s) == without_status(&before)
     });
+    let screen = settled(&tmux);
     show("80x24 again", &screen);
     assert_boxed(&screen, small);
 
