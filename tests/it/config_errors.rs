@@ -7,13 +7,15 @@ use airlock_core::{ErrorKind, aws};
 
 use crate::common::Config;
 
-fn parse(text: &str) -> Settings {
-    parse_settings(text, "test.toml").unwrap_or_else(|e| panic!("should parse: {e}\n{text}"))
+fn parse(config: Config) -> Settings {
+    let text = config.text();
+    parse_settings(&text, "test.toml").unwrap_or_else(|e| panic!("should parse: {e}\n{text}"))
 }
 
-/// The message for `text`, which must be refused as a config error.
-fn refused(text: &str) -> String {
-    let err = parse_settings(text, "test.toml").expect_err(&format!("should be refused:\n{text}"));
+/// The message for `config`, which must be refused as a config error.
+fn refused(config: Config) -> String {
+    let text = config.text();
+    let err = parse_settings(&text, "test.toml").expect_err(&format!("should be refused:\n{text}"));
     assert!(matches!(err.kind(), ErrorKind::Config(_)), "{err:?}");
     let message = err.to_string();
     assert!(message.contains("'test.toml'"), "names the file: {message}");
@@ -29,7 +31,7 @@ fn assert_says(message: &str, parts: &[&str]) {
 
 #[test]
 fn missing_source_table() {
-    let message = refused(&Config::minimal().without("source").text());
+    let message = refused(Config::minimal().without("source"));
     assert_says(
         &message,
         &["the [source] table is missing: add it with at least 'source.bucket'"],
@@ -39,10 +41,9 @@ fn missing_source_table() {
 #[test]
 fn missing_source_bucket() {
     let message = refused(
-        &Config::minimal()
+        Config::minimal()
             .unset("source", "bucket")
-            .set_str("source", "prefix", "a/")
-            .text(),
+            .set_str("source", "prefix", "a/"),
     );
     assert_says(
         &message,
@@ -52,7 +53,7 @@ fn missing_source_bucket() {
 
 #[test]
 fn unknown_top_level_key() {
-    let message = refused(&Config::minimal().top("sorce = 1").text());
+    let message = refused(Config::minimal().top("sorce = 1"));
     assert_says(
         &message,
         &[
@@ -64,8 +65,9 @@ fn unknown_top_level_key() {
 
 #[test]
 fn unknown_transfer_key_is_named_with_its_table_and_line() {
-    let text = Config::minimal().transfer(&["concurency = 16"]).text();
-    let message = refused(&text);
+    let config = Config::minimal().transfer(&["concurency = 16"]);
+    let text = config.text();
+    let message = refused(config);
     assert_says(
         &message,
         &[
@@ -78,14 +80,10 @@ fn unknown_transfer_key_is_named_with_its_table_and_line() {
 
 #[test]
 fn unknown_credentials_key() {
-    let message = refused(
-        &Config::minimal()
-            .table(
-                "source.credentials",
-                &["kind = \"profile\"", "profil = \"ops\""],
-            )
-            .text(),
-    );
+    let message = refused(Config::minimal().table(
+        "source.credentials",
+        &["kind = \"profile\"", "profil = \"ops\""],
+    ));
     assert_says(
         &message,
         &[
@@ -97,11 +95,7 @@ fn unknown_credentials_key() {
 
 #[test]
 fn typo_in_a_header_names_the_table() {
-    let message = refused(
-        &Config::minimal()
-            .table("source.credentalz", &["kind = \"default\""])
-            .text(),
-    );
+    let message = refused(Config::minimal().table("source.credentalz", &["kind = \"default\""]));
     assert_says(
         &message,
         &["line 4, key 'source.credentalz': unknown key 'credentalz'"],
@@ -110,19 +104,15 @@ fn typo_in_a_header_names_the_table() {
 
 #[test]
 fn key_of_another_credential_kind() {
-    let message = refused(
-        &Config::minimal()
-            .table(
-                "target.credentials",
-                &[
-                    "kind = \"static\"",
-                    "access_key_id = \"k\"",
-                    "secret_access_key = \"s\"",
-                    "profile = \"ops\"",
-                ],
-            )
-            .text(),
-    );
+    let message = refused(Config::minimal().table(
+        "target.credentials",
+        &[
+            "kind = \"static\"",
+            "access_key_id = \"k\"",
+            "secret_access_key = \"s\"",
+            "profile = \"ops\"",
+        ],
+    ));
     assert_says(
         &message,
         &[
@@ -133,18 +123,14 @@ fn key_of_another_credential_kind() {
 
 #[test]
 fn via_with_kind_profile_does_not_apply() {
-    let message = refused(
-        &Config::minimal()
-            .table(
-                "source.credentials",
-                &[
-                    "kind = \"profile\"",
-                    "profile = \"ops\"",
-                    "via = \"target\"",
-                ],
-            )
-            .text(),
-    );
+    let message = refused(Config::minimal().table(
+        "source.credentials",
+        &[
+            "kind = \"profile\"",
+            "profile = \"ops\"",
+            "via = \"target\"",
+        ],
+    ));
     assert_says(
         &message,
         &["'source.credentials.via' does not apply to kind = 'profile'"],
@@ -153,11 +139,7 @@ fn via_with_kind_profile_does_not_apply() {
 
 #[test]
 fn unknown_credential_kind() {
-    let message = refused(
-        &Config::minimal()
-            .table("source.credentials", &["kind = \"iam\""])
-            .text(),
-    );
+    let message = refused(Config::minimal().table("source.credentials", &["kind = \"iam\""]));
     assert_says(
         &message,
         &[
@@ -168,7 +150,7 @@ fn unknown_credential_kind() {
 
 #[test]
 fn string_for_concurrency() {
-    let message = refused(&Config::minimal().transfer(&["concurrency = \"16\""]).text());
+    let message = refused(Config::minimal().transfer(&["concurrency = \"16\""]));
     assert_says(
         &message,
         &["key 'transfer.concurrency': invalid type: a string, expected an integer"],
@@ -177,7 +159,7 @@ fn string_for_concurrency() {
 
 #[test]
 fn number_for_bucket() {
-    let message = refused(&Config::minimal().set("source", "bucket", "12").text());
+    let message = refused(Config::minimal().set("source", "bucket", "12"));
     assert_says(
         &message,
         &["line 2, key 'source.bucket': invalid type: integer '12', expected a string"],
@@ -186,7 +168,7 @@ fn number_for_bucket() {
 
 #[test]
 fn number_for_a_table() {
-    let message = refused(&Config::minimal().set("source", "credentials", "3").text());
+    let message = refused(Config::minimal().set("source", "credentials", "3"));
     assert_says(
         &message,
         &["key 'source.credentials': invalid type: integer '3', expected a table"],
@@ -196,11 +178,7 @@ fn number_for_a_table() {
 #[test]
 fn concurrency_out_of_range() {
     for value in ["0", "-1", "5000"] {
-        let message = refused(
-            &Config::minimal()
-                .set("transfer", "concurrency", value)
-                .text(),
-        );
+        let message = refused(Config::minimal().set("transfer", "concurrency", value));
         assert_says(
             &message,
             &[&format!(
@@ -212,7 +190,7 @@ fn concurrency_out_of_range() {
 
 #[test]
 fn memory_limit_zero() {
-    let message = refused(&Config::minimal().transfer(&["memory_limit = \"0\""]).text());
+    let message = refused(Config::minimal().transfer(&["memory_limit = \"0\""]));
     assert_says(
         &message,
         &["transfer.memory_limit '0 B' is out of range: use 1 MiB to 64 GiB (default 256 MiB)"],
@@ -221,11 +199,7 @@ fn memory_limit_zero() {
 
 #[test]
 fn memory_limit_absurd() {
-    let message = refused(
-        &Config::minimal()
-            .transfer(&["memory_limit = \"100TiB\""])
-            .text(),
-    );
+    let message = refused(Config::minimal().transfer(&["memory_limit = \"100TiB\""]));
     assert_says(
         &message,
         &["transfer.memory_limit '100 TiB' is out of range: use 1 MiB to 64 GiB"],
@@ -234,13 +208,13 @@ fn memory_limit_absurd() {
 
 #[test]
 fn memory_limit_negative() {
-    let message = refused(&Config::minimal().transfer(&["memory_limit = -5"]).text());
+    let message = refused(Config::minimal().transfer(&["memory_limit = -5"]));
     assert_says(&message, &["key 'transfer.memory_limit': '-5' is negative"]);
 }
 
 #[test]
 fn max_retries_negative() {
-    let message = refused(&Config::minimal().transfer(&["max_retries = -3"]).text());
+    let message = refused(Config::minimal().transfer(&["max_retries = -3"]));
     assert_says(
         &message,
         &["transfer.max_retries '-3' is out of range: use 0 to 100 (default 8)"],
@@ -249,7 +223,7 @@ fn max_retries_negative() {
 
 #[test]
 fn part_size_below_five_mib() {
-    let message = refused(&Config::minimal().transfer(&["part_size = \"1MiB\""]).text());
+    let message = refused(Config::minimal().transfer(&["part_size = \"1MiB\""]));
     assert_says(
         &message,
         &[
@@ -260,18 +234,18 @@ fn part_size_below_five_mib() {
 
 #[test]
 fn part_size_above_five_gib() {
-    let message = refused(&Config::minimal().transfer(&["part_size = \"6GiB\""]).text());
+    let message = refused(Config::minimal().transfer(&["part_size = \"6GiB\""]));
     assert_says(&message, &["transfer.part_size '6 GiB' is out of range"]);
 }
 
 #[test]
 fn part_size_of_the_wrong_type() {
-    let message = refused(&Config::minimal().transfer(&["part_size = true"]).text());
+    let message = refused(Config::minimal().transfer(&["part_size = true"]));
     assert_says(
         &message,
         &["key 'transfer.part_size': invalid type: boolean 'true', expected \"auto\" or a size"],
     );
-    let message = refused(&Config::minimal().transfer(&["part_size = 1.5"]).text());
+    let message = refused(Config::minimal().transfer(&["part_size = 1.5"]));
     assert_says(
         &message,
         &["key 'transfer.part_size': '1.5' is not a size: use \"auto\" or a quoted size"],
@@ -280,11 +254,7 @@ fn part_size_of_the_wrong_type() {
 
 #[test]
 fn multipart_threshold_above_five_gib() {
-    let message = refused(
-        &Config::minimal()
-            .transfer(&["multipart_threshold = \"6GiB\""])
-            .text(),
-    );
+    let message = refused(Config::minimal().transfer(&["multipart_threshold = \"6GiB\""]));
     assert_says(
         &message,
         &[
@@ -295,11 +265,7 @@ fn multipart_threshold_above_five_gib() {
 
 #[test]
 fn multipart_threshold_below_five_mib() {
-    let message = refused(
-        &Config::minimal()
-            .transfer(&["multipart_threshold = \"4MiB\""])
-            .text(),
-    );
+    let message = refused(Config::minimal().transfer(&["multipart_threshold = \"4MiB\""]));
     assert_says(
         &message,
         &["transfer.multipart_threshold '4 MiB' is out of range"],
@@ -308,11 +274,7 @@ fn multipart_threshold_below_five_mib() {
 
 #[test]
 fn size_with_an_unknown_unit() {
-    let message = refused(
-        &Config::minimal()
-            .transfer(&["memory_limit = \"12 parsecs\""])
-            .text(),
-    );
+    let message = refused(Config::minimal().transfer(&["memory_limit = \"12 parsecs\""]));
     assert_says(
         &message,
         &[
@@ -323,11 +285,7 @@ fn size_with_an_unknown_unit() {
 
 #[test]
 fn size_without_a_number() {
-    let message = refused(
-        &Config::minimal()
-            .transfer(&["multipart_threshold = \"MiB\""])
-            .text(),
-    );
+    let message = refused(Config::minimal().transfer(&["multipart_threshold = \"MiB\""]));
     assert_says(
         &message,
         &[
@@ -338,11 +296,7 @@ fn size_without_a_number() {
 
 #[test]
 fn endpoint_that_is_not_a_url() {
-    let message = refused(
-        &Config::minimal()
-            .lines("source", &["endpoint_url = \"not a url\""])
-            .text(),
-    );
+    let message = refused(Config::minimal().lines("source", &["endpoint_url = \"not a url\""]));
     assert_says(
         &message,
         &["source.endpoint_url 'not a url' is not a URL: write it like 'https://s3.example.com'"],
@@ -351,11 +305,7 @@ fn endpoint_that_is_not_a_url() {
 
 #[test]
 fn endpoint_with_another_scheme() {
-    let message = refused(
-        &Config::minimal()
-            .lines("source", &["endpoint_url = \"ftp://x\""])
-            .text(),
-    );
+    let message = refused(Config::minimal().lines("source", &["endpoint_url = \"ftp://x\""]));
     assert_says(
         &message,
         &["source.endpoint_url 'ftp://x' has scheme 'ftp': use 'https://'"],
@@ -364,11 +314,7 @@ fn endpoint_with_another_scheme() {
 
 #[test]
 fn endpoint_without_a_host() {
-    let message = refused(
-        &Config::minimal()
-            .lines("target", &["endpoint_url = \"http://\""])
-            .text(),
-    );
+    let message = refused(Config::minimal().lines("target", &["endpoint_url = \"http://\""]));
     assert_says(
         &message,
         &["target.endpoint_url 'http://' has no valid host and port"],
@@ -377,11 +323,8 @@ fn endpoint_without_a_host() {
 
 #[test]
 fn plain_http_to_another_host_is_refused() {
-    let message = refused(
-        &Config::minimal()
-            .lines("source", &["endpoint_url = \"http://example.com\""])
-            .text(),
-    );
+    let message =
+        refused(Config::minimal().lines("source", &["endpoint_url = \"http://example.com\""]));
     assert_says(
         &message,
         &[
@@ -392,14 +335,10 @@ fn plain_http_to_another_host_is_refused() {
 
 #[test]
 fn plain_http_to_another_host_with_allow_http() {
-    let settings = parse(
-        &Config::minimal()
-            .lines(
-                "source",
-                &["endpoint_url = \"http://example.com\"", "allow_http = true"],
-            )
-            .text(),
-    );
+    let settings = parse(Config::minimal().lines(
+        "source",
+        &["endpoint_url = \"http://example.com\"", "allow_http = true"],
+    ));
     assert_eq!(
         settings.source.endpoint_url.as_deref(),
         Some("http://example.com")
@@ -408,11 +347,8 @@ fn plain_http_to_another_host_with_allow_http() {
 
 #[test]
 fn plain_http_to_loopback_is_accepted() {
-    let settings = parse(
-        &Config::minimal()
-            .lines("target", &["endpoint_url = \"http://127.0.0.1:9000\""])
-            .text(),
-    );
+    let settings =
+        parse(Config::minimal().lines("target", &["endpoint_url = \"http://127.0.0.1:9000\""]));
     assert_eq!(
         settings.target.endpoint_url.as_deref(),
         Some("http://127.0.0.1:9000")
@@ -444,11 +380,7 @@ fn assume_role_via(config: Config, via: &str) -> Config {
 
 #[test]
 fn via_pointing_at_its_own_side() {
-    let message = refused(
-        &Config::minimal()
-            .table("source.credentials", &ssm("source"))
-            .text(),
-    );
+    let message = refused(Config::minimal().table("source.credentials", &ssm("source")));
     assert_says(
         &message,
         &[
@@ -459,7 +391,7 @@ fn via_pointing_at_its_own_side() {
 
 #[test]
 fn via_pointing_at_its_own_side_under_assume_role() {
-    let message = refused(&assume_role_via(Config::minimal(), "source").text());
+    let message = refused(assume_role_via(Config::minimal(), "source"));
     assert_says(
         &message,
         &["source.credentials.base.via 'source' points at its own side"],
@@ -469,7 +401,7 @@ fn via_pointing_at_its_own_side_under_assume_role() {
 /// `config` (whose source credentials read SSM via the target) with target credentials that
 /// read SSM via the source: each side needs the other's credentials.
 fn circular(config: Config) -> Settings {
-    parse(&config.table("target.credentials", &ssm("source")).text())
+    parse(config.table("target.credentials", &ssm("source")))
 }
 
 /// Detected when credentials are resolved: both sides fail with a config error, and nothing
@@ -507,18 +439,14 @@ async fn circle_through_assume_role_base() {
 
 #[test]
 fn ssm_without_via() {
-    let message = refused(
-        &Config::minimal()
-            .table(
-                "source.credentials",
-                &[
-                    "kind = \"ssm\"",
-                    "access_key_id_parameter = \"/a/id\"",
-                    "secret_access_key_parameter = \"/a/secret\"",
-                ],
-            )
-            .text(),
-    );
+    let message = refused(Config::minimal().table(
+        "source.credentials",
+        &[
+            "kind = \"ssm\"",
+            "access_key_id_parameter = \"/a/id\"",
+            "secret_access_key_parameter = \"/a/secret\"",
+        ],
+    ));
     assert_says(
         &message,
         &[
@@ -529,17 +457,13 @@ fn ssm_without_via() {
 
 #[test]
 fn assume_role_with_a_bad_role_arn() {
-    let message = refused(
-        &Config::minimal()
-            .table(
-                "source.credentials",
-                &[
-                    "kind = \"assume_role\"",
-                    "role_arn = \"arn:aws:iam::123:user/bob\"",
-                ],
-            )
-            .text(),
-    );
+    let message = refused(Config::minimal().table(
+        "source.credentials",
+        &[
+            "kind = \"assume_role\"",
+            "role_arn = \"arn:aws:iam::123:user/bob\"",
+        ],
+    ));
     assert_says(
         &message,
         &[
@@ -550,11 +474,7 @@ fn assume_role_with_a_bad_role_arn() {
 
 #[test]
 fn zero_timeout() {
-    let message = refused(
-        &Config::minimal()
-            .transfer(&["connect_timeout = \"0s\""])
-            .text(),
-    );
+    let message = refused(Config::minimal().transfer(&["connect_timeout = \"0s\""]));
     assert_says(
         &message,
         &["transfer.connect_timeout '0s' is out of range: use more than 0s and at most 1h"],
@@ -563,11 +483,7 @@ fn zero_timeout() {
 
 #[test]
 fn timeout_that_is_not_a_duration() {
-    let message = refused(
-        &Config::minimal()
-            .transfer(&["read_timeout = \"fast\""])
-            .text(),
-    );
+    let message = refused(Config::minimal().transfer(&["read_timeout = \"fast\""]));
     assert_says(
         &message,
         &[
@@ -579,7 +495,7 @@ fn timeout_that_is_not_a_duration() {
 
 #[test]
 fn bad_verify_mode() {
-    let message = refused(&Config::minimal().transfer(&["verify = \"sha1\""]).text());
+    let message = refused(Config::minimal().transfer(&["verify = \"sha1\""]));
     assert_says(
         &message,
         &["transfer.verify 'sha1' is not a verify mode: use 'checksum' (default), 'md5' or 'size'"],
@@ -588,7 +504,7 @@ fn bad_verify_mode() {
 
 #[test]
 fn bad_compare_mode() {
-    let message = refused(&Config::minimal().transfer(&["compare = \"mtime\""]).text());
+    let message = refused(Config::minimal().transfer(&["compare = \"mtime\""]));
     assert_says(
         &message,
         &[
@@ -599,11 +515,7 @@ fn bad_compare_mode() {
 
 #[test]
 fn bad_on_source_change() {
-    let message = refused(
-        &Config::minimal()
-            .transfer(&["on_source_change = \"ignore\""])
-            .text(),
-    );
+    let message = refused(Config::minimal().transfer(&["on_source_change = \"ignore\""]));
     assert_says(
         &message,
         &[
@@ -614,11 +526,8 @@ fn bad_on_source_change() {
 
 #[test]
 fn sse_kms_key_id_without_sse() {
-    let message = refused(
-        &Config::minimal()
-            .lines("target", &["sse_kms_key_id = \"alias/deliveries\""])
-            .text(),
-    );
+    let message =
+        refused(Config::minimal().lines("target", &["sse_kms_key_id = \"alias/deliveries\""]));
     assert_says(
         &message,
         &[
@@ -629,14 +538,10 @@ fn sse_kms_key_id_without_sse() {
 
 #[test]
 fn sse_kms_key_id_with_aes256() {
-    let message = refused(
-        &Config::minimal()
-            .lines(
-                "target",
-                &["sse = \"AES256\"", "sse_kms_key_id = \"alias/deliveries\""],
-            )
-            .text(),
-    );
+    let message = refused(Config::minimal().lines(
+        "target",
+        &["sse = \"AES256\"", "sse_kms_key_id = \"alias/deliveries\""],
+    ));
     assert_says(
         &message,
         &[
@@ -647,11 +552,7 @@ fn sse_kms_key_id_with_aes256() {
 
 #[test]
 fn bad_storage_class() {
-    let message = refused(
-        &Config::minimal()
-            .lines("target", &["storage_class = \"GLACIER_FAST\""])
-            .text(),
-    );
+    let message = refused(Config::minimal().lines("target", &["storage_class = \"GLACIER_FAST\""]));
     assert_says(
         &message,
         &["target.storage_class 'GLACIER_FAST' is not an S3 storage class: use one of STANDARD,"],
@@ -660,11 +561,7 @@ fn bad_storage_class() {
 
 #[test]
 fn bad_acl() {
-    let message = refused(
-        &Config::minimal()
-            .lines("target", &["acl = \"everyone\""])
-            .text(),
-    );
+    let message = refused(Config::minimal().lines("target", &["acl = \"everyone\""]));
     assert_says(
         &message,
         &[
@@ -676,11 +573,7 @@ fn bad_acl() {
 
 #[test]
 fn bucket_with_a_slash() {
-    let message = refused(
-        &Config::minimal()
-            .set_str("source", "bucket", "legacy/clients")
-            .text(),
-    );
+    let message = refused(Config::minimal().set_str("source", "bucket", "legacy/clients"));
     assert_says(
         &message,
         &[
