@@ -1,0 +1,47 @@
+//! The integration tests, one binary: the whole stack (core, S3 server, the test harness) is
+//! compiled and linked once, not once per file. Each module is one area, named as its file was
+//! when every file was its own binary, so `cargo test --test it plan::` runs what
+//! `--test plan` did. The shared harness is [`common`].
+//!
+//! All tests share one process: none may set process-wide state (environment variables, the
+//! current directory). Settings for the `airlock` binary go to the child process
+//! (`AirlockCmd::env`); see `common::run`.
+//!
+//! Tests that need moto or tmux are ignored when the tool was not found at build time (see
+//! `build.rs`), and run, failing without the tool, under `CI=true`.
+
+mod common;
+
+mod bad_cli;
+mod bad_config;
+mod bad_plan;
+mod bandwidth;
+mod completions;
+mod config_check;
+mod config_errors;
+mod config_example;
+mod deploy;
+mod engine_control;
+mod engine_copy;
+mod engine_faults;
+mod engine_resume;
+mod engine_verify;
+mod filters;
+mod fuzz_parsers;
+mod ls;
+mod manifest;
+mod mirror;
+mod moto_s3;
+mod odd_keys;
+mod plan;
+mod proxy;
+mod readme_keys;
+mod reliability;
+mod run_cli;
+mod scaleout;
+mod secrets;
+mod servers;
+mod ssm;
+mod tui_flow;
+mod tui_tmux;
+mod versions;

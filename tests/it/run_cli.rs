@@ -1,0 +1,368 @@
+//! The headless binary: `airlock run --json` exits 0 when everything is copied, 1 naming the
+//! failures in its summary, 2 on a bad config; `airlock uploads list|abort` see and remove the
+//! uploads a dropped run left, after which a run copies everything. The binary talks to the
+//! in-process servers through the proxies, like any client.
+
+use crate::common::engine::Rig;
+use crate::common::proxy::{Fault, Op, Rule};
+use crate::common::{MIB, Output, events_named, json_lines, run_summary, seeded_bytes};
+use airlock_core::engine::Event;
+
+async fn run_json(rig: &Rig, transfer: &[&str]) -> Output {
+    let config = rig.config().transfer(transfer).write(&rig.servers.sandbox);
+    rig.servers
+        .airlock_with(&config, &["run", "--json"])
+        .run()
+        .await
+}
+
+async fn some_objects(rig: &Rig) {
+    let source = rig.source();
+    for i in 0..10u64 {
+        let key = format!("data/part-{i}.csv");
+        source
+            .put(&key, seeded_bytes(i, 0, 10_000 * i as usize))
+            .await;
+    }
+    source.put_seeded("data/big.bin", 11 * MIB, 7).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_json_exits_0_when_everything_is_copied() {
+    let rig = Rig::start().await;
+    some_objects(&rig).await;
+    let output = run_json(
+        &rig,
+        &["multipart_threshold = \"5MiB\"", "part_size = \"5MiB\""],
+    )
+    .await;
+    output.expect_code(0);
+    let lines = json_lines(&output.stdout);
+    assert_eq!(events_named(&lines, "object_done").len(), 11);
+    let finished = events_named(&lines, "run_finished");
+    assert_eq!(finished.len(), 1, "{}", output.stdout);
+    let summary = &finished[0]["summary"];
+    assert_eq!(summary["copied"], 11);
+    assert_eq!(summary["failed"], 0);
+    assert_eq!(
+        summary["verified"], 10,
+        "the 3-part object has no source checksum"
+    );
+    // The line before run_finished is the final progress: every copied byte is counted.
+    let last = &lines[lines.len() - 2];
+    assert_eq!(last["event"], "progress", "{}", output.stdout);
+    assert_eq!(
+        last["put_bytes"], summary["bytes_copied"],
+        "{}",
+        output.stdout
+    );
+    rig.assert_all_copied().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_json_exits_1_and_names_the_failures() {
+    let rig = Rig::start().await;
+    some_objects(&rig).await;
+    rig.source()
+        .put("data/broken.csv", b"never arrives".to_vec())
+        .await;
+    rig.source_proxy.add_rule(
+        Rule::new(Fault::InternalError)
+            .on(Op::GetObject)
+            .key("broken"),
+    );
+    let output = run_json(&rig, &["max_retries = 1"]).await;
+    output.expect_code(1);
+    let lines = json_lines(&output.stdout);
+    let failed = events_named(&lines, "object_failed");
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0]["key"], "data/broken.csv");
+    assert_eq!(failed[0]["class"], "retryable");
+    let summary = run_summary(&lines);
+    assert_eq!(
+        (summary["copied"].as_u64(), summary["failed"].as_u64()),
+        (Some(11), Some(1))
+    );
+    let failures = summary["failures"].as_array().unwrap();
+    assert_eq!(failures.len(), 1);
+    assert_eq!(failures[0][0], "data/broken.csv");
+    let reason = failures[0][1].as_str().unwrap();
+    assert!(reason.contains("InternalError (HTTP 500)"), "{reason}");
+    assert_eq!(
+        rig.source_proxy.count(Op::GetObject),
+        13,
+        "11 objects once, broken.csv twice"
+    );
+    assert!(rig.target().keys("data/broken").await.is_empty());
+    for i in 0..10 {
+        rig.assert_copied(&format!("data/part-{i}.csv")).await;
+    }
+    rig.assert_copied("data/big.bin").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_exits_2_on_a_bad_config_and_copies_nothing() {
+    let rig = Rig::start().await;
+    some_objects(&rig).await;
+    for (line, named) in [
+        ("concurency = 4", "concurency"),
+        ("part_size = \"1MiB\"", "part_size"),
+        ("concurrency = 0", "concurrency"),
+        ("on_source_change = \"ignore\"", "on_source_change"),
+    ] {
+        let output = run_json(&rig, &[line]).await;
+        output.expect_code(2);
+        assert!(output.stderr.contains(named), "{line}: {}", output.stderr);
+        assert!(output.stdout.is_empty(), "no run: {}", output.stdout);
+    }
+    assert!(rig.target().keys("").await.is_empty());
+    assert_eq!(rig.source_proxy.count(Op::GetObject), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_abort_removes_what_a_dropped_run_left_and_a_run_then_copies_all() {
+    let rig = Rig::start().await;
+    rig.source().put_seeded("left/a.bin", 12 * MIB, 1).await;
+    rig.source().put_seeded("left/b.bin", 12 * MIB, 2).await;
+    let transfer = ["multipart_threshold = \"5MiB\"", "part_size = \"5MiB\""];
+    // A run dropped while both uploads are open, each with a part or more at the target.
+    rig.target_proxy
+        .add_rule(Rule::new(Fault::Stall).on(Op::UploadPart).skip(2));
+    let (handle, mut events) = rig
+        .start_engine(&rig.config().transfer(&transfer).settings())
+        .await;
+    events
+        .wait_count("two parts", 2, |e| matches!(e, Event::PartDone { .. }))
+        .await;
+    // Both uploads are open and known to the engine (ObjectStarted follows the create).
+    events
+        .wait_count("both objects started", 2, |e| {
+            matches!(e, Event::ObjectStarted { parts: 3, .. })
+        })
+        .await;
+    drop(handle);
+    rig.target_proxy.clear_rules();
+    assert_eq!(rig.target_uploads().await.len(), 2);
+
+    let config = rig.config().transfer(&transfer).write(&rig.servers.sandbox);
+    let listed = rig
+        .servers
+        .airlock_with(&config, &["uploads", "list"])
+        .run()
+        .await;
+    listed.expect_code(0);
+    assert_eq!(
+        listed.stdout.matches("(resumable: journaled)").count(),
+        2,
+        "{}",
+        listed.stdout
+    );
+    assert!(
+        listed.stdout.contains("2 in-progress uploads"),
+        "{}",
+        listed.stdout
+    );
+
+    let aborted = rig
+        .servers
+        .airlock_with(&config, &["uploads", "abort", "--all"])
+        .run()
+        .await;
+    aborted.expect_code(0);
+    assert!(
+        aborted.stdout.contains("2 uploads aborted"),
+        "{}",
+        aborted.stdout
+    );
+    assert!(rig.target_uploads().await.is_empty(), "none left");
+    assert!(
+        rig.journal_files().is_empty(),
+        "journal entries removed with them"
+    );
+    let listed = rig
+        .servers
+        .airlock_with(&config, &["uploads", "list"])
+        .run()
+        .await;
+    assert!(
+        listed.stdout.contains("0 in-progress uploads"),
+        "{}",
+        listed.stdout
+    );
+
+    let run = rig
+        .servers
+        .airlock_with(&config, &["run", "--json"])
+        .run()
+        .await;
+    run.expect_code(0);
+    rig.assert_all_copied().await;
+    assert!(rig.target_uploads().await.is_empty());
+}
+
+/// Lines in the journal files the binary left (header + one per finished part, per upload).
+fn journal_lines(rig: &Rig) -> usize {
+    rig.journal_files()
+        .iter()
+        .map(|f| {
+            std::fs::read_to_string(f)
+                .unwrap_or_default()
+                .lines()
+                .count()
+        })
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_run_resumes_and_sends_only_the_unfinished_parts() {
+    let rig = Rig::start().await;
+    rig.source().put_seeded("resume.bin", 60 * MIB, 11).await;
+    let transfer = [
+        "multipart_threshold = \"5MiB\"",
+        "part_size = \"5MiB\"",
+        "concurrency = 2",
+    ];
+    let config = rig.config().transfer(&transfer).write(&rig.servers.sandbox);
+    // Five parts reach the target, then every UploadPart hangs until the process is killed.
+    rig.target_proxy
+        .add_rule(Rule::new(Fault::Stall).on(Op::UploadPart).skip(5));
+    let mut child = rig
+        .servers
+        .airlock_with(&config, &["run", "--json"])
+        .spawn();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while journal_lines(&rig) < 1 + 5 || rig.target_proxy.count(Op::UploadPart) < 7 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "five parts journaled and two stalled in time ({} lines)",
+            journal_lines(&rig)
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    child.kill().await.expect("kill -9 the run");
+    assert_eq!(journal_lines(&rig), 6, "the header and five parts");
+    assert_eq!(rig.target_uploads().await.len(), 1, "the upload is left");
+    let sent_before: std::collections::BTreeSet<u32> = rig
+        .target_proxy
+        .exchanges()
+        .iter()
+        .filter(|e| e.op == Op::UploadPart && e.status == Some(200))
+        .filter_map(|e| e.part)
+        .collect();
+    assert_eq!(sent_before.len(), 5, "{sent_before:?}");
+
+    rig.target_proxy.clear_rules();
+    rig.source_proxy.reset_stats();
+    rig.target_proxy.reset_stats();
+    let output = rig
+        .servers
+        .airlock_with(&config, &["run", "--json"])
+        .run()
+        .await;
+    output.expect_code(0);
+    let lines = json_lines(&output.stdout);
+    let started = events_named(&lines, "object_started");
+    assert_eq!(started.len(), 1);
+    assert_eq!(started[0]["resumed_parts"], 5);
+    let resent: std::collections::BTreeSet<u32> =
+        rig.target_proxy.upload_part_bytes().into_keys().collect();
+    let missing: std::collections::BTreeSet<u32> =
+        (1..=12).filter(|p| !sent_before.contains(p)).collect();
+    assert_eq!(resent, missing, "only the unfinished parts are sent again");
+    assert_eq!(rig.target_proxy.count(Op::UploadPart), 7, "each once");
+    assert_eq!(rig.source_proxy.count(Op::GetObjectRange), 7);
+    assert_eq!(rig.target_proxy.count(Op::CreateMultipartUpload), 0);
+    // Progress lines after the object started count the resumed parts as already at the target.
+    let after_start = lines
+        .iter()
+        .skip_while(|l| l["event"] != "object_started")
+        .filter(|l| l["event"] == "progress");
+    for line in after_start {
+        assert!(line["put_bytes"].as_u64().unwrap() >= 25 * MIB, "{line}");
+    }
+    rig.assert_all_copied().await;
+    assert!(rig.target_uploads().await.is_empty());
+    assert!(rig.journal_files().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_lets_in_flight_copies_finish_exits_130_and_says_how_to_resume() {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+
+    let rig = Rig::start().await;
+    let objects = (0..10u64)
+        .map(|i| (format!("obj/{i}"), seeded_bytes(i, 0, 5000)))
+        .collect();
+    rig.source().put_many(objects, 8).await;
+    rig.source_proxy
+        .add_rule(Rule::new(Fault::Hold).on(Op::GetObject));
+    let config = rig
+        .config()
+        .transfer(&["concurrency = 2"])
+        .write(&rig.servers.sandbox);
+    let mut child = rig
+        .servers
+        .airlock_with(&config, &["run", "--json"])
+        .spawn();
+    rig.source_proxy
+        .wait_for("2 GETs held", |p| p.held() == 2)
+        .await;
+    let pid = child.id().expect("running").to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .expect("kill -INT");
+    assert!(status.success());
+    let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut seen = String::new();
+    while !seen.contains("stopping:") {
+        let line = tokio::time::timeout(std::time::Duration::from_secs(30), stderr.next_line())
+            .await
+            .expect("stderr in time")
+            .expect("read stderr")
+            .unwrap_or_else(|| panic!("stderr ended: {seen}"));
+        seen.push_str(&line);
+        seen.push('\n');
+    }
+    rig.source_proxy.clear_rules();
+    rig.source_proxy.release_held();
+    let mut stdout = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .await
+        .unwrap();
+    while let Some(line) = stderr.next_line().await.unwrap() {
+        seen.push_str(&line);
+        seen.push('\n');
+    }
+    let status = tokio::time::timeout(std::time::Duration::from_secs(30), child.wait())
+        .await
+        .expect("exits in time")
+        .unwrap();
+    assert_eq!(status.code(), Some(130), "{seen}");
+    assert!(seen.contains("run 'airlock run' again to resume"), "{seen}");
+    let output = Output {
+        stdout,
+        stderr: seen,
+        code: 130,
+    };
+    let lines = json_lines(&output.stdout);
+    let summary = run_summary(&lines);
+    assert_eq!(summary["copied"], 2, "the two in flight finished");
+    assert_eq!(summary["not_started"], 8);
+    assert_eq!(summary["interrupted"], true);
+    assert_eq!(rig.source_proxy.count(Op::GetObject), 2);
+
+    let again = run_json(&rig, &["concurrency = 2"]).await;
+    again.expect_code(0);
+    let lines = json_lines(&again.stdout);
+    let summary = run_summary(&lines);
+    assert_eq!(
+        (summary["copied"].as_u64(), summary["skipped"].as_u64()),
+        (Some(8), Some(2))
+    );
+    rig.assert_all_copied().await;
+}
