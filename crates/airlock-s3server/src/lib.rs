@@ -119,9 +119,11 @@ mod listing;
 mod meta;
 mod multipart;
 mod objects;
+pub mod seeded;
 mod serve;
 mod shaping;
 mod sse;
+mod synthetic;
 mod tagging;
 mod uploads;
 
@@ -141,6 +143,7 @@ pub use shaping::{
     CONN_RATE_ENV, ConnectionRate, Delay, LATENCY_ENV, LatencyProfile, ParseError, RequestKind,
     Shaping,
 };
+pub use synthetic::{Dataset, Layout, Role, Sizes, SyntheticOptions, SyntheticS3};
 
 /// What a server puts behind the S3 protocol.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
