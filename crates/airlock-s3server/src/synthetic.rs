@@ -3,26 +3,12 @@
 //! Every key, size, ETag, LastModified, storage class and byte follows from the key's index
 //! ([`Dataset`]); memory does not grow with N, and a listing page costs O(page + log N).
 //!
-//! - **Source** ([`Role::Source`]): one bucket holding every key of the dataset.
-//!   ListObjectsV2 in full (prefix, any delimiter with CommonPrefixes, max-keys up to 1,000,
-//!   opaque continuation tokens that resume in O(log N), start-after, `encoding-type=url`),
-//!   HeadBucket, HEAD and GET (ranges, `If-Match`/`If-None-Match`, a real full-object
-//!   CRC64NVME with checksum mode, GLACIER objects refused), GetObjectTagging (no tags).
-//!   Writes answer 403.
-//! - **Sink** ([`Role::Sink`]): a target bucket that lists a preset subset (none, or every k-th
-//!   key with a quarter of those one byte longer, so a merge-join sees skips and
-//!   differences) and takes PutObject and multipart uploads, computing MD5 and checksums and
-//!   dropping the bytes (module `sink`). What it received is never listed or served.
+//! What it answers, and what not, is on [`SyntheticS3`]. Modules: `dataset` (keys and what
+//! follows from an index), `listing` (ListObjectsV2), `objects` (HEAD/GET), `sink` (writes),
+//! `service` (the S3 trait surface).
 //!
-//! The ETag of a synthetic object is 32 hex digits drawn from the seed, index and size (`-N`
-//! for objects of 16 MiB or more), not the MD5 of its bytes: check bytes with the CRC64NVME
-//! (checksum mode) instead. Requests are signed (SigV4, s3s) and checked against the one key
-//! pair given at start, so the other side's key is refused (403), as between two accounts.
-//! The HTTP gate sits in front as on [`EmbeddedS3`](crate::EmbeddedS3), so
-//! [`Behaviours`](crate::Behaviours)' gate switches (latency, connection rate, region, tokens,
-//! ...) and the shaping environment variables apply here too; the faithful-only ones do not.
-//! Not supported: ListObjects (v1), ListObjectVersions, copies, tags other than none, writes to
-//! a source.
+//! Depends on s3s, the gate and accept loop, the faithful server's checksum and Complete checks,
+//! and the seeded generator.
 
 mod dataset;
 mod listing;
@@ -90,6 +76,27 @@ impl SyntheticOptions {
 }
 
 /// A running synthetic S3 server. Dropping it stops the server.
+///
+/// - **Source** ([`Role::Source`]): one bucket holding every key of the dataset.
+///   ListObjectsV2 in full (prefix, any delimiter with CommonPrefixes, max-keys up to 1,000,
+///   opaque continuation tokens that resume in O(log N), start-after, `encoding-type=url`),
+///   HeadBucket, HEAD and GET (ranges, `If-Match`/`If-None-Match`, a real full-object
+///   CRC64NVME with checksum mode, GLACIER objects refused), GetObjectTagging (no tags).
+///   Writes answer 403.
+/// - **Sink** ([`Role::Sink`]): a target bucket that lists a preset subset (none, or every k-th
+///   key with a quarter of those one byte longer, so a merge-join sees skips and
+///   differences) and takes PutObject and multipart uploads, computing MD5 and checksums and
+///   dropping the bytes. What it received is never listed or served.
+///
+/// The ETag of a synthetic object is 32 hex digits drawn from the seed, index and size (`-N`
+/// for objects of 16 MiB or more), not the MD5 of its bytes: check bytes with the CRC64NVME
+/// (checksum mode) instead. Requests are signed (SigV4, s3s) and checked against the one key
+/// pair given at start, so the other side's key is refused (403), as between two accounts.
+/// The HTTP gate sits in front as on [`EmbeddedS3`](crate::EmbeddedS3), so
+/// [`Behaviours`](crate::Behaviours)' gate switches (latency, connection rate, region, tokens,
+/// ...) and the shaping environment variables apply here too; the faithful-only ones do not.
+/// Not supported: ListObjects (v1), ListObjectVersions, copies, tags other than none, writes to
+/// a source.
 #[derive(Debug)]
 pub struct SyntheticS3 {
     /// `http://127.0.0.1:PORT`

@@ -8,8 +8,6 @@
 //!
 //! Depends on the seeded generator's mixer only.
 
-use std::fmt::Write as _;
-
 use crate::seeded::mix;
 
 /// 2025-01-01T00:00:00Z: the source's key 0 was last modified then, key i `i` seconds later.
@@ -133,12 +131,16 @@ impl Dataset {
         key
     }
 
+    /// [`Dataset::key`] into `out` (cleared first). Digits are written by hand: this runs for
+    /// every listed key and every step of a binary search.
     pub(crate) fn write_key(&self, index: u64, out: &mut String) {
         out.clear();
-        let _ = match &self.layout {
+        match &self.layout {
             Layout::Flat { prefix } => {
-                let width = digits(self.keys.saturating_sub(1)).max(8);
-                write!(out, "{prefix}part-{index:0width$}.parquet")
+                out.push_str(prefix);
+                out.push_str("part-");
+                push_padded(out, index, digits(self.keys.saturating_sub(1)).max(8));
+                out.push_str(".parquet");
             }
             Layout::Folders {
                 prefix,
@@ -147,13 +149,14 @@ impl Dataset {
                 let folders = self.keys.div_ceil(*keys_per_folder);
                 let folder_width = digits(folders.saturating_sub(1)).max(4);
                 let object_width = digits(keys_per_folder - 1).max(5);
-                let (folder, object) = (index / keys_per_folder, index % keys_per_folder);
-                write!(
-                    out,
-                    "{prefix}f{folder:0folder_width$}/obj-{object:0object_width$}.bin"
-                )
+                out.push_str(prefix);
+                out.push('f');
+                push_padded(out, index / keys_per_folder, folder_width);
+                out.push_str("/obj-");
+                push_padded(out, index % keys_per_folder, object_width);
+                out.push_str(".bin");
             }
-        };
+        }
     }
 
     /// The size of object `index` in bytes.
@@ -180,13 +183,14 @@ impl Dataset {
     pub fn etag(&self, index: u64, size_bytes: u64) -> String {
         let high = mix(self.seed ^ index.wrapping_mul(0xd6e8_feb8_6659_fd93) ^ size_bytes);
         let low = mix(high ^ 0xa076_1d64_78bd_642f);
-        match size_bytes >= MULTIPART_ETAG_FROM_BYTES {
-            true => format!(
-                "{high:016x}{low:016x}-{}",
-                size_bytes.div_ceil(ETAG_PART_BYTES)
-            ),
-            false => format!("{high:016x}{low:016x}"),
+        let mut etag = String::with_capacity(40);
+        push_hex(&mut etag, high);
+        push_hex(&mut etag, low);
+        if size_bytes >= MULTIPART_ETAG_FROM_BYTES {
+            etag.push('-');
+            push_padded(&mut etag, size_bytes.div_ceil(ETAG_PART_BYTES), 1);
         }
+        etag
     }
 
     /// The storage class S3 would list for object `index`.
@@ -201,6 +205,29 @@ impl Dataset {
 
 fn digits(n: u64) -> usize {
     n.checked_ilog10().map_or(1, |d| d as usize + 1)
+}
+
+/// `n` in decimal, zero-padded to `width` digits.
+fn push_padded(out: &mut String, mut n: u64, width: usize) {
+    let mut buffer = [b'0'; 20];
+    let mut at = buffer.len();
+    while n > 0 {
+        at -= 1;
+        buffer[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    let start = buffer.len() - (buffer.len() - at).max(width).min(buffer.len());
+    buffer[start..]
+        .iter()
+        .for_each(|digit| out.push(char::from(*digit)));
+}
+
+/// `n` as 16 lowercase hex digits.
+fn push_hex(out: &mut String, n: u64) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for shift in (0..16).rev() {
+        out.push(char::from(HEX[((n >> (shift * 4)) & 0xf) as usize]));
+    }
 }
 
 /// Which of a dataset's objects a server holds, and as what.
@@ -326,6 +353,15 @@ mod tests {
         assert_ne!(etag, dataset.etag(3, 101));
         assert_ne!(etag, dataset.etag(4, 100));
         assert_eq!(dataset.etag(1, 20 << 20).rsplit_once('-').unwrap().1, "3");
+        assert_eq!(dataset.etag(1, 200 << 20).rsplit_once('-').unwrap().1, "25");
+        let mut padded = String::new();
+        push_padded(&mut padded, 0, 3);
+        push_padded(&mut padded, 12345, 3);
+        push_padded(&mut padded, u64::MAX, 8);
+        assert_eq!(padded, format!("00012345{}", u64::MAX));
+        let mut hex = String::new();
+        push_hex(&mut hex, 0xab);
+        assert_eq!(hex, format!("{:016x}", 0xab));
         assert_eq!(dataset.storage_class(19), "STANDARD_IA");
         let mixed = Dataset::mixed(100_000);
         assert_eq!(mixed.storage_class(42), "GLACIER");
