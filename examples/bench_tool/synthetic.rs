@@ -181,7 +181,11 @@ fn write_config(dir: &Path, source: &SyntheticS3, target: &SyntheticS3) -> Resul
     );
     std::fs::create_dir_all(dir).map_err(|e| format!("'{}': {e}", dir.display()))?;
     let path = dir.join("airlock-synthetic.toml");
-    std::fs::write(&path, text).map_err(|e| format!("'{}': {e}", path.display()))?;
+    let written = std::fs::write(&path, text).and_then(|()| {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+    });
+    written.map_err(|e| format!("'{}': {e}", path.display()))?;
     Ok(path)
 }
 

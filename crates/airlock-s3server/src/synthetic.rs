@@ -13,6 +13,7 @@
 mod dataset;
 mod listing;
 mod objects;
+mod received;
 mod service;
 mod sink;
 
@@ -86,7 +87,9 @@ impl SyntheticOptions {
 /// - **Sink** ([`Role::Sink`]): a target bucket that lists a preset subset (none, or every k-th
 ///   key with a quarter of those one byte longer, so a merge-join sees skips and
 ///   differences) and takes PutObject and multipart uploads, computing MD5 and checksums and
-///   dropping the bytes. What it received is never listed or served.
+///   dropping the bytes. What it received is never listed or read back (GET answers 501);
+///   HEAD finds the last 4,096 objects it received (size, ETag, checksums, user metadata), so
+///   a client's check after Complete works.
 ///
 /// The ETag of a synthetic object is 32 hex digits drawn from the seed, index and size (`-N`
 /// for objects of 16 MiB or more), not the MD5 of its bytes: check bytes with the CRC64NVME
@@ -138,6 +141,7 @@ impl SyntheticS3 {
             },
             bucket: options.bucket.clone(),
             uploads: Default::default(),
+            received: Default::default(),
         };
         let s3 = {
             let mut builder = S3ServiceBuilder::new(synthetic);

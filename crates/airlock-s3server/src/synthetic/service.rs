@@ -6,6 +6,7 @@ use s3s::dto::*;
 use s3s::{S3, S3Request, S3Response, S3Result, s3_error};
 
 use super::dataset::Catalog;
+use super::received::Received;
 use super::sink::{self, Uploads};
 
 pub(crate) struct Synthetic {
@@ -13,6 +14,8 @@ pub(crate) struct Synthetic {
     pub bucket: String,
     /// A sink's open multipart uploads (empty on a source).
     pub uploads: Uploads,
+    /// The objects a sink received last, for HEAD (empty on a source).
+    pub received: Received,
 }
 
 impl Synthetic {
@@ -89,6 +92,9 @@ impl S3 for Synthetic {
         req: S3Request<HeadObjectInput>,
     ) -> S3Result<S3Response<HeadObjectOutput>> {
         self.check_bucket(&req.input.bucket)?;
+        if let Some(object) = self.received.get(&req.input.key) {
+            return answer(object.head(&req.input)?);
+        }
         answer(self.catalog.head_object(&req.input).await?)
     }
 
@@ -97,6 +103,12 @@ impl S3 for Synthetic {
         req: S3Request<GetObjectInput>,
     ) -> S3Result<S3Response<GetObjectOutput>> {
         self.check_bucket(&req.input.bucket)?;
+        if self.received.get(&req.input.key).is_some() {
+            return Err(s3_error!(
+                NotImplemented,
+                "This synthetic sink keeps no bytes: what it received cannot be read back"
+            ));
+        }
         answer(self.catalog.get_object(&req.input).await?)
     }
 
@@ -114,14 +126,15 @@ impl S3 for Synthetic {
         req: S3Request<PutObjectInput>,
     ) -> S3Result<S3Response<PutObjectOutput>> {
         self.check_writable(&req.input.bucket)?;
-        let exists = || self.catalog.find(&req.input.key).is_some();
+        let key = &req.input.key;
+        let exists = || self.catalog.find(key).is_some() || self.received.get(key).is_some();
         if matches!(req.input.if_none_match, Some(ETagCondition::Any)) && exists() {
             return Err(s3_error!(
                 PreconditionFailed,
                 "At least one of the pre-conditions you specified did not hold"
             ));
         }
-        answer(sink::put_object(req).await?)
+        answer(sink::put_object(req, &self.received).await?)
     }
 
     async fn create_multipart_upload(
@@ -145,7 +158,7 @@ impl S3 for Synthetic {
         req: S3Request<CompleteMultipartUploadInput>,
     ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
         self.check_writable(&req.input.bucket)?;
-        answer(self.uploads.complete(&req.input)?)
+        answer(self.uploads.complete(&req.input, &self.received)?)
     }
 
     async fn abort_multipart_upload(
@@ -173,13 +186,14 @@ impl S3 for Synthetic {
         answer(self.uploads.list(&req.input)?)
     }
 
-    /// A sink keeps nothing, so there is nothing to remove; the delete succeeds as on S3 (204
-    /// for any key). Its preset objects stay listed.
+    /// The delete succeeds as on S3 (204 for any key) and the sink forgets the object if it
+    /// received it; its preset objects stay listed.
     async fn delete_object(
         &self,
         req: S3Request<DeleteObjectInput>,
     ) -> S3Result<S3Response<DeleteObjectOutput>> {
         self.check_writable(&req.input.bucket)?;
+        self.received.forget(&req.input.key);
         answer(DeleteObjectOutput::default())
     }
 
@@ -189,6 +203,9 @@ impl S3 for Synthetic {
     ) -> S3Result<S3Response<DeleteObjectsOutput>> {
         self.check_writable(&req.input.bucket)?;
         let quiet = req.input.delete.quiet.unwrap_or(false);
+        for object in &req.input.delete.objects {
+            self.received.forget(&object.key);
+        }
         let deleted = req.input.delete.objects.iter().map(|o| DeletedObject {
             key: Some(o.key.clone()),
             ..Default::default()

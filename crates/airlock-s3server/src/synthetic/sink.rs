@@ -4,9 +4,9 @@
 //! (BadDigest), then the bytes are dropped. Answers are S3's: MD5 ETags (`md5-of-md5s-N` after
 //! Complete), the named checksums echoed, the full-object CRC of a multipart upload combined from
 //! its parts and checked against the one sent, the checks S3 makes on Complete (module
-//! `complete`). Nothing received is listed or served afterwards: the sink lists only its preset
-//! objects. In-flight uploads are the only state (their parts' sizes and checksums), dropped at
-//! Complete or Abort.
+//! `complete`). Nothing received is listed or read back: the sink lists only its preset objects;
+//! HEAD finds the last few thousand it received (module `received`). In-flight uploads (their
+//! parts' sizes and checksums) are dropped at Complete or Abort.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
@@ -27,11 +27,20 @@ use crate::meta::{PartMeta, UploadMeta};
 use crate::multipart::{checksum_type_for, named_algorithms, no_such_upload, parse_algorithm};
 use crate::seeded::mix;
 
+use super::received::{Received, ReceivedObject};
+
 /// The uploads a sink has open, by upload id.
 #[derive(Debug, Default)]
 pub(crate) struct Uploads {
-    open: Mutex<HashMap<String, UploadMeta>>,
+    open: Mutex<HashMap<String, OpenUpload>>,
     started: AtomicU64,
+}
+
+/// An open upload: what Complete checks, and the user metadata the object will have.
+#[derive(Clone, Debug)]
+struct OpenUpload {
+    meta: UploadMeta,
+    metadata: Option<Metadata>,
 }
 
 /// What a drained body was.
@@ -107,6 +116,15 @@ impl Drained {
         hex(&self.md5)
     }
 
+    /// What HEAD reports with checksum mode: the named ones and CRC64NVME.
+    fn full_object(&self) -> Sums {
+        let mut sums = self.echoed();
+        if let Some(crc) = self.sums.get(Algorithm::Crc64Nvme) {
+            sums.set(Algorithm::Crc64Nvme, crc.to_string());
+        }
+        sums
+    }
+
     /// The checksums to answer: the ones the client named.
     fn echoed(&self) -> Sums {
         let mut echoed = Sums::default();
@@ -136,7 +154,10 @@ fn full_object_if_any(sums: &Sums) -> Option<ChecksumType> {
     any.then(|| ChecksumType::from_static(ChecksumType::FULL_OBJECT))
 }
 
-pub(crate) async fn put_object(mut req: S3Request<PutObjectInput>) -> S3Result<PutObjectOutput> {
+pub(crate) async fn put_object(
+    mut req: S3Request<PutObjectInput>,
+    received: &Received,
+) -> S3Result<PutObjectOutput> {
     let sent = dto_sums!(read req.input);
     let named: Vec<Algorithm> = parse_algorithm(req.input.checksum_algorithm.as_ref())?
         .into_iter()
@@ -153,6 +174,13 @@ pub(crate) async fn put_object(mut req: S3Request<PutObjectInput>) -> S3Result<P
             ));
         }
     }
+    let object = ReceivedObject::new(
+        drained.size_bytes,
+        drained.etag(),
+        drained.full_object(),
+        req.input.metadata.take(),
+    );
+    received.remember(&req.input.key, object);
     let mut output = PutObjectOutput {
         e_tag: Some(ETag::Strong(drained.etag())),
         ..Default::default()
@@ -189,7 +217,11 @@ impl Uploads {
             storage_class: None,
             parts: BTreeMap::new(),
         };
-        lock(&self.open).insert(upload_id.clone(), upload);
+        let open = OpenUpload {
+            meta: upload,
+            metadata: input.metadata.clone(),
+        };
+        lock(&self.open).insert(upload_id.clone(), open);
         Ok(CreateMultipartUploadOutput {
             bucket: Some(input.bucket.clone()),
             key: Some(input.key.clone()),
@@ -201,9 +233,9 @@ impl Uploads {
     }
 
     /// The open upload `upload_id` of `key`.
-    fn open_upload(&self, upload_id: &str, key: &str) -> S3Result<UploadMeta> {
+    fn open_upload(&self, upload_id: &str, key: &str) -> S3Result<OpenUpload> {
         let open = lock(&self.open);
-        let upload = open.get(upload_id).filter(|u| u.key == key);
+        let upload = open.get(upload_id).filter(|u| u.meta.key == key);
         upload.cloned().ok_or_else(no_such_upload)
     }
 
@@ -212,7 +244,7 @@ impl Uploads {
         mut req: S3Request<UploadPartInput>,
     ) -> S3Result<UploadPartOutput> {
         let (upload_id, part_number) = (req.input.upload_id.clone(), req.input.part_number);
-        let upload = self.open_upload(&upload_id, &req.input.key)?;
+        let upload = self.open_upload(&upload_id, &req.input.key)?.meta;
         if !(1..=10_000).contains(&part_number) {
             return Err(s3_error!(
                 InvalidArgument,
@@ -234,7 +266,7 @@ impl Uploads {
         };
         let mut open = lock(&self.open);
         let upload = open.get_mut(&upload_id).ok_or_else(no_such_upload)?;
-        upload.parts.insert(part_number, part);
+        upload.meta.parts.insert(part_number, part);
         let mut output = UploadPartOutput {
             e_tag: Some(ETag::Strong(drained.etag())),
             ..Default::default()
@@ -246,8 +278,12 @@ impl Uploads {
     pub(crate) fn complete(
         &self,
         input: &CompleteMultipartUploadInput,
+        received: &Received,
     ) -> S3Result<CompleteMultipartUploadOutput> {
-        let upload = self.open_upload(&input.upload_id, &input.key)?;
+        let OpenUpload {
+            meta: upload,
+            metadata,
+        } = self.open_upload(&input.upload_id, &input.key)?;
         let full = check_complete(&upload, input)?;
         // Complete checked that the listed parts are 1..=N, each uploaded.
         let listed = input
@@ -261,19 +297,27 @@ impl Uploads {
             md5s.update(part.and_then(|p| unhex(&p.etag)).unwrap_or_default());
         }
         let count = listed.len();
+        let size_bytes = listed
+            .iter()
+            .filter_map(|given| given.part_number.and_then(|n| upload.parts.get(&n)))
+            .map(|part| part.size_bytes)
+            .sum();
         lock(&self.open).remove(&input.upload_id);
+        let etag = format!("{}-{count}", hex(&md5s.finalize()));
+        let mut sums = Sums::default();
+        if let Some(full) = full {
+            sums.set(full.algorithm, full.value);
+        }
+        let object = ReceivedObject::new(size_bytes, etag.clone(), sums.clone(), metadata);
+        received.remember(&input.key, object);
         let mut output = CompleteMultipartUploadOutput {
             bucket: Some(input.bucket.clone()),
             key: Some(input.key.clone()),
-            e_tag: Some(ETag::Strong(format!("{}-{count}", hex(&md5s.finalize())))),
+            e_tag: Some(ETag::Strong(etag)),
+            checksum_type: full_object_if_any(&sums),
             ..Default::default()
         };
-        if let Some(full) = full {
-            let mut sums = Sums::default();
-            sums.set(full.algorithm, full.value);
-            output.checksum_type = full_object_if_any(&sums);
-            dto_sums!(write sums => output);
-        }
+        dto_sums!(write sums => output);
         Ok(output)
     }
 
@@ -284,7 +328,7 @@ impl Uploads {
     }
 
     pub(crate) fn list_parts(&self, input: &ListPartsInput) -> S3Result<ListPartsOutput> {
-        let upload = self.open_upload(&input.upload_id, &input.key)?;
+        let upload = self.open_upload(&input.upload_id, &input.key)?.meta;
         let parts = upload.parts.values().map(|part| {
             let mut listed = Part {
                 part_number: Some(part.part_number),
@@ -317,6 +361,7 @@ impl Uploads {
         let open = lock(&self.open);
         let mut uploads: Vec<&UploadMeta> = open
             .values()
+            .map(|u| &u.meta)
             .filter(|u| u.bucket == input.bucket && u.key.starts_with(&prefix))
             .collect();
         uploads.sort_by(|a, b| (&a.key, &a.upload_id).cmp(&(&b.key, &b.upload_id)));

@@ -1,7 +1,8 @@
 //! The synthetic sink against the AWS SDK: it lists only its preset subset (every k-th source
 //! key, a quarter of them with another size), takes PutObject and multipart uploads with S3's
 //! answers (MD5 ETags, checksums checked and echoed, full-object CRC combined at Complete), and
-//! keeps nothing it received. A source refuses writes.
+//! keeps no bytes: what it received is never listed or read back, only found by HEAD (size,
+//! ETag, checksum, metadata), as a client's check after Complete needs. A source refuses writes.
 
 use airlock_s3server::{Dataset, SyntheticOptions, SyntheticS3};
 use aws_credential_types::Credentials;
@@ -97,7 +98,7 @@ async fn a_sink_lists_every_kth_source_key_a_quarter_of_them_changed() {
 }
 
 #[tokio::test]
-async fn a_put_is_checked_and_answered_as_s3_does_then_forgotten() {
+async fn a_put_is_checked_and_answered_as_s3_does_and_only_headed_after() {
     let (_target, client) = start(Dataset::flat(100), None).await;
     let data = bytes(100_000, 9);
     let put = client
@@ -106,6 +107,7 @@ async fn a_put_is_checked_and_answered_as_s3_does_then_forgotten() {
         .key("copied/one.bin")
         .checksum_crc64_nvme(crc64nvme_b64(&data))
         .content_md5(md5_b64(&data))
+        .metadata("airlock-source-etag", "abc")
         .body(ByteStream::from(data.clone()))
         .send()
         .await
@@ -125,7 +127,7 @@ async fn a_put_is_checked_and_answered_as_s3_does_then_forgotten() {
         .to_builder()
         .request_checksum_calculation(RequestChecksumCalculation::WhenSupported)
         .build();
-    let put = Client::from_conf(checksumming)
+    let sdk_put = Client::from_conf(checksumming)
         .put_object()
         .bucket(TARGET_BUCKET)
         .key("copied/sdk.bin")
@@ -140,18 +142,48 @@ async fn a_put_is_checked_and_answered_as_s3_does_then_forgotten() {
     );
     let crc32c = crc_fast::checksum(crc_fast::CrcAlgorithm::Crc32Iscsi, &data) as u32;
     let crc32c = base64::engine::general_purpose::STANDARD.encode(crc32c.to_be_bytes());
-    assert_eq!(put.checksum_crc32_c(), Some(crc32c.as_str()));
-    assert_eq!(put.checksum_crc64_nvme(), None);
-    // Nothing was kept.
+    assert_eq!(sdk_put.checksum_crc32_c(), Some(crc32c.as_str()));
+    assert_eq!(sdk_put.checksum_crc64_nvme(), None);
+    // No bytes were kept: nothing is listed or read back, but HEAD finds what was received.
     assert!(listed(&client, TARGET_BUCKET).await.is_empty());
     let head = client
+        .head_object()
+        .bucket(TARGET_BUCKET)
+        .key("copied/one.bin")
+        .checksum_mode(aws_sdk_s3::types::ChecksumMode::Enabled)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.content_length(), Some(100_000));
+    assert_eq!(head.e_tag(), put.e_tag());
+    assert_eq!(
+        head.checksum_crc64_nvme(),
+        Some(crc64nvme_b64(&data).as_str())
+    );
+    assert_eq!(head.metadata().unwrap()["airlock-source-etag"], "abc");
+    let get = client
+        .get_object()
+        .bucket(TARGET_BUCKET)
+        .key("copied/one.bin")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(status(&get), 501);
+    client
+        .delete_object()
+        .bucket(TARGET_BUCKET)
+        .key("copied/one.bin")
+        .send()
+        .await
+        .unwrap();
+    let gone = client
         .head_object()
         .bucket(TARGET_BUCKET)
         .key("copied/one.bin")
         .send()
         .await
         .unwrap_err();
-    assert_eq!(status(&head), 404);
+    assert_eq!(status(&gone), 404);
     // A checksum or Content-MD5 that does not match the body.
     let wrong_crc = client
         .put_object()
@@ -191,6 +223,7 @@ async fn a_multipart_upload_gets_md5_of_md5s_and_a_combined_full_object_crc() {
         .bucket(TARGET_BUCKET)
         .key("big.bin")
         .checksum_algorithm(ChecksumAlgorithm::Crc64Nvme)
+        .metadata("airlock-source-etag", "def")
         .send()
         .await
         .unwrap();
