@@ -16,7 +16,7 @@ use std::time::Instant;
 
 use futures::StreamExt as _;
 
-use airlock::config::ByteSize;
+use airlock_core::config::ByteSize;
 use airlock::demo;
 use airlock_s3server::{Dataset, Layout, Sizes, SyntheticOptions, SyntheticS3};
 use clap::{Args, ValueEnum};
