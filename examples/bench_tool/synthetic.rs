@@ -322,7 +322,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = write_config(dir.path(), &source, &target).unwrap();
         let text = std::fs::read_to_string(path).unwrap();
-        let settings = airlock::config::parse_settings(&text, "synthetic").unwrap();
+        let settings = airlock_core::config::parse_settings(&text, "synthetic").unwrap();
         assert_eq!(settings.source.bucket, demo::SOURCE_BUCKET);
         assert_eq!(settings.target.bucket, demo::TARGET_BUCKET);
         assert_eq!(settings.source.prefix, "events/");
