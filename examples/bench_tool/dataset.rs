@@ -1,11 +1,12 @@
 //! A benchmark dataset: which keys exist, how big each is, and what bytes it holds. Everything
 //! is derived from a spec string and a seed, so `fill` and `verify` agree without a manifest,
-//! and any byte range of any object can be regenerated on its own (a counter-based generator:
-//! the 8-byte word at index `i` of an object depends only on the object's seed and `i`).
+//! and any byte range of any object can be regenerated on its own (the project's counter-based
+//! generator, `airlock_s3server::seeded`, which the synthetic server uses too).
 
 use std::str::FromStr;
 
 use airlock_core::config::ByteSize;
+use airlock_s3server::seeded;
 
 /// One object of a dataset.
 #[derive(Debug, Clone)]
@@ -32,7 +33,7 @@ pub fn objects(name: &str, spec: &str, prefix: &str, seed: u64) -> Result<Vec<Ob
         let size = ByteSize::from_str(size.trim()).map_err(|e| e.0)?;
         for index in 0..count {
             let key = format!("{prefix}{name}/g{group}-{}/obj-{index:06}.bin", size.0);
-            let seed = mix(seed ^ fnv1a(key.as_bytes()));
+            let seed = seeded::object_seed(seed, &key);
             objects.push(ObjectSpec {
                 key,
                 size_bytes: size.0,
@@ -45,49 +46,7 @@ pub fn objects(name: &str, spec: &str, prefix: &str, seed: u64) -> Result<Vec<Ob
 
 /// Fill `out` with the bytes of the object seeded `seed` that start at `offset`.
 pub fn generate(seed: u64, offset: u64, out: &mut [u8]) {
-    let mut word_index = offset / 8;
-    let skip = (offset % 8) as usize;
-    let mut rest = out;
-    if skip != 0 {
-        let word = word_at(seed, word_index).to_le_bytes();
-        let take = (8 - skip).min(rest.len());
-        rest[..take].copy_from_slice(&word[skip..skip + take]);
-        rest = &mut rest[take..];
-        word_index += 1;
-    }
-    let mut chunks = rest.chunks_exact_mut(8);
-    for chunk in &mut chunks {
-        chunk.copy_from_slice(&word_at(seed, word_index).to_le_bytes());
-        word_index += 1;
-    }
-    let tail = chunks.into_remainder();
-    if !tail.is_empty() {
-        let word = word_at(seed, word_index).to_le_bytes();
-        let len = tail.len();
-        tail.copy_from_slice(&word[..len]);
-    }
-}
-
-/// wyrand's output for state `seed + (index + 1) * P0`: one multiply per 8 bytes.
-fn word_at(seed: u64, index: u64) -> u64 {
-    const P0: u64 = 0xa076_1d64_78bd_642f;
-    const P1: u64 = 0xe703_7ed1_a0b4_28db;
-    let state = seed.wrapping_add(index.wrapping_add(1).wrapping_mul(P0));
-    let product = u128::from(state) * u128::from(state ^ P1);
-    (product >> 64) as u64 ^ product as u64
-}
-
-/// splitmix64's finaliser: spreads a key hash over all bits.
-fn mix(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
-        (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
-    })
+    seeded::fill(seed, offset, out);
 }
 
 /// Split `size_bytes` into `(offset, length)` pieces of at most `piece_bytes`.

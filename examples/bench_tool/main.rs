@@ -7,7 +7,10 @@
 //!   check that the target holds exactly the dataset's keys;
 //! - `get-ceiling` / `put-ceiling`: GET-only (to nowhere) / PUT-only (from memory) at high
 //!   concurrency: what the servers can do at all on this host;
-//! - `clear`: delete every object under the prefix of one side.
+//! - `clear`: delete every object under the prefix of one side;
+//! - `synthetic`: serve a synthetic source and target (N keys computed, nothing stored) for
+//!   the scale section, until Ctrl-C; `list`: list one side with the SDK and report keys/s and
+//!   the server's memory.
 //!
 //! Each prints one JSON line. It is built as an example so the product CLI stays clean:
 //! `cargo run --release --example bench_tool -- fill --help`.
@@ -15,6 +18,7 @@
 mod body;
 mod dataset;
 mod read;
+mod synthetic;
 mod write;
 
 use std::time::Instant;
@@ -48,6 +52,24 @@ enum Op {
     Clear {
         #[command(flatten)]
         server: ServerArgs,
+    },
+    /// Serve a synthetic source and target (keys computed, nothing stored) until Ctrl-C.
+    Synthetic(synthetic::SyntheticArgs),
+    /// List every key of `--side` with the SDK; report keys/s and the server's memory.
+    List {
+        #[command(flatten)]
+        server: ServerArgs,
+        /// List under this prefix (default: the whole bucket).
+        #[arg(long, default_value = "")]
+        prefix: String,
+        #[arg(long)]
+        delimiter: Option<String>,
+        /// Above 1: list the prefix's folders (common prefixes at `/`), this many at a time.
+        #[arg(long, default_value_t = 1)]
+        concurrency: usize,
+        /// The server's process id, to report its resident memory (Linux).
+        #[arg(long)]
+        server_pid: Option<u32>,
     },
 }
 
@@ -129,6 +151,20 @@ async fn run(op: Op) -> Result<bool, String> {
             let deleted = read::clear(&client, bucket, demo::PREFIX).await?;
             println!("{}", json!({"op": "clear", "objects": deleted}));
             return Ok(true);
+        }
+        Op::Synthetic(args) => return synthetic::serve(args).await.map(|()| true),
+        Op::List {
+            server,
+            prefix,
+            delimiter,
+            concurrency,
+            server_pid,
+        } => {
+            let (client, bucket) = connect(&server, Checksum::SdkDefault);
+            let delimiter = delimiter.as_deref();
+            let listed =
+                synthetic::list(&client, bucket, &prefix, delimiter, concurrency, server_pid);
+            return listed.await;
         }
         Op::Fill(args) => ("fill", args),
         Op::Verify(args) => ("verify", args),

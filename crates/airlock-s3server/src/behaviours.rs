@@ -11,8 +11,10 @@
 //! behind a lock that is only taken when the switch is on.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+
+use crate::shaping::{ActiveLatency, ConnectionRate, LatencyProfile, Shaping};
 
 /// A bucket's default encryption (PutBucketEncryption), for [`Behaviours::set_default_encryption`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,6 +54,7 @@ pub(crate) mod gate_bit {
     pub const CHUNKED_STORED_RAW: u32 = 1 << 5;
     pub const REQUESTER_PAYS: u32 = 1 << 6;
     pub const XML_CHAR_REFS: u32 = 1 << 7;
+    pub const LATENCY: u32 = 1 << 8;
 }
 
 /// The shared state behind [`Behaviours`].
@@ -77,6 +80,11 @@ pub(crate) struct Switches {
     pub(crate) token_lifetime_requests: AtomicU32,
     /// Requests seen per session token value.
     pub(crate) token_uses: Mutex<HashMap<String, u32>>,
+    /// The first-byte delays being applied (gate bit LATENCY), with their draw counters.
+    latency: Mutex<Option<Arc<ActiveLatency>>>,
+    /// Bytes per second each connection may read and may write; 0: no cap. Read by every
+    /// connection on every read and write (`shaping::Throttled`).
+    pub(crate) connection_rate: AtomicU64,
 }
 
 impl Switches {
@@ -89,6 +97,11 @@ impl Switches {
             true => self.gate_mask.fetch_or(bit, Ordering::Relaxed),
             false => self.gate_mask.fetch_and(!bit, Ordering::Relaxed),
         };
+    }
+
+    /// The latency profile in use, if any (only called with gate bit LATENCY on).
+    pub(crate) fn latency(&self) -> Option<Arc<ActiveLatency>> {
+        lock(&self.latency).clone()
     }
 
     pub(crate) fn on(flag: &AtomicBool) -> bool {
@@ -293,5 +306,34 @@ impl Behaviours {
     /// `x-amz-request-payer: requester` answers 403 AccessDenied.
     pub fn set_requester_pays(&self, on: bool) {
         self.switches.set_gate_bit(gate_bit::REQUESTER_PAYS, on);
+    }
+
+    /// Every answer waits a first-byte delay for its kind of request (GET, PUT, UploadPart,
+    /// HEAD, List, Complete, Create, Other; see [`LatencyProfile`]) before its status and headers
+    /// go out: after the server has read the request body and prepared the answer, so a body is
+    /// still read at full speed and the delay adds to the server's own time, as S3's time to
+    /// first byte does. `None` (or a profile without delays) turns it off; a new profile starts
+    /// its draws afresh.
+    pub fn set_latency(&self, profile: Option<LatencyProfile>) {
+        let profile = profile.filter(|p| !p.is_off());
+        let on = profile.is_some();
+        *lock(&self.switches.latency) = profile.map(|p| Arc::new(ActiveLatency::new(p)));
+        self.switches.set_gate_bit(gate_bit::LATENCY, on);
+    }
+
+    /// Each TCP connection reads (request bodies) and writes (answers) at most `rate` bytes per
+    /// second, each direction on its own token bucket, as a connection to S3 carries well under
+    /// a NIC's worth. Applies at once to open connections too. `None` turns it off.
+    pub fn set_connection_rate(&self, rate: Option<ConnectionRate>) {
+        let bytes_per_second = rate.map_or(0, ConnectionRate::get);
+        let slot = &self.switches.connection_rate;
+        slot.store(bytes_per_second, Ordering::Relaxed);
+    }
+
+    /// Both of [`set_latency`](Self::set_latency) and
+    /// [`set_connection_rate`](Self::set_connection_rate) at once.
+    pub fn set_shaping(&self, shaping: &Shaping) {
+        self.set_latency(shaping.latency.clone());
+        self.set_connection_rate(shaping.connection_rate);
     }
 }

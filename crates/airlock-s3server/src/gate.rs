@@ -9,11 +9,16 @@
 //! rewritten headers) and adjusts the answer. The order follows AWS's: authentication
 //! (expired token) first, then the bucket's region and who pays, then the request's contents.
 //!
-//! Depends on s3s's service and hyper; knows nothing of s3s-fs or the faithful wrapper.
+//! The first-byte delay of the latency behaviour (module `latency` tells the request kinds
+//! apart) is applied here too, to every answer, the gate's own refusals included.
+//!
+//! Depends on s3s's service, hyper and the shaping types; knows nothing of s3s-fs or the
+//! faithful wrapper.
 
 mod acl;
 mod answer;
 mod char_refs;
+mod latency;
 mod metadata_limit;
 mod region;
 mod requester_pays;
@@ -90,7 +95,28 @@ impl hyper::service::Service<Request<Incoming>> for Gate {
 
 impl Gate {
     async fn screen(self, mask: u32, req: Request<Incoming>) -> Result<HttpResponse, HttpError> {
-        let (mut parts, body) = req.into_parts();
+        let (parts, body) = req.into_parts();
+        let delay = match mask & gate_bit::LATENCY != 0 {
+            true => {
+                let kind = latency::kind_of(&RequestView::new(&parts));
+                self.switches.latency().and_then(|l| l.draw(kind))
+            }
+            false => None,
+        };
+        let answer = self.pass(mask, parts, body).await;
+        if let Some(delay) = delay {
+            tokio::time::sleep(delay).await;
+        }
+        answer
+    }
+
+    /// The request through the switched-on checks to s3s, and its answer.
+    async fn pass(
+        &self,
+        mask: u32,
+        mut parts: Parts,
+        body: Incoming,
+    ) -> Result<HttpResponse, HttpError> {
         let passage = {
             let view = RequestView::new(&parts);
             match self.decide(mask, &view) {
@@ -193,6 +219,11 @@ impl<'a> RequestView<'a> {
 
     pub(crate) fn query(&self, name: &str) -> Option<&'a str> {
         self.query.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+    }
+
+    /// The names of the query parameters, as sent.
+    pub(crate) fn query_names(&self) -> impl Iterator<Item = &'a str> + '_ {
+        self.query.iter().map(|(n, _)| *n)
     }
 
     /// A GET on a bucket itself (listings, and bucket sub-resources).

@@ -42,6 +42,9 @@
 //! | all three legacy switches | [`set_legacy(true)`](Behaviours::set_legacy) |
 //! | s3rver: aws-chunked stored with its framing, Abort 405, ListMultipartUploads 501 | [`set_s3rver(true)`](Behaviours::set_s3rver) |
 //!
+//! | S3-shaped first-byte delay per request kind (fixed or a seeded uniform range) | [`set_latency(Some(..))`](Behaviours::set_latency) |
+//! | per-connection bandwidth cap, each direction (token bucket) | [`set_connection_rate(Some(..))`](Behaviours::set_connection_rate) |
+//!
 //! Not switched, always on in the faithful flavor: a finished (or unknown) upload answers 404
 //! NoSuchUpload to Complete, Abort, UploadPart and ListParts, as S3 does (s3s-fs: 403).
 //!
@@ -54,6 +57,59 @@
 //! behaviours.set_legacy(true);
 //! // ... run the copy against `target.endpoint` ...
 //! behaviours.set_legacy(false);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # S3-shaped latency and bandwidth
+//! On AWS every request waits 10-60 ms for its first byte and one connection carries well under
+//! a NIC's worth; on loopback neither holds. A [`LatencyProfile`] delays each answer by its
+//! request kind (GET, PUT, UploadPart, HEAD, List, Complete, Create, Other) after the server has
+//! read the body and prepared the answer, before the status and headers go out; a
+//! [`ConnectionRate`] caps what each TCP connection reads and writes per second. Both have a
+//! text form (`get=15-60ms,put=20-80ms,list=30ms,head=10-30ms,complete=50-200ms` and `80MB/s`),
+//! are switched on a running server ([`Behaviours::set_latency`],
+//! [`Behaviours::set_connection_rate`], [`Behaviours::set_shaping`]), and are read from the
+//! environment when a server starts, so `airlock demo --serve` (or any binary embedding these
+//! servers) is shaped without code changes:
+//!
+//! | variable | value |
+//! |---|---|
+//! | `AIRLOCK_TEST_S3_LATENCY` ([`LATENCY_ENV`]) | a [`LatencyProfile`] text, e.g. `get=15-60ms,put=20-80ms,seed=7` |
+//! | `AIRLOCK_TEST_S3_CONN_RATE` ([`CONN_RATE_ENV`]) | a [`ConnectionRate`] text, e.g. `80MB/s` |
+//!
+//! Unset, empty or `off` is off; a value that does not parse makes the server's start fail with
+//! an `InvalidInput` error that quotes it. The variables are read only at start; every server
+//! started in the process reads them. With both off a request costs what it did before: the
+//! latency switch is a bit of the gate's mask (one atomic load per request for all gate
+//! switches), the cap one relaxed load per socket read or write.
+//!
+//! ```no_run
+//! # async fn example(server: &airlock_s3server::EmbeddedS3) {
+//! use airlock_s3server::{ConnectionRate, LatencyProfile};
+//! let latency: LatencyProfile = "get=15-60ms,put=20-80ms,list=30ms".parse().unwrap();
+//! server.behaviours().set_latency(Some(latency));
+//! let rate: ConnectionRate = "80MB/s".parse().unwrap();
+//! server.behaviours().set_connection_rate(Some(rate));
+//! # }
+//! ```
+//!
+//! # Synthetic servers, for millions of keys
+//! s3s-fs lists O(n) per page (100,000 keys took 4 minutes), so listing and planning at scale
+//! cannot be tested on it. A [`SyntheticS3`] answers for the N keys of a [`Dataset`] (flat,
+//! folders, or mixed sizes) without storing them: ListObjectsV2 in full, HEAD/GET of seeded
+//! bytes (module [`seeded`], shared with the benchmark) with a real CRC64NVME, and as a
+//! [`Role::Sink`] a target that lists a preset subset and takes uploads without keeping them.
+//! Memory does not grow with N. [`SyntheticS3`] says what it answers and what not;
+//! `bench_tool synthetic` runs a source and a sink as a process.
+//!
+//! ```no_run
+//! # async fn example() -> std::io::Result<()> {
+//! use airlock_s3server::{Dataset, SyntheticOptions, SyntheticS3};
+//! let options = SyntheticOptions::source(Dataset::flat(10_000_000), "source", "key", "secret");
+//! let source = SyntheticS3::start(options).await?;
+//! let options = SyntheticOptions::source(Dataset::flat(10_000_000), "target", "tkey", "tsecret");
+//! let target = SyntheticS3::start(options.sink(Some(10))).await?; // every 10th key present
 //! # Ok(())
 //! # }
 //! ```
@@ -83,7 +139,11 @@ mod listing;
 mod meta;
 mod multipart;
 mod objects;
+pub mod seeded;
+mod serve;
+mod shaping;
 mod sse;
+mod synthetic;
 mod tagging;
 mod uploads;
 
@@ -91,17 +151,19 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto::Builder as ConnBuilder;
 use s3s::S3;
 use s3s::auth::SimpleAuth;
 use s3s::service::S3ServiceBuilder;
-use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use behaviours::Switches;
 pub use behaviours::{ArchiveTier, Behaviours, DefaultEncryption};
 use gate::{Gate, ServerKey};
+pub use shaping::{
+    CONN_RATE_ENV, ConnectionRate, Delay, LATENCY_ENV, LatencyProfile, ParseError, RequestKind,
+    Shaping,
+};
+pub use synthetic::{Dataset, Layout, Role, Sizes, SyntheticOptions, SyntheticS3};
 
 /// What a server puts behind the S3 protocol.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -203,33 +265,8 @@ impl EmbeddedS3 {
             secret_key: secret_key.to_string(),
         };
         let service = Gate::new(s3, switches.clone(), key);
-        let listener = TcpListener::bind(addr).await?;
-        let addr = listener.local_addr()?;
         let stop = CancellationToken::new();
-        let stopped = stop.clone();
-        tokio::spawn(async move {
-            let http = ConnBuilder::new(TokioExecutor::new());
-            loop {
-                let socket = tokio::select! {
-                    () = stopped.cancelled() => break,
-                    accepted = listener.accept() => match accepted {
-                        Ok((socket, _)) => socket,
-                        Err(_) => continue,
-                    },
-                };
-                let _ = socket.set_nodelay(true);
-                let connection = http
-                    .serve_connection(TokioIo::new(socket), service.clone())
-                    .into_owned();
-                let stopped = stopped.clone();
-                tokio::spawn(async move {
-                    tokio::select! {
-                        _ = connection => {}
-                        () = stopped.cancelled() => {}
-                    }
-                });
-            }
-        });
+        let addr = serve::serve(service, addr, switches.clone(), stop.clone()).await?;
         Ok(EmbeddedS3 {
             endpoint: format!("http://{addr}"),
             addr,

@@ -25,7 +25,10 @@ use super::tagging::parse_tagging_header;
 
 /// Checks S3 makes on CreateMultipartUpload's checksum headers; returns the effective type
 /// (S3's default: FULL_OBJECT for CRC64NVME, COMPOSITE for the others).
-fn checksum_type_for(alg: Option<Algorithm>, requested: Option<&str>) -> S3Result<Option<String>> {
+pub(crate) fn checksum_type_for(
+    alg: Option<Algorithm>,
+    requested: Option<&str>,
+) -> S3Result<Option<String>> {
     let requested = requested.map(str::to_ascii_uppercase);
     let Some(alg) = alg else {
         return match requested {
@@ -57,7 +60,7 @@ fn checksum_type_for(alg: Option<Algorithm>, requested: Option<&str>) -> S3Resul
     Ok(Some(checksum_type))
 }
 
-fn parse_algorithm(alg: Option<&ChecksumAlgorithm>) -> S3Result<Option<Algorithm>> {
+pub(crate) fn parse_algorithm(alg: Option<&ChecksumAlgorithm>) -> S3Result<Option<Algorithm>> {
     alg.map(|a| {
         Algorithm::parse(a.as_str()).ok_or_else(|| {
             s3_error!(
@@ -73,7 +76,7 @@ fn parse_algorithm(alg: Option<&ChecksumAlgorithm>) -> S3Result<Option<Algorithm
 /// Algorithms a request names without (or before) sending a value: `x-amz-trailer` (header
 /// names) and `x-amz-sdk-checksum-algorithm`, which is what the AWS SDKs send and s3s does not
 /// map into the input (it reads `x-amz-checksum-algorithm`).
-fn named_algorithms(headers: &hyper::HeaderMap) -> Vec<Algorithm> {
+pub(crate) fn named_algorithms(headers: &hyper::HeaderMap) -> Vec<Algorithm> {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let trailers: Vec<String> = header("x-amz-trailer")
         .map(|t| {

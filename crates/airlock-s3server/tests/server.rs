@@ -1,7 +1,7 @@
 //! The embedded S3 server against the AWS SDK over TCP: the faithful wrapper's additions
 //! (multipart checksums, conditional GET/HEAD, ListMultipartUploads, tags, persistence), the
-//! s3s-fs basics through it, the plain flavor's stock behaviour, and the AWS behaviours a test
-//! switches on.
+//! s3s-fs basics through it, the plain flavor's stock behaviour, the AWS behaviours a test
+//! switches on, S3-shaped latency and bandwidth, and the synthetic listing server and sink.
 
 #[path = "server/archive.rs"]
 mod archive;
@@ -21,7 +21,13 @@ mod listing;
 mod objects;
 #[path = "server/raw.rs"]
 mod raw;
+#[path = "server/shaping.rs"]
+mod shaping;
+#[path = "server/sink.rs"]
+mod sink;
 #[path = "server/support.rs"]
 mod support;
+#[path = "server/synthetic.rs"]
+mod synthetic;
 #[path = "server/uploads.rs"]
 mod uploads;
