@@ -16,8 +16,8 @@ use std::time::Instant;
 
 use futures::StreamExt as _;
 
-use airlock_core::config::ByteSize;
 use airlock::demo;
+use airlock_core::config::ByteSize;
 use airlock_s3server::{Dataset, Layout, Sizes, SyntheticOptions, SyntheticS3};
 use clap::{Args, ValueEnum};
 use serde_json::json;

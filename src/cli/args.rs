@@ -150,6 +150,11 @@ pub struct RunArgs {
     /// succeeded. Without it a mirror run copies, then reports the deletions it skipped.
     #[arg(long)]
     pub confirm_delete: bool,
+    /// On SIGTERM (Spot interruption, pod eviction), how long in-flight requests may finish
+    /// before airlock leaves (exit 143 either way; open uploads are kept for a resume). Keep it
+    /// under the scheduler's grace period (30 s by default on Batch/ECS and Kubernetes).
+    #[arg(long, value_name = "DURATION", default_value = "25s", value_parser = super::grace::parse)]
+    pub grace: std::time::Duration,
 }
 
 #[derive(Debug, ClapArgs)]

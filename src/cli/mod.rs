@@ -7,6 +7,7 @@
 mod args;
 mod check;
 pub mod filter_args;
+mod grace;
 mod ls;
 pub mod merge;
 pub mod mirror;

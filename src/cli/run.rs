@@ -2,8 +2,9 @@
 //! pipeline, and renders it: progress as indicatif bars or JSON lines, the pipeline's notices
 //! as lines on stderr, a summary at the end. Exit codes are the pipeline's: 0 all copied or
 //! skipped and verified, 1 some objects failed, 2 config/credential/usage error, 130
-//! interrupted. Ctrl-C stops scheduling and lets in-flight parts finish (the journal is kept
-//! for a resume); a second Ctrl-C leaves at once.
+//! interrupted by Ctrl-C, 143 stopped by SIGTERM. Either signal stops scheduling and lets
+//! in-flight parts finish (the journal and open uploads are kept for a resume); a second one,
+//! or SIGTERM's `--grace` running out, leaves at once (see [`super::grace`]).
 //!
 //! A saved plan (`--plan`) is cut to this shard's share (`--shard`, or the scheduler's
 //! environment), then checked against the target once more: objects an earlier run already
@@ -13,11 +14,12 @@
 use std::io::Write;
 
 use super::args::RunArgs;
+use super::grace::{self, StopCause};
 use super::plan_cmd::{print_items, print_summary};
 use super::report::{JsonReporter, Reporter, TermReporter};
 use airlock_core::aws::Sides;
 use airlock_core::config::Settings;
-use airlock_core::engine::{Command, EngineOptions};
+use airlock_core::engine::EngineOptions;
 use airlock_core::error::Result;
 use airlock_core::job::run::{self, Notice, PlanSource, Run, RunOptions};
 use airlock_core::job::shard_report::ReportTarget;
@@ -59,33 +61,21 @@ pub async fn run(
         return Ok(0);
     }
     let run = prepared.start(say)?;
-    let finished = show(run, args.json, out, say).await?;
+    let finished = show(run, args, out, say).await?;
     Ok(finished.exit_code)
 }
 
-/// Report a started run until it ends, with Ctrl-C wired to a graceful stop, then write its
-/// outputs.
+/// Report a started run until it ends, with Ctrl-C and SIGTERM wired to a graceful stop, then
+/// write its outputs.
 async fn show(
     mut run: Run,
-    json: bool,
+    args: &RunArgs,
     out: &mut dyn Write,
     say: &mut dyn FnMut(Notice<'_>),
 ) -> Result<run::Finished> {
-    let commands = run.commands();
-    let ctrl_c = tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            tracing::warn!("Ctrl-C: stopping after in-flight requests");
-            eprintln!(
-                "\nstopping: waiting for in-flight requests (Ctrl-C again to leave now; the journal keeps finished parts)"
-            );
-            commands.send(Command::Stop);
-            if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!("leaving now; run again to resume");
-                std::process::exit(130);
-            }
-        }
-    });
-    let mut reporter: Box<dyn Reporter> = if json {
+    let cause = StopCause::default();
+    let signals = tokio::spawn(grace::watch(run.commands(), args.grace, cause.clone()));
+    let mut reporter: Box<dyn Reporter> = if args.json {
         Box::new(JsonReporter::new())
     } else {
         Box::new(TermReporter::new())
@@ -93,10 +83,15 @@ async fn show(
     while let Some(event) = run.next_event().await {
         reporter.event(&event, out);
     }
-    ctrl_c.abort();
     let ended = run.join().await?;
     reporter.finish(ended.summary(), out);
-    ended.write_outputs(say).await
+    let mut finished = ended.write_outputs(say).await?;
+    // The outputs are written: a signal from here on must not cut them short.
+    signals.abort();
+    if finished.summary.interrupted && finished.exit_code == grace::EXIT_INTERRUPTED {
+        finished.exit_code = cause.exit_code();
+    }
+    Ok(finished)
 }
 
 /// The pipeline's notices, as lines on stderr.

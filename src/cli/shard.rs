@@ -101,6 +101,7 @@ mod tests {
             manifest: None,
             mode: None,
             confirm_delete: false,
+            grace: std::time::Duration::from_secs(25),
         }
     }
 

@@ -76,6 +76,11 @@ async fn clap_refuses_unknown_commands_flags_and_values() {
             &["demo", "--ports", "9001,70000"],
             &["'70000' is not a port number"],
         ),
+        (
+            &["run", "--grace", "5x"],
+            &["'5x' is not a duration", "25s"],
+        ),
+        (&["run", "--grace", "2h"], &["'2h' is not a duration"]),
     ];
     for (args, says) in cases {
         let out = sandbox.airlock(*args).run().await;

@@ -102,6 +102,37 @@ fn batch_job_definition_and_submission_match_the_binary() {
         assert_env_known(file, env["name"].as_str().unwrap());
     }
     assert_ne!(container["user"], "0", "runs as non-root");
+    let grace = grace_seconds(&command);
+    assert!(
+        grace < 30,
+        "--grace {grace}s must end before ECS's default stop timeout (30 s) sends SIGKILL"
+    );
+    // Spot host termination and airlock's SIGTERM exit (143) are retried; real failures (1:
+    // objects failed, 2: config) are not. Batch takes the first rule that matches.
+    let rules = definition["retryStrategy"]["evaluateOnExit"]
+        .as_array()
+        .expect("retryStrategy.evaluateOnExit");
+    let action_for = |field: &str, value: &str| {
+        rules
+            .iter()
+            .find(|r| {
+                r[field]
+                    .as_str()
+                    .is_some_and(|pattern| match pattern.strip_suffix('*') {
+                        Some(prefix) => value.starts_with(prefix),
+                        None => pattern == value,
+                    })
+            })
+            .map(|r| r["action"].as_str().unwrap().to_string())
+    };
+    assert_eq!(
+        action_for("onStatusReason", "Host EC2 (instance i-0abc) terminated.").as_deref(),
+        Some("RETRY")
+    );
+    assert_eq!(action_for("onExitCode", "143").as_deref(), Some("RETRY"));
+    assert_eq!(action_for("onExitCode", "1").as_deref(), Some("EXIT"));
+    assert_eq!(action_for("onExitCode", "2").as_deref(), Some("EXIT"));
+    assert!(definition["retryStrategy"]["attempts"].as_u64().unwrap() >= 2);
 
     let file = "assets/deploy/batch/submit-array-job.json";
     let submit: Value = serde_json::from_str(&read(file)).expect("submission is JSON");
@@ -121,6 +152,19 @@ fn batch_job_definition_and_submission_match_the_binary() {
         .find(|v| v["name"] == "AWS_BATCH_JOB_ARRAY_SIZE")
         .expect("the submission sets AWS_BATCH_JOB_ARRAY_SIZE (Batch sets only the index)");
     assert_eq!(declared["value"], size.to_string());
+}
+
+/// The `--grace` a deploy example passes to `airlock run`, in seconds (the binary's default,
+/// 25, when it passes none).
+fn grace_seconds(args: &[String]) -> u64 {
+    let value = args
+        .iter()
+        .position(|a| a == "--grace")
+        .map_or("25s", |i| args[i + 1].as_str());
+    value
+        .strip_suffix('s')
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("--grace '{value}': write it in seconds, like 25s"))
 }
 
 fn yaml_docs(file: &str) -> Vec<Yaml> {
@@ -156,6 +200,36 @@ fn kubernetes_indexed_job_matches_the_binary() {
     let container = &containers[0];
     let args = yaml_strings(&container["args"]);
     assert_eq!(assert_parses(file, &args), "run");
+    let period = pod["terminationGracePeriodSeconds"]
+        .as_i64()
+        .expect("terminationGracePeriodSeconds");
+    assert!(
+        grace_seconds(&args) < period as u64,
+        "--grace must end before the pod's SIGKILL"
+    );
+    let rules = spec["podFailurePolicy"]["rules"]
+        .as_vec()
+        .expect("podFailurePolicy.rules");
+    let on_code = |code: i64| {
+        rules
+            .iter()
+            .find(|r| {
+                r["onExitCodes"]["values"]
+                    .as_vec()
+                    .is_some_and(|v| v.iter().any(|c| c.as_i64() == Some(code)))
+            })
+            .and_then(|r| r["action"].as_str())
+    };
+    assert_eq!(on_code(143), Some("Count"), "SIGTERM'd pods are retried");
+    assert_eq!(on_code(1), Some("FailIndex"));
+    assert_eq!(on_code(2), Some("FailIndex"));
+    assert!(
+        rules.iter().any(|r| r["action"].as_str() == Some("Ignore")
+            && r["onPodConditions"].as_vec().is_some_and(|c| c
+                .iter()
+                .any(|c| c["type"].as_str() == Some("DisruptionTarget")))),
+        "an evicted pod is retried without counting against its index's backoff"
+    );
     let mut shards = None;
     for env in container["env"].as_vec().expect("env") {
         let name = env["name"].as_str().expect("env name");

@@ -287,6 +287,18 @@ async fn a_killed_run_resumes_and_sends_only_the_unfinished_parts() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_lets_in_flight_copies_finish_exits_130_and_says_how_to_resume() {
+    stop_mid_run("-INT", &[], "stopping:", 130).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_lets_in_flight_copies_finish_within_the_grace_and_exits_143() {
+    stop_mid_run("-TERM", &["--grace", "60s"], "SIGTERM: stopping", 143).await;
+}
+
+/// Two GETs are held when `signal` reaches the run; once the run has said `stopping`, they are
+/// released: the two copies finish, nothing else starts, the run exits with `code`, and the
+/// next run copies the other eight.
+async fn stop_mid_run(signal: &str, flags: &[&str], stopping: &str, code: i32) {
     use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 
     let rig = Rig::start().await;
@@ -300,22 +312,21 @@ async fn ctrl_c_lets_in_flight_copies_finish_exits_130_and_says_how_to_resume() 
         .config()
         .transfer(&["concurrency = 2"])
         .write(&rig.servers.sandbox);
-    let mut child = rig
-        .servers
-        .airlock_with(&config, &["run", "--json"])
-        .spawn();
+    let mut args = vec!["run", "--json"];
+    args.extend_from_slice(flags);
+    let mut child = rig.servers.airlock_with(&config, &args).spawn();
     rig.source_proxy
         .wait_for("2 GETs held", |p| p.held() == 2)
         .await;
     let pid = child.id().expect("running").to_string();
     let status = std::process::Command::new("kill")
-        .args(["-INT", &pid])
+        .args([signal, &pid])
         .status()
-        .expect("kill -INT");
+        .expect("kill");
     assert!(status.success());
     let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
     let mut seen = String::new();
-    while !seen.contains("stopping:") {
+    while !seen.contains(stopping) {
         let line = tokio::time::timeout(std::time::Duration::from_secs(30), stderr.next_line())
             .await
             .expect("stderr in time")
@@ -342,14 +353,9 @@ async fn ctrl_c_lets_in_flight_copies_finish_exits_130_and_says_how_to_resume() 
         .await
         .expect("exits in time")
         .unwrap();
-    assert_eq!(status.code(), Some(130), "{seen}");
+    assert_eq!(status.code(), Some(code), "{seen}");
     assert!(seen.contains("run 'airlock run' again to resume"), "{seen}");
-    let output = Output {
-        stdout,
-        stderr: seen,
-        code: 130,
-    };
-    let lines = json_lines(&output.stdout);
+    let lines = json_lines(&stdout);
     let summary = run_summary(&lines);
     assert_eq!(summary["copied"], 2, "the two in flight finished");
     assert_eq!(summary["not_started"], 8);
@@ -365,4 +371,59 @@ async fn ctrl_c_lets_in_flight_copies_finish_exits_130_and_says_how_to_resume() 
         (Some(8), Some(2))
     );
     rig.assert_all_copied().await;
+}
+
+/// A SIGTERM whose grace runs out while parts are still in flight: the run leaves with 143 at
+/// the end of the grace (before a scheduler's SIGKILL), the multipart upload stays open, and
+/// the next run resumes it and completes the object.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_leaves_with_143_when_the_grace_runs_out_and_the_next_run_resumes() {
+    let rig = Rig::start().await;
+    rig.source().put_seeded("big.bin", 40 * MIB, 7).await;
+    let transfer = [
+        "concurrency = 2",
+        "multipart_threshold = \"8MiB\"",
+        "part_size = \"5MiB\"",
+    ];
+    let config = rig.config().transfer(&transfer).write(&rig.servers.sandbox);
+    // Two parts reach the target, then every UploadPart is held.
+    rig.target_proxy
+        .add_rule(Rule::new(Fault::Hold).on(Op::UploadPart).skip(2));
+    let child = rig
+        .servers
+        .airlock_with(&config, &["run", "--json", "--grace", "2s"])
+        .spawn();
+    rig.target_proxy
+        .wait_for("2 parts held", |p| p.held() == 2)
+        .await;
+    let pid = child.id().expect("running").to_string();
+    let signalled = std::time::Instant::now();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill -TERM");
+    assert!(status.success());
+    let output = tokio::time::timeout(std::time::Duration::from_secs(30), child.wait_with_output())
+        .await
+        .expect("exits in time")
+        .unwrap();
+    let waited = signalled.elapsed();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(143), "{stderr}");
+    assert!(
+        waited >= std::time::Duration::from_secs(2),
+        "left before the grace ran out: {waited:?}"
+    );
+    assert!(
+        stderr.contains("grace period of 2s is over: leaving now; run again to resume"),
+        "{stderr}"
+    );
+    assert_eq!(rig.target_uploads().await.len(), 1, "the upload stays open");
+
+    rig.target_proxy.clear_rules();
+    rig.target_proxy.release_held();
+    let again = run_json(&rig, &transfer).await;
+    again.expect_code(0);
+    rig.assert_all_copied().await;
+    assert!(rig.target_uploads().await.is_empty());
 }
