@@ -8,6 +8,7 @@
 pub mod bytesize;
 pub mod defaults;
 pub mod filter;
+pub mod limits;
 mod load;
 pub mod raw;
 mod secret;
