@@ -6,7 +6,11 @@
 
 mod args;
 mod check;
+#[cfg(feature = "demo")]
+mod demo_cmd;
+mod dispatch;
 pub mod filter_args;
+mod invocation;
 mod ls;
 pub mod merge;
 pub mod mirror;
@@ -27,7 +31,9 @@ pub use args::{
     RunArgs, Shell, SideArg, UploadsAction, VerifyArgs,
 };
 pub use check::config_check;
+pub use dispatch::dispatch;
 pub use filter_args::{with_bandwidth_limit, with_filters};
+pub use invocation::{Connected, Invocation, Offline, is_headless};
 pub use ls::{ls, ls_versions};
 pub use merge::merge_reports;
 pub use plan_cmd::plan;
