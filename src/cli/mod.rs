@@ -1,6 +1,8 @@
-//! Headless commands: `config check`, `ls`, `plan`, `run`, `prepare`, `finalize`, `report`,
-//! `uploads`, `completions`.
-//! They convert flags into the core's options and print for people (tables, progress bars) or
+//! The command line: parsed arguments ([`Args`]) become one validated [`Invocation`]
+//! (`invocation.rs`), which [`dispatch`] runs, connecting both sides once when the command
+//! needs them. The headless commands (`config check`, `ls`, `plan`, `run`, `prepare`,
+//! `finalize`, `report`, `verify`, `uploads`, `completions`, and `demo --serve`) convert their
+//! remaining flags into the core's options and print for people (tables, progress bars) or
 //! machines (`--json`). The TUI lives in `tui/`; both sit on the same core (`job` for plans and
 //! runs, `aws`, `plan`, `engine`, `progress`).
 

@@ -23,7 +23,8 @@
 //! In dependency order: each uses only modules listed before it, plus `error`, `dirs` and
 //! `fsutil` (and `error` names a [`config::Side`]).
 //! - [`config`]: config file discovery, raw (serde) shape, validated [`config::Settings`];
-//!   defaults and limits in [`config::defaults`].
+//!   defaults in [`config::defaults`], the ranges every way of setting a value enforces in
+//!   [`config::limits`].
 //! - [`plan`]: pure function from listings + settings to a [`plan::Plan`] (skip / single /
 //!   multipart routes, part sizes, totals, filters, mirror deletions), and the plan file
 //!   format. No I/O.

@@ -2,7 +2,7 @@
 //! object: pending, in flight, done, retrying, failed), the active / failed / done lists, the
 //! run phase, effective concurrency and why it changed, and [`Stats`] for the gauge, rates,
 //! ETA and chart. Time is `now` since the run started, passed in. Folding events in is in
-//! [`events`].
+//! `transfers/events.rs`.
 
 mod events;
 

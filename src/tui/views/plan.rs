@@ -1,6 +1,6 @@
 //! The Plan tab: per-route summary (objects, bytes, parts, peak memory, ETA at the estimate
 //! rate) and the settings box with its in-place editor and error, here; the per-object table
-//! (only visible rows are built, the row under the cursor detailed below it) in [`table`].
+//! (only visible rows are built, the row under the cursor detailed below it) in `plan/table.rs`.
 
 mod table;
 

@@ -1,6 +1,6 @@
-//! Engine events folded into the Transfers state: part states for the part map, the lists an
-//! object moves between, the run phase, concurrency changes, and log lines for failures and
-//! the end of the run.
+//! Engine events folded into the Transfers state, one handler per event kind: part states for
+//! the part map, the lists an object moves between, the run phase, concurrency changes, and log
+//! lines for failures, deletions and the end of the run.
 
 use std::time::Duration;
 
