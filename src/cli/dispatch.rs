@@ -9,6 +9,7 @@ use std::io::Write;
 use airlock_core::aws::{self, Sides};
 use airlock_core::config::{Settings, Side};
 use airlock_core::error::Result;
+use airlock_core::job::report_merge;
 
 use super::args::UploadsAction;
 use super::invocation::{Connected, Invocation, Offline};
@@ -33,7 +34,7 @@ async fn offline(command: Offline, out: &mut dyn Write) -> Result<i32> {
         }
         Offline::ConfigCheck(settings) => super::config_check(&settings, out).await,
         Offline::ReportDir { location, json } => {
-            let reports = super::merge::read_dir(std::path::Path::new(&location))?;
+            let reports = report_merge::read_dir(std::path::Path::new(&location))?;
             super::merge_reports(reports, &location, json, out)
         }
         #[cfg(not(feature = "demo"))]
@@ -76,7 +77,7 @@ async fn connected(
             location,
             json,
         } => {
-            let reports = super::merge::read_s3(&sides.target, &source).await?;
+            let reports = report_merge::read_s3(&sides.target, &source).await?;
             super::merge_reports(reports, &location, json, out)
         }
         Connected::Verify(verify) => {
