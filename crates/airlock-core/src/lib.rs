@@ -37,8 +37,9 @@
 //!   byte / duration / time formatting, shared by the TUI and the headless reporter.
 //! - [`job`]: orchestration both UIs call: listing to plan ([`job::inventory`]), the
 //!   `--from-list` reader, shard assignment, plan storage (local and `s3://`), the recheck of a
-//!   saved plan, the run pipeline ([`job::run`]) and its outputs (manifest, shard report), and
-//!   the merge of shard reports ([`job::report_merge`]).
+//!   saved plan, the run pipeline ([`job::run`]) and its outputs (manifest, shard report), the
+//!   steps around a sharded run ([`job::split_objects`]: prepare and finalize split objects)
+//!   and the merge of shard reports ([`job::report_merge`]).
 //! - [`error`]: the one error type, `Error { kind, source }`, and its retry [`error::Class`].
 //! - [`dirs`]: where airlock keeps its files (data directory, journal).
 //! - [`fsutil`]: atomic file writes with explicit permissions.
