@@ -4,8 +4,9 @@
 //! cannot see each other; `airlock_core`'s docs map the data path.
 //!
 //! # Modules
-//! - `cli`: headless commands (config check, ls, plan, run, prepare/finalize, reports, verify,
-//!   uploads) rendering engine events with indicatif or JSON lines.
+//! - [`cli`]: the arguments (clap, then one validated [`cli::Invocation`]), the dispatch that
+//!   connects once, and the headless commands (config check, ls, plan, run, prepare/finalize,
+//!   reports, verify, uploads) rendering engine events with indicatif or JSON lines.
 //! - [`tui`]: the terminal UI (ratatui); views are pure renders of app state.
 //! - `demo` (feature `demo`, on by default): `airlock demo`, two embedded S3 servers from the
 //!   `airlock-s3server` crate with believable data and settings pointing at them. Without the
@@ -13,7 +14,8 @@
 //!   way, so the binary that holds production credentials carries no S3 server.
 //! - [`logging`]: the `tracing` subscriber (log file, `-v` to stderr).
 //!
-//! `main.rs` parses arguments, sets up logging and dispatches here.
+//! `main.rs` parses arguments, sets up logging, converts them once into a
+//! [`cli::Invocation`] and hands it to [`cli::dispatch`].
 //!
 //! # Dependency rules
 //! The UI crates (ratatui, crossterm, indicatif) are used here and never in `airlock_core`,

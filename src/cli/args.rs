@@ -1,5 +1,6 @@
-//! Command-line arguments (clap). Parsed here into low-level args; each command validates and
-//! converts what it needs.
+//! Command-line arguments (clap): the low-level args, as close to the flags as clap can parse
+//! them. [`super::invocation`] converts them once into a validated `Invocation` (config loaded,
+//! overriding flags applied); commands never reparse the config.
 
 use std::path::PathBuf;
 

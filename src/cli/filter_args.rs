@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use clap::Args as ClapArgs;
 
 use airlock_core::config::filter::{check_glob, check_ranges, parse_time, parse_version_at};
-use airlock_core::config::{ByteSize, Settings};
+use airlock_core::config::{ByteSize, Settings, limits};
 use airlock_core::error::{Error, Result};
 use airlock_core::plan::Selection;
 use airlock_core::progress::human_bytes;
@@ -183,9 +183,10 @@ pub fn with_bandwidth_limit(mut settings: Settings, rate: Option<&str>) -> Resul
             "--bandwidth-limit '{text}' is not a rate ({e}): write one like '200MiB/s', or 'off'"
         ))
     })?;
-    if rate.0 < 1024 {
+    if rate < limits::BANDWIDTH_FLOOR {
         return Err(Error::usage(format!(
-            "--bandwidth-limit '{text}' is too small: use at least '1KiB/s', or 'off'"
+            "--bandwidth-limit '{text}' is too small: use at least '{}', or 'off'",
+            limits::BANDWIDTH_FLOOR_TEXT
         )));
     }
     settings.transfer.bandwidth_limit = Some(rate);

@@ -1,13 +1,19 @@
-//! Headless commands: `config check`, `ls`, `plan`, `run`, `prepare`, `finalize`, `report`,
-//! `uploads`, `completions`.
-//! They convert flags into the core's options and print for people (tables, progress bars) or
+//! The command line: parsed arguments ([`Args`]) become one validated [`Invocation`]
+//! (`invocation.rs`), which [`dispatch`] runs, connecting both sides once when the command
+//! needs them. The headless commands (`config check`, `ls`, `plan`, `run`, `prepare`,
+//! `finalize`, `report`, `verify`, `uploads`, `completions`, and `demo --serve`) convert their
+//! remaining flags into the core's options and print for people (tables, progress bars) or
 //! machines (`--json`). The TUI lives in `tui/`; both sit on the same core (`job` for plans and
 //! runs, `aws`, `plan`, `engine`, `progress`).
 
 mod args;
 mod check;
+#[cfg(feature = "demo")]
+mod demo_cmd;
+mod dispatch;
 pub mod filter_args;
 mod grace;
+mod invocation;
 mod ls;
 pub mod merge;
 pub mod mirror;
@@ -28,7 +34,9 @@ pub use args::{
     RunArgs, Shell, SideArg, UploadsAction, VerifyArgs,
 };
 pub use check::config_check;
+pub use dispatch::dispatch;
 pub use filter_args::{with_bandwidth_limit, with_filters};
+pub use invocation::{Connected, Invocation, Offline, is_headless};
 pub use ls::{ls, ls_versions};
 pub use merge::merge_reports;
 pub use plan_cmd::plan;

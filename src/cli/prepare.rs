@@ -9,23 +9,21 @@
 //! - `finalize` completes and verifies every split object once all shards have run. An object
 //!   already complete is reported, not touched: finalize is safe to run twice.
 //!
+//! Opening and completing the uploads is `airlock_core::job::split_objects`; this module reads
+//! and saves the plan and words each result.
+//!
 //! Exit codes: 0 done, 1 some object could not be prepared or finalized, 2 config / plan error.
 
 use std::io::Write;
 
-use futures::StreamExt;
-
 use super::args::{FinalizeArgs, PrepareArgs};
 use airlock_core::aws::Sides;
 use airlock_core::config::Settings;
-use airlock_core::engine::{EngineOptions, Finalized, finalize as finalize_one, open_split};
+use airlock_core::engine::Finalized;
 use airlock_core::error::Result;
 use airlock_core::job::plan_store::{read_plan, write_plan};
-use airlock_core::plan::Route;
+use airlock_core::job::split_objects;
 use airlock_core::progress::human_bytes;
-
-/// Uploads opened or completed at once.
-const CONCURRENCY: usize = 8;
 
 /// Open the shared uploads of a plan's big objects and save the plan; returns the exit code.
 pub async fn prepare(
@@ -47,38 +45,22 @@ pub async fn prepare(
         }
         return Ok(0);
     };
-    let todo: Vec<usize> = (0..plan.items.len())
-        .filter(|&i| {
-            let item = &plan.items[i];
-            item.route == Route::Multipart && item.size >= split_above.0 && item.split.is_none()
-        })
-        .collect();
-    let kept = plan.items.iter().filter(|i| i.split.is_some()).count();
-    let options = EngineOptions::from_settings(settings);
-    let results: Vec<_> = futures::stream::iter(todo)
-        .map(|i| {
-            let (sides, options, item) = (sides.clone(), &options, plan.items[i].clone());
-            async move { (i, open_split(sides, options, &item).await) }
-        })
-        .buffer_unordered(CONCURRENCY)
-        .collect()
-        .await;
-    let (mut opened, mut failed) = (0, 0);
-    for (i, result) in results {
-        let item = &mut plan.items[i];
+    let opened = split_objects::open_all(&mut plan, settings, &sides, split_above).await;
+    let (kept, mut done, mut failed) = (opened.kept, 0, 0);
+    for (i, result) in opened.results {
+        let item = &plan.items[i];
         match result {
-            Ok(split) => {
+            Ok(()) => {
+                // Recorded in the item by `open_all`.
+                let upload_id = item.split.as_ref().map_or("", |s| s.upload_id.as_str());
                 let _ = writeln!(
                     out,
-                    "split      {}  {} parts x {}  upload '{}'",
+                    "split      {}  {} parts x {}  upload '{upload_id}'",
                     item.source_key,
                     item.parts,
                     human_bytes(item.part_size),
-                    split.upload_id
                 );
-                item.source_etag = Some(split.source_etag.clone());
-                item.split = Some(split);
-                opened += 1;
+                done += 1;
             }
             Err(e) => {
                 let _ = writeln!(out, "failed     {}: {e}", item.source_key);
@@ -89,7 +71,7 @@ pub async fn prepare(
     write_plan(&plan, output, &sides).await?;
     let _ = writeln!(
         out,
-        "{opened} uploads opened, {kept} already prepared, {failed} failed (objects at or above {split_above}); plan saved to '{}'",
+        "{done} uploads opened, {kept} already prepared, {failed} failed (objects at or above {split_above}); plan saved to '{}'",
         output.display()
     );
     if failed > 0 {
@@ -110,8 +92,7 @@ pub async fn finalize(
     out: &mut dyn Write,
 ) -> Result<i32> {
     let plan = read_plan(&args.plan, settings, &sides).await?;
-    let split: Vec<_> = plan.items.iter().filter(|i| i.split.is_some()).collect();
-    if split.is_empty() {
+    if !plan.items.iter().any(|i| i.split.is_some()) {
         let _ = writeln!(
             out,
             "'{}' has no split objects: nothing to finalize",
@@ -119,15 +100,7 @@ pub async fn finalize(
         );
         return Ok(0);
     }
-    let options = EngineOptions::from_settings(settings);
-    let results: Vec<_> = futures::stream::iter(split)
-        .map(|item| {
-            let (sides, options) = (sides.clone(), &options);
-            async move { (item, finalize_one(sides, options, item).await) }
-        })
-        .buffer_unordered(CONCURRENCY)
-        .collect()
-        .await;
+    let results = split_objects::finalize_all(&plan, settings, &sides).await;
     let (mut completed, mut already, mut unverified, mut failed) = (0, 0, 0, 0);
     for (item, result) in results {
         let key = &item.source_key;

@@ -1,16 +1,17 @@
-//! Headless reporters of engine events: indicatif progress bars for people (an overall bar
-//! plus one bar per active multipart object, counts from [`Stats`]), or one JSON object per
-//! line for schedulers' logs (Airflow, Batch, Kubernetes). Both end with the run summary.
+//! Headless reporters of engine events: indicatif progress bars for people ([`TermReporter`],
+//! in `report/term.rs`: an overall bar plus one bar per active multipart object, counts from
+//! `airlock_core::progress::Stats`), or one JSON object per line for schedulers' logs
+//! (Airflow, Batch, Kubernetes). Both end with the run summary, [`write_summary`].
 
-use std::collections::HashMap;
+mod term;
+
+pub use term::TermReporter;
+
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-
-use airlock_core::engine::{Event, ObjectId, RunSummary};
-use airlock_core::plan::Route;
-use airlock_core::progress::{Stats, human_bytes, human_duration};
+use airlock_core::engine::{Event, RunSummary};
+use airlock_core::progress::{human_bytes, human_duration};
 
 /// Consumes events, then the summary.
 pub trait Reporter {
@@ -91,213 +92,6 @@ impl Reporter for JsonReporter {
     }
 }
 
-impl Default for TermReporter {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-/// indicatif bars on stderr (hidden when stderr is not a terminal).
-pub struct TermReporter {
-    bars: MultiProgress,
-    overall: ProgressBar,
-    objects: HashMap<ObjectId, ProgressBar>,
-    /// The run's counts (objects done, failed, retries), folded as the TUI folds them.
-    stats: Stats,
-    /// When the reporter was made: the clock `stats` runs on.
-    started: Instant,
-}
-
-/// Bars for more objects than this are not drawn (their progress is in the overall bar).
-const MAX_OBJECT_BARS: usize = 8;
-
-impl TermReporter {
-    pub fn new() -> Self {
-        let bars = MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(5));
-        let overall = bars.add(ProgressBar::new(0));
-        overall.set_style(
-            ProgressStyle::with_template(
-                "{spinner} {elapsed_precise} [{wide_bar}] {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta} {msg}",
-            )
-            .expect("valid template")
-            .progress_chars("=> "),
-        );
-        TermReporter {
-            bars,
-            overall,
-            objects: HashMap::new(),
-            stats: Stats::default(),
-            started: Instant::now(),
-        }
-    }
-
-    fn message(&self) -> String {
-        let stats = &self.stats;
-        let mut msg = format!("{}/{} objects", stats.done_objects, stats.total_objects);
-        if stats.failed > 0 {
-            msg.push_str(&format!(", {} failed", stats.failed));
-        }
-        if stats.retries > 0 {
-            msg.push_str(&format!(", {} retries", stats.retries));
-        }
-        msg
-    }
-
-    fn line(&self, text: String) {
-        let _ = self.bars.println(text);
-    }
-}
-
-impl Reporter for TermReporter {
-    fn event(&mut self, event: &Event, _out: &mut dyn Write) {
-        self.stats.apply(event, self.started.elapsed());
-        match event {
-            Event::RunStarted {
-                objects,
-                bytes,
-                skipped,
-                concurrency,
-            } => {
-                self.overall.set_length(*bytes);
-                self.line(format!(
-                    "copying {objects} objects ({}), {skipped} already at the target, {concurrency} requests in flight",
-                    human_bytes(*bytes)
-                ));
-            }
-            Event::ObjectStarted {
-                id,
-                key,
-                route: Route::Multipart,
-                parts,
-                resumed_parts,
-                ..
-            } if self.objects.len() < MAX_OBJECT_BARS => {
-                let bar = self.bars.add(ProgressBar::new(u64::from(*parts)));
-                bar.set_style(
-                    ProgressStyle::with_template(
-                        "  {prefix:.bold} [{bar:30}] {pos}/{len} parts {msg}",
-                    )
-                    .expect("valid template")
-                    .progress_chars("#- "),
-                );
-                bar.set_prefix(shorten(key, 40));
-                if *resumed_parts > 0 {
-                    bar.set_message(format!("({resumed_parts} resumed)"));
-                }
-                self.objects.insert(*id, bar);
-            }
-            Event::PartDone { id, .. } => {
-                if let Some(bar) = self.objects.get(id) {
-                    bar.inc(1);
-                }
-            }
-            Event::PartRetry { .. } => self.overall.set_message(self.message()),
-            Event::Progress { put_bytes, .. } => self.overall.set_position(*put_bytes),
-            Event::ObjectDone {
-                id,
-                key,
-                verification,
-                ..
-            } => {
-                if let Some(bar) = self.objects.remove(id) {
-                    bar.finish_and_clear();
-                    let check = if verification.verified {
-                        "verified"
-                    } else {
-                        "copied, not fully verified"
-                    };
-                    self.line(format!(
-                        "{check}: {key} ({}; {})",
-                        verification.source, verification.target
-                    ));
-                }
-                self.overall.set_message(self.message());
-            }
-            Event::ObjectFailed {
-                id,
-                key,
-                error,
-                kept_upload,
-                ..
-            } => {
-                if let Some(bar) = self.objects.remove(id) {
-                    bar.abandon();
-                }
-                let kept = kept_upload
-                    .as_ref()
-                    .map(|u| format!(" (upload '{u}' kept for resume)"))
-                    .unwrap_or_default();
-                self.line(format!("failed: {key}: {error}{kept}"));
-                self.overall.set_message(self.message());
-            }
-            Event::PartsUploaded {
-                id,
-                key,
-                first_part,
-                last_part,
-                ..
-            } => {
-                if let Some(bar) = self.objects.remove(id) {
-                    bar.finish_and_clear();
-                }
-                self.line(format!(
-                    "parts {first_part}-{last_part} uploaded: {key} ('airlock finalize' completes it)"
-                ));
-                self.overall.set_message(self.message());
-            }
-            Event::ObjectCancelled { id, key } => {
-                if let Some(bar) = self.objects.remove(id) {
-                    bar.abandon();
-                }
-                self.line(format!("cancelled: {key}"));
-            }
-            Event::ConcurrencyChanged { limit, reason } => {
-                self.line(format!("concurrency {limit}: {reason}"))
-            }
-            Event::RunFinished { .. } => {
-                self.overall.finish_and_clear();
-                for (_, bar) in self.objects.drain() {
-                    bar.finish_and_clear();
-                }
-            }
-            Event::DeletionsStarted { objects, bytes } => self.line(format!(
-                "mirror: deleting {objects} target objects ({}) with no source counterpart",
-                human_bytes(*bytes)
-            )),
-            Event::ObjectDeleted { key, .. } => self.line(format!("deleted: {key}")),
-            Event::DeleteFailed { key, error } => {
-                self.line(format!("delete failed: {key}: {error}"))
-            }
-            Event::UploadLeft {
-                key,
-                upload_id,
-                error,
-                ..
-            } => self.line(format!(
-                "abort refused: upload '{upload_id}' of {key} left at the target: {error}"
-            )),
-            Event::DeletionsSkipped {
-                objects,
-                bytes,
-                reason,
-            } => self.line(format!(
-                "mirror: {objects} deletions ({}) skipped: {reason}",
-                human_bytes(*bytes)
-            )),
-            Event::ObjectStarted { .. }
-            | Event::PartStarted { .. }
-            | Event::BandwidthChanged { .. }
-            | Event::Paused
-            | Event::Resumed => {}
-        }
-    }
-
-    fn finish(&mut self, summary: &RunSummary, out: &mut dyn Write) {
-        let _ = self.bars.clear();
-        write_summary(summary, out);
-    }
-}
-
 /// The closing table of a run.
 pub fn write_summary(s: &RunSummary, out: &mut dyn Write) {
     let elapsed = Duration::from_millis(s.elapsed_ms);
@@ -335,6 +129,21 @@ pub fn write_summary(s: &RunSummary, out: &mut dyn Write) {
             s.not_started
         );
     }
+    write_deletions(s, out);
+    write_uploads_left(s, out);
+    let _ = writeln!(
+        out,
+        "elapsed {}, {}/s, {} retries, {} SlowDown backoffs, peak buffered {}",
+        human_duration(elapsed),
+        human_bytes(rate as u64),
+        s.retries,
+        s.slowdowns,
+        human_bytes(s.peak_buffered_bytes)
+    );
+}
+
+/// Mirror runs: what was deleted, what failed to delete, what was left undeleted and why.
+fn write_deletions(s: &RunSummary, out: &mut dyn Write) {
     if s.deleted > 0 || s.delete_failed > 0 {
         let _ = writeln!(
             out,
@@ -358,6 +167,10 @@ pub fn write_summary(s: &RunSummary, out: &mut dyn Write) {
             skipped.reason
         );
     }
+}
+
+/// Multipart uploads an abort could not remove, with how to remove them.
+fn write_uploads_left(s: &RunSummary, out: &mut dyn Write) {
     if !s.uploads_left.is_empty() {
         let _ = writeln!(
             out,
@@ -371,27 +184,6 @@ pub fn write_summary(s: &RunSummary, out: &mut dyn Write) {
                 left.key, left.upload_id, left.error
             );
         }
-    }
-    let _ = writeln!(
-        out,
-        "elapsed {}, {}/s, {} retries, {} SlowDown backoffs, peak buffered {}",
-        human_duration(elapsed),
-        human_bytes(rate as u64),
-        s.retries,
-        s.slowdowns,
-        human_bytes(s.peak_buffered_bytes)
-    );
-}
-
-fn shorten(key: &str, max: usize) -> String {
-    let chars: Vec<char> = key.chars().collect();
-    if chars.len() <= max {
-        key.to_string()
-    } else {
-        format!(
-            "…{}",
-            chars[chars.len() - (max - 1)..].iter().collect::<String>()
-        )
     }
 }
 
@@ -471,52 +263,6 @@ mod tests {
         let lines = lines(&out);
         assert_eq!(lines.len(), 2, "{lines:?}");
         assert_eq!(lines[1]["put_bytes"], 2);
-    }
-
-    #[test]
-    fn the_overall_bar_counts_objects_failures_and_retries() {
-        let mut reporter = TermReporter::new();
-        let mut out = Vec::new();
-        let verification = airlock_core::engine::Verification {
-            source: "crc32".into(),
-            target: "crc64nvme".into(),
-            verified: true,
-        };
-        let events = [
-            Event::RunStarted {
-                objects: 3,
-                bytes: 30,
-                skipped: 0,
-                concurrency: 4,
-            },
-            Event::PartRetry {
-                id: 1,
-                part: 1,
-                attempt: 1,
-                class: airlock_core::error::Class::Retryable,
-                error: "503".into(),
-                delay_ms: 10,
-            },
-            Event::ObjectDone {
-                id: 0,
-                key: "a".into(),
-                bytes: 10,
-                verification,
-                attempts: 1,
-            },
-            Event::ObjectFailed {
-                id: 1,
-                key: "b".into(),
-                class: airlock_core::error::Class::Fatal,
-                error: "AccessDenied".into(),
-                kept_upload: None,
-            },
-        ];
-        for event in &events {
-            reporter.event(event, &mut out);
-        }
-        assert_eq!(reporter.message(), "1/3 objects, 1 failed, 1 retries");
-        assert!(out.is_empty(), "bars and lines go to stderr");
     }
 
     #[test]

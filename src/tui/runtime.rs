@@ -1,8 +1,8 @@
 //! Executes [`Effect`]s: spawns a task per listing page, HEAD and inventory, starts a run
-//! through `job::run` and forwards its events, sends commands, saves plans. Every result comes back as a
-//! [`Msg`] on the app channel; spawned tasks never touch app state. The UI reaches S3 only
-//! through `aws` (browser listings, HEAD), `job` (the plan's inventory, plan files) and the
-//! engine (transfers).
+//! through `job::run` and forwards its events, sends commands, saves plans. Every result comes
+//! back as a [`Msg`] on the app channel; spawned tasks never touch app state. The UI reaches
+//! S3 only through `aws` (browser listings, HEAD), `job` (the plan's inventory, plan files)
+//! and the engine (transfers).
 
 use std::sync::Arc;
 

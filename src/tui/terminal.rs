@@ -1,7 +1,8 @@
 //! The terminal task: enter the alternate screen (ratatui installs a panic hook that restores
 //! the terminal), loop over terminal events, ticks, renders, signals and app messages, and
-//! restore the terminal however the loop ends. `airlock` and `airlock demo` both call
-//! [`run`] with ready `Settings` and `Sides`.
+//! restore the terminal however the loop ends. `airlock` calls [`run`] and
+//! `airlock demo` [`run_with`] (its journal beside its data), both with ready `Settings` and
+//! `Sides`.
 
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};

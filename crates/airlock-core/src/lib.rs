@@ -23,7 +23,8 @@
 //! In dependency order: each uses only modules listed before it, plus `error`, `dirs` and
 //! `fsutil` (and `error` names a [`config::Side`]).
 //! - [`config`]: config file discovery, raw (serde) shape, validated [`config::Settings`];
-//!   defaults and limits in [`config::defaults`].
+//!   defaults in [`config::defaults`], the ranges every way of setting a value enforces in
+//!   [`config::limits`].
 //! - [`plan`]: pure function from listings + settings to a [`plan::Plan`] (skip / single /
 //!   multipart routes, part sizes, totals, filters, mirror deletions), and the plan file
 //!   format. No I/O.
@@ -36,7 +37,9 @@
 //!   byte / duration / time formatting, shared by the TUI and the headless reporter.
 //! - [`job`]: orchestration both UIs call: listing to plan ([`job::inventory`]), the
 //!   `--from-list` reader, shard assignment, plan storage (local and `s3://`), the recheck of a
-//!   saved plan, the run pipeline ([`job::run`]) and its outputs (manifest, shard report).
+//!   saved plan, the run pipeline ([`job::run`]) and its outputs (manifest, shard report), the
+//!   steps around a sharded run ([`job::split_objects`]: prepare and finalize split objects)
+//!   and the merge of shard reports ([`job::report_merge`]).
 //! - [`error`]: the one error type, `Error { kind, source }`, and its retry [`error::Class`].
 //! - [`dirs`]: where airlock keeps its files (data directory, journal).
 //! - [`fsutil`]: atomic file writes with explicit permissions.

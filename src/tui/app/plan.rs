@@ -4,15 +4,15 @@
 //! edit re-routes the plan at once ([`Plan::reroute`]), an invalid one shows an error naming
 //! the value and changes nothing.
 
+use std::ops::RangeInclusive;
+
 use crossterm::event::KeyEvent;
 
 use super::Out;
 use crate::tui::input::{InputOutcome, TextInput};
 use crate::tui::keymap::Action;
 use crate::tui::msg::Effect;
-use airlock_core::config::defaults::STREAM_BUFFER;
-use airlock_core::config::defaults::{MAX_PART_SIZE, MAX_SINGLE_PUT, MIN_PART_SIZE};
-use airlock_core::config::{ByteSize, PartSize, Settings, TransferSettings};
+use airlock_core::config::{ByteSize, PartSize, Settings, TransferSettings, limits};
 use airlock_core::error::Result;
 use airlock_core::job::{self, Inventory, Scope};
 use airlock_core::plan::Plan;
@@ -85,10 +85,11 @@ impl Field {
             text.parse::<ByteSize>()
                 .map_err(|e| format!("{label}: {e}"))
         };
-        let in_range = |value: ByteSize, low: ByteSize, high: ByteSize| {
-            if value < low || value > high {
+        let in_range = |value: ByteSize, range: &RangeInclusive<ByteSize>| {
+            if !range.contains(&value) {
                 Err(format!(
-                    "{label} '{text}' is out of range: use a size from {low} to {high}"
+                    "{label} '{text}' is out of range: use a size from {}",
+                    limits::range_text(range)
                 ))
             } else {
                 Ok(value)
@@ -96,26 +97,27 @@ impl Field {
         };
         match self {
             Field::Threshold => {
-                transfer.multipart_threshold = in_range(size(text)?, MIN_PART_SIZE, MAX_SINGLE_PUT)?
+                transfer.multipart_threshold = in_range(size(text)?, &limits::MULTIPART_THRESHOLD)?
             }
             Field::PartSize => {
                 transfer.part_size = if text.eq_ignore_ascii_case("auto") {
                     PartSize::Auto
                 } else {
-                    PartSize::Fixed(in_range(size(text)?, MIN_PART_SIZE, MAX_PART_SIZE)?)
+                    PartSize::Fixed(in_range(size(text)?, &limits::PART_SIZE)?)
                 }
             }
             Field::Concurrency => {
                 transfer.concurrency = match text.parse::<usize>() {
-                    Ok(n) if (1..=1024).contains(&n) => n,
+                    Ok(n) if limits::CONCURRENCY.contains(&n) => n,
                     _ => {
-                        return Err(format!("{label} '{text}' is not a number from 1 to 1024"));
+                        return Err(format!(
+                            "{label} '{text}' is not a number from {}",
+                            limits::range_text(&limits::CONCURRENCY)
+                        ));
                     }
                 }
             }
-            Field::MemoryLimit => {
-                transfer.memory_limit = in_range(size(text)?, STREAM_BUFFER, ByteSize::gib(64))?
-            }
+            Field::MemoryLimit => transfer.memory_limit = in_range(size(text)?, &limits::MEMORY)?,
         }
         Ok(())
     }

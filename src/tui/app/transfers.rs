@@ -2,7 +2,7 @@
 //! object: pending, in flight, done, retrying, failed), the active / failed / done lists, the
 //! run phase, effective concurrency and why it changed, and [`Stats`] for the gauge, rates,
 //! ETA and chart. Time is `now` since the run started, passed in. Folding events in is in
-//! [`events`].
+//! `transfers/events.rs`.
 
 mod events;
 
@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use crate::tui::keymap::Action;
+use airlock_core::config::limits;
 use airlock_core::engine::{ObjectId, RunSummary, Verification};
 use airlock_core::error::Class;
 use airlock_core::plan::Route;
@@ -303,9 +304,9 @@ impl Transfers {
         let n = self.concurrency_max;
         let step = (n / 8).max(1);
         if up {
-            (n + step).min(1024)
+            (n + step).min(*limits::CONCURRENCY.end())
         } else {
-            n.saturating_sub(step).max(1)
+            n.saturating_sub(step).max(*limits::CONCURRENCY.start())
         }
     }
 }

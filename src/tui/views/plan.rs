@@ -1,23 +1,23 @@
 //! The Plan tab: per-route summary (objects, bytes, parts, peak memory, ETA at the estimate
-//! rate), the settings box with its in-place editor and error, and the per-object table
-//! (only visible rows are built) with the full target key and reason of the row under the
-//! cursor.
+//! rate) and the settings box with its in-place editor and error, here; the per-object table
+//! (only visible rows are built, the row under the cursor detailed below it) in `plan/table.rs`.
+
+mod table;
 
 use std::time::Duration;
 
 use ratatui::Frame;
-use ratatui::layout::{Alignment, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
-use super::style::{self, fit, fit_middle, pad, pad_right, thousands};
+use super::style::{self, fit, pad, thousands};
 use crate::tui::app::App;
 use crate::tui::app::plan::{Field, PlanFocus, PlanStatus, PlanTab};
-use crate::tui::keymap::{Action, Context};
 use crate::tui::layout;
 use airlock_core::config::TransferMode;
-use airlock_core::plan::{Plan, Route, RouteTotals};
+use airlock_core::plan::{Plan, RouteTotals};
 use airlock_core::progress::{human_bytes, human_duration};
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
@@ -25,7 +25,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let (summary, settings, table) = layout::plan(area);
     render_summary(app, frame, summary);
     render_settings(tab, frame, settings);
-    render_table(app, frame, table);
+    table::render(app, frame, table);
 }
 
 fn render_summary(app: &App, frame: &mut Frame, area: Rect) {
@@ -190,211 +190,6 @@ fn render_settings(tab: &PlanTab, frame: &mut Frame, area: Rect) {
             .wrap(Wrap { trim: false }),
         area,
     );
-}
-
-/// Columns of the object table at a width.
-struct Columns {
-    key: usize,
-    reason: usize,
-}
-
-impl Columns {
-    const FIXED: usize = 2 + 9 + 1 + 9 + 1 + 9 + 1 + 6;
-
-    fn of(width: usize) -> Columns {
-        let reason = if width >= 110 { 34 } else { 0 };
-        let used = Self::FIXED + 1 + if reason > 0 { reason + 1 } else { 0 };
-        Columns {
-            key: width.saturating_sub(used).max(8),
-            reason,
-        }
-    }
-}
-
-fn render_table(app: &App, frame: &mut Frame, area: Rect) {
-    let tab = &app.plan;
-    let focused = tab.focus == PlanFocus::Objects;
-    let start = app
-        .keymap
-        .key_for(Context::Plan, Action::StartRun)
-        .unwrap_or_default();
-    let save = app
-        .keymap
-        .key_for(Context::Plan, Action::SavePlan)
-        .unwrap_or_default();
-    let count = tab.plan.as_ref().map_or(0, |p| p.items.len() as u64);
-    let deletions = tab.plan.as_ref().map_or(0, |p| p.deletions.len() as u64);
-    let title = if deletions > 0 {
-        format!(
-            " Objects {} · delete {} ",
-            thousands(count),
-            thousands(deletions)
-        )
-    } else {
-        format!(" Objects {} ", thousands(count))
-    };
-    let block = Block::bordered()
-        .border_style(style::border(focused))
-        .title(Span::styled(title, style::bold()))
-        .title_top(
-            Line::styled(
-                format!(" {start} starts the run · {save} saves the plan "),
-                style::dim(),
-            )
-            .right_aligned(),
-        );
-    frame.render_widget(block, area);
-    let [header_area, rows_area, detail_area] = layout::plan_table(area);
-    let Some(plan) = &tab.plan else {
-        return;
-    };
-    let columns = Columns::of(rows_area.width as usize);
-    let mut header = format!(
-        "  {} {:>9} {:<9} {:>9} {:>6}",
-        pad("KEY", columns.key),
-        "SIZE",
-        "ROUTE",
-        "PART SIZE",
-        "PARTS"
-    );
-    if columns.reason > 0 {
-        header.push_str(&format!(" {}", pad("REASON", columns.reason)));
-    }
-    frame.render_widget(Paragraph::new(header).style(style::header()), header_area);
-    if plan.items.is_empty() && plan.deletions.is_empty() {
-        frame.render_widget(
-            Paragraph::new(format!(
-                "nothing under s3://{}/{}",
-                plan.source.bucket, plan.source.prefix
-            ))
-            .alignment(Alignment::Center),
-            rows_area,
-        );
-        return;
-    }
-    let rows = plan.items.len() + plan.deletions.len();
-    let end = (tab.offset + rows_area.height as usize).min(rows);
-    let lines: Vec<Line> = (tab.offset..end)
-        .map(|i| {
-            let Some(item) = plan.items.get(i) else {
-                let deletion = &plan.deletions[i - plan.items.len()];
-                return deletion_row(plan, deletion, &columns, i == tab.cursor && focused);
-            };
-            let key = item
-                .source_key
-                .strip_prefix(plan.source.prefix.as_str())
-                .unwrap_or(&item.source_key);
-            let (part_size, parts) = match item.route {
-                Route::Multipart => (
-                    human_bytes(item.part_size),
-                    thousands(u64::from(item.parts)),
-                ),
-                Route::Single => ("-".to_string(), "1".to_string()),
-                Route::Skip => ("-".to_string(), "-".to_string()),
-            };
-            let marker = if i == tab.cursor && focused {
-                "▸ "
-            } else {
-                "  "
-            };
-            let mut text = format!(
-                "{marker}{} {} {:<9} {} {}",
-                format_args!("{:<w$}", fit_middle(key, columns.key), w = columns.key),
-                pad_right(&human_bytes(item.size), 9),
-                item.route.as_str(),
-                pad_right(&part_size, 9),
-                pad_right(&parts, 6)
-            );
-            if columns.reason > 0 {
-                text.push_str(&format!(" {}", fit(&item.reason, columns.reason)));
-            }
-            let style = match item.route {
-                Route::Skip => style::dim(),
-                Route::Single => Style::new(),
-                Route::Multipart => Style::new().fg(style::ACCENT),
-            };
-            let line = Line::styled(text, style);
-            if i == tab.cursor && focused {
-                line.style(style::cursor(true))
-            } else {
-                line
-            }
-        })
-        .collect();
-    frame.render_widget(Paragraph::new(lines), rows_area);
-    if let Some(deletion) = tab
-        .cursor
-        .checked_sub(plan.items.len())
-        .and_then(|i| plan.deletions.get(i))
-    {
-        let width = detail_area.width as usize;
-        let detail = vec![
-            Line::styled(
-                fit_middle(
-                    &format!("✗ s3://{}/{}", plan.target.bucket, deletion.target_key),
-                    width,
-                ),
-                Style::new().fg(Color::Red),
-            ),
-            Line::styled(
-                fit(
-                    &format!(
-                        "{}: deleted after every copy succeeded, if confirmed",
-                        deletion.reason
-                    ),
-                    width,
-                ),
-                style::dim(),
-            ),
-        ];
-        frame.render_widget(Paragraph::new(detail), detail_area);
-    }
-    if let Some(item) = plan.items.get(tab.cursor) {
-        let width = detail_area.width as usize;
-        let detail = vec![
-            Line::styled(
-                fit_middle(
-                    &format!("→ s3://{}/{}", plan.target.bucket, item.target_key),
-                    width,
-                ),
-                style::dim(),
-            ),
-            Line::styled(fit(&item.reason, width), style::dim()),
-        ];
-        frame.render_widget(Paragraph::new(detail), detail_area);
-    }
-}
-
-/// A mirror deletion as a table row: the target key (relative to the target prefix), its size
-/// and route `delete`, in red.
-fn deletion_row(
-    plan: &Plan,
-    deletion: &airlock_core::plan::Deletion,
-    columns: &Columns,
-    under_cursor: bool,
-) -> Line<'static> {
-    let key = deletion
-        .target_key
-        .strip_prefix(plan.target.prefix.as_str())
-        .unwrap_or(&deletion.target_key);
-    let marker = if under_cursor { "▸ " } else { "  " };
-    let mut text = format!(
-        "{marker}{} {} {:<9} {} {}",
-        format_args!("{:<w$}", fit_middle(key, columns.key), w = columns.key),
-        pad_right(&human_bytes(deletion.size), 9),
-        "delete",
-        pad_right("-", 9),
-        pad_right("-", 6)
-    );
-    if columns.reason > 0 {
-        text.push_str(&format!(" {}", fit(&deletion.reason, columns.reason)));
-    }
-    let line = Line::styled(text, Style::new().fg(Color::Red));
-    if under_cursor {
-        line.style(style::cursor(true))
-    } else {
-        line
-    }
 }
 
 /// What the filters left out, short enough for the summary's bottom border:

@@ -1,5 +1,6 @@
 //! Configuration: where the config file is found, its raw (serde) shape, and the validated
-//! [`Settings`] the rest of airlock uses. Defaults live in [`defaults`] and nowhere else.
+//! [`Settings`] the rest of airlock uses. Defaults live in [`defaults`] and nowhere else; the
+//! ranges the config, the CLI's flags and the TUI's editor all enforce live in [`limits`].
 //!
 //! Flow: file text -> [`raw::RawConfig`] (serde, `deny_unknown_fields`, every field optional)
 //! -> [`Settings`] (validated; every error names the key and the value).
@@ -8,6 +9,7 @@
 pub mod bytesize;
 pub mod defaults;
 pub mod filter;
+pub mod limits;
 mod load;
 pub mod raw;
 mod secret;

@@ -4,7 +4,8 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use super::defaults::{self, MAX_PART_SIZE, MIN_PART_SIZE};
+use super::defaults::{self, MIN_PART_SIZE};
+use super::limits::{self, range_text};
 use super::raw::{RawConfig, RawPartSize, RawSide, RawTransfer};
 use super::{
     ByteSize, CompareMode, CredentialSpec, OnSourceChange, PartSize, Settings, Side, SideSettings,
@@ -257,10 +258,11 @@ fn write_options(side: Side, raw: &RawSide) -> Result<WriteOptions> {
 fn transfer(raw: RawTransfer) -> Result<TransferSettings> {
     let d = defaults::transfer();
     let multipart_threshold = raw.multipart_threshold.unwrap_or(d.multipart_threshold);
-    if multipart_threshold < MIN_PART_SIZE || multipart_threshold > defaults::MAX_SINGLE_PUT {
+    if !limits::MULTIPART_THRESHOLD.contains(&multipart_threshold) {
         return Err(Error::config(format!(
-            "transfer.multipart_threshold {} is out of range: use a size from 5 MiB to 5 GiB (default {})",
+            "transfer.multipart_threshold {} is out of range: use a size from {} (default {})",
             quoted_size(multipart_threshold),
+            range_text(&limits::MULTIPART_THRESHOLD),
             d.multipart_threshold
         )));
     }
@@ -274,7 +276,7 @@ fn transfer(raw: RawTransfer) -> Result<TransferSettings> {
     let part_size = match raw.part_size {
         None | Some(RawPartSize::Auto) => PartSize::Auto,
         Some(RawPartSize::Size(size)) => {
-            if size < MIN_PART_SIZE || size > MAX_PART_SIZE {
+            if !limits::PART_SIZE.contains(&size) {
                 return Err(Error::config(format!(
                     "transfer.part_size {} is out of range: S3 parts are 5 MiB to 5 GiB; use \"auto\" or a size in that range",
                     quoted_size(size)
@@ -285,19 +287,21 @@ fn transfer(raw: RawTransfer) -> Result<TransferSettings> {
     };
     let concurrency = match raw.concurrency {
         None => d.concurrency,
-        Some(n) if (1..=1024).contains(&n) => n as usize,
+        Some(n) if usize::try_from(n).is_ok_and(|n| limits::CONCURRENCY.contains(&n)) => n as usize,
         Some(n) => {
             return Err(Error::config(format!(
-                "transfer.concurrency '{n}' is out of range: use 1 to 1024 (default {})",
+                "transfer.concurrency '{n}' is out of range: use {} (default {})",
+                range_text(&limits::CONCURRENCY),
                 d.concurrency
             )));
         }
     };
     let memory_limit = raw.memory_limit.unwrap_or(d.memory_limit);
-    if memory_limit < defaults::STREAM_BUFFER || memory_limit > ByteSize::gib(64) {
+    if !limits::MEMORY.contains(&memory_limit) {
         return Err(Error::config(format!(
-            "transfer.memory_limit {} is out of range: use 1 MiB to 64 GiB (default {})",
+            "transfer.memory_limit {} is out of range: use {} (default {})",
             quoted_size(memory_limit),
+            range_text(&limits::MEMORY),
             d.memory_limit
         )));
     }
@@ -394,9 +398,10 @@ pub(crate) fn parse_rate(key: &str, text: &str) -> Result<ByteSize> {
     let rate: ByteSize = size_text
         .parse()
         .map_err(|e| Error::config(format!("{key}: {e}; write a rate like '100MiB/s'")))?;
-    if rate.0 < 1024 {
+    if rate < limits::BANDWIDTH_FLOOR {
         return Err(Error::config(format!(
-            "{key} '{text}' is too small: use at least '1KiB/s'"
+            "{key} '{text}' is too small: use at least '{}'",
+            limits::BANDWIDTH_FLOOR_TEXT
         )));
     }
     Ok(rate)

@@ -1,7 +1,8 @@
 //! Orchestration: the code both UIs call to get from settings to a finished run. Lists and
 //! plans, cuts a plan into shards, stores plans (local files and `s3://`), and runs the
 //! pipeline (resolve the plan, cut the shard, recheck a saved plan, start the engine, record
-//! the run's manifest and shard report, compute the exit code).
+//! the run's manifest and shard report, compute the exit code); around a sharded run, opens and
+//! completes split objects' shared uploads, and merges the shards' reports afterwards.
 //!
 //! Depends on `config`, `aws`, `plan` and `engine`; never on a UI crate. What it has to say
 //! along the way it hands to the caller as data, which words and prints it.
@@ -11,8 +12,10 @@ mod key_list;
 pub mod manifest;
 pub mod plan_store;
 pub mod recheck;
+pub mod report_merge;
 pub mod run;
 pub mod shard;
 pub mod shard_report;
+pub mod split_objects;
 
 pub use inventory::{Inventory, Scope, gather};

@@ -1,7 +1,7 @@
 //! Before a saved plan runs: read the target (and, for a plan that deletes, the source) once
 //! more, so objects an earlier run already copied become skips (a rerun of a finished shard
 //! sends nothing) and deletions that are no longer safe are dropped. Depends on `aws`
-//! (listings, HEAD) through [`super::inventory`], and `plan`.
+//! (listings; HEAD through [`super::inventory`]), `config` and `plan`.
 
 use std::collections::HashMap;
 

@@ -3,7 +3,7 @@
 //! failed with its reason), with bytes, data requests started, retries and durations. Built from
 //! the engine's events while they are reported; written to a file, a directory or an `s3://`
 //! prefix in the target account. `airlock report` merges them. Depends on `engine` (events),
-//! `plan`, `aws::documents` and `fsutil`.
+//! `plan`, `job::shard`, `aws::documents` and `fsutil`.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -1,15 +1,16 @@
-//! Engine events folded into the Transfers state: part states for the part map, the lists an
-//! object moves between, the run phase, concurrency changes, and log lines for failures and
-//! the end of the run.
+//! Engine events folded into the Transfers state, one handler per event kind: part states for
+//! the part map, the lists an object moves between, the run phase, concurrency changes, and log
+//! lines for failures, deletions and the end of the run.
 
 use std::time::Duration;
 
 use super::{ListKind, ObjectRun, Outcome, PartState, Phase, Transfers};
 use crate::tui::app::Out;
-use airlock_core::engine::{Event, ObjectId, RunSummary};
+use airlock_core::engine::{Event, ObjectId, RunSummary, Verification};
+use airlock_core::progress::human_bytes;
 
 impl Transfers {
-    /// Fold one engine event in.
+    /// Fold one engine event in: the statistics first, then one handler per event kind.
     pub fn apply(&mut self, event: &Event, now: Duration, out: &mut Out) {
         if let Event::RunStarted { concurrency, .. } = event {
             self.started_at = now;
@@ -19,106 +20,27 @@ impl Transfers {
         let run_time = self.run_time(now);
         self.stats.apply(event, run_time);
         match event {
-            Event::ObjectStarted {
-                id,
-                key,
-                size,
-                route,
-                parts,
-                part_size,
-                resumed_parts,
-            } => {
-                let retries = self.objects.get(id).map_or(0, |o| o.retries);
-                if *resumed_parts > 0 {
-                    self.resumed_bytes += (u64::from(*resumed_parts) * part_size).min(*size);
-                }
-                self.objects.insert(
-                    *id,
-                    ObjectRun {
-                        key: key.clone(),
-                        size: *size,
-                        route: *route,
-                        part_size: *part_size,
-                        parts: vec![PartState::Pending; *parts as usize],
-                        resumed_parts: *resumed_parts,
-                        bytes: 0,
-                        retries,
-                        last_error: None,
-                        outcome: None,
-                    },
-                );
-                self.failed.retain(|i| i != id);
-                self.active.retain(|i| i != id);
-                self.active.push(*id);
-                if matches!(self.phase, Phase::Finished(_)) {
-                    // A retry after the run ended: the engine lingers and runs again.
-                    self.phase = Phase::Running;
-                    self.stats.finished = false;
-                }
-            }
+            Event::ObjectStarted { .. } => self.object_started(event),
             Event::PartStarted { id, part } => self.set_part(*id, *part, PartState::InFlight),
-            Event::PartDone { id, part, .. } => {
-                self.set_part(*id, *part, PartState::Done);
-                if let Some(object) = self.objects.get_mut(id) {
-                    object.last_error = None;
-                }
-            }
+            Event::PartDone { id, part, .. } => self.part_done(*id, *part),
             Event::PartRetry {
                 id, part, error, ..
-            } => {
-                self.set_part(*id, *part, PartState::Retrying);
-                if let Some(object) = self.objects.get_mut(id) {
-                    object.retries += 1;
-                    object.last_error = Some(error.clone());
-                }
-            }
-            Event::Progress { objects, .. } => {
-                for (id, bytes) in objects {
-                    if let Some(object) = self.objects.get_mut(id) {
-                        object.bytes = *bytes;
-                    }
-                }
-            }
+            } => self.part_retry(*id, *part, error),
+            Event::Progress { objects, .. } => self.progress(objects),
             Event::ObjectDone {
                 id,
                 verification,
                 attempts,
                 bytes,
                 ..
-            } => {
-                if let Some(object) = self.objects.get_mut(id) {
-                    object.parts.fill(PartState::Done);
-                    object.bytes = *bytes;
-                    object.last_error = None;
-                    object.outcome = Some(Outcome::Done {
-                        verification: verification.clone(),
-                        attempts: *attempts,
-                    });
-                }
-                self.active.retain(|i| i != id);
-                self.done.push(*id);
-            }
-            // The TUI plans its own runs, which never split objects; shown as done for safety.
+            } => self.object_done(*id, verification, *attempts, *bytes),
             Event::PartsUploaded {
                 id,
                 first_part,
                 last_part,
                 attempts,
                 ..
-            } => {
-                if let Some(object) = self.objects.get_mut(id) {
-                    object.outcome = Some(Outcome::Done {
-                        verification: airlock_core::engine::Verification {
-                            source: format!("parts {first_part}-{last_part} uploaded"),
-                            target: "completed by 'airlock finalize'".into(),
-                            verified: false,
-                        },
-                        attempts: *attempts,
-                    });
-                }
-                self.active.retain(|i| i != id);
-                self.done.push(*id);
-            }
+            } => self.parts_uploaded(*id, *first_part, *last_part, *attempts),
             Event::ObjectFailed {
                 id,
                 key,
@@ -138,58 +60,153 @@ impl Transfers {
             }
             Event::ObjectCancelled { id, .. } => self.end(*id, Outcome::Cancelled),
             Event::ConcurrencyChanged { limit, reason } => {
-                self.concurrency = *limit;
-                self.concurrency_reason = Some(reason.clone());
-                if reason.contains("SlowDown") {
-                    out.warn(format!("concurrency {limit}: {reason}"));
-                }
+                self.concurrency_changed(*limit, reason, out)
             }
-            Event::BandwidthChanged { limit } => {
-                self.bandwidth_limit = *limit;
-                out.info(match limit {
-                    Some(rate) => format!("bandwidth cap {}/s", airlock_core::progress::human_bytes(*rate)),
-                    None => "bandwidth cap removed".to_string(),
-                });
-            }
+            Event::BandwidthChanged { limit } => self.bandwidth_changed(*limit, out),
             Event::Paused => self.paused = true,
             Event::Resumed => self.paused = false,
-            Event::RunFinished { summary } => {
-                out.info(finished_message(summary));
-                self.phase = Phase::Finished(Box::new(summary.clone()));
-                // Nothing is active any more: show what needs attention, else what was done.
-                if self.list == ListKind::Active {
-                    self.list = if self.failed.is_empty() {
-                        ListKind::Done
-                    } else {
-                        ListKind::Failed
-                    };
-                    self.cursor = 0;
-                    self.offset = 0;
-                }
-            }
-            Event::DeletionsStarted { objects, bytes } => out.info(format!(
-                "mirror: deleting {objects} target objects ({})",
-                airlock_core::progress::human_bytes(*bytes)
-            )),
-            Event::DeleteFailed { key, error } => {
-                out.warn(format!("delete failed: {key}: {error}"))
-            }
-            Event::UploadLeft {
-                key, upload_id, error, ..
-            } => out.warn(format!(
-                "abort refused: upload '{upload_id}' of {key} left at the target ({error}); 'airlock uploads abort' removes it"
-            )),
-            Event::DeletionsSkipped {
-                objects,
-                bytes,
-                reason,
-            } => out.warn(format!(
-                "mirror: {objects} deletions ({}) skipped: {reason}",
-                airlock_core::progress::human_bytes(*bytes)
-            )),
+            Event::RunFinished { summary } => self.run_finished(summary, out),
+            Event::DeletionsStarted { .. }
+            | Event::DeleteFailed { .. }
+            | Event::UploadLeft { .. }
+            | Event::DeletionsSkipped { .. } => log_only(event, out),
             Event::RunStarted { .. } | Event::ObjectDeleted { .. } => {}
         }
         self.clamp();
+    }
+
+    /// A new object, or a retried one starting again (its retry count carries over).
+    fn object_started(&mut self, event: &Event) {
+        let Event::ObjectStarted {
+            id,
+            key,
+            size,
+            route,
+            parts,
+            part_size,
+            resumed_parts,
+        } = event
+        else {
+            return;
+        };
+        let retries = self.objects.get(id).map_or(0, |o| o.retries);
+        if *resumed_parts > 0 {
+            self.resumed_bytes += (u64::from(*resumed_parts) * part_size).min(*size);
+        }
+        self.objects.insert(
+            *id,
+            ObjectRun {
+                key: key.clone(),
+                size: *size,
+                route: *route,
+                part_size: *part_size,
+                parts: vec![PartState::Pending; *parts as usize],
+                resumed_parts: *resumed_parts,
+                bytes: 0,
+                retries,
+                last_error: None,
+                outcome: None,
+            },
+        );
+        self.failed.retain(|i| i != id);
+        self.active.retain(|i| i != id);
+        self.active.push(*id);
+        if matches!(self.phase, Phase::Finished(_)) {
+            // A retry after the run ended: the engine lingers and runs again.
+            self.phase = Phase::Running;
+            self.stats.finished = false;
+        }
+    }
+
+    fn part_done(&mut self, id: ObjectId, part: u32) {
+        self.set_part(id, part, PartState::Done);
+        if let Some(object) = self.objects.get_mut(&id) {
+            object.last_error = None;
+        }
+    }
+
+    fn part_retry(&mut self, id: ObjectId, part: u32, error: &str) {
+        self.set_part(id, part, PartState::Retrying);
+        if let Some(object) = self.objects.get_mut(&id) {
+            object.retries += 1;
+            object.last_error = Some(error.to_string());
+        }
+    }
+
+    /// Bytes so far per object in flight.
+    fn progress(&mut self, objects: &[(ObjectId, u64)]) {
+        for (id, bytes) in objects {
+            if let Some(object) = self.objects.get_mut(id) {
+                object.bytes = *bytes;
+            }
+        }
+    }
+
+    fn object_done(
+        &mut self,
+        id: ObjectId,
+        verification: &Verification,
+        attempts: u32,
+        bytes: u64,
+    ) {
+        if let Some(object) = self.objects.get_mut(&id) {
+            object.parts.fill(PartState::Done);
+            object.bytes = bytes;
+            object.last_error = None;
+            object.outcome = Some(Outcome::Done {
+                verification: verification.clone(),
+                attempts,
+            });
+        }
+        self.active.retain(|i| *i != id);
+        self.done.push(id);
+    }
+
+    /// The TUI plans its own runs, which never split objects; shown as done for safety.
+    fn parts_uploaded(&mut self, id: ObjectId, first_part: u32, last_part: u32, attempts: u32) {
+        if let Some(object) = self.objects.get_mut(&id) {
+            object.outcome = Some(Outcome::Done {
+                verification: Verification {
+                    source: format!("parts {first_part}-{last_part} uploaded"),
+                    target: "completed by 'airlock finalize'".into(),
+                    verified: false,
+                },
+                attempts,
+            });
+        }
+        self.active.retain(|i| *i != id);
+        self.done.push(id);
+    }
+
+    fn concurrency_changed(&mut self, limit: usize, reason: &str, out: &mut Out) {
+        self.concurrency = limit;
+        self.concurrency_reason = Some(reason.to_string());
+        if reason.contains("SlowDown") {
+            out.warn(format!("concurrency {limit}: {reason}"));
+        }
+    }
+
+    fn bandwidth_changed(&mut self, limit: Option<u64>, out: &mut Out) {
+        self.bandwidth_limit = limit;
+        out.info(match limit {
+            Some(rate) => format!("bandwidth cap {}/s", human_bytes(rate)),
+            None => "bandwidth cap removed".to_string(),
+        });
+    }
+
+    fn run_finished(&mut self, summary: &RunSummary, out: &mut Out) {
+        out.info(finished_message(summary));
+        self.phase = Phase::Finished(Box::new(summary.clone()));
+        // Nothing is active any more: show what needs attention, else what was done.
+        if self.list == ListKind::Active {
+            self.list = if self.failed.is_empty() {
+                ListKind::Done
+            } else {
+                ListKind::Failed
+            };
+            self.cursor = 0;
+            self.offset = 0;
+        }
     }
 
     fn set_part(&mut self, id: ObjectId, part: u32, state: PartState) {
@@ -216,6 +233,31 @@ impl Transfers {
         if !self.failed.contains(&id) {
             self.failed.push(id);
         }
+    }
+}
+
+/// Events that change no state here, only add a log line (mirror deletions, uploads left).
+fn log_only(event: &Event, out: &mut Out) {
+    match event {
+        Event::DeletionsStarted { objects, bytes } => out.info(format!(
+            "mirror: deleting {objects} target objects ({})",
+            human_bytes(*bytes)
+        )),
+        Event::DeleteFailed { key, error } => out.warn(format!("delete failed: {key}: {error}")),
+        Event::UploadLeft {
+            key, upload_id, error, ..
+        } => out.warn(format!(
+            "abort refused: upload '{upload_id}' of {key} left at the target ({error}); 'airlock uploads abort' removes it"
+        )),
+        Event::DeletionsSkipped {
+            objects,
+            bytes,
+            reason,
+        } => out.warn(format!(
+            "mirror: {objects} deletions ({}) skipped: {reason}",
+            human_bytes(*bytes)
+        )),
+        _ => {}
     }
 }
 
