@@ -1,7 +1,8 @@
 //! `ls` and `plan` against moto's S3, a second, independent S3 implementation. It covers what
 //! s3s-fs cannot store: a key ending in '/' (a "folder marker"; s3s-fs turns it into a
 //! directory, which it neither lists nor HEADs). moto also lists ETags, so the plan decides
-//! skips from the listings alone, without HEAD.
+//! skips from equal listed ETags alone; two different listed ETags prove nothing until a HEAD
+//! shows both are MD5s (no SSE-KMS, DSSE-KMS or SSE-C), so those pairs are HEADed.
 //!
 //! moto does not check signatures: both sides share one moto server, in two buckets.
 //! Ignored without `AIRLOCK_MOTO` at build time (run, and failing, under `CI=true`): see
@@ -137,6 +138,7 @@ plan: s3://moto-source/in/ -> s3://moto-target/out/
   single            4 objects        22 B        4 parts
   multipart         0 objects         0 B        0 parts
   to copy           4 objects        22 B; peak memory 32 MiB (32 streams); ETA 1s at 100 MiB/s (assumed; transfer.estimate_rate)
+(2 HEAD requests to compare objects that listings could not)
 plan saved to '{}'
 ",
             plan_path.display()

@@ -72,6 +72,11 @@ pub struct ObjectInfo {
     pub modified_ms: Option<i64>,
     /// ETag without quotes. Some stores list none: never treat a missing ETag as equal.
     pub etag: Option<String>,
+    /// Whether the ETag is known to be the MD5 of the bytes: known only after a HEAD (`false`
+    /// for SSE-KMS, DSSE-KMS and SSE-C objects and multipart uploads); `None` from a listing,
+    /// which does not say how an object is encrypted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag_md5: Option<bool>,
     /// Full-object checksum, known only after a HEAD with checksum mode.
     pub checksum: Option<Checksum>,
     /// On a target object written by airlock: the source ETag it was copied from

@@ -1,7 +1,7 @@
 //! Listing a side like a folder (common prefixes + objects) or recursively, one page at a
 //! time or all pages, and HEAD for the details a listing lacks (checksums, provenance).
 
-use aws_sdk_s3::types::{ChecksumMode, ChecksumType};
+use aws_sdk_s3::types::{ChecksumMode, ChecksumType, ServerSideEncryption};
 
 use super::SideClient;
 use super::errors::{Context, s3_failure};
@@ -62,6 +62,8 @@ pub async fn list_page(
                 size: o.size().unwrap_or(0).max(0) as u64,
                 modified_ms: o.last_modified().and_then(|t| t.to_millis().ok()),
                 etag: o.e_tag().map(unquote),
+                // A listing does not say how an object is encrypted.
+                etag_md5: None,
                 checksum: None,
                 copied_from_etag: None,
                 storage_class: o.storage_class().map(|c| c.as_str().to_string()),
@@ -142,28 +144,29 @@ pub async fn head_version(
             return Err(failure.into());
         }
     };
-    let full_object = output.checksum_type() != Some(&ChecksumType::Composite);
-    let checksum = [
-        (ChecksumAlgorithm::Crc64nvme, output.checksum_crc64_nvme()),
-        (ChecksumAlgorithm::Crc32c, output.checksum_crc32_c()),
-        (ChecksumAlgorithm::Crc32, output.checksum_crc32()),
-        (ChecksumAlgorithm::Sha256, output.checksum_sha256()),
-        (ChecksumAlgorithm::Sha1, output.checksum_sha1()),
-    ]
-    .into_iter()
-    .find_map(|(algorithm, value)| {
-        value.map(|v| Checksum {
-            algorithm,
-            // Composite values look like 'base64-N'.
-            full_object: full_object && !v.contains('-'),
-            value: v.to_string(),
-        })
-    });
+    let checksum = checksum_of(
+        output.checksum_type(),
+        output.e_tag(),
+        [
+            (ChecksumAlgorithm::Crc64nvme, output.checksum_crc64_nvme()),
+            (ChecksumAlgorithm::Crc32c, output.checksum_crc32_c()),
+            (ChecksumAlgorithm::Crc32, output.checksum_crc32()),
+            (ChecksumAlgorithm::Sha256, output.checksum_sha256()),
+            (ChecksumAlgorithm::Sha1, output.checksum_sha1()),
+        ],
+    );
     Ok(Some(ObjectInfo {
         key: key.to_string(),
         size: output.content_length().unwrap_or(0).max(0) as u64,
         modified_ms: output.last_modified().and_then(|t| t.to_millis().ok()),
         etag: output.e_tag().map(unquote),
+        etag_md5: output.e_tag().map(|etag| {
+            etag_is_md5(
+                &unquote(etag),
+                output.server_side_encryption(),
+                output.sse_customer_algorithm(),
+            )
+        }),
         checksum,
         copied_from_etag: output
             .metadata()
@@ -172,6 +175,37 @@ pub async fn head_version(
         storage_class: output.storage_class().map(|c| c.as_str().to_string()),
         version_id: version_id.map(str::to_string),
     }))
+}
+
+/// Whether an ETag is the MD5 of the object's bytes: 32 hex digits of a single-part upload
+/// whose encryption does not make it opaque ([`super::objects::opaque_etag`]; SSE-S3 `AES256`
+/// ETags are MD5s).
+pub fn etag_is_md5(
+    etag: &str,
+    encryption: Option<&ServerSideEncryption>,
+    customer_algorithm: Option<&str>,
+) -> bool {
+    !super::objects::opaque_etag(encryption, customer_algorithm)
+        && etag.len() == 32
+        && etag.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// The checksum a HEAD or GET reports: full-object unless the type says COMPOSITE or the value
+/// has a `-N` suffix.
+pub(crate) fn checksum_of(
+    checksum_type: Option<&ChecksumType>,
+    etag: Option<&str>,
+    values: [(ChecksumAlgorithm, Option<&str>); 5],
+) -> Option<Checksum> {
+    let _ = etag;
+    let full_object = checksum_type != Some(&ChecksumType::Composite);
+    values.into_iter().find_map(|(algorithm, value)| {
+        value.map(|v| Checksum {
+            algorithm,
+            full_object: full_object && !v.contains('-'),
+            value: v.to_string(),
+        })
+    })
 }
 
 /// S3 ETags come quoted; we keep them bare.

@@ -17,7 +17,7 @@ use aws_smithy_types::date_time::Format;
 use super::SideClient;
 use super::deadline;
 use super::errors::{Context, s3_failure};
-use super::listing::{COPIED_FROM_ETAG_META, unquote};
+use super::listing::{COPIED_FROM_ETAG_META, checksum_of, unquote};
 use super::trailer::{UnsignedPlain, UnsignedTrailer};
 use crate::config::{Sse, WriteOptions};
 use crate::error::Result;
@@ -42,7 +42,7 @@ pub struct SourceObject {
     pub etag: String,
     /// Full-object checksum when the source has one.
     pub checksum: Option<Checksum>,
-    /// SSE-KMS objects have ETags that are not MD5s of their bytes.
+    /// SSE-KMS, DSSE-KMS and SSE-C objects have ETags that are not MD5s of their bytes.
     pub kms_encrypted: bool,
     pub attributes: ObjectAttributes,
 }
@@ -52,6 +52,19 @@ impl SourceObject {
     pub fn etag_is_md5(&self) -> bool {
         !self.kms_encrypted && !self.etag.contains('-') && self.etag.len() == 32
     }
+}
+
+/// Whether this encryption makes the ETag something other than the MD5 of the bytes: SSE-KMS
+/// (`aws:kms`), DSSE-KMS (`aws:kms:dsse`) or a customer key (SSE-C, which S3 reports with
+/// `x-amz-server-side-encryption-customer-algorithm`).
+pub(crate) fn opaque_etag(
+    encryption: Option<&ServerSideEncryption>,
+    customer_algorithm: Option<&str>,
+) -> bool {
+    matches!(
+        encryption,
+        Some(ServerSideEncryption::AwsKms | ServerSideEncryption::AwsKmsDsse)
+    ) || customer_algorithm.is_some()
 }
 
 /// An open GET whose body will be streamed.
@@ -93,20 +106,6 @@ fn ctx<'a>(side: &'a SideClient, operation: &'static str, key: &'a str) -> Conte
     }
 }
 
-fn checksum_of(
-    checksum_type: Option<&ChecksumType>,
-    values: [(ChecksumAlgorithm, Option<&str>); 5],
-) -> Option<Checksum> {
-    let full_object = checksum_type != Some(&ChecksumType::Composite);
-    values.into_iter().find_map(|(algorithm, value)| {
-        value.map(|v| Checksum {
-            algorithm,
-            full_object: full_object && !v.contains('-'),
-            value: v.to_string(),
-        })
-    })
-}
-
 /// HEAD the source object (one version of it when `version_id` is given) with checksum
 /// mode (multipart setup).
 pub async fn head_source(
@@ -129,6 +128,7 @@ pub async fn head_source(
         etag: out.e_tag().map(unquote).unwrap_or_default(),
         checksum: checksum_of(
             out.checksum_type(),
+            out.e_tag(),
             [
                 (ChecksumAlgorithm::Crc64nvme, out.checksum_crc64_nvme()),
                 (ChecksumAlgorithm::Crc32c, out.checksum_crc32_c()),
@@ -137,7 +137,7 @@ pub async fn head_source(
                 (ChecksumAlgorithm::Sha1, out.checksum_sha1()),
             ],
         ),
-        kms_encrypted: out.server_side_encryption() == Some(&ServerSideEncryption::AwsKms),
+        kms_encrypted: opaque_etag(out.server_side_encryption(), out.sse_customer_algorithm()),
         attributes: ObjectAttributes {
             content_type: out.content_type().map(str::to_string),
             content_encoding: out
@@ -197,6 +197,7 @@ pub async fn get_stream(
         checksum: if range.is_none() {
             checksum_of(
                 out.checksum_type(),
+                out.e_tag(),
                 [
                     (ChecksumAlgorithm::Crc64nvme, out.checksum_crc64_nvme()),
                     (ChecksumAlgorithm::Crc32c, out.checksum_crc32_c()),
@@ -208,7 +209,7 @@ pub async fn get_stream(
         } else {
             None
         },
-        kms_encrypted: out.server_side_encryption() == Some(&ServerSideEncryption::AwsKms),
+        kms_encrypted: opaque_etag(out.server_side_encryption(), out.sse_customer_algorithm()),
         attributes: ObjectAttributes {
             content_type: out.content_type().map(str::to_string),
             content_encoding: out

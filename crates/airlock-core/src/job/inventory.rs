@@ -200,12 +200,15 @@ pub(super) async fn enrich(
         futures::stream::iter(pairs)
             .map(|(si, ti)| async move {
                 let t = head(&sides.target, &target[ti].key).await?;
-                // The target HEAD often decides alone (airlock records the source ETag it copied).
+                // The target HEAD often decides alone (airlock records the source ETag it
+                // copied), but a target checksum must meet the source's before provenance may
+                // say "same": a copy that failed its check carries the provenance too.
                 let decided = t.as_ref().is_some_and(|t| {
-                    !matches!(
-                        plan::verdict(&source[si], t, CompareMode::Checksum),
-                        Verdict::Unknown(_)
-                    )
+                    match plan::verdict(&source[si], t, CompareMode::Checksum) {
+                        Verdict::Unknown(_) => false,
+                        Verdict::Same(_) => t.checksum.is_none() || source[si].checksum.is_some(),
+                        Verdict::Differs(_) => true,
+                    }
                 });
                 let s = if decided {
                     None
@@ -232,6 +235,9 @@ pub(super) async fn enrich(
 
 /// Fill what a HEAD learned into a listed object (keeping the listed key).
 fn merge(listed: &mut ObjectInfo, headed: ObjectInfo) {
+    if listed.etag.is_none() || listed.etag == headed.etag {
+        listed.etag_md5 = headed.etag_md5;
+    }
     listed.etag = listed.etag.take().or(headed.etag);
     listed.checksum = headed.checksum;
     listed.copied_from_etag = headed.copied_from_etag;
