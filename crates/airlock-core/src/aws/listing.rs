@@ -190,16 +190,23 @@ pub fn etag_is_md5(
         && etag.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// The checksum a HEAD or GET reports: full-object unless the type says COMPOSITE or the value
-/// has a `-N` suffix.
+/// The checksum a HEAD or GET reports, with its kind. A multipart object's checksum (ETag
+/// `...-N`) is composite unless `x-amz-checksum-type: FULL_OBJECT` says otherwise or the
+/// algorithm is CRC64NVME (always full-object): some stores (moto) send a composite value
+/// without the `-N` suffix and without the type, and taking it for a full-object checksum
+/// would fail a good object. A value with a `-N` suffix is always composite.
 pub(crate) fn checksum_of(
     checksum_type: Option<&ChecksumType>,
     etag: Option<&str>,
     values: [(ChecksumAlgorithm, Option<&str>); 5],
 ) -> Option<Checksum> {
-    let _ = etag;
-    let full_object = checksum_type != Some(&ChecksumType::Composite);
+    let multipart = etag.is_some_and(|e| unquote(e).contains('-'));
     values.into_iter().find_map(|(algorithm, value)| {
+        let full_object = match checksum_type {
+            Some(ChecksumType::FullObject) => true,
+            Some(ChecksumType::Composite) => false,
+            _ => algorithm == ChecksumAlgorithm::Crc64nvme || !multipart,
+        };
         value.map(|v| Checksum {
             algorithm,
             full_object: full_object && !v.contains('-'),
@@ -211,4 +218,43 @@ pub(crate) fn checksum_of(
 /// S3 ETags come quoted; we keep them bare.
 pub fn unquote(etag: &str) -> String {
     etag.trim_matches('"').to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reported(kind: Option<ChecksumType>, etag: &str, algorithm: ChecksumAlgorithm) -> bool {
+        let mut values = [
+            (ChecksumAlgorithm::Crc64nvme, None),
+            (ChecksumAlgorithm::Crc32c, None),
+            (ChecksumAlgorithm::Crc32, None),
+            (ChecksumAlgorithm::Sha256, None),
+            (ChecksumAlgorithm::Sha1, None),
+        ];
+        for slot in &mut values {
+            if slot.0 == algorithm {
+                slot.1 = Some("AAAA");
+            }
+        }
+        checksum_of(kind.as_ref(), Some(etag), values)
+            .expect("a checksum")
+            .full_object
+    }
+
+    #[test]
+    fn a_multipart_checksum_is_composite_unless_its_type_says_full_object() {
+        use ChecksumAlgorithm::{Crc32, Crc64nvme};
+        // moto: a multipart CRC32 without suffix and without type.
+        assert!(!reported(None, "\"abc-2\"", Crc32));
+        assert!(reported(Some(ChecksumType::FullObject), "\"abc-2\"", Crc32));
+        assert!(!reported(Some(ChecksumType::Composite), "\"abc-2\"", Crc32));
+        // CRC64NVME is always full-object; a single PUT's checksum is too.
+        assert!(reported(None, "\"abc-2\"", Crc64nvme));
+        assert!(reported(
+            None,
+            "\"0123456789abcdef0123456789abcdef\"",
+            Crc32
+        ));
+    }
 }
