@@ -1,10 +1,11 @@
 //! Listing a side like a folder (common prefixes + objects) or recursively, one page at a
 //! time or all pages, and HEAD for the details a listing lacks (checksums, provenance).
 
-use aws_sdk_s3::types::{ChecksumMode, ChecksumType, ServerSideEncryption};
+use aws_sdk_s3::types::{ChecksumMode, ChecksumType, EncodingType, ServerSideEncryption};
 
 use super::SideClient;
 use super::errors::{Context, s3_failure};
+use super::url_keys::Keys;
 use crate::error::Result;
 use crate::plan::{Checksum, ChecksumAlgorithm, ObjectInfo};
 
@@ -33,6 +34,7 @@ pub async fn list_page(
         .list_objects_v2()
         .bucket(&side.bucket)
         .prefix(prefix)
+        .encoding_type(EncodingType::Url)
         .set_continuation_token(continuation);
     if !recursive {
         request = request.delimiter("/");
@@ -48,17 +50,23 @@ pub async fn list_page(
             },
         )
     })?;
+    // Keys come URL-encoded when the store honoured `encoding-type=url` (it says so).
+    let keys = Keys::of(
+        output.encoding_type(),
+        (output.contents().iter().filter_map(|o| o.key()))
+            .chain(output.common_prefixes().iter().filter_map(|p| p.prefix())),
+    );
     let prefixes = output
         .common_prefixes()
         .iter()
-        .filter_map(|p| p.prefix().map(str::to_string))
+        .filter_map(|p| p.prefix().map(|p| keys.read(p)))
         .collect();
     let objects = output
         .contents()
         .iter()
         .filter_map(|o| {
             Some(ObjectInfo {
-                key: o.key()?.to_string(),
+                key: keys.read(o.key()?),
                 size: o.size().unwrap_or(0).max(0) as u64,
                 modified_ms: o.last_modified().and_then(|t| t.to_millis().ok()),
                 etag: o.e_tag().map(unquote),

@@ -603,15 +603,20 @@ pub async fn list_uploads(side: &SideClient, prefix: &str) -> Result<Vec<UploadI
             .list_multipart_uploads()
             .bucket(&side.bucket)
             .prefix(prefix)
+            .encoding_type(aws_sdk_s3::types::EncodingType::Url)
             .set_key_marker(key_marker.clone())
             .set_upload_id_marker(id_marker.clone())
             .send()
             .await
             .map_err(|e| s3_failure(&e, ctx(side, "ListMultipartUploads", prefix)))?;
+        let keys = super::url_keys::Keys::of(
+            out.encoding_type(),
+            (out.uploads().iter().filter_map(|u| u.key())).chain(out.next_key_marker()),
+        );
         for u in out.uploads() {
             if let (Some(key), Some(id)) = (u.key(), u.upload_id()) {
                 uploads.push(UploadInfo {
-                    key: key.to_string(),
+                    key: keys.read(key),
                     upload_id: id.to_string(),
                     initiated_ms: u.initiated().and_then(|t| t.to_millis().ok()),
                 });
@@ -621,7 +626,7 @@ pub async fn list_uploads(side: &SideClient, prefix: &str) -> Result<Vec<UploadI
             break;
         }
         let next = (
-            out.next_key_marker().map(str::to_string),
+            out.next_key_marker().map(|k| keys.read(k)),
             out.next_upload_id_marker().map(str::to_string),
         );
         if next == (key_marker.clone(), id_marker.clone()) || next.0.is_none() {
