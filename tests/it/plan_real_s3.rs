@@ -201,3 +201,215 @@ async fn dsse_source_without_checksum_is_not_failed_as_corrupt() {
     let plan = saved_plan(&servers, &config).await;
     assert_eq!(routes(&plan)[0].1, "skip", "{:?}", routes(&plan));
 }
+
+/// PUT `bytes` at `key` in a storage class.
+async fn put_in_class(account: &Account, key: &str, bytes: Vec<u8>, class: &str) {
+    account
+        .client
+        .put_object()
+        .bucket(&account.bucket)
+        .key(key)
+        .storage_class(aws_sdk_s3::types::StorageClass::from(class))
+        .body(ByteStream::from(bytes))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("PUT '{key}' in {class}: {}", describe(&e)));
+}
+
+/// GLACIER and DEEP_ARCHIVE objects that are not restored are held back by the plan (their own
+/// skip reason and count, not in the bytes to copy); a restored one is copied.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn archived_objects_are_held_back_until_restored() {
+    let servers = TwoServers::start().await;
+    servers
+        .source
+        .server
+        .behaviours()
+        .set_archived_storage_classes(true);
+    put_in_class(
+        &servers.source,
+        "cold.bin",
+        seeded_bytes(1, 0, 100),
+        "GLACIER",
+    )
+    .await;
+    put_in_class(
+        &servers.source,
+        "colder.bin",
+        seeded_bytes(2, 0, 200),
+        "DEEP_ARCHIVE",
+    )
+    .await;
+    put_in_class(
+        &servers.source,
+        "thawed.bin",
+        seeded_bytes(3, 0, 300),
+        "GLACIER",
+    )
+    .await;
+    servers
+        .source
+        .put("warm.bin", seeded_bytes(4, 0, 400))
+        .await;
+    servers
+        .source
+        .client
+        .restore_object()
+        .bucket(SOURCE_BUCKET)
+        .key("thawed.bin")
+        .restore_request(aws_sdk_s3::types::RestoreRequest::builder().days(1).build())
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("RestoreObject: {}", describe(&e)));
+    let config = servers.config().write(&servers.sandbox);
+
+    let plan = saved_plan(&servers, &config).await;
+    assert_eq!(
+        routes(&plan),
+        [
+            (
+                "cold.bin".to_string(),
+                "skip".to_string(),
+                "archived (GLACIER): restore it first".to_string()
+            ),
+            (
+                "colder.bin".into(),
+                "skip".into(),
+                "archived (DEEP_ARCHIVE): restore it first".into()
+            ),
+            ("thawed.bin".into(), "single".into(), "new".into()),
+            ("warm.bin".into(), "single".into(), "new".into()),
+        ]
+    );
+    assert_eq!(plan["summary"]["held_back"]["archived"], 2);
+    assert_eq!(plan["summary"]["single"]["bytes"], 700);
+    let out = servers.airlock_with(&config, &["plan"]).run().await;
+    out.expect_code(0);
+    assert_eq!(
+        lines_with(&out.stdout, "archived          2 objects held back").len(),
+        1,
+        "{}",
+        out.stdout
+    );
+
+    let summary = run_json(&servers, &config, &[]).await;
+    assert_eq!(
+        (summary["copied"].as_u64(), summary["failed"].as_u64()),
+        (Some(2), Some(0)),
+        "{summary}"
+    );
+    assert_eq!(
+        servers.target.get("thawed.bin").await,
+        seeded_bytes(3, 0, 300)
+    );
+    assert!(servers.target.keys("cold").await.is_empty());
+}
+
+/// Intelligent-Tiering archive tiers show only on HEAD/GET: the copy fails such an object at
+/// once with 'restore it first' (not a credentials hint, not retried), and a multipart one
+/// opens no target upload.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_intelligent_tiering_archive_fails_at_once_saying_restore_it_first() {
+    let servers = TwoServers::start().await;
+    let behaviours = servers.source.server.behaviours();
+    behaviours.set_archived_storage_classes(true);
+    put_in_class(
+        &servers.source,
+        "small.bin",
+        seeded_bytes(1, 0, 1000),
+        "INTELLIGENT_TIERING",
+    )
+    .await;
+    // 6 MiB at a 5 MiB threshold: multipart.
+    put_in_class(
+        &servers.source,
+        "big.bin",
+        seeded_bytes(2, 0, 6 * MIB as usize),
+        "INTELLIGENT_TIERING",
+    )
+    .await;
+    behaviours.set_intelligent_tiering_archive(Some(airlock_s3server::ArchiveTier::ArchiveAccess));
+    let config = servers
+        .config()
+        .transfer(&["multipart_threshold = \"5MiB\"", "part_size = \"5MiB\""])
+        .write(&servers.sandbox);
+
+    let out = servers
+        .airlock_with(&config, &["run", "--json"])
+        .run()
+        .await;
+    out.expect_code(1);
+    let lines = json_lines(&out.stdout);
+    let failed = events_named(&lines, "object_failed");
+    assert_eq!(failed.len(), 2, "{failed:#?}");
+    for event in &failed {
+        let error = event["error"].as_str().unwrap();
+        assert!(error.contains("restore it first"), "{error}");
+        assert!(!error.contains("credentials"), "{error}");
+    }
+    assert!(events_named(&lines, "retry").is_empty(), "{lines:#?}");
+    let uploads = servers
+        .target
+        .client
+        .list_multipart_uploads()
+        .bucket(TARGET_BUCKET)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("ListMultipartUploads: {}", describe(&e)));
+    assert!(uploads.uploads().is_empty(), "{uploads:?}");
+    assert!(servers.target.keys("").await.is_empty());
+}
+
+/// Folder markers (`x/`, 0 bytes): the one equal to `source.prefix` would map to an empty
+/// target key when `target.prefix` is empty: held back with a count. Other markers are
+/// copied as markers, and the rerun skips them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn folder_markers_are_copied_except_the_source_prefix_one_into_an_empty_prefix() {
+    let servers = TwoServers::start().await;
+    for account in [&servers.source, &servers.target] {
+        account.server.behaviours().set_folder_markers(true);
+    }
+    servers.source.put("in/", Vec::new()).await;
+    servers.source.put("in/sub/", Vec::new()).await;
+    servers.source.put("in/sub/x.txt", b"x".to_vec()).await;
+
+    let config = servers.config().prefixes("in/", "").write(&servers.sandbox);
+    let plan = saved_plan(&servers, &config).await;
+    let held = "folder marker of the source prefix (its target key would be empty)";
+    assert_eq!(
+        routes(&plan),
+        [
+            ("in/".to_string(), "skip".to_string(), held.to_string()),
+            ("in/sub/".into(), "single".into(), "new".into()),
+            ("in/sub/x.txt".into(), "single".into(), "new".into()),
+        ]
+    );
+    assert_eq!(plan["summary"]["held_back"]["source_prefix_markers"], 1);
+    let summary = run_json(&servers, &config, &[]).await;
+    assert_eq!(
+        (summary["copied"].as_u64(), summary["failed"].as_u64()),
+        (Some(2), Some(0)),
+        "{summary}"
+    );
+    assert_eq!(servers.target.get("sub/").await, Vec::<u8>::new());
+    let rerun = run_json(&servers, &config, &[]).await;
+    assert_eq!(
+        (rerun["copied"].as_u64(), rerun["failed"].as_u64()),
+        (Some(0), Some(0)),
+        "{rerun}"
+    );
+
+    // Into a non-empty prefix, the source prefix's marker is a marker like the others.
+    let config = servers
+        .config()
+        .prefixes("in/", "out/")
+        .write(&servers.sandbox);
+    let summary = run_json(&servers, &config, &[]).await;
+    assert_eq!(
+        (summary["copied"].as_u64(), summary["failed"].as_u64()),
+        (Some(3), Some(0)),
+        "{summary}"
+    );
+    assert_eq!(servers.target.get("out/").await, Vec::<u8>::new());
+    assert_eq!(servers.target.get("out/sub/").await, Vec::<u8>::new());
+}

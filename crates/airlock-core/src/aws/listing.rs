@@ -75,6 +75,7 @@ pub async fn list_page(
                 checksum: None,
                 copied_from_etag: None,
                 storage_class: o.storage_class().map(|c| c.as_str().to_string()),
+                restored: None,
                 version_id: None,
             })
         })
@@ -181,6 +182,7 @@ pub async fn head_version(
             .and_then(|m| m.get(COPIED_FROM_ETAG_META))
             .cloned(),
         storage_class: output.storage_class().map(|c| c.as_str().to_string()),
+        restored: Some(restored(output.restore())),
         version_id: version_id.map(str::to_string),
     }))
 }
@@ -221,6 +223,11 @@ pub(crate) fn checksum_of(
             value: v.to_string(),
         })
     })
+}
+
+/// Whether HEAD's `x-amz-restore` says a restored copy is readable (`ongoing-request="false"`).
+pub(crate) fn restored(restore: Option<&str>) -> bool {
+    restore.is_some_and(|r| r.replace(' ', "").contains("ongoing-request=\"false\""))
 }
 
 /// S3 ETags come quoted; we keep them bare.

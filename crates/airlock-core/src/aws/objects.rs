@@ -44,6 +44,10 @@ pub struct SourceObject {
     pub checksum: Option<Checksum>,
     /// SSE-KMS, DSSE-KMS and SSE-C objects have ETags that are not MD5s of their bytes.
     pub kms_encrypted: bool,
+    /// From a HEAD: the archive the object sits in when it cannot be read before a restore
+    /// (`GLACIER`, `DEEP_ARCHIVE`, or an Intelligent-Tiering `ARCHIVE_ACCESS` /
+    /// `DEEP_ARCHIVE_ACCESS` tier), and no restored copy is readable.
+    pub archived: Option<String>,
     pub attributes: ObjectAttributes,
 }
 
@@ -65,6 +69,20 @@ pub(crate) fn opaque_etag(
         encryption,
         Some(ServerSideEncryption::AwsKms | ServerSideEncryption::AwsKmsDsse)
     ) || customer_algorithm.is_some()
+}
+
+/// The archive a HEAD shows an object in, unless a restored copy is readable.
+fn archived(
+    storage_class: Option<&str>,
+    archive_status: Option<&str>,
+    restore: Option<&str>,
+) -> Option<String> {
+    if super::listing::restored(restore) {
+        return None;
+    }
+    archive_status
+        .or(storage_class.filter(|c| crate::plan::ARCHIVED_CLASSES.contains(c)))
+        .map(str::to_string)
 }
 
 /// An open GET whose body will be streamed.
@@ -138,6 +156,11 @@ pub async fn head_source(
             ],
         ),
         kms_encrypted: opaque_etag(out.server_side_encryption(), out.sse_customer_algorithm()),
+        archived: archived(
+            out.storage_class().map(|c| c.as_str()),
+            out.archive_status().map(|a| a.as_str()),
+            out.restore(),
+        ),
         attributes: ObjectAttributes {
             content_type: out.content_type().map(str::to_string),
             content_encoding: out
@@ -210,6 +233,7 @@ pub async fn get_stream(
             None
         },
         kms_encrypted: opaque_etag(out.server_side_encryption(), out.sse_customer_algorithm()),
+        archived: None,
         attributes: ObjectAttributes {
             content_type: out.content_type().map(str::to_string),
             content_encoding: out
