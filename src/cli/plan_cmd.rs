@@ -106,6 +106,21 @@ pub fn print_summary(plan: &Plan, out: &mut dyn Write) {
             "assumed; transfer.estimate_rate"
         }
     );
+    let held = &s.held_back;
+    if held.archived > 0 {
+        let _ = writeln!(
+            out,
+            "  archived   {:>8} objects held back (GLACIER / DEEP_ARCHIVE): restore them first",
+            held.archived
+        );
+    }
+    if held.source_prefix_markers > 0 {
+        let _ = writeln!(
+            out,
+            "  held back  {:>8} folder marker of the source prefix (its target key would be empty)",
+            held.source_prefix_markers
+        );
+    }
     super::filter_args::print_selection(&plan.selection, out);
     for warning in &plan.warnings {
         let _ = writeln!(out, "warning: {warning}");

@@ -269,6 +269,7 @@ fn good_plan() -> Value {
         reason: "new".into(),
         split: None,
         source_version_id: None,
+        held_back: None,
     };
     let items = vec![
         item("a", 3, Route::Skip, 0, 0),

@@ -1,7 +1,8 @@
 //! `ls` and `plan` against moto's S3, a second, independent S3 implementation. It covers what
 //! s3s-fs cannot store: a key ending in '/' (a "folder marker"; s3s-fs turns it into a
 //! directory, which it neither lists nor HEADs). moto also lists ETags, so the plan decides
-//! skips from the listings alone, without HEAD.
+//! skips from equal listed ETags alone; two different listed ETags prove nothing until a HEAD
+//! shows both are MD5s (no SSE-KMS, DSSE-KMS or SSE-C), so those pairs are HEADed.
 //!
 //! moto does not check signatures: both sides share one moto server, in two buckets.
 //! Ignored without `AIRLOCK_MOTO` at build time (run, and failing, under `CI=true`): see
@@ -51,13 +52,17 @@ async fn moto_fixture(moto: &Moto, sandbox: &Sandbox) -> std::path::PathBuf {
             .await
             .unwrap_or_else(|e| panic!("put '{key}': {}", describe(&e)));
     }
+    moto_config(moto).write(sandbox)
+}
+
+/// A config for the two moto buckets, `in/` to `out/`.
+fn moto_config(moto: &Moto) -> Config {
     Config::endpoints(&moto.endpoint, &moto.endpoint)
         .set_str("source", "bucket", MOTO_SOURCE_BUCKET)
         .set_str("target", "bucket", MOTO_TARGET_BUCKET)
         .prefixes("in/", "out/")
         .keys("source", "moto-source-key", "moto-source-secret-0000")
         .keys("target", "moto-target-key", "moto-target-secret-0000")
-        .write(sandbox)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -137,6 +142,7 @@ plan: s3://moto-source/in/ -> s3://moto-target/out/
   single            4 objects        22 B        4 parts
   multipart         0 objects         0 B        0 parts
   to copy           4 objects        22 B; peak memory 32 MiB (32 streams); ETA 1s at 100 MiB/s (assumed; transfer.estimate_rate)
+(2 HEAD requests to compare objects that listings could not)
 plan saved to '{}'
 ",
             plan_path.display()
@@ -160,4 +166,103 @@ plan saved to '{}'
             "out/samesize.txt"
         ]
     );
+}
+
+/// A multipart object uploaded to moto with CRC32: moto answers HEAD with the composite value,
+/// without the `-N` suffix and without `x-amz-checksum-type`. airlock must take it as
+/// composite (the ETag says multipart), copy the object and not fail it as "bytes read do not
+/// match the source's crc32"; the rerun skips it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(airlock_moto),
+    ignore = "needs moto: run .ci/run or set AIRLOCK_MOTO"
+)]
+async fn a_composite_crc32_without_its_type_is_not_taken_for_a_full_object_one() {
+    use aws_sdk_s3::types::{ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart};
+    let moto = Moto::start();
+    let sandbox = Sandbox::new();
+    moto_fixture(&moto, &sandbox).await;
+    // Multipart at 5 MiB: the copy HEADs the source (where moto leaves out the type) and
+    // reads it in ranges. A whole-object GET would see `value-2` and COMPOSITE.
+    let config = moto_config(&moto)
+        .transfer(&["multipart_threshold = \"5MiB\"", "part_size = \"5MiB\""])
+        .write(&sandbox);
+    let client = s3_client(&moto.endpoint, "moto-test-key", "moto-test-secret-0000");
+    let key = "in/composite.bin";
+    let upload = client
+        .create_multipart_upload()
+        .bucket(MOTO_SOURCE_BUCKET)
+        .key(key)
+        .checksum_algorithm(ChecksumAlgorithm::Crc32)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("CreateMultipartUpload: {}", describe(&e)));
+    let upload_id = upload.upload_id().unwrap();
+    let mut parts = Vec::new();
+    for (number, len) in [(1, UPLOAD_PART_SIZE), (2, 1000)] {
+        let offset = (number as u64 - 1) * UPLOAD_PART_SIZE as u64;
+        let part = client
+            .upload_part()
+            .bucket(MOTO_SOURCE_BUCKET)
+            .key(key)
+            .upload_id(upload_id)
+            .part_number(number)
+            .checksum_algorithm(ChecksumAlgorithm::Crc32)
+            .body(seeded_bytes(7, offset, len).into())
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("UploadPart {number}: {}", describe(&e)));
+        parts.push(
+            CompletedPart::builder()
+                .part_number(number)
+                .set_e_tag(part.e_tag().map(str::to_string))
+                .set_checksum_crc32(part.checksum_crc32().map(str::to_string))
+                .build(),
+        );
+    }
+    client
+        .complete_multipart_upload()
+        .bucket(MOTO_SOURCE_BUCKET)
+        .key(key)
+        .upload_id(upload_id)
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .set_parts(Some(parts))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("CompleteMultipartUpload: {}", describe(&e)));
+
+    let config_arg = config.to_str().unwrap();
+    let out = sandbox
+        .airlock(["--config", config_arg, "run", "--json"])
+        .run()
+        .await;
+    let lines = json_lines(&out.stdout);
+    let failed = events_named(&lines, "object_failed");
+    assert!(failed.is_empty(), "{failed:#?}\n{}", out.stderr);
+    out.expect_code(0);
+    let copied = client
+        .get_object()
+        .bucket(MOTO_TARGET_BUCKET)
+        .key("out/composite.bin")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("GET the copy: {}", describe(&e)));
+    let bytes = copied.body.collect().await.unwrap().into_bytes();
+    let mut expected = seeded_bytes(7, 0, UPLOAD_PART_SIZE);
+    expected.extend(seeded_bytes(7, UPLOAD_PART_SIZE as u64, 1000));
+    assert!(
+        bytes[..] == expected[..],
+        "the copy differs from the source"
+    );
+
+    let out = sandbox
+        .airlock(["--config", config_arg, "run", "--json"])
+        .run()
+        .await;
+    out.expect_code(0);
+    let summary = run_summary(&json_lines(&out.stdout)).clone();
+    assert_eq!(summary["copied"], 0, "{summary}");
 }

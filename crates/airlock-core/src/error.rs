@@ -129,6 +129,11 @@ impl S3Failure {
                 "check {}.bucket and {}.region in the config",
                 self.side, self.side
             )),
+            (_, Some("InvalidObjectState"), _) => Some(
+                "the object is archived (Glacier or an Intelligent-Tiering archive tier): \
+                 restore it first (S3 RestoreObject), then run again"
+                    .into(),
+            ),
             (Class::Fatal, Some("InvalidAccessKeyId" | "SignatureDoesNotMatch"), _)
             | (Class::Fatal, _, Some(403)) => Some(format!(
                 "check {}.credentials: they are refused for this bucket",

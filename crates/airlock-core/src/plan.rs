@@ -8,6 +8,7 @@
 mod compare;
 pub mod filter;
 mod format;
+mod held;
 pub mod mirror;
 mod split;
 mod summary;
@@ -28,6 +29,7 @@ pub use format::{
     MIRROR_FORMAT_VERSION, PINNED_FORMAT_VERSION, PLAN_FORMAT_VERSION, format_for, parse_plan,
     plan_json,
 };
+pub use held::{ARCHIVED_CLASSES, HeldBack, HeldBackCounts, archived_class};
 pub use mirror::{DELETE_REASON, DeleteTotals, Deletion};
 pub use split::{SplitUpload, part_bytes, range_bytes};
 pub use summary::{RouteTotals, Summary};
@@ -72,12 +74,21 @@ pub struct ObjectInfo {
     pub modified_ms: Option<i64>,
     /// ETag without quotes. Some stores list none: never treat a missing ETag as equal.
     pub etag: Option<String>,
+    /// Whether the ETag is known to be the MD5 of the bytes: known only after a HEAD (`false`
+    /// for SSE-KMS, DSSE-KMS and SSE-C objects and multipart uploads); `None` from a listing,
+    /// which does not say how an object is encrypted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag_md5: Option<bool>,
     /// Full-object checksum, known only after a HEAD with checksum mode.
     pub checksum: Option<Checksum>,
     /// On a target object written by airlock: the source ETag it was copied from
     /// (`x-amz-meta-airlock-source-etag`), known only after a HEAD.
     pub copied_from_etag: Option<String>,
     pub storage_class: Option<String>,
+    /// Whether a restored copy of an archived object is readable (HEAD's `x-amz-restore:
+    /// ongoing-request="false"`); `None` when not HEADed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restored: Option<bool>,
     /// The version listed at `source.version_at` (point-in-time copies); None for the latest.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version_id: Option<String>,
@@ -128,6 +139,9 @@ pub struct PlanItem {
     /// and HEAD of this object names it. None copies the latest version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_version_id: Option<String>,
+    /// A `skip` the target does not have: why it is held back (counted in the summary).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_back: Option<HeldBack>,
 }
 
 /// Where a side of the plan points, so a saved plan can be checked against the config.
@@ -334,13 +348,21 @@ fn plan_item(
 ) -> PlanItem {
     let existing = targets.get(target_key.as_str()).copied();
     let verdict = existing.map(|t| same_object(object, t, transfer.compare));
-    let (route, reason) = match (&verdict, existing) {
-        (Some(Ok(why)), _) => (Route::Skip, why.clone()),
-        (Some(Err(why)), _) => (
+    let held_back = match &verdict {
+        _ if held::is_source_prefix_marker(object, &target_key) => {
+            Some(HeldBack::SourcePrefixMarker)
+        }
+        Some(Ok(_)) => None,
+        _ => archived_class(object).map(|_| HeldBack::Archived),
+    };
+    let (route, reason) = match (held_back, &verdict) {
+        (Some(held), _) => (Route::Skip, held::reason(held, object)),
+        (None, Some(Ok(why))) => (Route::Skip, why.clone()),
+        (None, Some(Err(why))) => (
             route_for_size(object.size, transfer.multipart_threshold.0),
             why.clone(),
         ),
-        (None, _) => (
+        (None, None) => (
             route_for_size(object.size, transfer.multipart_threshold.0),
             "new".to_string(),
         ),
@@ -366,6 +388,7 @@ fn plan_item(
         reason,
         split: None,
         source_version_id: object.version_id.clone(),
+        held_back,
     }
 }
 

@@ -208,7 +208,10 @@ impl Faithful {
         req: S3Request<ListObjectsV2Input>,
     ) -> S3Result<S3Response<ListObjectsV2Output>> {
         if !self.switches.listing_decorated() {
-            return self.fs.list_objects_v2(req).await;
+            // s3s-fs echoes encoding-type without encoding: answer as a store that ignores it.
+            let mut answer = self.fs.list_objects_v2(req).await?;
+            answer.output.encoding_type = None;
+            return Ok(answer);
         }
         let input = &req.input;
         let mut query = Query::new(&self.switches, &input.bucket, input.prefix.as_deref());
@@ -230,7 +233,8 @@ impl Faithful {
             prefix: input.prefix.map(|p| query.spell(&p)),
             delimiter: input.delimiter.map(|d| query.spell(&d)),
             start_after: input.start_after.map(|s| query.spell(&s)),
-            encoding_type: input.encoding_type,
+            // Only an answer that is encoded says so.
+            encoding_type: input.encoding_type.filter(|_| query.url_encoded),
             continuation_token: input.continuation_token,
             next_continuation_token: next,
             max_keys: Some(i32::try_from(query.max_keys).unwrap_or(i32::MAX)),
@@ -248,7 +252,9 @@ impl Faithful {
         req: S3Request<ListObjectsInput>,
     ) -> S3Result<S3Response<ListObjectsOutput>> {
         if !self.switches.listing_decorated() {
-            return self.fs.list_objects(req).await;
+            let mut answer = self.fs.list_objects(req).await?;
+            answer.output.encoding_type = None;
+            return Ok(answer);
         }
         let input = &req.input;
         let mut query = Query::new(&self.switches, &input.bucket, input.prefix.as_deref());
@@ -269,7 +275,8 @@ impl Faithful {
             delimiter: input.delimiter.map(|d| query.spell(&d)),
             marker: input.marker.map(|m| query.spell(&m)),
             next_marker: next.map(|n| query.spell(&n)),
-            encoding_type: input.encoding_type,
+            // Only an answer that is encoded says so.
+            encoding_type: input.encoding_type.filter(|_| query.url_encoded),
             max_keys: Some(i32::try_from(query.max_keys).unwrap_or(i32::MAX)),
             is_truncated: Some(is_truncated),
             contents: (!contents.is_empty()).then_some(contents),

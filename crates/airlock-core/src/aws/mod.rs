@@ -13,6 +13,7 @@ pub mod errors;
 pub mod listing;
 pub mod objects;
 mod trailer;
+mod url_keys;
 pub mod versions;
 
 pub use client::{SideClient, Sides, build_side_client, connect};

@@ -17,7 +17,7 @@ use aws_smithy_types::date_time::Format;
 use super::SideClient;
 use super::deadline;
 use super::errors::{Context, s3_failure};
-use super::listing::{COPIED_FROM_ETAG_META, unquote};
+use super::listing::{COPIED_FROM_ETAG_META, checksum_of, unquote};
 use super::trailer::{UnsignedPlain, UnsignedTrailer};
 use crate::config::{Sse, WriteOptions};
 use crate::error::Result;
@@ -42,8 +42,12 @@ pub struct SourceObject {
     pub etag: String,
     /// Full-object checksum when the source has one.
     pub checksum: Option<Checksum>,
-    /// SSE-KMS objects have ETags that are not MD5s of their bytes.
+    /// SSE-KMS, DSSE-KMS and SSE-C objects have ETags that are not MD5s of their bytes.
     pub kms_encrypted: bool,
+    /// From a HEAD: the archive the object sits in when it cannot be read before a restore
+    /// (`GLACIER`, `DEEP_ARCHIVE`, or an Intelligent-Tiering `ARCHIVE_ACCESS` /
+    /// `DEEP_ARCHIVE_ACCESS` tier), and no restored copy is readable.
+    pub archived: Option<String>,
     pub attributes: ObjectAttributes,
 }
 
@@ -52,6 +56,33 @@ impl SourceObject {
     pub fn etag_is_md5(&self) -> bool {
         !self.kms_encrypted && !self.etag.contains('-') && self.etag.len() == 32
     }
+}
+
+/// Whether this encryption makes the ETag something other than the MD5 of the bytes: SSE-KMS
+/// (`aws:kms`), DSSE-KMS (`aws:kms:dsse`) or a customer key (SSE-C, which S3 reports with
+/// `x-amz-server-side-encryption-customer-algorithm`).
+pub(crate) fn opaque_etag(
+    encryption: Option<&ServerSideEncryption>,
+    customer_algorithm: Option<&str>,
+) -> bool {
+    matches!(
+        encryption,
+        Some(ServerSideEncryption::AwsKms | ServerSideEncryption::AwsKmsDsse)
+    ) || customer_algorithm.is_some()
+}
+
+/// The archive a HEAD shows an object in, unless a restored copy is readable.
+fn archived(
+    storage_class: Option<&str>,
+    archive_status: Option<&str>,
+    restore: Option<&str>,
+) -> Option<String> {
+    if super::listing::restored(restore) {
+        return None;
+    }
+    archive_status
+        .or(storage_class.filter(|c| crate::plan::ARCHIVED_CLASSES.contains(c)))
+        .map(str::to_string)
 }
 
 /// An open GET whose body will be streamed.
@@ -93,20 +124,6 @@ fn ctx<'a>(side: &'a SideClient, operation: &'static str, key: &'a str) -> Conte
     }
 }
 
-fn checksum_of(
-    checksum_type: Option<&ChecksumType>,
-    values: [(ChecksumAlgorithm, Option<&str>); 5],
-) -> Option<Checksum> {
-    let full_object = checksum_type != Some(&ChecksumType::Composite);
-    values.into_iter().find_map(|(algorithm, value)| {
-        value.map(|v| Checksum {
-            algorithm,
-            full_object: full_object && !v.contains('-'),
-            value: v.to_string(),
-        })
-    })
-}
-
 /// HEAD the source object (one version of it when `version_id` is given) with checksum
 /// mode (multipart setup).
 pub async fn head_source(
@@ -129,6 +146,7 @@ pub async fn head_source(
         etag: out.e_tag().map(unquote).unwrap_or_default(),
         checksum: checksum_of(
             out.checksum_type(),
+            out.e_tag(),
             [
                 (ChecksumAlgorithm::Crc64nvme, out.checksum_crc64_nvme()),
                 (ChecksumAlgorithm::Crc32c, out.checksum_crc32_c()),
@@ -137,7 +155,12 @@ pub async fn head_source(
                 (ChecksumAlgorithm::Sha1, out.checksum_sha1()),
             ],
         ),
-        kms_encrypted: out.server_side_encryption() == Some(&ServerSideEncryption::AwsKms),
+        kms_encrypted: opaque_etag(out.server_side_encryption(), out.sse_customer_algorithm()),
+        archived: archived(
+            out.storage_class().map(|c| c.as_str()),
+            out.archive_status().map(|a| a.as_str()),
+            out.restore(),
+        ),
         attributes: ObjectAttributes {
             content_type: out.content_type().map(str::to_string),
             content_encoding: out
@@ -197,6 +220,7 @@ pub async fn get_stream(
         checksum: if range.is_none() {
             checksum_of(
                 out.checksum_type(),
+                out.e_tag(),
                 [
                     (ChecksumAlgorithm::Crc64nvme, out.checksum_crc64_nvme()),
                     (ChecksumAlgorithm::Crc32c, out.checksum_crc32_c()),
@@ -208,7 +232,8 @@ pub async fn get_stream(
         } else {
             None
         },
-        kms_encrypted: out.server_side_encryption() == Some(&ServerSideEncryption::AwsKms),
+        kms_encrypted: opaque_etag(out.server_side_encryption(), out.sse_customer_algorithm()),
+        archived: None,
         attributes: ObjectAttributes {
             content_type: out.content_type().map(str::to_string),
             content_encoding: out
@@ -602,15 +627,20 @@ pub async fn list_uploads(side: &SideClient, prefix: &str) -> Result<Vec<UploadI
             .list_multipart_uploads()
             .bucket(&side.bucket)
             .prefix(prefix)
+            .encoding_type(aws_sdk_s3::types::EncodingType::Url)
             .set_key_marker(key_marker.clone())
             .set_upload_id_marker(id_marker.clone())
             .send()
             .await
             .map_err(|e| s3_failure(&e, ctx(side, "ListMultipartUploads", prefix)))?;
+        let keys = super::url_keys::Keys::of(
+            out.encoding_type(),
+            (out.uploads().iter().filter_map(|u| u.key())).chain(out.next_key_marker()),
+        );
         for u in out.uploads() {
             if let (Some(key), Some(id)) = (u.key(), u.upload_id()) {
                 uploads.push(UploadInfo {
-                    key: key.to_string(),
+                    key: keys.read(key),
                     upload_id: id.to_string(),
                     initiated_ms: u.initiated().and_then(|t| t.to_millis().ok()),
                 });
@@ -620,7 +650,7 @@ pub async fn list_uploads(side: &SideClient, prefix: &str) -> Result<Vec<UploadI
             break;
         }
         let next = (
-            out.next_key_marker().map(str::to_string),
+            out.next_key_marker().map(|k| keys.read(k)),
             out.next_upload_id_marker().map(str::to_string),
         );
         if next == (key_marker.clone(), id_marker.clone()) || next.0.is_none() {

@@ -13,10 +13,12 @@
 use super::SideClient;
 use super::errors::{Context, s3_failure};
 use super::listing::unquote;
+use super::url_keys::Keys;
 use crate::config::filter::format_rfc3339;
 use crate::error::{Error, Result};
 use crate::plan::ObjectInfo;
 use crate::plan::versions::{VersionEntry, objects_at};
+use aws_sdk_s3::types::EncodingType;
 
 fn context<'a>(side: &'a SideClient, operation: &'static str, key: &'a str) -> Context<'a> {
     Context {
@@ -44,15 +46,23 @@ pub async fn list_versions(
             .list_object_versions()
             .bucket(&side.bucket)
             .prefix(prefix)
+            .encoding_type(EncodingType::Url)
             .set_key_marker(key_marker.clone())
             .set_version_id_marker(version_marker.clone())
             .send()
             .await
             .map_err(|e| s3_failure(&e, context(side, "ListObjectVersions", prefix)))?;
+        // Keys and key markers come URL-encoded when the store says so (not version ids).
+        let keys = Keys::of(
+            out.encoding_type(),
+            (out.versions().iter().filter_map(|v| v.key()))
+                .chain(out.delete_markers().iter().filter_map(|m| m.key()))
+                .chain(out.next_key_marker()),
+        );
         for v in out.versions() {
             let Some(key) = v.key() else { continue };
             entries.push(VersionEntry {
-                key: key.to_string(),
+                key: keys.read(key),
                 version_id: v.version_id().unwrap_or("null").to_string(),
                 modified_ms: v.last_modified().and_then(|t| t.to_millis().ok()),
                 size: v.size().unwrap_or(0).max(0) as u64,
@@ -67,7 +77,7 @@ pub async fn list_versions(
         for m in out.delete_markers() {
             let Some(key) = m.key() else { continue };
             entries.push(VersionEntry {
-                key: key.to_string(),
+                key: keys.read(key),
                 version_id: m.version_id().unwrap_or("null").to_string(),
                 modified_ms: m.last_modified().and_then(|t| t.to_millis().ok()),
                 is_latest: m.is_latest() == Some(true),
@@ -82,7 +92,7 @@ pub async fn list_versions(
             break;
         }
         let next = (
-            out.next_key_marker().map(str::to_string),
+            out.next_key_marker().map(|k| keys.read(k)),
             out.next_version_id_marker().map(str::to_string),
         );
         // A store that says "truncated" without moving the markers would loop forever.

@@ -43,6 +43,14 @@ pub(crate) async fn prepare(
             )
         })
         .await?;
+    // An archived source answers every GET 403 InvalidObjectState: fail it before a target
+    // upload is opened.
+    if let Some(archive) = &source.archived {
+        return Err(UnitError::Failed(Error::plan(format!(
+            "'{}' is archived ({archive}): restore it first (S3 RestoreObject), then run again",
+            item.source_key
+        ))));
+    }
     if pinned_etag(&item).is_some_and(|planned| planned != source.etag) {
         return Err(UnitError::Failed(Error::plan(format!(
             "version '{}' of '{}' changed since it was planned (ETag '{}', now '{}'); make a new plan",

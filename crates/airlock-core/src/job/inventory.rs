@@ -114,6 +114,7 @@ async fn gather_configured(
     if settings.transfer.compare == CompareMode::Checksum {
         enrich(sides, settings, &mut inventory).await?;
     }
+    learn_restores(sides, &mut inventory).await?;
     Ok(inventory)
 }
 
@@ -200,12 +201,15 @@ pub(super) async fn enrich(
         futures::stream::iter(pairs)
             .map(|(si, ti)| async move {
                 let t = head(&sides.target, &target[ti].key).await?;
-                // The target HEAD often decides alone (airlock records the source ETag it copied).
+                // The target HEAD often decides alone (airlock records the source ETag it
+                // copied), but a target checksum must meet the source's before provenance may
+                // say "same": a copy that failed its check carries the provenance too.
                 let decided = t.as_ref().is_some_and(|t| {
-                    !matches!(
-                        plan::verdict(&source[si], t, CompareMode::Checksum),
-                        Verdict::Unknown(_)
-                    )
+                    match plan::verdict(&source[si], t, CompareMode::Checksum) {
+                        Verdict::Unknown(_) => false,
+                        Verdict::Same(_) => t.checksum.is_none() || source[si].checksum.is_some(),
+                        Verdict::Differs(_) => true,
+                    }
                 });
                 let s = if decided {
                     None
@@ -230,11 +234,42 @@ pub(super) async fn enrich(
     Ok(())
 }
 
+/// HEAD every source object listed in an archived storage class (GLACIER, DEEP_ARCHIVE) whose
+/// restore status is not known yet: a listing does not show whether a restored copy is
+/// readable, and the plan holds back the ones that are not.
+async fn learn_restores(sides: &Sides, inventory: &mut Inventory) -> Result<()> {
+    let archived: Vec<usize> = (0..inventory.source.len())
+        .filter(|&i| {
+            let object = &inventory.source[i];
+            plan::archived_class(object).is_some() && object.restored.is_none()
+        })
+        .collect();
+    let source = &inventory.source;
+    let heads: Vec<(usize, Option<ObjectInfo>)> = futures::stream::iter(archived)
+        .map(|i| async move {
+            let version = source[i].version_id.as_deref();
+            let headed = head_version(&sides.source, &source[i].key, version).await?;
+            Ok::<_, crate::Error>((i, headed))
+        })
+        .buffer_unordered(HEAD_CONCURRENCY)
+        .try_collect()
+        .await?;
+    for (i, headed) in heads {
+        inventory.heads += 1;
+        inventory.source[i].restored = headed.and_then(|h| h.restored);
+    }
+    Ok(())
+}
+
 /// Fill what a HEAD learned into a listed object (keeping the listed key).
 fn merge(listed: &mut ObjectInfo, headed: ObjectInfo) {
+    if listed.etag.is_none() || listed.etag == headed.etag {
+        listed.etag_md5 = headed.etag_md5;
+    }
     listed.etag = listed.etag.take().or(headed.etag);
     listed.checksum = headed.checksum;
     listed.copied_from_etag = headed.copied_from_etag;
+    listed.restored = headed.restored;
     if listed.modified_ms.is_none() {
         listed.modified_ms = headed.modified_ms;
     }
@@ -385,5 +420,6 @@ async fn gather_selection(
     if settings.transfer.compare == CompareMode::Checksum {
         enrich(sides, settings, &mut inventory).await?;
     }
+    learn_restores(sides, &mut inventory).await?;
     Ok(inventory)
 }

@@ -128,6 +128,7 @@ mod tests {
                 reason: "new".into(),
                 split: None,
                 source_version_id: None,
+                held_back: None,
             })
             .collect();
         let plan = plan_of(items);
@@ -185,6 +186,7 @@ mod tests {
                 last_part: size.div_ceil(part_size) as u32,
             }),
             source_version_id: None,
+            held_back: None,
         };
         // 10 parts (the last one 3 bytes) over 3 shards, plus two whole objects.
         let plan = plan_of(vec![

@@ -1,7 +1,7 @@
 //! Is the object at the target the same as the one at the source? Decided per
 //! [`CompareMode`]; the answer carries the reason in words for the plan.
 
-use super::ObjectInfo;
+use super::{Checksum, ChecksumAlgorithm, ObjectInfo};
 use crate::config::CompareMode;
 
 /// What the listings say about a source object and the target object at its key.
@@ -66,8 +66,22 @@ fn compare(source: &ObjectInfo, target: &ObjectInfo, mode: CompareMode) -> Resul
     }
 }
 
+/// Checksum mode. The order matters: comparable checksums decide first, because they describe
+/// the bytes the target holds; provenance (`airlock-source-etag`) only says what airlock meant
+/// to write, and a copy that failed its verification carries it too. Then provenance, then
+/// ETags where both are known to be MD5s of the bytes.
 fn checksum_evidence(source: &ObjectInfo, target: &ObjectInfo) -> Result<String, String> {
-    // 1. airlock recorded the source ETag it copied from: exact provenance.
+    // 1. Checksums of the same algorithm and the same kind (both full-object, or both composite
+    //    over the same number of parts).
+    if let Some((same, algorithm)) = checksums_agree(source, target) {
+        let algorithm = format!("{algorithm:?}").to_lowercase();
+        return if same {
+            Ok(format!("same size and {algorithm} checksum"))
+        } else {
+            Err(format!("differs: {algorithm} checksum"))
+        };
+    }
+    // 2. airlock recorded the source ETag it copied from: provenance.
     if let (Some(recorded), Some(etag)) = (&target.copied_from_etag, &source.etag) {
         return if recorded == etag {
             Ok("same size, copied from this source ETag".into())
@@ -75,27 +89,41 @@ fn checksum_evidence(source: &ObjectInfo, target: &ObjectInfo) -> Result<String,
             Err("differs: copied from another source version".into())
         };
     }
-    // 2. Full-object checksums of the same algorithm.
-    if let (Some(s), Some(t)) = (&source.checksum, &target.checksum)
-        && s.algorithm == t.algorithm
-        && s.full_object
-        && t.full_object
-    {
-        return if s.value == t.value {
-            Ok(format!("same size and {:?} checksum", s.algorithm).to_lowercase())
-        } else {
-            Err(format!("differs: {:?} checksum", s.algorithm).to_lowercase())
-        };
-    }
-    // 3. ETags of the same shape: equal ETags mean equal bytes; two different plain MD5 ETags
-    //    mean different bytes. Multipart ETags with different part counts say nothing.
+    // 3. ETags: equal ETags mean equal bytes. Two different ETags mean different bytes only
+    //    when both are known to be MD5s of the bytes (a HEAD showed no SSE-KMS, DSSE-KMS or
+    //    SSE-C and no multipart upload); a listed ETag says nothing of its encryption.
     if let (Some(s), Some(t)) = (&source.etag, &target.etag) {
         if s == t {
             return Ok("same size and ETag".into());
         }
-        if !s.contains('-') && !t.contains('-') {
+        if source.etag_md5 == Some(true) && target.etag_md5 == Some(true) {
             return Err("differs: ETag".into());
         }
     }
     Err(format!("{UNKNOWN} at the target (copied again to be sure)"))
+}
+
+/// `Some((equal, algorithm))` when both sides have checksums that can be compared: the same
+/// algorithm and both full-object, or both composite over the same number of parts.
+fn checksums_agree(source: &ObjectInfo, target: &ObjectInfo) -> Option<(bool, ChecksumAlgorithm)> {
+    let (s, t) = (source.checksum.as_ref()?, target.checksum.as_ref()?);
+    if s.algorithm != t.algorithm || s.full_object != t.full_object {
+        return None;
+    }
+    if s.full_object {
+        return Some((s.value == t.value, s.algorithm));
+    }
+    let (s_value, s_parts) = composite(s, source.etag.as_deref())?;
+    let (t_value, t_parts) = composite(t, target.etag.as_deref())?;
+    (s_parts == t_parts).then_some((s_value == t_value, s.algorithm))
+}
+
+/// A composite checksum's value without its `-N` suffix, and its part count: from the suffix
+/// (S3 sends `value-N`) or else from the multipart ETag's (moto sends the bare value).
+fn composite<'a>(checksum: &'a Checksum, etag: Option<&str>) -> Option<(&'a str, u32)> {
+    let parts_of = |text: &str| -> Option<u32> { text.rsplit_once('-')?.1.parse().ok() };
+    match checksum.value.rsplit_once('-') {
+        Some((value, parts)) => Some((value, parts.parse().ok()?)),
+        None => Some((checksum.value.as_str(), parts_of(etag?)?)),
+    }
 }

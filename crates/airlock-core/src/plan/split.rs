@@ -66,6 +66,7 @@ mod tests {
             reason: "new".into(),
             split: None,
             source_version_id: None,
+            held_back: None,
         }
     }
 

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{PlanItem, PlanSettings, Route, STREAM_BUFFER};
+use super::{HeldBackCounts, PlanItem, PlanSettings, Route, STREAM_BUFFER};
 
 /// Objects, bytes and data requests of one route.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,12 +35,16 @@ pub struct Summary {
     pub estimate_rate: u64,
     /// Estimated seconds to copy everything not skipped at `estimate_rate`.
     pub eta_seconds: u64,
+    /// Skips the target does not have (archived objects, the source prefix's folder marker).
+    #[serde(default, skip_serializing_if = "HeldBackCounts::is_empty")]
+    pub held_back: HeldBackCounts,
 }
 
 impl Summary {
     pub fn of(items: &[PlanItem], settings: &PlanSettings) -> Summary {
         let mut summary = Summary::default();
         for item in items {
+            summary.held_back.add(item);
             match item.route {
                 Route::Skip => summary.skip.add(item),
                 Route::Single => summary.single.add(item),

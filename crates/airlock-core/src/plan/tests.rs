@@ -140,7 +140,15 @@ fn skip_needs_positive_evidence_in_checksum_mode() {
     let plan = plan_with(&[src.clone()], &[dst.clone()], &TransferSettings::default());
     assert_eq!(plan.items[0].route, Route::Skip);
 
+    // Two different listed ETags: nothing is known of their encryption (SSE-KMS, DSSE-KMS
+    // and SSE-C ETags are not MD5s), so a HEAD decides.
     dst.etag = Some("def".into());
+    let verdict_now = |src: &ObjectInfo, dst: &ObjectInfo| verdict(src, dst, CompareMode::Checksum);
+    assert!(matches!(verdict_now(&src, &dst), Verdict::Unknown(_)));
+    src.etag_md5 = Some(true);
+    dst.etag_md5 = Some(false);
+    assert!(matches!(verdict_now(&src, &dst), Verdict::Unknown(_)));
+    dst.etag_md5 = Some(true);
     let plan = plan_with(&[src.clone()], &[dst.clone()], &TransferSettings::default());
     assert_eq!(plan.items[0].route, Route::Single);
     assert_eq!(plan.items[0].reason, "differs: ETag");
@@ -172,6 +180,68 @@ fn full_object_checksums_decide_when_etags_cannot() {
     assert!(same_object(&src, &dst, CompareMode::Checksum).is_ok());
     dst.checksum = Some(checksum("BBBB"));
     assert!(same_object(&src, &dst, CompareMode::Checksum).is_err());
+}
+
+#[test]
+fn checksums_decide_before_provenance() {
+    let crc = |v: &str| Checksum {
+        algorithm: ChecksumAlgorithm::Crc64nvme,
+        value: v.into(),
+        full_object: true,
+    };
+    let mut src = object("in/a", 10);
+    let mut dst = object("out/a", 10);
+    src.etag = Some("e1".into());
+    dst.etag = Some("e2".into());
+    dst.copied_from_etag = Some("e1".into());
+    src.checksum = Some(crc("AAAA"));
+    dst.checksum = Some(crc("BBBB"));
+    assert_eq!(
+        same_object(&src, &dst, CompareMode::Checksum),
+        Err("differs: crc64nvme checksum".into())
+    );
+    // Checksums of another algorithm say nothing: provenance decides.
+    dst.checksum = Some(Checksum {
+        algorithm: ChecksumAlgorithm::Crc32,
+        ..crc("BBBB")
+    });
+    assert!(same_object(&src, &dst, CompareMode::Checksum).is_ok());
+}
+
+#[test]
+fn composite_checksums_compare_only_over_the_same_part_count() {
+    let composite = |v: &str| Checksum {
+        algorithm: ChecksumAlgorithm::Crc32,
+        value: v.into(),
+        full_object: false,
+    };
+    let mut src = object("in/a", 10);
+    let mut dst = object("out/a", 10);
+    // S3 sends 'value-N'; moto sends the bare value and the multipart ETag tells N.
+    src.checksum = Some(composite("AAAA-3"));
+    dst.checksum = Some(composite("AAAA"));
+    dst.etag = Some("f00-3".into());
+    assert!(same_object(&src, &dst, CompareMode::Checksum).is_ok());
+    dst.checksum = Some(composite("BBBB"));
+    assert_eq!(
+        same_object(&src, &dst, CompareMode::Checksum),
+        Err("differs: crc32 checksum".into())
+    );
+    // Another part layout: the composite values cannot be compared.
+    dst.etag = Some("f00-4".into());
+    assert!(matches!(
+        verdict(&src, &dst, CompareMode::Checksum),
+        Verdict::Unknown(_)
+    ));
+    // Full-object against composite: not comparable either.
+    dst.checksum = Some(Checksum {
+        full_object: true,
+        ..composite("AAAA")
+    });
+    assert!(matches!(
+        verdict(&src, &dst, CompareMode::Checksum),
+        Verdict::Unknown(_)
+    ));
 }
 
 #[test]

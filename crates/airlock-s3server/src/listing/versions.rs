@@ -70,7 +70,7 @@ impl Faithful {
             version_id_marker: input.version_id_marker,
             next_key_marker: next.0.map(|k| query.spell(&k)),
             next_version_id_marker: next.1,
-            encoding_type: input.encoding_type,
+            encoding_type: input.encoding_type.filter(|_| query.url_encoded),
             max_keys: Some(i32::try_from(query.max_keys).unwrap_or(i32::MAX)),
             is_truncated: Some(is_truncated),
             versions: (!versions.is_empty()).then_some(versions),
