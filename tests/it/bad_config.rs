@@ -199,7 +199,9 @@ fn wrong_types() -> Vec<Case> {
         case(
             "string for concurrency",
             |p| p.set("transfer", "concurrency", "\"many\""),
-            &["key 'transfer.concurrency': invalid type: a string, expected an integer"],
+            &[
+                "key 'transfer.concurrency': 'many' is not a concurrency: use \"auto\" or a number from 1 to 1024",
+            ],
         ),
         case(
             "string for a boolean",

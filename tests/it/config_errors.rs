@@ -153,7 +153,7 @@ fn string_for_concurrency() {
     let message = refused(Config::minimal().transfer(&["concurrency = \"16\""]));
     assert_says(
         &message,
-        &["key 'transfer.concurrency': invalid type: a string, expected an integer"],
+        &["key 'transfer.concurrency': '16' is not a concurrency: use \"auto\" or a number"],
     );
 }
 

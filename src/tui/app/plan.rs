@@ -12,6 +12,7 @@ use super::Out;
 use crate::tui::input::{InputOutcome, TextInput};
 use crate::tui::keymap::Action;
 use crate::tui::msg::Effect;
+use airlock_core::config::defaults::AUTO_CONCURRENCY_CEILING;
 use airlock_core::config::{ByteSize, PartSize, Settings, TransferSettings, limits};
 use airlock_core::error::Result;
 use airlock_core::job::{self, Inventory, Scope};
@@ -72,6 +73,7 @@ impl Field {
                 PartSize::Auto => "auto".into(),
                 PartSize::Fixed(size) => size.to_string(),
             },
+            Field::Concurrency if transfer.adaptive_concurrency => "auto".into(),
             Field::Concurrency => transfer.concurrency.to_string(),
             Field::MemoryLimit => transfer.memory_limit.to_string(),
         }
@@ -106,16 +108,21 @@ impl Field {
                     PartSize::Fixed(in_range(size(text)?, &limits::PART_SIZE)?)
                 }
             }
+            Field::Concurrency if text.trim().eq_ignore_ascii_case("auto") => {
+                transfer.concurrency = AUTO_CONCURRENCY_CEILING;
+                transfer.adaptive_concurrency = true;
+            }
             Field::Concurrency => {
                 transfer.concurrency = match text.parse::<usize>() {
                     Ok(n) if limits::CONCURRENCY.contains(&n) => n,
                     _ => {
                         return Err(format!(
-                            "{label} '{text}' is not a number from {}",
+                            "{label} '{text}' is not a number from {}, or 'auto'",
                             limits::range_text(&limits::CONCURRENCY)
                         ));
                     }
-                }
+                };
+                transfer.adaptive_concurrency = false;
             }
             Field::MemoryLimit => transfer.memory_limit = in_range(size(text)?, &limits::MEMORY)?,
         }

@@ -81,7 +81,11 @@ pub fn render_confirm(app: &App, confirm: Confirm, frame: &mut Frame, area: Rect
                 ),
                 Line::raw(format!(
                     "concurrency {} · memory {} · ETA ~{}",
-                    transfer.concurrency,
+                    if transfer.adaptive_concurrency {
+                        format!("auto (up to {})", transfer.concurrency)
+                    } else {
+                        transfer.concurrency.to_string()
+                    },
                     human_bytes(transfer.memory_limit.0),
                     human_duration(Duration::from_secs(s.eta_seconds))
                 )),

@@ -24,6 +24,10 @@ pub const MAX_OBJECT_SIZE: ByteSize = ByteSize(5 * 1024 * 1024 * 1024 * 1024);
 /// (and `memory_limit` is at least this).
 pub const STREAM_BUFFER: ByteSize = ByteSize::mib(1);
 
+/// `concurrency = "auto"`: the most requests in flight the engine may climb to (the memory
+/// budget may cap it lower: each request reserves [`STREAM_BUFFER`]).
+pub const AUTO_CONCURRENCY_CEILING: usize = 256;
+
 /// The transfer settings used when the config says nothing.
 pub fn transfer() -> TransferSettings {
     TransferSettings {
@@ -32,6 +36,7 @@ pub fn transfer() -> TransferSettings {
         // Off: splitting needs the prepare and finalize steps, which a plain run does not have.
         split_above: None,
         concurrency: 32,
+        adaptive_concurrency: false,
         memory_limit: ByteSize::mib(256),
         max_retries: 8,
         verify: VerifyMode::Checksum,

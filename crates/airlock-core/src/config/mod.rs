@@ -272,8 +272,12 @@ pub struct TransferSettings {
     /// (`airlock prepare`, `run --shard`, `finalize`). None: no object is split.
     pub split_above: Option<ByteSize>,
     pub part_size: PartSize,
-    /// Requests in flight, whole process.
+    /// Requests in flight, whole process: the operating point, or with
+    /// `adaptive_concurrency` the ceiling the engine may climb to.
     pub concurrency: usize,
+    /// `concurrency = "auto"`: the engine starts below `concurrency` and raises the requests
+    /// in flight while throughput still grows (see `engine::window`).
+    pub adaptive_concurrency: bool,
     /// Bytes buffered in flight, whole process.
     pub memory_limit: ByteSize,
     /// Attempts after the first, per part or per single object.

@@ -72,7 +72,8 @@ pub struct RawTransfer {
     pub split_above: Option<ByteSize>,
     /// `"auto"` or a size.
     pub part_size: Option<RawPartSize>,
-    pub concurrency: Option<i64>,
+    /// `"auto"` or a number of requests.
+    pub concurrency: Option<RawConcurrency>,
     pub memory_limit: Option<ByteSize>,
     pub max_retries: Option<i64>,
     pub verify: Option<String>,
@@ -89,6 +90,42 @@ pub struct RawTransfer {
     pub read_timeout: Option<String>,
     /// `"copy"` (default) or `"mirror"`.
     pub mode: Option<String>,
+}
+
+/// `concurrency = "auto"` or a number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RawConcurrency {
+    Auto,
+    Count(i64),
+}
+
+impl<'de> Deserialize<'de> for RawConcurrency {
+    /// A hand-written visitor, as for [`RawPartSize`], so a wrong value gets a message that
+    /// says what to write.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = RawConcurrency;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("\"auto\" or a number of requests from 1 to 1024")
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<RawConcurrency, E> {
+                Ok(RawConcurrency::Count(i64::try_from(v).unwrap_or(i64::MAX)))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<RawConcurrency, E> {
+                Ok(RawConcurrency::Count(v))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RawConcurrency, E> {
+                if v.trim().eq_ignore_ascii_case("auto") {
+                    return Ok(RawConcurrency::Auto);
+                }
+                Err(E::custom(format!(
+                    "'{v}' is not a concurrency: use \"auto\" or a number from 1 to 1024"
+                )))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
 }
 
 /// `part_size = "auto"` or a size.

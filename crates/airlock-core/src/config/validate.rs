@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::defaults::{self, MIN_PART_SIZE};
 use super::limits::{self, range_text};
-use super::raw::{RawConfig, RawPartSize, RawSide, RawTransfer};
+use super::raw::{RawConcurrency, RawConfig, RawPartSize, RawSide, RawTransfer};
 use super::{
     ByteSize, CompareMode, CredentialSpec, OnSourceChange, PartSize, Settings, Side, SideSettings,
     Sse, TransferMode, TransferSettings, VerifyMode, WriteOptions,
@@ -285,10 +285,15 @@ fn transfer(raw: RawTransfer) -> Result<TransferSettings> {
             PartSize::Fixed(size)
         }
     };
-    let concurrency = match raw.concurrency {
-        None => d.concurrency,
-        Some(n) if usize::try_from(n).is_ok_and(|n| limits::CONCURRENCY.contains(&n)) => n as usize,
-        Some(n) => {
+    let (concurrency, adaptive_concurrency) = match raw.concurrency {
+        None => (d.concurrency, d.adaptive_concurrency),
+        Some(RawConcurrency::Auto) => (defaults::AUTO_CONCURRENCY_CEILING, true),
+        Some(RawConcurrency::Count(n))
+            if usize::try_from(n).is_ok_and(|n| limits::CONCURRENCY.contains(&n)) =>
+        {
+            (n as usize, false)
+        }
+        Some(RawConcurrency::Count(n)) => {
             return Err(Error::config(format!(
                 "transfer.concurrency '{n}' is out of range: use {} (default {})",
                 range_text(&limits::CONCURRENCY),
@@ -356,6 +361,7 @@ fn transfer(raw: RawTransfer) -> Result<TransferSettings> {
         split_above: raw.split_above,
         part_size,
         concurrency,
+        adaptive_concurrency,
         memory_limit,
         max_retries,
         verify,

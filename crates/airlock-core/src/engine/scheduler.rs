@@ -3,8 +3,8 @@
 //!
 //! A unit (single copy, multipart prepare, part copy, complete) holds one slot while it runs.
 //! Slots in use never exceed `min(window, memory_limit / STREAM_BUFFER)`, where the window is
-//! the AIMD concurrency (halved on SlowDown, recovering on success, capped by the configured
-//! concurrency). Parts of uploads already open go first, so few uploads are open at once and a
+//! the configured concurrency, halved on SlowDown and recovering on success, or with
+//! `concurrency = "auto"` one that climbs while throughput grows (see [`super::window`]). Parts of uploads already open go first, so few uploads are open at once and a
 //! crash re-sends little. Units report back through the `JoinSet`; commands and notes arrive
 //! on channels; byte progress is sampled on a tick.
 //!
@@ -101,7 +101,12 @@ impl Scheduler {
             ..Default::default()
         };
         Scheduler {
-            window: Window::new(ctx.transfer.concurrency),
+            window: if ctx.transfer.adaptive_concurrency {
+                // Climbing past the memory budget's slots would gain nothing.
+                Window::adaptive(ctx.transfer.concurrency.min(memory_slots.max(1)))
+            } else {
+                Window::new(ctx.transfer.concurrency)
+            },
             events,
             ctx,
             objects,

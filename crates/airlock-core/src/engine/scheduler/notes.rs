@@ -68,10 +68,10 @@ impl Scheduler {
                 }
             }
             Note::Success => {
-                if let Some(limit) = self.window.success() {
+                if let Some(change) = self.window.success(Instant::now()) {
                     self.emit(Event::ConcurrencyChanged {
-                        limit: limit.min(self.memory_slots),
-                        reason: "recovering after SlowDown".into(),
+                        limit: change.limit.min(self.memory_slots),
+                        reason: change.reason,
                     });
                 }
             }
