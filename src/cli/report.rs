@@ -358,6 +358,26 @@ pub fn write_summary(s: &RunSummary, out: &mut dyn Write) {
             skipped.reason
         );
     }
+    if !s.removed.is_empty() {
+        let _ = writeln!(
+            out,
+            "removed    {:>8} objects  (written, failed the check after the write, deleted from the target)",
+            s.removed.len()
+        );
+        for key in &s.removed {
+            let _ = writeln!(out, "  - {key}");
+        }
+    }
+    if !s.wrong_left.is_empty() {
+        let _ = writeln!(
+            out,
+            "WRONG      {:>8} objects  at the target (failed the check; delete them by hand)",
+            s.wrong_left.len()
+        );
+        for (key, why) in &s.wrong_left {
+            let _ = writeln!(out, "  - {key}: DeleteObject failed: {why}");
+        }
+    }
     if !s.uploads_left.is_empty() {
         let _ = writeln!(
             out,
@@ -510,6 +530,8 @@ mod tests {
                 class: airlock_core::error::Class::Fatal,
                 error: "AccessDenied".into(),
                 kept_upload: None,
+                removed_after_failed_check: false,
+                wrong_object_left: None,
             },
         ];
         for event in &events {

@@ -28,6 +28,7 @@ mod engine_resume;
 mod engine_verify;
 mod filters;
 mod fuzz_parsers;
+mod integrity;
 mod ls;
 mod manifest;
 mod mirror;

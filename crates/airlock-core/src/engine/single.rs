@@ -1,8 +1,9 @@
 //! The single-object path: one GET streamed into one PUT, with checks on both hops
-//! ([`copy_single`]), for objects below the multipart threshold.
+//! ([`copy_single`]), for objects below the multipart threshold. An object whose check fails
+//! after the PUT is removed from the target when it is still the one written (`removal`).
 //!
-//! May depend on `context`, `retry`, `verify`, `stream`, `relay`, `digest` and `events` of the
-//! engine; not on the multipart or split paths, nor on the scheduler.
+//! May depend on `context`, `retry`, `verify`, `removal`, `stream`, `relay`, `digest` and
+//! `events` of the engine; not on the multipart or split paths, nor on the scheduler.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 use super::context::RunContext;
 use super::events::{ObjectId, Verification};
 use super::relay::RelayBody;
+use super::removal::{Written, remove_if_ours};
 use super::retry::UnitError;
 use super::stream::{blame, chunked, digests_of, pinned_etag, source_tags};
 use super::verify::{self, SourceExpectation, TargetCheck};
@@ -93,7 +95,7 @@ pub(crate) async fn copy_single(
                 .await
                 .map_err(|e| blame(e, &outcome, ctx_ref, &item.source_key))?;
                 let digests = digests_of(&outcome, get.length)?;
-                let target = check
+                let checked = check
                     .single(
                         &item.target_key,
                         &put,
@@ -101,7 +103,18 @@ pub(crate) async fn copy_single(
                         get.length,
                         expectation.full_crc,
                     )
-                    .await?;
+                    .await;
+                let target = match checked {
+                    Ok(target) => target,
+                    Err(e) => {
+                        let written = Written {
+                            key: &item.target_key,
+                            source_etag: &get.object.etag,
+                            etag: put.etag.as_deref(),
+                        };
+                        return Err(remove_if_ours(check.target, written, e).await);
+                    }
+                };
                 Ok((
                     get.length,
                     verify::verification(expectation.description, target),

@@ -3,7 +3,7 @@
 //! were checked by checksum (or MD5), and the words say exactly which.
 //!
 //! Checking needs only the target's client and the verify mode ([`TargetCheck`]), not a run.
-//! May depend on `digest`, `events` and `relay` of the engine, and on `crate::aws`; nothing
+//! May depend on `digest`, `events`, `relay` and `removal` of the engine, and on `crate::aws`; nothing
 //! else of the engine.
 
 use base64::Engine as _;
@@ -183,7 +183,7 @@ impl TargetCheck<'_> {
             bucket: self.target.bucket.clone(),
             key: Some(key.to_string()),
             status: None,
-            code: Some("ChecksumMismatch".into()),
+            code: Some(super::removal::CHECK_FAILED.into()),
             message,
             class,
         })

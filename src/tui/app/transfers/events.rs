@@ -125,6 +125,7 @@ impl Transfers {
                 class,
                 error,
                 kept_upload,
+                ..
             } => {
                 out.warn(format!("failed: {key}: {error}"));
                 self.end(
