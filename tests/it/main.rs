@@ -46,3 +46,4 @@ mod ssm;
 mod tui_flow;
 mod tui_tmux;
 mod versions;
+mod write_modes;

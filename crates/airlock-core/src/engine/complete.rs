@@ -23,7 +23,7 @@ use super::upload::Upload;
 use super::verify::{Check, hex, verification};
 use crate::aws::listing;
 use crate::aws::objects::{self, FinishedPart};
-use crate::config::{Side, VerifyMode};
+use crate::config::{Side, Sse, VerifyMode, WriteChecksum};
 use crate::error::{Class, Error, S3Failure};
 use crate::plan::{ChecksumAlgorithm, PlanItem};
 
@@ -46,6 +46,8 @@ pub(crate) async fn complete(
     });
     let source_check = check_source(&ctx, &item, &upload, &parts, full_crc64)?;
     let full = encode(ChecksumAlgorithm::Crc64nvme, full_crc64);
+    // Plain parts (`checksum = "md5"` / `"none"`): the Complete carries no checksum type.
+    let full_sent = (ctx.write_mode() == WriteChecksum::Trailer).then_some(full.as_str());
     let finished: Vec<FinishedPart> = parts.iter().map(|p| p.part.clone()).collect();
     let mut attempts = 0;
     let completed = ctx
@@ -56,7 +58,7 @@ pub(crate) async fn complete(
                 &item.target_key,
                 &upload.upload_id,
                 &finished,
-                &full,
+                full_sent,
             )
         })
         .await;
@@ -193,6 +195,13 @@ fn check_target(
     full: &str,
     parts: &[JournalPart],
 ) -> Result<Check, Error> {
+    let write = ctx.write_mode();
+    if write == WriteChecksum::None {
+        return Ok(Check {
+            description: "size only (checksum = \"none\")".into(),
+            by_digest: false,
+        });
+    }
     if let Some(checksum) = &info.checksum
         && checksum.algorithm == ChecksumAlgorithm::Crc64nvme
     {
@@ -211,7 +220,13 @@ fn check_target(
             by_digest: true,
         });
     }
-    if ctx.transfer.verify == VerifyMode::Md5
+    if write == WriteChecksum::Md5 && matches!(ctx.write.sse, Some(Sse::Kms { .. })) {
+        return Ok(Check {
+            description: "size only: the target encrypts with SSE-KMS, so its ETag is not an MD5 of the parts (checksum = \"md5\")".into(),
+            by_digest: false,
+        });
+    }
+    if (ctx.transfer.verify == VerifyMode::Md5 || write == WriteChecksum::Md5)
         && let Some(etag) = &info.etag
     {
         let mut md5 = md5::Md5::new();

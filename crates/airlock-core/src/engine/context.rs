@@ -14,7 +14,7 @@ use super::relay::BufferGauge;
 use super::retry::{Observer, Retry, RetryPolicy, Unobserved};
 use super::throttle::Throttle;
 use crate::aws::{SideClient, Sides};
-use crate::config::{Settings, TransferSettings, WriteOptions};
+use crate::config::{Settings, TransferSettings, WriteChecksum, WriteOptions};
 
 /// How the engine runs, beyond the plan.
 #[derive(Debug, Clone)]
@@ -91,6 +91,15 @@ impl RunContext {
 
     /// The context of a step outside a run (prepare, finalize): no journal, and nobody hears
     /// of its retries.
+    /// How this run writes and checks bytes at the target. `auto` is taken as `trailer`
+    /// (the probe that would choose is not built yet).
+    pub(crate) fn write_mode(&self) -> WriteChecksum {
+        match self.write.checksum {
+            WriteChecksum::Auto => WriteChecksum::Trailer,
+            mode => mode,
+        }
+    }
+
     pub(crate) fn detached(sides: Sides, options: &EngineOptions) -> Self {
         RunContext::new(
             sides,
