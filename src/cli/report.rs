@@ -284,6 +284,9 @@ impl Reporter for TermReporter {
                 "mirror: {objects} deletions ({}) skipped: {reason}",
                 human_bytes(*bytes)
             )),
+            Event::ChecksumMode { mode, reason } => self.line(format!(
+                "write mode '{mode}' (checksum = \"auto\"): {reason}"
+            )),
             Event::ObjectStarted { .. }
             | Event::PartStarted { .. }
             | Event::BandwidthChanged { .. }

@@ -128,3 +128,77 @@ async fn trailer_mode_into_the_legacy_flavour_fails_clearly() {
     assert!(message.contains("XAmzContentSHA256Mismatch"), "{message}");
     assert!(rig.target().keys("").await.is_empty());
 }
+
+/// The `ChecksumMode` event of a run, if any.
+fn announced(events: &crate::common::engine::Events) -> Option<(String, String)> {
+    events.seen.iter().find_map(|e| match e {
+        airlock_core::engine::Event::ChecksumMode { mode, reason } => {
+            Some((mode.clone(), reason.clone()))
+        }
+        _ => None,
+    })
+}
+
+/// Default settings (`auto`) into a store flavour: byte-identical copies, the probe's choice
+/// announced, the words say what was checked, and a rerun skips every object.
+async fn auto_copy_and_rerun(rig: &Rig, mode: &str, single_words: &str) -> String {
+    sources(rig).await;
+    let settings = rig.config().transfer(&MULTIPART).settings();
+    let (summary, events) = rig.run(&settings).await;
+    assert_eq!(
+        (summary.copied, summary.failed),
+        (4, 0),
+        "{}",
+        events.describe()
+    );
+    assert_identical(rig).await;
+    let (chosen, reason) = announced(&events).expect("the probe's choice is announced");
+    assert_eq!(chosen, mode, "{reason}");
+    assert_eq!(summary.checksum_mode.as_deref(), Some(mode));
+    for key in ["small.bin", "near.bin"] {
+        let v = events.verification(key);
+        assert_eq!(v.target, single_words, "{key}: {v:?}");
+        assert!(v.verified, "{key}: {v:?}");
+    }
+    let left = rig.target().keys(".airlock/").await;
+    assert!(
+        left.is_empty(),
+        "the probe object is not left behind: {left:?}"
+    );
+    let (again, events) = rig.run(&settings).await;
+    assert_eq!(
+        (again.copied, again.skipped),
+        (0, 4),
+        "{}",
+        events.describe()
+    );
+    reason
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auto_keeps_trailers_on_a_store_that_checks_them() {
+    let rig = Rig::start().await;
+    let reason = auto_copy_and_rerun(
+        &rig,
+        "trailer",
+        "crc64nvme matched the target's checksum of the bytes it stored (PutObject)",
+    )
+    .await;
+    assert!(reason.contains("checks trailers"), "{reason}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auto_chooses_md5_for_the_legacy_flavour() {
+    let rig = Rig::start().await;
+    rig.target().server.behaviours().set_legacy(true);
+    let reason = auto_copy_and_rerun(&rig, "md5", MD5_SINGLE).await;
+    assert!(reason.contains("XAmzContentSHA256Mismatch"), "{reason}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auto_chooses_md5_for_the_s3rver_flavour_and_deletes_the_probe() {
+    let rig = Rig::start().await;
+    rig.target().server.behaviours().set_s3rver(true);
+    let reason = auto_copy_and_rerun(&rig, "md5", MD5_SINGLE).await;
+    assert!(reason.contains("does not check trailers"), "{reason}");
+}

@@ -43,7 +43,9 @@
 //! | s3rver: aws-chunked stored with its framing, Abort 405, ListMultipartUploads 501 | [`set_s3rver(true)`](Behaviours::set_s3rver) |
 //!
 //! Not switched, always on in the faithful flavor: a finished (or unknown) upload answers 404
-//! NoSuchUpload to Complete, Abort, UploadPart and ListParts, as S3 does (s3s-fs: 403).
+//! NoSuchUpload to Complete, Abort, UploadPart and ListParts, as S3 does (s3s-fs: 403); a
+//! PutObject refused for its checksum (BadDigest) leaves the key as it was, as S3 does (s3s-fs
+//! moves the new bytes into place before it checks).
 //!
 //! ```no_run
 //! # async fn example(root: &std::path::Path) -> std::io::Result<()> {

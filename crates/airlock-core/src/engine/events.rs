@@ -146,6 +146,12 @@ pub enum Event {
         bytes: u64,
         reason: String,
     },
+    /// `[target] checksum = "auto"` chose how this run writes (announced once, before the
+    /// first write): the mode and why.
+    ChecksumMode {
+        mode: String,
+        reason: String,
+    },
     /// The run ended.
     RunFinished {
         summary: RunSummary,
@@ -210,6 +216,10 @@ pub struct RunSummary {
     /// Objects this run wrote and found wrong that could not be deleted: (target key, why the
     /// delete failed). They must be deleted by hand.
     pub wrong_left: Vec<(String, String)>,
+    /// How the bytes were written and checked at the target (`[target] checksum`, with
+    /// `auto` resolved), and why when `auto` chose it.
+    pub checksum_mode: Option<String>,
+    pub checksum_mode_reason: Option<String>,
 }
 
 /// A multipart upload an abort could not remove.

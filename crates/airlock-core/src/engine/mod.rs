@@ -20,7 +20,7 @@
 //! - At the bottom: `retry` (policy, `UnitError`, and the observer that hears of retries,
 //!   SlowDowns and successes), then `context` (what a run's units share: clients, settings,
 //!   throttle, buffer gauge, journal, and the run's retry), over the leaves `events`,
-//!   `journal`, `digest`, `relay`, `removal`, `chunked`, `throttle`, `window`, `backoff` and `mirror`.
+//!   `journal`, `digest`, `relay`, `removal`, `probe`, `chunked`, `throttle`, `window`, `backoff` and `mirror`.
 //! - `verify` (needs a target client and a verify mode, not a run), `upload` (a multipart
 //!   upload ready for its parts), `stream` (what the paths share), then `complete`.
 //! - The paths, none importing another: `single` (one GET into one PUT), `multipart`
@@ -38,6 +38,7 @@ mod events;
 pub mod journal;
 mod mirror;
 mod multipart;
+mod probe;
 mod relay;
 mod removal;
 mod retry;

@@ -152,6 +152,9 @@ impl Transfers {
                     None => "bandwidth cap removed".to_string(),
                 });
             }
+            Event::ChecksumMode { mode, reason } => {
+                out.warn(format!("write mode '{mode}': {reason}"));
+            }
             Event::Paused => self.paused = true,
             Event::Resumed => self.paused = false,
             Event::RunFinished { summary } => {
