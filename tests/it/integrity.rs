@@ -88,3 +88,24 @@ async fn a_completed_multipart_object_of_the_wrong_size_is_removed() {
     let (summary, _) = rig.run(&settings).await;
     assert_eq!((summary.skipped, summary.failed), (0, 1), "{summary:?}");
 }
+
+/// `uploads list` / `abort` against a store without ListMultipartUploads (s3rver: 501
+/// NotImplemented): a clear message, exit 2, no "0 uploads".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_on_a_store_that_cannot_list_them_say_so() {
+    let rig = Rig::start().await;
+    rig.target().server.behaviours().set_s3rver(true);
+    let config = rig.config().write(&rig.servers.sandbox);
+    for args in [&["uploads", "list"][..], &["uploads", "abort", "--all"][..]] {
+        let out = rig.servers.airlock_with(&config, args).run().await;
+        out.expect_code(2);
+        assert!(
+            out.stderr.contains(
+                "the target store does not list multipart uploads (ListMultipartUploads: 501 NotImplemented): use the store's own tools"
+            ),
+            "{args:?}: {}",
+            out.all()
+        );
+        assert!(!out.stdout.contains("0 "), "{args:?}: {}", out.stdout);
+    }
+}

@@ -637,7 +637,19 @@ pub async fn list_uploads(side: &SideClient, prefix: &str) -> Result<Vec<UploadI
             .set_upload_id_marker(id_marker.clone())
             .send()
             .await
-            .map_err(|e| s3_failure(&e, ctx(side, "ListMultipartUploads", prefix)))?;
+            .map_err(|e| {
+                let failure = s3_failure(&e, ctx(side, "ListMultipartUploads", prefix));
+                if failure.status == Some(501) || failure.code.as_deref() == Some("NotImplemented") {
+                    // s3s-fs, s3rver: no listing at all. Not "0 uploads", and nothing to retry.
+                    let status = failure.status.map_or(String::new(), |s| format!("{s} "));
+                    let code = failure.code.as_deref().unwrap_or("NotImplemented");
+                    return crate::error::Error::usage(format!(
+                        "the {} store does not list multipart uploads (ListMultipartUploads: {status}{code}): use the store's own tools",
+                        side.side
+                    ));
+                }
+                failure.into()
+            })?;
         for u in out.uploads() {
             if let (Some(key), Some(id)) = (u.key(), u.upload_id()) {
                 uploads.push(UploadInfo {
