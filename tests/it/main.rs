@@ -32,6 +32,7 @@ mod integrity;
 mod ls;
 mod manifest;
 mod mirror;
+mod moto_copy;
 mod moto_s3;
 mod odd_keys;
 mod plan;
