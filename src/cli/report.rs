@@ -361,23 +361,23 @@ pub fn write_summary(s: &RunSummary, out: &mut dyn Write) {
             skipped.reason
         );
     }
-    if !s.removed.is_empty() {
+    if !s.writes.removed.is_empty() {
         let _ = writeln!(
             out,
             "removed    {:>8} objects  (written, failed the check after the write, deleted from the target)",
-            s.removed.len()
+            s.writes.removed.len()
         );
-        for key in &s.removed {
+        for key in &s.writes.removed {
             let _ = writeln!(out, "  - {key}");
         }
     }
-    if !s.wrong_left.is_empty() {
+    if !s.writes.wrong_left.is_empty() {
         let _ = writeln!(
             out,
             "WRONG      {:>8} objects  at the target (failed the check; delete them by hand)",
-            s.wrong_left.len()
+            s.writes.wrong_left.len()
         );
-        for (key, why) in &s.wrong_left {
+        for (key, why) in &s.writes.wrong_left {
             let _ = writeln!(out, "  - {key}: DeleteObject failed: {why}");
         }
     }

@@ -39,10 +39,10 @@ async fn a_single_put_stored_with_its_framing_is_removed_and_copied_again() {
         .settings();
     let (summary, events) = rig.run(&settings).await;
     assert_eq!(summary.failed, 2, "{}", events.describe());
-    let mut removed = summary.removed.clone();
+    let mut removed = summary.writes.removed.clone();
     removed.sort();
     assert_eq!(removed, ["empty.bin", "small.bin"], "{summary:?}");
-    assert!(summary.wrong_left.is_empty(), "{summary:?}");
+    assert!(summary.writes.wrong_left.is_empty(), "{summary:?}");
     assert_eq!(removed_flags(&events, "small.bin"), Some((true, false)));
     let (_, message) = summary
         .failures
@@ -58,7 +58,11 @@ async fn a_single_put_stored_with_its_framing_is_removed_and_copied_again() {
     // The rerun plans both again (nothing there to call `same`) and fails them again.
     let (summary, events) = rig.run(&settings).await;
     assert_eq!(
-        (summary.skipped, summary.failed, summary.removed.len()),
+        (
+            summary.skipped,
+            summary.failed,
+            summary.writes.removed.len()
+        ),
         (0, 2, 2),
         "{}",
         events.describe()
@@ -81,7 +85,7 @@ async fn a_completed_multipart_object_of_the_wrong_size_is_removed() {
         .settings();
     let (summary, events) = rig.run(&settings).await;
     assert_eq!(summary.failed, 1, "{}", events.describe());
-    assert_eq!(summary.removed, ["big.bin"], "{summary:?}");
+    assert_eq!(summary.writes.removed, ["big.bin"], "{summary:?}");
     assert!(summary.uploads_left.is_empty(), "{summary:?}");
     assert_eq!(removed_flags(&events, "big.bin"), Some((true, false)));
     assert!(rig.target().keys("").await.is_empty());

@@ -95,12 +95,16 @@ async fn copies_into_moto_with_md5_chosen_and_reruns_skip() {
         events.describe()
     );
     assert_eq!(
-        summary.checksum_mode.as_deref(),
+        summary.writes.checksum_mode.as_deref(),
         Some("md5"),
         "{:?}",
-        summary.checksum_mode_reason
+        summary.writes.checksum_mode_reason
     );
-    let reason = summary.checksum_mode_reason.clone().unwrap_or_default();
+    let reason = summary
+        .writes
+        .checksum_mode_reason
+        .clone()
+        .unwrap_or_default();
     assert!(reason.contains("does not check trailers"), "{reason}");
     for (key, body) in &objects {
         let got = client

@@ -158,7 +158,7 @@ async fn auto_copy_and_rerun(rig: &Rig, mode: &str, single_words: &str) -> Strin
     assert_identical(rig).await;
     let (chosen, reason) = announced(&events).expect("the probe's choice is announced");
     assert_eq!(chosen, mode, "{reason}");
-    assert_eq!(summary.checksum_mode.as_deref(), Some(mode));
+    assert_eq!(summary.writes.checksum_mode.as_deref(), Some(mode));
     for key in ["small.bin", "near.bin"] {
         let v = events.verification(key);
         assert_eq!(v.target, single_words, "{key}: {v:?}");

@@ -210,6 +210,16 @@ pub struct RunSummary {
     /// Multipart uploads the target refused to abort: still at the target, taking storage
     /// until `airlock uploads abort` removes them.
     pub uploads_left: Vec<LeftUpload>,
+    /// How the target was written, and what was removed after a failed check (flattened
+    /// into the summary's JSON; boxed to keep [`Event`] small).
+    #[serde(flatten)]
+    pub writes: Box<WriteOutcome>,
+}
+
+/// The write side of a run's totals: the write mode and objects found wrong after writing.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WriteOutcome {
     /// Objects this run wrote, found wrong by the check after the write, and deleted from the
     /// target (their target keys); each also counts in `failed`.
     pub removed: Vec<String>,

@@ -62,7 +62,7 @@ use tokio_util::sync::{CancellationToken, DropGuard};
 
 pub use context::EngineOptions;
 pub use events::{
-    Command, Event, LeftUpload, ObjectId, RunSummary, SkippedDeletions, Verification,
+    Command, Event, LeftUpload, ObjectId, RunSummary, SkippedDeletions, Verification, WriteOutcome,
 };
 pub use journal::Journal;
 pub use relay::BufferGauge;

@@ -170,7 +170,7 @@ impl Scheduler {
         let configured = self.ctx.write.checksum;
         let has_writes = self.objects.iter().any(|o| o.status == Status::Queued);
         if configured != WriteChecksum::Auto || !has_writes {
-            self.summary.checksum_mode = Some(self.ctx.write_mode().as_str().to_string());
+            self.summary.writes.checksum_mode = Some(self.ctx.write_mode().as_str().to_string());
             return;
         }
         let (mode, reason) =
@@ -181,8 +181,8 @@ impl Scheduler {
         } else {
             tracing::warn!(mode = mode.as_str(), %reason, "checksum = \"auto\" chose a weaker write mode");
         }
-        self.summary.checksum_mode = Some(mode.as_str().to_string());
-        self.summary.checksum_mode_reason = Some(reason.clone());
+        self.summary.writes.checksum_mode = Some(mode.as_str().to_string());
+        self.summary.writes.checksum_mode_reason = Some(reason.clone());
         self.emit(Event::ChecksumMode {
             mode: mode.as_str().to_string(),
             reason,

@@ -238,12 +238,12 @@ impl Scheduler {
         let target_key = &self.objects[id].item.target_key;
         let wrong_object_left = match error.removal() {
             Some(Removal::Removed) => {
-                self.summary.removed.push(target_key.clone());
+                self.summary.writes.removed.push(target_key.clone());
                 None
             }
             Some(Removal::Left(why)) => {
                 let left = (target_key.clone(), why.clone());
-                self.summary.wrong_left.push(left);
+                self.summary.writes.wrong_left.push(left);
                 Some(why.clone())
             }
             None => None,
@@ -372,7 +372,10 @@ impl Scheduler {
                 }
                 // Written again by the retry: no longer a wrong object left behind.
                 let target_key = &object.item.target_key;
-                self.summary.wrong_left.retain(|(k, _)| k != target_key);
+                self.summary
+                    .writes
+                    .wrong_left
+                    .retain(|(k, _)| k != target_key);
             }
             Status::Cancelled => self.summary.cancelled -= 1,
             _ => return,
