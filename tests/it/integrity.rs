@@ -113,3 +113,41 @@ async fn uploads_on_a_store_that_cannot_list_them_say_so() {
         assert!(!out.stdout.contains("0 "), "{args:?}: {}", out.stdout);
     }
 }
+
+/// The Complete answer is lost (the upload is completed), its retry answers 404 NoSuchUpload,
+/// and the HEAD that would recognise the object is refused: the object fails and its upload is
+/// aborted; the abort's 404 NoSuchUpload is no upload left (nothing takes storage).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_abort_answered_no_such_upload_is_no_upload_left() {
+    use crate::common::proxy::{Fault, Op, Rule};
+    let rig = Rig::start().await;
+    rig.source()
+        .put_seeded("big.bin", 12 * crate::common::MIB, 4)
+        .await;
+    rig.target_proxy.add_rule(
+        Rule::new(Fault::ResetResponse { after_bytes: 0 })
+            .on(Op::CompleteMultipartUpload)
+            .times(1),
+    );
+    rig.target_proxy.add_rule(
+        Rule::new(Fault::Status(403, "AccessDenied"))
+            .on(Op::HeadObject)
+            .times(1),
+    );
+    let settings = rig.config().transfer(&MULTIPART).settings();
+    let (summary, events) = rig.run(&settings).await;
+    assert_eq!(summary.failed, 1, "{}", events.describe());
+    assert!(
+        summary.uploads_left.is_empty(),
+        "a completed upload is not left: {summary:?}"
+    );
+    assert!(
+        !events
+            .seen
+            .iter()
+            .any(|e| matches!(e, Event::UploadLeft { .. })),
+        "{}",
+        events.describe()
+    );
+    assert!(rig.target_uploads().await.is_empty());
+}
