@@ -130,6 +130,7 @@ pub fn write_summary(s: &RunSummary, out: &mut dyn Write) {
         );
     }
     write_deletions(s, out);
+    write_removed(s, out);
     write_uploads_left(s, out);
     let _ = writeln!(
         out,
@@ -166,6 +167,31 @@ fn write_deletions(s: &RunSummary, out: &mut dyn Write) {
             human_bytes(skipped.bytes),
             skipped.reason
         );
+    }
+}
+
+/// Objects that failed the check after their write: removed from the target, or (when the
+/// delete failed) left there wrong, to be deleted by hand.
+fn write_removed(s: &RunSummary, out: &mut dyn Write) {
+    if !s.writes.removed.is_empty() {
+        let _ = writeln!(
+            out,
+            "removed    {:>8} objects  (written, failed the check after the write, deleted from the target)",
+            s.writes.removed.len()
+        );
+        for key in &s.writes.removed {
+            let _ = writeln!(out, "  - {key}");
+        }
+    }
+    if !s.writes.wrong_left.is_empty() {
+        let _ = writeln!(
+            out,
+            "WRONG      {:>8} objects  at the target (failed the check; delete them by hand)",
+            s.writes.wrong_left.len()
+        );
+        for (key, why) in &s.writes.wrong_left {
+            let _ = writeln!(out, "  - {key}: DeleteObject failed: {why}");
+        }
     }
 }
 

@@ -60,6 +60,12 @@ pub enum ErrorKind {
     Credentials { side: Side, message: String },
     /// An S3 request failed.
     S3(S3Failure),
+    /// A check of an object airlock had just written failed, and the object was removed from
+    /// the target (or could not be): the failure, and what became of the object.
+    WrongAtTarget {
+        failure: S3Failure,
+        removal: Removal,
+    },
     /// An SSM request failed (reading SecureString parameters).
     Ssm { parameter: String, message: String },
     /// A plan file is unreadable, malformed, or made for another config.
@@ -70,6 +76,16 @@ pub enum ErrorKind {
     Interrupted,
     /// An invariant broke: a bug in airlock, reported instead of a panic.
     Internal(String),
+}
+
+/// What became of an object airlock wrote and then found wrong (see
+/// [`ErrorKind::WrongAtTarget`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Removal {
+    /// DeleteObject removed it: a rerun copies it again.
+    Removed,
+    /// DeleteObject failed: the wrong object is still there, with the reason.
+    Left(String),
 }
 
 /// A failed S3 request with its context.
@@ -155,6 +171,24 @@ impl fmt::Display for ErrorKind {
             ErrorKind::Usage(msg) => write!(f, "{msg}"),
             ErrorKind::Credentials { side, message } => write!(f, "{side} credentials: {message}"),
             ErrorKind::S3(failure) => failure.fmt(f),
+            ErrorKind::WrongAtTarget { failure, removal } => {
+                failure.fmt(f)?;
+                let object = format!(
+                    "s3://{}/{}",
+                    failure.bucket,
+                    failure.key.as_deref().unwrap_or("")
+                );
+                match removal {
+                    Removal::Removed => write!(
+                        f,
+                        "; the object airlock wrote was removed from the target ('{object}'), so a rerun copies it again"
+                    ),
+                    Removal::Left(why) => write!(
+                        f,
+                        "; the wrong object airlock wrote is still at the target: delete '{object}' by hand (DeleteObject failed: {why})"
+                    ),
+                }
+            }
             ErrorKind::Ssm { parameter, message } => {
                 write!(f, "SSM parameter '{parameter}': {message}")
             }
@@ -218,16 +252,36 @@ impl Error {
     /// The S3 failure behind this error, if it is one.
     pub fn s3(&self) -> Option<&S3Failure> {
         match &*self.kind {
-            ErrorKind::S3(f) => Some(f),
+            ErrorKind::S3(f) | ErrorKind::WrongAtTarget { failure: f, .. } => Some(f),
             _ => None,
         }
     }
 
     /// How a retry loop should treat this error. Non-S3 errors are fatal.
     pub fn class(&self) -> Class {
+        self.s3().map_or(Class::Fatal, |f| f.class)
+    }
+
+    /// For a failed check of an object airlock had just written: what became of the object.
+    pub fn removal(&self) -> Option<&Removal> {
         match &*self.kind {
-            ErrorKind::S3(f) => f.class,
-            _ => Class::Fatal,
+            ErrorKind::WrongAtTarget { removal, .. } => Some(removal),
+            _ => None,
+        }
+    }
+
+    /// This S3 failure, marked as a failed check of an object airlock wrote, with what became
+    /// of that object. Other errors are returned unchanged.
+    pub fn with_removal(self, removal: Removal) -> Self {
+        match *self.kind {
+            ErrorKind::S3(failure) => Error {
+                kind: Box::new(ErrorKind::WrongAtTarget { failure, removal }),
+                source: self.source,
+            },
+            kind => Error {
+                kind: Box::new(kind),
+                source: self.source,
+            },
         }
     }
 
@@ -241,7 +295,10 @@ impl Error {
             | ErrorKind::Ssm { .. }
             | ErrorKind::Plan(_) => 2,
             ErrorKind::Interrupted => 130,
-            ErrorKind::S3(_) | ErrorKind::Io { .. } | ErrorKind::Internal(_) => 1,
+            ErrorKind::S3(_)
+            | ErrorKind::WrongAtTarget { .. }
+            | ErrorKind::Io { .. }
+            | ErrorKind::Internal(_) => 1,
         }
     }
 }

@@ -33,3 +33,45 @@ pub(crate) fn save_etag(root: &Path, bucket: &str, key: &str, etag: &str) -> io:
     fs::write(&tmp, serde_json::to_vec(&info).map_err(io::Error::other)?)?;
     fs::rename(&tmp, &path)
 }
+
+/// The object file at `root/bucket/key` as it was before a PutObject: S3 leaves an object
+/// unchanged when it refuses a PUT (BadDigest), but s3s-fs moves the new file into place before
+/// it checks the checksums. [`Self::keep`] hard-links the old file aside (no copy), and
+/// [`Self::restore`] puts it back (or removes the refused new file when there was none).
+pub(crate) struct PreviousObject {
+    path: PathBuf,
+    kept: Option<PathBuf>,
+}
+
+impl PreviousObject {
+    pub(crate) fn keep(root: &Path, bucket: &str, key: &str) -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let path = root.join(bucket).join(key);
+        let aside = root.join(format!(
+            ".tmp.faithful-previous-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let kept = (path.is_file() && fs::hard_link(&path, &aside).is_ok()).then_some(aside);
+        PreviousObject { path, kept }
+    }
+
+    /// The PUT was refused: the object is what it was.
+    pub(crate) fn restore(self) {
+        match &self.kept {
+            Some(aside) => {
+                let _ = fs::rename(aside, &self.path);
+            }
+            None => {
+                let _ = fs::remove_file(&self.path);
+            }
+        }
+    }
+
+    /// The PUT succeeded: forget the old file.
+    pub(crate) fn forget(self) {
+        if let Some(aside) = &self.kept {
+            let _ = fs::remove_file(aside);
+        }
+    }
+}

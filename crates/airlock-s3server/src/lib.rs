@@ -46,7 +46,9 @@
 //! | per-connection bandwidth cap, each direction (token bucket) | [`set_connection_rate(Some(..))`](Behaviours::set_connection_rate) |
 //!
 //! Not switched, always on in the faithful flavor: a finished (or unknown) upload answers 404
-//! NoSuchUpload to Complete, Abort, UploadPart and ListParts, as S3 does (s3s-fs: 403).
+//! NoSuchUpload to Complete, Abort, UploadPart and ListParts, as S3 does (s3s-fs: 403); a
+//! PutObject refused for its checksum (BadDigest) leaves the key as it was, as S3 does (s3s-fs
+//! moves the new bytes into place before it checks).
 //!
 //! ```no_run
 //! # async fn example(root: &std::path::Path) -> std::io::Result<()> {

@@ -203,9 +203,20 @@ impl Faithful {
                 customer_key_md5: input.sse_customer_key_md5.as_ref(),
             },
         );
+        let previous = super::fs_files::PreviousObject::keep(&self.root, &bucket, &key);
         let result = self.fs.put_object(req).await;
-        legacy::put_verdict(legacy_check)?;
-        let mut resp = result?;
+        let result = legacy::put_verdict(legacy_check).and(result);
+        let mut resp = match result {
+            Ok(resp) => {
+                previous.forget();
+                resp
+            }
+            Err(e) => {
+                // Refused (BadDigest...): as in S3, nothing changed at the key.
+                previous.restore();
+                return Err(e);
+            }
+        };
         if encryption.is_some() {
             let etag = self.store_opaque_etag(&bucket, &key, "").await?;
             resp.output.e_tag = Some(etag);

@@ -201,6 +201,9 @@ impl Reporter for TermReporter {
             } => self.parts_uploaded(*id, key, *first_part, *last_part),
             Event::ObjectCancelled { id, key } => self.object_cancelled(*id, key),
             Event::RunFinished { .. } => self.run_finished(),
+            Event::ChecksumMode { mode, reason } => self.line(format!(
+                "write mode '{mode}' (checksum = \"auto\"): {reason}"
+            )),
             Event::ConcurrencyChanged { .. }
             | Event::DeletionsStarted { .. }
             | Event::ObjectDeleted { .. }
@@ -308,6 +311,8 @@ mod tests {
                 class: airlock_core::error::Class::Fatal,
                 error: "AccessDenied".into(),
                 kept_upload: None,
+                removed_after_failed_check: false,
+                wrong_object_left: None,
             },
         ];
         for event in &events {

@@ -171,6 +171,8 @@ pub fn running(size: (u16, u16)) -> App {
             class: Class::Fatal,
             error: DENIED.into(),
             kept_upload: None,
+            removed_after_failed_check: false,
+            wrong_object_left: None,
         },
     );
     // One minute of samples: GET leads PUT a little, with a SlowDown dip at 40 s.

@@ -31,7 +31,10 @@ impl Config {
     }
 
     /// Both sides at S3 endpoints: the test buckets with empty prefixes, path style,
-    /// `us-east-1`, and each side's static test keys in its `credentials` table.
+    /// `us-east-1`, and each side's static test keys in its `credentials` table. The target's
+    /// write mode is pinned to `checksum = "trailer"`: tests that inject faults into, or count,
+    /// the target's requests must not have the `auto` probe's PUT among them. Tests of `auto`
+    /// set it (`set_str("target", "checksum", "auto")` or `unset("target", "checksum")`).
     pub fn endpoints(source_endpoint: &str, target_endpoint: &str) -> Config {
         let mut config = Config::default();
         for (side, bucket, endpoint, access_key, secret_key) in [
@@ -58,7 +61,7 @@ impl Config {
                 .set(side, "force_path_style", "true")
                 .keys(side, access_key, secret_key);
         }
-        config
+        config.set_str("target", "checksum", "trailer")
     }
 
     /// `[side.credentials]` becomes `kind = "static"` with these keys.

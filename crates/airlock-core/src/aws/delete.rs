@@ -1,4 +1,5 @@
-//! DeleteObjects for mirror mode: target keys in batches of at most 1,000 (S3's limit per
+//! DeleteObjects for mirror mode (and DeleteObject for one object airlock wrote and found
+//! wrong): target keys in batches of at most 1,000 (S3's limit per
 //! request), with every key's outcome reported (S3 answers per-key errors inside a 200).
 //! Uses the side's control client, whose SDK retries cover throttling and dropped connections.
 
@@ -63,4 +64,26 @@ pub async fn delete_batch(side: &SideClient, keys: &[String]) -> Result<Vec<(Str
             (e.key().unwrap_or_default().to_string(), why)
         })
         .collect())
+}
+
+/// Delete one object (DeleteObject), e.g. one airlock wrote and then found wrong.
+pub async fn delete_object(side: &SideClient, key: &str) -> Result<()> {
+    side.client
+        .delete_object()
+        .bucket(&side.bucket)
+        .key(key)
+        .send()
+        .await
+        .map_err(|e| {
+            s3_failure(
+                &e,
+                Context {
+                    side: side.side,
+                    operation: "DeleteObject",
+                    bucket: &side.bucket,
+                    key: Some(key),
+                },
+            )
+        })?;
+    Ok(())
 }

@@ -366,8 +366,12 @@ impl ChunkedUpload {
 pub struct PlainUpload {
     pub body: SdkBody,
     pub length: u64,
-    /// A CRC algorithm (CRC32, CRC32C or CRC64NVME) and its base64 value.
-    pub checksum: (ChecksumAlgorithm, String),
+    /// A CRC algorithm (CRC32, CRC32C or CRC64NVME) and its base64 value; None for a body sent
+    /// without any checksum header (`checksum = "md5"` / `"none"`).
+    pub checksum: Option<(ChecksumAlgorithm, String)>,
+    /// Base64 `Content-MD5` of the bytes, when known before sending: the target refuses bytes
+    /// that do not match it (400 BadDigest).
+    pub content_md5: Option<String>,
 }
 
 /// What a single PUT sends.
@@ -384,9 +388,9 @@ pub async fn put_stream(
     upload: PutBody,
     params: &WriteParams<'_>,
 ) -> Result<WriteResult> {
-    let (body, length, wire_length, sent) = match upload {
-        PutBody::Chunked(c) => (c.body, c.length, c.encoded_length, None),
-        PutBody::Plain(p) => (p.body, p.length, p.length, Some(p.checksum)),
+    let (body, length, wire_length, sent, content_md5, plain) = match upload {
+        PutBody::Chunked(c) => (c.body, c.length, c.encoded_length, None, None, false),
+        PutBody::Plain(p) => (p.body, p.length, p.length, p.checksum, p.content_md5, true),
     };
     let (body, taken) = deadline::counted(body);
     let mut request = side
@@ -395,6 +399,7 @@ pub async fn put_stream(
         .bucket(&side.bucket)
         .key(key)
         .content_length(length as i64)
+        .set_content_md5(content_md5)
         .body(ByteStream::new(body));
     match &sent {
         Some((ChecksumAlgorithm::Crc32, v)) => request = request.checksum_crc32(v),
@@ -408,9 +413,9 @@ pub async fn put_stream(
         None => {}
     }
     let request = apply_write_params!(request, params).customize();
-    let request = match sent {
-        Some(_) => request.interceptor(UnsignedPlain),
-        None => request.interceptor(UnsignedTrailer {
+    let request = match plain {
+        true => request.interceptor(UnsignedPlain),
+        false => request.interceptor(UnsignedTrailer {
             decoded_length: length,
             encoded_length: wire_length,
         }),
@@ -434,19 +439,24 @@ pub async fn put_stream(
     })
 }
 
-/// Start a multipart upload with a full-object CRC64NVME checksum.
+/// Start a multipart upload, with a full-object CRC64NVME checksum when `full_object` (parts
+/// sent with trailers), without any checksum otherwise (plain parts).
 pub async fn create_multipart(
     side: &SideClient,
     key: &str,
     params: &WriteParams<'_>,
+    full_object: bool,
 ) -> Result<String> {
-    let request = side
+    let mut request = side
         .client
         .create_multipart_upload()
         .bucket(&side.bucket)
-        .key(key)
-        .checksum_algorithm(SdkChecksumAlgorithm::Crc64Nvme)
-        .checksum_type(ChecksumType::FullObject);
+        .key(key);
+    if full_object {
+        request = request
+            .checksum_algorithm(SdkChecksumAlgorithm::Crc64Nvme)
+            .checksum_type(ChecksumType::FullObject);
+    }
     let out = apply_write_params!(request, params)
         .send()
         .await
@@ -458,34 +468,48 @@ pub async fn create_multipart(
     })
 }
 
-/// Upload one part from a streamed body; the target checks its CRC64NVME trailer.
+/// What one UploadPart sends: aws-chunked with a CRC64NVME trailer the target checks, or a
+/// plain body (`checksum = "md5"` / `"none"`; the ETag answered is the part's MD5).
+pub enum PartBody {
+    Chunked(ChunkedUpload),
+    Plain { body: SdkBody, length: u64 },
+}
+
+/// Upload one part from a streamed body.
 pub async fn upload_part_stream(
     side: &SideClient,
     key: &str,
     upload_id: &str,
     part_number: u32,
-    upload: ChunkedUpload,
+    upload: PartBody,
 ) -> Result<WriteResult> {
-    let trailer = upload.trailer();
-    let (body, taken) = deadline::counted(upload.body);
-    let send = side
+    let (body, length, wire_length, trailer) = match upload {
+        PartBody::Chunked(c) => {
+            let trailer = c.trailer();
+            (c.body, c.length, c.encoded_length, Some(trailer))
+        }
+        PartBody::Plain { body, length } => (body, length, length, None),
+    };
+    let (body, taken) = deadline::counted(body);
+    let request = side
         .data
         .upload_part()
         .bucket(&side.bucket)
         .key(key)
         .upload_id(upload_id)
         .part_number(part_number as i32)
-        .content_length(upload.length as i64)
+        .content_length(length as i64)
         .body(ByteStream::new(body))
-        .customize()
-        .interceptor(trailer)
-        .send();
+        .customize();
+    let send = match trailer {
+        Some(trailer) => request.interceptor(trailer).send(),
+        None => request.interceptor(UnsignedPlain).send(),
+    };
     let send = async {
         send.await
             .map_err(|e| s3_failure(&e, ctx(side, "UploadPart", key)).into())
     };
-    let out =
-        deadline::upload(side, "UploadPart", key, &taken, upload.encoded_length, send).await?;
+    let out = deadline::upload(side, "UploadPart", key, &taken, wire_length, send).await?;
     Ok(WriteResult {
         etag: out.e_tag().map(unquote),
         crc64nvme: out.checksum_crc64_nvme().map(str::to_string),
@@ -503,32 +527,39 @@ pub struct FinishedPart {
     pub size: u64,
 }
 
-/// Complete the upload, asking the target to check the full-object CRC64NVME.
+/// Complete the upload, asking the target to check the full-object CRC64NVME when given (None:
+/// parts were sent plain, and the Complete carries no checksum).
 pub async fn complete_multipart(
     side: &SideClient,
     key: &str,
     upload_id: &str,
     parts: &[FinishedPart],
-    full_crc64nvme: &str,
+    full_crc64nvme: Option<&str>,
 ) -> Result<WriteResult> {
     let completed: Vec<CompletedPart> = parts
         .iter()
         .map(|p| {
-            CompletedPart::builder()
+            let part = CompletedPart::builder()
                 .part_number(p.part as i32)
-                .e_tag(format!("\"{}\"", p.etag))
-                .checksum_crc64_nvme(&p.crc64nvme)
-                .build()
+                .e_tag(format!("\"{}\"", p.etag));
+            match full_crc64nvme {
+                Some(_) => part.checksum_crc64_nvme(&p.crc64nvme).build(),
+                None => part.build(),
+            }
         })
         .collect();
-    let send = side
+    let mut request = side
         .data
         .complete_multipart_upload()
         .bucket(&side.bucket)
         .key(key)
-        .upload_id(upload_id)
-        .checksum_crc64_nvme(full_crc64nvme)
-        .checksum_type(ChecksumType::FullObject)
+        .upload_id(upload_id);
+    if let Some(full) = full_crc64nvme {
+        request = request
+            .checksum_crc64_nvme(full)
+            .checksum_type(ChecksumType::FullObject);
+    }
+    let send = request
         .multipart_upload(
             CompletedMultipartUpload::builder()
                 .set_parts(Some(completed))
@@ -632,7 +663,19 @@ pub async fn list_uploads(side: &SideClient, prefix: &str) -> Result<Vec<UploadI
             .set_upload_id_marker(id_marker.clone())
             .send()
             .await
-            .map_err(|e| s3_failure(&e, ctx(side, "ListMultipartUploads", prefix)))?;
+            .map_err(|e| {
+                let failure = s3_failure(&e, ctx(side, "ListMultipartUploads", prefix));
+                if failure.status == Some(501) || failure.code.as_deref() == Some("NotImplemented") {
+                    // s3s-fs, s3rver: no listing at all. Not "0 uploads", and nothing to retry.
+                    let status = failure.status.map_or(String::new(), |s| format!("{s} "));
+                    let code = failure.code.as_deref().unwrap_or("NotImplemented");
+                    return crate::error::Error::usage(format!(
+                        "the {} store does not list multipart uploads (ListMultipartUploads: {status}{code}): use the store's own tools",
+                        side.side
+                    ));
+                }
+                failure.into()
+            })?;
         let keys = super::url_keys::Keys::of(
             out.encoding_type(),
             (out.uploads().iter().filter_map(|u| u.key())).chain(out.next_key_marker()),

@@ -10,6 +10,9 @@ use super::{
 /// Region used when a side names none.
 pub const REGION: &str = "us-east-1";
 
+/// Where airlock keeps its own objects at the target (the write-mode probe, resume state).
+pub const STATE_PREFIX: &str = ".airlock/";
+
 /// S3 limits that shape every plan.
 pub const MIN_PART_SIZE: ByteSize = ByteSize::mib(5);
 pub const MAX_PART_SIZE: ByteSize = ByteSize::gib(5);

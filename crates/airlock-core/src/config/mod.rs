@@ -176,6 +176,39 @@ pub struct WriteOptions {
     pub sse: Option<Sse>,
     /// Canned ACL such as `bucket-owner-full-control`.
     pub acl: Option<String>,
+    /// How the bytes written are checked by the target (`[target] checksum`).
+    pub checksum: WriteChecksum,
+    /// Key prefix for airlock's own objects at the target (`[target] state_prefix`): the
+    /// `auto` probe writes there.
+    pub state_prefix: String,
+}
+
+/// How written bytes are framed and checked at the target (`[target] checksum`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WriteChecksum {
+    /// Probe the target once per run, before the first write, and choose `trailer` or `md5`.
+    #[default]
+    Auto,
+    /// aws-chunked bodies with a CRC64NVME trailer (or the source's own CRC header), and a
+    /// FULL_OBJECT CRC64NVME on Complete: the target checks every byte.
+    Trailer,
+    /// Plain bodies; each part's and each PUT's ETag checked against the MD5 of the bytes sent,
+    /// and the final ETag against the MD5 of the part MD5s.
+    Md5,
+    /// Plain bodies; the size is checked (HEAD), nothing else.
+    None,
+}
+
+impl WriteChecksum {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WriteChecksum::Auto => "auto",
+            WriteChecksum::Trailer => "trailer",
+            WriteChecksum::Md5 => "md5",
+            WriteChecksum::None => "none",
+        }
+    }
 }
 
 /// Server-side encryption at the target. The KMS key is the target account's own.

@@ -32,6 +32,10 @@ pub struct RawSide {
     pub acl: Option<String>,
     /// Source only: copy each key as it was at this RFC 3339 moment (versioned buckets).
     pub version_at: Option<String>,
+    /// Target only: how written bytes are checked (`auto`, `trailer`, `md5`, `none`).
+    pub checksum: Option<String>,
+    /// Target only: where airlock keeps its own objects (the write-mode probe).
+    pub state_prefix: Option<String>,
 }
 
 /// One flat table for every credential kind, so an error can name the exact key that does

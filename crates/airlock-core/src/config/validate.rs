@@ -9,7 +9,7 @@ use super::limits::{self, range_text};
 use super::raw::{RawConcurrency, RawConfig, RawPartSize, RawSide, RawTransfer};
 use super::{
     ByteSize, CompareMode, CredentialSpec, OnSourceChange, PartSize, Settings, Side, SideSettings,
-    Sse, TransferMode, TransferSettings, VerifyMode, WriteOptions,
+    Sse, TransferMode, TransferSettings, VerifyMode, WriteChecksum, WriteOptions,
 };
 use crate::error::{Error, Result};
 
@@ -248,10 +248,42 @@ fn write_options(side: Side, raw: &RawSide) -> Result<WriteOptions> {
             )));
         }
     }
+    let checksum = match raw.checksum.as_deref() {
+        None | Some("auto") => WriteChecksum::Auto,
+        Some("trailer") => WriteChecksum::Trailer,
+        Some("md5") => WriteChecksum::Md5,
+        Some("none") => WriteChecksum::None,
+        Some(other) => {
+            return Err(Error::config(format!(
+                "{side}.checksum '{other}' is not a write mode: use \"auto\", \"trailer\", \"md5\" or \"none\""
+            )));
+        }
+    };
+    for (name, set) in [
+        ("checksum", raw.checksum.is_some()),
+        ("state_prefix", raw.state_prefix.is_some()),
+    ] {
+        if side == Side::Source && set {
+            return Err(Error::config(format!(
+                "source.{name} is set, but it applies to the target only (airlock never writes to the source): move it to [target]"
+            )));
+        }
+    }
+    let state_prefix = raw
+        .state_prefix
+        .clone()
+        .unwrap_or_else(|| defaults::STATE_PREFIX.to_string());
+    if state_prefix.is_empty() {
+        return Err(Error::config(
+            "target.state_prefix '' is empty: name a prefix for airlock's own objects, e.g. '.airlock/'",
+        ));
+    }
     Ok(WriteOptions {
         storage_class: raw.storage_class.clone(),
         sse,
         acl: raw.acl.clone(),
+        checksum,
+        state_prefix,
     })
 }
 

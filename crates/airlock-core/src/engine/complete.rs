@@ -1,11 +1,12 @@
 //! Finishing a multipart object: check the combined source checksum *before* completing (a
 //! mismatch aborts instead of leaving a bad object), CompleteMultipartUpload with the
 //! full-object CRC64NVME for the target to check, then HEAD the target and compare. A lost
-//! Complete answer is recognised by HEAD (size, checksum and recorded source ETag).
+//! Complete answer is recognised by HEAD (size, checksum and recorded source ETag). A completed
+//! object that fails its check is removed from the target when it is still ours (`removal`).
 //!
 //! Used by the scheduler (a run's last unit of a multipart object) and by the split path
-//! (`airlock finalize`). May depend on `context`, `retry`, `verify`, `upload`, `digest`,
-//! `journal` and `events` of the engine; not on the single, multipart or split paths.
+//! (`airlock finalize`). May depend on `context`, `retry`, `verify`, `removal`, `upload`,
+//! `digest`, `journal` and `events` of the engine; not on the single, multipart or split paths.
 
 use std::sync::Arc;
 
@@ -16,12 +17,13 @@ use super::context::RunContext;
 use super::digest::{combine, encode};
 use super::events::{ObjectId, Verification};
 use super::journal::JournalPart;
+use super::removal::{Written, remove_if_ours};
 use super::retry::UnitError;
 use super::upload::Upload;
 use super::verify::{Check, hex, verification};
 use crate::aws::listing;
 use crate::aws::objects::{self, FinishedPart};
-use crate::config::{Side, VerifyMode};
+use crate::config::{Side, Sse, VerifyMode, WriteChecksum};
 use crate::error::{Class, Error, S3Failure};
 use crate::plan::{ChecksumAlgorithm, PlanItem};
 
@@ -44,6 +46,8 @@ pub(crate) async fn complete(
     });
     let source_check = check_source(&ctx, &item, &upload, &parts, full_crc64)?;
     let full = encode(ChecksumAlgorithm::Crc64nvme, full_crc64);
+    // Plain parts (`checksum = "md5"` / `"none"`): the Complete carries no checksum type.
+    let full_sent = (ctx.write_mode() == WriteChecksum::Trailer).then_some(full.as_str());
     let finished: Vec<FinishedPart> = parts.iter().map(|p| p.part.clone()).collect();
     let mut attempts = 0;
     let completed = ctx
@@ -54,7 +58,7 @@ pub(crate) async fn complete(
                 &item.target_key,
                 &upload.upload_id,
                 &finished,
-                &full,
+                full_sent,
             )
         })
         .await;
@@ -65,34 +69,44 @@ pub(crate) async fn complete(
         // The answer may have been lost after the target completed: look before failing.
         tracing::info!(key = %item.target_key, error = %e, "CompleteMultipartUpload failed; checking the target");
     }
+    let completed_etag = completed.as_ref().ok().and_then(|w| w.etag.clone());
     let head = listing::head(&ctx.sides.target, &item.target_key).await?;
-    let target_check = match head {
-        Some(info)
+    let checked = match (head, completed) {
+        (Some(info), _)
             if info.size == upload.size
                 && info.copied_from_etag.as_deref() == Some(&upload.source.etag) =>
         {
-            check_target(&ctx, &item, &info, &full, &parts)?
+            check_target(&ctx, &item, &info, &full, &parts)
         }
-        other => {
-            return Err(match (completed, other) {
-                (Err(e), _) => e,
-                (Ok(_), Some(info)) => target_failure(
-                    &ctx,
-                    &item,
-                    format!(
-                        "after completing, the target holds {} bytes (expected {})",
-                        info.size, upload.size
-                    ),
-                )
+        (_, Err(e)) => return Err(e),
+        (Some(info), Ok(_)) => Err(target_failure(
+            &ctx,
+            &item,
+            format!(
+                "after completing, the target holds {} bytes (expected {})",
+                info.size, upload.size
+            ),
+        )),
+        (None, Ok(_)) => Err(target_failure(
+            &ctx,
+            &item,
+            "the object is missing after completing (deleted meanwhile, or the target bucket removed?)"
                 .into(),
-                (Ok(_), None) => target_failure(
-                    &ctx,
-                    &item,
-                    "the object is missing after completing (deleted meanwhile, or the target bucket removed?)"
-                        .into(),
-                )
-                .into(),
-            });
+        )),
+    };
+    let target_check = match checked {
+        Ok(check) => check,
+        Err(e) => {
+            let written = Written {
+                key: &item.target_key,
+                source_etag: &upload.source.etag,
+                etag: completed_etag.as_deref(),
+            };
+            let e = remove_if_ours(&ctx.sides.target, written, e).await;
+            if let Some(journal) = &ctx.journal {
+                journal.remove(&item.target_key);
+            }
+            return Err(e.into());
         }
     };
     if let Some(journal) = &ctx.journal {
@@ -118,7 +132,7 @@ fn target_failure(ctx: &RunContext, item: &PlanItem, message: String) -> Error {
         bucket: ctx.sides.target.bucket.clone(),
         key: Some(item.target_key.clone()),
         status: None,
-        code: None,
+        code: Some(super::removal::CHECK_FAILED.into()),
         message,
         class: Class::Fatal,
     })
@@ -181,6 +195,13 @@ fn check_target(
     full: &str,
     parts: &[JournalPart],
 ) -> Result<Check, Error> {
+    let write = ctx.write_mode();
+    if write == WriteChecksum::None {
+        return Ok(Check {
+            description: "size only (checksum = \"none\")".into(),
+            by_digest: false,
+        });
+    }
     if let Some(checksum) = &info.checksum
         && checksum.algorithm == ChecksumAlgorithm::Crc64nvme
     {
@@ -199,7 +220,13 @@ fn check_target(
             by_digest: true,
         });
     }
-    if ctx.transfer.verify == VerifyMode::Md5
+    if write == WriteChecksum::Md5 && matches!(ctx.write.sse, Some(Sse::Kms { .. })) {
+        return Ok(Check {
+            description: "size only: the target encrypts with SSE-KMS, so its ETag is not an MD5 of the parts (checksum = \"md5\")".into(),
+            by_digest: false,
+        });
+    }
+    if (ctx.transfer.verify == VerifyMode::Md5 || write == WriteChecksum::Md5)
         && let Some(etag) = &info.etag
     {
         let mut md5 = md5::Md5::new();

@@ -14,7 +14,7 @@ use super::relay::BufferGauge;
 use super::retry::{Observer, Retry, RetryPolicy, Unobserved};
 use super::throttle::Throttle;
 use crate::aws::{SideClient, Sides};
-use crate::config::{Settings, TransferSettings, WriteOptions};
+use crate::config::{Settings, TransferSettings, WriteChecksum, WriteOptions};
 
 /// How the engine runs, beyond the plan.
 #[derive(Debug, Clone)]
@@ -60,6 +60,8 @@ pub(crate) struct RunContext {
     pub journal: Option<Journal>,
     /// `transfer.max_retries` with backoff, reporting to the run's observer.
     pub retry: Retry,
+    /// `checksum = "auto"`: the mode the run's probe chose, set once before the first write.
+    pub decided: std::sync::OnceLock<WriteChecksum>,
 }
 
 impl RunContext {
@@ -86,11 +88,25 @@ impl RunContext {
             write,
             gauge: Arc::new(BufferGauge::default()),
             journal,
+            decided: std::sync::OnceLock::new(),
         }
     }
 
     /// The context of a step outside a run (prepare, finalize): no journal, and nobody hears
     /// of its retries.
+    /// How this run writes and checks bytes at the target: the configured mode, or for `auto`
+    /// what the probe chose (`trailer` until it has; a step outside a run does not probe).
+    pub(crate) fn write_mode(&self) -> WriteChecksum {
+        match self.write.checksum {
+            WriteChecksum::Auto => self
+                .decided
+                .get()
+                .copied()
+                .unwrap_or(WriteChecksum::Trailer),
+            mode => mode,
+        }
+    }
+
     pub(crate) fn detached(sides: Sides, options: &EngineOptions) -> Self {
         RunContext::new(
             sides,

@@ -92,6 +92,12 @@ pub enum Event {
         error: String,
         /// The multipart upload kept for a later resume (`keep_failed_uploads`), if any.
         kept_upload: Option<String>,
+        /// The check after the write failed and the object this run wrote was deleted from
+        /// the target (a rerun copies it again).
+        removed_after_failed_check: bool,
+        /// The check after the write failed and deleting the wrong object failed: it is still
+        /// at the target and must be deleted by hand. Why the delete failed.
+        wrong_object_left: Option<String>,
     },
     /// The target refused to abort a multipart upload this run gave up on: the upload (and
     /// the storage its parts take) is still there. `airlock uploads abort` removes it.
@@ -138,6 +144,12 @@ pub enum Event {
     DeletionsSkipped {
         objects: u64,
         bytes: u64,
+        reason: String,
+    },
+    /// `[target] checksum = "auto"` chose how this run writes (announced once, before the
+    /// first write): the mode and why.
+    ChecksumMode {
+        mode: String,
         reason: String,
     },
     /// The run ended.
@@ -198,6 +210,26 @@ pub struct RunSummary {
     /// Multipart uploads the target refused to abort: still at the target, taking storage
     /// until `airlock uploads abort` removes them.
     pub uploads_left: Vec<LeftUpload>,
+    /// How the target was written, and what was removed after a failed check (flattened
+    /// into the summary's JSON; boxed to keep [`Event`] small).
+    #[serde(flatten)]
+    pub writes: Box<WriteOutcome>,
+}
+
+/// The write side of a run's totals: the write mode and objects found wrong after writing.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WriteOutcome {
+    /// Objects this run wrote, found wrong by the check after the write, and deleted from the
+    /// target (their target keys); each also counts in `failed`.
+    pub removed: Vec<String>,
+    /// Objects this run wrote and found wrong that could not be deleted: (target key, why the
+    /// delete failed). They must be deleted by hand.
+    pub wrong_left: Vec<(String, String)>,
+    /// How the bytes were written and checked at the target (`[target] checksum`, with
+    /// `auto` resolved), and why when `auto` chose it.
+    pub checksum_mode: Option<String>,
+    pub checksum_mode_reason: Option<String>,
 }
 
 /// A multipart upload an abort could not remove.

@@ -20,7 +20,7 @@
 //! - At the bottom: `retry` (policy, `UnitError`, and the observer that hears of retries,
 //!   SlowDowns and successes), then `context` (what a run's units share: clients, settings,
 //!   throttle, buffer gauge, journal, and the run's retry), over the leaves `events`,
-//!   `journal`, `digest`, `relay`, `chunked`, `throttle`, `window`, `backoff` and `mirror`.
+//!   `journal`, `digest`, `relay`, `removal`, `probe`, `chunked`, `throttle`, `window`, `backoff` and `mirror`.
 //! - `verify` (needs a target client and a verify mode, not a run), `upload` (a multipart
 //!   upload ready for its parts), `stream` (what the paths share), then `complete`.
 //! - The paths, none importing another: `single` (one GET into one PUT), `multipart`
@@ -38,7 +38,9 @@ mod events;
 pub mod journal;
 mod mirror;
 mod multipart;
+mod probe;
 mod relay;
+mod removal;
 mod retry;
 mod scheduler;
 mod single;
@@ -60,7 +62,7 @@ use tokio_util::sync::{CancellationToken, DropGuard};
 
 pub use context::EngineOptions;
 pub use events::{
-    Command, Event, LeftUpload, ObjectId, RunSummary, SkippedDeletions, Verification,
+    Command, Event, LeftUpload, ObjectId, RunSummary, SkippedDeletions, Verification, WriteOutcome,
 };
 pub use journal::Journal;
 pub use relay::BufferGauge;

@@ -9,6 +9,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use aws_smithy_types::body::SdkBody;
 use tokio_util::sync::CancellationToken;
 
 use super::context::RunContext;
@@ -20,8 +21,8 @@ use super::retry::UnitError;
 use super::stream::{blame, chunked, digests_of, pinned_etag, source_tags};
 use super::upload::Upload;
 use super::verify::{self, SourceExpectation, TargetCheck};
-use crate::aws::objects::{self, FinishedPart, SourceObject, WriteParams};
-use crate::config::Side;
+use crate::aws::objects::{self, FinishedPart, PartBody, SourceObject, WriteParams};
+use crate::config::{Side, WriteChecksum};
 use crate::error::{Class, Error, S3Failure};
 use crate::plan::{ChecksumAlgorithm, PlanItem, part_layout};
 
@@ -66,7 +67,9 @@ pub(crate) async fn prepare(
         let (size, count, _) = part_layout(source.size, ctx.transfer.part_size);
         (size, count)
     };
-    let expectation = SourceExpectation::of(&source, ctx.transfer.verify, false);
+    let mut expectation = SourceExpectation::of(&source, ctx.transfer.verify, false);
+    // `checksum = "md5"`: every part's ETag is checked against the MD5 of its bytes.
+    expectation.digest_plan.md5 |= ctx.write_mode() == WriteChecksum::Md5;
     if let Some(upload) = resume(&ctx, id, &item, &source, &expectation).await {
         return Ok(upload);
     }
@@ -77,10 +80,11 @@ pub(crate) async fn prepare(
         options: &ctx.write,
         tagging: tagging.as_deref(),
     };
+    let trailer = ctx.write_mode() == WriteChecksum::Trailer;
     let upload_id = ctx
         .retry
         .run(id, 0, &cancel, &mut attempts, |_| {
-            objects::create_multipart(&ctx.single_shot.target, &item.target_key, &params)
+            objects::create_multipart(&ctx.single_shot.target, &item.target_key, &params, trailer)
         })
         .await?;
     if let Some(journal) = &ctx.journal {
@@ -203,6 +207,7 @@ pub(crate) async fn copy_part(
     let check = TargetCheck {
         target: &ctx.sides.target,
         mode: ctx.transfer.verify,
+        write: ctx.write_mode(),
     };
     let journal_part = ctx
         .retry
@@ -251,7 +256,15 @@ pub(crate) async fn copy_part(
                     &item.target_key,
                     &upload.upload_id,
                     part,
-                    chunked(relay, length),
+                    match check.write {
+                        WriteChecksum::Trailer | WriteChecksum::Auto => {
+                            PartBody::Chunked(chunked(relay, length))
+                        }
+                        WriteChecksum::Md5 | WriteChecksum::None => PartBody::Plain {
+                            body: SdkBody::from_body_1_x(relay),
+                            length,
+                        },
+                    },
                 )
                 .await
                 .map_err(|e| blame(e, &outcome, ctx_ref, &item.source_key))?;

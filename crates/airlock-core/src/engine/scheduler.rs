@@ -168,6 +168,32 @@ impl Scheduler {
     }
 
     /// Run until done (or stopped, aborted, dropped). Returns the final summary.
+    /// `[target] checksum = "auto"`: probe the target once, before the first write, and
+    /// announce the choice (a warning when it is not `trailer`, an event, the summary).
+    async fn decide_write_mode(&mut self) {
+        use crate::config::WriteChecksum;
+        let configured = self.ctx.write.checksum;
+        let has_writes = self.objects.iter().any(|o| o.status == Status::Queued);
+        if configured != WriteChecksum::Auto || !has_writes {
+            self.summary.writes.checksum_mode = Some(self.ctx.write_mode().as_str().to_string());
+            return;
+        }
+        let (mode, reason) =
+            crate::engine::probe::decide(&self.ctx.sides.target, &self.ctx.write).await;
+        let _ = self.ctx.decided.set(mode);
+        if mode == WriteChecksum::Trailer {
+            tracing::info!(mode = mode.as_str(), %reason, "checksum = \"auto\" chose a write mode");
+        } else {
+            tracing::warn!(mode = mode.as_str(), %reason, "checksum = \"auto\" chose a weaker write mode");
+        }
+        self.summary.writes.checksum_mode = Some(mode.as_str().to_string());
+        self.summary.writes.checksum_mode_reason = Some(reason.clone());
+        self.emit(Event::ChecksumMode {
+            mode: mode.as_str().to_string(),
+            reason,
+        });
+    }
+
     pub async fn run(
         mut self,
         mut commands: UnboundedReceiver<Command>,
@@ -184,6 +210,7 @@ impl Scheduler {
             skipped: self.summary.skipped,
             concurrency: self.limit(),
         });
+        self.decide_write_mode().await;
         let mut tick = tokio::time::interval(Duration::from_millis(200));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut commands_open = true;

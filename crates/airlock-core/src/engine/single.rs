@@ -1,8 +1,9 @@
 //! The single-object path: one GET streamed into one PUT, with checks on both hops
-//! ([`copy_single`]), for objects below the multipart threshold.
+//! ([`copy_single`]), for objects below the multipart threshold. An object whose check fails
+//! after the PUT is removed from the target when it is still the one written (`removal`).
 //!
-//! May depend on `context`, `retry`, `verify`, `stream`, `relay`, `digest` and `events` of the
-//! engine; not on the multipart or split paths, nor on the scheduler.
+//! May depend on `context`, `retry`, `verify`, `removal`, `stream`, `relay`, `digest` and
+//! `events` of the engine; not on the multipart or split paths, nor on the scheduler.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,10 +14,12 @@ use tokio_util::sync::CancellationToken;
 use super::context::RunContext;
 use super::events::{ObjectId, Verification};
 use super::relay::RelayBody;
+use super::removal::{Written, remove_if_ours};
 use super::retry::UnitError;
 use super::stream::{blame, chunked, digests_of, pinned_etag, source_tags};
 use super::verify::{self, SourceExpectation, TargetCheck};
-use crate::aws::objects::{self, PutBody, WriteParams};
+use crate::aws::objects::{self, PutBody, SourceObject, WriteParams};
+use crate::config::WriteChecksum;
 use crate::error::Error;
 use crate::plan::{ChecksumAlgorithm, PlanItem};
 
@@ -41,6 +44,7 @@ pub(crate) async fn copy_single(
     let check = TargetCheck {
         target: &ctx.sides.target,
         mode: ctx.transfer.verify,
+        write: ctx.write_mode(),
     };
     let (bytes, verification) = ctx
         .retry
@@ -63,7 +67,10 @@ pub(crate) async fn copy_single(
                         item.source_key, get.length
                     )));
                 }
-                let expectation = SourceExpectation::of(&get.object, ctx_ref.transfer.verify, true);
+                let mut expectation =
+                    SourceExpectation::of(&get.object, ctx_ref.transfer.verify, true);
+                // `checksum = "md5"`: the PUT's ETag is checked against the MD5 of the bytes.
+                expectation.digest_plan.md5 |= check.write == WriteChecksum::Md5;
                 let relay = RelayBody::new(
                     get.body,
                     get.length,
@@ -87,21 +94,40 @@ pub(crate) async fn copy_single(
                 let put = objects::put_stream(
                     &ctx_ref.sides.target,
                     &item.target_key,
-                    put_body(relay, get.length, expectation.full_crc),
+                    put_body(
+                        relay,
+                        get.length,
+                        expectation.full_crc,
+                        &get.object,
+                        check.write,
+                    ),
                     &params,
                 )
                 .await
                 .map_err(|e| blame(e, &outcome, ctx_ref, &item.source_key))?;
                 let digests = digests_of(&outcome, get.length)?;
-                let target = check
+                let checked = check
                     .single(
                         &item.target_key,
                         &put,
                         &digests,
                         get.length,
-                        expectation.full_crc,
+                        expectation
+                            .full_crc
+                            .filter(|_| check.write == WriteChecksum::Trailer),
                     )
-                    .await?;
+                    .await;
+                let target = match checked {
+                    Ok(target) => target,
+                    Err(e) => {
+                        let written = Written {
+                            key: &item.target_key,
+                            source_etag: &get.object.etag,
+                            etag: put.etag.as_deref(),
+                        };
+                        return Err(remove_if_ours(check.target, written, e).await);
+                    }
+                };
                 Ok((
                     get.length,
                     verify::verification(expectation.description, target),
@@ -116,20 +142,42 @@ pub(crate) async fn copy_single(
     })
 }
 
-/// The body of a single PUT. When the source promised a full-object CRC, the relay goes plain
-/// and the target checks that same value (a header); otherwise it is framed as aws-chunked with
-/// our CRC64NVME trailer.
+/// The body of a single PUT. `trailer`: when the source promised a full-object CRC, the relay
+/// goes plain and the target checks that same value (a header); otherwise it is framed as
+/// aws-chunked with our CRC64NVME trailer. `md5` / `none`: always plain, with `Content-MD5`
+/// (md5 only) when the source's ETag is the MD5 of its bytes, so the target refuses bad bytes.
 fn put_body(
     relay: RelayBody,
     length: u64,
     source_crc: Option<(ChecksumAlgorithm, u64)>,
+    source: &SourceObject,
+    write: WriteChecksum,
 ) -> PutBody {
-    match source_crc {
-        Some((algorithm, value)) => PutBody::Plain(objects::PlainUpload {
-            body: SdkBody::from_body_1_x(relay),
-            length,
-            checksum: (algorithm, super::digest::encode(algorithm, value)),
-        }),
-        None => PutBody::Chunked(chunked(relay, length)),
+    let (checksum, content_md5) = match (write, source_crc) {
+        (WriteChecksum::Md5, _) => (None, content_md5(source)),
+        (WriteChecksum::None, _) => (None, None),
+        (_, Some((algorithm, value))) => (
+            Some((algorithm, super::digest::encode(algorithm, value))),
+            None,
+        ),
+        (_, None) => return PutBody::Chunked(chunked(relay, length)),
+    };
+    PutBody::Plain(objects::PlainUpload {
+        body: SdkBody::from_body_1_x(relay),
+        length,
+        checksum,
+        content_md5,
+    })
+}
+
+/// Base64 of the source's MD5, when its ETag is one.
+fn content_md5(source: &SourceObject) -> Option<String> {
+    use base64::Engine as _;
+    if !source.etag_is_md5() {
+        return None;
     }
+    let bytes = (0..16)
+        .map(|i| u8::from_str_radix(source.etag.get(i * 2..i * 2 + 2)?, 16).ok())
+        .collect::<Option<Vec<u8>>>()?;
+    Some(base64::engine::general_purpose::STANDARD.encode(bytes))
 }

@@ -30,7 +30,7 @@ use super::upload::Upload;
 use super::verify::SourceExpectation;
 use crate::aws::objects::{self, SourceObject, WriteParams};
 use crate::aws::{Sides, listing};
-use crate::config::Side;
+use crate::config::{Side, WriteChecksum};
 use crate::error::{Class, Error, Result, S3Failure};
 use crate::plan::{ChecksumAlgorithm, PlanItem, SplitUpload, part_bytes};
 
@@ -86,10 +86,11 @@ pub async fn open_split(
         options: &ctx.write,
         tagging: tagging.as_deref(),
     };
+    let trailer = ctx.write_mode() == WriteChecksum::Trailer;
     let upload_id = settled(
         ctx.retry
             .run(0, 0, &cancel, &mut attempts, |_| {
-                objects::create_multipart(&ctx.sides.target, &item.target_key, &params)
+                objects::create_multipart(&ctx.sides.target, &item.target_key, &params, trailer)
             })
             .await,
     )?;
@@ -168,7 +169,8 @@ pub(crate) async fn join_split(
             md5: None,
         })
         .collect();
-    let expectation = SourceExpectation::of(&source, ctx.transfer.verify, false);
+    let mut expectation = SourceExpectation::of(&source, ctx.transfer.verify, false);
+    expectation.digest_plan.md5 |= ctx.write_mode() == WriteChecksum::Md5;
     Ok(Upload {
         upload_id: split.upload_id.clone(),
         size: item.size,

@@ -3,7 +3,7 @@
 //! were checked by checksum (or MD5), and the words say exactly which.
 //!
 //! Checking needs only the target's client and the verify mode ([`TargetCheck`]), not a run.
-//! May depend on `digest`, `events` and `relay` of the engine, and on `crate::aws`; nothing
+//! May depend on `digest`, `events`, `relay` and `removal` of the engine, and on `crate::aws`; nothing
 //! else of the engine.
 
 use base64::Engine as _;
@@ -13,7 +13,7 @@ use super::events::Verification;
 use super::relay::Expect;
 use crate::aws::objects::{SourceObject, WriteResult};
 use crate::aws::{SideClient, listing};
-use crate::config::{Side, VerifyMode};
+use crate::config::{Side, VerifyMode, WriteChecksum};
 use crate::error::{Class, Error, S3Failure};
 use crate::plan::ChecksumAlgorithm;
 
@@ -167,6 +167,13 @@ pub(crate) fn empty_digests() -> DigestValues {
 pub(crate) struct TargetCheck<'a> {
     pub target: &'a SideClient,
     pub mode: VerifyMode,
+    /// How the bytes were sent (`[target] checksum`, `auto` already decided).
+    pub write: WriteChecksum,
+}
+
+/// Whether an ETag has the shape of an MD5 (32 hex digits): not SSE-KMS, not multipart.
+fn md5_shaped(etag: &str) -> bool {
+    etag.len() == 32 && etag.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 impl TargetCheck<'_> {
@@ -183,7 +190,7 @@ impl TargetCheck<'_> {
             bucket: self.target.bucket.clone(),
             key: Some(key.to_string()),
             status: None,
-            code: Some("ChecksumMismatch".into()),
+            code: Some(super::removal::CHECK_FAILED.into()),
             message,
             class,
         })
@@ -198,6 +205,14 @@ impl TargetCheck<'_> {
         length: u64,
         sent_source_crc: Option<(ChecksumAlgorithm, u64)>,
     ) -> Result<Check, Error> {
+        match self.write {
+            WriteChecksum::None => {
+                self.head_sized(key, length).await?;
+                return Ok(Check::weak("size only (checksum = \"none\")"));
+            }
+            WriteChecksum::Md5 => return self.single_md5(key, put, digests, length).await,
+            WriteChecksum::Trailer | WriteChecksum::Auto => {}
+        }
         if let Some((algorithm, value)) = sent_source_crc {
             // A plain PUT carried the source's own full-object checksum; S3 refuses the write
             // (BadDigest) when the bytes it received do not match it, and echoes the value.
@@ -245,6 +260,39 @@ impl TargetCheck<'_> {
             return Ok(Check::digest("MD5 matched the target's ETag"));
         }
         self.head_size(key, length).await
+    }
+
+    /// `checksum = "md5"`: the PUT's ETag must be the MD5 of the bytes sent.
+    async fn single_md5(
+        &self,
+        key: &str,
+        put: &WriteResult,
+        digests: &DigestValues,
+        length: u64,
+    ) -> Result<Check, Error> {
+        let Some(md5) = &digests.md5 else {
+            return self.head_size(key, length).await;
+        };
+        match put.etag.as_deref() {
+            Some(etag) if md5_shaped(etag) => {
+                if !etag.eq_ignore_ascii_case(&hex(md5)) {
+                    let msg = format!(
+                        "target ETag {etag} is not the MD5 {} of the bytes sent",
+                        hex(md5)
+                    );
+                    return Err(self.target_error("PutObject", key, msg, Class::Retryable));
+                }
+                Ok(Check::digest(
+                    "MD5 of the bytes sent matched the target's ETag (PutObject, checksum = \"md5\")",
+                ))
+            }
+            _ => {
+                self.head_sized(key, length).await?;
+                Ok(Check::weak(
+                    "size only: the target's ETag is not an MD5 (SSE-KMS or another store's format; checksum = \"md5\")",
+                ))
+            }
+        }
     }
 
     /// A target that reports no checksum: at least confirm the size.
@@ -315,9 +363,10 @@ impl TargetCheck<'_> {
             let msg = format!("part {part}: target computed crc64nvme {theirs}; we sent {ours}");
             return Err(self.target_error("UploadPart", key, msg, Class::Retryable));
         }
-        if self.mode == VerifyMode::Md5
+        if (self.mode == VerifyMode::Md5 || self.write == WriteChecksum::Md5)
             && put.crc64nvme.is_none()
             && let (Some(md5), Some(etag)) = (&digests.md5, &put.etag)
+            && md5_shaped(etag)
             && hex(md5) != *etag
         {
             let msg = format!(

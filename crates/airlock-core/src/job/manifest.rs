@@ -77,6 +77,14 @@ pub struct Record {
     pub target_checksum_algorithm: Option<String>,
     pub target_checksum: Option<String>,
     pub error: Option<String>,
+    /// The object failed the check after its write and the object this run wrote was deleted
+    /// from the target (a rerun copies it again).
+    #[serde(default)]
+    pub removed_after_failed_check: bool,
+    /// The object failed the check after its write and could not be deleted: a wrong object
+    /// is at `target_key` and must be deleted by hand.
+    #[serde(default)]
+    pub wrong_object_left: bool,
 }
 
 /// Collects events during a run and writes the manifest at the end.
@@ -156,10 +164,18 @@ impl ManifestRecorder {
                     r.error = None;
                 }
             }
-            Event::ObjectFailed { id, error, .. } => {
+            Event::ObjectFailed {
+                id,
+                error,
+                removed_after_failed_check,
+                wrong_object_left,
+                ..
+            } => {
                 let attempts = 1 + self.retries.get(id).copied().unwrap_or(0);
                 if let Some(r) = self.records.get_mut(*id) {
                     r.outcome = "failed".into();
+                    r.removed_after_failed_check = *removed_after_failed_check;
+                    r.wrong_object_left = wrong_object_left.is_some();
                     r.attempts = attempts;
                     r.error = Some(error.clone());
                     r.finished_at = Some(now());

@@ -251,6 +251,7 @@ impl Collector {
             | Event::Progress { .. }
             | Event::ConcurrencyChanged { .. }
             | Event::BandwidthChanged { .. }
+            | Event::ChecksumMode { .. }
             | Event::Paused
             | Event::Resumed
             // Mirror runs are never sharded; the summary carries their deletions.

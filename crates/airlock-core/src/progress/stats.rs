@@ -110,6 +110,7 @@ impl Stats {
             Event::ObjectStarted { .. }
             | Event::UploadLeft { .. }
             | Event::BandwidthChanged { .. }
+            | Event::ChecksumMode { .. }
             | Event::DeletionsStarted { .. }
             | Event::DeletionsSkipped { .. } => {}
         }

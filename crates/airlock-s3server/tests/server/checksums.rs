@@ -360,3 +360,33 @@ async fn checksum_type_must_suit_the_algorithm() {
         (400, Some("InvalidRequest"))
     );
 }
+
+/// S3 stores nothing when it refuses a PUT (BadDigest): the key keeps its old object, or stays
+/// empty. (s3s-fs moves the new bytes into place before it checks.)
+#[tokio::test]
+async fn a_put_refused_for_a_wrong_trailer_changes_nothing() {
+    let fx = Fixture::faithful().await;
+    let data = bytes(1024, 5);
+    let path = format!("/{BUCKET}/refused");
+    let (status, answer) =
+        crate::raw::upload_part_with_trailer(&fx.server, &path, &data, "AAAAAAAAAAA=").await;
+    assert_eq!(status, 400, "{answer}");
+    assert!(answer.contains("<Code>BadDigest</Code>"), "{answer}");
+    let head = fx
+        .client
+        .head_object()
+        .bucket(BUCKET)
+        .key("refused")
+        .send()
+        .await;
+    assert!(head.is_err(), "nothing stored: {head:?}");
+
+    let old = bytes(2048, 6);
+    let (status, _) =
+        crate::raw::upload_part_with_trailer(&fx.server, &path, &old, &crc64nvme_b64(&old)).await;
+    assert_eq!(status, 200);
+    let (status, _) =
+        crate::raw::upload_part_with_trailer(&fx.server, &path, &data, "AAAAAAAAAAA=").await;
+    assert_eq!(status, 400);
+    assert_eq!(fx.get("refused").await, old, "the old object is kept");
+}

@@ -47,6 +47,7 @@ impl Transfers {
                 class,
                 error,
                 kept_upload,
+                ..
             } => {
                 out.warn(format!("failed: {key}: {error}"));
                 self.end(
@@ -63,6 +64,9 @@ impl Transfers {
                 self.concurrency_changed(*limit, reason, out)
             }
             Event::BandwidthChanged { limit } => self.bandwidth_changed(*limit, out),
+            Event::ChecksumMode { mode, reason } => {
+                out.warn(format!("write mode '{mode}': {reason}"));
+            }
             Event::Paused => self.paused = true,
             Event::Resumed => self.paused = false,
             Event::RunFinished { summary } => self.run_finished(summary, out),

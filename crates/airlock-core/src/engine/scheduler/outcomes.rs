@@ -9,7 +9,7 @@ use crate::config::OnSourceChange;
 use crate::engine::events::{Command, Event, LeftUpload, RunSummary};
 use crate::engine::retry::UnitError;
 use crate::engine::upload::Upload;
-use crate::error::{Class, Error};
+use crate::error::{Class, Error, Removal};
 
 impl Scheduler {
     pub(super) fn unit_done(&mut self, result: UnitResult) {
@@ -67,6 +67,13 @@ impl Scheduler {
                 let bytes = self.objects[id].item.size;
                 self.objects[id].upload = None;
                 self.object_done(id, bytes, verification);
+            }
+            UnitResult::Completed(id, Err(UnitError::Failed(error)))
+                if crate::engine::removal::is_failed_check(&error) =>
+            {
+                // Completed, then found wrong: there is no upload left to abort.
+                self.objects[id].upload = None;
+                self.object_failed(id, error);
             }
             UnitResult::Single(id, Err(e))
             | UnitResult::Prepared(id, Err(e))
@@ -228,12 +235,27 @@ impl Scheduler {
         tracing::warn!(%key, error = %message, "object failed");
         self.summary.failed += 1;
         self.summary.failures.push((key.clone(), message.clone()));
+        let target_key = &self.objects[id].item.target_key;
+        let wrong_object_left = match error.removal() {
+            Some(Removal::Removed) => {
+                self.summary.writes.removed.push(target_key.clone());
+                None
+            }
+            Some(Removal::Left(why)) => {
+                let left = (target_key.clone(), why.clone());
+                self.summary.writes.wrong_left.push(left);
+                Some(why.clone())
+            }
+            None => None,
+        };
         self.emit(Event::ObjectFailed {
             id,
             key,
             class,
             error: message,
             kept_upload,
+            removed_after_failed_check: error.removal() == Some(&Removal::Removed),
+            wrong_object_left,
         });
     }
 
@@ -348,6 +370,12 @@ impl Scheduler {
                 if let Some(i) = self.summary.failures.iter().position(|(k, _)| *k == key) {
                     self.summary.failures.remove(i);
                 }
+                // Written again by the retry: no longer a wrong object left behind.
+                let target_key = &object.item.target_key;
+                self.summary
+                    .writes
+                    .wrong_left
+                    .retain(|(k, _)| k != target_key);
             }
             Status::Cancelled => self.summary.cancelled -= 1,
             _ => return,

@@ -165,7 +165,8 @@ impl Scheduler {
     }
 }
 
-/// Abort a multipart upload; when the target refuses, name the upload that is left.
+/// Abort a multipart upload; when the target refuses, name the upload that is left. An upload
+/// the target no longer knows (404 NoSuchUpload: completed or already aborted) is not left.
 pub(super) async fn abort_or_name(
     target: &SideClient,
     key: &str,
@@ -174,6 +175,17 @@ pub(super) async fn abort_or_name(
     let error = crate::aws::objects::abort_multipart(target, key, upload_id)
         .await
         .err()?;
+    if error.class() == crate::error::Class::NotFound {
+        // NoSuchUpload: completed (a Complete whose answer was lost) or already aborted;
+        // either way no upload is left taking storage.
+        let now = match crate::aws::listing::head(target, key).await {
+            Ok(Some(_)) => "completed: the object is at the target",
+            Ok(None) => "already gone",
+            Err(_) => "already gone (the object could not be looked up)",
+        };
+        tracing::info!(%key, %upload_id, "AbortMultipartUpload answered NoSuchUpload: the upload was {now}");
+        return None;
+    }
     tracing::warn!(%key, %upload_id, %error, "could not abort the multipart upload; 'airlock uploads abort' removes it");
     Some(LeftUpload {
         key: key.to_string(),
