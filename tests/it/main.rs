@@ -34,6 +34,7 @@ mod mirror;
 mod moto_s3;
 mod odd_keys;
 mod plan;
+mod profiles;
 mod proxy;
 mod readme_keys;
 mod reliability;

@@ -10,6 +10,7 @@ use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_s3::config::{RequestChecksumCalculation, ResponseChecksumValidation};
 use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_types::region::Region;
 
 use super::credentials::{ResolvedCredentials, resolve_both};
@@ -61,16 +62,22 @@ pub async fn connect(settings: &Settings) -> Result<Sides> {
     })
 }
 
+/// The HTTP client every AWS client of airlock uses (S3 and the STS behind role profiles):
+/// rustls with aws-lc, idle connections kept for a minute.
+pub(crate) fn http_client() -> SharedHttpClient {
+    aws_smithy_http_client::Builder::new()
+        .pool_idle_timeout(Duration::from_secs(60))
+        .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
+        .build_https()
+}
+
 /// Build one side's clients. Cheap enough for tests; a run calls it once per side.
 pub fn build_side_client(
     side: &SideSettings,
     transfer: &TransferSettings,
     creds: &ResolvedCredentials,
 ) -> SideClient {
-    let http = aws_smithy_http_client::Builder::new()
-        .pool_idle_timeout(Duration::from_secs(60))
-        .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
-        .build_https();
+    let http = http_client();
     let timeouts = TimeoutConfig::builder()
         .connect_timeout(transfer.connect_timeout)
         // Time to the first byte of a response: a server that accepts and never answers.

@@ -2,6 +2,8 @@
 //! (SecureString parameters read with another side's credentials). Each resolved provider
 //! carries a description of where its keys came from that never contains a secret.
 
+mod profile;
+
 use aws_config::BehaviorVersion;
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
@@ -10,6 +12,7 @@ use aws_types::region::Region;
 
 use crate::config::{CredentialSpec, Settings, Side, SsmSpec, Via};
 use crate::error::{Error, ErrorKind, Result};
+use profile::profile_provider;
 
 /// A side's credentials, ready for an SDK client.
 #[derive(Clone, Debug)]
@@ -99,7 +102,9 @@ async fn resolve_spec(
 ) -> Result<ResolvedCredentials> {
     match spec {
         CredentialSpec::Default => default_chain(side, region).await,
-        CredentialSpec::Profile { profile } => Ok(profile_provider(profile)),
+        CredentialSpec::Profile { profile } => {
+            Ok(profile_provider(profile, region, &settings.transfer).await)
+        }
         CredentialSpec::Env {
             access_key_id_var,
             secret_access_key_var,
@@ -214,16 +219,6 @@ fn provider_name(creds: &Credentials) -> String {
         .to_string()
 }
 
-fn profile_provider(profile: &str) -> ResolvedCredentials {
-    let provider = aws_config::profile::ProfileFileCredentialsProvider::builder()
-        .profile_name(profile)
-        .build();
-    ResolvedCredentials {
-        provider: SharedCredentialsProvider::new(provider),
-        description: format!("profile '{profile}'"),
-    }
-}
-
 async fn from_ssm(
     ssm: &SsmSpec,
     side: Side,
@@ -252,7 +247,10 @@ async fn from_ssm(
             (resolved, settings.side(*via).region.clone())
         }
         Via::Default => (default_chain(side, region).await?, region.to_string()),
-        Via::Profile(profile) => (profile_provider(profile), region.to_string()),
+        Via::Profile(profile) => (
+            profile_provider(profile, region, &settings.transfer).await,
+            region.to_string(),
+        ),
     };
     let ssm_region = ssm.region.clone().unwrap_or(ssm_region);
     let mut config = aws_sdk_ssm::Config::builder()
