@@ -37,6 +37,7 @@ mod plan;
 mod profiles;
 mod proxy;
 mod readme_keys;
+mod region;
 mod reliability;
 mod run_cli;
 mod scaleout;

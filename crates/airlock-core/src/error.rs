@@ -60,6 +60,16 @@ pub enum ErrorKind {
     Credentials { side: Side, message: String },
     /// An S3 request failed.
     S3(S3Failure),
+    /// The bucket is in another region than the side's `region` (S3 answered 301 with
+    /// `x-amz-bucket-region`): a config problem, named with the value to set.
+    WrongRegion {
+        side: Side,
+        bucket: String,
+        /// Where S3 says the bucket is.
+        bucket_region: String,
+        /// The side's configured region, when the client knows it.
+        configured_region: Option<String>,
+    },
     /// An SSM request failed (reading SecureString parameters).
     Ssm { parameter: String, message: String },
     /// A plan file is unreadable, malformed, or made for another config.
@@ -150,6 +160,18 @@ impl fmt::Display for ErrorKind {
             ErrorKind::Usage(msg) => write!(f, "{msg}"),
             ErrorKind::Credentials { side, message } => write!(f, "{side} credentials: {message}"),
             ErrorKind::S3(failure) => failure.fmt(f),
+            ErrorKind::WrongRegion {
+                side,
+                bucket,
+                bucket_region,
+                configured_region,
+            } => {
+                write!(f, "bucket '{bucket}' is in '{bucket_region}'")?;
+                if let Some(configured) = configured_region {
+                    write!(f, ", not '{configured}'")?;
+                }
+                write!(f, ": set {side}.region = \"{bucket_region}\"")
+            }
             ErrorKind::Ssm { parameter, message } => {
                 write!(f, "SSM parameter '{parameter}': {message}")
             }
@@ -233,6 +255,7 @@ impl Error {
             ErrorKind::Config(_)
             | ErrorKind::Usage(_)
             | ErrorKind::Credentials { .. }
+            | ErrorKind::WrongRegion { .. }
             | ErrorKind::Ssm { .. }
             | ErrorKind::Plan(_) => 2,
             ErrorKind::Interrupted => 130,

@@ -43,6 +43,13 @@ pub struct Sides {
     pub target: SideClient,
 }
 
+impl SideClient {
+    /// The region the clients sign for (the side's `region`).
+    pub fn region(&self) -> Option<&str> {
+        self.client.config().region().map(|region| region.as_ref())
+    }
+}
+
 impl Sides {
     pub fn get(&self, side: Side) -> &SideClient {
         match side {

@@ -11,7 +11,7 @@
 //! decides: entries that are all `null` versions, with no delete marker, hold no history.
 
 use super::SideClient;
-use super::errors::{Context, s3_failure};
+use super::errors::{Context, s3_error, s3_failure};
 use super::listing::unquote;
 use crate::config::filter::format_rfc3339;
 use crate::error::{Error, Result};
@@ -48,7 +48,13 @@ pub async fn list_versions(
             .set_version_id_marker(version_marker.clone())
             .send()
             .await
-            .map_err(|e| s3_failure(&e, context(side, "ListObjectVersions", prefix)))?;
+            .map_err(|e| {
+                s3_error(
+                    &e,
+                    context(side, "ListObjectVersions", prefix),
+                    side.region(),
+                )
+            })?;
         for v in out.versions() {
             let Some(key) = v.key() else { continue };
             entries.push(VersionEntry {
