@@ -96,6 +96,7 @@ impl Demo {
     /// Clients for both sides (built from the demo settings).
     pub fn sides(&self) -> airlock_core::aws::Sides {
         let creds = |server: &EmbeddedS3| ResolvedCredentials {
+            renewal: None,
             provider: aws_credential_types::provider::SharedCredentialsProvider::new(
                 aws_credential_types::Credentials::new(
                     &server.access_key,

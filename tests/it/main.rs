@@ -26,6 +26,7 @@ mod engine_copy;
 mod engine_faults;
 mod engine_resume;
 mod engine_verify;
+mod expiry;
 mod filters;
 mod fuzz_parsers;
 mod ls;

@@ -40,6 +40,10 @@ pub enum Class {
     Fatal,
     /// 404: the bucket, key or upload is gone.
     NotFound,
+    /// 400 ExpiredToken: the keys' session token expired. Tried again only once the keys were
+    /// renewed (read again from SSM); otherwise nothing on that side can succeed until the
+    /// user renews them.
+    ExpiredToken,
 }
 
 impl Class {
@@ -143,6 +147,10 @@ impl S3Failure {
             | (Class::Fatal, _, Some(403)) => Some(format!(
                 "check {}.credentials: they are refused for this bucket",
                 self.side
+            )),
+            (Class::ExpiredToken, _, _) => Some(format!(
+                "the {}'s session token expired: renew {}.credentials and run again to resume",
+                self.side, self.side
             )),
             (Class::SourceChanged, _, _) => Some(
                 "the source object changed during the copy; run again to copy the new version"

@@ -8,12 +8,12 @@ use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_sdk_s3::config::{RequestChecksumCalculation, ResponseChecksumValidation};
+use aws_sdk_s3::config::{IdentityCache, RequestChecksumCalculation, ResponseChecksumValidation};
 use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_types::region::Region;
 
-use super::credentials::{ResolvedCredentials, resolve_both};
+use super::credentials::{Renewal, ResolvedCredentials, resolve_both};
 use crate::config::{Settings, Side, SideSettings, TransferSettings};
 use crate::error::Result;
 
@@ -34,6 +34,9 @@ pub struct SideClient {
     pub read_timeout: Duration,
     /// Where the credentials came from (never a secret).
     pub credentials: String,
+    /// Set when the keys can be read again after they expire (SSM); see
+    /// `credentials::renewal`.
+    pub renewal: Option<Renewal>,
 }
 
 /// Both sides, connected.
@@ -114,6 +117,11 @@ pub fn build_side_client(
     if let Some(url) = &side.endpoint_url {
         builder = builder.endpoint_url(url);
     }
+    if creds.renewal.is_some() {
+        // Renewable keys are held by their provider, which hands out the current ones
+        // cheaply: an SDK cache would keep using expired keys after a renewal.
+        builder = builder.identity_cache(IdentityCache::no_cache());
+    }
     let with_retries = builder
         .clone()
         .retry_config(RetryConfig::standard().with_max_attempts(4))
@@ -130,5 +138,6 @@ pub fn build_side_client(
         data: aws_sdk_s3::Client::from_conf(without_retries),
         read_timeout: transfer.read_timeout,
         credentials: creds.description.clone(),
+        renewal: creds.renewal.clone(),
     }
 }

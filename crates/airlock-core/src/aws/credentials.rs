@@ -3,6 +3,7 @@
 //! carries a description of where its keys came from that never contains a secret.
 
 mod profile;
+mod renewal;
 
 use aws_config::BehaviorVersion;
 use aws_credential_types::Credentials;
@@ -13,6 +14,8 @@ use aws_types::region::Region;
 use crate::config::{CredentialSpec, Settings, Side, SsmSpec, Via};
 use crate::error::{Error, ErrorKind, Result};
 use profile::profile_provider;
+pub use renewal::Renewal;
+use renewal::{CurrentKeys, SsmCredentials, SsmParameters};
 
 /// A side's credentials, ready for an SDK client.
 #[derive(Clone, Debug)]
@@ -21,6 +24,8 @@ pub struct ResolvedCredentials {
     /// Where the keys came from, e.g. `profile 'ops'` or `SSM parameters '/a', '/b' read with
     /// target credentials (static keys in the config)`. Never holds a secret.
     pub description: String,
+    /// Set when the keys can be read again after they expire (SSM).
+    pub renewal: Option<Renewal>,
 }
 
 /// Resolve both sides, honouring `via` dependencies (an SSM side is resolved after the side
@@ -124,6 +129,7 @@ async fn resolve_spec(
             let secret = read(secret_access_key_var)?;
             let token = session_token_var.as_deref().map(read).transpose()?;
             Ok(ResolvedCredentials {
+                renewal: None,
                 provider: SharedCredentialsProvider::new(Credentials::new(
                     key_id,
                     secret,
@@ -141,6 +147,7 @@ async fn resolve_spec(
             secret_access_key,
             session_token,
         } => Ok(ResolvedCredentials {
+            renewal: None,
             provider: SharedCredentialsProvider::new(Credentials::new(
                 access_key_id.expose(),
                 secret_access_key.expose(),
@@ -168,6 +175,7 @@ async fn resolve_spec(
             }
             let provider = builder.build_from_provider(base.provider.clone()).await;
             Ok(ResolvedCredentials {
+                renewal: None,
                 provider: SharedCredentialsProvider::new(provider),
                 description: format!("role '{role_arn}' assumed with {}", base.description),
             })
@@ -202,6 +210,7 @@ async fn default_chain(side: Side, region: &str) -> Result<ResolvedCredentials> 
         }
     };
     Ok(ResolvedCredentials {
+        renewal: None,
         provider,
         description: format!("default chain ({found})"),
     })
@@ -260,13 +269,14 @@ async fn from_ssm(
     if let Some(url) = &ssm.endpoint_url {
         config = config.endpoint_url(url);
     }
-    let client = aws_sdk_ssm::Client::from_conf(config.build());
-    let key_id = get_parameter(&client, &ssm.access_key_id_parameter).await?;
-    let secret = get_parameter(&client, &ssm.secret_access_key_parameter).await?;
-    let token = match &ssm.session_token_parameter {
-        Some(name) => Some(get_parameter(&client, name).await?),
-        None => None,
+    let parameters = SsmParameters {
+        client: aws_sdk_ssm::Client::from_conf(config.build()),
+        access_key_id: ssm.access_key_id_parameter.clone(),
+        secret_access_key: ssm.secret_access_key_parameter.clone(),
+        session_token: ssm.session_token_parameter.clone(),
     };
+    let first = parameters.read().await?;
+    let renewal = SsmCredentials::new(parameters, first);
     let mut names = vec![
         format!("'{}'", ssm.access_key_id_parameter),
         format!("'{}'", ssm.secret_access_key_parameter),
@@ -279,17 +289,12 @@ async fn from_ssm(
         _ => reader.description.clone(),
     };
     Ok(ResolvedCredentials {
-        provider: SharedCredentialsProvider::new(Credentials::new(
-            key_id,
-            secret,
-            token,
-            None,
-            "airlock-ssm",
-        )),
+        provider: SharedCredentialsProvider::new(CurrentKeys(renewal.clone())),
         description: format!(
             "SSM parameters {} in {ssm_region} read with {reader_name}",
             names.join(", ")
         ),
+        renewal: Some(renewal),
     })
 }
 

@@ -147,6 +147,7 @@ pub fn classify(status: u16, code: Option<&str>) -> Class {
         (_, Some("SlowDown" | "TooManyRequests" | "RequestLimitExceeded")) | (503 | 429, _) => {
             Class::SlowDown
         }
+        (_, Some("ExpiredToken" | "TokenRefreshRequired")) => Class::ExpiredToken,
         (412, _) => Class::SourceChanged,
         (404, _) | (_, Some("NoSuchKey" | "NoSuchBucket" | "NoSuchUpload")) => Class::NotFound,
         (500..=599, _) => Class::Retryable,
@@ -209,5 +210,6 @@ mod tests {
             Class::SourceChanged
         );
         assert_eq!(classify(400, Some("InvalidArgument")), Class::Fatal);
+        assert_eq!(classify(400, Some("ExpiredToken")), Class::ExpiredToken);
     }
 }

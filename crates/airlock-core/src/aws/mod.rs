@@ -16,6 +16,6 @@ mod trailer;
 pub mod versions;
 
 pub use client::{SideClient, Sides, build_side_client, connect};
-pub use credentials::{ResolvedCredentials, resolve_both};
+pub use credentials::{Renewal, ResolvedCredentials, resolve_both};
 pub use listing::{Listing, list_all, list_page};
 pub use trailer::TRAILER_HEADER;

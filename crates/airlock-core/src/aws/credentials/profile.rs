@@ -43,6 +43,7 @@ pub(super) async fn profile_provider(
         .profile_name(profile)
         .build();
     ResolvedCredentials {
+        renewal: None,
         provider: SharedCredentialsProvider::new(provider),
         description: describe(profile).await,
     }
