@@ -81,3 +81,71 @@ async fn keys_from_ssm_are_read_again_when_their_token_expires() {
     rig.source().server.behaviours().set_token_lifetime(None);
     rig.assert_all_copied().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn static_keys_whose_token_expires_stop_the_run_once_and_the_rerun_resumes() {
+    let servers = TwoServers::start().await;
+    for i in 0..OBJECTS {
+        servers
+            .source
+            .put(
+                &format!("obj/{i:02}"),
+                seeded_bytes(i, 0, 1000 + i as usize),
+            )
+            .await;
+    }
+    servers
+        .source
+        .server
+        .behaviours()
+        .set_token_lifetime(Some(TOKEN_LIFETIME));
+    let config = servers
+        .config()
+        .set_str("source.credentials", "session_token", "a-session-token")
+        .transfer(&["concurrency = 2"])
+        .write(&servers.sandbox);
+
+    let out = servers
+        .airlock_with(&config, &["run", "--json"])
+        .run()
+        .await;
+
+    out.expect_code(2);
+    let summary = run_summary(&json_lines(&out.stdout)).clone();
+    let failed = summary["failed"].as_u64().unwrap();
+    let not_started = summary["not_started"].as_u64().unwrap();
+    assert!(
+        failed <= 2,
+        "more failures than requests in flight: {}",
+        out.all()
+    );
+    assert!(not_started > 0, "{}", out.all());
+    let expected = "the source's session token expired: renew source.credentials and run again \
+                    to resume";
+    assert_eq!(
+        lines_with(&out.stderr, "airlock: stopped, no new objects started").len(),
+        1,
+        "{}",
+        out.all()
+    );
+    assert!(out.stderr.contains(expected), "{}", out.all());
+
+    // Renewed keys (a new token value): the rerun copies the rest.
+    let config = servers
+        .config()
+        .set_str("source.credentials", "session_token", "a-renewed-token")
+        .transfer(&["concurrency = 2"])
+        .write(&servers.sandbox);
+    servers
+        .source
+        .server
+        .behaviours()
+        .set_token_lifetime(Some(100));
+    let out = servers
+        .airlock_with(&config, &["run", "--json"])
+        .run()
+        .await;
+    out.expect_code(0);
+    servers.source.server.behaviours().set_token_lifetime(None);
+    assert_eq!(servers.target.keys("").await.len(), OBJECTS as usize);
+}

@@ -187,6 +187,10 @@ pub struct RunSummary {
     pub failures: Vec<(String, String)>,
     /// True when the run was stopped or aborted before finishing.
     pub interrupted: bool,
+    /// Set when a side's session token expired and its keys could not be renewed: the run
+    /// stopped scheduling (the journal and open uploads kept, so the next run resumes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credentials_expired: Option<String>,
     /// Mirror mode: target objects deleted, and their bytes.
     pub deleted: u64,
     pub bytes_deleted: u64,
@@ -229,10 +233,13 @@ impl RunSummary {
     }
 
     /// 0 when everything was copied or skipped, 1 when any object failed or was cancelled (or
-    /// a mirror deletion failed), 130 when interrupted. Deletions skipped for lack of
+    /// a mirror deletion failed), 130 when interrupted, 2 when keys expired mid-run. Deletions skipped for lack of
     /// confirmation do not change the code.
     pub fn exit_code(&self) -> i32 {
-        if self.interrupted {
+        if self.credentials_expired.is_some() {
+            // A credentials problem, like one found before the run.
+            2
+        } else if self.interrupted {
             130
         } else if self.failed > 0 || self.cancelled > 0 || self.delete_failed > 0 {
             1

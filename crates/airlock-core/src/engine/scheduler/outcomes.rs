@@ -208,9 +208,14 @@ impl Scheduler {
             return;
         }
         object.status = Status::Failed;
+        // Expired keys that could not be renewed (see `retry::Renewals`): no other request of
+        // that side can succeed, so stop starting objects and keep this one's upload; the next
+        // run, with renewed keys, resumes from the journal.
+        let expired = error.class() == Class::ExpiredToken;
         // A split object's upload holds other shards' parts: it is always kept.
-        let keep = (self.ctx.transfer.keep_failed_uploads || object.item.split.is_some())
-            && object.upload.is_some();
+        let keep =
+            (self.ctx.transfer.keep_failed_uploads || object.item.split.is_some() || expired)
+                && object.upload.is_some();
         let kept_upload = if keep {
             object.upload.as_ref().map(|u| u.upload_id.clone())
         } else {
@@ -226,6 +231,11 @@ impl Scheduler {
             _ => error.to_string(),
         };
         tracing::warn!(%key, error = %message, "object failed");
+        if expired && self.summary.credentials_expired.is_none() {
+            tracing::error!(error = %message, "keys expired: no new objects are started");
+            self.summary.credentials_expired = Some(message.clone());
+            self.stopping = true;
+        }
         self.summary.failed += 1;
         self.summary.failures.push((key.clone(), message.clone()));
         self.emit(Event::ObjectFailed {
