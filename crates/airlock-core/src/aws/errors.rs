@@ -150,17 +150,15 @@ pub fn classify(status: u16, code: Option<&str>) -> Class {
         (_, Some("ExpiredToken" | "TokenRefreshRequired")) => Class::ExpiredToken,
         (412, _) => Class::SourceChanged,
         (404, _) | (_, Some("NoSuchKey" | "NoSuchBucket" | "NoSuchUpload")) => Class::NotFound,
+        // The store does not do this at all: asking again cannot help.
+        (501, _) | (_, Some("NotImplemented")) => Class::Fatal,
         (500..=599, _) => Class::Retryable,
-        (
-            _,
-            Some(
-                "RequestTimeout"
-                | "IncompleteBody"
-                | "BadDigest"
-                | "InternalError"
-                | "XAmzContentSHA256Mismatch",
-            ),
-        ) => Class::Retryable,
+        // A body cut short or damaged on the way may arrive whole next time. Not
+        // XAmzContentSHA256Mismatch: stores without aws-chunked trailers (Ceph < 2025) answer
+        // it to every such request.
+        (_, Some("RequestTimeout" | "IncompleteBody" | "BadDigest" | "InternalError")) => {
+            Class::Retryable
+        }
         (408, _) => Class::Retryable,
         _ => Class::Fatal,
     }
@@ -211,5 +209,20 @@ mod tests {
         );
         assert_eq!(classify(400, Some("InvalidArgument")), Class::Fatal);
         assert_eq!(classify(400, Some("ExpiredToken")), Class::ExpiredToken);
+        assert_eq!(
+            classify(400, Some("XAmzContentSHA256Mismatch")),
+            Class::Fatal
+        );
+        assert_eq!(classify(501, Some("NotImplemented")), Class::Fatal);
+        assert_eq!(classify(501, None), Class::Fatal);
+        for code in [
+            "MetadataTooLarge",
+            "InvalidPart",
+            "EntityTooSmall",
+            "InvalidRequest",
+        ] {
+            assert_eq!(classify(400, Some(code)), Class::Fatal, "{code}");
+        }
+        assert_eq!(classify(403, Some("InvalidObjectState")), Class::Fatal);
     }
 }
