@@ -40,6 +40,7 @@ mod proxy;
 mod readme_keys;
 mod region;
 mod reliability;
+mod requester_pays;
 mod retries;
 mod run_cli;
 mod scaleout;

@@ -14,6 +14,7 @@ use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_types::region::Region;
 
 use super::credentials::{Renewal, ResolvedCredentials, resolve_both};
+use super::requester_pays::RequesterPays;
 use crate::config::{Settings, Side, SideSettings, TransferSettings};
 use crate::error::Result;
 
@@ -116,6 +117,9 @@ pub fn build_side_client(
         .force_path_style(side.force_path_style);
     if let Some(url) = &side.endpoint_url {
         builder = builder.endpoint_url(url);
+    }
+    if side.request_payer {
+        builder = builder.interceptor(RequesterPays);
     }
     if creds.renewal.is_some() {
         // Renewable keys are held by their provider, which hands out the current ones
