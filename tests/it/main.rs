@@ -31,6 +31,7 @@ mod filters;
 mod fuzz_parsers;
 mod ls;
 mod manifest;
+mod metadata_limit;
 mod mirror;
 mod moto_s3;
 mod odd_keys;
