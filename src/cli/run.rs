@@ -149,11 +149,8 @@ fn render_notice(notice: Notice<'_>, args: &RunArgs) {
         }
         Notice::MissingKeys(selection) => super::filter_args::print_missing(selection, stderr),
         Notice::Ended(summary) => {
-            if let Some(expired) = &summary.credentials_expired {
-                let _ = writeln!(
-                    stderr,
-                    "airlock: stopped, no new objects started: {expired}"
-                );
+            if let Some(why) = &summary.halted {
+                let _ = writeln!(stderr, "airlock: stopped, no new objects started: {why}");
             }
             super::mirror::report_deletions(summary, stderr);
         }

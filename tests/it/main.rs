@@ -12,6 +12,7 @@
 
 mod common;
 
+mod acls;
 mod bad_cli;
 mod bad_config;
 mod bad_plan;

@@ -143,6 +143,11 @@ impl S3Failure {
                 "check {}.bucket and {}.region in the config",
                 self.side, self.side
             )),
+            (_, Some("AccessControlListNotSupported"), _) => Some(format!(
+                "the bucket has ACLs disabled (Object Ownership 'bucket owner enforced'): remove \
+                 {}.acl from the config",
+                self.side
+            )),
             (Class::Fatal, Some("InvalidAccessKeyId" | "SignatureDoesNotMatch"), _)
             | (Class::Fatal, _, Some(403)) => Some(format!(
                 "check {}.credentials: they are refused for this bucket",

@@ -231,9 +231,13 @@ impl Scheduler {
             _ => error.to_string(),
         };
         tracing::warn!(%key, error = %message, "object failed");
-        if expired && self.summary.credentials_expired.is_none() {
-            tracing::error!(error = %message, "keys expired: no new objects are started");
-            self.summary.credentials_expired = Some(message.clone());
+        // A target that refuses the configured ACL refuses it for every object: one message.
+        let acl_refused = error
+            .s3()
+            .is_some_and(|f| f.code.as_deref() == Some("AccessControlListNotSupported"));
+        if (expired || acl_refused) && self.summary.halted.is_none() {
+            tracing::error!(error = %message, "every object would fail the same way: no new objects are started");
+            self.summary.halted = Some(message.clone());
             self.stopping = true;
         }
         self.summary.failed += 1;
