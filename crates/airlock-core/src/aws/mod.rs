@@ -12,6 +12,7 @@ pub mod documents;
 pub mod errors;
 pub mod listing;
 pub mod objects;
+mod provenance;
 mod requester_pays;
 mod trailer;
 pub mod versions;

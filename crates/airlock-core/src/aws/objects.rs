@@ -268,34 +268,6 @@ fn url_encode(text: &str) -> String {
     out
 }
 
-/// S3's limit on user metadata: the UTF-8 bytes of every key (without `x-amz-meta-`) and value.
-const USER_METADATA_LIMIT_BYTES: usize = 2048;
-
-/// Whether airlock's provenance key still fits beside the metadata carried from the source.
-/// When it does not, the object is written without it (S3 would refuse the whole write with
-/// MetadataTooLarge): the copy matters more than the note, and a later plan compares that
-/// object by size and checksum instead. Said in the log, with the sizes.
-fn provenance_fits(params: &WriteParams<'_>, key: &str) -> bool {
-    let carried_bytes: usize = params.attributes.map_or(0, |attrs| {
-        attrs
-            .metadata
-            .iter()
-            .filter(|(k, _)| k.as_str() != COPIED_FROM_ETAG_META)
-            .map(|(k, v)| k.len() + v.len())
-            .sum()
-    });
-    let ours_bytes = COPIED_FROM_ETAG_META.len() + params.copied_from_etag.len();
-    let fits = carried_bytes + ours_bytes <= USER_METADATA_LIMIT_BYTES;
-    if !fits {
-        tracing::warn!(
-            "'{key}' has {carried_bytes} bytes of user metadata; with airlock's provenance key \
-             '{COPIED_FROM_ETAG_META}' ({ours_bytes} bytes) it exceeds S3's 2 KB limit: written \
-             without it, so a rerun compares it by size and checksum only"
-        );
-    }
-    fits
-}
-
 /// Apply write options and carried attributes to a PutObject or CreateMultipartUpload builder.
 macro_rules! apply_write_params {
     ($request:expr, $params:expr, $key:expr) => {{
@@ -320,7 +292,7 @@ macro_rules! apply_write_params {
                 }
             }
         }
-        if provenance_fits(params, $key) {
+        if super::provenance::fits(params.attributes, params.copied_from_etag, $key) {
             request = request.metadata(COPIED_FROM_ETAG_META, params.copied_from_etag);
         }
         if let Some(class) = &params.options.storage_class {
