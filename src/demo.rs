@@ -96,6 +96,7 @@ impl Demo {
     /// Clients for both sides (built from the demo settings).
     pub fn sides(&self) -> airlock_core::aws::Sides {
         let creds = |server: &EmbeddedS3| ResolvedCredentials {
+            renewal: None,
             provider: aws_credential_types::provider::SharedCredentialsProvider::new(
                 aws_credential_types::Credentials::new(
                     &server.access_key,
@@ -170,6 +171,7 @@ fn demo_settings(source: &EmbeddedS3, target: &EmbeddedS3) -> Settings {
         region: "us-east-1".into(),
         endpoint_url: Some(server.endpoint.clone()),
         force_path_style: true,
+        request_payer: false,
         credentials: CredentialSpec::Static {
             access_key_id: Secret::new(server.access_key.clone()),
             secret_access_key: Secret::new(server.secret_key.clone()),

@@ -4,10 +4,10 @@
 use std::io::Write;
 
 use airlock_core::aws::credentials::resolve_both;
-use airlock_core::aws::errors::{Context, s3_failure};
+use airlock_core::aws::errors::{Context, s3_error};
 use airlock_core::aws::{ResolvedCredentials, build_side_client};
 use airlock_core::config::{Settings, Side};
-use airlock_core::error::{Error, Result};
+use airlock_core::error::Result;
 
 /// Run the check and print the report. Returns the exit code: 0 when both sides pass, 2 when
 /// either fails.
@@ -81,14 +81,12 @@ async fn head_bucket(side: &airlock_core::aws::SideClient) -> Result<()> {
         .await
         .map(|_| ())
         .map_err(|e| {
-            Error::from(s3_failure(
-                &e,
-                Context {
-                    side: side.side,
-                    operation: "HeadBucket",
-                    bucket: &side.bucket,
-                    key: None,
-                },
-            ))
+            let ctx = Context {
+                side: side.side,
+                operation: "HeadBucket",
+                bucket: &side.bucket,
+                key: None,
+            };
+            s3_error(&e, ctx, side.region())
         })
 }

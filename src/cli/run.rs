@@ -143,7 +143,12 @@ fn render_notice(notice: Notice<'_>, args: &RunArgs) {
             }
         }
         Notice::MissingKeys(selection) => super::filter_args::print_missing(selection, stderr),
-        Notice::Ended(summary) => super::mirror::report_deletions(summary, stderr),
+        Notice::Ended(summary) => {
+            if let Some(why) = &summary.halted {
+                let _ = writeln!(stderr, "airlock: stopped, no new objects started: {why}");
+            }
+            super::mirror::report_deletions(summary, stderr);
+        }
         Notice::ManifestWritten { records, path } => {
             let _ = writeln!(
                 stderr,

@@ -40,6 +40,10 @@ pub enum Class {
     Fatal,
     /// 404: the bucket, key or upload is gone.
     NotFound,
+    /// 400 ExpiredToken: the keys' session token expired. Tried again only once the keys were
+    /// renewed (read again from SSM); otherwise nothing on that side can succeed until the
+    /// user renews them.
+    ExpiredToken,
 }
 
 impl Class {
@@ -65,6 +69,16 @@ pub enum ErrorKind {
     WrongAtTarget {
         failure: S3Failure,
         removal: Removal,
+    },
+    /// The bucket is in another region than the side's `region` (S3 answered 301 with
+    /// `x-amz-bucket-region`): a config problem, named with the value to set.
+    WrongRegion {
+        side: Side,
+        bucket: String,
+        /// Where S3 says the bucket is.
+        bucket_region: String,
+        /// The side's configured region, when the client knows it.
+        configured_region: Option<String>,
     },
     /// An SSM request failed (reading SecureString parameters).
     Ssm { parameter: String, message: String },
@@ -150,10 +164,19 @@ impl S3Failure {
                  restore it first (S3 RestoreObject), then run again"
                     .into(),
             ),
+            (_, Some("AccessControlListNotSupported"), _) => Some(format!(
+                "the bucket has ACLs disabled (Object Ownership 'bucket owner enforced'): remove \
+                 {}.acl from the config",
+                self.side
+            )),
             (Class::Fatal, Some("InvalidAccessKeyId" | "SignatureDoesNotMatch"), _)
             | (Class::Fatal, _, Some(403)) => Some(format!(
                 "check {}.credentials: they are refused for this bucket",
                 self.side
+            )),
+            (Class::ExpiredToken, _, _) => Some(format!(
+                "the {}'s session token expired: renew {}.credentials and run again to resume",
+                self.side, self.side
             )),
             (Class::SourceChanged, _, _) => Some(
                 "the source object changed during the copy; run again to copy the new version"
@@ -188,6 +211,18 @@ impl fmt::Display for ErrorKind {
                         "; the wrong object airlock wrote is still at the target: delete '{object}' by hand (DeleteObject failed: {why})"
                     ),
                 }
+            }
+            ErrorKind::WrongRegion {
+                side,
+                bucket,
+                bucket_region,
+                configured_region,
+            } => {
+                write!(f, "bucket '{bucket}' is in '{bucket_region}'")?;
+                if let Some(configured) = configured_region {
+                    write!(f, ", not '{configured}'")?;
+                }
+                write!(f, ": set {side}.region = \"{bucket_region}\"")
             }
             ErrorKind::Ssm { parameter, message } => {
                 write!(f, "SSM parameter '{parameter}': {message}")
@@ -292,6 +327,7 @@ impl Error {
             ErrorKind::Config(_)
             | ErrorKind::Usage(_)
             | ErrorKind::Credentials { .. }
+            | ErrorKind::WrongRegion { .. }
             | ErrorKind::Ssm { .. }
             | ErrorKind::Plan(_) => 2,
             ErrorKind::Interrupted => 130,

@@ -37,6 +37,7 @@ pub fn side(side: Side, bucket: &str, prefix: &str) -> SideSettings {
         region: "us-east-1".into(),
         endpoint_url: Some("http://127.0.0.1:9".into()),
         force_path_style: true,
+        request_payer: false,
         credentials: CredentialSpec::Default,
         write: WriteOptions::default(),
     }

@@ -215,6 +215,7 @@ fn class_name(class: airlock_core::error::Class) -> &'static str {
         Class::SourceChanged => "source changed",
         Class::Fatal => "fatal",
         Class::NotFound => "not found",
+        Class::ExpiredToken => "expired token",
     }
 }
 

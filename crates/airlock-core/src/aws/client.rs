@@ -8,11 +8,13 @@ use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_sdk_s3::config::{RequestChecksumCalculation, ResponseChecksumValidation};
+use aws_sdk_s3::config::{IdentityCache, RequestChecksumCalculation, ResponseChecksumValidation};
 use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_types::region::Region;
 
-use super::credentials::{ResolvedCredentials, resolve_both};
+use super::credentials::{Renewal, ResolvedCredentials, resolve_both};
+use super::requester_pays::RequesterPays;
 use crate::config::{Settings, Side, SideSettings, TransferSettings};
 use crate::error::Result;
 
@@ -33,6 +35,9 @@ pub struct SideClient {
     pub read_timeout: Duration,
     /// Where the credentials came from (never a secret).
     pub credentials: String,
+    /// Set when the keys can be read again after they expire (SSM); see
+    /// `credentials::renewal`.
+    pub renewal: Option<Renewal>,
 }
 
 /// Both sides, connected.
@@ -40,6 +45,13 @@ pub struct SideClient {
 pub struct Sides {
     pub source: SideClient,
     pub target: SideClient,
+}
+
+impl SideClient {
+    /// The region the clients sign for (the side's `region`).
+    pub fn region(&self) -> Option<&str> {
+        self.client.config().region().map(|region| region.as_ref())
+    }
 }
 
 impl Sides {
@@ -61,16 +73,22 @@ pub async fn connect(settings: &Settings) -> Result<Sides> {
     })
 }
 
+/// The HTTP client every AWS client of airlock uses (S3 and the STS behind role profiles):
+/// rustls with aws-lc, idle connections kept for a minute.
+pub(crate) fn http_client() -> SharedHttpClient {
+    aws_smithy_http_client::Builder::new()
+        .pool_idle_timeout(Duration::from_secs(60))
+        .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
+        .build_https()
+}
+
 /// Build one side's clients. Cheap enough for tests; a run calls it once per side.
 pub fn build_side_client(
     side: &SideSettings,
     transfer: &TransferSettings,
     creds: &ResolvedCredentials,
 ) -> SideClient {
-    let http = aws_smithy_http_client::Builder::new()
-        .pool_idle_timeout(Duration::from_secs(60))
-        .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
-        .build_https();
+    let http = http_client();
     let timeouts = TimeoutConfig::builder()
         .connect_timeout(transfer.connect_timeout)
         // Time to the first byte of a response: a server that accepts and never answers.
@@ -100,6 +118,14 @@ pub fn build_side_client(
     if let Some(url) = &side.endpoint_url {
         builder = builder.endpoint_url(url);
     }
+    if side.request_payer {
+        builder = builder.interceptor(RequesterPays);
+    }
+    if creds.renewal.is_some() {
+        // Renewable keys are held by their provider, which hands out the current ones
+        // cheaply: an SDK cache would keep using expired keys after a renewal.
+        builder = builder.identity_cache(IdentityCache::no_cache());
+    }
     let with_retries = builder
         .clone()
         .retry_config(RetryConfig::standard().with_max_attempts(4))
@@ -116,5 +142,6 @@ pub fn build_side_client(
         data: aws_sdk_s3::Client::from_conf(without_retries),
         read_timeout: transfer.read_timeout,
         credentials: creds.description.clone(),
+        renewal: creds.renewal.clone(),
     }
 }

@@ -2,6 +2,9 @@
 //! (SecureString parameters read with another side's credentials). Each resolved provider
 //! carries a description of where its keys came from that never contains a secret.
 
+mod profile;
+mod renewal;
+
 use aws_config::BehaviorVersion;
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
@@ -10,6 +13,9 @@ use aws_types::region::Region;
 
 use crate::config::{CredentialSpec, Settings, Side, SsmSpec, Via};
 use crate::error::{Error, ErrorKind, Result};
+use profile::profile_provider;
+pub use renewal::Renewal;
+use renewal::{CurrentKeys, SsmCredentials, SsmParameters};
 
 /// A side's credentials, ready for an SDK client.
 #[derive(Clone, Debug)]
@@ -18,6 +24,8 @@ pub struct ResolvedCredentials {
     /// Where the keys came from, e.g. `profile 'ops'` or `SSM parameters '/a', '/b' read with
     /// target credentials (static keys in the config)`. Never holds a secret.
     pub description: String,
+    /// Set when the keys can be read again after they expire (SSM).
+    pub renewal: Option<Renewal>,
 }
 
 /// Resolve both sides, honouring `via` dependencies (an SSM side is resolved after the side
@@ -99,7 +107,9 @@ async fn resolve_spec(
 ) -> Result<ResolvedCredentials> {
     match spec {
         CredentialSpec::Default => default_chain(side, region).await,
-        CredentialSpec::Profile { profile } => Ok(profile_provider(profile)),
+        CredentialSpec::Profile { profile } => {
+            Ok(profile_provider(profile, region, &settings.transfer).await)
+        }
         CredentialSpec::Env {
             access_key_id_var,
             secret_access_key_var,
@@ -119,6 +129,7 @@ async fn resolve_spec(
             let secret = read(secret_access_key_var)?;
             let token = session_token_var.as_deref().map(read).transpose()?;
             Ok(ResolvedCredentials {
+                renewal: None,
                 provider: SharedCredentialsProvider::new(Credentials::new(
                     key_id,
                     secret,
@@ -136,6 +147,7 @@ async fn resolve_spec(
             secret_access_key,
             session_token,
         } => Ok(ResolvedCredentials {
+            renewal: None,
             provider: SharedCredentialsProvider::new(Credentials::new(
                 access_key_id.expose(),
                 secret_access_key.expose(),
@@ -163,6 +175,7 @@ async fn resolve_spec(
             }
             let provider = builder.build_from_provider(base.provider.clone()).await;
             Ok(ResolvedCredentials {
+                renewal: None,
                 provider: SharedCredentialsProvider::new(provider),
                 description: format!("role '{role_arn}' assumed with {}", base.description),
             })
@@ -197,6 +210,7 @@ async fn default_chain(side: Side, region: &str) -> Result<ResolvedCredentials> 
         }
     };
     Ok(ResolvedCredentials {
+        renewal: None,
         provider,
         description: format!("default chain ({found})"),
     })
@@ -212,16 +226,6 @@ fn provider_name(creds: &Credentials) -> String {
         .and_then(|rest| rest.split('"').next())
         .unwrap_or("unknown")
         .to_string()
-}
-
-fn profile_provider(profile: &str) -> ResolvedCredentials {
-    let provider = aws_config::profile::ProfileFileCredentialsProvider::builder()
-        .profile_name(profile)
-        .build();
-    ResolvedCredentials {
-        provider: SharedCredentialsProvider::new(provider),
-        description: format!("profile '{profile}'"),
-    }
 }
 
 async fn from_ssm(
@@ -252,7 +256,10 @@ async fn from_ssm(
             (resolved, settings.side(*via).region.clone())
         }
         Via::Default => (default_chain(side, region).await?, region.to_string()),
-        Via::Profile(profile) => (profile_provider(profile), region.to_string()),
+        Via::Profile(profile) => (
+            profile_provider(profile, region, &settings.transfer).await,
+            region.to_string(),
+        ),
     };
     let ssm_region = ssm.region.clone().unwrap_or(ssm_region);
     let mut config = aws_sdk_ssm::Config::builder()
@@ -262,13 +269,14 @@ async fn from_ssm(
     if let Some(url) = &ssm.endpoint_url {
         config = config.endpoint_url(url);
     }
-    let client = aws_sdk_ssm::Client::from_conf(config.build());
-    let key_id = get_parameter(&client, &ssm.access_key_id_parameter).await?;
-    let secret = get_parameter(&client, &ssm.secret_access_key_parameter).await?;
-    let token = match &ssm.session_token_parameter {
-        Some(name) => Some(get_parameter(&client, name).await?),
-        None => None,
+    let parameters = SsmParameters {
+        client: aws_sdk_ssm::Client::from_conf(config.build()),
+        access_key_id: ssm.access_key_id_parameter.clone(),
+        secret_access_key: ssm.secret_access_key_parameter.clone(),
+        session_token: ssm.session_token_parameter.clone(),
     };
+    let first = parameters.read().await?;
+    let renewal = SsmCredentials::new(parameters, first);
     let mut names = vec![
         format!("'{}'", ssm.access_key_id_parameter),
         format!("'{}'", ssm.secret_access_key_parameter),
@@ -281,17 +289,12 @@ async fn from_ssm(
         _ => reader.description.clone(),
     };
     Ok(ResolvedCredentials {
-        provider: SharedCredentialsProvider::new(Credentials::new(
-            key_id,
-            secret,
-            token,
-            None,
-            "airlock-ssm",
-        )),
+        provider: SharedCredentialsProvider::new(CurrentKeys(renewal.clone())),
         description: format!(
             "SSM parameters {} in {ssm_region} read with {reader_name}",
             names.join(", ")
         ),
+        renewal: Some(renewal),
     })
 }
 

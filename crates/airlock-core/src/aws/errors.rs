@@ -5,7 +5,7 @@ use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
 use crate::config::Side;
-use crate::error::{Class, S3Failure};
+use crate::error::{Class, Error, ErrorKind, S3Failure};
 
 /// Where a request went, for the error message.
 #[derive(Debug, Clone, Copy)]
@@ -48,6 +48,15 @@ where
             let inner = service.err();
             let code = inner.code().map(str::to_string);
             let message = inner.message().unwrap_or_default().to_string();
+            if let Some(region) = redirect_region(err) {
+                // Every retry would be refused the same way; the message says what to set
+                // (see `s3_error` for the config-error form of it).
+                let side = ctx.side;
+                let message =
+                    format!("the bucket is in '{region}': set {side}.region = \"{region}\"");
+                let code = Some(code.unwrap_or_else(|| "PermanentRedirect".to_string()));
+                return failure(ctx, Some(status), code, message, Class::Fatal);
+            }
             let class = classify(status, code.as_deref());
             (
                 Some(status),
@@ -58,6 +67,16 @@ where
         }
         _ => (None, None, root_cause(err), Class::Retryable),
     };
+    failure(ctx, status, code, message, class)
+}
+
+fn failure(
+    ctx: Context<'_>,
+    status: Option<u16>,
+    code: Option<String>,
+    message: String,
+    class: Class,
+) -> S3Failure {
     S3Failure {
         side: ctx.side,
         operation: ctx.operation,
@@ -70,25 +89,76 @@ where
     }
 }
 
+/// [`s3_failure`] as an [`Error`], for the first requests of a command (HeadBucket, the
+/// listings): a bucket in another region than `configured_region` becomes
+/// [`ErrorKind::WrongRegion`], a config error that names the region to set.
+pub fn s3_error<E>(
+    err: &SdkError<E, HttpResponse>,
+    ctx: Context<'_>,
+    configured_region: Option<&str>,
+) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let failure = s3_failure(err, ctx);
+    match redirect_region(err) {
+        Some(bucket_region) => Error::new(ErrorKind::WrongRegion {
+            side: ctx.side,
+            bucket: ctx.bucket.to_string(),
+            bucket_region,
+            configured_region: configured_region.map(str::to_string),
+        })
+        .with_source(Error::from(failure)),
+        None => failure.into(),
+    }
+}
+
+/// The region S3 names when it refuses a request signed for another region: the
+/// `x-amz-bucket-region` header of a 301 (HeadBucket's has no body), a `PermanentRedirect`,
+/// or an `AuthorizationHeaderMalformed` / `IncorrectEndpoint` answer.
+fn redirect_region<E>(err: &SdkError<E, HttpResponse>) -> Option<String>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let SdkError::ServiceError(service) = err else {
+        return None;
+    };
+    let status = service.raw().status().as_u16();
+    let redirected = status == 301
+        || matches!(
+            service.err().code(),
+            Some("PermanentRedirect" | "AuthorizationHeaderMalformed" | "IncorrectEndpoint")
+        );
+    if !redirected {
+        return None;
+    }
+    service
+        .raw()
+        .headers()
+        .get("x-amz-bucket-region")
+        .map(str::trim)
+        .filter(|region| !region.is_empty())
+        .map(str::to_string)
+}
+
 /// Retry class from HTTP status and S3 error code.
 pub fn classify(status: u16, code: Option<&str>) -> Class {
     match (status, code) {
         (_, Some("SlowDown" | "TooManyRequests" | "RequestLimitExceeded")) | (503 | 429, _) => {
             Class::SlowDown
         }
+        (_, Some("ExpiredToken" | "TokenRefreshRequired")) => Class::ExpiredToken,
         (412, _) => Class::SourceChanged,
         (404, _) | (_, Some("NoSuchKey" | "NoSuchBucket" | "NoSuchUpload")) => Class::NotFound,
+        // The store does not do this at all: asking again cannot help.
+        (501, _) | (_, Some("NotImplemented")) => Class::Fatal,
         (500..=599, _) => Class::Retryable,
-        (
-            _,
-            Some(
-                "RequestTimeout"
-                | "IncompleteBody"
-                | "BadDigest"
-                | "InternalError"
-                | "XAmzContentSHA256Mismatch",
-            ),
-        ) => Class::Retryable,
+        // A body cut short or damaged on the way may arrive whole next time. Not
+        // XAmzContentSHA256Mismatch: stores without aws-chunked trailers (Ceph < 2025) answer
+        // it to every such request.
+        (_, Some("RequestTimeout" | "IncompleteBody" | "BadDigest" | "InternalError")) => {
+            Class::Retryable
+        }
         (408, _) => Class::Retryable,
         _ => Class::Fatal,
     }
@@ -138,5 +208,21 @@ mod tests {
             Class::SourceChanged
         );
         assert_eq!(classify(400, Some("InvalidArgument")), Class::Fatal);
+        assert_eq!(classify(400, Some("ExpiredToken")), Class::ExpiredToken);
+        assert_eq!(
+            classify(400, Some("XAmzContentSHA256Mismatch")),
+            Class::Fatal
+        );
+        assert_eq!(classify(501, Some("NotImplemented")), Class::Fatal);
+        assert_eq!(classify(501, None), Class::Fatal);
+        for code in [
+            "MetadataTooLarge",
+            "InvalidPart",
+            "EntityTooSmall",
+            "InvalidRequest",
+        ] {
+            assert_eq!(classify(400, Some(code)), Class::Fatal, "{code}");
+        }
+        assert_eq!(classify(403, Some("InvalidObjectState")), Class::Fatal);
     }
 }

@@ -4,7 +4,7 @@
 use aws_sdk_s3::types::{ChecksumMode, ChecksumType, EncodingType, ServerSideEncryption};
 
 use super::SideClient;
-use super::errors::{Context, s3_failure};
+use super::errors::{Context, s3_error, s3_failure};
 use super::url_keys::Keys;
 use crate::error::Result;
 use crate::plan::{Checksum, ChecksumAlgorithm, ObjectInfo};
@@ -40,15 +40,13 @@ pub async fn list_page(
         request = request.delimiter("/");
     }
     let output = request.send().await.map_err(|e| {
-        s3_failure(
-            &e,
-            Context {
-                side: side.side,
-                operation: "ListObjectsV2",
-                bucket: &side.bucket,
-                key: Some(prefix).filter(|p| !p.is_empty()),
-            },
-        )
+        let ctx = Context {
+            side: side.side,
+            operation: "ListObjectsV2",
+            bucket: &side.bucket,
+            key: Some(prefix).filter(|p| !p.is_empty()),
+        };
+        s3_error(&e, ctx, side.region())
     })?;
     // Keys come URL-encoded when the store honoured `encoding-type=url` (it says so).
     let keys = Keys::of(

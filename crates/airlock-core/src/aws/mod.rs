@@ -12,11 +12,13 @@ pub mod documents;
 pub mod errors;
 pub mod listing;
 pub mod objects;
+mod provenance;
+mod requester_pays;
 mod trailer;
 mod url_keys;
 pub mod versions;
 
 pub use client::{SideClient, Sides, build_side_client, connect};
-pub use credentials::{ResolvedCredentials, resolve_both};
+pub use credentials::{Renewal, ResolvedCredentials, resolve_both};
 pub use listing::{Listing, list_all, list_page};
 pub use trailer::TRAILER_HEADER;

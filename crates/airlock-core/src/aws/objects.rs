@@ -295,7 +295,7 @@ fn url_encode(text: &str) -> String {
 
 /// Apply write options and carried attributes to a PutObject or CreateMultipartUpload builder.
 macro_rules! apply_write_params {
-    ($request:expr, $params:expr) => {{
+    ($request:expr, $params:expr, $key:expr) => {{
         let params: &WriteParams<'_> = $params;
         let mut request = $request;
         if let Some(attrs) = params.attributes {
@@ -317,7 +317,9 @@ macro_rules! apply_write_params {
                 }
             }
         }
-        request = request.metadata(COPIED_FROM_ETAG_META, params.copied_from_etag);
+        if super::provenance::fits(params.attributes, params.copied_from_etag, $key) {
+            request = request.metadata(COPIED_FROM_ETAG_META, params.copied_from_etag);
+        }
         if let Some(class) = &params.options.storage_class {
             request = request.storage_class(StorageClass::from(class.as_str()));
         }
@@ -412,7 +414,7 @@ pub async fn put_stream(
         }
         None => {}
     }
-    let request = apply_write_params!(request, params).customize();
+    let request = apply_write_params!(request, params, key).customize();
     let request = match plain {
         true => request.interceptor(UnsignedPlain),
         false => request.interceptor(UnsignedTrailer {
@@ -457,7 +459,7 @@ pub async fn create_multipart(
             .checksum_algorithm(SdkChecksumAlgorithm::Crc64Nvme)
             .checksum_type(ChecksumType::FullObject);
     }
-    let out = apply_write_params!(request, params)
+    let out = apply_write_params!(request, params, key)
         .send()
         .await
         .map_err(|e| s3_failure(&e, ctx(side, "CreateMultipartUpload", key)))?;

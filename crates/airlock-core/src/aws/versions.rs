@@ -11,7 +11,7 @@
 //! decides: entries that are all `null` versions, with no delete marker, hold no history.
 
 use super::SideClient;
-use super::errors::{Context, s3_failure};
+use super::errors::{Context, s3_error, s3_failure};
 use super::listing::unquote;
 use super::url_keys::Keys;
 use crate::config::filter::format_rfc3339;
@@ -51,7 +51,13 @@ pub async fn list_versions(
             .set_version_id_marker(version_marker.clone())
             .send()
             .await
-            .map_err(|e| s3_failure(&e, context(side, "ListObjectVersions", prefix)))?;
+            .map_err(|e| {
+                s3_error(
+                    &e,
+                    context(side, "ListObjectVersions", prefix),
+                    side.region(),
+                )
+            })?;
         // Keys and key markers come URL-encoded when the store says so (not version ids).
         let keys = Keys::of(
             out.encoding_type(),

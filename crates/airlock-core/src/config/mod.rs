@@ -93,6 +93,9 @@ pub struct SideSettings {
     /// S3-compatible endpoint (MinIO, Ceph, R2, tests). None means AWS.
     pub endpoint_url: Option<String>,
     pub force_path_style: bool,
+    /// Requester Pays: every request of this side says `x-amz-request-payer: requester`, so
+    /// this account pays for requests and transfer (see `aws::requester_pays`).
+    pub request_payer: bool,
     pub credentials: CredentialSpec,
     /// Options applied to objects written on this side (only meaningful for the target).
     pub write: WriteOptions,

@@ -22,6 +22,8 @@ pub struct RawSide {
     pub region: Option<String>,
     pub endpoint_url: Option<String>,
     pub force_path_style: Option<bool>,
+    /// Send `x-amz-request-payer: requester` (Requester Pays buckets).
+    pub request_payer: Option<bool>,
     /// Allow plain `http://` to a non-loopback endpoint.
     pub allow_http: Option<bool>,
     pub credentials: Option<RawCredentials>,

@@ -94,6 +94,7 @@ fn side(side: Side, raw: Option<RawSide>, warnings: &mut Vec<String>) -> Result<
             .endpoint_url
             .map(|u| u.trim_end_matches('/').to_string()),
         force_path_style: raw.force_path_style.unwrap_or(false),
+        request_payer: raw.request_payer.unwrap_or(false),
         credentials,
         write,
     })

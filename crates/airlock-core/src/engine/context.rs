@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use super::journal::Journal;
 use super::relay::BufferGauge;
-use super::retry::{Observer, Retry, RetryPolicy, Unobserved};
+use super::retry::{Observer, Renewals, Retry, RetryPolicy, Unobserved};
 use super::throttle::Throttle;
 use crate::aws::{SideClient, Sides};
 use crate::config::{Settings, TransferSettings, WriteChecksum, WriteOptions};
@@ -82,6 +82,7 @@ impl RunContext {
             retry: Retry {
                 policy: RetryPolicy::backoff(transfer.max_retries),
                 observer,
+                renewals: Renewals::of(&sides),
             },
             sides,
             transfer,

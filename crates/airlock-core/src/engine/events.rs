@@ -199,6 +199,12 @@ pub struct RunSummary {
     pub failures: Vec<(String, String)>,
     /// True when the run was stopped or aborted before finishing.
     pub interrupted: bool,
+    /// Set when the run stopped starting objects because every one would fail the same way:
+    /// a side's session token expired and its keys could not be renewed, or the target
+    /// refuses the configured ACL. The journal (and an expired object's upload) is kept, so
+    /// the next run, fixed, resumes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub halted: Option<String>,
     /// Mirror mode: target objects deleted, and their bytes.
     pub deleted: u64,
     pub bytes_deleted: u64,
@@ -261,10 +267,13 @@ impl RunSummary {
     }
 
     /// 0 when everything was copied or skipped, 1 when any object failed or was cancelled (or
-    /// a mirror deletion failed), 130 when interrupted. Deletions skipped for lack of
+    /// a mirror deletion failed), 130 when interrupted, 2 when the run halted on expired keys or a refused ACL. Deletions skipped for lack of
     /// confirmation do not change the code.
     pub fn exit_code(&self) -> i32 {
-        if self.interrupted {
+        if self.halted.is_some() {
+            // A credentials or config problem, like one found before the run.
+            2
+        } else if self.interrupted {
             130
         } else if self.failed > 0 || self.cancelled > 0 || self.delete_failed > 0 {
             1

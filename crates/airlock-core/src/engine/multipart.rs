@@ -204,8 +204,10 @@ pub(crate) async fn copy_part(
     let (first, last) = part_range(&upload, part);
     let length = last - first + 1;
     let ctx_ref = &ctx;
+    // Its HEAD runs inside the engine's retries: the single-shot client, not a second layer
+    // of SDK retries.
     let check = TargetCheck {
-        target: &ctx.sides.target,
+        target: &ctx.single_shot.target,
         mode: ctx.transfer.verify,
         write: ctx.write_mode(),
     };

@@ -6,8 +6,11 @@
 //! scheduler adapts its window to them); a step outside a run (`airlock prepare`, `finalize`)
 //! has nobody listening and uses [`Unobserved`], so no channel is made just to be dropped.
 //!
-//! May depend on `backoff` and `events` of the engine, and on `crate::error`; nothing else of
-//! the engine.
+//! A request refused with `ExpiredToken` is tried again only when its side's keys could be
+//! renewed (read again from SSM, see [`Renewals`]); otherwise it fails at once.
+//!
+//! May depend on `backoff` and `events` of the engine, on `crate::error` and on the credential
+//! renewals of `crate::aws`; nothing else of the engine.
 //!
 //! [`Event::PartRetry`]: super::events::Event::PartRetry
 
@@ -19,6 +22,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::backoff;
 use super::events::{LeftUpload, ObjectId};
+use crate::aws::{Renewal, Sides};
+use crate::config::Side;
 use crate::error::{Class, Error};
 
 /// Why a unit ended without its result.
@@ -93,11 +98,56 @@ impl RetryPolicy {
     }
 }
 
+/// Each side's renewable keys, if it has them.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Renewals {
+    source: Option<Renewal>,
+    target: Option<Renewal>,
+}
+
+impl Renewals {
+    pub(crate) fn of(sides: &Sides) -> Self {
+        Renewals {
+            source: sides.source.renewal.clone(),
+            target: sides.target.renewal.clone(),
+        }
+    }
+
+    fn side(&self, side: Side) -> Option<&Renewal> {
+        match side {
+            Side::Source => self.source.as_ref(),
+            Side::Target => self.target.as_ref(),
+        }
+    }
+
+    /// The keys in use now, per side (see [`crate::aws::credentials::Renewal`]).
+    fn generations(&self) -> [Option<u64>; 2] {
+        [Side::Source, Side::Target].map(|side| self.side(side).map(|r| r.generation()))
+    }
+
+    /// After `error`: whether its side's keys expired and newer ones are now in place.
+    async fn renewed(&self, error: &Error, generations: [Option<u64>; 2]) -> bool {
+        let Some(side) = error.s3().map(|failure| failure.side) else {
+            return false;
+        };
+        let index = match side {
+            Side::Source => 0,
+            Side::Target => 1,
+        };
+        match (self.side(side), generations[index]) {
+            (Some(renewal), Some(generation)) => renewal.renew(generation).await,
+            _ => false,
+        }
+    }
+}
+
 /// A retry policy and the observer its attempts are reported to.
 #[derive(Clone)]
 pub(crate) struct Retry {
     pub policy: RetryPolicy,
     pub observer: Arc<dyn Observer>,
+    /// Keys to read again when a request answers `ExpiredToken`.
+    pub renewals: Renewals,
 }
 
 impl Retry {
@@ -119,6 +169,7 @@ impl Retry {
         loop {
             attempt += 1;
             *attempts += 1;
+            let generations = self.renewals.generations();
             let result = tokio::select! {
                 r = op(attempt) => r,
                 () = cancel.cancelled() => return Err(UnitError::Cancelled),
@@ -131,6 +182,17 @@ impl Retry {
                 Err(e) => e,
             };
             let class = error.class();
+            if class == Class::ExpiredToken {
+                let renewed = tokio::select! {
+                    renewed = self.renewals.renewed(&error, generations) => renewed,
+                    () = cancel.cancelled() => return Err(UnitError::Cancelled),
+                };
+                if renewed {
+                    tracing::info!(id, part, attempt, "trying again with renewed keys");
+                    continue;
+                }
+                return Err(UnitError::Failed(error));
+            }
             if class == Class::SlowDown {
                 self.observer.slowed_down();
             }
@@ -203,6 +265,7 @@ mod tests {
                 delay: |attempt, _| Duration::from_millis(u64::from(attempt)),
             },
             observer: collected.clone(),
+            renewals: Renewals::default(),
         };
         (retry, collected)
     }

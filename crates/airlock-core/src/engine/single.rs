@@ -41,8 +41,10 @@ pub(crate) async fn copy_single(
     let mut attempts = 0;
     let tagging = source_tags(&ctx, id, &item, &cancel, &mut attempts).await?;
     let ctx_ref = &ctx;
+    // Its HEAD runs inside the engine's retries: the single-shot client, not a second layer
+    // of SDK retries.
     let check = TargetCheck {
-        target: &ctx.sides.target,
+        target: &ctx.single_shot.target,
         mode: ctx.transfer.verify,
         write: ctx.write_mode(),
     };

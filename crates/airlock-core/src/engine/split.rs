@@ -65,7 +65,7 @@ pub async fn open_split(
         ctx.retry
             .run(0, 0, &cancel, &mut attempts, |_| {
                 objects::head_source(
-                    &ctx.sides.source,
+                    &ctx.single_shot.source,
                     &item.source_key,
                     item.source_version_id.as_deref(),
                 )
@@ -90,7 +90,7 @@ pub async fn open_split(
     let upload_id = settled(
         ctx.retry
             .run(0, 0, &cancel, &mut attempts, |_| {
-                objects::create_multipart(&ctx.sides.target, &item.target_key, &params, trailer)
+                objects::create_multipart(&ctx.single_shot.target, &item.target_key, &params, trailer)
             })
             .await,
     )?;
@@ -117,7 +117,7 @@ pub(crate) async fn join_split(
         .retry
         .run(id, 0, &cancel, &mut attempts, |_| {
             objects::head_source(
-                &ctx.sides.source,
+                &ctx.single_shot.source,
                 &item.source_key,
                 item.source_version_id.as_deref(),
             )

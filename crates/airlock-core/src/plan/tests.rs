@@ -10,6 +10,7 @@ fn side(side: Side, prefix: &str) -> SideSettings {
         region: "us-east-1".into(),
         endpoint_url: None,
         force_path_style: false,
+        request_payer: false,
         credentials: CredentialSpec::Default,
         write: WriteOptions::default(),
     }

@@ -215,9 +215,14 @@ impl Scheduler {
             return;
         }
         object.status = Status::Failed;
+        // Expired keys that could not be renewed (see `retry::Renewals`): no other request of
+        // that side can succeed, so stop starting objects and keep this one's upload; the next
+        // run, with renewed keys, resumes from the journal.
+        let expired = error.class() == Class::ExpiredToken;
         // A split object's upload holds other shards' parts: it is always kept.
-        let keep = (self.ctx.transfer.keep_failed_uploads || object.item.split.is_some())
-            && object.upload.is_some();
+        let keep =
+            (self.ctx.transfer.keep_failed_uploads || object.item.split.is_some() || expired)
+                && object.upload.is_some();
         let kept_upload = if keep {
             object.upload.as_ref().map(|u| u.upload_id.clone())
         } else {
@@ -233,6 +238,15 @@ impl Scheduler {
             _ => error.to_string(),
         };
         tracing::warn!(%key, error = %message, "object failed");
+        // A target that refuses the configured ACL refuses it for every object: one message.
+        let acl_refused = error
+            .s3()
+            .is_some_and(|f| f.code.as_deref() == Some("AccessControlListNotSupported"));
+        if (expired || acl_refused) && self.summary.halted.is_none() {
+            tracing::error!(error = %message, "every object would fail the same way: no new objects are started");
+            self.summary.halted = Some(message.clone());
+            self.stopping = true;
+        }
         self.summary.failed += 1;
         self.summary.failures.push((key.clone(), message.clone()));
         let target_key = &self.objects[id].item.target_key;
