@@ -18,7 +18,7 @@ use crate::dataset::generate;
 const FRAME_BYTES: u64 = 1024 * 1024;
 
 /// The seeded bytes `[offset, offset + length)` of the object seeded `seed`.
-pub fn generated(seed: u64, offset: u64, length: u64) -> ByteStream {
+pub(crate) fn generated(seed: u64, offset: u64, length: u64) -> ByteStream {
     ByteStream::new(SdkBody::retryable(move || {
         SdkBody::from_body_1_x(Generated {
             seed,
@@ -29,7 +29,7 @@ pub fn generated(seed: u64, offset: u64, length: u64) -> ByteStream {
 }
 
 /// `length` bytes cycled from `buffer` (which must not be empty).
-pub fn from_memory(buffer: Bytes, length: u64) -> ByteStream {
+pub(crate) fn from_memory(buffer: Bytes, length: u64) -> ByteStream {
     ByteStream::new(SdkBody::retryable(move || {
         SdkBody::from_body_1_x(Memory {
             buffer: buffer.clone(),

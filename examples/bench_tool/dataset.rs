@@ -10,7 +10,7 @@ use airlock_s3server::seeded;
 
 /// One object of a dataset.
 #[derive(Debug, Clone)]
-pub struct ObjectSpec {
+pub(crate) struct ObjectSpec {
     pub key: String,
     pub size_bytes: u64,
     /// Seed of this object's bytes (from the dataset seed and the key).
@@ -19,7 +19,12 @@ pub struct ObjectSpec {
 
 /// Objects described by `COUNTxSIZE[+COUNTxSIZE...]`, e.g. `2x2GiB+3000x16KiB`, under
 /// `<prefix><name>/`.
-pub fn objects(name: &str, spec: &str, prefix: &str, seed: u64) -> Result<Vec<ObjectSpec>, String> {
+pub(crate) fn objects(
+    name: &str,
+    spec: &str,
+    prefix: &str,
+    seed: u64,
+) -> Result<Vec<ObjectSpec>, String> {
     let mut objects = Vec::new();
     for (group, term) in spec.split('+').enumerate() {
         let (count, size) = term
@@ -45,12 +50,12 @@ pub fn objects(name: &str, spec: &str, prefix: &str, seed: u64) -> Result<Vec<Ob
 }
 
 /// Fill `out` with the bytes of the object seeded `seed` that start at `offset`.
-pub fn generate(seed: u64, offset: u64, out: &mut [u8]) {
+pub(crate) fn generate(seed: u64, offset: u64, out: &mut [u8]) {
     seeded::fill(seed, offset, out);
 }
 
 /// Split `size_bytes` into `(offset, length)` pieces of at most `piece_bytes`.
-pub fn pieces(size_bytes: u64, piece_bytes: u64) -> Vec<(u64, u64)> {
+pub(crate) fn pieces(size_bytes: u64, piece_bytes: u64) -> Vec<(u64, u64)> {
     if size_bytes == 0 {
         return vec![(0, 0)];
     }

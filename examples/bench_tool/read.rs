@@ -12,7 +12,7 @@ use crate::write::error_text;
 
 /// What reading found.
 #[derive(Debug, Default)]
-pub struct ReadOutcome {
+pub(crate) struct ReadOutcome {
     /// Objects whose every byte matched (verify only).
     pub ok: u64,
     /// Objects with a wrong byte, a wrong length or a failed GET (verify only).
@@ -20,7 +20,7 @@ pub struct ReadOutcome {
 }
 
 /// GET every object (in ranges of `piece_bytes`); compare with the dataset when `verify`.
-pub async fn read_all(
+pub(crate) async fn read_all(
     client: &aws_sdk_s3::Client,
     bucket: &str,
     objects: &[ObjectSpec],
@@ -111,13 +111,13 @@ async fn read_piece(
 }
 
 /// Keys of the dataset not at the target, and keys at the target not in the dataset.
-pub struct ListingCheck {
+pub(crate) struct ListingCheck {
     pub missing: u64,
     pub extra: u64,
 }
 
 /// List the bucket under the dataset's prefix and compare keys and sizes.
-pub async fn compare_listing(
+pub(crate) async fn compare_listing(
     client: &aws_sdk_s3::Client,
     bucket: &str,
     objects: &[ObjectSpec],
@@ -173,7 +173,7 @@ async fn list(
 }
 
 /// Delete every object under `prefix`, 1,000 per request; returns how many.
-pub async fn clear(
+pub(crate) async fn clear(
     client: &aws_sdk_s3::Client,
     bucket: &str,
     prefix: &str,

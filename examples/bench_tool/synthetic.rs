@@ -23,7 +23,7 @@ use clap::{Args, ValueEnum};
 use serde_json::json;
 
 #[derive(Args, Clone)]
-pub struct SyntheticArgs {
+pub(crate) struct SyntheticArgs {
     /// Number of keys in the source.
     #[arg(long)]
     keys: u64,
@@ -122,7 +122,7 @@ async fn start(args: &SyntheticArgs) -> Result<(SyntheticS3, SyntheticS3), Strin
 }
 
 /// Start both servers, print where they are, and serve until Ctrl-C.
-pub async fn serve(args: SyntheticArgs) -> Result<(), String> {
+pub(crate) async fn serve(args: SyntheticArgs) -> Result<(), String> {
     let (source, target) = start(&args).await?;
     let (dir, _temp) = match &args.dir {
         Some(dir) => (dir.clone(), None),
@@ -244,7 +244,7 @@ async fn list_prefix(
 /// `server_pid` if given. With `concurrency` 1, one listing one page after another (grouped by
 /// `delimiter` if given); above 1, the prefix's folders (common prefixes at `/`) are listed
 /// whole, `concurrency` of them at a time, as a client that lists per folder does.
-pub async fn list(
+pub(crate) async fn list(
     client: &aws_sdk_s3::Client,
     bucket: &str,
     prefix: &str,

@@ -16,7 +16,7 @@ use crate::dataset::{ObjectSpec, generate, pieces};
 
 /// Where upload bytes come from.
 #[derive(Clone)]
-pub enum Source {
+pub(crate) enum Source {
     /// The object's own seeded bytes, generated while sending.
     Generated,
     /// One buffer of seeded bytes cycled for every object.
@@ -25,7 +25,7 @@ pub enum Source {
 
 impl Source {
     /// A 16 MiB buffer for the PUT-only ceiling.
-    pub fn memory() -> Source {
+    pub(crate) fn memory() -> Source {
         let mut buffer = vec![0u8; 16 << 20];
         generate(1, 0, &mut buffer);
         Source::Memory(Bytes::from(buffer))
@@ -40,7 +40,7 @@ impl Source {
 }
 
 /// How to upload.
-pub struct Uploads<'a> {
+pub(crate) struct Uploads<'a> {
     pub client: &'a aws_sdk_s3::Client,
     pub bucket: &'a str,
     pub multipart_threshold: u64,
@@ -51,7 +51,11 @@ pub struct Uploads<'a> {
 
 impl Uploads<'_> {
     /// Upload every object; fails on the first error.
-    pub async fn upload(&self, objects: &[ObjectSpec], source: Source) -> Result<(), String> {
+    pub(crate) async fn upload(
+        &self,
+        objects: &[ObjectSpec],
+        source: Source,
+    ) -> Result<(), String> {
         let permits = Arc::new(Semaphore::new(self.concurrency));
         futures::stream::iter(objects)
             .map(|object| self.object(object, &source, &permits))
@@ -148,7 +152,7 @@ impl Uploads<'_> {
 }
 
 /// The SDK error with its source chain, on one line.
-pub fn error_text(error: &dyn std::error::Error) -> String {
+pub(crate) fn error_text(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {

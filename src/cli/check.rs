@@ -11,7 +11,7 @@ use airlock_core::error::Result;
 
 /// Run the check and print the report. Returns the exit code: 0 when both sides pass, 2 when
 /// either fails.
-pub async fn config_check(settings: &Settings, out: &mut dyn Write) -> Result<i32> {
+pub(crate) async fn config_check(settings: &Settings, out: &mut dyn Write) -> Result<i32> {
     let path = settings
         .path
         .as_ref()

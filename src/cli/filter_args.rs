@@ -65,7 +65,7 @@ impl FilterArgs {
 
 /// Settings with the filter flags applied over `[filter]`. With a saved plan (`run --plan`)
 /// the filters are already in the plan, so flags are refused rather than silently ignored.
-pub fn with_filters(
+pub(crate) fn with_filters(
     mut settings: Settings,
     args: &FilterArgs,
     saved_plan: bool,
@@ -123,7 +123,7 @@ pub fn with_filters(
 
 /// The plan's selection, under its summary: each filter with what it left out, then every
 /// listed key that was not found.
-pub fn print_selection(selection: &Selection, out: &mut dyn Write) {
+pub(super) fn print_selection(selection: &Selection, out: &mut dyn Write) {
     if selection.is_empty() {
         return;
     }
@@ -147,7 +147,7 @@ pub fn print_selection(selection: &Selection, out: &mut dyn Write) {
 }
 
 /// `missing: N keys ...` and each key, when a key list named keys the source does not hold.
-pub fn print_missing(selection: &Selection, out: &mut dyn Write) {
+pub(super) fn print_missing(selection: &Selection, out: &mut dyn Write) {
     if selection.missing.is_empty() {
         return;
     }
@@ -168,7 +168,7 @@ pub fn print_missing(selection: &Selection, out: &mut dyn Write) {
 
 /// Settings with `--bandwidth-limit RATE` applied over `transfer.bandwidth_limit` (`off`
 /// removes the cap).
-pub fn with_bandwidth_limit(mut settings: Settings, rate: Option<&str>) -> Result<Settings> {
+pub(crate) fn with_bandwidth_limit(mut settings: Settings, rate: Option<&str>) -> Result<Settings> {
     let Some(text) = rate else {
         return Ok(settings);
     };

@@ -13,14 +13,14 @@ use std::time::Duration;
 use airlock_core::engine::{Command, CommandSender};
 
 /// Exit code of a run stopped by Ctrl-C.
-pub const EXIT_INTERRUPTED: i32 = 130;
+pub(super) const EXIT_INTERRUPTED: i32 = 130;
 /// Exit code of a run stopped by SIGTERM.
-pub const EXIT_TERMINATED: i32 = 143;
+pub(super) const EXIT_TERMINATED: i32 = 143;
 /// The longest `--grace` accepted: past this a scheduler has long since sent SIGKILL.
 const MAX_GRACE: Duration = Duration::from_secs(3600);
 
 /// Parse `--grace`: whole seconds with an optional unit, `25s`, `2m`, `0` (leave at once).
-pub fn parse(text: &str) -> Result<Duration, String> {
+pub(super) fn parse(text: &str) -> Result<Duration, String> {
     let trimmed = text.trim();
     let (digits, unit) = match trimmed.strip_suffix('s') {
         Some(d) => (d, 1),
@@ -47,11 +47,11 @@ pub fn parse(text: &str) -> Result<Duration, String> {
 /// Which signal stopped the run (0 while none has), shared with the code that picks the exit
 /// code once the run has ended.
 #[derive(Debug, Clone, Default)]
-pub struct StopCause(Arc<AtomicI32>);
+pub(super) struct StopCause(Arc<AtomicI32>);
 
 impl StopCause {
     /// The exit code for a run the engine reports as interrupted: 143 after SIGTERM, else 130.
-    pub fn exit_code(&self) -> i32 {
+    pub(super) fn exit_code(&self) -> i32 {
         match self.0.load(Ordering::SeqCst) {
             EXIT_TERMINATED => EXIT_TERMINATED,
             _ => EXIT_INTERRUPTED,
@@ -65,7 +65,7 @@ impl StopCause {
 
 /// Wait for Ctrl-C or SIGTERM, then ask the engine to stop; after that, leave the process on a
 /// second signal or when SIGTERM's `grace` runs out. Runs until aborted.
-pub async fn watch(commands: CommandSender, grace: Duration, cause: StopCause) {
+pub(super) async fn watch(commands: CommandSender, grace: Duration, cause: StopCause) {
     let mut term = Terminate::new();
     let code = tokio::select! {
         r = tokio::signal::ctrl_c() => match r {

@@ -10,7 +10,7 @@ use airlock_core::error::Result;
 use airlock_core::progress::{human_bytes, human_time};
 
 /// List and print. `prefix` defaults to the side's configured prefix.
-pub async fn ls(
+pub(crate) async fn ls(
     side: &SideClient,
     prefix: Option<&str>,
     recursive: bool,
@@ -58,7 +58,7 @@ pub async fn ls(
 /// `airlock ls SIDE --versions KEY`: every version and delete marker of one key, newest first,
 /// as a table or (`json`) one JSON object per line. A key with no versions prints a line
 /// saying so (exit 0: listing found nothing, nothing failed).
-pub async fn ls_versions(
+pub(crate) async fn ls_versions(
     side: &SideClient,
     key: &str,
     json: bool,

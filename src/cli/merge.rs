@@ -12,7 +12,7 @@ use airlock_core::job::report_merge::{Merged, ReadReport, merge};
 use airlock_core::progress::{human_bytes, human_duration};
 
 /// Print the merged summary (a table, or JSON) and return the exit code.
-pub fn merge_reports(
+pub(crate) fn merge_reports(
     reports: Vec<ReadReport>,
     location: &str,
     json: bool,

@@ -19,7 +19,11 @@ use airlock_core::progress::human_bytes;
 
 /// Settings with `--mode` applied over `transfer.mode`. A saved plan carries its deletions:
 /// `--mode copy` drops them (the run pipeline's `copy_only`); `--mode mirror` cannot add any.
-pub fn with_mode(mut settings: Settings, mode: Option<&str>, saved_plan: bool) -> Result<Settings> {
+pub(super) fn with_mode(
+    mut settings: Settings,
+    mode: Option<&str>,
+    saved_plan: bool,
+) -> Result<Settings> {
     let Some(text) = mode else {
         return Ok(settings);
     };
@@ -35,7 +39,7 @@ pub fn with_mode(mut settings: Settings, mode: Option<&str>, saved_plan: bool) -
 }
 
 /// One `delete` line per deletion, in the columns of the copy routes.
-pub fn print_deletions(plan: &Plan, out: &mut dyn Write) {
+pub(super) fn print_deletions(plan: &Plan, out: &mut dyn Write) {
     for deletion in &plan.deletions {
         let _ = writeln!(
             out,
@@ -50,7 +54,7 @@ pub fn print_deletions(plan: &Plan, out: &mut dyn Write) {
 }
 
 /// The summary row of the deletions (mirror plans only).
-pub fn print_delete_total(plan: &Plan, out: &mut dyn Write) {
+pub(super) fn print_delete_total(plan: &Plan, out: &mut dyn Write) {
     if plan.settings.mode != TransferMode::Mirror && plan.deletions.is_empty() {
         return;
     }
@@ -66,7 +70,7 @@ pub fn print_delete_total(plan: &Plan, out: &mut dyn Write) {
 }
 
 /// What the run did about deletions, for people (stderr).
-pub fn report_deletions(summary: &RunSummary, out: &mut dyn Write) {
+pub(super) fn report_deletions(summary: &RunSummary, out: &mut dyn Write) {
     if summary.deleted > 0 || summary.delete_failed > 0 {
         let _ = writeln!(
             out,

@@ -11,38 +11,35 @@ mod check;
 #[cfg(feature = "demo")]
 mod demo_cmd;
 mod dispatch;
-pub mod filter_args;
+mod filter_args;
 mod grace;
 mod invocation;
 mod ls;
-pub mod merge;
-pub mod mirror;
+mod merge;
+mod mirror;
 mod plan_cmd;
 mod prepare;
 mod report;
 mod run;
-pub mod shard;
-pub mod uploads;
+mod shard;
+mod uploads;
 mod verify;
 
 use std::io::Write;
 
 use clap::CommandFactory;
 
-pub use args::{
-    Args, Command, ConfigAction, DemoArgs, FinalizeArgs, LsArgs, PlanArgs, PrepareArgs, ReportArgs,
-    RunArgs, Shell, SideArg, UploadsAction, VerifyArgs,
-};
-pub use check::config_check;
+pub use args::Args;
+pub(crate) use args::{Shell, SideArg};
+pub(crate) use check::config_check;
 pub use dispatch::dispatch;
-pub use filter_args::{with_bandwidth_limit, with_filters};
-pub use invocation::{Connected, Invocation, Offline, is_headless};
-pub use ls::{ls, ls_versions};
-pub use merge::merge_reports;
-pub use plan_cmd::plan;
-pub use prepare::{finalize, prepare};
-pub use report::{JsonReporter, Reporter, TermReporter, write_summary};
-pub use run::run;
+pub(crate) use filter_args::{with_bandwidth_limit, with_filters};
+pub use invocation::{Invocation, is_headless};
+pub(crate) use ls::{ls, ls_versions};
+pub(crate) use merge::merge_reports;
+pub(crate) use plan_cmd::plan;
+pub(crate) use prepare::{finalize, prepare};
+pub(crate) use run::run;
 
 /// Environment variables airlock reads, besides those named by flags (`AIRLOCK_SHARDS`,
 /// `AIRLOCK_REPORT`). The deploy examples are checked against this list and the flags.
@@ -54,7 +51,7 @@ pub const ENV_VARS: &[&str] = &[
     shard::BATCH_SIZE_ENV,
     shard::K8S_INDEX_ENV,
 ];
-pub use verify::verify;
+pub(crate) use verify::verify;
 
 use airlock_core::config::Side;
 

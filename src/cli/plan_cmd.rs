@@ -12,7 +12,7 @@ use airlock_core::plan::{Plan, Route, RouteTotals};
 use airlock_core::progress::{human_bytes, human_duration};
 
 /// Plan, print, and save when asked.
-pub async fn plan(
+pub(crate) async fn plan(
     sides: &Sides,
     settings: &Settings,
     output: Option<&Path>,
@@ -43,7 +43,7 @@ pub async fn plan(
 }
 
 /// One line per object: route, size, part size x parts, key, reason.
-pub fn print_items(plan: &Plan, out: &mut dyn Write) {
+pub(super) fn print_items(plan: &Plan, out: &mut dyn Write) {
     let _ = writeln!(out, "{:<9} {:>10} {:>16}  KEY", "ROUTE", "SIZE", "PARTS");
     for item in &plan.items {
         let parts = match item.route {
@@ -65,7 +65,7 @@ pub fn print_items(plan: &Plan, out: &mut dyn Write) {
 }
 
 /// Totals per route, peak memory and ETA.
-pub fn print_summary(plan: &Plan, out: &mut dyn Write) {
+pub(super) fn print_summary(plan: &Plan, out: &mut dyn Write) {
     let s = &plan.summary;
     let _ = writeln!(
         out,

@@ -26,7 +26,7 @@ use airlock_core::job::split_objects;
 use airlock_core::progress::human_bytes;
 
 /// Open the shared uploads of a plan's big objects and save the plan; returns the exit code.
-pub async fn prepare(
+pub(crate) async fn prepare(
     settings: &Settings,
     sides: Sides,
     args: &PrepareArgs,
@@ -85,7 +85,7 @@ pub async fn prepare(
 }
 
 /// Complete and verify the plan's split objects; returns the exit code.
-pub async fn finalize(
+pub(crate) async fn finalize(
     settings: &Settings,
     sides: Sides,
     args: &FinalizeArgs,

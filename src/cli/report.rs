@@ -5,7 +5,7 @@
 
 mod term;
 
-pub use term::TermReporter;
+pub(super) use term::TermReporter;
 
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -14,7 +14,7 @@ use airlock_core::engine::{Event, RunSummary};
 use airlock_core::progress::{human_bytes, human_duration};
 
 /// Consumes events, then the summary.
-pub trait Reporter {
+pub(super) trait Reporter {
     fn event(&mut self, event: &Event, out: &mut dyn Write);
     fn finish(&mut self, summary: &RunSummary, out: &mut dyn Write);
 }
@@ -22,7 +22,7 @@ pub trait Reporter {
 /// JSON lines on stdout. Progress is thinned to one line per second, but the last progress
 /// of the run is never thinned away: a progress line held back by the thinning is written just
 /// before `run_finished`, so a log's final progress line shows the run's final byte counts.
-pub struct JsonReporter {
+pub(super) struct JsonReporter {
     started: Instant,
     last_progress: Option<Instant>,
     /// The newest progress event the thinning held back, written before `run_finished`.
@@ -30,7 +30,7 @@ pub struct JsonReporter {
 }
 
 impl JsonReporter {
-    pub fn new() -> Self {
+    pub(super) fn new() -> Self {
         JsonReporter {
             started: Instant::now(),
             last_progress: None,
@@ -93,7 +93,7 @@ impl Reporter for JsonReporter {
 }
 
 /// The closing table of a run.
-pub fn write_summary(s: &RunSummary, out: &mut dyn Write) {
+pub(super) fn write_summary(s: &RunSummary, out: &mut dyn Write) {
     let elapsed = Duration::from_millis(s.elapsed_ms);
     let rate = s.average_rate();
     let _ = writeln!(

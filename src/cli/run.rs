@@ -25,7 +25,7 @@ use airlock_core::job::run::{self, Notice, PlanSource, Run, RunOptions};
 use airlock_core::job::shard_report::ReportTarget;
 
 /// Execute a run; returns the process exit code.
-pub async fn run(
+pub(crate) async fn run(
     settings: &Settings,
     sides: Sides,
     args: &RunArgs,

@@ -8,14 +8,14 @@ use airlock_core::error::{Error, Result};
 use airlock_core::job::shard::Shard;
 
 /// Set by AWS Batch in each child of an array job.
-pub const BATCH_INDEX_ENV: &str = "AWS_BATCH_JOB_ARRAY_INDEX";
+pub(super) const BATCH_INDEX_ENV: &str = "AWS_BATCH_JOB_ARRAY_INDEX";
 /// Not set by AWS Batch: the submission sets it to the array size (see assets/deploy/batch).
-pub const BATCH_SIZE_ENV: &str = "AWS_BATCH_JOB_ARRAY_SIZE";
+pub(super) const BATCH_SIZE_ENV: &str = "AWS_BATCH_JOB_ARRAY_SIZE";
 /// Set by Kubernetes in each pod of an indexed Job.
-pub const K8S_INDEX_ENV: &str = "JOB_COMPLETION_INDEX";
+pub(super) const K8S_INDEX_ENV: &str = "JOB_COMPLETION_INDEX";
 
 /// Parse `I/N`.
-pub fn parse(text: &str) -> Result<(u32, u32)> {
+pub(super) fn parse(text: &str) -> Result<(u32, u32)> {
     let bad = || {
         Error::usage(format!(
             "--shard '{text}' is not a shard: write INDEX/COUNT with 0 <= INDEX < COUNT, e.g. '0/4'"
@@ -31,7 +31,10 @@ pub fn parse(text: &str) -> Result<(u32, u32)> {
 }
 
 /// The shard from flags or the environment (`env` is injected for tests).
-pub fn resolve(args: &RunArgs, env: impl Fn(&str) -> Option<String>) -> Result<Option<Shard>> {
+pub(super) fn resolve(
+    args: &RunArgs,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Option<Shard>> {
     if let Some(text) = &args.shard {
         let (index, count) = parse(text)?;
         return Ok(Some(Shard {

@@ -32,7 +32,11 @@ fn age(upload: &UploadInfo) -> Option<Duration> {
 }
 
 /// Print every in-progress upload under the target prefix.
-pub async fn list(target: &SideClient, settings: &Settings, out: &mut dyn Write) -> Result<()> {
+pub(super) async fn list(
+    target: &SideClient,
+    settings: &Settings,
+    out: &mut dyn Write,
+) -> Result<()> {
     let uploads = list_uploads(target, &target.prefix).await?;
     let journaled: Vec<String> = journal(settings)
         .map(|j| {
@@ -71,7 +75,7 @@ pub async fn list(target: &SideClient, settings: &Settings, out: &mut dyn Write)
 }
 
 /// Abort uploads older than `older_than` (or all with `all`). Returns how many were aborted.
-pub async fn abort(
+pub(super) async fn abort(
     target: &SideClient,
     settings: &Settings,
     older_than: Option<&str>,

@@ -20,7 +20,7 @@ use airlock_core::plan::{ObjectInfo, PlanSide};
 const HEAD_CONCURRENCY: usize = 16;
 
 /// Check the target against `path`; returns the exit code.
-pub async fn verify(
+pub(crate) async fn verify(
     target: &SideClient,
     settings: &Settings,
     path: &Path,

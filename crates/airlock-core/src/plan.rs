@@ -9,10 +9,10 @@ mod compare;
 pub mod filter;
 mod format;
 mod held;
-pub mod mirror;
+pub(crate) mod mirror;
 mod split;
 mod summary;
-pub mod versions;
+pub(crate) mod versions;
 
 use std::collections::HashMap;
 

@@ -46,15 +46,15 @@ impl ArchiveTier {
 
 /// Bits of [`Switches::gate_mask`]: one per behaviour the HTTP gate decides.
 pub(crate) mod gate_bit {
-    pub const REGION: u32 = 1 << 0;
-    pub const TOKENS: u32 = 1 << 1;
-    pub const ACLS_DISABLED: u32 = 1 << 2;
-    pub const METADATA_LIMIT: u32 = 1 << 3;
-    pub const TRAILERS_REFUSED: u32 = 1 << 4;
-    pub const CHUNKED_STORED_RAW: u32 = 1 << 5;
-    pub const REQUESTER_PAYS: u32 = 1 << 6;
-    pub const XML_CHAR_REFS: u32 = 1 << 7;
-    pub const LATENCY: u32 = 1 << 8;
+    pub(crate) const REGION: u32 = 1 << 0;
+    pub(crate) const TOKENS: u32 = 1 << 1;
+    pub(crate) const ACLS_DISABLED: u32 = 1 << 2;
+    pub(crate) const METADATA_LIMIT: u32 = 1 << 3;
+    pub(crate) const TRAILERS_REFUSED: u32 = 1 << 4;
+    pub(crate) const CHUNKED_STORED_RAW: u32 = 1 << 5;
+    pub(crate) const REQUESTER_PAYS: u32 = 1 << 6;
+    pub(crate) const XML_CHAR_REFS: u32 = 1 << 7;
+    pub(crate) const LATENCY: u32 = 1 << 8;
 }
 
 /// The shared state behind [`Behaviours`].

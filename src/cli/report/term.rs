@@ -14,7 +14,7 @@ use airlock_core::plan::Route;
 use airlock_core::progress::{Stats, human_bytes};
 
 /// indicatif bars on stderr (hidden when stderr is not a terminal).
-pub struct TermReporter {
+pub(crate) struct TermReporter {
     bars: MultiProgress,
     overall: ProgressBar,
     objects: HashMap<ObjectId, ProgressBar>,
@@ -34,7 +34,7 @@ impl Default for TermReporter {
 }
 
 impl TermReporter {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let bars = MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(5));
         let overall = bars.add(ProgressBar::new(0));
         overall.set_style(

@@ -27,9 +27,9 @@ use airlock_core::config::{
 use airlock_core::plan::ObjectInfo;
 
 /// 2025-11-20 13:00:00 UTC.
-pub const T0: i64 = 1_763_643_600_000;
+pub(super) const T0: i64 = 1_763_643_600_000;
 
-pub fn side(side: Side, bucket: &str, prefix: &str) -> SideSettings {
+pub(super) fn side(side: Side, bucket: &str, prefix: &str) -> SideSettings {
     SideSettings {
         side,
         bucket: bucket.into(),
@@ -43,7 +43,7 @@ pub fn side(side: Side, bucket: &str, prefix: &str) -> SideSettings {
     }
 }
 
-pub fn settings() -> Settings {
+pub(super) fn settings() -> Settings {
     Settings {
         source: side(Side::Source, "acme-exports", "daily/"),
         target: side(Side::Target, "client-drop", "acme/"),
@@ -55,13 +55,13 @@ pub fn settings() -> Settings {
 }
 
 /// An app at `size` that has asked for both root listings.
-pub fn app(size: (u16, u16)) -> App {
+pub(super) fn app(size: (u16, u16)) -> App {
     let mut app = App::new(settings(), Keymap::default(), size);
     app.start();
     app
 }
 
-pub fn object(key: &str, size: u64, minutes: i64, etag: Option<&str>) -> ObjectInfo {
+pub(super) fn object(key: &str, size: u64, minutes: i64, etag: Option<&str>) -> ObjectInfo {
     ObjectInfo {
         key: key.into(),
         size,
@@ -73,7 +73,7 @@ pub fn object(key: &str, size: u64, minutes: i64, etag: Option<&str>) -> ObjectI
 }
 
 /// Deliver one listing page to a pane (for its current request).
-pub fn list(
+pub(super) fn list(
     app: &mut App,
     side: Side,
     prefixes: &[&str],
@@ -95,29 +95,29 @@ pub fn list(
     )
 }
 
-pub fn key(app: &mut App, code: KeyCode) -> Vec<Effect> {
+pub(super) fn key(app: &mut App, code: KeyCode) -> Vec<Effect> {
     update(app, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
 }
 
-pub fn ctrl(app: &mut App, c: char) -> Vec<Effect> {
+pub(super) fn ctrl(app: &mut App, c: char) -> Vec<Effect> {
     update(
         app,
         Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)),
     )
 }
 
-pub fn chars(app: &mut App, text: &str) -> Vec<Effect> {
+pub(super) fn chars(app: &mut App, text: &str) -> Vec<Effect> {
     text.chars()
         .flat_map(|c| key(app, KeyCode::Char(c)))
         .collect()
 }
 
-pub fn at(app: &mut App, seconds: f64) {
+pub(super) fn at(app: &mut App, seconds: f64) {
     app.now = Duration::from_secs_f64(seconds);
 }
 
 /// The screen as text, at the app's size.
-pub fn screen(app: &App) -> String {
+pub(super) fn screen(app: &App) -> String {
     let (width, height) = app.size;
     let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
     terminal.draw(|f| views::render(app, f)).expect("draw");
@@ -125,7 +125,7 @@ pub fn screen(app: &App) -> String {
 }
 
 /// The browser with a folder of every badge kind on both sides.
-pub fn browser_with_badges(size: (u16, u16)) -> App {
+pub(super) fn browser_with_badges(size: (u16, u16)) -> App {
     let mut app = app(size);
     list(
         &mut app,

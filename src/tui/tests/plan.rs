@@ -14,7 +14,7 @@ use airlock_core::plan::Route;
 
 const MIB: u64 = 1024 * 1024;
 
-pub fn inventory() -> Inventory {
+pub(super) fn inventory() -> Inventory {
     let source = vec![
         object("daily/2025-11-19/big.tar", 6 * 1024 * MIB, 1, Some("11")),
         object(
@@ -59,7 +59,7 @@ pub fn inventory() -> Inventory {
 
 /// The badges browser with a folder and four objects selected, on the Plan tab with the
 /// plan built.
-pub fn planned(size: (u16, u16)) -> App {
+pub(super) fn planned(size: (u16, u16)) -> App {
     let mut app = browser_with_badges(size);
     key(&mut app, KeyCode::Char(' '));
     key(&mut app, KeyCode::Down);

@@ -12,7 +12,7 @@ use airlock_core::plan::Route;
 
 const MIB: u64 = 1024 * 1024;
 
-pub fn engine(app: &mut App, seconds: f64, event: Event) -> Vec<Effect> {
+pub(super) fn engine(app: &mut App, seconds: f64, event: Event) -> Vec<Effect> {
     at(app, seconds);
     update(app, Msg::Engine(event))
 }
@@ -29,7 +29,7 @@ fn started(id: usize, key: &str, size: u64, route: Route, parts: u32, part_size:
     }
 }
 
-pub fn verified() -> Verification {
+pub(super) fn verified() -> Verification {
     Verification {
         source: "crc64nvme of all bytes matched the source's full-object checksum".into(),
         target: "crc64nvme matched the target's full-object checksum (HEAD after complete)".into(),
@@ -37,12 +37,12 @@ pub fn verified() -> Verification {
     }
 }
 
-pub const DENIED: &str = "target: PutObject on 's3://client-drop/acme/2025-11-19/events-002.json.gz' \
+pub(super) const DENIED: &str = "target: PutObject on 's3://client-drop/acme/2025-11-19/events-002.json.gz' \
 failed: AccessDenied (HTTP 403): Access Denied (check target.credentials: they are refused for this bucket)";
 
 /// A run one minute in: two multipart objects with parts in every live state, a single
 /// object streaming, two done, one failed, concurrency lowered by SlowDown.
-pub fn running(size: (u16, u16)) -> App {
+pub(super) fn running(size: (u16, u16)) -> App {
     let mut app = super::plan::planned(size);
     key(&mut app, KeyCode::Char('g'));
     key(&mut app, KeyCode::Char('y'));
@@ -280,7 +280,7 @@ fn cancel_all_asks_first() {
     assert_snapshot!("transfers_confirm_cancel_all", screen(&app));
 }
 
-pub fn finish(app: &mut App) {
+pub(super) fn finish(app: &mut App) {
     engine(
         app,
         79.0,

@@ -15,18 +15,18 @@ use futures::{StreamExt, TryStreamExt};
 use super::describe;
 
 /// Part size the helpers use to upload big objects (S3's minimum, so memory stays small).
-pub const UPLOAD_PART_SIZE: usize = 5 * 1024 * 1024;
+pub(crate) const UPLOAD_PART_SIZE: usize = 5 * 1024 * 1024;
 
 /// One S3 server standing in for one account, with a client signed with its keys.
 #[derive(Debug)]
-pub struct Account {
+pub(crate) struct Account {
     pub server: EmbeddedS3,
     pub client: aws_sdk_s3::Client,
     pub bucket: String,
 }
 
 /// An S3 client for `endpoint` signed with the given keys (path style, no extra checksums).
-pub fn s3_client(endpoint: &str, access_key: &str, secret_key: &str) -> aws_sdk_s3::Client {
+pub(crate) fn s3_client(endpoint: &str, access_key: &str, secret_key: &str) -> aws_sdk_s3::Client {
     let config = aws_sdk_s3::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
@@ -47,7 +47,12 @@ pub fn s3_client(endpoint: &str, access_key: &str, secret_key: &str) -> aws_sdk_
 
 impl Account {
     /// Start a server serving `root` for one key pair and create `bucket` on it.
-    pub async fn start(root: &Path, access_key: &str, secret_key: &str, bucket: &str) -> Self {
+    pub(crate) async fn start(
+        root: &Path,
+        access_key: &str,
+        secret_key: &str,
+        bucket: &str,
+    ) -> Self {
         let server = EmbeddedS3::start(root, access_key, secret_key)
             .await
             .expect("start embedded S3 server");
@@ -61,7 +66,7 @@ impl Account {
     }
 
     /// PUT `bytes` at `key`.
-    pub async fn put(&self, key: &str, bytes: impl Into<Vec<u8>>) {
+    pub(crate) async fn put(&self, key: &str, bytes: impl Into<Vec<u8>>) {
         self.client
             .put_object()
             .bucket(&self.bucket)
@@ -74,7 +79,7 @@ impl Account {
 
     /// PUT `size` pseudo-random bytes from `seed` at `key`. Objects above one part are sent as
     /// a multipart upload generated part by part, so memory stays at one part.
-    pub async fn put_seeded(&self, key: &str, size: u64, seed: u64) {
+    pub(crate) async fn put_seeded(&self, key: &str, size: u64, seed: u64) {
         if size <= UPLOAD_PART_SIZE as u64 {
             self.put(key, seeded_bytes(seed, 0, size as usize)).await;
             return;
@@ -129,7 +134,7 @@ impl Account {
     }
 
     /// PUT many small objects, `parallel` at a time. Each `(key, bytes)`.
-    pub async fn put_many(&self, objects: Vec<(String, Vec<u8>)>, parallel: usize) {
+    pub(crate) async fn put_many(&self, objects: Vec<(String, Vec<u8>)>, parallel: usize) {
         futures::stream::iter(objects)
             .map(|(key, bytes)| async move {
                 self.put(&key, bytes).await;
@@ -142,7 +147,7 @@ impl Account {
     }
 
     /// The whole object's bytes.
-    pub async fn get(&self, key: &str) -> Vec<u8> {
+    pub(crate) async fn get(&self, key: &str) -> Vec<u8> {
         let output = self
             .client
             .get_object()
@@ -161,7 +166,7 @@ impl Account {
     }
 
     /// Every key under `prefix`, in listing order, across all pages.
-    pub async fn keys(&self, prefix: &str) -> Vec<String> {
+    pub(crate) async fn keys(&self, prefix: &str) -> Vec<String> {
         let mut keys = Vec::new();
         let mut pages = self
             .client
@@ -185,7 +190,7 @@ impl Account {
 /// `len` bytes of the deterministic stream for `seed`, starting at `offset`. Any slice of the
 /// stream can be produced alone, so big objects are generated one part at a time and checked
 /// against any range.
-pub fn seeded_bytes(seed: u64, offset: u64, len: usize) -> Vec<u8> {
+pub(crate) fn seeded_bytes(seed: u64, offset: u64, len: usize) -> Vec<u8> {
     let mut out = Vec::with_capacity(len);
     let mut position = offset;
     let end = offset + len as u64;

@@ -14,7 +14,7 @@ use super::Sandbox;
 
 /// A config file's text, table by table. `Config::default()` is empty: no tables at all.
 #[derive(Debug, Clone, Default)]
-pub struct Config {
+pub(crate) struct Config {
     /// Lines before the first table.
     top: Vec<String>,
     /// `(header, lines)` in the order they are written.
@@ -24,7 +24,7 @@ pub struct Config {
 impl Config {
     /// The smallest valid config: `[source]` and `[target]` with only their buckets
     /// (`source-bucket`, `target-bucket`).
-    pub fn minimal() -> Config {
+    pub(crate) fn minimal() -> Config {
         Config::default()
             .set_str("source", "bucket", super::SOURCE_BUCKET)
             .set_str("target", "bucket", super::TARGET_BUCKET)
@@ -35,7 +35,7 @@ impl Config {
     /// write mode is pinned to `checksum = "trailer"`: tests that inject faults into, or count,
     /// the target's requests must not have the `auto` probe's PUT among them. Tests of `auto`
     /// set it (`set_str("target", "checksum", "auto")` or `unset("target", "checksum")`).
-    pub fn endpoints(source_endpoint: &str, target_endpoint: &str) -> Config {
+    pub(crate) fn endpoints(source_endpoint: &str, target_endpoint: &str) -> Config {
         let mut config = Config::default();
         for (side, bucket, endpoint, access_key, secret_key) in [
             (
@@ -65,7 +65,7 @@ impl Config {
     }
 
     /// `[side.credentials]` becomes `kind = "static"` with these keys.
-    pub fn keys(self, side: &str, access_key: &str, secret_key: &str) -> Config {
+    pub(crate) fn keys(self, side: &str, access_key: &str, secret_key: &str) -> Config {
         self.table(
             &format!("{side}.credentials"),
             &[
@@ -78,7 +78,7 @@ impl Config {
 
     /// `[side.credentials]` becomes `kind = "ssm"`: the keys are the two parameters, read with
     /// the target's credentials from the SSM endpoint at `endpoint` (moto) in `us-east-1`.
-    pub fn ssm_keys(
+    pub(crate) fn ssm_keys(
         self,
         side: &str,
         endpoint: &str,
@@ -94,30 +94,30 @@ impl Config {
     }
 
     /// `source.prefix` and `target.prefix`.
-    pub fn prefixes(self, source: &str, target: &str) -> Config {
+    pub(crate) fn prefixes(self, source: &str, target: &str) -> Config {
         self.set_str("source", "prefix", source)
             .set_str("target", "prefix", target)
     }
 
     /// Lines added to `[transfer]`.
-    pub fn transfer(self, lines: &[impl AsRef<str>]) -> Config {
+    pub(crate) fn transfer(self, lines: &[impl AsRef<str>]) -> Config {
         self.lines("transfer", lines)
     }
 
     /// `key = value` in `[table]`, `value` written as TOML (`"5MiB"`, `8`, `true`): replaces
     /// the key's line, or adds one (and the table, as [`Self::line`] does).
-    pub fn set(self, table: &str, key: &str, value: &str) -> Config {
+    pub(crate) fn set(self, table: &str, key: &str, value: &str) -> Config {
         self.unset(table, key)
             .line(table, &format!("{key} = {value}"))
     }
 
     /// [`Self::set`] with a TOML string holding `value` (quoted and escaped).
-    pub fn set_str(self, table: &str, key: &str, value: &str) -> Config {
+    pub(crate) fn set_str(self, table: &str, key: &str, value: &str) -> Config {
         self.set(table, key, &toml_str(value))
     }
 
     /// Removes `key`'s lines from `[table]`.
-    pub fn unset(mut self, table: &str, key: &str) -> Config {
+    pub(crate) fn unset(mut self, table: &str, key: &str) -> Config {
         if let Some(lines) = self.find(table) {
             lines.retain(|line| line.split('=').next().map(str::trim) != Some(key));
         }
@@ -127,12 +127,12 @@ impl Config {
     /// A line as written (split at newlines) at the end of `[table]`. A table that is not there
     /// yet is added: a sub-table after its parent's family, others at the end. A key already in
     /// the table stays: that writes it twice.
-    pub fn line(self, table: &str, line: &str) -> Config {
+    pub(crate) fn line(self, table: &str, line: &str) -> Config {
         self.lines(table, &[line])
     }
 
     /// [`Self::line`] for each of `lines`.
-    pub fn lines(mut self, table: &str, lines: &[impl AsRef<str>]) -> Config {
+    pub(crate) fn lines(mut self, table: &str, lines: &[impl AsRef<str>]) -> Config {
         let split = lines
             .iter()
             .flat_map(|l| l.as_ref().split('\n'))
@@ -148,13 +148,13 @@ impl Config {
     }
 
     /// `[table]` holds exactly `lines` (added as [`Self::line`] adds it).
-    pub fn table(self, table: &str, lines: &[impl AsRef<str>]) -> Config {
+    pub(crate) fn table(self, table: &str, lines: &[impl AsRef<str>]) -> Config {
         self.clear(table).lines(table, lines)
     }
 
     /// `[table]` stays, with no lines. (An empty `[target.credentials]` still makes `[target]`
     /// exist, as TOML says.)
-    pub fn clear(mut self, table: &str) -> Config {
+    pub(crate) fn clear(mut self, table: &str) -> Config {
         if let Some(body) = self.find(table) {
             body.clear();
         }
@@ -162,13 +162,13 @@ impl Config {
     }
 
     /// `[table]` is gone, header and lines.
-    pub fn without(mut self, table: &str) -> Config {
+    pub(crate) fn without(mut self, table: &str) -> Config {
         self.tables.retain(|(name, _)| name != table);
         self
     }
 
     /// A line before the first table (split at newlines).
-    pub fn top(mut self, line: &str) -> Config {
+    pub(crate) fn top(mut self, line: &str) -> Config {
         self.top.extend(line.split('\n').map(str::to_string));
         self
     }
@@ -199,7 +199,7 @@ impl Config {
     }
 
     /// The file's text.
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         let mut text = String::new();
         for line in &self.top {
             text.push_str(line);
@@ -219,13 +219,13 @@ impl Config {
     }
 
     /// Writes the text as a new config file in `sandbox` (mode 0600) and returns its path.
-    pub fn write(&self, sandbox: &Sandbox) -> PathBuf {
+    pub(crate) fn write(&self, sandbox: &Sandbox) -> PathBuf {
         sandbox.write_config(&self.text())
     }
 
     /// The validated settings; panics with the message and the text when refused.
     #[track_caller]
-    pub fn settings(&self) -> Settings {
+    pub(crate) fn settings(&self) -> Settings {
         let text = self.text();
         parse_settings(&text, "test.toml")
             .unwrap_or_else(|e| panic!("the test config is refused: {e}\n{text}"))

@@ -21,10 +21,10 @@ use super::{
 };
 
 /// How long any wait on the engine may take before the test fails.
-pub const WAIT: Duration = Duration::from_secs(60);
+pub(crate) const WAIT: Duration = Duration::from_secs(60);
 
 /// Two servers, a fault proxy in front of each, and settings that point at the proxies.
-pub struct Rig {
+pub(crate) struct Rig {
     pub source_proxy: FaultProxy,
     pub target_proxy: FaultProxy,
     pub servers: TwoServers,
@@ -32,12 +32,12 @@ pub struct Rig {
 
 impl Rig {
     /// Faithful servers.
-    pub async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         Self::with(TwoServers::start().await).await
     }
 
     /// Stock s3s-fs servers (`EmbeddedS3::start_plain`).
-    pub async fn start_plain() -> Self {
+    pub(crate) async fn start_plain() -> Self {
         let sandbox = Sandbox::new();
         let account = |server: EmbeddedS3, access: &str, secret: &str, bucket: &str| {
             server.create_bucket(bucket).expect("create bucket");
@@ -73,27 +73,27 @@ impl Rig {
         }
     }
 
-    pub fn source(&self) -> &Account {
+    pub(crate) fn source(&self) -> &Account {
         &self.servers.source
     }
 
-    pub fn target(&self) -> &Account {
+    pub(crate) fn target(&self) -> &Account {
         &self.servers.target
     }
 
     /// A config for the two servers through their proxies (see [`TwoServers::config`]).
-    pub fn config(&self) -> Config {
+    pub(crate) fn config(&self) -> Config {
         Config::endpoints(&self.source_proxy.endpoint, &self.target_proxy.endpoint)
     }
 
     /// Plan `settings` (lists both sides through the proxies) and start the engine, with the
     /// journal in the sandbox's data dir. The proxies' stats are reset after planning.
-    pub async fn start_engine(&self, settings: &Settings) -> (EngineHandle, Events) {
+    pub(crate) async fn start_engine(&self, settings: &Settings) -> (EngineHandle, Events) {
         let (plan, sides) = self.plan(settings).await;
         self.start_plan(plan, sides, settings)
     }
 
-    pub async fn plan(&self, settings: &Settings) -> (Plan, Sides) {
+    pub(crate) async fn plan(&self, settings: &Settings) -> (Plan, Sides) {
         let sides = connect(settings).await.expect("connect both sides");
         let (plan, _) = inventory::plan(&sides, settings)
             .await
@@ -103,7 +103,7 @@ impl Rig {
         (plan, sides)
     }
 
-    pub fn start_plan(
+    pub(crate) fn start_plan(
         &self,
         plan: Plan,
         sides: Sides,
@@ -117,7 +117,7 @@ impl Rig {
     }
 
     /// Plan, run to the end, and return the summary with every event.
-    pub async fn run(&self, settings: &Settings) -> (RunSummary, Events) {
+    pub(crate) async fn run(&self, settings: &Settings) -> (RunSummary, Events) {
         let (handle, mut events) = self.start_engine(settings).await;
         let summary = tokio::time::timeout(WAIT, handle.join())
             .await
@@ -128,7 +128,7 @@ impl Rig {
     }
 
     /// In-progress multipart uploads at the target, straight from the server (no proxy).
-    pub async fn target_uploads(&self) -> Vec<(String, String)> {
+    pub(crate) async fn target_uploads(&self) -> Vec<(String, String)> {
         let target = self.target();
         let out = target
             .client
@@ -149,7 +149,7 @@ impl Rig {
     }
 
     /// Files left in the resume journal.
-    pub fn journal_files(&self) -> Vec<std::path::PathBuf> {
+    pub(crate) fn journal_files(&self) -> Vec<std::path::PathBuf> {
         let root = self.servers.sandbox.data_dir().join("journal");
         let mut files = Vec::new();
         for dir in std::fs::read_dir(&root).into_iter().flatten().flatten() {
@@ -165,12 +165,12 @@ impl Rig {
     }
 
     /// Assert the target holds exactly the source's bytes at `key` (streamed, any size).
-    pub async fn assert_copied(&self, key: &str) {
+    pub(crate) async fn assert_copied(&self, key: &str) {
         assert_same_bytes(self.source(), key, self.target(), key).await;
     }
 
     /// Assert every source key is at the target with the same bytes, and nothing else is.
-    pub async fn assert_all_copied(&self) {
+    pub(crate) async fn assert_all_copied(&self) {
         let source_keys = self.source().keys("").await;
         let target_keys = self.target().keys("").await;
         assert_eq!(source_keys, target_keys, "keys at the target");
@@ -181,13 +181,13 @@ impl Rig {
 }
 
 /// The engine's events, recorded as they are received.
-pub struct Events {
+pub(crate) struct Events {
     receiver: UnboundedReceiver<Event>,
     pub seen: Vec<Event>,
 }
 
 impl Events {
-    pub fn new(receiver: UnboundedReceiver<Event>) -> Self {
+    pub(crate) fn new(receiver: UnboundedReceiver<Event>) -> Self {
         Events {
             receiver,
             seen: Vec::new(),
@@ -195,7 +195,7 @@ impl Events {
     }
 
     /// Receive until an event matches (panics after [`WAIT`] or when the stream ends).
-    pub async fn wait_for(&mut self, what: &str, matches: impl Fn(&Event) -> bool) -> Event {
+    pub(crate) async fn wait_for(&mut self, what: &str, matches: impl Fn(&Event) -> bool) -> Event {
         let found = tokio::time::timeout(WAIT, async {
             while let Some(event) = self.receiver.recv().await {
                 self.seen.push(event.clone());
@@ -214,21 +214,26 @@ impl Events {
     }
 
     /// Receive until `n` events match in total (counting those already seen).
-    pub async fn wait_count(&mut self, what: &str, n: usize, matches: impl Fn(&Event) -> bool) {
+    pub(crate) async fn wait_count(
+        &mut self,
+        what: &str,
+        n: usize,
+        matches: impl Fn(&Event) -> bool,
+    ) {
         while self.seen.iter().filter(|e| matches(e)).count() < n {
             self.wait_for(what, &matches).await;
         }
     }
 
     /// Receive everything left (the engine has finished or been dropped).
-    pub async fn drain(&mut self) {
+    pub(crate) async fn drain(&mut self) {
         while let Ok(Some(event)) = tokio::time::timeout(WAIT, self.receiver.recv()).await {
             self.seen.push(event);
         }
     }
 
     /// The events without progress ticks, one per line, for failure messages.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         self.seen
             .iter()
             .filter(|e| !matches!(e, Event::Progress { .. }))
@@ -239,7 +244,7 @@ impl Events {
 
     /// The verification of the object copied from `key`.
     #[track_caller]
-    pub fn verification(&self, key: &str) -> Verification {
+    pub(crate) fn verification(&self, key: &str) -> Verification {
         self.seen
             .iter()
             .find_map(|e| match e {
@@ -254,7 +259,7 @@ impl Events {
     }
 
     /// Part retries announced (all objects).
-    pub fn retries(&self) -> Vec<&Event> {
+    pub(crate) fn retries(&self) -> Vec<&Event> {
         self.seen
             .iter()
             .filter(|e| matches!(e, Event::PartRetry { .. }))
@@ -262,7 +267,7 @@ impl Events {
     }
 
     /// `resumed_parts` of the `ObjectStarted` events of `key`, in order.
-    pub fn resumed_parts(&self, key: &str) -> Vec<u32> {
+    pub(crate) fn resumed_parts(&self, key: &str) -> Vec<u32> {
         self.seen
             .iter()
             .filter_map(|e| match e {
@@ -277,7 +282,7 @@ impl Events {
     }
 
     /// Parts reported done for object `id` (resumed ones included).
-    pub fn parts_done(&self, id: usize) -> Vec<u32> {
+    pub(crate) fn parts_done(&self, id: usize) -> Vec<u32> {
         self.seen
             .iter()
             .filter_map(|e| match e {
@@ -289,7 +294,7 @@ impl Events {
 }
 
 /// Assert two objects hold the same bytes, comparing as both bodies stream.
-pub async fn assert_same_bytes(
+pub(crate) async fn assert_same_bytes(
     source: &Account,
     source_key: &str,
     target: &Account,
@@ -350,7 +355,7 @@ pub async fn assert_same_bytes(
 
 /// Assert `account` holds at `key` exactly `size` bytes of `seeded_bytes(seed, ..)`, streamed
 /// and compared with bytes generated here (for big objects: one GET instead of two).
-pub async fn assert_seeded(account: &Account, key: &str, size: u64, seed: u64) {
+pub(crate) async fn assert_seeded(account: &Account, key: &str, size: u64, seed: u64) {
     let mut body = account
         .client
         .get_object()
@@ -382,7 +387,13 @@ pub async fn assert_seeded(account: &Account, key: &str, size: u64, seed: u64) {
 /// PUT `size` seeded bytes at `key` as a multipart upload with a full-object CRC64NVME (S3's
 /// default for new multipart objects), `part_size` bytes a part, so the engine can check every
 /// byte it reads against the source.
-pub async fn put_seeded_crc(account: &Account, key: &str, size: u64, seed: u64, part_size: u64) {
+pub(crate) async fn put_seeded_crc(
+    account: &Account,
+    key: &str,
+    size: u64,
+    seed: u64,
+    part_size: u64,
+) {
     use aws_sdk_s3::types::{
         ChecksumAlgorithm, ChecksumType, CompletedMultipartUpload, CompletedPart,
     };
@@ -438,7 +449,7 @@ pub async fn put_seeded_crc(account: &Account, key: &str, size: u64, seed: u64, 
 }
 
 /// Base64 of the big-endian CRC64NVME of `bytes`, as S3 writes checksums.
-pub fn crc64nvme_base64(bytes: &[u8]) -> String {
+pub(crate) fn crc64nvme_base64(bytes: &[u8]) -> String {
     use base64::Engine as _;
     let crc = crc_fast::checksum(crc_fast::CrcAlgorithm::Crc64Nvme, bytes);
     base64::engine::general_purpose::STANDARD.encode(crc.to_be_bytes())

@@ -8,20 +8,20 @@ use serde_json::Value;
 
 /// Every line of `text`, each parsed as JSON. Panics naming the first line that is not.
 #[track_caller]
-pub fn json_lines(text: &str) -> Vec<Value> {
+pub(crate) fn json_lines(text: &str) -> Vec<Value> {
     text.lines()
         .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
         .collect()
 }
 
 /// The lines whose `event` is `name`, in order.
-pub fn events_named<'a>(lines: &'a [Value], name: &str) -> Vec<&'a Value> {
+pub(crate) fn events_named<'a>(lines: &'a [Value], name: &str) -> Vec<&'a Value> {
     lines.iter().filter(|line| line["event"] == name).collect()
 }
 
 /// The `summary` of the one `run_finished` event. Panics unless there is exactly one.
 #[track_caller]
-pub fn run_summary(lines: &[Value]) -> &Value {
+pub(crate) fn run_summary(lines: &[Value]) -> &Value {
     let finished = events_named(lines, "run_finished");
     assert_eq!(
         finished.len(),
@@ -34,7 +34,7 @@ pub fn run_summary(lines: &[Value]) -> &Value {
 
 /// A JSON-lines manifest (`run --manifest`): its header line and its records.
 #[track_caller]
-pub fn read_manifest(path: &Path) -> (Value, Vec<Value>) {
+pub(crate) fn read_manifest(path: &Path) -> (Value, Vec<Value>) {
     let text = std::fs::read_to_string(path)
         .unwrap_or_else(|e| panic!("read the manifest '{}': {e}", path.display()));
     let mut lines = json_lines(&text);

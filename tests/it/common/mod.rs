@@ -18,33 +18,33 @@
 
 mod account;
 mod config;
-pub mod engine;
+pub(crate) mod engine;
 mod json;
-pub mod moto;
-pub mod proxy;
+pub(crate) mod moto;
+pub(crate) mod proxy;
 mod run;
 
 use std::path::Path;
 
-pub use account::{Account, UPLOAD_PART_SIZE, s3_client, seeded_bytes};
-pub use config::Config;
-pub use json::{events_named, json_lines, read_manifest, run_summary};
-pub use run::{AirlockCmd, Output, Sandbox};
+pub(crate) use account::{Account, UPLOAD_PART_SIZE, s3_client, seeded_bytes};
+pub(crate) use config::Config;
+pub(crate) use json::{events_named, json_lines, read_manifest, run_summary};
+pub(crate) use run::{AirlockCmd, Output, Sandbox};
 
 /// Clearly fake keys: each server accepts only its own pair.
-pub const SOURCE_ACCESS_KEY: &str = "source-test-key";
-pub const SOURCE_SECRET_KEY: &str = "source-test-secret-0000";
-pub const TARGET_ACCESS_KEY: &str = "target-test-key";
-pub const TARGET_SECRET_KEY: &str = "target-test-secret-0000";
+pub(crate) const SOURCE_ACCESS_KEY: &str = "source-test-key";
+pub(crate) const SOURCE_SECRET_KEY: &str = "source-test-secret-0000";
+pub(crate) const TARGET_ACCESS_KEY: &str = "target-test-key";
+pub(crate) const TARGET_SECRET_KEY: &str = "target-test-secret-0000";
 
-pub const SOURCE_BUCKET: &str = "source-bucket";
-pub const TARGET_BUCKET: &str = "target-bucket";
+pub(crate) const SOURCE_BUCKET: &str = "source-bucket";
+pub(crate) const TARGET_BUCKET: &str = "target-bucket";
 
-pub const MIB: u64 = 1024 * 1024;
+pub(crate) const MIB: u64 = 1024 * 1024;
 
 /// Two servers with distinct keys and one bucket each, in one sandbox.
 #[derive(Debug)]
-pub struct TwoServers {
+pub(crate) struct TwoServers {
     pub source: Account,
     pub target: Account,
     // Declared last: dropped after the servers that serve from it.
@@ -53,7 +53,7 @@ pub struct TwoServers {
 
 impl TwoServers {
     /// Start both servers and create `source-bucket` and `target-bucket`.
-    pub async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         let sandbox = Sandbox::new();
         let source = Account::start(
             &sandbox.path().join("source-s3"),
@@ -78,12 +78,12 @@ impl TwoServers {
 
     /// A config for the two servers: both buckets, empty prefixes, path style, each side's
     /// static keys. Change it with [`Config`]'s methods.
-    pub fn config(&self) -> Config {
+    pub(crate) fn config(&self) -> Config {
         Config::endpoints(&self.source.server.endpoint, &self.target.server.endpoint)
     }
 
     /// `airlock ARGS` with this test's data dir.
-    pub fn airlock<I, S>(&self, args: I) -> AirlockCmd
+    pub(crate) fn airlock<I, S>(&self, args: I) -> AirlockCmd
     where
         I: IntoIterator<Item = S>,
         S: AsRef<std::ffi::OsStr>,
@@ -92,7 +92,7 @@ impl TwoServers {
     }
 
     /// `airlock --config CONFIG ARGS`, the usual shape.
-    pub fn airlock_with(&self, config: &Path, args: &[&str]) -> AirlockCmd {
+    pub(crate) fn airlock_with(&self, config: &Path, args: &[&str]) -> AirlockCmd {
         let mut all = vec![
             std::ffi::OsString::from("--config"),
             config.as_os_str().to_owned(),
@@ -103,7 +103,7 @@ impl TwoServers {
 }
 
 /// An SDK error with its whole chain (the SDK's Display is just "service error").
-pub fn describe(err: &dyn std::error::Error) -> String {
+pub(crate) fn describe(err: &dyn std::error::Error) -> String {
     let mut text = err.to_string();
     let mut current = err.source();
     while let Some(next) = current {
@@ -115,6 +115,6 @@ pub fn describe(err: &dyn std::error::Error) -> String {
 }
 
 /// Lines of `text` that contain `needle`.
-pub fn lines_with<'a>(text: &'a str, needle: &str) -> Vec<&'a str> {
+pub(crate) fn lines_with<'a>(text: &'a str, needle: &str) -> Vec<&'a str> {
     text.lines().filter(|l| l.contains(needle)).collect()
 }

@@ -16,13 +16,13 @@ use aws_sdk_ssm::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_ssm::types::ParameterType;
 
 /// Environment variable naming the `moto_server` executable.
-pub const MOTO_ENV: &str = "AIRLOCK_MOTO";
+pub(crate) const MOTO_ENV: &str = "AIRLOCK_MOTO";
 
 /// How long moto may take to answer its first request (it imports a lot of Python).
 const STARTUP: Duration = Duration::from_secs(60);
 
 /// A running moto server on 127.0.0.1. Dropping it kills the process.
-pub struct Moto {
+pub(crate) struct Moto {
     /// `http://127.0.0.1:PORT`
     pub endpoint: String,
     child: Child,
@@ -33,7 +33,7 @@ pub struct Moto {
 impl Moto {
     /// Start moto. Panics when `AIRLOCK_MOTO` is unset (a test that needs moto never passes
     /// without it) or when moto does not come up.
-    pub fn start() -> Moto {
+    pub(crate) fn start() -> Moto {
         let Some(program) = std::env::var_os(MOTO_ENV).filter(|v| !v.is_empty()) else {
             panic!(
                 "{MOTO_ENV} is not set, so this test cannot run: set it to a moto_server \
@@ -91,7 +91,7 @@ impl Moto {
     }
 
     /// An SSM client for this server (moto accepts any keys).
-    pub fn ssm_client(&self) -> aws_sdk_ssm::Client {
+    pub(crate) fn ssm_client(&self) -> aws_sdk_ssm::Client {
         let config = aws_sdk_ssm::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
@@ -108,7 +108,7 @@ impl Moto {
     }
 
     /// Write a SecureString parameter (overwriting any earlier value).
-    pub async fn put_secure_string(&self, name: &str, value: &str) {
+    pub(crate) async fn put_secure_string(&self, name: &str, value: &str) {
         self.ssm_client()
             .put_parameter()
             .name(name)

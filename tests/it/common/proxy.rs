@@ -35,13 +35,13 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use bodies::{BodyFault, BoxError, FaultBody, HoldGate, KillableIo, RequestBody};
-pub use classify::{Op, Target, classify};
+pub(crate) use classify::{Op, Target, classify};
 
 type ProxyBody = UnsyncBoxBody<Bytes, BoxError>;
 
 /// What a rule does to a request it fires on.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Fault {
+pub(crate) enum Fault {
     /// Answer 500 InternalError (S3 XML body) after reading the request body, as S3 does.
     InternalError,
     /// Answer 503 SlowDown (S3 XML body) after reading the request body.
@@ -103,7 +103,7 @@ impl Fault {
 
 /// A fault, which requests it applies to, and how often.
 #[derive(Debug, Clone)]
-pub struct Rule {
+pub(crate) struct Rule {
     fault: Fault,
     op: Option<Op>,
     key_contains: Option<String>,
@@ -115,7 +115,7 @@ pub struct Rule {
 
 impl Rule {
     /// Fires on every request (narrow it with the methods below).
-    pub fn new(fault: Fault) -> Self {
+    pub(crate) fn new(fault: Fault) -> Self {
         Rule {
             fault,
             op: None,
@@ -128,43 +128,43 @@ impl Rule {
     }
 
     /// Only requests of this operation.
-    pub fn on(mut self, op: Op) -> Self {
+    pub(crate) fn on(mut self, op: Op) -> Self {
         self.op = Some(op);
         self
     }
 
     /// Only requests whose (decoded) key contains `needle`.
-    pub fn key(mut self, needle: &str) -> Self {
+    pub(crate) fn key(mut self, needle: &str) -> Self {
         self.key_contains = Some(needle.to_string());
         self
     }
 
     /// Only UploadPart requests of this part number.
-    pub fn part(mut self, part: u32) -> Self {
+    pub(crate) fn part(mut self, part: u32) -> Self {
         self.part = Some(part);
         self
     }
 
     /// Fire on this fraction of the matching requests (seeded draw).
-    pub fn rate(mut self, rate: f64) -> Self {
+    pub(crate) fn rate(mut self, rate: f64) -> Self {
         self.rate = rate;
         self
     }
 
     /// Let the first `n` matching requests through untouched.
-    pub fn skip(mut self, n: u64) -> Self {
+    pub(crate) fn skip(mut self, n: u64) -> Self {
         self.skip = n;
         self
     }
 
     /// Fire at most `n` times (the first `n` matches, at rate 1).
-    pub fn times(mut self, n: u64) -> Self {
+    pub(crate) fn times(mut self, n: u64) -> Self {
         self.times = Some(n);
         self
     }
 
     /// Fire on every match (the default).
-    pub fn every_time(mut self) -> Self {
+    pub(crate) fn every_time(mut self) -> Self {
         self.times = None;
         self
     }
@@ -181,7 +181,7 @@ impl Rule {
 
 /// Names a rule added to a proxy, to count its firings or remove it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct RuleId(u64);
+pub(crate) struct RuleId(u64);
 
 struct ActiveRule {
     id: RuleId,
@@ -243,7 +243,7 @@ impl Rules {
 
 /// One request as the proxy saw it.
 #[derive(Debug, Clone)]
-pub struct Exchange {
+pub(crate) struct Exchange {
     pub op: Op,
     pub key: String,
     pub part: Option<u32>,
@@ -316,7 +316,7 @@ struct State {
 }
 
 /// A running proxy. Dropping it closes every connection.
-pub struct FaultProxy {
+pub(crate) struct FaultProxy {
     /// `http://127.0.0.1:PORT`, for clients to use instead of the server's endpoint.
     pub endpoint: String,
     pub addr: SocketAddr,
@@ -325,12 +325,12 @@ pub struct FaultProxy {
 
 impl FaultProxy {
     /// A proxy in front of `upstream` with no rules, seed 1.
-    pub async fn start(upstream: SocketAddr) -> Self {
+    pub(crate) async fn start(upstream: SocketAddr) -> Self {
         Self::start_seeded(upstream, 1).await
     }
 
     /// A proxy whose rate draws come from `seed`.
-    pub async fn start_seeded(upstream: SocketAddr, seed: u64) -> Self {
+    pub(crate) async fn start_seeded(upstream: SocketAddr, seed: u64) -> Self {
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
         let client = Client::builder(TokioExecutor::new()).build(connector);
@@ -362,7 +362,7 @@ impl FaultProxy {
     }
 
     /// Add a rule (after the existing ones); it applies to requests from now on.
-    pub fn add_rule(&self, rule: Rule) -> RuleId {
+    pub(crate) fn add_rule(&self, rule: Rule) -> RuleId {
         let mut rules = self.state.rules.lock().unwrap();
         let id = RuleId(rules.next_id);
         rules.next_id += 1;
@@ -375,35 +375,35 @@ impl FaultProxy {
     }
 
     /// Remove every rule (requests already held stay held until released).
-    pub fn clear_rules(&self) {
+    pub(crate) fn clear_rules(&self) {
         self.state.rules.lock().unwrap().active.clear();
     }
 
     /// How many times a rule fired (also after it was removed).
-    pub fn fired(&self, id: RuleId) -> u64 {
+    pub(crate) fn fired(&self, id: RuleId) -> u64 {
         let rules = self.state.rules.lock().unwrap();
         rules.fired.get(&id).copied().unwrap_or(0)
     }
 
     /// TCP connections clients opened to this proxy since it started (never reset).
-    pub fn connections(&self) -> usize {
+    pub(crate) fn connections(&self) -> usize {
         self.state.connections.load(Ordering::Relaxed)
     }
 
     /// Requests held by [`Fault::Hold`] now.
-    pub fn held(&self) -> usize {
+    pub(crate) fn held(&self) -> usize {
         self.state.held.load(Ordering::Acquire)
     }
 
     /// Forward every request held now.
-    pub fn release_held(&self) {
+    pub(crate) fn release_held(&self) {
         self.state
             .release
             .send_modify(|generation| *generation += 1);
     }
 
     /// Wait (at most 30 s, then panic) until `condition` holds for this proxy.
-    pub async fn wait_for(&self, what: &str, condition: impl Fn(&FaultProxy) -> bool) {
+    pub(crate) async fn wait_for(&self, what: &str, condition: impl Fn(&FaultProxy) -> bool) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         while !condition(self) {
             assert!(
@@ -415,19 +415,19 @@ impl FaultProxy {
     }
 
     /// Every request since the last reset, in arrival order.
-    pub fn exchanges(&self) -> Vec<Exchange> {
+    pub(crate) fn exchanges(&self) -> Vec<Exchange> {
         let log = self.state.log.lock().unwrap();
         log.iter().map(|live| live.snapshot()).collect()
     }
 
     /// Requests of one operation since the last reset.
-    pub fn count(&self, op: Op) -> usize {
+    pub(crate) fn count(&self, op: Op) -> usize {
         let log = self.state.log.lock().unwrap();
         log.iter().filter(|live| live.target.op == op).count()
     }
 
     /// Request-body bytes of one operation that went through, all attempts together.
-    pub fn request_bytes(&self, op: Op) -> u64 {
+    pub(crate) fn request_bytes(&self, op: Op) -> u64 {
         self.exchanges()
             .iter()
             .filter(|e| e.op == op)
@@ -436,7 +436,7 @@ impl FaultProxy {
     }
 
     /// Response-body bytes of one operation that went through.
-    pub fn response_bytes(&self, op: Op) -> u64 {
+    pub(crate) fn response_bytes(&self, op: Op) -> u64 {
         self.exchanges()
             .iter()
             .filter(|e| e.op == op)
@@ -445,7 +445,7 @@ impl FaultProxy {
     }
 
     /// UploadPart request-body bytes per part number (all keys, all attempts).
-    pub fn upload_part_bytes(&self) -> BTreeMap<u32, u64> {
+    pub(crate) fn upload_part_bytes(&self) -> BTreeMap<u32, u64> {
         let mut parts = BTreeMap::new();
         for e in self.exchanges() {
             if let (Op::UploadPart, Some(part)) = (e.op, e.part) {
@@ -456,18 +456,18 @@ impl FaultProxy {
     }
 
     /// Most requests of one operation in flight at once since the last reset.
-    pub fn peak_in_flight(&self, op: Op) -> usize {
+    pub(crate) fn peak_in_flight(&self, op: Op) -> usize {
         let in_flight = self.state.in_flight.lock().unwrap();
         in_flight.get(&op).map_or(0, |entry| entry.1)
     }
 
     /// Most requests of any operations in flight at once since the last reset.
-    pub fn peak_in_flight_total(&self) -> usize {
+    pub(crate) fn peak_in_flight_total(&self) -> usize {
         self.state.in_flight_total.lock().unwrap().1
     }
 
     /// Forget the recorded exchanges; peaks restart from what is in flight now.
-    pub fn reset_stats(&self) {
+    pub(crate) fn reset_stats(&self) {
         self.state.log.lock().unwrap().clear();
         for entry in self.state.in_flight.lock().unwrap().values_mut() {
             entry.1 = entry.0;

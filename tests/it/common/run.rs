@@ -9,14 +9,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// A temp dir that holds everything one test writes: server roots, configs, airlock's data
 /// dir (logs, journal). Removed on drop.
 #[derive(Debug)]
-pub struct Sandbox {
+pub(crate) struct Sandbox {
     pub dir: tempfile::TempDir,
     /// Names configs written by this sandbox so each call gets a fresh file.
     configs_written: AtomicUsize,
 }
 
 impl Sandbox {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Sandbox {
             dir: tempfile::Builder::new()
                 .prefix("airlock-test-")
@@ -26,23 +26,23 @@ impl Sandbox {
         }
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         self.dir.path()
     }
 
     /// `$AIRLOCK_DATA_DIR` for every airlock run of this test.
-    pub fn data_dir(&self) -> PathBuf {
+    pub(crate) fn data_dir(&self) -> PathBuf {
         self.path().join("data")
     }
 
     /// airlock's log file (it exists after the first run).
-    pub fn log_file(&self) -> PathBuf {
+    pub(crate) fn log_file(&self) -> PathBuf {
         self.data_dir().join("logs").join("airlock.log")
     }
 
     /// Write `text` as a new config file (mode 0600, so airlock does not warn about secrets
     /// readable by others) and return its path.
-    pub fn write_config(&self, text: &str) -> PathBuf {
+    pub(crate) fn write_config(&self, text: &str) -> PathBuf {
         let n = self.configs_written.fetch_add(1, Ordering::Relaxed);
         let path = self.path().join(format!("config-{n}.toml"));
         std::fs::write(&path, text).expect("write config");
@@ -57,7 +57,7 @@ impl Sandbox {
 
     /// The `airlock` binary with its data dir in this sandbox and no AWS settings inherited
     /// from the developer's environment.
-    pub fn airlock<I, S>(&self, args: I) -> AirlockCmd
+    pub(crate) fn airlock<I, S>(&self, args: I) -> AirlockCmd
     where
         I: IntoIterator<Item = S>,
         S: AsRef<std::ffi::OsStr>,
@@ -100,28 +100,28 @@ impl Default for Sandbox {
 }
 
 /// A prepared `airlock` invocation.
-pub struct AirlockCmd {
+pub(crate) struct AirlockCmd {
     cmd: tokio::process::Command,
 }
 
 impl AirlockCmd {
-    pub fn arg(mut self, arg: impl AsRef<std::ffi::OsStr>) -> Self {
+    pub(crate) fn arg(mut self, arg: impl AsRef<std::ffi::OsStr>) -> Self {
         self.cmd.arg(arg);
         self
     }
 
-    pub fn env(mut self, key: &str, value: impl AsRef<std::ffi::OsStr>) -> Self {
+    pub(crate) fn env(mut self, key: &str, value: impl AsRef<std::ffi::OsStr>) -> Self {
         self.cmd.env(key, value);
         self
     }
 
     /// Start it and return the child (killed when dropped), for tests that signal or kill it.
-    pub fn spawn(mut self) -> tokio::process::Child {
+    pub(crate) fn spawn(mut self) -> tokio::process::Child {
         self.cmd.spawn().expect("start the airlock binary")
     }
 
     /// Run to completion (at most 60 s) and collect what it printed.
-    pub async fn run(mut self) -> Output {
+    pub(crate) async fn run(mut self) -> Output {
         let child = self.cmd.spawn().expect("start the airlock binary");
         let output =
             tokio::time::timeout(std::time::Duration::from_secs(60), child.wait_with_output())
@@ -139,7 +139,7 @@ impl AirlockCmd {
 
 /// What a finished `airlock` run printed and its exit code.
 #[derive(Debug, Clone)]
-pub struct Output {
+pub(crate) struct Output {
     pub stdout: String,
     pub stderr: String,
     pub code: i32,
@@ -148,7 +148,7 @@ pub struct Output {
 impl Output {
     /// Panics with both streams unless the exit code is `code`.
     #[track_caller]
-    pub fn expect_code(&self, code: i32) -> &Self {
+    pub(crate) fn expect_code(&self, code: i32) -> &Self {
         assert_eq!(
             self.code, code,
             "exit code {} (wanted {code})\n--- stdout ---\n{}\n--- stderr ---\n{}",
@@ -158,13 +158,13 @@ impl Output {
     }
 
     /// stdout then stderr, for "appears anywhere" checks.
-    pub fn all(&self) -> String {
+    pub(crate) fn all(&self) -> String {
         format!("{}\n{}", self.stdout, self.stderr)
     }
 
     /// Panics if `needle` appears in stdout or stderr.
     #[track_caller]
-    pub fn assert_never_prints(&self, needle: &str) {
+    pub(crate) fn assert_never_prints(&self, needle: &str) {
         assert!(
             !self.all().contains(needle),
             "output contains {needle:?}:\n{}",

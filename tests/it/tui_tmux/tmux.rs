@@ -19,7 +19,7 @@ const PANE: &str = "airlock:0.0";
 /// Panics unless tmux can be run. The tests that call this are ignored when tmux was not found
 /// at build time (`build.rs`); when one runs anyway (under `CI=true`, or with `--ignored`),
 /// a missing tmux is a failure, never a pass.
-pub fn require(test: &str) {
+pub(super) fn require(test: &str) {
     let found = Command::new("tmux")
         .arg("-V")
         .output()
@@ -32,7 +32,7 @@ pub fn require(test: &str) {
 }
 
 /// One tmux server with one session, `airlock`, running one program.
-pub struct Tmux {
+pub(super) struct Tmux {
     socket: PathBuf,
     /// The pane's shell, leader of the process group killed on drop (the program may ignore
     /// the SIGHUP tmux sends).
@@ -45,7 +45,7 @@ impl Tmux {
     /// Start `program args` in a `columns` x `rows` pane with `env` set. The socket goes in
     /// `dir`. The pane stays after the program exits so its exit status and last screen can be
     /// read.
-    pub fn start(
+    pub(super) fn start(
         dir: &Path,
         (columns, rows): (u16, u16),
         env: &[(&str, &Path)],
@@ -118,13 +118,13 @@ impl Tmux {
     }
 
     /// A tmux format (`#{...}`) evaluated for the pane.
-    pub fn format(&self, format: &str) -> String {
+    pub(super) fn format(&self, format: &str) -> String {
         let out = self.run(&["display-message", "-p", "-t", PANE, format]);
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
     /// Send keys, as tmux names them (`Space`, `Enter`, `Escape`, `j`, `?`).
-    pub fn send(&self, keys: &[&str]) {
+    pub(super) fn send(&self, keys: &[&str]) {
         let mut args = vec!["send-keys", "-t", PANE];
         args.extend_from_slice(keys);
         let out = self.run(&args);
@@ -136,7 +136,7 @@ impl Tmux {
     }
 
     /// Type `text` literally (`send-keys -l`: no key names, a leading `-` is not a flag).
-    pub fn type_text(&self, text: &str) {
+    pub(super) fn type_text(&self, text: &str) {
         let out = self.run(&["send-keys", "-t", PANE, "-l", "--", text]);
         assert!(
             out.status.success(),
@@ -146,13 +146,13 @@ impl Tmux {
     }
 
     /// The visible screen, one line per row, trailing spaces trimmed.
-    pub fn screen(&self) -> String {
+    pub(super) fn screen(&self) -> String {
         let out = self.run(&["capture-pane", "-p", "-t", PANE]);
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
     /// Resize the window (and so the pane and the program's terminal).
-    pub fn resize(&self, (columns, rows): (u16, u16)) {
+    pub(super) fn resize(&self, (columns, rows): (u16, u16)) {
         let out = self.run(&[
             "resize-window",
             "-t",
@@ -170,7 +170,12 @@ impl Tmux {
     }
 
     /// Capture until `done(screen)` holds; panic with the last screen after `timeout`.
-    pub fn wait_for(&self, what: &str, timeout: Duration, done: impl Fn(&str) -> bool) -> String {
+    pub(super) fn wait_for(
+        &self,
+        what: &str,
+        timeout: Duration,
+        done: impl Fn(&str) -> bool,
+    ) -> String {
         let deadline = Instant::now() + timeout;
         loop {
             let screen = self.screen();
@@ -192,7 +197,7 @@ impl Tmux {
     }
 
     /// [`Tmux::wait_for`] the screen to contain every one of `texts`.
-    pub fn wait_for_text(&self, texts: &[&str], timeout: Duration) -> String {
+    pub(super) fn wait_for_text(&self, texts: &[&str], timeout: Duration) -> String {
         self.wait_for(&format!("{texts:?}"), timeout, |screen| {
             texts.iter().all(|t| screen.contains(t))
         })
@@ -200,7 +205,7 @@ impl Tmux {
 
     /// The program's exit status once it has exited (128+N: killed by signal N), as its shell
     /// recorded it; else, if the shell itself died, tmux's view (-N: killed by signal N).
-    pub fn exited(&self) -> Option<i32> {
+    pub(super) fn exited(&self) -> Option<i32> {
         if let Some(code) = std::fs::read_to_string(&self.status_file)
             .ok()
             .and_then(|s| s.trim().parse::<i32>().ok())
@@ -218,7 +223,7 @@ impl Tmux {
     }
 
     /// Wait for the program to exit; panic with the screen after `timeout`.
-    pub fn wait_exit(&self, timeout: Duration) -> i32 {
+    pub(super) fn wait_exit(&self, timeout: Duration) -> i32 {
         let deadline = Instant::now() + timeout;
         loop {
             if let Some(code) = self.exited() {
@@ -248,7 +253,7 @@ impl Drop for Tmux {
 }
 
 /// The screen with a ruler, for failure messages and `--nocapture` runs.
-pub fn frame(screen: &str) -> String {
+pub(super) fn frame(screen: &str) -> String {
     let mut out = String::from("    +----------------------------------------\n");
     for (i, line) in screen.lines().enumerate() {
         out.push_str(&format!("{i:>3} |{line}\n"));
@@ -257,12 +262,12 @@ pub fn frame(screen: &str) -> String {
 }
 
 /// Row `row` of the screen, `""` past the end.
-pub fn row(screen: &str, row: usize) -> &str {
+pub(super) fn row(screen: &str, row: usize) -> &str {
     screen.lines().nth(row).unwrap_or("")
 }
 
 /// The first `width` characters of each row (a pane's columns).
-pub fn columns(screen: &str, from: usize, width: usize) -> Vec<String> {
+pub(super) fn columns(screen: &str, from: usize, width: usize) -> Vec<String> {
     screen
         .lines()
         .map(|l| l.chars().skip(from).take(width).collect())

@@ -22,20 +22,20 @@ use super::SideClient;
 use crate::error::{Class, Error, S3Failure};
 
 /// Longest wait for a CompleteMultipartUpload answer.
-pub const COMPLETE_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+pub(super) const COMPLETE_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 
 /// Extra time before an upload counts as stalled, so that a stalled *source* (cut by the relay
 /// after the same read timeout) is reported as the source's fault, not the target's.
 const UPLOAD_GRACE: Duration = Duration::from_secs(5);
 
 /// A request body that counts the bytes the HTTP client has taken from it.
-pub struct Counted {
+pub(super) struct Counted {
     inner: SdkBody,
     taken: Arc<AtomicU64>,
 }
 
 /// Wrap `body`; the counter grows as the target accepts bytes.
-pub fn counted(body: SdkBody) -> (SdkBody, Arc<AtomicU64>) {
+pub(super) fn counted(body: SdkBody) -> (SdkBody, Arc<AtomicU64>) {
     let taken = Arc::new(AtomicU64::new(0));
     let body = Counted {
         inner: body,
@@ -72,7 +72,7 @@ impl Body for Counted {
 
 /// Run an upload's `send` until it answers, or until `taken` has not moved for longer than the
 /// side's read timeout.
-pub async fn upload<T>(
+pub(super) async fn upload<T>(
     side: &SideClient,
     operation: &'static str,
     key: &str,
@@ -116,7 +116,7 @@ async fn until_idle<T>(
 }
 
 /// Run `send` with a deadline of `limit`.
-pub async fn answer<T>(
+pub(super) async fn answer<T>(
     side: &SideClient,
     operation: &'static str,
     key: &str,

@@ -10,11 +10,14 @@ use super::errors::{Context, s3_failure};
 use crate::error::{Error, Result};
 
 /// Most keys one DeleteObjects request may name.
-pub const DELETE_BATCH: usize = 1000;
+pub(crate) const DELETE_BATCH: usize = 1000;
 
 /// Delete `keys` (at most [`DELETE_BATCH`]) in one request. Returns the keys that failed with
 /// their S3 error; an error for the request as a whole (every key failed) is `Err`.
-pub async fn delete_batch(side: &SideClient, keys: &[String]) -> Result<Vec<(String, String)>> {
+pub(crate) async fn delete_batch(
+    side: &SideClient,
+    keys: &[String],
+) -> Result<Vec<(String, String)>> {
     if keys.len() > DELETE_BATCH {
         return Err(Error::internal(format!(
             "a DeleteObjects batch of {} keys is above S3's limit of {DELETE_BATCH}",
@@ -67,7 +70,7 @@ pub async fn delete_batch(side: &SideClient, keys: &[String]) -> Result<Vec<(Str
 }
 
 /// Delete one object (DeleteObject), e.g. one airlock wrote and then found wrong.
-pub async fn delete_object(side: &SideClient, key: &str) -> Result<()> {
+pub(crate) async fn delete_object(side: &SideClient, key: &str) -> Result<()> {
     side.client
         .delete_object()
         .bucket(&side.bucket)

@@ -7,7 +7,7 @@
 mod client;
 pub mod credentials;
 mod deadline;
-pub mod delete;
+pub(crate) mod delete;
 pub mod documents;
 pub mod errors;
 pub mod listing;

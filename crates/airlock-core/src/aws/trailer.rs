@@ -17,7 +17,7 @@ pub const TRAILER_HEADER: &str = "x-amz-checksum-crc64nvme";
 /// Sets `aws-chunked` headers for a body of `decoded_length` payload bytes framed into
 /// `encoded_length` bytes.
 #[derive(Debug, Clone, Copy)]
-pub struct UnsignedTrailer {
+pub(super) struct UnsignedTrailer {
     pub decoded_length: u64,
     pub encoded_length: u64,
 }
@@ -55,7 +55,7 @@ impl Intercept for UnsignedTrailer {
 /// A plain streamed body, its checksum already in an `x-amz-checksum-*` header: the payload is
 /// `UNSIGNED-PAYLOAD` (the signer cannot hash a stream it has not read).
 #[derive(Debug, Clone, Copy)]
-pub struct UnsignedPlain;
+pub(super) struct UnsignedPlain;
 
 impl Intercept for UnsignedPlain {
     fn name(&self) -> &'static str {
@@ -77,7 +77,7 @@ impl Intercept for UnsignedPlain {
 /// The Content-Encoding of an aws-chunked upload: `aws-chunked`, then the object's own
 /// encodings (an `aws-chunked` among them, left over from how the source was written, is
 /// dropped, not doubled).
-pub fn content_encoding<'a>(existing: impl IntoIterator<Item = &'a str>) -> String {
+pub(super) fn content_encoding<'a>(existing: impl IntoIterator<Item = &'a str>) -> String {
     let mut value = String::from("aws-chunked");
     for token in existing
         .into_iter()
@@ -94,7 +94,7 @@ pub fn content_encoding<'a>(existing: impl IntoIterator<Item = &'a str>) -> Stri
 
 /// An object's stored Content-Encoding without `aws-chunked`, which describes how a request
 /// was framed, not the object (S3 drops it; some servers store it); `None` when nothing is left.
-pub fn stored_encoding(value: &str) -> Option<String> {
+pub(super) fn stored_encoding(value: &str) -> Option<String> {
     let kept: Vec<&str> = value
         .split(',')
         .map(str::trim)

@@ -6,12 +6,12 @@
 //! -> [`Settings`] (validated; every error names the key and the value).
 //! Depends on `error` and `dirs` (where the user config dir is); no AWS SDK, no UI.
 
-pub mod bytesize;
+pub(crate) mod bytesize;
 pub mod defaults;
 pub mod filter;
 pub mod limits;
 mod load;
-pub mod raw;
+pub(crate) mod raw;
 mod secret;
 mod validate;
 

@@ -7,7 +7,7 @@ use super::{ByteSize, Secret};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawConfig {
+pub(crate) struct RawConfig {
     pub source: Option<RawSide>,
     pub target: Option<RawSide>,
     pub transfer: Option<RawTransfer>,
@@ -16,7 +16,7 @@ pub struct RawConfig {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawSide {
+pub(crate) struct RawSide {
     pub bucket: Option<String>,
     pub prefix: Option<String>,
     pub region: Option<String>,
@@ -44,7 +44,7 @@ pub struct RawSide {
 /// not belong to the chosen kind.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawCredentials {
+pub(crate) struct RawCredentials {
     pub kind: Option<String>,
     // profile
     pub profile: Option<String>,
@@ -72,7 +72,7 @@ pub struct RawCredentials {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawTransfer {
+pub(crate) struct RawTransfer {
     pub multipart_threshold: Option<ByteSize>,
     /// Multipart objects at or above this size are split across shards by `airlock prepare`.
     pub split_above: Option<ByteSize>,
@@ -100,7 +100,7 @@ pub struct RawTransfer {
 
 /// `concurrency = "auto"` or a number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RawConcurrency {
+pub(crate) enum RawConcurrency {
     Auto,
     Count(i64),
 }
@@ -136,7 +136,7 @@ impl<'de> Deserialize<'de> for RawConcurrency {
 
 /// `part_size = "auto"` or a size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RawPartSize {
+pub(crate) enum RawPartSize {
     Auto,
     Size(ByteSize),
 }

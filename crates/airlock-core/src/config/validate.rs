@@ -17,7 +17,7 @@ mod credentials;
 use credentials::credentials;
 
 /// Validate a parsed config. `warnings` collects non-fatal findings.
-pub fn validate(mut raw: RawConfig) -> Result<Settings> {
+pub(super) fn validate(mut raw: RawConfig) -> Result<Settings> {
     let mut warnings = Vec::new();
     // `source.version_at` is written with the source but chooses what moves, like [filter].
     let version_at = raw.source.as_mut().and_then(|s| s.version_at.take());

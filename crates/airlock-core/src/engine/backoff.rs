@@ -12,7 +12,7 @@ const SLOWDOWN_BASE: Duration = Duration::from_millis(500);
 const CAP: Duration = Duration::from_secs(20);
 
 /// Delay before retry number `attempt` (1 = first retry).
-pub fn delay(attempt: u32, class: Class) -> Duration {
+pub(super) fn delay(attempt: u32, class: Class) -> Duration {
     let base = if class == Class::SlowDown {
         SLOWDOWN_BASE
     } else {

@@ -25,10 +25,10 @@ use crate::aws::TRAILER_HEADER as TRAILER;
 use crate::plan::ChecksumAlgorithm;
 
 /// Payload bytes per aws-chunked frame (the SDK's choice; S3 needs >= 8 KiB but the last).
-pub const CHUNK_SIZE: u64 = 64 * 1024;
+pub(super) const CHUNK_SIZE: u64 = 64 * 1024;
 
 /// Length of a body of `length` payload bytes once framed.
-pub fn encoded_length(length: u64) -> u64 {
+pub(super) fn encoded_length(length: u64) -> u64 {
     let full = length / CHUNK_SIZE;
     let rest = length % CHUNK_SIZE;
     let frame = |n: u64| hex_digits(n) + 2 + n + 2;
@@ -50,7 +50,7 @@ fn hex_digits(mut n: u64) -> u64 {
 }
 
 /// The relay body framed as `aws-chunked` with a CRC64NVME trailer.
-pub struct ChunkedBody {
+pub(super) struct ChunkedBody {
     inner: RelayBody,
     outcome: Arc<RelayOutcome>,
     /// Payload bytes not yet framed.
@@ -64,7 +64,7 @@ pub struct ChunkedBody {
 }
 
 impl ChunkedBody {
-    pub fn new(inner: RelayBody, length: u64) -> Self {
+    pub(super) fn new(inner: RelayBody, length: u64) -> Self {
         ChunkedBody {
             outcome: inner.outcome(),
             inner,
@@ -76,7 +76,7 @@ impl ChunkedBody {
         }
     }
 
-    pub fn into_sdk_body(self) -> SdkBody {
+    pub(super) fn into_sdk_body(self) -> SdkBody {
         SdkBody::from_body_1_x(self)
     }
 

@@ -25,7 +25,7 @@ use super::digest::{DigestPlan, DigestValues, Digests};
 /// wakeup and a `writev` on the target side per piece. Gathering up to this much first means one
 /// `writev` per ~256 KiB, while the source socket keeps filling in the kernel. Well inside the
 /// per-stream budget ([`crate::plan::STREAM_BUFFER`]).
-pub const GATHER: usize = 256 * 1024;
+pub(super) const GATHER: usize = 256 * 1024;
 
 /// Engine-wide gauge of bytes held in relay buffers, with its high-water mark.
 #[derive(Debug, Default)]
@@ -64,7 +64,7 @@ impl BufferGauge {
 
 /// What the relay learned, read by the engine after the PUT returns.
 #[derive(Debug, Default)]
-pub struct RelayOutcome {
+pub(super) struct RelayOutcome {
     state: Mutex<RelayState>,
 }
 
@@ -77,12 +77,12 @@ struct RelayState {
 
 impl RelayOutcome {
     /// Final digests, present once the whole body was read.
-    pub fn digests(&self) -> Option<DigestValues> {
+    pub(super) fn digests(&self) -> Option<DigestValues> {
         self.state.lock().expect("relay state").digests
     }
 
     /// The source-side failure that ended the stream, if that is what happened.
-    pub fn source_error(&self) -> Option<String> {
+    pub(super) fn source_error(&self) -> Option<String> {
         self.state.lock().expect("relay state").source_error.clone()
     }
 
@@ -94,11 +94,11 @@ impl RelayOutcome {
 /// Error type of the relay body (what the PUT sees when the source breaks).
 #[derive(Debug, thiserror::Error)]
 #[error("source stream failed: {0}")]
-pub struct RelayError(pub String);
+pub(super) struct RelayError(pub String);
 
 /// A value the stream must end with, or it is refused before the target sees its end.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Expect {
+pub(super) enum Expect {
     /// The source's full-object CRC (algorithm, value).
     Crc(crate::plan::ChecksumAlgorithm, u64),
     /// The source's MD5 ETag.
@@ -106,7 +106,7 @@ pub enum Expect {
 }
 
 /// GET body -> PUT body adapter. See the module docs.
-pub struct RelayBody {
+pub(super) struct RelayBody {
     inner: SdkBody,
     remaining: u64,
     digests: Option<Digests>,
@@ -134,7 +134,7 @@ pub struct RelayBody {
 }
 
 impl RelayBody {
-    pub fn new(
+    pub(super) fn new(
         inner: SdkBody,
         length: u64,
         plan: DigestPlan,
@@ -161,25 +161,25 @@ impl RelayBody {
     }
 
     /// Hold reads to the run's bandwidth cap.
-    pub fn throttle(mut self, throttle: Arc<super::throttle::Throttle>) -> Self {
+    pub(super) fn throttle(mut self, throttle: Arc<super::throttle::Throttle>) -> Self {
         self.throttle = Some(throttle);
         self
     }
 
     /// Refuse the end of the stream unless its digest matches.
-    pub fn expect(mut self, expect: Option<Expect>) -> Self {
+    pub(super) fn expect(mut self, expect: Option<Expect>) -> Self {
         self.expect = expect;
         self
     }
 
     /// Count streamed bytes into `progress` (reset by the caller per attempt).
-    pub fn progress(mut self, progress: Arc<AtomicU64>) -> Self {
+    pub(super) fn progress(mut self, progress: Arc<AtomicU64>) -> Self {
         self.progress = progress;
         self
     }
 
     /// Where the digests and any source failure end up.
-    pub fn outcome(&self) -> Arc<RelayOutcome> {
+    pub(super) fn outcome(&self) -> Arc<RelayOutcome> {
         self.outcome.clone()
     }
 

@@ -74,7 +74,7 @@ pub(super) struct Scheduler {
 }
 
 impl Scheduler {
-    pub fn new(
+    pub(super) fn new(
         ctx: Arc<RunContext>,
         events: UnboundedSender<Event>,
         items: Vec<PlanItem>,
@@ -133,7 +133,7 @@ impl Scheduler {
     }
 
     /// Hold mirror deletions until the copies are over.
-    pub fn with_deletions(mut self, pending: mirror::Pending) -> Self {
+    pub(super) fn with_deletions(mut self, pending: mirror::Pending) -> Self {
         self.deletions = Some(pending);
         self
     }
@@ -159,7 +159,7 @@ impl Scheduler {
         .await;
     }
 
-    pub fn emit(&self, event: Event) {
+    pub(super) fn emit(&self, event: Event) {
         let _ = self.events.send(event);
     }
 
@@ -194,7 +194,7 @@ impl Scheduler {
         });
     }
 
-    pub async fn run(
+    pub(super) async fn run(
         mut self,
         mut commands: UnboundedReceiver<Command>,
         mut notes: UnboundedReceiver<Note>,

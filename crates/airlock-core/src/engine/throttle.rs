@@ -18,7 +18,7 @@ const BURST: f64 = 0.25;
 
 /// A shared token bucket; cheap to call from `poll` functions.
 #[derive(Debug)]
-pub struct Throttle {
+pub(super) struct Throttle {
     state: Mutex<Bucket>,
 }
 
@@ -33,7 +33,7 @@ struct Bucket {
 
 impl Throttle {
     /// A bucket for `rate` bytes per second (0: no cap), starting with one burst of tokens.
-    pub fn new(rate: u64) -> Self {
+    pub(super) fn new(rate: u64) -> Self {
         Self::new_at(rate, Instant::now())
     }
 
@@ -48,7 +48,7 @@ impl Throttle {
     }
 
     /// Change the rate now (0 removes the cap).
-    pub fn set_rate(&self, rate: u64) {
+    pub(super) fn set_rate(&self, rate: u64) {
         self.set_rate_at(rate, Instant::now());
     }
 
@@ -60,7 +60,7 @@ impl Throttle {
     }
 
     /// Charge `bytes` that just passed.
-    pub fn charge(&self, bytes: u64) {
+    pub(super) fn charge(&self, bytes: u64) {
         self.charge_at(bytes, Instant::now());
     }
 
@@ -74,7 +74,7 @@ impl Throttle {
     }
 
     /// How long the next read must wait for the debt to be paid (None: go now).
-    pub fn delay(&self) -> Option<Duration> {
+    pub(super) fn delay(&self) -> Option<Duration> {
         self.delay_at(Instant::now())
     }
 

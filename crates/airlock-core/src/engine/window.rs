@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 /// After a decrease, further SlowDowns within this time do not decrease again.
 const COOL_DOWN: Duration = Duration::from_secs(1);
 /// Where an adaptive window starts (below the ceiling).
-pub const ADAPTIVE_START: usize = 16;
+pub(super) const ADAPTIVE_START: usize = 16;
 /// An adaptive window measures its rate over at least this long...
 const SAMPLE: Duration = Duration::from_millis(500);
 /// ...and over at least this many completed requests.
@@ -31,13 +31,13 @@ const HOLD: Duration = Duration::from_secs(10);
 
 /// A change of the window, with why (for `Event::ConcurrencyChanged`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Change {
+pub(super) struct Change {
     pub limit: usize,
     pub reason: String,
 }
 
 #[derive(Debug, Clone)]
-pub struct Window {
+pub(super) struct Window {
     max: usize,
     current: f64,
     last_decrease: Option<Instant>,
@@ -58,7 +58,7 @@ struct Probe {
 
 impl Window {
     /// A fixed window of `max` requests.
-    pub fn new(max: usize) -> Self {
+    pub(super) fn new(max: usize) -> Self {
         Window {
             max: max.max(1),
             current: max.max(1) as f64,
@@ -68,7 +68,7 @@ impl Window {
     }
 
     /// An adaptive window that may climb to `ceiling`.
-    pub fn adaptive(ceiling: usize) -> Self {
+    pub(super) fn adaptive(ceiling: usize) -> Self {
         let max = ceiling.max(1);
         Window {
             max,
@@ -84,12 +84,12 @@ impl Window {
     }
 
     /// Requests allowed in flight now.
-    pub fn limit(&self) -> usize {
+    pub(super) fn limit(&self) -> usize {
         (self.current as usize).clamp(1, self.max)
     }
 
     /// A request got SlowDown. Returns the new limit when it changed.
-    pub fn slow_down(&mut self, now: Instant) -> Option<usize> {
+    pub(super) fn slow_down(&mut self, now: Instant) -> Option<usize> {
         if self
             .last_decrease
             .is_some_and(|t| now.duration_since(t) < COOL_DOWN)
@@ -108,7 +108,7 @@ impl Window {
     }
 
     /// A request succeeded at `now`. Returns the change when the limit moved.
-    pub fn success(&mut self, now: Instant) -> Option<Change> {
+    pub(super) fn success(&mut self, now: Instant) -> Option<Change> {
         if self.probe.is_some() {
             return self.sample(now);
         }
@@ -174,7 +174,7 @@ impl Window {
     }
 
     /// The user changed the concurrency: the window is fixed at `max` from now on.
-    pub fn set_max(&mut self, max: usize) {
+    pub(super) fn set_max(&mut self, max: usize) {
         self.max = max.max(1);
         self.current = self.max as f64;
         self.probe = None;

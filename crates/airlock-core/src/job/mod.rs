@@ -11,7 +11,7 @@ pub mod inventory;
 mod key_list;
 pub mod manifest;
 pub mod plan_store;
-pub mod recheck;
+pub(crate) mod recheck;
 pub mod report_merge;
 pub mod run;
 pub mod shard;

@@ -115,7 +115,7 @@ pub(crate) struct Collector {
 impl Collector {
     /// `plan` is what the engine runs (this shard's items, ids by position); `plan_id` is the
     /// whole plan's fingerprint.
-    pub fn new(plan: &Plan, plan_id: String, shard: Option<&Shard>) -> Self {
+    pub(crate) fn new(plan: &Plan, plan_id: String, shard: Option<&Shard>) -> Self {
         let objects = plan
             .items
             .iter()
@@ -187,7 +187,7 @@ impl Collector {
     }
 
     /// Record one engine event.
-    pub fn event(&mut self, event: &Event) {
+    pub(crate) fn event(&mut self, event: &Event) {
         match event {
             Event::ObjectStarted {
                 id, resumed_parts, ..
@@ -263,7 +263,7 @@ impl Collector {
     }
 
     /// The finished report (`summary` is the engine's final one).
-    pub fn finish(mut self, summary: &RunSummary) -> ShardReport {
+    pub(crate) fn finish(mut self, summary: &RunSummary) -> ShardReport {
         self.report.summary = summary.clone();
         self.report.finished_unix_ms = unix_ms();
         self.report

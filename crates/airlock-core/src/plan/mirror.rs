@@ -70,7 +70,7 @@ impl DeleteTotals {
 
 /// Target objects with no source counterpart that the filters would have selected (rule in
 /// the module docs), in target listing order. `source_keys` is the unfiltered source listing.
-pub fn deletions(
+pub(crate) fn deletions(
     source_keys: &HashSet<String>,
     target: &[ObjectInfo],
     source: &SideSettings,

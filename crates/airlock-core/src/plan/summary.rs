@@ -77,7 +77,7 @@ impl Summary {
 }
 
 /// Requests in flight allowed by both limits; at least one so a tiny budget still progresses.
-pub fn streams(concurrency: usize, memory_limit: u64) -> u64 {
+pub(super) fn streams(concurrency: usize, memory_limit: u64) -> u64 {
     (concurrency as u64)
         .min(memory_limit / STREAM_BUFFER.0)
         .max(1)

@@ -48,7 +48,7 @@ impl VersionEntry {
 
 /// The entry current at `moment_ms` among `versions` (one key's, in any order), delete
 /// markers included; None when the key had no version yet.
-pub fn current_at(versions: &[VersionEntry], moment_ms: i64) -> Option<&VersionEntry> {
+pub(crate) fn current_at(versions: &[VersionEntry], moment_ms: i64) -> Option<&VersionEntry> {
     versions
         .iter()
         .filter(|v| v.modified_ms.is_some_and(|ms| ms <= moment_ms))
@@ -57,13 +57,13 @@ pub fn current_at(versions: &[VersionEntry], moment_ms: i64) -> Option<&VersionE
 
 /// The object version to copy for one key at `moment_ms`: None when the key did not exist
 /// then (no version yet, or a delete marker was current).
-pub fn version_at(versions: &[VersionEntry], moment_ms: i64) -> Option<&VersionEntry> {
+pub(crate) fn version_at(versions: &[VersionEntry], moment_ms: i64) -> Option<&VersionEntry> {
     current_at(versions, moment_ms).filter(|v| !v.delete_marker)
 }
 
 /// Every key of a listing as it was at `moment_ms`, sorted by key, each carrying its version
 /// id. Keys that did not exist then are left out.
-pub fn objects_at(versions: Vec<VersionEntry>, moment_ms: i64) -> Vec<ObjectInfo> {
+pub(crate) fn objects_at(versions: Vec<VersionEntry>, moment_ms: i64) -> Vec<ObjectInfo> {
     let mut by_key: BTreeMap<String, Vec<VersionEntry>> = BTreeMap::new();
     for version in versions {
         by_key.entry(version.key.clone()).or_default().push(version);

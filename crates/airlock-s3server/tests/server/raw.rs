@@ -14,7 +14,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Send UploadPart (or PutObject: any PUT path) with `data` and the trailer
 /// `x-amz-checksum-crc64nvme: trailer_value`; returns the HTTP status and the response.
-pub async fn upload_part_with_trailer(
+pub(crate) async fn upload_part_with_trailer(
     server: &EmbeddedS3,
     path_and_query: &str,
     data: &[u8],
@@ -35,7 +35,7 @@ pub async fn upload_part_with_trailer(
 
 /// The aws-chunked framing of `data` in one chunk, then the CRC64NVME trailer, as the SDK
 /// writes it.
-pub fn chunked_with_trailer(data: &[u8], trailer_value: &str) -> Vec<u8> {
+pub(crate) fn chunked_with_trailer(data: &[u8], trailer_value: &str) -> Vec<u8> {
     let mut body = Vec::new();
     if !data.is_empty() {
         body.extend_from_slice(format!("{:x}\r\n", data.len()).as_bytes());
@@ -48,7 +48,7 @@ pub fn chunked_with_trailer(data: &[u8], trailer_value: &str) -> Vec<u8> {
 }
 
 /// A signed GET; returns the status and the whole response (head and body) as text.
-pub async fn get(server: &EmbeddedS3, path_and_query: &str) -> (u16, String) {
+pub(crate) async fn get(server: &EmbeddedS3, path_and_query: &str) -> (u16, String) {
     let headers = [("x-amz-content-sha256", EMPTY_SHA256)];
     send(
         server,

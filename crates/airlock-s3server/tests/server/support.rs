@@ -10,11 +10,11 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use base64::Engine as _;
 
-pub const BUCKET: &str = "bucket";
-pub const MIB: usize = 1024 * 1024;
+pub(crate) const BUCKET: &str = "bucket";
+pub(crate) const MIB: usize = 1024 * 1024;
 
 /// A running server over a temporary root, and a client signed with its keys.
-pub struct Fixture {
+pub(crate) struct Fixture {
     /// Kept so the root outlives the server; dropped last.
     pub root: tempfile::TempDir,
     pub server: EmbeddedS3,
@@ -22,11 +22,11 @@ pub struct Fixture {
 }
 
 impl Fixture {
-    pub async fn faithful() -> Fixture {
+    pub(crate) async fn faithful() -> Fixture {
         Self::start(Flavor::Faithful).await
     }
 
-    pub async fn plain() -> Fixture {
+    pub(crate) async fn plain() -> Fixture {
         Self::start(Flavor::Plain).await
     }
 
@@ -43,7 +43,7 @@ impl Fixture {
     }
 
     /// Stop this server and start a new one of the same flavor on the same root.
-    pub async fn restart(self, flavor: Flavor) -> Fixture {
+    pub(crate) async fn restart(self, flavor: Flavor) -> Fixture {
         let Fixture { root, server, .. } = self;
         server.stop();
         drop(server);
@@ -56,7 +56,7 @@ impl Fixture {
         }
     }
 
-    pub async fn put(&self, key: &str, body: &[u8]) -> String {
+    pub(crate) async fn put(&self, key: &str, body: &[u8]) -> String {
         let out = self
             .client
             .put_object()
@@ -69,7 +69,7 @@ impl Fixture {
         out.e_tag().unwrap().to_string()
     }
 
-    pub async fn get(&self, key: &str) -> Vec<u8> {
+    pub(crate) async fn get(&self, key: &str) -> Vec<u8> {
         let out = self
             .client
             .get_object()
@@ -90,11 +90,11 @@ async fn start_server(root: &std::path::Path, flavor: Flavor) -> EmbeddedS3 {
 }
 
 /// A client that sends checksums only where a request carries a value.
-pub fn client_for(server: &EmbeddedS3) -> Client {
+pub(crate) fn client_for(server: &EmbeddedS3) -> Client {
     client_with_keys(server, &server.access_key, &server.secret_key)
 }
 
-pub fn client_with_keys(server: &EmbeddedS3, access_key: &str, secret_key: &str) -> Client {
+pub(crate) fn client_with_keys(server: &EmbeddedS3, access_key: &str, secret_key: &str) -> Client {
     build_client(
         server,
         access_key,
@@ -106,13 +106,17 @@ pub fn client_with_keys(server: &EmbeddedS3, access_key: &str, secret_key: &str)
 /// A client that computes and sends the checksum a request names with `checksum_algorithm`.
 /// With `WhenRequired`, the SDK sends only `x-amz-sdk-checksum-algorithm` for UploadPart and
 /// PutObject, and no value at all.
-pub fn checksumming_client(server: &EmbeddedS3) -> Client {
+pub(crate) fn checksumming_client(server: &EmbeddedS3) -> Client {
     let calculation = RequestChecksumCalculation::WhenSupported;
     build_client(server, &server.access_key, &server.secret_key, calculation)
 }
 
 /// A client signing for `region`, with a session token if given.
-pub fn client_signing(server: &EmbeddedS3, region: &str, session_token: Option<&str>) -> Client {
+pub(crate) fn client_signing(
+    server: &EmbeddedS3,
+    region: &str,
+    session_token: Option<&str>,
+) -> Client {
     let token = session_token.map(str::to_string);
     let credentials = Credentials::new(&server.access_key, &server.secret_key, token, None, "t");
     let config = aws_sdk_s3::Config::builder()
@@ -145,7 +149,7 @@ fn build_client(
 }
 
 /// HTTP status of a failed call.
-pub fn status<E: std::fmt::Debug>(err: &SdkError<E, HttpResponse>) -> u16 {
+pub(crate) fn status<E: std::fmt::Debug>(err: &SdkError<E, HttpResponse>) -> u16 {
     match err.raw_response() {
         Some(resp) => resp.status().as_u16(),
         None => panic!("no HTTP response: {err:?}"),
@@ -153,37 +157,37 @@ pub fn status<E: std::fmt::Debug>(err: &SdkError<E, HttpResponse>) -> u16 {
 }
 
 /// S3 error code of a failed call (absent for HEAD, which has no body).
-pub fn code<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> Option<String> {
+pub(crate) fn code<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> Option<String> {
     err.code().map(str::to_string)
 }
 
 /// Deterministic test bytes.
-pub fn bytes(len: usize, seed: u8) -> Vec<u8> {
+pub(crate) fn bytes(len: usize, seed: u8) -> Vec<u8> {
     (0..len)
         .map(|i| ((i as u64 * 31 + u64::from(seed) * 7) % 251) as u8)
         .collect()
 }
 
 /// S3's spelling of a CRC: base64 of its big-endian bytes.
-pub fn crc64nvme_b64(data: &[u8]) -> String {
+pub(crate) fn crc64nvme_b64(data: &[u8]) -> String {
     let crc = crc_fast::checksum(crc_fast::CrcAlgorithm::Crc64Nvme, data);
     base64::engine::general_purpose::STANDARD.encode(crc.to_be_bytes())
 }
 
 /// Content-MD5's spelling: base64 of the digest.
-pub fn md5_b64(data: &[u8]) -> String {
+pub(crate) fn md5_b64(data: &[u8]) -> String {
     use md5::Digest as _;
     base64::engine::general_purpose::STANDARD.encode(md5::Md5::digest(data))
 }
 
 /// An MD5 ETag's spelling: lowercase hex of the digest.
-pub fn md5_hex(data: &[u8]) -> String {
+pub(crate) fn md5_hex(data: &[u8]) -> String {
     use md5::Digest as _;
     let digest = md5::Md5::digest(data);
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-pub fn crc32_b64(data: &[u8]) -> String {
+pub(crate) fn crc32_b64(data: &[u8]) -> String {
     let crc = crc_fast::checksum(crc_fast::CrcAlgorithm::Crc32IsoHdlc, data) as u32;
     base64::engine::general_purpose::STANDARD.encode(crc.to_be_bytes())
 }
@@ -191,10 +195,10 @@ pub fn crc32_b64(data: &[u8]) -> String {
 /// Records the HTTP status of the response (the SDK answers a GET's 304 as a success with an
 /// empty body, so the status is the only way to see it).
 #[derive(Clone, Debug, Default)]
-pub struct StatusRecorder(std::sync::Arc<std::sync::Mutex<Option<u16>>>);
+pub(crate) struct StatusRecorder(std::sync::Arc<std::sync::Mutex<Option<u16>>>);
 
 impl StatusRecorder {
-    pub fn status(&self) -> Option<u16> {
+    pub(crate) fn status(&self) -> Option<u16> {
         *self.0.lock().unwrap()
     }
 }
@@ -217,11 +221,11 @@ impl aws_sdk_s3::config::Intercept for StatusRecorder {
 
 /// Records the checksum headers a request went out with (`x-amz-checksum-*`, `x-amz-trailer`).
 #[derive(Clone, Debug, Default)]
-pub struct RequestSpy(std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>);
+pub(crate) struct RequestSpy(std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>);
 
 impl RequestSpy {
     /// The value of a recorded header of the last request.
-    pub fn header(&self, name: &str) -> Option<String> {
+    pub(crate) fn header(&self, name: &str) -> Option<String> {
         let headers = self.0.lock().unwrap();
         headers
             .iter()

@@ -13,7 +13,7 @@ use http_body::{Body, Frame, SizeHint};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
-pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+pub(super) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// How long a faulted response body waits after its last byte before breaking, so the server
 /// has flushed those bytes to the socket first.
@@ -21,7 +21,7 @@ const FLUSH_GRACE: Duration = Duration::from_millis(30);
 
 /// The accepted client socket. Once `kill` is set every read and write fails, and dropping it
 /// closes with SO_LINGER 0: the client sees a reset (RST), not an orderly close.
-pub struct KillableIo {
+pub(super) struct KillableIo {
     pub stream: TcpStream,
     pub kill: Arc<AtomicBool>,
 }
@@ -78,7 +78,7 @@ impl AsyncWrite for KillableIo {
 
 /// What a response body does after `after_bytes` bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BodyFault {
+pub(super) enum BodyFault {
     /// Reset the client connection.
     Reset,
     /// End the body early (fewer bytes than its Content-Length); the server then closes.
@@ -93,7 +93,7 @@ type Delay = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 /// A body passed through the proxy, counting into `counter`, with an optional fault after
 /// `limit` bytes. `guard` lives as long as the body (the in-flight count).
-pub struct FaultBody<B> {
+pub(super) struct FaultBody<B> {
     inner: B,
     counter: Arc<AtomicU64>,
     fault: Option<(BodyFault, u64)>,
@@ -110,7 +110,7 @@ pub struct FaultBody<B> {
 }
 
 /// What a held body needs: the proxy's release signal and its held counter.
-pub struct HoldGate {
+pub(super) struct HoldGate {
     pub release: tokio::sync::watch::Receiver<u64>,
     pub held: Arc<std::sync::atomic::AtomicUsize>,
 }
@@ -128,7 +128,7 @@ fn corrupt(data: Bytes, passed: u64, at: Option<u64>) -> Bytes {
 }
 
 impl<B> FaultBody<B> {
-    pub fn new(
+    pub(super) fn new(
         inner: B,
         counter: Arc<AtomicU64>,
         fault: Option<(BodyFault, u64)>,
@@ -151,13 +151,13 @@ impl<B> FaultBody<B> {
     }
 
     /// The gate a [`BodyFault::Hold`] waits on.
-    pub fn hold_gate(mut self, gate: Option<HoldGate>) -> Self {
+    pub(super) fn hold_gate(mut self, gate: Option<HoldGate>) -> Self {
         self.hold = gate;
         self
     }
 
     /// Flip the byte at offset `at` of the body.
-    pub fn corrupt_at(mut self, at: Option<u64>) -> Self {
+    pub(super) fn corrupt_at(mut self, at: Option<u64>) -> Self {
         self.corrupt_at = at;
         self
     }
@@ -252,7 +252,7 @@ where
 
 /// A request body forwarded upstream, counting into `counter`; after `reset_after` bytes the
 /// client connection is marked for reset and the body fails, which fails the upstream request.
-pub struct RequestBody<B> {
+pub(super) struct RequestBody<B> {
     inner: B,
     counter: Arc<AtomicU64>,
     reset_after: Option<u64>,
@@ -267,7 +267,7 @@ pub struct RequestBody<B> {
 }
 
 impl<B> RequestBody<B> {
-    pub fn new(
+    pub(super) fn new(
         inner: B,
         counter: Arc<AtomicU64>,
         reset_after: Option<u64>,
@@ -286,13 +286,13 @@ impl<B> RequestBody<B> {
     }
 
     /// Read the body at no more than `bytes_per_second`.
-    pub fn bandwidth(mut self, bytes_per_second: Option<u64>) -> Self {
+    pub(super) fn bandwidth(mut self, bytes_per_second: Option<u64>) -> Self {
         self.bandwidth = bytes_per_second.map(|rate| (rate, None));
         self
     }
 
     /// Flip the byte at offset `at` of the body.
-    pub fn corrupt_at(mut self, at: Option<u64>) -> Self {
+    pub(super) fn corrupt_at(mut self, at: Option<u64>) -> Self {
         self.corrupt_at = at;
         self
     }

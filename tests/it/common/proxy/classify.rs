@@ -5,7 +5,7 @@ use std::fmt;
 
 /// An S3 operation as the proxy tells them apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Op {
+pub(crate) enum Op {
     /// GET of an object with a `Range` header.
     GetObjectRange,
     GetObject,
@@ -52,7 +52,7 @@ impl fmt::Display for Op {
 
 /// What one request is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
+pub(crate) struct Target {
     pub op: Op,
     /// The object key, percent-decoded ("" for bucket-level requests).
     pub key: String,
@@ -61,7 +61,7 @@ pub struct Target {
 }
 
 /// Classify a path-style request: `path` is `/bucket/key...`, `query` the raw query string.
-pub fn classify(method: &str, path: &str, query: &str, has_range: bool) -> Target {
+pub(crate) fn classify(method: &str, path: &str, query: &str, has_range: bool) -> Target {
     let mut segments = path.trim_start_matches('/').splitn(2, '/');
     let _bucket = segments.next();
     let key = percent_decode(segments.next().unwrap_or(""));
@@ -99,7 +99,7 @@ pub fn classify(method: &str, path: &str, query: &str, has_range: bool) -> Targe
 }
 
 /// `%XX` escapes decoded as UTF-8 (lossy); `+` stays `+` (paths do not use form encoding).
-pub fn percent_decode(text: &str) -> String {
+pub(super) fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
