@@ -5,6 +5,7 @@
 mod app_keys;
 mod browser;
 mod engine_events;
+mod held_back;
 mod mirror;
 mod overlays;
 mod plan;

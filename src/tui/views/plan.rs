@@ -1,5 +1,6 @@
 //! The Plan tab: per-route summary (objects, bytes, parts, peak memory, ETA at the estimate
-//! rate) and the settings box with its in-place editor and error, here; the per-object table
+//! rate; what the plan holds back and what the filters left out on its bottom border) and the
+//! settings box with its in-place editor and error, here; the per-object table
 //! (only visible rows are built, the row under the cursor detailed below it) in `plan/table.rs`.
 
 mod table;
@@ -17,7 +18,7 @@ use crate::tui::app::App;
 use crate::tui::app::plan::{Field, PlanFocus, PlanStatus, PlanTab};
 use crate::tui::layout;
 use airlock_core::config::TransferMode;
-use airlock_core::plan::{Plan, RouteTotals};
+use airlock_core::plan::{HeldBackCounts, Plan, RouteTotals};
 use airlock_core::progress::{human_bytes, human_duration};
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
@@ -41,15 +42,23 @@ fn render_summary(app: &App, frame: &mut Frame, area: Rect) {
             fit(&title, area.width.saturating_sub(2) as usize),
             style::bold(),
         ));
-    // What the filters left out, on the bottom border: the box's lines are all taken.
-    if let Some(plan) = tab.plan.as_ref().filter(|p| !p.selection.is_empty()) {
-        block = block.title_bottom(Line::styled(
-            fit(
-                &selection_line(&plan.selection),
-                area.width.saturating_sub(2) as usize,
-            ),
-            Style::new().fg(Color::Yellow),
-        ));
+    // What the plan holds back and what the filters left out, on the bottom border: the
+    // box's lines are all taken.
+    if let Some(plan) = &tab.plan {
+        let width = area.width.saturating_sub(2) as usize;
+        let mut parts = Vec::new();
+        if let Some(held) = held_back_line(&plan.summary.held_back, width) {
+            parts.push(held);
+        }
+        if !plan.selection.is_empty() {
+            parts.push(selection_line(&plan.selection));
+        }
+        if !parts.is_empty() {
+            block = block.title_bottom(Line::styled(
+                fit(&format!(" {} ", parts.join(" · ")), width),
+                Style::new().fg(Color::Yellow),
+            ));
+        }
     }
     let lines = match (&tab.status, &tab.plan) {
         (PlanStatus::Gathering { source, target }, _) => vec![
@@ -192,8 +201,42 @@ fn render_settings(tab: &PlanTab, frame: &mut Frame, area: Rect) {
     );
 }
 
+/// The objects the plan holds back (counted in `skip`, never copied), for the summary's
+/// bottom border: `2 archived (restore first) · 1 folder marker held back`, or the short
+/// `held back: 2 archived · 1 folder marker` when that does not fit in `width` (with the
+/// border's padding). `None` when nothing is held back.
+fn held_back_line(held: &HeldBackCounts, width: usize) -> Option<String> {
+    if held.is_empty() {
+        return None;
+    }
+    let markers = |n: u64| format!("{} folder marker{}", thousands(n), plural(n));
+    let mut long = Vec::new();
+    let mut short = Vec::new();
+    if held.archived > 0 {
+        long.push(format!(
+            "{} archived (restore first)",
+            thousands(held.archived)
+        ));
+        short.push(format!("{} archived", thousands(held.archived)));
+    }
+    if held.source_prefix_markers > 0 {
+        long.push(format!("{} held back", markers(held.source_prefix_markers)));
+        short.push(markers(held.source_prefix_markers));
+    }
+    let long = long.join(" · ");
+    if long.chars().count() + 2 <= width {
+        Some(long)
+    } else {
+        Some(format!("held back: {}", short.join(" · ")))
+    }
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
 /// What the filters left out, short enough for the summary's bottom border:
-/// ` filters: 4 of 12 left out (include 3, min_size 1) `.
+/// `filters: 4 of 12 left out (include 3, min_size 1)`.
 fn selection_line(selection: &airlock_core::plan::Selection) -> String {
     let counts: Vec<String> = selection
         .excluded
@@ -201,7 +244,7 @@ fn selection_line(selection: &airlock_core::plan::Selection) -> String {
         .map(|e| format!("{} {}", e.filter, thousands(e.objects)))
         .collect();
     let mut text = format!(
-        " filters: {} of {} left out ({})",
+        "filters: {} of {} left out ({})",
         thousands(selection.excluded_objects()),
         thousands(selection.listed),
         counts.join(", ")
@@ -212,6 +255,5 @@ fn selection_line(selection: &airlock_core::plan::Selection) -> String {
             thousands(selection.missing.len() as u64)
         ));
     }
-    text.push(' ');
     text
 }
