@@ -12,8 +12,8 @@
 
 mod common;
 
-mod adaptive;
 mod acls;
+mod adaptive;
 mod bad_cli;
 mod bad_config;
 mod bad_plan;

@@ -90,7 +90,12 @@ pub async fn open_split(
     let upload_id = settled(
         ctx.retry
             .run(0, 0, &cancel, &mut attempts, |_| {
-                objects::create_multipart(&ctx.single_shot.target, &item.target_key, &params, trailer)
+                objects::create_multipart(
+                    &ctx.single_shot.target,
+                    &item.target_key,
+                    &params,
+                    trailer,
+                )
             })
             .await,
     )?;
