@@ -256,6 +256,8 @@ async fn auto_keeps_part_trailers_on_a_store_that_refuses_full_object_checksums(
         summary.writes.checksum_mode.as_deref(),
         Some("trailer-parts")
     );
+    let why = summary.writes.checksum_mode_reason.unwrap_or_default();
+    assert!(why.contains("InvalidPart"), "the summary says why: {why}");
     assert!(
         rig.target().keys(".airlock/").await.is_empty(),
         "the probe leaves nothing behind"
