@@ -2,7 +2,8 @@
 //! multipart objects with metadata, content type and tags, a rerun that skips exactly the
 //! copied objects, and the write mode `auto` chooses there. moto accepts an aws-chunked
 //! trailer without checking it (it only echoes the value), so the probe must choose `md5`,
-//! and no echoed trailer may count as verified.
+//! and no echoed trailer may count as verified. `run --manifest` then `verify --manifest`
+//! against moto: all match, and an object changed at the target afterwards fails by name.
 //!
 //! moto does not check SigV4 keys: both sides are two buckets of one moto server (a wrong-key
 //! test cannot be made here). Ignored without `AIRLOCK_MOTO` at build time (run, and failing,
@@ -38,14 +39,9 @@ async fn run(settings: &Settings, sandbox: &Sandbox) -> (RunSummary, Events) {
     (summary, events)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[cfg_attr(
-    not(airlock_moto),
-    ignore = "needs moto: run .ci/run or set AIRLOCK_MOTO"
-)]
-async fn copies_into_moto_with_md5_chosen_and_reruns_skip() {
-    let moto = Moto::start();
-    let sandbox = Sandbox::new();
+/// The two buckets on `moto`, three source objects (small, empty, 12 MiB) with content type,
+/// metadata and tags, and the config copying them with `checksum = "auto"`.
+async fn fixture(moto: &Moto) -> (aws_sdk_s3::Client, [(&'static str, Vec<u8>); 3], Config) {
     let client = s3_client(&moto.endpoint, "moto-test-key", "moto-test-secret-0000");
     for bucket in [SOURCE, TARGET] {
         client
@@ -55,12 +51,10 @@ async fn copies_into_moto_with_md5_chosen_and_reruns_skip() {
             .await
             .unwrap_or_else(|e| panic!("create '{bucket}' on moto: {}", describe(&e)));
     }
-    let small = seeded_bytes(1, 0, 1024);
-    let big = seeded_bytes(3, 0, 12 * MIB as usize);
     let objects: [(&str, Vec<u8>); 3] = [
-        ("small.csv", small.clone()),
+        ("small.csv", seeded_bytes(1, 0, 1024)),
         ("empty.bin", Vec::new()),
-        ("big.bin", big.clone()),
+        ("big.bin", seeded_bytes(3, 0, 12 * MIB as usize)),
     ];
     for (key, body) in &objects {
         client
@@ -75,7 +69,7 @@ async fn copies_into_moto_with_md5_chosen_and_reruns_skip() {
             .await
             .unwrap_or_else(|e| panic!("put '{key}': {}", describe(&e)));
     }
-    let settings = Config::endpoints(&moto.endpoint, &moto.endpoint)
+    let config = Config::endpoints(&moto.endpoint, &moto.endpoint)
         .set_str("source", "bucket", SOURCE)
         .set_str("target", "bucket", TARGET)
         .unset("target", "checksum")
@@ -85,8 +79,20 @@ async fn copies_into_moto_with_md5_chosen_and_reruns_skip() {
             "multipart_threshold = \"8MiB\"",
             "part_size = \"5MiB\"",
             "copy_tags = true",
-        ])
-        .settings();
+        ]);
+    (client, objects, config)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(airlock_moto),
+    ignore = "needs moto: run .ci/run or set AIRLOCK_MOTO"
+)]
+async fn copies_into_moto_with_md5_chosen_and_reruns_skip() {
+    let moto = Moto::start();
+    let sandbox = Sandbox::new();
+    let (client, objects, config) = fixture(&moto).await;
+    let settings = config.settings();
     let (summary, events) = run(&settings, &sandbox).await;
     assert_eq!(
         (summary.copied, summary.failed),
@@ -165,5 +171,68 @@ async fn copies_into_moto_with_md5_chosen_and_reruns_skip() {
         (0, 3, 0),
         "{}",
         events.describe()
+    );
+}
+
+/// `airlock run --manifest` into moto, then `airlock verify --manifest` against moto: every
+/// object matches (exit 0); one object overwritten at the target (same size, other bytes)
+/// fails verify (exit 1) by name, and only that one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(airlock_moto),
+    ignore = "needs moto: run .ci/run or set AIRLOCK_MOTO"
+)]
+async fn manifest_then_verify_against_moto_catches_a_changed_object() {
+    let moto = Moto::start();
+    let sandbox = Sandbox::new();
+    let (client, objects, config) = fixture(&moto).await;
+    let config = config.write(&sandbox);
+    let manifest = sandbox.path().join("audit").join("moto.jsonl");
+    let with_config = |args: &[&str]| {
+        let mut all = vec![
+            std::ffi::OsString::from("--config"),
+            config.as_os_str().to_owned(),
+        ];
+        all.extend(args.iter().map(std::ffi::OsString::from));
+        all.push(manifest.as_os_str().to_owned());
+        sandbox.airlock(all)
+    };
+
+    let out = with_config(&["run", "--manifest"]).run().await;
+    out.expect_code(0);
+    let (_, records) = read_manifest(&manifest);
+    assert_eq!(records.len(), objects.len(), "{records:?}");
+    for record in &records {
+        assert_eq!(record["outcome"], "copied", "{record}");
+    }
+
+    let out = with_config(&["verify", "--manifest"]).run().await;
+    out.expect_code(0);
+    assert!(
+        out.stdout
+            .contains("verify: 3 objects checked at the target: 3 match, 0 differ or are missing"),
+        "{}",
+        out.stdout
+    );
+
+    // Same size, other bytes, at one key.
+    let mut changed = seeded_bytes(1, 0, 1024);
+    changed[0] ^= 0xff;
+    client
+        .put_object()
+        .bucket(TARGET)
+        .key("small.csv")
+        .body(ByteStream::from(changed))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("overwrite 'small.csv': {}", describe(&e)));
+    let out = with_config(&["verify", "--manifest"]).run().await;
+    out.expect_code(1);
+    let mismatches = lines_with(&out.stdout, "MISMATCH");
+    assert_eq!(mismatches.len(), 1, "{}", out.stdout);
+    assert!(
+        mismatches[0].contains("small.csv") && !mismatches[0].contains("small.csv: size"),
+        "named, and not by size: {}",
+        out.stdout
     );
 }

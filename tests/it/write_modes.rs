@@ -206,3 +206,60 @@ async fn auto_chooses_md5_for_the_s3rver_flavour_and_deletes_the_probe() {
     let reason = auto_copy_and_rerun(&rig, "md5", MD5_SINGLE).await;
     assert!(reason.contains("does not check trailers"), "{reason}");
 }
+
+/// MinIO before 2025: trailers are checked, but a FULL_OBJECT multipart checksum answers
+/// InvalidPart on Complete. `auto` keeps the parts' trailers and completes without one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auto_keeps_part_trailers_on_a_store_that_refuses_full_object_checksums() {
+    let rig = Rig::start().await;
+    rig.target()
+        .server
+        .behaviours()
+        .set_full_object_refused(true);
+    let reason = auto_copy_and_rerun(
+        &rig,
+        "trailer-parts",
+        "crc64nvme matched the target's checksum of the bytes it stored (PutObject)",
+    )
+    .await;
+    assert!(reason.contains("checks trailers"), "{reason}");
+    assert!(reason.contains("InvalidPart"), "{reason}");
+    // The rerun skipped everything; a fresh copy shows what the multipart object's hop checked.
+    let target = rig.target();
+    target
+        .client
+        .delete_object()
+        .bucket(&target.bucket)
+        .key("multi.bin")
+        .send()
+        .await
+        .expect("delete multi.bin at the target");
+    let settings = rig
+        .config()
+        .unset("target", "checksum")
+        .transfer(&MULTIPART)
+        .settings();
+    let (summary, events) = rig.run(&settings).await;
+    assert_eq!(
+        (summary.copied, summary.failed),
+        (1, 0),
+        "{}",
+        events.describe()
+    );
+    assert_seeded(rig.target(), "multi.bin", 12 * MIB, 3).await;
+    let multi = events.verification("multi.bin");
+    assert!(
+        multi.target.contains("parts checked by the target") && multi.target.contains(MD5_PARTS),
+        "{multi:?}"
+    );
+    assert_eq!(
+        summary.writes.checksum_mode.as_deref(),
+        Some("trailer-parts")
+    );
+    let why = summary.writes.checksum_mode_reason.unwrap_or_default();
+    assert!(why.contains("InvalidPart"), "the summary says why: {why}");
+    assert!(
+        rig.target().keys(".airlock/").await.is_empty(),
+        "the probe leaves nothing behind"
+    );
+}

@@ -190,7 +190,9 @@ pub struct WriteOptions {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum WriteChecksum {
-    /// Probe the target once per run, before the first write, and choose `trailer` or `md5`.
+    /// Probe the target once per run, before the first write, and choose `trailer` or `md5`;
+    /// `trailer` without FULL_OBJECT multipart checksums ("trailer-parts") where the target
+    /// refuses them.
     #[default]
     Auto,
     /// aws-chunked bodies with a CRC64NVME trailer (or the source's own CRC header), and a

@@ -1,6 +1,7 @@
 //! Finishing a multipart object: check the combined source checksum *before* completing (a
 //! mismatch aborts instead of leaving a bad object), CompleteMultipartUpload with the
-//! full-object CRC64NVME for the target to check, then HEAD the target and compare. A lost
+//! full-object CRC64NVME for the target to check (none for plain parts and "trailer-parts": then
+//! the ETag is checked against the part MD5s), then HEAD the target and compare. A lost
 //! Complete answer is recognised by HEAD (size, checksum and recorded source ETag). A completed
 //! object that fails its check is removed from the target when it is still ours (`removal`).
 //!
@@ -46,8 +47,9 @@ pub(crate) async fn complete(
     });
     let source_check = check_source(&ctx, &item, &upload, &parts, full_crc64)?;
     let full = encode(ChecksumAlgorithm::Crc64nvme, full_crc64);
-    // Plain parts (`checksum = "md5"` / `"none"`): the Complete carries no checksum type.
-    let full_sent = (ctx.write_mode() == WriteChecksum::Trailer).then_some(full.as_str());
+    // Plain parts (`checksum = "md5"` / `"none"`) and "trailer-parts": the Complete carries no
+    // checksum type.
+    let full_sent = ctx.full_object().then_some(full.as_str());
     let finished: Vec<FinishedPart> = parts.iter().map(|p| p.part.clone()).collect();
     let mut attempts = 0;
     let completed = ctx
@@ -220,13 +222,28 @@ fn check_target(
             by_digest: true,
         });
     }
-    if write == WriteChecksum::Md5 && matches!(ctx.write.sse, Some(Sse::Kms { .. })) {
+    // "trailer-parts": each UploadPart's CRC64NVME trailer was checked by the target, the whole
+    // object is checked by the ETag below or not at all; the words say which.
+    let parts_checked = match ctx.trailer_parts() {
+        true => {
+            "parts checked by the target (CRC64NVME trailers), no whole-object checksum from the target; "
+        }
+        false => "",
+    };
+    if (write == WriteChecksum::Md5 || ctx.trailer_parts())
+        && matches!(ctx.write.sse, Some(Sse::Kms { .. }))
+    {
         return Ok(Check {
-            description: "size only: the target encrypts with SSE-KMS, so its ETag is not an MD5 of the parts (checksum = \"md5\")".into(),
+            description: format!(
+                "{parts_checked}size only: the target encrypts with SSE-KMS, so its ETag is not an MD5 of the parts (checksum = \"{}\")",
+                ctx.write_mode_name()
+            ),
             by_digest: false,
         });
     }
-    if (ctx.transfer.verify == VerifyMode::Md5 || write == WriteChecksum::Md5)
+    if (ctx.transfer.verify == VerifyMode::Md5
+        || write == WriteChecksum::Md5
+        || ctx.trailer_parts())
         && let Some(etag) = &info.etag
     {
         let mut md5 = md5::Md5::new();
@@ -239,7 +256,9 @@ fn check_target(
                 Some(bytes) => md5.update(bytes),
                 None => {
                     return Ok(Check {
-                        description: "size only: a resumed part has no MD5 recorded".into(),
+                        description: format!(
+                            "{parts_checked}size only: a resumed part has no MD5 recorded"
+                        ),
                         by_digest: false,
                     });
                 }
@@ -254,12 +273,12 @@ fn check_target(
             ));
         }
         return Ok(Check {
-            description: "ETag matched the MD5s of the parts sent".into(),
+            description: format!("{parts_checked}ETag matched the MD5s of the parts sent"),
             by_digest: true,
         });
     }
     Ok(Check {
-        description: "size only: the target reports no checksum".into(),
+        description: format!("{parts_checked}size only: the target reports no checksum"),
         by_digest: false,
     })
 }

@@ -62,6 +62,9 @@ pub(crate) struct RunContext {
     pub retry: Retry,
     /// `checksum = "auto"`: the mode the run's probe chose, set once before the first write.
     pub decided: std::sync::OnceLock<WriteChecksum>,
+    /// `checksum = "auto"`: the probe found the target refusing FULL_OBJECT multipart checksums
+    /// (set once, with `decided`): multipart uploads go without one ("trailer-parts").
+    pub full_object_refused: std::sync::OnceLock<()>,
 }
 
 impl RunContext {
@@ -90,6 +93,7 @@ impl RunContext {
             gauge: Arc::new(BufferGauge::default()),
             journal,
             decided: std::sync::OnceLock::new(),
+            full_object_refused: std::sync::OnceLock::new(),
         }
     }
 
@@ -105,6 +109,26 @@ impl RunContext {
                 .copied()
                 .unwrap_or(WriteChecksum::Trailer),
             mode => mode,
+        }
+    }
+
+    /// Whether multipart uploads are created and completed with a FULL_OBJECT CRC64NVME for the
+    /// target to check: `trailer`, unless the `auto` probe found the target refusing it.
+    pub(crate) fn full_object(&self) -> bool {
+        self.write_mode() == WriteChecksum::Trailer && self.full_object_refused.get().is_none()
+    }
+
+    /// Whether parts go with CRC64NVME trailers but the object without a full-object checksum.
+    pub(crate) fn trailer_parts(&self) -> bool {
+        self.write_mode() == WriteChecksum::Trailer && !self.full_object()
+    }
+
+    /// The write mode's name in the summary and events (`trailer-parts` for
+    /// [`trailer_parts`](Self::trailer_parts)).
+    pub(crate) fn write_mode_name(&self) -> &'static str {
+        match self.trailer_parts() {
+            true => "trailer-parts",
+            false => self.write_mode().as_str(),
         }
     }
 

@@ -233,7 +233,8 @@ pub struct WriteOutcome {
     /// delete failed). They must be deleted by hand.
     pub wrong_left: Vec<(String, String)>,
     /// How the bytes were written and checked at the target (`[target] checksum`, with
-    /// `auto` resolved), and why when `auto` chose it.
+    /// `auto` resolved: `trailer`, `trailer-parts` (trailers, but no FULL_OBJECT multipart
+    /// checksum), `md5` or `none`), and why when `auto` chose it.
     pub checksum_mode: Option<String>,
     pub checksum_mode_reason: Option<String>,
 }

@@ -69,7 +69,8 @@ pub(crate) async fn prepare(
     };
     let mut expectation = SourceExpectation::of(&source, ctx.transfer.verify, false);
     // `checksum = "md5"`: every part's ETag is checked against the MD5 of its bytes.
-    expectation.digest_plan.md5 |= ctx.write_mode() == WriteChecksum::Md5;
+    // "trailer-parts": the part MD5s let the final ETag check the whole object.
+    expectation.digest_plan.md5 |= ctx.write_mode() == WriteChecksum::Md5 || ctx.trailer_parts();
     if let Some(upload) = resume(&ctx, id, &item, &source, &expectation).await {
         return Ok(upload);
     }
@@ -80,11 +81,16 @@ pub(crate) async fn prepare(
         options: &ctx.write,
         tagging: tagging.as_deref(),
     };
-    let trailer = ctx.write_mode() == WriteChecksum::Trailer;
+    let full_object = ctx.full_object();
     let upload_id = ctx
         .retry
         .run(id, 0, &cancel, &mut attempts, |_| {
-            objects::create_multipart(&ctx.single_shot.target, &item.target_key, &params, trailer)
+            objects::create_multipart(
+                &ctx.single_shot.target,
+                &item.target_key,
+                &params,
+                full_object,
+            )
         })
         .await?;
     if let Some(journal) = &ctx.journal {

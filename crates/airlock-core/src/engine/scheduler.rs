@@ -175,21 +175,24 @@ impl Scheduler {
         let configured = self.ctx.write.checksum;
         let has_writes = self.objects.iter().any(|o| o.status == Status::Queued);
         if configured != WriteChecksum::Auto || !has_writes {
-            self.summary.writes.checksum_mode = Some(self.ctx.write_mode().as_str().to_string());
+            self.summary.writes.checksum_mode = Some(self.ctx.write_mode_name().to_string());
             return;
         }
-        let (mode, reason) =
-            crate::engine::probe::decide(&self.ctx.sides.target, &self.ctx.write).await;
-        let _ = self.ctx.decided.set(mode);
-        if mode == WriteChecksum::Trailer {
-            tracing::info!(mode = mode.as_str(), %reason, "checksum = \"auto\" chose a write mode");
-        } else {
-            tracing::warn!(mode = mode.as_str(), %reason, "checksum = \"auto\" chose a weaker write mode");
+        let decision = crate::engine::probe::decide(&self.ctx.sides.target, &self.ctx.write).await;
+        let _ = self.ctx.decided.set(decision.mode);
+        if !decision.full_object {
+            let _ = self.ctx.full_object_refused.set(());
         }
-        self.summary.writes.checksum_mode = Some(mode.as_str().to_string());
+        let (mode, reason) = (self.ctx.write_mode_name(), decision.reason);
+        if mode == "trailer" {
+            tracing::info!(mode, %reason, "checksum = \"auto\" chose a write mode");
+        } else {
+            tracing::warn!(mode, %reason, "checksum = \"auto\" chose a weaker write mode");
+        }
+        self.summary.writes.checksum_mode = Some(mode.to_string());
         self.summary.writes.checksum_mode_reason = Some(reason.clone());
         self.emit(Event::ChecksumMode {
-            mode: mode.as_str().to_string(),
+            mode: mode.to_string(),
             reason,
         });
     }
