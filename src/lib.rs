@@ -13,6 +13,7 @@
 //!   feature the subcommand still parses and exits 2 saying so; the deploy image is built that
 //!   way, so the binary that holds production credentials carries no S3 server.
 //! - [`logging`]: the `tracing` subscriber (log file, `-v` to stderr).
+//! - `signals`: SIGTERM as a stream, for `run`'s graceful stop and the terminal UI's.
 //!
 //! `main.rs` parses arguments, sets up logging, converts them once into a
 //! [`cli::Invocation`] and hands it to [`cli::dispatch`].
@@ -28,4 +29,5 @@ pub mod cli;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod logging;
+mod signals;
 pub mod tui;

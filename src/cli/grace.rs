@@ -12,6 +12,8 @@ use std::time::Duration;
 
 use airlock_core::engine::{Command, CommandSender};
 
+use crate::signals::Terminate;
+
 /// Exit code of a run stopped by Ctrl-C.
 pub(super) const EXIT_INTERRUPTED: i32 = 130;
 /// Exit code of a run stopped by SIGTERM.
@@ -116,31 +118,6 @@ pub(super) async fn watch(commands: CommandSender, grace: Duration, cause: StopC
         }
     }
     std::process::exit(code);
-}
-
-/// SIGTERM as a stream of notifications (never fires where it cannot be watched).
-struct Terminate {
-    #[cfg(unix)]
-    signal: Option<tokio::signal::unix::Signal>,
-}
-
-impl Terminate {
-    fn new() -> Self {
-        Self {
-            #[cfg(unix)]
-            signal: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok(),
-        }
-    }
-
-    async fn recv(&mut self) {
-        #[cfg(unix)]
-        if let Some(signal) = &mut self.signal
-            && signal.recv().await.is_some()
-        {
-            return;
-        }
-        std::future::pending::<()>().await;
-    }
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ use super::keymap::Keymap;
 use super::msg::Msg;
 use super::runtime::Runtime;
 use super::views;
+use crate::signals::Terminate;
 use airlock_core::aws::Sides;
 use airlock_core::config::Settings;
 use airlock_core::error::{Error, Result};
@@ -161,37 +162,20 @@ fn exit_report(app: &App) -> i32 {
 
 /// SIGINT and SIGTERM from outside the terminal (Ctrl-C inside it arrives as a key).
 struct Signals {
-    #[cfg(unix)]
-    term: Option<tokio::signal::unix::Signal>,
+    term: Terminate,
 }
 
 impl Signals {
     fn new() -> Self {
         Signals {
-            #[cfg(unix)]
-            term: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok(),
+            term: Terminate::new(),
         }
     }
 
     async fn next(&mut self) {
-        #[cfg(unix)]
-        {
-            let term = async {
-                match self.term.as_mut() {
-                    Some(term) => {
-                        term.recv().await;
-                    }
-                    None => std::future::pending::<()>().await,
-                }
-            };
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                () = term => {}
-            }
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = tokio::signal::ctrl_c().await;
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            () = self.term.recv() => {}
         }
     }
 }
