@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use crate::common::engine::Rig;
 use crate::common::proxy::{Fault, Op, Rule};
 use crate::common::{MIB, seeded_bytes};
-use airlock_core::engine::Event;
+use airlock_core::engine::{Event, Verification};
 use airlock_core::error::Class;
 
 const PARTS_OF_5_MIB: [&str; 3] = [
@@ -339,4 +339,67 @@ async fn a_recorded_upload_for_another_source_version_is_aborted_not_adopted_on_
     assert_eq!(rig.target_proxy.count(Op::UploadPart), 3);
     rig.assert_all_copied().await;
     assert!(rig.target_uploads().await.is_empty(), "no orphan");
+}
+
+/// A 20 MiB single-PUT source with a full-object checksum (`header`: CRC64NVME or CRC32C): a
+/// dropped run after two parts, the data dir deleted, a new run. Returns how the copy was
+/// verified.
+async fn resumed_on_a_new_machine(algorithm: crc_fast::CrcAlgorithm) -> Verification {
+    use aws_sdk_s3::primitives::ByteStream;
+    use base64::Engine as _;
+    let rig = Rig::start().await;
+    let bytes = seeded_bytes(5, 0, 20 * MIB as usize);
+    let crc = crc_fast::checksum(algorithm, &bytes).to_be_bytes();
+    let source = rig.source();
+    let put = source
+        .client
+        .put_object()
+        .bucket(&source.bucket)
+        .key("crc.bin");
+    let put = match algorithm {
+        crc_fast::CrcAlgorithm::Crc64Nvme => {
+            put.checksum_crc64_nvme(base64::engine::general_purpose::STANDARD.encode(crc))
+        }
+        _ => put.checksum_crc32_c(base64::engine::general_purpose::STANDARD.encode(&crc[4..])),
+    };
+    put.body(ByteStream::from(bytes))
+        .send()
+        .await
+        .expect("PUT with a checksum");
+    let settings = rig.config().transfer(&PARTS_OF_5_MIB).settings();
+    rig.target_proxy
+        .add_rule(Rule::new(Fault::Stall).on(Op::UploadPart).skip(2));
+    let (handle, mut events) = rig.start_engine(&settings).await;
+    events
+        .wait_count("two parts", 2, |e| matches!(e, Event::PartDone { .. }))
+        .await;
+    drop(handle);
+    std::fs::remove_dir_all(rig.servers.sandbox.data_dir()).expect("delete the data dir");
+    rig.target_proxy.clear_rules();
+    let (summary, events) = rig.run(&settings).await;
+    assert_eq!(summary.copied, 1, "{}", events.describe());
+    assert_eq!(events.resumed_parts("crc.bin"), [2]);
+    assert_eq!(rig.target_proxy.count(Op::UploadPart), 2);
+    rig.assert_all_copied().await;
+    assert!(rig.target_uploads().await.is_empty());
+    events.verification("crc.bin")
+}
+
+/// Parts adopted from the target carry the CRC64NVME the target lists: with a CRC64NVME source
+/// the combined value is still checked against the source's checksum (verified); with a CRC32C
+/// source nobody re-read the adopted parts in that algorithm, and the words say so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parts_adopted_from_the_target_are_verified_only_where_a_check_ran() {
+    let crc64 = resumed_on_a_new_machine(crc_fast::CrcAlgorithm::Crc64Nvme).await;
+    assert!(crc64.verified, "{crc64:?}");
+    assert_eq!(
+        crc64.source,
+        "crc64nvme of all bytes read matched the source's full-object checksum"
+    );
+    let crc32c = resumed_on_a_new_machine(crc_fast::CrcAlgorithm::Crc32Iscsi).await;
+    assert!(!crc32c.verified, "{crc32c:?}");
+    assert_eq!(
+        crc32c.source,
+        "not verifiable: some resumed parts have no source checksum recorded"
+    );
 }
