@@ -328,6 +328,20 @@ async fn a_killed_run_resumes_from_the_target_with_the_data_dir_deleted() {
     // A new machine: nothing of the first run's data dir survives.
     std::fs::remove_dir_all(rig.servers.sandbox.data_dir()).expect("delete the data dir");
     assert!(rig.journal_files().is_empty());
+    let listed = rig
+        .servers
+        .airlock_with(&config, &["uploads", "list"])
+        .run()
+        .await;
+    listed.expect_code(0);
+    assert!(
+        listed.stdout.contains(&format!(
+            "upload {}  (resumable: recorded at the target)",
+            uploads[0].1
+        )),
+        "{}",
+        listed.stdout
+    );
 
     rig.target_proxy.clear_rules();
     rig.source_proxy.reset_stats();

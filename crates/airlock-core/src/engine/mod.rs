@@ -69,6 +69,7 @@ pub use events::{
 pub use journal::Journal;
 pub use relay::BufferGauge;
 pub use split::{Finalized, finalize, open_split};
+pub use state::recorded_upload_id;
 
 use context::RunContext;
 use scheduler::{RunObserver, Scheduler};

@@ -128,7 +128,7 @@ pub(crate) async fn prepare(
         checksum: ctx.write_mode_name().to_string(),
         created_ms: state::now_ms(),
     };
-    state::save(&ctx.sides.target, &ctx.write.state_prefix, &record).await;
+    state::save(&ctx.sides.target, &ctx.write, &record).await;
     Ok(Upload {
         upload_id,
         size: source.size,

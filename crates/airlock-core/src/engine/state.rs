@@ -2,16 +2,20 @@
 //! empty data dir) can resume it: one small JSON object per upload under `[target]
 //! state_prefix`, at `<prefix>uploads/<hex SHA-256 of the target key>.json`. It names the
 //! target key, the upload id, the source version (ETag, version id, size), the part layout
-//! and the checksum mode; no secrets. Written with the target client when an upload is opened,
-//! deleted (best effort) when it is completed or aborted. S3 gives no way to read an open
-//! upload's metadata, hence this object.
+//! and the checksum mode; no secrets. Written with the target client (and the run's SSE/ACL)
+//! when an upload is opened, deleted (best effort) when it is completed or aborted. S3 gives no
+//! way to read an open upload's metadata, hence this object.
 //!
 //! A leaf of the engine: depends on `crate::aws`, `crate::config` and `crate::error` only.
 
 use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
 
+use aws_smithy_types::body::SdkBody;
+
+use crate::aws::objects::{self, PlainUpload, PutBody, WriteParams};
 use crate::aws::{SideClient, delete, documents};
+use crate::config::WriteOptions;
 use crate::error::Class;
 
 /// What an open upload is for.
@@ -46,10 +50,13 @@ pub(crate) fn now_ms() -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
-/// Record an upload. A failure only logs: the upload still works, it just cannot be resumed
-/// from the target.
-pub(crate) async fn save(target: &SideClient, state_prefix: &str, state: &UploadState) {
-    let key = key(state_prefix, &state.target_key);
+/// Record an upload, with the run's write options (SSE, ACL: a bucket policy that demands them
+/// applies to this PUT too). A failure only logs: the upload still works, it just cannot be
+/// resumed from the target.
+pub(crate) async fn save(target: &SideClient, write: &WriteOptions, state: &UploadState) {
+    use base64::Engine as _;
+    use md5::Digest as _;
+    let key = key(&write.state_prefix, &state.target_key);
     let body = match serde_json::to_vec(state) {
         Ok(body) => body,
         Err(e) => {
@@ -57,7 +64,20 @@ pub(crate) async fn save(target: &SideClient, state_prefix: &str, state: &Upload
             return;
         }
     };
-    if let Err(e) = documents::put(target, &target.bucket, &key, body).await {
+    let content_md5 = base64::engine::general_purpose::STANDARD.encode(md5::Md5::digest(&body));
+    let upload = PutBody::Plain(PlainUpload {
+        length: body.len() as u64,
+        body: SdkBody::from(body),
+        checksum: None,
+        content_md5: Some(content_md5),
+    });
+    let params = WriteParams {
+        attributes: None,
+        copied_from_etag: "airlock-upload-state",
+        options: write,
+        tagging: None,
+    };
+    if let Err(e) = objects::put_stream(target, &key, upload, &params).await {
         tracing::warn!(key = %state.target_key, state = %key, error = %e, "could not write the upload's state object; a run on another machine would start this object over");
     }
 }
@@ -86,6 +106,18 @@ pub(crate) async fn load(
             None
         }
     }
+}
+
+/// The upload id the target's state object records for `target_key`, if any (`airlock uploads
+/// list` marks that upload resumable from the target).
+pub async fn recorded_upload_id(
+    target: &SideClient,
+    state_prefix: &str,
+    target_key: &str,
+) -> Option<String> {
+    load(target, state_prefix, target_key)
+        .await
+        .map(|s| s.upload_id)
 }
 
 /// Delete the record of `target_key`'s upload (completed or aborted). A failure only logs.
