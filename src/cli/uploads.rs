@@ -1,6 +1,7 @@
 //! `airlock uploads list` / `airlock uploads abort [--older-than D] [--all]`: the target's
 //! in-progress multipart uploads under the target prefix (orphans from killed runs), marked
-//! when our journal can still resume them.
+//! when our journal, or the target's state object (a run on another machine), can still resume
+//! them.
 
 use std::io::Write;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -8,7 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use airlock_core::aws::SideClient;
 use airlock_core::aws::objects::{UploadInfo, abort_multipart, list_uploads};
 use airlock_core::config::Settings;
-use airlock_core::engine::{Journal, journal_key};
+use airlock_core::engine::{Journal, journal_key, recorded_upload_id};
 use airlock_core::error::{Error, Result};
 use airlock_core::plan::PlanSide;
 use airlock_core::progress::{human_duration, human_time};
@@ -47,8 +48,15 @@ pub(super) async fn list(
         })
         .unwrap_or_default();
     for upload in &uploads {
+        let state_prefix = &settings.target.write.state_prefix;
         let resumable = if journaled.contains(&upload.upload_id) {
             "  (resumable: journaled)"
+        } else if recorded_upload_id(target, state_prefix, &upload.key)
+            .await
+            .as_deref()
+            == Some(upload.upload_id.as_str())
+        {
+            "  (resumable: recorded at the target)"
         } else {
             ""
         };

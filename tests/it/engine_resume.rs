@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use crate::common::engine::Rig;
 use crate::common::proxy::{Fault, Op, Rule};
 use crate::common::{MIB, seeded_bytes};
-use airlock_core::engine::Event;
+use airlock_core::engine::{Event, Verification};
 use airlock_core::error::Class;
 
 const PARTS_OF_5_MIB: [&str; 3] = [
@@ -60,7 +60,16 @@ async fn a_dropped_run_resumes_sending_only_the_missing_parts() {
         let mode = std::fs::metadata(&journal[0]).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600, "journal file mode {mode:o}");
     }
-    assert!(rig.target().keys("").await.is_empty());
+    let at_target = rig.target().keys("").await;
+    assert_eq!(
+        at_target.len(),
+        1,
+        "only the upload's state object: {at_target:?}"
+    );
+    assert!(
+        at_target[0].starts_with(".airlock/uploads/"),
+        "{at_target:?}"
+    );
 
     rig.target_proxy.clear_rules();
     let (summary, events) = rig.run(&settings).await;
@@ -285,4 +294,112 @@ async fn a_source_changed_since_the_dropped_run_aborts_the_old_upload_and_starts
     rig.assert_copied("moving.bin").await;
     assert!(rig.target_uploads().await.is_empty());
     assert!(rig.journal_files().is_empty());
+}
+
+/// A state object at the target for an older source version (a dropped run, then the source
+/// was overwritten, and the retry runs on a machine with an empty data dir): that upload is
+/// aborted, not adopted, and the object is copied whole into a new upload.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recorded_upload_for_another_source_version_is_aborted_not_adopted_on_a_new_machine() {
+    let rig = Rig::start().await;
+    rig.source().put_seeded("moving.bin", 12 * MIB, 1).await;
+    let settings = rig.config().transfer(&PARTS_OF_5_MIB).settings();
+    rig.target_proxy
+        .add_rule(Rule::new(Fault::Stall).on(Op::UploadPart).skip(1));
+    let (handle, mut events) = rig.start_engine(&settings).await;
+    events
+        .wait_count("one part", 1, |e| matches!(e, Event::PartDone { .. }))
+        .await;
+    drop(handle);
+    let old_upload = rig.target_uploads().await;
+    assert_eq!(old_upload.len(), 1);
+    assert_eq!(rig.target().keys(".airlock/uploads/").await.len(), 1);
+    std::fs::remove_dir_all(rig.servers.sandbox.data_dir()).expect("delete the data dir");
+
+    rig.source().put_seeded("moving.bin", 12 * MIB, 2).await;
+    rig.target_proxy.clear_rules();
+    let (summary, events) = rig.run(&settings).await;
+    assert_eq!(
+        (summary.copied, summary.failed),
+        (1, 0),
+        "{}",
+        events.describe()
+    );
+    assert_eq!(events.resumed_parts("moving.bin"), [0], "nothing adopted");
+    let aborted: Vec<(String, Option<String>)> = rig
+        .target_proxy
+        .exchanges()
+        .into_iter()
+        .filter(|e| e.op == Op::AbortMultipartUpload)
+        .map(|e| (e.key, e.status.map(|s| s.to_string())))
+        .collect();
+    assert_eq!(aborted.len(), 1, "{aborted:?}");
+    assert_eq!(aborted[0].0, "moving.bin", "the old upload was aborted");
+    assert_eq!(rig.target_proxy.count(Op::CreateMultipartUpload), 1);
+    assert_eq!(rig.target_proxy.count(Op::UploadPart), 3);
+    rig.assert_all_copied().await;
+    assert!(rig.target_uploads().await.is_empty(), "no orphan");
+}
+
+/// A 20 MiB single-PUT source with a full-object checksum (`header`: CRC64NVME or CRC32C): a
+/// dropped run after two parts, the data dir deleted, a new run. Returns how the copy was
+/// verified.
+async fn resumed_on_a_new_machine(algorithm: crc_fast::CrcAlgorithm) -> Verification {
+    use aws_sdk_s3::primitives::ByteStream;
+    use base64::Engine as _;
+    let rig = Rig::start().await;
+    let bytes = seeded_bytes(5, 0, 20 * MIB as usize);
+    let crc = crc_fast::checksum(algorithm, &bytes).to_be_bytes();
+    let source = rig.source();
+    let put = source
+        .client
+        .put_object()
+        .bucket(&source.bucket)
+        .key("crc.bin");
+    let put = match algorithm {
+        crc_fast::CrcAlgorithm::Crc64Nvme => {
+            put.checksum_crc64_nvme(base64::engine::general_purpose::STANDARD.encode(crc))
+        }
+        _ => put.checksum_crc32_c(base64::engine::general_purpose::STANDARD.encode(&crc[4..])),
+    };
+    put.body(ByteStream::from(bytes))
+        .send()
+        .await
+        .expect("PUT with a checksum");
+    let settings = rig.config().transfer(&PARTS_OF_5_MIB).settings();
+    rig.target_proxy
+        .add_rule(Rule::new(Fault::Stall).on(Op::UploadPart).skip(2));
+    let (handle, mut events) = rig.start_engine(&settings).await;
+    events
+        .wait_count("two parts", 2, |e| matches!(e, Event::PartDone { .. }))
+        .await;
+    drop(handle);
+    std::fs::remove_dir_all(rig.servers.sandbox.data_dir()).expect("delete the data dir");
+    rig.target_proxy.clear_rules();
+    let (summary, events) = rig.run(&settings).await;
+    assert_eq!(summary.copied, 1, "{}", events.describe());
+    assert_eq!(events.resumed_parts("crc.bin"), [2]);
+    assert_eq!(rig.target_proxy.count(Op::UploadPart), 2);
+    rig.assert_all_copied().await;
+    assert!(rig.target_uploads().await.is_empty());
+    events.verification("crc.bin")
+}
+
+/// Parts adopted from the target carry the CRC64NVME the target lists: with a CRC64NVME source
+/// the combined value is still checked against the source's checksum (verified); with a CRC32C
+/// source nobody re-read the adopted parts in that algorithm, and the words say so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parts_adopted_from_the_target_are_verified_only_where_a_check_ran() {
+    let crc64 = resumed_on_a_new_machine(crc_fast::CrcAlgorithm::Crc64Nvme).await;
+    assert!(crc64.verified, "{crc64:?}");
+    assert_eq!(
+        crc64.source,
+        "crc64nvme of all bytes read matched the source's full-object checksum"
+    );
+    let crc32c = resumed_on_a_new_machine(crc_fast::CrcAlgorithm::Crc32Iscsi).await;
+    assert!(!crc32c.verified, "{crc32c:?}");
+    assert_eq!(
+        crc32c.source,
+        "not verifiable: some resumed parts have no source checksum recorded"
+    );
 }

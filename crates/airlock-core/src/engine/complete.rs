@@ -7,7 +7,7 @@
 //!
 //! Used by the scheduler (a run's last unit of a multipart object) and by the split path
 //! (`airlock finalize`). May depend on `context`, `retry`, `verify`, `removal`, `upload`,
-//! `digest`, `journal` and `events` of the engine; not on the single, multipart or split paths.
+//! `digest`, `journal`, `state` and `events` of the engine; not on the single, multipart or split paths.
 
 use std::sync::Arc;
 
@@ -20,6 +20,7 @@ use super::events::{ObjectId, Verification};
 use super::journal::JournalPart;
 use super::removal::{Written, remove_if_ours};
 use super::retry::UnitError;
+use super::state;
 use super::upload::Upload;
 use super::verify::{Check, hex, verification};
 use crate::aws::listing;
@@ -108,13 +109,22 @@ pub(crate) async fn complete(
             if let Some(journal) = &ctx.journal {
                 journal.remove(&item.target_key);
             }
+            forget_state(&ctx, &item).await;
             return Err(e.into());
         }
     };
     if let Some(journal) = &ctx.journal {
         journal.remove(&item.target_key);
     }
+    forget_state(&ctx, &item).await;
     Ok(verification(source_check, target_check))
+}
+
+/// Delete the target's record of the upload (`state`); a split object has none.
+async fn forget_state(ctx: &RunContext, item: &PlanItem) {
+    if item.split.is_none() {
+        state::forget(&ctx.sides.target, &ctx.write.state_prefix, &item.target_key).await;
+    }
 }
 
 fn decode64(value: &str) -> u64 {

@@ -29,6 +29,7 @@
 //! - `scheduler`: one task that owns the run's state and chooses each object's path.
 //! - This root: [`Engine::start`] and the [`EngineHandle`].
 
+mod adopt;
 mod backoff;
 mod chunked;
 mod complete;
@@ -45,6 +46,7 @@ mod retry;
 mod scheduler;
 mod single;
 mod split;
+mod state;
 mod stream;
 mod throttle;
 mod upload;
@@ -67,6 +69,7 @@ pub use events::{
 pub use journal::Journal;
 pub use relay::BufferGauge;
 pub use split::{Finalized, finalize, open_split};
+pub use state::recorded_upload_id;
 
 use context::RunContext;
 use scheduler::{RunObserver, Scheduler};

@@ -1,10 +1,11 @@
 //! The multipart path: [`prepare`] an upload (HEAD the source, then resume the journaled upload
-//! of the same version or create a new one), and [`copy_part`] each part (a ranged GET pinned
+//! of the same version, or with no journal here the one the target's state object records, or
+//! create a new one), and [`copy_part`] each part (a ranged GET pinned
 //! to the source ETag, streamed into UploadPart, checked, journaled). Completing is `complete`'s
 //! job; a split object's upload is joined by the split path instead of prepared here.
 //!
-//! May depend on `context`, `retry`, `verify`, `upload`, `stream`, `journal`, `relay`, `digest`
-//! and `events` of the engine; not on the single or split paths, nor on the scheduler.
+//! May depend on `context`, `retry`, `verify`, `upload`, `stream`, `journal`, `state`, `adopt`,
+//! `relay`, `digest` and `events` of the engine; not on the single or split paths, nor on the scheduler.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,12 +13,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use aws_smithy_types::body::SdkBody;
 use tokio_util::sync::CancellationToken;
 
+use super::adopt::adopt;
 use super::context::RunContext;
 use super::digest;
 use super::events::{LeftUpload, ObjectId};
 use super::journal::{JournalHeader, JournalPart};
 use super::relay::RelayBody;
 use super::retry::UnitError;
+use super::state::{self, UploadState};
 use super::stream::{blame, chunked, digests_of, pinned_etag, source_tags};
 use super::upload::Upload;
 use super::verify::{self, SourceExpectation, TargetCheck};
@@ -71,8 +74,15 @@ pub(crate) async fn prepare(
     // `checksum = "md5"`: every part's ETag is checked against the MD5 of its bytes.
     // "trailer-parts": the part MD5s let the final ETag check the whole object.
     expectation.digest_plan.md5 |= ctx.write_mode() == WriteChecksum::Md5 || ctx.trailer_parts();
+    let journaled = (ctx.journal.as_ref()).is_some_and(|j| j.load(&item.target_key).is_some());
     if let Some(upload) = resume(&ctx, id, &item, &source, &expectation).await {
         return Ok(upload);
+    }
+    if !journaled {
+        let layout = (part_size, parts);
+        if let Some(upload) = adopt(&ctx, id, &item, &source, &expectation, layout).await {
+            return Ok(upload);
+        }
     }
     let tagging = source_tags(&ctx, id, &item, &cancel, &mut attempts).await?;
     let params = WriteParams {
@@ -106,6 +116,19 @@ pub(crate) async fn prepare(
             parts,
         })?;
     }
+    let record = UploadState {
+        target_key: item.target_key.clone(),
+        upload_id: upload_id.clone(),
+        source_key: item.source_key.clone(),
+        source_etag: source.etag.clone(),
+        source_version_id: item.source_version_id.clone(),
+        size: source.size,
+        part_size,
+        parts,
+        checksum: ctx.write_mode_name().to_string(),
+        created_ms: state::now_ms(),
+    };
+    state::save(&ctx.sides.target, &ctx.write, &record).await;
     Ok(Upload {
         upload_id,
         size: source.size,

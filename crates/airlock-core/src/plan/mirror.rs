@@ -78,8 +78,12 @@ pub(crate) fn deletions(
     filter: &Criteria<'_>,
 ) -> Result<Vec<Deletion>> {
     // Target objects without a counterpart, renamed to the source key they would have had.
+    // airlock's own objects (`[target] state_prefix`: uploads' state objects) are never
+    // candidates.
+    let own = target_side.write.state_prefix.as_str();
     let orphans: Vec<(ObjectInfo, &ObjectInfo)> = target
         .iter()
+        .filter(|object| !object.key.starts_with(own))
         .filter_map(|object| {
             let relative = object.key.strip_prefix(target_side.prefix.as_str())?;
             let source_key = format!("{}{relative}", source.prefix);
@@ -179,6 +183,21 @@ mod tests {
                 bytes: 6
             }
         );
+    }
+
+    #[test]
+    fn airlock_state_objects_are_never_deleted() {
+        let source_keys: HashSet<String> = HashSet::new();
+        let target = [object(".airlock/uploads/ab.json", 1), object("gone", 2)];
+        let found = deletions(
+            &source_keys,
+            &target,
+            &side(Side::Source, ""),
+            &side(Side::Target, ""),
+            &criteria(&FilterSettings::default()),
+        )
+        .unwrap();
+        assert_eq!(keys(&found), ["gone"]);
     }
 
     #[test]

@@ -422,16 +422,18 @@ impl Scheduler {
         for (id, object) in self.objects.iter_mut().enumerate() {
             // A split object's upload is shared with other shards: never aborted here.
             if let Some(upload) = object.upload.take().filter(|u| u.own.is_none()) {
-                let (target, key, journal) = (
+                let (target, key, journal, prefix) = (
                     target.clone(),
                     object.item.target_key.clone(),
                     self.ctx.journal.clone(),
+                    self.ctx.write.state_prefix.clone(),
                 );
                 aborts.spawn(async move {
                     let left = super::start::abort_or_name(&target, &key, &upload.upload_id).await;
                     if let Some(journal) = journal {
                         journal.remove(&key);
                     }
+                    crate::engine::state::forget(&target, &prefix, &key).await;
                     left.map(|left| (id, left))
                 });
             }

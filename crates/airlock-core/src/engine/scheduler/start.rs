@@ -10,7 +10,7 @@ use crate::aws::SideClient;
 use crate::engine::complete::complete;
 use crate::engine::events::{Event, LeftUpload, ObjectId};
 use crate::engine::journal::JournalPart;
-use crate::engine::{multipart, single, split};
+use crate::engine::{multipart, single, split, state};
 use crate::plan::Route;
 
 impl Scheduler {
@@ -160,6 +160,7 @@ impl Scheduler {
             if let Some(journal) = &ctx.journal {
                 journal.remove(&key);
             }
+            state::forget(&ctx.sides.target, &ctx.write.state_prefix, &key).await;
             UnitResult::Aborted(id, left)
         });
     }

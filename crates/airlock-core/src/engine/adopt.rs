@@ -1,0 +1,173 @@
+//! Resuming a multipart upload from the target alone (a new machine, an empty data dir): the
+//! state object under `[target] state_prefix` (`state`) says which upload airlock opened for
+//! the target key and for which source version; ListParts says which parts the target holds.
+//! Parts with the planned size and a CRC64NVME count as done, so only the others are sent, and
+//! the combined CRC64NVME for Complete and the source check use the listed checksums. Listed
+//! parts carry no source-algorithm CRC and no MD5, so checks that need those say they could not
+//! run (`complete`). An upload for another source version or another part layout is aborted.
+//!
+//! May depend on `context`, `upload`, `verify`, `journal`, `state` and `events` of the engine.
+
+use super::context::RunContext;
+use super::events::{LeftUpload, ObjectId};
+use super::journal::{JournalHeader, JournalPart};
+use super::state::{self, UploadState};
+use super::upload::Upload;
+use super::verify::SourceExpectation;
+use crate::aws::objects::{self, SourceObject};
+use crate::error::Class;
+use crate::plan::PlanItem;
+
+/// The upload the target's state object records for this source version, with the parts the
+/// target lists; None (start a new upload) when there is none, it is gone, or it is for
+/// another version or layout (then it is aborted and its state object deleted).
+pub(crate) async fn adopt(
+    ctx: &RunContext,
+    id: ObjectId,
+    item: &PlanItem,
+    source: &SourceObject,
+    expectation: &SourceExpectation,
+    (part_size, parts): (u64, u32),
+) -> Option<Upload> {
+    let target = &ctx.sides.target;
+    let prefix = &ctx.write.state_prefix;
+    let recorded = state::load(target, prefix, &item.target_key).await?;
+    if let Some(why) = mismatch(ctx, item, source, &recorded, part_size, parts) {
+        tracing::info!(key = %item.target_key, upload_id = %recorded.upload_id, "the target's recorded upload is for {why}: aborting it and starting over");
+        if let Err(e) =
+            objects::abort_multipart(target, &item.target_key, &recorded.upload_id).await
+            && e.class() != Class::NotFound
+        {
+            tracing::warn!(key = %item.target_key, upload_id = %recorded.upload_id, error = %e, "could not abort the recorded upload; 'airlock uploads abort' removes it");
+            let left = LeftUpload {
+                key: item.target_key.clone(),
+                upload_id: recorded.upload_id.clone(),
+                error: e.to_string(),
+            };
+            ctx.retry.observer.upload_left(id, left);
+        }
+        state::forget(target, prefix, &item.target_key).await;
+        return None;
+    }
+    let listed = match objects::list_part_details(target, &item.target_key, &recorded.upload_id)
+        .await
+    {
+        Ok(listed) => listed,
+        Err(e) => {
+            tracing::info!(key = %item.target_key, upload_id = %recorded.upload_id, error = %e, "the recorded upload cannot be listed (gone?): starting over");
+            if e.class() == Class::NotFound {
+                state::forget(target, prefix, &item.target_key).await;
+            }
+            return None;
+        }
+    };
+    let done: Vec<JournalPart> = listed
+        .into_iter()
+        .filter(|p| {
+            (1..=parts).contains(&p.part)
+                && p.size == part_bytes(source.size, part_size, p.part)
+                && !p.crc64nvme.is_empty()
+        })
+        .map(|part| JournalPart {
+            part,
+            source_crc: None,
+            md5: None,
+        })
+        .collect();
+    journal_again(ctx, item, source, &recorded, &done);
+    tracing::info!(key = %item.target_key, resumed = done.len(), parts, "resuming the upload recorded at the target");
+    Some(Upload {
+        upload_id: recorded.upload_id,
+        source: source.clone(),
+        size: source.size,
+        part_size,
+        parts,
+        expectation: expectation.clone(),
+        done,
+        own: None,
+    })
+}
+
+/// Why the recorded upload does not fit this copy, in words; None when it does.
+fn mismatch(
+    ctx: &RunContext,
+    item: &PlanItem,
+    source: &SourceObject,
+    recorded: &UploadState,
+    part_size: u64,
+    parts: u32,
+) -> Option<String> {
+    if recorded.source_key != item.source_key
+        || recorded.source_etag != source.etag
+        || recorded.source_version_id != item.source_version_id
+        || recorded.size != source.size
+    {
+        return Some(format!(
+            "another source version (ETag '{}', now '{}')",
+            recorded.source_etag, source.etag
+        ));
+    }
+    if recorded.part_size != part_size || recorded.parts != parts {
+        return Some(format!(
+            "another part size ({} bytes, now {part_size})",
+            recorded.part_size
+        ));
+    }
+    let mode = ctx.write_mode_name();
+    (recorded.checksum != mode).then(|| {
+        format!(
+            "another checksum mode ('{}', now '{mode}')",
+            recorded.checksum
+        )
+    })
+}
+
+/// Bytes of part `part` of an object of `size` bytes in parts of `part_size`.
+fn part_bytes(size: u64, part_size: u64, part: u32) -> u64 {
+    let first = u64::from(part.saturating_sub(1)) * part_size;
+    size.saturating_sub(first).min(part_size)
+}
+
+/// Write the adopted upload into this machine's journal, so the parts sent from now on are
+/// journaled and a later run here takes the fast path.
+fn journal_again(
+    ctx: &RunContext,
+    item: &PlanItem,
+    source: &SourceObject,
+    recorded: &UploadState,
+    done: &[JournalPart],
+) {
+    let Some(journal) = &ctx.journal else {
+        return;
+    };
+    let header = JournalHeader {
+        source_bucket: ctx.sides.source.bucket.clone(),
+        source_key: item.source_key.clone(),
+        source_etag: source.etag.clone(),
+        size: source.size,
+        target_bucket: ctx.sides.target.bucket.clone(),
+        target_key: item.target_key.clone(),
+        upload_id: recorded.upload_id.clone(),
+        part_size: recorded.part_size,
+        parts: recorded.parts,
+    };
+    let written = journal.start(&header).and_then(|()| {
+        done.iter()
+            .try_for_each(|p| journal.record(&item.target_key, p))
+    });
+    if let Err(e) = written {
+        tracing::warn!(error = %e, "could not journal the adopted upload");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::part_bytes;
+
+    #[test]
+    fn the_last_part_is_the_rest() {
+        assert_eq!(part_bytes(12, 5, 1), 5);
+        assert_eq!(part_bytes(12, 5, 3), 2);
+        assert_eq!(part_bytes(10, 5, 2), 5);
+    }
+}
