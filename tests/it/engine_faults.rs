@@ -94,7 +94,11 @@ async fn internal_errors_are_retried() {
         ],
         vec![
             Rule::new(Fault::InternalError).on(Op::UploadPart).times(2),
-            Rule::new(Fault::InternalError).on(Op::PutObject).times(1),
+            // Only the objects' PUTs: the multipart upload's state record is a PutObject too.
+            Rule::new(Fault::InternalError)
+                .on(Op::PutObject)
+                .key(".bin")
+                .times(1),
         ],
         6,
         Class::Retryable,
@@ -111,8 +115,13 @@ async fn internal_errors_are_retried() {
 async fn slowdowns_are_retried_and_counted() {
     let rig = Rig::start().await;
     three_objects(&rig).await;
-    rig.target_proxy
-        .add_rule(Rule::new(Fault::SlowDown).on(Op::PutObject).times(2));
+    rig.target_proxy.add_rule(
+        // Only the objects' PUTs: the multipart upload's state record is a PutObject too.
+        Rule::new(Fault::SlowDown)
+            .on(Op::PutObject)
+            .key(".bin")
+            .times(2),
+    );
     rig.target_proxy
         .add_rule(Rule::new(Fault::SlowDown).on(Op::UploadPart).times(1));
     // Latency never fails anything: it only slows every request down.
@@ -180,6 +189,7 @@ async fn connections_reset_mid_request_are_retried() {
                 after_bytes: 100_000,
             })
             .on(Op::PutObject)
+            .key(".bin")
             .times(1),
         ],
         3,
