@@ -34,18 +34,7 @@ pub(crate) async fn adopt(
     let recorded = state::load(target, prefix, &item.target_key).await?;
     if let Some(why) = mismatch(ctx, item, source, &recorded, part_size, parts) {
         tracing::info!(key = %item.target_key, upload_id = %recorded.upload_id, "the target's recorded upload is for {why}: aborting it and starting over");
-        if let Err(e) =
-            objects::abort_multipart(target, &item.target_key, &recorded.upload_id).await
-            && e.class() != Class::NotFound
-        {
-            tracing::warn!(key = %item.target_key, upload_id = %recorded.upload_id, error = %e, "could not abort the recorded upload; 'airlock uploads abort' removes it");
-            let left = LeftUpload {
-                key: item.target_key.clone(),
-                upload_id: recorded.upload_id.clone(),
-                error: e.to_string(),
-            };
-            ctx.retry.observer.upload_left(id, left);
-        }
+        abort_stale(ctx, id, &item.target_key, &recorded.upload_id, "recorded").await;
         state::forget(target, prefix, &item.target_key).await;
         return None;
     }
@@ -89,6 +78,29 @@ pub(crate) async fn adopt(
 }
 
 /// Why the recorded upload does not fit this copy, in words; None when it does.
+/// Abort an upload airlock will not resume (`whose`: "journaled" or "recorded"). One that is
+/// gone already (NoSuchUpload) is not left; one the target refuses to abort is reported as left.
+pub(crate) async fn abort_stale(
+    ctx: &RunContext,
+    id: ObjectId,
+    key: &str,
+    upload_id: &str,
+    whose: &str,
+) {
+    let target = &ctx.sides.target;
+    if let Err(e) = objects::abort_multipart(target, key, upload_id).await
+        && e.class() != Class::NotFound
+    {
+        tracing::warn!(%key, %upload_id, error = %e, "could not abort the {whose} upload; 'airlock uploads abort' removes it");
+        let left = LeftUpload {
+            key: key.to_string(),
+            upload_id: upload_id.to_string(),
+            error: e.to_string(),
+        };
+        ctx.retry.observer.upload_left(id, left);
+    }
+}
+
 fn mismatch(
     ctx: &RunContext,
     item: &PlanItem,

@@ -13,10 +13,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use aws_smithy_types::body::SdkBody;
 use tokio_util::sync::CancellationToken;
 
-use super::adopt::adopt;
+use super::adopt::{abort_stale, adopt};
 use super::context::RunContext;
 use super::digest;
-use super::events::{LeftUpload, ObjectId};
+use super::events::ObjectId;
 use super::journal::{JournalHeader, JournalPart};
 use super::relay::RelayBody;
 use super::retry::UnitError;
@@ -160,16 +160,7 @@ async fn resume(
         && header.target_bucket == target.bucket;
     if !same_version {
         tracing::info!(key = %item.target_key, "source changed since the journaled upload: starting over");
-        if let Err(e) = objects::abort_multipart(target, &item.target_key, &header.upload_id).await
-        {
-            tracing::warn!(key = %item.target_key, upload_id = %header.upload_id, error = %e, "could not abort the journaled upload; 'airlock uploads abort' removes it");
-            let left = LeftUpload {
-                key: item.target_key.clone(),
-                upload_id: header.upload_id.clone(),
-                error: e.to_string(),
-            };
-            ctx.retry.observer.upload_left(id, left);
-        }
+        abort_stale(ctx, id, &item.target_key, &header.upload_id, "journaled").await;
         journal.remove(&item.target_key);
         return None;
     }
