@@ -213,9 +213,9 @@ fn journal_lines(rig: &Rig) -> usize {
         .sum()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_killed_run_resumes_and_sends_only_the_unfinished_parts() {
-    let rig = Rig::start().await;
+/// A 60 MiB object copied in 5 MiB parts at concurrency 2: five parts reach the target (and
+/// the journal), then every UploadPart hangs and the run is killed (-9). Returns its config.
+async fn killed_after_five_parts(rig: &Rig) -> std::path::PathBuf {
     rig.source().put_seeded("resume.bin", 60 * MIB, 11).await;
     let transfer = [
         "multipart_threshold = \"5MiB\"",
@@ -223,7 +223,6 @@ async fn a_killed_run_resumes_and_sends_only_the_unfinished_parts() {
         "concurrency = 2",
     ];
     let config = rig.config().transfer(&transfer).write(&rig.servers.sandbox);
-    // Five parts reach the target, then every UploadPart hangs until the process is killed.
     rig.target_proxy
         .add_rule(Rule::new(Fault::Stall).on(Op::UploadPart).skip(5));
     let mut child = rig
@@ -231,15 +230,22 @@ async fn a_killed_run_resumes_and_sends_only_the_unfinished_parts() {
         .airlock_with(&config, &["run", "--json"])
         .spawn();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while journal_lines(&rig) < 1 + 5 || rig.target_proxy.count(Op::UploadPart) < 7 {
+    while journal_lines(rig) < 1 + 5 || rig.target_proxy.count(Op::UploadPart) < 7 {
         assert!(
             std::time::Instant::now() < deadline,
             "five parts journaled and two stalled in time ({} lines)",
-            journal_lines(&rig)
+            journal_lines(rig)
         );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     child.kill().await.expect("kill -9 the run");
+    config
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_run_resumes_and_sends_only_the_unfinished_parts() {
+    let rig = Rig::start().await;
+    let config = killed_after_five_parts(&rig).await;
     assert_eq!(journal_lines(&rig), 6, "the header and five parts");
     assert_eq!(rig.target_uploads().await.len(), 1, "the upload is left");
     let sent_before: std::collections::BTreeSet<u32> = rig
@@ -291,28 +297,7 @@ async fn a_killed_run_resumes_and_sends_only_the_unfinished_parts() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_run_resumes_from_the_target_with_the_data_dir_deleted() {
     let rig = Rig::start().await;
-    rig.source().put_seeded("resume.bin", 60 * MIB, 11).await;
-    let transfer = [
-        "multipart_threshold = \"5MiB\"",
-        "part_size = \"5MiB\"",
-        "concurrency = 2",
-    ];
-    let config = rig.config().transfer(&transfer).write(&rig.servers.sandbox);
-    rig.target_proxy
-        .add_rule(Rule::new(Fault::Stall).on(Op::UploadPart).skip(5));
-    let mut child = rig
-        .servers
-        .airlock_with(&config, &["run", "--json"])
-        .spawn();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while journal_lines(&rig) < 1 + 5 || rig.target_proxy.count(Op::UploadPart) < 7 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "five parts sent and two stalled in time"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    child.kill().await.expect("kill -9 the run");
+    let config = killed_after_five_parts(&rig).await;
     let uploads = rig.target_uploads().await;
     assert_eq!(uploads.len(), 1, "the upload is left");
     let sent_before: std::collections::BTreeSet<u32> = rig
