@@ -132,6 +132,7 @@ pub(super) fn write_summary(s: &RunSummary, out: &mut dyn Write) {
     write_deletions(s, out);
     write_removed(s, out);
     write_uploads_left(s, out);
+    write_foreign_uploads(s, out);
     let _ = writeln!(
         out,
         "elapsed {}, {}/s, {} retries, {} SlowDown backoffs, peak buffered {}",
@@ -191,6 +192,20 @@ fn write_removed(s: &RunSummary, out: &mut dyn Write) {
         );
         for (key, why) in &s.writes.wrong_left {
             let _ = writeln!(out, "  - {key}: DeleteObject failed: {why}");
+        }
+    }
+}
+
+/// In-progress uploads of copied keys that airlock did not open (left alone).
+fn write_foreign_uploads(s: &RunSummary, out: &mut dyn Write) {
+    if !s.foreign_uploads.is_empty() {
+        let _ = writeln!(
+            out,
+            "foreign   {:>8} multipart uploads at copied keys, not opened by airlock: left alone",
+            s.foreign_uploads.len()
+        );
+        for found in &s.foreign_uploads {
+            let _ = writeln!(out, "  - {}", found.warning());
         }
     }
 }

@@ -1,7 +1,8 @@
 //! `airlock uploads list` / `airlock uploads abort [--older-than D] [--all]`: the target's
 //! in-progress multipart uploads under the target prefix (orphans from killed runs), marked
 //! when our journal, or the target's state object (a run on another machine), can still resume
-//! them.
+//! them, and marked "not airlock's" when neither records them (another tool's upload, which a
+//! run leaves alone; a split upload from `airlock prepare` is recorded only in its plan file).
 
 use std::io::Write;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -58,7 +59,7 @@ pub(super) async fn list(
         {
             "  (resumable: recorded at the target)"
         } else {
-            ""
+            "  (not airlock's: no journal or state record; a run leaves it alone)"
         };
         let age = age(upload)
             .map(human_duration)

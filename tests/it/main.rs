@@ -47,6 +47,7 @@ mod readme_keys;
 mod region;
 mod reliability;
 mod requester_pays;
+mod resume_target;
 mod retries;
 mod run_cli;
 mod scaleout;

@@ -209,6 +209,7 @@ impl Reporter for TermReporter {
             | Event::ObjectDeleted { .. }
             | Event::DeleteFailed { .. }
             | Event::UploadLeft { .. }
+            | Event::ForeignUpload { .. }
             | Event::DeletionsSkipped { .. } => {
                 if let Some(text) = log_line(event) {
                     self.line(text);
@@ -245,6 +246,11 @@ fn log_line(event: &Event) -> Option<String> {
             error,
             ..
         } => format!("abort refused: upload '{upload_id}' of {key} left at the target: {error}"),
+        Event::ForeignUpload { key, upload_id, .. } => airlock_core::engine::ForeignUpload {
+            key: key.clone(),
+            upload_id: upload_id.clone(),
+        }
+        .warning(),
         Event::DeletionsSkipped {
             objects,
             bytes,

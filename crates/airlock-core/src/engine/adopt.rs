@@ -5,11 +5,13 @@
 //! the combined CRC64NVME for Complete and the source check use the listed checksums. Listed
 //! parts carry no source-algorithm CRC and no MD5, so checks that need those say they could not
 //! run (`complete`). An upload for another source version or another part layout is aborted.
+//! With no state record, uploads of the key that airlock did not open (another tool's) are
+//! named ([`ForeignUpload`]) and left alone: never adopted, never aborted.
 //!
 //! May depend on `context`, `upload`, `verify`, `journal`, `state` and `events` of the engine.
 
 use super::context::RunContext;
-use super::events::{LeftUpload, ObjectId};
+use super::events::{ForeignUpload, LeftUpload, ObjectId};
 use super::journal::{JournalHeader, JournalPart};
 use super::state::{self, UploadState};
 use super::upload::Upload;
@@ -31,7 +33,10 @@ pub(crate) async fn adopt(
 ) -> Option<Upload> {
     let target = &ctx.sides.target;
     let prefix = &ctx.write.state_prefix;
-    let recorded = state::load(target, prefix, &item.target_key).await?;
+    let Some(recorded) = state::load(target, prefix, &item.target_key).await else {
+        name_foreign(ctx, id, &item.target_key).await;
+        return None;
+    };
     if let Some(why) = mismatch(ctx, item, source, &recorded, part_size, parts) {
         tracing::info!(key = %item.target_key, upload_id = %recorded.upload_id, "the target's recorded upload is for {why}: aborting it and starting over");
         abort_stale(ctx, id, &item.target_key, &recorded.upload_id, "recorded").await;
@@ -77,7 +82,27 @@ pub(crate) async fn adopt(
     })
 }
 
-/// Why the recorded upload does not fit this copy, in words; None when it does.
+/// Name every in-progress upload of `key` (exactly) at the target: with no journal entry and
+/// no state record, none of them is airlock's. One ListMultipartUploads (prefix = the key); a
+/// target that refuses or cannot list only logs, the copy goes on.
+async fn name_foreign(ctx: &RunContext, id: ObjectId, key: &str) {
+    let uploads = match objects::list_uploads(&ctx.sides.target, key).await {
+        Ok(uploads) => uploads,
+        Err(e) => {
+            tracing::debug!(%key, error = %e, "could not list the key's in-progress uploads");
+            return;
+        }
+    };
+    for upload in uploads.into_iter().filter(|u| u.key == key) {
+        let found = ForeignUpload {
+            key: upload.key,
+            upload_id: upload.upload_id,
+        };
+        tracing::info!("{}", found.warning());
+        ctx.retry.observer.foreign_upload(id, found);
+    }
+}
+
 /// Abort an upload airlock will not resume (`whose`: "journaled" or "recorded"). One that is
 /// gone already (NoSuchUpload) is not left; one the target refuses to abort is reported as left.
 pub(crate) async fn abort_stale(
@@ -101,6 +126,7 @@ pub(crate) async fn abort_stale(
     }
 }
 
+/// Why the recorded upload does not fit this copy, in words; None when it does.
 fn mismatch(
     ctx: &RunContext,
     item: &PlanItem,

@@ -107,6 +107,14 @@ pub enum Event {
         upload_id: String,
         error: String,
     },
+    /// An in-progress upload of the object's target key that airlock did not open (no journal
+    /// entry, no state record at the target): another tool's, left alone (never adopted, never
+    /// aborted), named so that someone can decide what to do with it.
+    ForeignUpload {
+        id: ObjectId,
+        key: String,
+        upload_id: String,
+    },
     /// The object was cancelled by a command.
     ObjectCancelled {
         id: ObjectId,
@@ -216,6 +224,9 @@ pub struct RunSummary {
     /// Multipart uploads the target refused to abort: still at the target, taking storage
     /// until `airlock uploads abort` removes them.
     pub uploads_left: Vec<LeftUpload>,
+    /// In-progress uploads of copied keys that airlock did not open, left alone.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub foreign_uploads: Vec<ForeignUpload>,
     /// How the target was written, and what was removed after a failed check (flattened
     /// into the summary's JSON; boxed to keep [`Event`] small).
     #[serde(flatten)]
@@ -246,6 +257,23 @@ pub struct LeftUpload {
     pub upload_id: String,
     /// Why the abort failed.
     pub error: String,
+}
+
+/// An in-progress upload airlock found at a key it copies but did not open.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForeignUpload {
+    pub key: String,
+    pub upload_id: String,
+}
+
+impl ForeignUpload {
+    /// The warning that names it.
+    pub fn warning(&self) -> String {
+        format!(
+            "upload '{}' of '{}' was not opened by airlock (no state record): left alone; 'airlock uploads abort' removes it if it is nobody's",
+            self.upload_id, self.key
+        )
+    }
 }
 
 /// Deletions a mirror run left undone, and why.

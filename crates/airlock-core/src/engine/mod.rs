@@ -64,7 +64,8 @@ use tokio_util::sync::{CancellationToken, DropGuard};
 
 pub use context::EngineOptions;
 pub use events::{
-    Command, Event, LeftUpload, ObjectId, RunSummary, SkippedDeletions, Verification, WriteOutcome,
+    Command, Event, ForeignUpload, LeftUpload, ObjectId, RunSummary, SkippedDeletions,
+    Verification, WriteOutcome,
 };
 pub use journal::Journal;
 pub use relay::BufferGauge;

@@ -21,7 +21,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::backoff;
-use super::events::{LeftUpload, ObjectId};
+use super::events::{ForeignUpload, LeftUpload, ObjectId};
 use crate::aws::{Renewal, Sides};
 use crate::config::Side;
 use crate::error::{Class, Error};
@@ -71,6 +71,8 @@ pub(crate) trait Observer: Send + Sync {
     fn retrying(&self, _notice: &RetryNotice<'_>) {}
     /// An upload the unit gave up on could not be aborted (the target refused).
     fn upload_left(&self, _id: ObjectId, _left: LeftUpload) {}
+    /// An upload of the object's key that airlock did not open was found (and left alone).
+    fn foreign_upload(&self, _id: ObjectId, _found: ForeignUpload) {}
 }
 
 /// The observer of a step outside a run: nobody listens.

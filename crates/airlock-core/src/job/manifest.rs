@@ -40,6 +40,10 @@ pub struct Header {
     pub target: PlanSide,
     pub started_at: String,
     pub finished_at: String,
+    /// What the run found and left alone, in words (uploads of copied keys that airlock did
+    /// not open). JSON lines only: a CSV manifest has no header.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// One object of the run. Flat, so the same record is a CSV row.
@@ -98,6 +102,8 @@ pub struct ManifestRecorder {
     retries: HashMap<ObjectId, u32>,
     /// Mirror deletions: target key -> index of its record (after the copies' records).
     deletions: HashMap<String, usize>,
+    /// For the header's `warnings`.
+    warnings: Vec<String>,
 }
 
 impl ManifestRecorder {
@@ -130,6 +136,7 @@ impl ManifestRecorder {
                 .map(|(i, d)| (d.target_key.clone(), plan.items.len() + i))
                 .collect(),
             retries: HashMap::new(),
+            warnings: Vec::new(),
         })
     }
 
@@ -144,6 +151,13 @@ impl ManifestRecorder {
                 }
             }
             Event::PartRetry { id, .. } => *self.retries.entry(*id).or_default() += 1,
+            Event::ForeignUpload { key, upload_id, .. } => {
+                let found = crate::engine::ForeignUpload {
+                    key: key.clone(),
+                    upload_id: upload_id.clone(),
+                };
+                self.warnings.push(found.warning());
+            }
             Event::ObjectDone {
                 id,
                 bytes,
@@ -262,6 +276,7 @@ impl ManifestRecorder {
             target: self.target,
             started_at: self.started_at,
             finished_at: now(),
+            warnings: self.warnings,
         };
         let bytes = encode(&self.path, &header, &self.records)?;
         crate::fsutil::write_atomic(&self.path, &bytes, 0o644)?;

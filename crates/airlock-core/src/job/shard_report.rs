@@ -258,7 +258,9 @@ impl Collector {
             | Event::DeletionsStarted { .. }
             | Event::ObjectDeleted { .. }
             | Event::DeleteFailed { .. }
-            | Event::DeletionsSkipped { .. } => {}
+            | Event::DeletionsSkipped { .. }
+            // The summary names them (`foreign_uploads`).
+            | Event::ForeignUpload { .. } => {}
         }
     }
 

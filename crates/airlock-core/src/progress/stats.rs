@@ -109,6 +109,7 @@ impl Stats {
             Event::DeleteFailed { .. } => self.delete_failed += 1,
             Event::ObjectStarted { .. }
             | Event::UploadLeft { .. }
+            | Event::ForeignUpload { .. }
             | Event::BandwidthChanged { .. }
             | Event::ChecksumMode { .. }
             | Event::DeletionsStarted { .. }

@@ -73,6 +73,7 @@ impl Transfers {
             Event::DeletionsStarted { .. }
             | Event::DeleteFailed { .. }
             | Event::UploadLeft { .. }
+            | Event::ForeignUpload { .. }
             | Event::DeletionsSkipped { .. } => log_only(event, out),
             Event::RunStarted { .. } | Event::ObjectDeleted { .. } => {}
         }
@@ -253,6 +254,13 @@ fn log_only(event: &Event, out: &mut Out) {
         } => out.warn(format!(
             "abort refused: upload '{upload_id}' of {key} left at the target ({error}); 'airlock uploads abort' removes it"
         )),
+        Event::ForeignUpload { key, upload_id, .. } => out.warn(
+            airlock_core::engine::ForeignUpload {
+                key: key.clone(),
+                upload_id: upload_id.clone(),
+            }
+            .warning(),
+        ),
         Event::DeletionsSkipped {
             objects,
             bytes,

@@ -9,7 +9,7 @@ use std::time::Instant;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::Scheduler;
-use crate::engine::events::{Event, LeftUpload, ObjectId};
+use crate::engine::events::{Event, ForeignUpload, LeftUpload, ObjectId};
 use crate::engine::retry::{Observer, RetryNotice};
 
 /// What units tell the scheduler besides their result.
@@ -20,6 +20,8 @@ pub(crate) enum Note {
     Retry,
     /// An upload this unit gave up on could not be aborted (the scheduler names it).
     UploadLeft(ObjectId, LeftUpload),
+    /// An upload of the object's key that airlock did not open (the scheduler names it).
+    ForeignUpload(ObjectId, ForeignUpload),
 }
 
 /// A run's observer: notes for the scheduler, a retry event for the UIs.
@@ -52,6 +54,10 @@ impl Observer for RunObserver {
     fn upload_left(&self, id: ObjectId, left: LeftUpload) {
         let _ = self.notes.send(Note::UploadLeft(id, left));
     }
+
+    fn foreign_upload(&self, id: ObjectId, found: ForeignUpload) {
+        let _ = self.notes.send(Note::ForeignUpload(id, found));
+    }
 }
 
 impl Scheduler {
@@ -76,6 +82,14 @@ impl Scheduler {
                 }
             }
             Note::UploadLeft(id, left) => self.upload_left(id, left),
+            Note::ForeignUpload(id, found) => {
+                self.emit(Event::ForeignUpload {
+                    id,
+                    key: found.key.clone(),
+                    upload_id: found.upload_id.clone(),
+                });
+                self.summary.foreign_uploads.push(found);
+            }
         }
     }
 }
