@@ -225,7 +225,6 @@ pub struct RunSummary {
     /// until `airlock uploads abort` removes them.
     pub uploads_left: Vec<LeftUpload>,
     /// In-progress uploads of copied keys that airlock did not open, left alone.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub foreign_uploads: Vec<ForeignUpload>,
     /// How the target was written, and what was removed after a failed check (flattened
     /// into the summary's JSON; boxed to keep [`Event`] small).
@@ -270,7 +269,7 @@ impl ForeignUpload {
     /// The warning that names it.
     pub fn warning(&self) -> String {
         format!(
-            "upload '{}' of '{}' was not opened by airlock (no state record): left alone; 'airlock uploads abort' removes it if it is nobody's",
+            "upload '{}' of '{}' was not opened by airlock (no state record): left alone; if nobody needs it, abort it (S3 AbortMultipartUpload) to free its storage",
             self.upload_id, self.key
         )
     }
