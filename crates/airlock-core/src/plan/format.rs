@@ -26,7 +26,12 @@ pub const PINNED_FORMAT_VERSION: u32 = 4;
 /// The format a plan with these items (and deletions or not) is written as: the oldest that
 /// holds them.
 pub fn format_for(items: &[super::PlanItem], deletes: bool) -> u32 {
-    if items.iter().any(|i| i.source_version_id.is_some()) {
+    format_of(items.iter().any(|i| i.source_version_id.is_some()), deletes)
+}
+
+/// [`format_for`] from what a streaming planner knows: some item is pinned, some deletion.
+pub fn format_of(pinned: bool, deletes: bool) -> u32 {
+    if pinned {
         PINNED_FORMAT_VERSION
     } else if deletes {
         MIRROR_FORMAT_VERSION
