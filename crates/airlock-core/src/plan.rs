@@ -9,6 +9,7 @@ mod compare;
 pub mod filter;
 mod format;
 mod held;
+pub mod lines;
 pub(crate) mod mirror;
 mod planner;
 mod split;
