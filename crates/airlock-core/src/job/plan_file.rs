@@ -252,3 +252,7 @@ pub fn open(file: &Path, shown: &Path) -> Result<Opened> {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "plan_file_tests.rs"]
+mod tests;

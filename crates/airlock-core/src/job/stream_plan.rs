@@ -267,6 +267,23 @@ struct Pages {
 }
 
 impl Pages {
+    /// The pages of `rx`, as a listing of `side` (`source`/`target`) of `bucket`/`prefix`.
+    fn of(
+        side: &'static str,
+        bucket: &str,
+        prefix: &str,
+        pages: mpsc::Receiver<Result<Vec<ObjectInfo>>>,
+    ) -> Pages {
+        Pages {
+            side,
+            bucket: bucket.to_string(),
+            prefix: prefix.to_string(),
+            pages,
+            page: Default::default(),
+            last: None,
+        }
+    }
+
     fn spawn(client: &SideClient, prefix: &str) -> Pages {
         let (tx, rx) = mpsc::channel(PAGES_AHEAD);
         let (lister, listed_prefix) = (client.clone(), prefix.to_string());
@@ -287,17 +304,11 @@ impl Pages {
                 }
             }
         });
-        Pages {
-            side: match client.side {
-                crate::config::Side::Source => "source",
-                crate::config::Side::Target => "target",
-            },
-            bucket: client.bucket.clone(),
-            prefix: prefix.to_string(),
-            pages: rx,
-            page: Default::default(),
-            last: None,
-        }
+        let side = match client.side {
+            crate::config::Side::Source => "source",
+            crate::config::Side::Target => "target",
+        };
+        Pages::of(side, &client.bucket, prefix, rx)
     }
 
     /// The next object without taking it.
@@ -397,3 +408,7 @@ async fn enrich(
         heads,
     ))
 }
+
+#[cfg(test)]
+#[path = "stream_plan_tests.rs"]
+mod tests;
