@@ -170,7 +170,7 @@ pub fn folder_of(path: &Path) -> &Path {
 /// A plan file opened for reading: format 5 (its header, then entries) or an older JSON
 /// document (the whole text, read by `plan::parse_plan`).
 pub enum Opened {
-    Lines(PlanLines),
+    Lines(Box<PlanLines>),
     Json(Vec<u8>),
 }
 
@@ -239,13 +239,13 @@ pub fn open(file: &Path, shown: &Path) -> Result<Opened> {
     let mut first = Vec::new();
     reader.read_until(b'\n', &mut first).map_err(cannot)?;
     match parse_header(first.trim_ascii(), shown)? {
-        Some(header) => Ok(Opened::Lines(PlanLines {
+        Some(header) => Ok(Opened::Lines(Box::new(PlanLines {
             reader,
             path: shown.to_path_buf(),
             header,
             number: 1,
             line: Vec::with_capacity(512),
-        })),
+        }))),
         None => {
             reader.read_to_end(&mut first).map_err(cannot)?;
             Ok(Opened::Json(first))

@@ -20,13 +20,13 @@ fn item(n: usize) -> PlanItem {
         size: n as u64,
         source_etag: Some(format!("{n:032x}")),
         source_modified_ms: Some(1_700_000_000_000 + n as i64),
-        route: if n % 3 == 0 {
+        route: if n.is_multiple_of(3) {
             Route::Skip
         } else {
             Route::Single
         },
-        part_size: if n % 3 == 0 { 0 } else { n as u64 },
-        parts: u32::from(n % 3 != 0),
+        part_size: if n.is_multiple_of(3) { 0 } else { n as u64 },
+        parts: u32::from(!n.is_multiple_of(3)),
         reason: "new".into(),
         split: None,
         source_version_id: None,
@@ -87,7 +87,7 @@ fn read(path: &Path) -> (PlanHeader, Vec<Entry>) {
         panic!("'{}' read as a JSON document", path.display())
     };
     let mut entries = Vec::new();
-    let header = check_lines(lines, path, &settings(), |e| entries.push(e)).unwrap();
+    let header = check_lines(*lines, path, &settings(), |e| entries.push(e)).unwrap();
     (header, entries)
 }
 
@@ -132,7 +132,7 @@ fn a_truncated_or_reordered_plan_is_refused() {
     let Opened::Lines(lines) = open(&path, &path).unwrap() else {
         panic!()
     };
-    let err = check_lines(lines, &path, &settings(), |_| {})
+    let err = check_lines(*lines, &path, &settings(), |_| {})
         .unwrap_err()
         .to_string();
     assert!(err.contains("truncated or was edited"), "{err}");

@@ -47,7 +47,7 @@ fn load_plan_from(file: &Path, shown: &Path, settings: &Settings) -> Result<Plan
         Opened::Json(text) => parse_plan(&text, shown, settings),
         Opened::Lines(lines) => {
             let (mut items, mut deletions) = (Vec::new(), Vec::new());
-            let header = check_lines(lines, shown, settings, |entry| match entry {
+            let header = check_lines(*lines, shown, settings, |entry| match entry {
                 Entry::Item(item) => items.push(item),
                 Entry::Deletion(deletion) => deletions.push(deletion),
             })?;
@@ -132,7 +132,7 @@ pub(crate) async fn read_shard(
                 drop(lines);
                 return load_plan_from(local.path(), &shown, &settings).map(ShardRead::Whole);
             }
-            Opened::Lines(lines) => lines,
+            Opened::Lines(lines) => *lines,
         };
         let deletes = lines.header().deletions.objects;
         if deletes > 0 && !copy_only {

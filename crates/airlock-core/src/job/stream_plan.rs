@@ -51,7 +51,10 @@ pub fn can_stream(settings: &Settings) -> bool {
 #[derive(Debug)]
 pub enum Outcome {
     /// Every entry went to the sink; the header holds the totals.
-    Planned { header: PlanHeader, heads: usize },
+    Planned {
+        header: Box<PlanHeader>,
+        heads: usize,
+    },
     /// A listing was not in key order: the entries given so far are not a plan. The message
     /// names the side and the keys.
     OutOfOrder(String),
@@ -157,10 +160,17 @@ pub async fn stream_plan(
         split_objects: 0,
         warnings: planned.warnings,
     };
-    Ok(Outcome::Planned { header, heads })
+    Ok(Outcome::Planned {
+        header: Box::new(header),
+        heads,
+    })
 }
 
 /// What the merge gives for one key.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "the large variant is the common one: boxing it would allocate once per object"
+)]
 enum Joined {
     /// A selected source object and what the target holds at its target key.
     Pair {

@@ -73,7 +73,7 @@ impl Case<'_> {
                     }
                     seen.push(Seen::Copy(source.key, target_key, target.is_some()));
                 }
-                Ok(Some(Joined::Orphan(t))) => seen.push(Seen::Delete(t.key)),
+                Ok(Some(Joined::Orphan(t))) => seen.push(Seen::Delete(t.key.clone())),
                 Ok(None) => return Ok(seen),
                 Err(Stop::OutOfOrder(why)) => return Err(why),
                 Err(Stop::Failed(e)) => panic!("{e}"),
