@@ -44,8 +44,9 @@ def find_rclone():
     return None
 
 
-def timed(argv, env=None, cwd=None):
-    """Run argv under GNU time; return (wall s, cpu s, peak RSS bytes, stdout)."""
+def timed(argv, env=None, cwd=None, fatal=True):
+    """Run argv under GNU time; return (wall s, cpu s, peak RSS bytes, stdout), or None when it
+    failed and not `fatal`."""
     fd, stats = tempfile.mkstemp(prefix="scale-time-")
     os.close(fd)
     start = time.monotonic()
@@ -56,6 +57,9 @@ def timed(argv, env=None, cwd=None):
         last = [line for line in f.read().splitlines() if line.strip()][-1]
     os.unlink(stats)
     if done.returncode != 0:
+        if not fatal:
+            progress(f"{argv[0]} failed ({done.returncode}): {done.stderr[-1000:]}")
+            return None
         raise SystemExit(f"{argv[0]} failed ({done.returncode}): {done.stderr[-2000:]}")
     user, system, rss_kib = last.split()
     return wall, float(user) + float(system), int(rss_kib) * 1024, done.stdout
@@ -89,7 +93,9 @@ class Servers:
             env.update({f"RCLONE_CONFIG_{name}_TYPE": "s3", f"RCLONE_CONFIG_{name}_PROVIDER": "Other",
                         f"RCLONE_CONFIG_{name}_ACCESS_KEY_ID": key, f"RCLONE_CONFIG_{name}_SECRET_ACCESS_KEY": secret,
                         f"RCLONE_CONFIG_{name}_ENDPOINT": endpoint, f"RCLONE_CONFIG_{name}_REGION": "us-east-1",
-                        f"RCLONE_CONFIG_{name}_FORCE_PATH_STYLE": "true"})
+                        f"RCLONE_CONFIG_{name}_FORCE_PATH_STYLE": "true",
+                        # ListObjectsV2, as airlock and AWS; provider Other defaults to V1.
+                        f"RCLONE_CONFIG_{name}_LIST_VERSION": "2"})
         return env
 
     def stop(self):
@@ -131,8 +137,10 @@ def main():
                                 f"dst:{bucket_t}"] + extra
                         command = "copy --dry-run" + (" --fast-list" if extra else "")
                         progress(f"{keys} {layout}: rclone {command}")
-                        wall, cpu, rss, _ = timed(argv, env=servers.rclone_env())
-                        rows.append((keys, layout, "rclone", command, wall, cpu, rss, None))
+                        measured = timed(argv, env=servers.rclone_env(), fatal=False)
+                        if measured:
+                            wall, cpu, rss, _ = measured
+                            rows.append((keys, layout, "rclone", command, wall, cpu, rss, None))
             finally:
                 servers.stop()
     shutil.rmtree(root, ignore_errors=True)
