@@ -128,6 +128,8 @@ def main():
                             raise SystemExit(f"{tool} planned {planned} objects, not {keys}:\n{out}")
                         size = os.path.getsize(os.path.join(servers.dir, output)) if output else None
                         rows.append((keys, layout, tool, command, wall, cpu, rss, size))
+                        progress(f"  wall {wall:.1f} s, CPU {cpu:.1f} s, peak RSS {rss / 2**20:.0f} MiB"
+                                 + (f", {size / keys:.1f} B/object" if size is not None else ""))
                         if output:
                             os.unlink(os.path.join(servers.dir, output))
                 if rclone and keys == min(KEYS) and layout == "folders":
@@ -141,6 +143,7 @@ def main():
                         if measured:
                             wall, cpu, rss, _ = measured
                             rows.append((keys, layout, "rclone", command, wall, cpu, rss, None))
+                            progress(f"  wall {wall:.1f} s, CPU {cpu:.1f} s, peak RSS {rss / 2**20:.0f} MiB")
             finally:
                 servers.stop()
     shutil.rmtree(root, ignore_errors=True)
