@@ -14,7 +14,7 @@ use std::io::Write;
 use airlock_core::config::{Settings, TransferMode};
 use airlock_core::engine::RunSummary;
 use airlock_core::error::{Error, Result};
-use airlock_core::plan::Plan;
+use airlock_core::plan::lines::PlanHeader;
 use airlock_core::progress::human_bytes;
 
 /// Settings with `--mode` applied over `transfer.mode`. A saved plan carries its deletions:
@@ -38,27 +38,12 @@ pub(super) fn with_mode(
     Ok(settings)
 }
 
-/// One `delete` line per deletion, in the columns of the copy routes.
-pub(super) fn print_deletions(plan: &Plan, out: &mut dyn Write) {
-    for deletion in &plan.deletions {
-        let _ = writeln!(
-            out,
-            "{:<9} {:>10} {:>16}  {}  ({})",
-            "delete",
-            human_bytes(deletion.size),
-            "-",
-            deletion.target_key,
-            deletion.reason
-        );
-    }
-}
-
 /// The summary row of the deletions (mirror plans only).
-pub(super) fn print_delete_total(plan: &Plan, out: &mut dyn Write) {
-    if plan.settings.mode != TransferMode::Mirror && plan.deletions.is_empty() {
+pub(super) fn print_delete_total(plan: &PlanHeader, out: &mut dyn Write) {
+    if plan.settings.mode != TransferMode::Mirror && plan.deletions.objects == 0 {
         return;
     }
-    let totals = plan.delete_totals();
+    let totals = plan.deletions;
     let _ = writeln!(
         out,
         "  {:<10} {:>8} objects {:>11}  (mirror: target objects with no source counterpart; \

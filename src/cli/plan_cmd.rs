@@ -1,4 +1,8 @@
-//! `airlock plan [-o FILE]`: print the size-routing plan and optionally save it as JSON.
+//! `airlock plan [-o FILE]`: print the size-routing plan and optionally save it. The configured
+//! prefixes are planned streaming (listing merge-join, `job::stream_plan`: memory does not grow
+//! with the number of objects) for `--summary`, printing, and `-o` of a format 5 name
+//! (`.jsonl`, `.jsonl.zst`, `.jsonl.gz`); in memory (`job::inventory`) for `-o` of a JSON
+//! document (formats 2-4), for `source.version_at`, and when a listing is not in key order.
 
 use std::io::Write;
 use std::path::Path;
@@ -8,7 +12,11 @@ use airlock_core::aws::Sides;
 use airlock_core::config::Settings;
 use airlock_core::error::Result;
 use airlock_core::job::inventory;
-use airlock_core::plan::{Plan, Route, RouteTotals};
+use airlock_core::job::plan_file::is_lines_name;
+use airlock_core::job::plan_store::{self, LinesOutput};
+use airlock_core::job::stream_plan::{self, Outcome};
+use airlock_core::plan::lines::{Entry, PlanHeader};
+use airlock_core::plan::{Deletion, Plan, PlanItem, Route, RouteTotals};
 use airlock_core::progress::{human_bytes, human_duration};
 
 /// Plan, print, and save when asked.
@@ -18,34 +26,93 @@ pub(crate) async fn plan(
     output: Option<&Path>,
     summary_only: bool,
     out: &mut dyn Write,
-) -> Result<Plan> {
+) -> Result<()> {
     // A plan that cannot be saved there is refused before the listing, not after it.
     if let Some(path) = output {
-        airlock_core::job::plan_store::check(path)?;
+        plan_store::check(path)?;
+    }
+    let lines = output.filter(|path| is_lines_name(&path.to_string_lossy()));
+    if stream_plan::can_stream(settings) && (output.is_none() || lines.is_some()) {
+        let mut file = lines.map(LinesOutput::create).transpose()?;
+        if !summary_only {
+            print_table_head(out);
+        }
+        let outcome = stream_plan::stream_plan(sides, settings, &settings.transfer, |entry| {
+            if !summary_only {
+                print_entry(&entry, out);
+            }
+            match file.as_mut() {
+                Some(file) => file.push(&entry),
+                None => Ok(()),
+            }
+        })
+        .await?;
+        match outcome {
+            Outcome::Planned { header, heads } => {
+                print_summary(&header, out);
+                print_heads(heads, out);
+                if let (Some(file), Some(path)) = (file, output) {
+                    file.finish(&header, sides).await?;
+                    let _ = writeln!(out, "plan saved to '{}'", path.display());
+                }
+                return Ok(());
+            }
+            Outcome::OutOfOrder(why) => {
+                let _ = writeln!(
+                    out,
+                    "note: {why}; planning in memory instead (the lines above, if any, are not the plan)"
+                );
+            }
+        }
     }
     let (plan, inventory) = inventory::plan(sides, settings).await?;
     if !summary_only {
         print_items(&plan, out);
     }
-    print_summary(&plan, out);
-    if inventory.heads > 0 {
-        let _ = writeln!(
-            out,
-            "({} HEAD requests to compare objects that listings could not)",
-            inventory.heads
-        );
-    }
+    print_summary(&PlanHeader::of(&plan), out);
+    print_heads(inventory.heads, out);
     if let Some(path) = output {
-        airlock_core::job::plan_store::write_plan(&plan, path, sides).await?;
+        plan_store::write_plan(&plan, path, sides).await?;
         let _ = writeln!(out, "plan saved to '{}'", path.display());
     }
-    Ok(plan)
+    Ok(())
+}
+
+fn print_heads(heads: usize, out: &mut dyn Write) {
+    if heads > 0 {
+        let _ = writeln!(
+            out,
+            "({heads} HEAD requests to compare objects that listings could not)"
+        );
+    }
+}
+
+/// The header line of the item table.
+fn print_table_head(out: &mut dyn Write) {
+    let _ = writeln!(out, "{:<9} {:>10} {:>16}  KEY", "ROUTE", "SIZE", "PARTS");
+}
+
+/// One entry's line of the table.
+fn print_entry(entry: &Entry, out: &mut dyn Write) {
+    match entry {
+        Entry::Item(item) => print_item(item, out),
+        Entry::Deletion(deletion) => print_deletion(deletion, out),
+    }
 }
 
 /// One line per object: route, size, part size x parts, key, reason.
 pub(super) fn print_items(plan: &Plan, out: &mut dyn Write) {
-    let _ = writeln!(out, "{:<9} {:>10} {:>16}  KEY", "ROUTE", "SIZE", "PARTS");
+    print_table_head(out);
     for item in &plan.items {
+        print_item(item, out);
+    }
+    for deletion in &plan.deletions {
+        print_deletion(deletion, out);
+    }
+}
+
+fn print_item(item: &PlanItem, out: &mut dyn Write) {
+    {
         let parts = match item.route {
             Route::Multipart => format!("{} x {}", item.parts, human_bytes(item.part_size)),
             Route::Single => "1".to_string(),
@@ -61,11 +128,22 @@ pub(super) fn print_items(plan: &Plan, out: &mut dyn Write) {
             item.reason
         );
     }
-    super::mirror::print_deletions(plan, out);
+}
+
+fn print_deletion(deletion: &Deletion, out: &mut dyn Write) {
+    let _ = writeln!(
+        out,
+        "{:<9} {:>10} {:>16}  {}  ({})",
+        "delete",
+        human_bytes(deletion.size),
+        "-",
+        deletion.target_key,
+        deletion.reason
+    );
 }
 
 /// Totals per route, peak memory and ETA.
-pub(super) fn print_summary(plan: &Plan, out: &mut dyn Write) {
+pub(super) fn print_summary(plan: &PlanHeader, out: &mut dyn Write) {
     let s = &plan.summary;
     let _ = writeln!(
         out,

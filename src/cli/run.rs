@@ -56,7 +56,10 @@ pub(crate) async fn run(
     let prepared = run::prepare(settings, sides, source, options, say).await?;
     if args.dry_run {
         print_items(prepared.plan(), out);
-        print_summary(prepared.plan(), out);
+        print_summary(
+            &airlock_core::plan::lines::PlanHeader::of(prepared.plan()),
+            out,
+        );
         let _ = writeln!(out, "dry run: nothing copied or deleted");
         return Ok(0);
     }

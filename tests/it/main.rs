@@ -41,6 +41,7 @@ mod moto_s3;
 mod odd_keys;
 mod plan;
 mod plan_real_s3;
+mod plan_stream;
 mod profiles;
 mod proxy;
 mod readme_keys;

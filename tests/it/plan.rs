@@ -5,7 +5,7 @@
 use crate::common::*;
 
 /// Source objects under `in/` (and one outside it), and a target that already holds some.
-async fn plan_fixture(servers: &TwoServers) {
+pub(crate) async fn plan_fixture(servers: &TwoServers) {
     let (source, target) = (&servers.source, &servers.target);
     for (key, body) in [
         ("in/a.txt", "alpha"),

@@ -9,7 +9,9 @@ mod compare;
 pub mod filter;
 mod format;
 mod held;
+pub mod lines;
 pub(crate) mod mirror;
+mod planner;
 mod split;
 mod summary;
 pub(crate) mod versions;
@@ -26,11 +28,12 @@ use crate::config::{
 pub use compare::{Verdict, same_object, verdict};
 pub use filter::{Criteria, Selection};
 pub use format::{
-    MIRROR_FORMAT_VERSION, PINNED_FORMAT_VERSION, PLAN_FORMAT_VERSION, format_for, parse_plan,
-    plan_json,
+    MIRROR_FORMAT_VERSION, PINNED_FORMAT_VERSION, PLAN_FORMAT_VERSION, format_for, format_of,
+    parse_plan, plan_json,
 };
 pub use held::{ARCHIVED_CLASSES, HeldBack, HeldBackCounts, archived_class};
 pub use mirror::{DELETE_REASON, DeleteTotals, Deletion};
+pub use planner::{Planned, Planner};
 pub use split::{SplitUpload, part_bytes, range_bytes};
 pub use summary::{RouteTotals, Summary};
 
@@ -306,110 +309,32 @@ pub fn route_for_size(size: u64, threshold: u64) -> Route {
 }
 
 /// Build the plan. `source` and `target` are the listings under each side's prefix; order of
-/// the plan's items follows `source` order (listings come sorted by key).
+/// the plan's items follows `source` order (listings come sorted by key). A loop over the
+/// streaming [`Planner`], with the target listing in a map.
 pub fn build(source: &[ObjectInfo], target: &[ObjectInfo], input: PlanInput<'_>) -> Plan {
     let targets: HashMap<&str, &ObjectInfo> = target.iter().map(|o| (o.key.as_str(), o)).collect();
-    let mut items = Vec::with_capacity(source.len());
-    let mut warnings = Vec::new();
-    for object in source {
-        let target_key = target_key(&object.key, &input.source.prefix, &input.target.prefix);
-        items.push(plan_item(
-            object,
-            target_key,
-            &targets,
-            input.transfer,
-            &mut warnings,
-        ));
-    }
-    // Many objects may raise the same warning; say each once, with a count.
-    warnings = dedupe_warnings(warnings);
-    let settings = PlanSettings::of(input.transfer);
-    let summary = Summary::of(&items, &settings);
+    let mut planner = Planner::new(input);
+    let items: Vec<PlanItem> = source
+        .iter()
+        .map(|object| {
+            let target_key = planner.target_key(&object.key);
+            let existing = targets.get(target_key.as_str()).copied();
+            planner.plan(object.clone(), target_key, existing)
+        })
+        .collect();
+    let planned = planner.finish();
     Plan {
-        format: format::format_for(&items, false),
+        format: format::format_of(planned.pinned, false),
         source: PlanSide::of(input.source),
         target: PlanSide::of(input.target),
-        settings,
+        settings: planned.settings,
         items,
-        summary,
-        warnings,
+        summary: planned.summary,
+        warnings: planned.warnings,
         selection: Selection::default(),
         version_at: None,
         deletions: Vec::new(),
     }
-}
-
-fn plan_item(
-    object: &ObjectInfo,
-    target_key: String,
-    targets: &HashMap<&str, &ObjectInfo>,
-    transfer: &TransferSettings,
-    warnings: &mut Vec<String>,
-) -> PlanItem {
-    let existing = targets.get(target_key.as_str()).copied();
-    let verdict = existing.map(|t| same_object(object, t, transfer.compare));
-    let held_back = match &verdict {
-        _ if held::is_source_prefix_marker(object, &target_key) => {
-            Some(HeldBack::SourcePrefixMarker)
-        }
-        Some(Ok(_)) => None,
-        _ => archived_class(object).map(|_| HeldBack::Archived),
-    };
-    let (route, reason) = match (held_back, &verdict) {
-        (Some(held), _) => (Route::Skip, held::reason(held, object)),
-        (None, Some(Ok(why))) => (Route::Skip, why.clone()),
-        (None, Some(Err(why))) => (
-            route_for_size(object.size, transfer.multipart_threshold.0),
-            why.clone(),
-        ),
-        (None, None) => (
-            route_for_size(object.size, transfer.multipart_threshold.0),
-            "new".to_string(),
-        ),
-    };
-    let (part_size, parts) = match route {
-        Route::Skip => (0, 0),
-        Route::Single => (object.size, 1),
-        Route::Multipart => {
-            let (part_size, parts, warning) = part_layout(object.size, transfer.part_size);
-            warnings.extend(warning);
-            (part_size, parts)
-        }
-    };
-    PlanItem {
-        source_key: object.key.clone(),
-        target_key,
-        size: object.size,
-        source_etag: object.etag.clone(),
-        source_modified_ms: object.modified_ms,
-        route,
-        part_size,
-        parts,
-        reason,
-        split: None,
-        source_version_id: object.version_id.clone(),
-        held_back,
-    }
-}
-
-fn dedupe_warnings(warnings: Vec<String>) -> Vec<String> {
-    let mut counts: Vec<(String, usize)> = Vec::new();
-    for w in warnings {
-        match counts.iter_mut().find(|(seen, _)| *seen == w) {
-            Some((_, n)) => *n += 1,
-            None => counts.push((w, 1)),
-        }
-    }
-    counts
-        .into_iter()
-        .map(|(w, n)| {
-            if n > 1 {
-                format!("{w} ({n} objects)")
-            } else {
-                w
-            }
-        })
-        .collect()
 }
 
 impl Plan {
@@ -427,7 +352,7 @@ impl Plan {
     /// Recompute routes, part sizes and totals for new transfer settings (the TUI's plan
     /// editor). Skips stay skips: they depend on the listings, not on the settings.
     pub fn reroute(&mut self, transfer: &TransferSettings) {
-        let mut warnings = Vec::new();
+        let mut warnings = planner::Warnings::default();
         for item in &mut self.items {
             // A split object's upload is open with its part layout: it cannot change.
             if item.route == Route::Skip || item.split.is_some() {
@@ -437,14 +362,16 @@ impl Plan {
             (item.part_size, item.parts) = match item.route {
                 Route::Multipart => {
                     let (size, parts, warning) = part_layout(item.size, transfer.part_size);
-                    warnings.extend(warning);
+                    if let Some(warning) = warning {
+                        warnings.add(warning);
+                    }
                     (size, parts)
                 }
                 _ => (item.size, 1),
             };
         }
         self.settings = PlanSettings::of(transfer);
-        self.warnings = dedupe_warnings(warnings);
+        self.warnings = warnings.finish();
         self.summary = Summary::of(&self.items, &self.settings);
     }
 }

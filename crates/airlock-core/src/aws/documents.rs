@@ -1,5 +1,5 @@
-//! Small documents (shard reports) kept in any bucket of one side's account: PUT, GET and list
-//! them whole. `s3://BUCKET/PREFIX/` locations are parsed here too. Not for data: objects
+//! Documents (shard reports, plan files) kept in any bucket of one side's account: PUT, GET and
+//! list them (whole, or streamed from and to a file for large plan files). `s3://BUCKET/PREFIX/` locations are parsed here too. Not for data: objects
 //! are copied by the engine, streamed.
 
 use aws_sdk_s3::primitives::ByteStream;
@@ -106,6 +106,152 @@ pub async fn get(side: &SideClient, bucket: &str, key: &str) -> Result<Vec<u8>> 
         })
     })?;
     Ok(bytes.into_bytes().to_vec())
+}
+
+/// Parts of an upload of a large document ([`put_file`]); S3's least is 5 MiB.
+const DOCUMENT_PART_SIZE: usize = 8 * 1024 * 1024;
+
+/// PUT the file at `path` at `bucket`/`key`, streamed: one PUT when it is small, else a
+/// multipart upload of [`DOCUMENT_PART_SIZE`] parts read one at a time (a plan file of
+/// millions of objects; memory holds one part).
+pub async fn put_file(
+    side: &SideClient,
+    bucket: &str,
+    key: &str,
+    path: &std::path::Path,
+) -> Result<()> {
+    let context = |operation| Context {
+        side: side.side,
+        operation,
+        bucket,
+        key: Some(key),
+    };
+    let mut file = tokio::fs::File::open(path)
+        .await
+        .map_err(|e| Error::io(path, e))?;
+    let first = read_part(&mut file).await.map_err(|e| Error::io(path, e))?;
+    if first.len() < DOCUMENT_PART_SIZE {
+        return put(side, bucket, key, first).await;
+    }
+    let upload = side
+        .client
+        .create_multipart_upload()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .map_err(|e| s3_failure(&e, context("CreateMultipartUpload")))?;
+    let upload_id = upload.upload_id().unwrap_or_default().to_string();
+    let uploaded = async {
+        let mut parts = Vec::new();
+        let mut body = first;
+        for number in 1.. {
+            if body.is_empty() {
+                break;
+            }
+            let sent = side
+                .client
+                .upload_part()
+                .bucket(bucket)
+                .key(key)
+                .upload_id(&upload_id)
+                .part_number(number)
+                .body(ByteStream::from(body))
+                .send()
+                .await
+                .map_err(|e| s3_failure(&e, context("UploadPart")))?;
+            parts.push(
+                aws_sdk_s3::types::CompletedPart::builder()
+                    .part_number(number)
+                    .set_e_tag(sent.e_tag().map(str::to_string))
+                    .build(),
+            );
+            body = read_part(&mut file).await.map_err(|e| Error::io(path, e))?;
+        }
+        side.client
+            .complete_multipart_upload()
+            .bucket(bucket)
+            .key(key)
+            .upload_id(&upload_id)
+            .multipart_upload(
+                aws_sdk_s3::types::CompletedMultipartUpload::builder()
+                    .set_parts(Some(parts))
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| s3_failure(&e, context("CompleteMultipartUpload")))?;
+        Ok::<_, Error>(())
+    }
+    .await;
+    if uploaded.is_err() {
+        // Leave no half upload behind (best effort: the error above is what matters).
+        let _ = side
+            .client
+            .abort_multipart_upload()
+            .bucket(bucket)
+            .key(key)
+            .upload_id(&upload_id)
+            .send()
+            .await;
+    }
+    uploaded
+}
+
+/// The next part of a file being uploaded (empty at its end).
+async fn read_part(file: &mut tokio::fs::File) -> std::io::Result<Vec<u8>> {
+    use tokio::io::AsyncReadExt;
+    let mut part = Vec::with_capacity(DOCUMENT_PART_SIZE);
+    file.take(DOCUMENT_PART_SIZE as u64)
+        .read_to_end(&mut part)
+        .await?;
+    Ok(part)
+}
+
+/// GET an object into the file at `path`, streamed (memory holds one chunk).
+pub async fn get_to_file(
+    side: &SideClient,
+    bucket: &str,
+    key: &str,
+    path: &std::path::Path,
+) -> Result<()> {
+    use tokio::io::AsyncWriteExt;
+    let context = Context {
+        side: side.side,
+        operation: "GetObject",
+        bucket,
+        key: Some(key),
+    };
+    let mut out = side
+        .client
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .map_err(|e| s3_failure(&e, context))?;
+    let mut file = tokio::fs::File::create(path)
+        .await
+        .map_err(|e| Error::io(path, e))?;
+    while let Some(chunk) = out.body.next().await {
+        let chunk = chunk.map_err(|e| {
+            Error::from(crate::error::S3Failure {
+                side: side.side,
+                operation: "GetObject",
+                bucket: bucket.to_string(),
+                key: Some(key.to_string()),
+                status: None,
+                code: None,
+                message: format!("reading the body failed: {e}"),
+                class: crate::error::Class::Retryable,
+            })
+        })?;
+        file.write_all(&chunk)
+            .await
+            .map_err(|e| Error::io(path, e))?;
+    }
+    file.flush().await.map_err(|e| Error::io(path, e))?;
+    Ok(())
 }
 
 /// Keys directly under `prefix` in `bucket` (not in deeper "folders").

@@ -225,10 +225,10 @@ pub(super) async fn enrich(
     for (si, ti, s, t) in heads {
         inventory.heads += 1 + usize::from(s.is_some());
         if let Some(t) = t {
-            merge(&mut inventory.target[ti], t);
+            merge_headed(&mut inventory.target[ti], t);
         }
         if let Some(s) = s {
-            merge(&mut inventory.source[si], s);
+            merge_headed(&mut inventory.source[si], s);
         }
     }
     Ok(())
@@ -262,7 +262,7 @@ async fn learn_restores(sides: &Sides, inventory: &mut Inventory) -> Result<()> 
 }
 
 /// Fill what a HEAD learned into a listed object (keeping the listed key).
-fn merge(listed: &mut ObjectInfo, headed: ObjectInfo) {
+pub(super) fn merge_headed(listed: &mut ObjectInfo, headed: ObjectInfo) {
     if listed.etag.is_none() || listed.etag == headed.etag {
         listed.etag_md5 = headed.etag_md5;
     }

@@ -10,6 +10,7 @@
 pub mod inventory;
 mod key_list;
 pub mod manifest;
+pub mod plan_file;
 pub mod plan_store;
 pub(crate) mod recheck;
 pub mod report_merge;
@@ -17,5 +18,6 @@ pub mod run;
 pub mod shard;
 pub mod shard_report;
 pub mod split_objects;
+pub mod stream_plan;
 
 pub use inventory::{Inventory, Scope, gather};

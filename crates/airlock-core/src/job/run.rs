@@ -115,7 +115,35 @@ pub async fn prepare(
     notice: &mut dyn FnMut(Notice<'_>),
 ) -> Result<Prepared> {
     let (plan, saved) = match source {
-        PlanSource::Saved(path) => (plan_store::read_plan(&path, settings, &sides).await?, true),
+        PlanSource::Saved(path) => match &options.shard {
+            // A sharded run streams the plan and keeps only its own items where it can.
+            Some(shard) => {
+                let read = plan_store::read_shard(
+                    &path,
+                    settings,
+                    &sides,
+                    (shard.index, shard.count),
+                    options.copy_only,
+                    options.report.is_some(),
+                )
+                .await?;
+                match read {
+                    plan_store::ShardRead::Whole(plan) => (plan, true),
+                    plan_store::ShardRead::Cut(cut) => {
+                        let mut prepared = Prepared::of_cut(cut, sides, options, notice);
+                        let rechecked = recheck::recheck_saved_plan(
+                            &prepared.sides,
+                            settings,
+                            &mut prepared.plan,
+                        )
+                        .await?;
+                        notice(Notice::Rechecked(rechecked));
+                        return Ok(prepared);
+                    }
+                }
+            }
+            None => (plan_store::read_plan(&path, settings, &sides).await?, true),
+        },
         PlanSource::Fresh => (inventory::plan(&sides, settings).await?.0, false),
     };
     let mut prepared = Prepared::of_plan(plan, sides, options, notice)?;
@@ -159,6 +187,30 @@ impl Prepared {
             sides,
             options,
         })
+    }
+
+    /// A shard of a saved plan cut while it streamed ([`plan_store::read_shard`]).
+    fn of_cut(
+        cut: plan_store::ShardCut,
+        sides: Sides,
+        options: RunOptions,
+        notice: &mut dyn FnMut(Notice<'_>),
+    ) -> Prepared {
+        if cut.deletions_left_out > 0 {
+            notice(Notice::DeletionsLeftOut {
+                deletions: cut.deletions_left_out as usize,
+            });
+        }
+        if let Some(shard) = &options.shard {
+            tracing::info!(index = shard.index, count = shard.count, source = %shard.source, "running one shard (streamed)");
+            notice(Notice::Shard(shard));
+        }
+        Prepared {
+            plan: cut.plan,
+            plan_id: cut.plan_id,
+            sides,
+            options,
+        }
     }
 
     /// The plan as it will run (this shard's items; skips where the target has the object).
@@ -211,14 +263,18 @@ impl Prepared {
 /// know that, so a plan that deletes is refused with a shard (exit 2).
 fn refuse_shard(plan: &Plan, sharded: bool) -> Result<()> {
     if sharded && !plan.deletions.is_empty() {
-        return Err(Error::usage(format!(
-            "this plan deletes {} target objects (mirror mode), and deletions cannot be \
-             sharded: run it without --shard (and without a scheduler's shard variables), or \
-             make a copy-only plan with 'airlock plan --mode copy -o FILE' for the shards",
-            plan.deletions.len()
-        )));
+        return Err(deletions_cannot_be_sharded(plan.deletions.len()));
     }
     Ok(())
+}
+
+/// The error of a sharded run of a plan that deletes.
+pub(crate) fn deletions_cannot_be_sharded(deletions: usize) -> Error {
+    Error::usage(format!(
+        "this plan deletes {deletions} target objects (mirror mode), and deletions cannot be \
+         sharded: run it without --shard (and without a scheduler's shard variables), or \
+         make a copy-only plan with 'airlock plan --mode copy -o FILE' for the shards"
+    ))
 }
 
 /// What a run records while it goes and writes when it ends.

@@ -105,6 +105,45 @@ pub(crate) fn shard_of(plan: Plan, index: u32, count: u32) -> Plan {
     plan
 }
 
+/// The shard assignment of a format 5 plan without split objects, made while streaming it:
+/// the plan's entries in file order are cut into `count` contiguous ranges of about equal
+/// weight (an item weighs its size plus one byte, so a shard of skips or empty objects still
+/// gets its share by count), from the header's totals alone. Every shard computes the same cut
+/// from the same file; an item belongs to the range its middle falls in. The largest imbalance
+/// is one object.
+pub(crate) struct StreamShard {
+    index: u32,
+    count: u32,
+    /// Sum of all weights (the header's bytes to copy plus its items).
+    total: u64,
+    /// Weight of the items before the next one.
+    before: u64,
+}
+
+impl StreamShard {
+    pub(crate) fn new(index: u32, count: u32, summary: &Summary) -> Self {
+        StreamShard {
+            index,
+            count,
+            total: summary.copy_bytes() + summary.total_objects(),
+            before: 0,
+        }
+    }
+
+    /// Whether the next item in file order is this shard's.
+    pub(crate) fn owns(&mut self, item: &crate::plan::PlanItem) -> bool {
+        let weight = match item.route {
+            Route::Skip => 1,
+            _ => item.size + 1,
+        };
+        let middle = u128::from(self.before) + u128::from(weight / 2);
+        self.before += weight;
+        let shard = (middle * u128::from(self.count) / u128::from(self.total.max(1)))
+            .min(u128::from(self.count - 1)) as u32;
+        shard == self.index
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -129,6 +129,10 @@ pub struct Filter {
     prefix: String,
     rules: Vec<(Rule, Excluded)>,
     from_list: Option<Vec<String>>,
+    /// Keys of the key list seen in the listing.
+    seen: HashSet<String>,
+    /// Objects seen.
+    listed: u64,
 }
 
 impl Filter {
@@ -187,48 +191,65 @@ impl Filter {
             prefix: prefix.to_string(),
             rules,
             from_list: keys,
+            seen: HashSet::new(),
+            listed: 0,
         })
     }
 
     /// Keep the objects that pass every filter (in listing order) and count the rest.
     pub fn apply(mut self, listed: Vec<ObjectInfo>) -> (Vec<ObjectInfo>, Selection) {
-        let total = listed.len() as u64;
-        let mut seen: HashSet<String> = HashSet::new();
         let mut kept = Vec::with_capacity(listed.len());
         for object in listed {
-            if self.from_list.is_some() {
-                seen.insert(object.key.clone());
-            }
-            let relative = object
-                .key
-                .strip_prefix(self.prefix.as_str())
-                .unwrap_or(&object.key);
-            let failed = self
-                .rules
-                .iter_mut()
-                .find(|(rule, _)| !passes(rule, &object, relative));
-            match failed {
-                Some((_, count)) => {
-                    count.objects += 1;
-                    count.bytes += object.size;
-                }
-                None => kept.push(object),
+            if self.keep(&object) {
+                kept.push(object);
             }
         }
+        (kept, self.finish())
+    }
+
+    /// Whether one listed object passes every filter; a left-out one is counted against the
+    /// first filter it fails. What [`Filter::apply`] does to a listing, one object at a time.
+    pub fn keep(&mut self, object: &ObjectInfo) -> bool {
+        self.listed += 1;
+        let relative = object
+            .key
+            .strip_prefix(self.prefix.as_str())
+            .unwrap_or(&object.key);
+        if let Some((Rule::FromList(keys), _)) = self.rules.first()
+            && keys.contains(&object.key)
+        {
+            // Only listed keys are remembered: memory is bounded by the key list.
+            self.seen.insert(object.key.clone());
+        }
+        let failed = self
+            .rules
+            .iter_mut()
+            .find(|(rule, _)| !passes(rule, object, relative));
+        match failed {
+            Some((_, count)) => {
+                count.objects += 1;
+                count.bytes += object.size;
+                false
+            }
+            None => true,
+        }
+    }
+
+    /// What the filters left out of everything [`Filter::keep`] saw.
+    pub fn finish(self) -> Selection {
         let mut missing: Vec<String> = self
             .from_list
             .unwrap_or_default()
             .into_iter()
-            .filter(|key| !seen.contains(key))
+            .filter(|key| !self.seen.contains(key))
             .collect();
         missing.sort();
         missing.dedup();
-        let selection = Selection {
-            listed: total,
+        Selection {
+            listed: self.listed,
             excluded: self.rules.into_iter().map(|(_, e)| e).collect(),
             missing,
-        };
-        (kept, selection)
+        }
     }
 }
 

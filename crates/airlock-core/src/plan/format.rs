@@ -26,7 +26,12 @@ pub const PINNED_FORMAT_VERSION: u32 = 4;
 /// The format a plan with these items (and deletions or not) is written as: the oldest that
 /// holds them.
 pub fn format_for(items: &[super::PlanItem], deletes: bool) -> u32 {
-    if items.iter().any(|i| i.source_version_id.is_some()) {
+    format_of(items.iter().any(|i| i.source_version_id.is_some()), deletes)
+}
+
+/// [`format_for`] from what a streaming planner knows: some item is pinned, some deletion.
+pub fn format_of(pinned: bool, deletes: bool) -> u32 {
+    if pinned {
         PINNED_FORMAT_VERSION
     } else if deletes {
         MIRROR_FORMAT_VERSION
@@ -38,7 +43,8 @@ pub fn format_for(items: &[super::PlanItem], deletes: bool) -> u32 {
 /// Oldest format this airlock still reads (format 1 is format 2 without split objects).
 const OLDEST_FORMAT_READ: u32 = 1;
 
-/// Newest format this airlock reads.
+/// Newest format of one JSON document this airlock reads (format 5 is line-oriented: see
+/// [`super::lines`]).
 const NEWEST_FORMAT_READ: u32 = PINNED_FORMAT_VERSION;
 
 /// The plan as pretty JSON, as plan files hold it.
@@ -85,7 +91,12 @@ pub fn parse_plan(text: &[u8], path: &Path, settings: &Settings) -> Result<Plan>
     Ok(plan)
 }
 
-fn check_side(name: &str, in_plan: &PlanSide, in_config: &PlanSide, path: &Path) -> Result<()> {
+pub(super) fn check_side(
+    name: &str,
+    in_plan: &PlanSide,
+    in_config: &PlanSide,
+    path: &Path,
+) -> Result<()> {
     if in_plan.bucket != in_config.bucket
         || in_plan.prefix != in_config.prefix
         || in_plan.endpoint_url != in_config.endpoint_url
@@ -106,79 +117,91 @@ fn check_side(name: &str, in_plan: &PlanSide, in_config: &PlanSide, path: &Path)
 
 /// Reject hand edits that would make the engine do something unsafe.
 fn check_items(plan: &Plan, path: &Path) -> Result<()> {
+    let mut seen = std::collections::HashSet::new();
+    for item in &plan.items {
+        check_item(item, &plan.source.prefix, &plan.target.prefix, path)?;
+        if !seen.insert(item.target_key.as_str()) {
+            return Err(item_error(
+                item,
+                path,
+                format!("is listed twice for target key '{}'", item.target_key),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn item_error(item: &super::PlanItem, path: &Path, why: String) -> Error {
+    Error::plan(format!(
+        "'{}': object '{}' {why}; make a new plan with 'airlock plan -o {}'",
+        path.display(),
+        item.source_key,
+        path.display()
+    ))
+}
+
+/// The checks of one item that need nothing but the item and the plan's prefixes (a
+/// streaming reader runs them line by line).
+pub(super) fn check_item(
+    item: &super::PlanItem,
+    source_prefix: &str,
+    target_prefix: &str,
+    path: &Path,
+) -> Result<()> {
     use super::{Route, part_layout};
     use crate::config::ByteSize;
     use crate::config::defaults::{
         MAX_OBJECT_SIZE, MAX_PART_SIZE, MAX_PARTS, MAX_SINGLE_PUT, MIN_PART_SIZE,
     };
-    let mut seen = std::collections::HashSet::new();
-    for item in &plan.items {
-        let bad = |why: String| {
-            Err(Error::plan(format!(
-                "'{}': object '{}' {why}; make a new plan with 'airlock plan -o {}'",
-                path.display(),
-                item.source_key,
-                path.display()
-            )))
-        };
-        if !item.source_key.starts_with(&plan.source.prefix) {
-            return bad(format!(
-                "is outside the source prefix '{}'",
-                plan.source.prefix
-            ));
-        }
-        if !item.target_key.starts_with(&plan.target.prefix) {
-            return bad(format!(
-                "maps to '{}', outside the target prefix '{}'",
-                item.target_key, plan.target.prefix
-            ));
-        }
-        if !seen.insert(item.target_key.as_str()) {
-            return bad(format!(
-                "is listed twice for target key '{}'",
-                item.target_key
-            ));
-        }
-        if item.size > MAX_OBJECT_SIZE.0 {
-            return bad(format!(
-                "has size {} bytes, above 5 TiB, the largest S3 object",
-                item.size
-            ));
-        }
-        match item.route {
-            Route::Skip => {}
-            Route::Single => {
-                if item.size > MAX_SINGLE_PUT.0 {
-                    return bad("is larger than 5 GiB but routed 'single'".into());
-                }
-            }
-            Route::Multipart => {
-                let parts = item.size.div_ceil(item.part_size.max(1));
-                if item.part_size < MIN_PART_SIZE.0 && item.size > item.part_size
-                    || item.part_size > MAX_PART_SIZE.0
-                    || parts > MAX_PARTS
-                    || item.parts == 0
-                    || parts != u64::from(item.parts)
-                {
-                    let (size, count, _) = part_layout(item.size, crate::config::PartSize::Auto);
-                    return bad(format!(
-                        "has part size {} and {} parts for {}, which S3 cannot accept (expected e.g. {} parts of {})",
-                        ByteSize(item.part_size),
-                        item.parts,
-                        ByteSize(item.size),
-                        count,
-                        ByteSize(size)
-                    ));
-                }
+    let bad = |why: String| Err(item_error(item, path, why));
+    if !item.source_key.starts_with(source_prefix) {
+        return bad(format!("is outside the source prefix '{source_prefix}'"));
+    }
+    if !item.target_key.starts_with(target_prefix) {
+        return bad(format!(
+            "maps to '{}', outside the target prefix '{target_prefix}'",
+            item.target_key
+        ));
+    }
+    if item.size > MAX_OBJECT_SIZE.0 {
+        return bad(format!(
+            "has size {} bytes, above 5 TiB, the largest S3 object",
+            item.size
+        ));
+    }
+    match item.route {
+        Route::Skip => {}
+        Route::Single => {
+            if item.size > MAX_SINGLE_PUT.0 {
+                return bad("is larger than 5 GiB but routed 'single'".into());
             }
         }
-        if let Some(why) = item
-            .split
-            .as_ref()
-            .and_then(|split| split_problem(item, split))
-        {
-            return bad(why);
+        Route::Multipart => {
+            let parts = item.size.div_ceil(item.part_size.max(1));
+            if item.part_size < MIN_PART_SIZE.0 && item.size > item.part_size
+                || item.part_size > MAX_PART_SIZE.0
+                || parts > MAX_PARTS
+                || item.parts == 0
+                || parts != u64::from(item.parts)
+            {
+                let (size, count, _) = part_layout(item.size, crate::config::PartSize::Auto);
+                return bad(format!(
+                    "has part size {} and {} parts for {}, which S3 cannot accept (expected e.g. {} parts of {})",
+                    ByteSize(item.part_size),
+                    item.parts,
+                    ByteSize(item.size),
+                    count,
+                    ByteSize(size)
+                ));
+            }
         }
+    }
+    if let Some(why) = item
+        .split
+        .as_ref()
+        .and_then(|split| split_problem(item, split))
+    {
+        return bad(why);
     }
     Ok(())
 }

@@ -44,13 +44,25 @@ impl Summary {
     pub fn of(items: &[PlanItem], settings: &PlanSettings) -> Summary {
         let mut summary = Summary::default();
         for item in items {
-            summary.held_back.add(item);
-            match item.route {
-                Route::Skip => summary.skip.add(item),
-                Route::Single => summary.single.add(item),
-                Route::Multipart => summary.multipart.add(item),
-            }
+            summary.add(item);
         }
+        summary.finish(settings)
+    }
+
+    /// Count one item in its route's totals (and the held-back counts); [`Summary::finish`]
+    /// adds what depends on the settings once all are counted.
+    pub fn add(&mut self, item: &PlanItem) {
+        self.held_back.add(item);
+        match item.route {
+            Route::Skip => self.skip.add(item),
+            Route::Single => self.single.add(item),
+            Route::Multipart => self.multipart.add(item),
+        }
+    }
+
+    /// The counted totals with streams, peak memory, rate and ETA for `settings`.
+    pub fn finish(self, settings: &PlanSettings) -> Summary {
+        let mut summary = self;
         summary.streams = streams(settings.concurrency, settings.memory_limit);
         summary.peak_memory_bytes = summary.streams * STREAM_BUFFER.0;
         summary.estimate_rate = match settings.bandwidth_limit {

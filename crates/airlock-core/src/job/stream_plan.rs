@@ -1,0 +1,424 @@
+//! The streaming plan: both listings paged (ListObjectsV2, under the configured prefixes) and
+//! merge-joined on the target key without holding either side, so planning takes memory that
+//! does not grow with the number of objects.
+//!
+//! Why a merge works: S3 general purpose buckets list keys in UTF-8 binary order, and the source
+//! key -> target key map (swap the source prefix for the target prefix) keeps that order for
+//! keys under the prefix. Each source object meets the target object with its target key, if
+//! any; target objects met by no source key are mirror mode's deletion candidates, judged by
+//! the rule of [`crate::plan::mirror`] as they pass. A listing that is not in strictly
+//! increasing key order (directory buckets, some S3-compatible stores) stops the merge with
+//! [`Outcome::OutOfOrder`]: the caller plans in memory instead ([`super::inventory`]), never
+//! from a wrong join.
+//!
+//! The pipeline, one object at a time: listing pages (two tasks, one page ahead each) -> merge
+//! and filters -> per-object enrichment (HEADs where the listings cannot decide; a bounded,
+//! order-keeping window of [`HEAD_CONCURRENCY`]: another async per-item step fits beside it)
+//! -> [`Planner`] -> the caller's sink (printing, a format 5 plan file). Not streamed yet:
+//! `source.version_at` (version listings) and the TUI's selections, which plan in memory.
+//! Depends on `aws` (listing pages, HEAD), `plan` and `config`.
+
+use std::pin::pin;
+
+use futures::TryStreamExt;
+use tokio::sync::mpsc;
+
+use super::inventory::merge_headed;
+use super::key_list;
+use crate::aws::listing::{head, head_version, list_page};
+use crate::aws::{SideClient, Sides};
+use crate::config::{CompareMode, Settings, TransferMode, TransferSettings};
+use crate::error::{Error, Result};
+use crate::plan::filter::Filter;
+use crate::plan::lines::{Entry, LINES_FORMAT_VERSION, PlanHeader};
+use crate::plan::{
+    self, DELETE_REASON, DeleteTotals, Deletion, ObjectInfo, PlanInput, PlanSide, Planner, Verdict,
+};
+
+/// HEAD requests in flight (objects being enriched at once, in order).
+pub const HEAD_CONCURRENCY: usize = 32;
+
+/// Listing pages fetched ahead of the merge, per side.
+const PAGES_AHEAD: usize = 2;
+
+/// Whether the configured plan can stream: not with `source.version_at` (version listings are
+/// gathered whole to choose each key's version).
+pub fn can_stream(settings: &Settings) -> bool {
+    settings.filter.version_at.is_none()
+}
+
+/// How a streaming plan ended.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Every entry went to the sink; the header holds the totals.
+    Planned {
+        header: Box<PlanHeader>,
+        heads: usize,
+    },
+    /// A listing was not in key order: the entries given so far are not a plan. The message
+    /// names the side and the keys.
+    OutOfOrder(String),
+}
+
+/// Why the merge stopped early.
+enum Stop {
+    Failed(Error),
+    OutOfOrder(String),
+}
+
+impl From<Error> for Stop {
+    fn from(e: Error) -> Self {
+        Stop::Failed(e)
+    }
+}
+
+/// Plan the configured prefixes with `transfer`, giving each entry to `sink` in target-key
+/// order as it is planned. See the module docs.
+pub async fn stream_plan(
+    sides: &Sides,
+    settings: &Settings,
+    transfer: &TransferSettings,
+    mut sink: impl FnMut(Entry) -> Result<()>,
+) -> Result<Outcome> {
+    if !can_stream(settings) {
+        return Err(Error::internal(
+            "stream_plan called for a plan with version_at",
+        ));
+    }
+    let keys = key_list::keys_of(&settings.filter)?;
+    let now_ms = crate::config::filter::now_ms();
+    let source_prefix = settings.source.prefix.as_str();
+    let mut selection = Filter::new(&settings.filter, source_prefix, keys.clone(), now_ms)?;
+    let mirror = (transfer.mode == TransferMode::Mirror)
+        .then(|| Filter::new(&settings.filter, source_prefix, keys, now_ms))
+        .transpose()?;
+    let mut planner = Planner::new(PlanInput {
+        source: &settings.source,
+        target: &settings.target,
+        transfer,
+    });
+    let (mut heads, mut deletions) = (0usize, DeleteTotals::default());
+    {
+        let merge = Merge {
+            source: Pages::spawn(&sides.source, &settings.source.prefix),
+            target: Pages::spawn(&sides.target, &settings.target.prefix),
+            source_prefix: settings.source.prefix.clone(),
+            target_prefix: settings.target.prefix.clone(),
+            state_prefix: settings.target.write.state_prefix.clone(),
+            pending: None,
+            selection: &mut selection,
+            mirror,
+        };
+        let compare = transfer.compare;
+        let joined = futures::stream::try_unfold(merge, |mut merge| async move {
+            Ok::<_, Stop>(merge.next().await?.map(|joined| (joined, merge)))
+        })
+        .map_ok(|joined| enrich(sides, compare, joined))
+        .try_buffered(HEAD_CONCURRENCY);
+        let mut joined = pin!(joined);
+        loop {
+            let next = match joined.try_next().await {
+                Ok(next) => next,
+                Err(Stop::Failed(e)) => return Err(e),
+                Err(Stop::OutOfOrder(why)) => return Ok(Outcome::OutOfOrder(why)),
+            };
+            let Some((joined, headed)) = next else { break };
+            heads += headed;
+            let entry = match joined {
+                Joined::Pair {
+                    source,
+                    target_key,
+                    target,
+                } => Entry::Item(planner.plan(source, target_key, target.as_ref())),
+                Joined::Orphan(object) => {
+                    deletions.objects += 1;
+                    deletions.bytes += object.size;
+                    Entry::Deletion(Deletion {
+                        route: Default::default(),
+                        target_key: object.key,
+                        size: object.size,
+                        etag: object.etag,
+                        modified_ms: object.modified_ms,
+                        reason: DELETE_REASON.to_string(),
+                    })
+                }
+            };
+            sink(entry)?;
+        }
+    }
+    let planned = planner.finish();
+    let header = PlanHeader {
+        format: LINES_FORMAT_VERSION,
+        source: PlanSide::of(&settings.source),
+        target: PlanSide::of(&settings.target),
+        settings: planned.settings,
+        version_at: None,
+        selection: selection.finish(),
+        summary: planned.summary,
+        items: planned.items,
+        deletions,
+        split_objects: 0,
+        warnings: planned.warnings,
+    };
+    Ok(Outcome::Planned {
+        header: Box::new(header),
+        heads,
+    })
+}
+
+/// What the merge gives for one key.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "the large variant is the common one: boxing it would allocate once per object"
+)]
+enum Joined {
+    /// A selected source object and what the target holds at its target key.
+    Pair {
+        source: ObjectInfo,
+        target_key: String,
+        target: Option<ObjectInfo>,
+    },
+    /// Mirror mode: a target object to delete (no source counterpart, selected by the filters).
+    Orphan(ObjectInfo),
+}
+
+/// The merge-join of the two listings (see the module docs).
+struct Merge<'f> {
+    source: Pages,
+    target: Pages,
+    source_prefix: String,
+    target_prefix: String,
+    state_prefix: String,
+    /// The next source object with its target key, waiting for the target side to catch up.
+    pending: Option<(ObjectInfo, String)>,
+    selection: &'f mut Filter,
+    /// Mirror mode: the filters as deletion candidates meet them (their counts are not shown).
+    mirror: Option<Filter>,
+}
+
+impl Merge<'_> {
+    async fn next(&mut self) -> std::result::Result<Option<Joined>, Stop> {
+        loop {
+            if self.pending.is_none() {
+                self.pending = self.source.next().await?.map(|object| {
+                    let key =
+                        plan::target_key(&object.key, &self.source_prefix, &self.target_prefix);
+                    (object, key)
+                });
+            }
+            let Some((_, target_key)) = &self.pending else {
+                // The source is done: what is left at the target has no counterpart.
+                let Some(object) = self.target.next().await? else {
+                    return Ok(None);
+                };
+                match self.orphan(object) {
+                    Some(joined) => return Ok(Some(joined)),
+                    None => continue,
+                }
+            };
+            let target_key = target_key.clone();
+            let behind = self
+                .target
+                .peek()
+                .await?
+                .is_some_and(|t| t.key.as_str() < target_key.as_str());
+            if behind {
+                let object = self.target.next().await?.expect("peeked");
+                match self.orphan(object) {
+                    Some(joined) => return Ok(Some(joined)),
+                    None => continue,
+                }
+            }
+            let (source, target_key) = self.pending.take().expect("checked above");
+            let matched = self
+                .target
+                .peek()
+                .await?
+                .is_some_and(|t| t.key == target_key);
+            let target = if matched {
+                self.target.next().await?
+            } else {
+                None
+            };
+            if self.selection.keep(&source) {
+                return Ok(Some(Joined::Pair {
+                    source,
+                    target_key,
+                    target,
+                }));
+            }
+        }
+    }
+
+    /// A target object with no source counterpart: a deletion in mirror mode when the filters
+    /// would have selected it as a source key, never one of airlock's own state objects.
+    fn orphan(&mut self, object: ObjectInfo) -> Option<Joined> {
+        let filter = self.mirror.as_mut()?;
+        if object.key.starts_with(&self.state_prefix) {
+            return None;
+        }
+        let relative = object.key.strip_prefix(self.target_prefix.as_str())?;
+        let as_source = ObjectInfo {
+            key: format!("{}{relative}", self.source_prefix),
+            ..object.clone()
+        };
+        filter.keep(&as_source).then_some(Joined::Orphan(object))
+    }
+}
+
+/// One side's listing, a page at a time from a task that lists ahead, checked for key order.
+struct Pages {
+    side: &'static str,
+    bucket: String,
+    prefix: String,
+    pages: mpsc::Receiver<Result<Vec<ObjectInfo>>>,
+    page: std::collections::VecDeque<ObjectInfo>,
+    last: Option<String>,
+}
+
+impl Pages {
+    /// The pages of `rx`, as a listing of `side` (`source`/`target`) of `bucket`/`prefix`.
+    fn of(
+        side: &'static str,
+        bucket: &str,
+        prefix: &str,
+        pages: mpsc::Receiver<Result<Vec<ObjectInfo>>>,
+    ) -> Pages {
+        Pages {
+            side,
+            bucket: bucket.to_string(),
+            prefix: prefix.to_string(),
+            pages,
+            page: Default::default(),
+            last: None,
+        }
+    }
+
+    fn spawn(client: &SideClient, prefix: &str) -> Pages {
+        let (tx, rx) = mpsc::channel(PAGES_AHEAD);
+        let (lister, listed_prefix) = (client.clone(), prefix.to_string());
+        tokio::spawn(async move {
+            let mut token = None;
+            loop {
+                match list_page(&lister, &listed_prefix, true, token).await {
+                    Ok(page) => {
+                        token = page.next;
+                        if tx.send(Ok(page.objects)).await.is_err() || token.is_none() {
+                            return;
+                        }
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(e)).await;
+                        return;
+                    }
+                }
+            }
+        });
+        let side = match client.side {
+            crate::config::Side::Source => "source",
+            crate::config::Side::Target => "target",
+        };
+        Pages::of(side, &client.bucket, prefix, rx)
+    }
+
+    /// The next object without taking it.
+    async fn peek(&mut self) -> std::result::Result<Option<&ObjectInfo>, Stop> {
+        while self.page.is_empty() {
+            match self.pages.recv().await {
+                Some(page) => self.take_page(page?)?,
+                None => return Ok(None),
+            }
+        }
+        Ok(self.page.front())
+    }
+
+    async fn next(&mut self) -> std::result::Result<Option<ObjectInfo>, Stop> {
+        self.peek().await?;
+        Ok(self.page.pop_front())
+    }
+
+    /// Check a page's order (within it and after the last page) and queue it.
+    fn take_page(&mut self, page: Vec<ObjectInfo>) -> std::result::Result<(), Stop> {
+        let mut last = self.last.as_deref();
+        for object in &page {
+            if let Some(before) = last
+                && object.key.as_str() <= before
+            {
+                return Err(Stop::OutOfOrder(format!(
+                    "the {} listing of 's3://{}/{}' is not in key order ('{}' came after '{}'): \
+                     this store does not list keys in UTF-8 binary order",
+                    self.side, self.bucket, self.prefix, object.key, before
+                )));
+            }
+            last = Some(&object.key);
+        }
+        if let Some(end) = page.last() {
+            self.last = Some(end.key.clone());
+        }
+        self.page.extend(page);
+        Ok(())
+    }
+}
+
+/// HEAD what the listings cannot decide for one joined pair (as `inventory` does for a whole
+/// listing): in checksum mode, a pair whose listing verdict is unknown; an archived source
+/// object whose restore status is unknown. Returns the pair and the HEADs made.
+async fn enrich(
+    sides: &Sides,
+    compare: CompareMode,
+    joined: Joined,
+) -> std::result::Result<(Joined, usize), Stop> {
+    let Joined::Pair {
+        mut source,
+        target_key,
+        mut target,
+    } = joined
+    else {
+        return Ok((joined, 0));
+    };
+    let mut heads = 0;
+    if compare == CompareMode::Checksum
+        && let Some(listed) = target.as_mut()
+        && matches!(plan::verdict(&source, listed, compare), Verdict::Unknown(_))
+    {
+        let t = head(&sides.target, &listed.key).await?;
+        heads += 1;
+        // The target HEAD often decides alone; a target checksum must meet the source's
+        // before provenance may say "same" (the rule of `inventory::enrich`).
+        let decided =
+            t.as_ref()
+                .is_some_and(|t| match plan::verdict(&source, t, CompareMode::Checksum) {
+                    Verdict::Unknown(_) => false,
+                    Verdict::Same(_) => t.checksum.is_none() || source.checksum.is_some(),
+                    Verdict::Differs(_) => true,
+                });
+        if !decided {
+            let version = source.version_id.clone();
+            if let Some(s) = head_version(&sides.source, &source.key, version.as_deref()).await? {
+                merge_headed(&mut source, s);
+            }
+            heads += 1;
+        }
+        if let Some(t) = t {
+            merge_headed(listed, t);
+        }
+    }
+    if plan::archived_class(&source).is_some() && source.restored.is_none() {
+        let version = source.version_id.clone();
+        let headed = head_version(&sides.source, &source.key, version.as_deref()).await?;
+        heads += 1;
+        source.restored = headed.and_then(|h| h.restored);
+    }
+    Ok((
+        Joined::Pair {
+            source,
+            target_key,
+            target,
+        },
+        heads,
+    ))
+}
+
+#[cfg(test)]
+#[path = "stream_plan_tests.rs"]
+mod tests;
