@@ -26,14 +26,14 @@ pub(crate) struct Check {
 }
 
 impl Check {
-    fn digest(description: impl Into<String>) -> Self {
+    pub(crate) fn digest(description: impl Into<String>) -> Self {
         Check {
             description: description.into(),
             by_digest: true,
         }
     }
 
-    fn weak(description: impl Into<String>) -> Self {
+    pub(crate) fn weak(description: impl Into<String>) -> Self {
         Check {
             description: description.into(),
             by_digest: false,
@@ -49,6 +49,9 @@ pub(crate) struct SourceExpectation {
     pub expect: Option<Expect>,
     /// For multipart: the full-object CRC the combined parts must equal.
     pub full_crc: Option<(ChecksumAlgorithm, u64)>,
+    /// For multipart in the source's own layout: its composite checksum or multipart ETag
+    /// (module `source_parts`).
+    pub composite: Option<super::source_parts::Composite>,
     pub description: Check,
 }
 
@@ -93,6 +96,7 @@ impl SourceExpectation {
             },
             expect: None,
             full_crc: None,
+            composite: None,
             description: Check::weak("not checked (verify = \"size\")"),
         };
         if verify == VerifyMode::Size {
