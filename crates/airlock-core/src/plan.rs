@@ -30,8 +30,8 @@ pub use format::{
     MIRROR_FORMAT_VERSION, PINNED_FORMAT_VERSION, PLAN_FORMAT_VERSION, format_for, parse_plan,
     plan_json,
 };
-pub use layout::{SourceHop, SourceLayout};
 pub use held::{ARCHIVED_CLASSES, HeldBack, HeldBackCounts, archived_class};
+pub use layout::{SourceHop, SourceLayout};
 pub use mirror::{DELETE_REASON, DeleteTotals, Deletion};
 pub use split::{SplitUpload, part_bytes, range_bytes};
 pub use summary::{RouteTotals, Summary};
@@ -441,7 +441,10 @@ impl Plan {
                 continue;
             }
             item.route = route_for_size(item.size, transfer.multipart_threshold.0);
-            let source_parts = item.source_layout.as_ref().and_then(|l| Some((l.part_size?, l.parts)));
+            let source_parts = item
+                .source_layout
+                .as_ref()
+                .and_then(|l| Some((l.part_size?, l.parts)));
             (item.part_size, item.parts) = match (item.route, source_parts) {
                 // The source's own layout stays: its checks need it.
                 (Route::Multipart, Some(layout)) => layout,

@@ -164,7 +164,9 @@ fn check_source(
         return match check_composite(composite, parts, bucket, key)? {
             Some(()) => Ok(upload.expectation.description.clone()),
             None => Ok(Check {
-                description: "not verifiable: some resumed parts have no source checksum or MD5 recorded".into(),
+                description:
+                    "not verifiable: some resumed parts have no source checksum or MD5 recorded"
+                        .into(),
                 by_digest: false,
             }),
         };

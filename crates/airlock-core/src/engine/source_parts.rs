@@ -188,10 +188,16 @@ mod tests {
             algorithm: ChecksumAlgorithm::Crc32c,
             value: value.clone(),
         };
-        assert!(matches!(check_composite(&good, &parts, "b", "k"), Ok(Some(()))));
+        assert!(matches!(
+            check_composite(&good, &parts, "b", "k"),
+            Ok(Some(()))
+        ));
         let etag = format!("{}-2", hex(&md5::Md5::digest(&md5s)));
         let good = Composite::Etag(etag.to_uppercase());
-        assert!(matches!(check_composite(&good, &parts, "b", "k"), Ok(Some(()))));
+        assert!(matches!(
+            check_composite(&good, &parts, "b", "k"),
+            Ok(Some(()))
+        ));
         // One byte different in part 2: both checks fail.
         let bad = [part(1, b"first part "), part(2, b"secOnd")];
         let crc = Composite::Crc {

@@ -53,7 +53,10 @@ pub(crate) async fn learn(source: &SideClient, plan: &mut Plan) {
 fn wants_layout(item: &PlanItem) -> bool {
     item.route == Route::Multipart
         && item.split.is_none()
-        && item.source_etag.as_deref().is_none_or(|e| etag_parts(e).is_some())
+        && item
+            .source_etag
+            .as_deref()
+            .is_none_or(|e| etag_parts(e).is_some())
 }
 
 /// The layout of one source object, or the reason it cannot be used; `None` when the source
@@ -76,7 +79,11 @@ async fn layout_of(source: &SideClient, item: &PlanItem) -> Option<SourceLayout>
             check: SourceHop::SizeOnly { reason },
         })
     };
-    if item.source_etag.as_deref().is_some_and(|planned| planned != etag) || head.size != item.size
+    if item
+        .source_etag
+        .as_deref()
+        .is_some_and(|planned| planned != etag)
+        || head.size != item.size
     {
         return refused("the source changed while planning".into());
     }
@@ -188,7 +195,11 @@ async fn attributes(source: &SideClient, item: &PlanItem, etag: &str) -> Option<
 
 /// Part 1's size and the part count from HEAD `partNumber=1`; `Ok(None)` when the source
 /// answers without a part count (it ignores `partNumber`).
-async fn first_part(source: &SideClient, item: &PlanItem, etag: &str) -> Result<Option<(u64, u32)>, String> {
+async fn first_part(
+    source: &SideClient,
+    item: &PlanItem,
+    etag: &str,
+) -> Result<Option<(u64, u32)>, String> {
     let out = source
         .client
         .head_object()

@@ -101,7 +101,9 @@ pub fn accept(reported: &Reported, object_size: u64, etag_count: u32) -> Result<
         return Err(format!("{count} parts, more than S3's {MAX_PARTS}"));
     }
     if first == 0 || first > MAX_PART_SIZE.0 {
-        return Err(format!("a part size of {first} bytes is outside S3's limits"));
+        return Err(format!(
+            "a part size of {first} bytes is outside S3's limits"
+        ));
     }
     if count > 1 && first < MIN_PART_SIZE.0 {
         return Err(format!(
@@ -124,7 +126,9 @@ pub fn accept(reported: &Reported, object_size: u64, etag_count: u32) -> Result<
             ));
         }
         if *last == 0 || *last > first {
-            return Err(format!("the last part has {last} bytes, part 1 has {first}"));
+            return Err(format!(
+                "the last part has {last} bytes, part 1 has {first}"
+            ));
         }
         return Ok(first);
     }
@@ -170,7 +174,11 @@ mod tests {
         };
         assert!(accept(&head, 30 * MIB, 3).is_err());
         assert!(accept(&head, 16 * MIB, 3).is_err());
-        assert!(accept(&head, 20 * MIB, 4).unwrap_err().contains("ETag says 4"));
+        assert!(
+            accept(&head, 20 * MIB, 4)
+                .unwrap_err()
+                .contains("ETag says 4")
+        );
         let many = Reported::FirstPart {
             size: 5 * MIB,
             count: 10_001,
