@@ -4,7 +4,9 @@
 //! where that is refused or not implemented, HEAD `partNumber=1` (part 1's size and
 //! `x-amz-mp-parts-count`). A consistent layout ([`layout::accept`]) becomes the item's part
 //! size and part count; otherwise the item keeps airlock's own parts and the reason is
-//! recorded. Never fails the plan: a source that answers none of this is copied as before.
+//! recorded. A source with a full-object CRC keeps airlock's parts too (that CRC is checked
+//! whatever the parts), and needs no layout request. Never fails the plan: a source that
+//! answers none of this is copied as before.
 //!
 //! Depends on `aws` (the source client) and `plan`.
 
@@ -87,9 +89,16 @@ async fn layout_of(source: &SideClient, item: &PlanItem) -> Option<SourceLayout>
     {
         return refused("the source changed while planning".into());
     }
-    // A full-object CRC is checked whatever the layout; the source's layout still makes the
-    // target's ETag the source's.
+    // A full-object CRC is checked whatever the parts: airlock keeps its own (the configured
+    // part size), and needs no layout.
     let check = hop_for(&head, etag_count);
+    if let SourceHop::FullObject { .. } = check {
+        return Some(SourceLayout {
+            part_size: None,
+            parts: etag_count,
+            check,
+        });
+    }
     let reported = match attributes(source, item, etag).await {
         Some(sizes) => Reported::Sizes(sizes),
         None => match first_part(source, item, etag).await {
@@ -106,15 +115,7 @@ async fn layout_of(source: &SideClient, item: &PlanItem) -> Option<SourceLayout>
             parts: etag_count,
             check,
         }),
-        Err(why) => match check {
-            // Checked whatever the parts: keep the check, with airlock's own parts.
-            SourceHop::FullObject { .. } => Some(SourceLayout {
-                part_size: None,
-                parts: etag_count,
-                check,
-            }),
-            _ => refused(format!("its part layout cannot be used ({why})")),
-        },
+        Err(why) => refused(format!("its part layout cannot be used ({why})")),
     }
 }
 
