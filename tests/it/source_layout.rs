@@ -355,3 +355,89 @@ async fn a_corrupted_source_part_fails_its_object_before_complete_and_a_rerun_co
     );
     rig.assert_all_copied().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn where_get_object_attributes_is_refused_head_part_number_tells_the_layout() {
+    let rig = Rig::start().await;
+    let crc32 = Upload::Composite(SdkAlgorithm::Crc32);
+    let source = rig.source();
+    put_in_parts(
+        source,
+        "even.bin",
+        6,
+        &[5 * MIB, 5 * MIB, 2 * MIB],
+        crc32.clone(),
+    )
+    .await;
+    // S3 allows parts of different sizes; the AWS CLI never makes them.
+    put_in_parts(source, "uneven.bin", 7, &[6 * MIB, 5 * MIB, 2 * MIB], crc32).await;
+    let settings = rig.config().transfer(&TRANSFER).settings();
+    let reason = |plan: &Plan, key: &str| match &item(plan, key).source_layout {
+        Some(layout) => match &layout.check {
+            SourceHop::SizeOnly { reason } => reason.clone(),
+            other => format!("{other:?}"),
+        },
+        None => "no layout".into(),
+    };
+
+    // GetObjectAttributes lists every part's size.
+    let (plan, _) = rig.plan(&settings).await;
+    assert_eq!(item(&plan, "even.bin").part_size, 5 * MIB);
+    assert!(
+        reason(&plan, "uneven.bin").contains("part 2 has 5242880 bytes, part 1 has 6291456"),
+        "{}",
+        reason(&plan, "uneven.bin")
+    );
+
+    // Not allowed (or not implemented): HEAD partNumber=1 and partNumber=N instead.
+    let refuse = Rule::new(Fault::Status(403, "AccessDenied")).on(Op::GetObjectAttributes);
+    let refused = rig.source_proxy.add_rule(refuse);
+    let (plan, _) = rig.plan(&settings).await;
+    assert!(rig.source_proxy.fired(refused) >= 2);
+    let even = item(&plan, "even.bin");
+    assert_eq!((even.part_size, even.parts), (5 * MIB, 3), "{even:?}");
+    assert!(
+        reason(&plan, "uneven.bin").contains("part 3 has 2097152 bytes, not the 1048576"),
+        "{}",
+        reason(&plan, "uneven.bin")
+    );
+
+    let (summary, events) = rig.run(&settings).await;
+    assert_eq!(
+        (summary.copied, summary.verified),
+        (2, 1),
+        "{}",
+        events.describe()
+    );
+    rig.assert_all_copied().await;
+    assert!(events.verification("even.bin").verified);
+    let uneven = events.verification("uneven.bin");
+    assert!(
+        uneven
+            .source
+            .starts_with("size only: its part layout cannot be used"),
+        "{uneven:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stock_s3s_fs_reports_no_layout_and_the_copy_says_so() {
+    let rig = Rig::start_plain().await;
+    rig.source().put_seeded("parts.bin", 12 * MIB, 8).await;
+    let settings = rig.config().transfer(&TRANSFER).settings();
+    let (summary, events) = rig.run(&settings).await;
+    assert_eq!(
+        (summary.copied, summary.verified),
+        (1, 0),
+        "{}",
+        events.describe()
+    );
+    let verification = events.verification("parts.bin");
+    assert!(
+        verification
+            .source
+            .starts_with("size only: the source does not report its part layout"),
+        "{verification:?}"
+    );
+    rig.assert_all_copied().await;
+}

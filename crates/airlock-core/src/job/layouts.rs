@@ -101,12 +101,12 @@ async fn layout_of(source: &SideClient, item: &PlanItem) -> Option<SourceLayout>
     }
     let reported = match attributes(source, item, etag).await {
         Some(sizes) => Reported::Sizes(sizes),
-        None => match first_part(source, item, etag).await {
-            Ok(Some((size, count))) => Reported::FirstPart { size, count },
+        None => match first_and_last_part(source, item, etag).await {
+            Ok(Some((size, count, last))) => Reported::FirstPart { size, count, last },
             Ok(None) => {
                 return refused("the source does not report its part layout".into());
             }
-            Err(e) => return refused(format!("HEAD partNumber=1 failed: {e}")),
+            Err(e) => return refused(format!("HEAD partNumber failed: {e}")),
         },
     };
     match accept(&reported, item.size, etag_count) {
@@ -194,12 +194,31 @@ async fn attributes(source: &SideClient, item: &PlanItem, etag: &str) -> Option<
     (!sizes.is_empty()).then_some(sizes)
 }
 
-/// Part 1's size and the part count from HEAD `partNumber=1`; `Ok(None)` when the source
-/// answers without a part count (it ignores `partNumber`).
-async fn first_part(
+/// Part 1's size, the part count and the last part's size from HEAD `partNumber=1` and
+/// `partNumber=N`; `Ok(None)` when the source answers without a part count (it ignores
+/// `partNumber`). The parts between are not seen: an uneven layout there fails the copy's
+/// check (never a wrong "verified"); GetObjectAttributes, where allowed, sees every part.
+async fn first_and_last_part(
     source: &SideClient,
     item: &PlanItem,
     etag: &str,
+) -> Result<Option<(u64, u32, Option<u64>)>, String> {
+    let Some((size, count)) = part(source, item, etag, 1).await? else {
+        return Ok(None);
+    };
+    let last = match count {
+        0 | 1 => None,
+        n => part(source, item, etag, n).await?.map(|(size, _)| size),
+    };
+    Ok(Some((size, count, last)))
+}
+
+/// HEAD `partNumber=number`: that part's size and the part count, if reported.
+async fn part(
+    source: &SideClient,
+    item: &PlanItem,
+    etag: &str,
+    number: u32,
 ) -> Result<Option<(u64, u32)>, String> {
     let out = source
         .client
@@ -208,7 +227,7 @@ async fn first_part(
         .key(&item.source_key)
         .set_version_id(item.source_version_id.clone())
         .if_match(etag)
-        .part_number(1)
+        .part_number(i32::try_from(number).unwrap_or(i32::MAX))
         .send()
         .await
         .map_err(|e| aws_sdk_s3::error::DisplayErrorContext(e).to_string())?;

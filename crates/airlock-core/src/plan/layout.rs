@@ -75,9 +75,13 @@ pub fn etag_parts(etag: &str) -> Option<u32> {
 pub enum Reported {
     /// Every part's size, in part order (GetObjectAttributes `ObjectParts`).
     Sizes(Vec<u64>),
-    /// Part 1's size and the part count (HEAD `partNumber=1`): the others are taken to be the
-    /// same but the last.
-    FirstPart { size: u64, count: u32 },
+    /// Part 1's size and the part count (HEAD `partNumber=1`), and the last part's size when
+    /// asked (HEAD `partNumber=N`): the parts between are taken to be part 1's size.
+    FirstPart {
+        size: u64,
+        count: u32,
+        last: Option<u64>,
+    },
 }
 
 /// `Ok(part size)` when `reported` is a layout S3 can have made and airlock can copy in: every
@@ -90,7 +94,7 @@ pub fn accept(reported: &Reported, object_size: u64, etag_count: u32) -> Result<
             Some(first) => (*first, sizes.len() as u64, Some(sizes)),
             None => return Err("the source listed no parts".into()),
         },
-        Reported::FirstPart { size, count } => (*size, u64::from(*count), None),
+        Reported::FirstPart { size, count, .. } => (*size, u64::from(*count), None),
     };
     if count != u64::from(etag_count) {
         return Err(format!(
@@ -139,6 +143,16 @@ pub fn accept(reported: &Reported, object_size: u64, etag_count: u32) -> Result<
             "{count} parts of {first} bytes do not make an object of {object_size} bytes"
         ));
     }
+    if let Reported::FirstPart {
+        last: Some(reported),
+        ..
+    } = reported
+        && *reported != last
+    {
+        return Err(format!(
+            "part {count} has {reported} bytes, not the {last} that parts of {first} bytes leave"
+        ));
+    }
     Ok(first)
 }
 
@@ -155,9 +169,27 @@ mod tests {
         let head = Reported::FirstPart {
             size: 8 * MIB,
             count: 3,
+            last: None,
         };
         assert_eq!(accept(&head, 24 * MIB, 3), Ok(8 * MIB));
         assert_eq!(accept(&head, 17 * MIB, 3), Ok(8 * MIB));
+        let with_last = Reported::FirstPart {
+            size: 8 * MIB,
+            count: 3,
+            last: Some(MIB),
+        };
+        assert_eq!(accept(&with_last, 17 * MIB, 3), Ok(8 * MIB));
+        // 8 + 6 + 3 MiB: the last part gives the uneven layout away.
+        let uneven = Reported::FirstPart {
+            size: 8 * MIB,
+            count: 3,
+            last: Some(3 * MIB),
+        };
+        assert!(
+            accept(&uneven, 17 * MIB, 3)
+                .unwrap_err()
+                .contains("part 3 has")
+        );
     }
 
     #[test]
@@ -171,6 +203,7 @@ mod tests {
         let head = Reported::FirstPart {
             size: 8 * MIB,
             count: 3,
+            last: None,
         };
         assert!(accept(&head, 30 * MIB, 3).is_err());
         assert!(accept(&head, 16 * MIB, 3).is_err());
@@ -182,6 +215,7 @@ mod tests {
         let many = Reported::FirstPart {
             size: 5 * MIB,
             count: 10_001,
+            last: None,
         };
         assert!(accept(&many, 10_001 * 5 * MIB, 10_001).is_err());
     }
