@@ -11,23 +11,11 @@ use md5::Digest as _;
 
 use super::digest::{crc_algorithm, encode};
 use super::journal::JournalPart;
-use super::verify::{Check, SourceExpectation, hex};
+use super::verify::{Check, Composite, SourceExpectation, hex};
 use crate::aws::objects::SourceObject;
 use crate::config::{Side, VerifyMode};
 use crate::error::{Class, Error, S3Failure};
 use crate::plan::{ChecksumAlgorithm, SourceHop, SourceLayout};
-
-/// The source value the parts read must reproduce.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Composite {
-    /// COMPOSITE CRC: `value-N` as the source reports it.
-    Crc {
-        algorithm: ChecksumAlgorithm,
-        value: String,
-    },
-    /// Multipart ETag `md5hex-N`.
-    Etag(String),
-}
 
 /// Adjust `expectation` for a copy in the source's layout (`parts` parts of the layout's
 /// size). A layout airlock could not use says why the source hop is size only.

@@ -41,6 +41,19 @@ impl Check {
     }
 }
 
+/// A multipart source's value that only its own part layout reproduces (checked in module
+/// `source_parts`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Composite {
+    /// COMPOSITE CRC: `value-N` as the source reports it.
+    Crc {
+        algorithm: ChecksumAlgorithm,
+        value: String,
+    },
+    /// Multipart ETag `md5hex-N`.
+    Etag(String),
+}
+
 /// What the source lets us check, decided once per object.
 #[derive(Debug, Clone)]
 pub(crate) struct SourceExpectation {
@@ -51,7 +64,7 @@ pub(crate) struct SourceExpectation {
     pub full_crc: Option<(ChecksumAlgorithm, u64)>,
     /// For multipart in the source's own layout: its composite checksum or multipart ETag
     /// (module `source_parts`).
-    pub composite: Option<super::source_parts::Composite>,
+    pub composite: Option<Composite>,
     pub description: Check,
 }
 
