@@ -72,13 +72,13 @@ fn whole_object_sums(
     }
 }
 
+/// A part asked for by `partNumber`: its first and last byte, its size, the object's part count.
+type AskedPart = (u64, u64, u64, Option<i32>);
+
 /// `partNumber=N` on a multipart object we know the layout of: the part's byte range, size and
 /// the object's part count. `None` when no part was asked for or the layout is unknown (then
 /// s3s-fs answers with the whole object, as S3 does for an object not uploaded in parts).
-fn asked_part(
-    part_number: Option<i32>,
-    meta: Option<&ObjectMeta>,
-) -> S3Result<Option<(u64, u64, u64, Option<i32>)>> {
+fn asked_part(part_number: Option<i32>, meta: Option<&ObjectMeta>) -> S3Result<Option<AskedPart>> {
     let (Some(number), Some(meta)) = (part_number, meta) else {
         return Ok(None);
     };

@@ -137,7 +137,7 @@ pub fn accept(reported: &Reported, object_size: u64, etag_count: u32) -> Result<
         return Ok(first);
     }
     let before_last = first * (count - 1);
-    let last = object_size.checked_sub(before_last).unwrap_or(0);
+    let last = object_size.saturating_sub(before_last);
     if last == 0 || last > first {
         return Err(format!(
             "{count} parts of {first} bytes do not make an object of {object_size} bytes"
