@@ -72,32 +72,6 @@ fn whole_object_sums(
     }
 }
 
-/// A part asked for by `partNumber`: its first and last byte, its size, the object's part count.
-type AskedPart = (u64, u64, u64, Option<i32>);
-
-/// `partNumber=N` on a multipart object we know the layout of: the part's byte range, size and
-/// the object's part count. `None` when no part was asked for or the layout is unknown (then
-/// s3s-fs answers with the whole object, as S3 does for an object not uploaded in parts).
-fn asked_part(part_number: Option<i32>, meta: Option<&ObjectMeta>) -> S3Result<Option<AskedPart>> {
-    let (Some(number), Some(meta)) = (part_number, meta) else {
-        return Ok(None);
-    };
-    if meta.parts.is_empty() {
-        return Ok(None);
-    }
-    let (first, last, size) = parts::part_range(&meta.parts, number)?;
-    Ok(Some((first, last, size, parts::parts_count(&meta.parts))))
-}
-
-/// A part's own checksums, reported with checksum mode for `partNumber=N`.
-fn part_sums(meta: &ObjectMeta, number: i32, enabled: bool) -> Sums {
-    let index = usize::try_from(number - 1).ok();
-    match index.and_then(|i| meta.parts.get(i)) {
-        Some(part) if enabled => part.sums.clone(),
-        _ => Sums::default(),
-    }
-}
-
 impl Faithful {
     pub(super) async fn get_object_checked(
         &self,
@@ -115,7 +89,7 @@ impl Faithful {
         // layout still describes the object is checked against the ETag s3s-fs answers.
         let part_number = req.input.part_number.take();
         let stored = self.meta.object(&bucket, &key).await;
-        let part = asked_part(part_number, stored.as_ref())?;
+        let part = parts::asked_part(part_number, stored.as_ref())?;
         if let Some((first, last, _, _)) = part {
             req.input.range = Some(Range::Int {
                 first,
@@ -159,7 +133,7 @@ impl Faithful {
         out.checksum_type = kind;
         if let (Some(number), Some(meta)) = (part_number.filter(|_| part.is_some()), &meta) {
             out.parts_count = parts::parts_count(&meta.parts);
-            sums = part_sums(meta, number, enabled);
+            sums = parts::part_sums(meta, number, enabled);
         }
         dto_sums!(write sums => out);
         let tag_count = meta.map_or(0, |m| m.tags.len());
@@ -205,7 +179,7 @@ impl Faithful {
             enabled,
         );
         out.checksum_type = kind;
-        if let Some((first, last, size, count)) = asked_part(part_number, meta.as_ref())? {
+        if let Some((first, last, size, count)) = parts::asked_part(part_number, meta.as_ref())? {
             let total = out.content_length.unwrap_or_default();
             out.content_length = i64::try_from(size).ok();
             out.content_range = Some(format!("bytes {first}-{last}/{total}"));
@@ -213,7 +187,7 @@ impl Faithful {
             out.checksum_type = None;
             sums = meta
                 .as_ref()
-                .map(|m| part_sums(m, part_number.unwrap_or_default(), enabled))
+                .map(|m| parts::part_sums(m, part_number.unwrap_or_default(), enabled))
                 .unwrap_or_default();
         }
         dto_sums!(write sums => out);

@@ -14,7 +14,7 @@ use s3s::{S3Error, S3ErrorCode, S3Result};
 use serde::{Deserialize, Serialize};
 
 use super::checksum::{Hasher, Sums};
-use super::meta::{FullChecksum, PartMeta, UploadMeta};
+use super::meta::{FullChecksum, ObjectMeta, PartMeta, UploadMeta};
 
 /// One part of a completed multipart object.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,6 +77,35 @@ pub(crate) fn part_range(parts: &[StoredPart], number: i32) -> S3Result<(u64, u6
 /// `x-amz-mp-parts-count` for an object of `parts`.
 pub(crate) fn parts_count(parts: &[StoredPart]) -> Option<PartsCount> {
     i32::try_from(parts.len()).ok()
+}
+
+/// A part asked for by `partNumber`: its first and last byte, its size, the object's part count.
+pub(crate) type AskedPart = (u64, u64, u64, Option<i32>);
+
+/// `partNumber=N` on a multipart object we know the layout of: the part's byte range, size and
+/// the object's part count. `None` when no part was asked for or the layout is unknown (then
+/// s3s-fs answers with the whole object, as S3 does for an object not uploaded in parts).
+pub(crate) fn asked_part(
+    part_number: Option<i32>,
+    meta: Option<&ObjectMeta>,
+) -> S3Result<Option<AskedPart>> {
+    let (Some(number), Some(meta)) = (part_number, meta) else {
+        return Ok(None);
+    };
+    if meta.parts.is_empty() {
+        return Ok(None);
+    }
+    let (first, last, size) = part_range(&meta.parts, number)?;
+    Ok(Some((first, last, size, parts_count(&meta.parts))))
+}
+
+/// A part's own checksums, reported with checksum mode for `partNumber=N`.
+pub(crate) fn part_sums(meta: &ObjectMeta, number: i32, enabled: bool) -> Sums {
+    let index = usize::try_from(number - 1).ok();
+    match index.and_then(|i| meta.parts.get(i)) {
+        Some(part) if enabled => part.sums.clone(),
+        _ => Sums::default(),
+    }
 }
 
 /// The part list GetObjectAttributes answers: parts after `marker`, at most `max` of them.
