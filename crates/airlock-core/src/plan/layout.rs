@@ -32,6 +32,19 @@ impl SourceLayout {
     pub fn used(&self) -> bool {
         self.part_size.is_some()
     }
+
+    /// In words, for the plan views: which parts, and what the source hop is checked with.
+    pub fn describe(&self) -> String {
+        let parts = match self.part_size {
+            Some(size) => format!(
+                "the source's {} parts of {}",
+                self.parts,
+                crate::config::ByteSize(size)
+            ),
+            None => "airlock's parts".to_string(),
+        };
+        format!("{parts}; source hop: {}", self.check.describe())
+    }
 }
 
 /// How the source hop of a multipart source is checked.
@@ -218,6 +231,32 @@ mod tests {
             last: None,
         };
         assert!(accept(&many, 10_001 * 5 * MIB, 10_001).is_err());
+    }
+
+    #[test]
+    fn layouts_are_described_with_their_parts_and_check() {
+        let used = SourceLayout {
+            part_size: Some(8 * MIB),
+            parts: 3,
+            check: SourceHop::Composite {
+                algorithm: ChecksumAlgorithm::Crc32c,
+            },
+        };
+        assert_eq!(
+            used.describe(),
+            "the source's 3 parts of 8 MiB; source hop: composite crc32c"
+        );
+        let refused = SourceLayout {
+            part_size: None,
+            parts: 10,
+            check: SourceHop::SizeOnly {
+                reason: "why".into(),
+            },
+        };
+        assert_eq!(
+            refused.describe(),
+            "airlock's parts; source hop: size only: why"
+        );
     }
 
     #[test]
