@@ -65,8 +65,15 @@ impl Uploads<'_> {
         Ok(())
     }
 
+    /// The algorithm named on PutObject, CreateMultipartUpload and UploadPart. The SDK default
+    /// is CRC32, and the AWS CLI names it on CreateMultipartUpload too, so its multipart objects
+    /// carry a COMPOSITE CRC32 (`value-N`).
     fn algorithm(&self) -> Option<ChecksumAlgorithm> {
-        (self.checksum == Checksum::Crc64nvme).then_some(ChecksumAlgorithm::Crc64Nvme)
+        match self.checksum {
+            Checksum::SdkDefault => Some(ChecksumAlgorithm::Crc32),
+            Checksum::Crc64nvme => Some(ChecksumAlgorithm::Crc64Nvme),
+            Checksum::None => None,
+        }
     }
 
     async fn object(

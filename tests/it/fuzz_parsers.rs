@@ -270,6 +270,7 @@ fn good_plan() -> Value {
         split: None,
         source_version_id: None,
         held_back: None,
+        source_layout: None,
     };
     let items = vec![
         item("a", 3, Route::Skip, 0, 0),

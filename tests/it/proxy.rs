@@ -89,6 +89,7 @@ fn classifies_s3_operations() {
         ("GET", "/b/k", "uploadId=u", false, Op::ListParts),
         ("GET", "/b", "uploads", false, Op::ListMultipartUploads),
         ("GET", "/b/k", "tagging", false, Op::GetObjectTagging),
+        ("GET", "/b/k", "attributes", false, Op::GetObjectAttributes),
         ("PUT", "/b", "", false, Op::Other),
     ];
     for (method, path, query, range, op) in cases {

@@ -9,6 +9,7 @@ mod compare;
 pub mod filter;
 mod format;
 mod held;
+pub mod layout;
 pub mod lines;
 pub(crate) mod mirror;
 mod planner;
@@ -32,6 +33,7 @@ pub use format::{
     parse_plan, plan_json,
 };
 pub use held::{ARCHIVED_CLASSES, HeldBack, HeldBackCounts, archived_class};
+pub use layout::{SourceHop, SourceLayout};
 pub use mirror::{DELETE_REASON, DeleteTotals, Deletion};
 pub use planner::{Planned, Planner};
 pub use split::{SplitUpload, part_bytes, range_bytes};
@@ -145,6 +147,10 @@ pub struct PlanItem {
     /// A `skip` the target does not have: why it is held back (counted in the summary).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub held_back: Option<HeldBack>,
+    /// A multipart source's own part layout and what its source hop is checked with (learnt
+    /// at plan time; `part_size` follows it when it is used).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_layout: Option<SourceLayout>,
 }
 
 /// Where a side of the plan points, so a saved plan can be checked against the config.
@@ -359,8 +365,14 @@ impl Plan {
                 continue;
             }
             item.route = route_for_size(item.size, transfer.multipart_threshold.0);
-            (item.part_size, item.parts) = match item.route {
-                Route::Multipart => {
+            let source_parts = item
+                .source_layout
+                .as_ref()
+                .and_then(|l| Some((l.part_size?, l.parts)));
+            (item.part_size, item.parts) = match (item.route, source_parts) {
+                // The source's own layout stays: its checks need it.
+                (Route::Multipart, Some(layout)) => layout,
+                (Route::Multipart, None) => {
                     let (size, parts, warning) = part_layout(item.size, transfer.part_size);
                     if let Some(warning) = warning {
                         warnings.add(warning);

@@ -74,6 +74,7 @@ pub(crate) struct Switches {
     intelligent_tiering_archive: AtomicU8,
     pub(crate) crc64nvme_unknown: AtomicBool,
     pub(crate) full_object_refused: AtomicBool,
+    pub(crate) small_parts_allowed: AtomicBool,
     /// The region every bucket is in (gate bit REGION).
     pub(crate) bucket_region: Mutex<Option<String>>,
     /// Requests each session token is good for (gate bit TOKENS).
@@ -282,6 +283,15 @@ impl Behaviours {
     pub fn set_full_object_refused(&self, on: bool) {
         self.switches
             .full_object_refused
+            .store(on, Ordering::Relaxed);
+    }
+
+    /// *(faithful)* A kinder store than S3 (s3s-fs itself, some MinIO and Ceph setups):
+    /// CompleteMultipartUpload accepts parts under 5 MiB before the last, instead of 400
+    /// EntityTooSmall. Lets a test seed a part layout S3 would never have made.
+    pub fn set_small_parts_allowed(&self, on: bool) {
+        self.switches
+            .small_parts_allowed
             .store(on, Ordering::Relaxed);
     }
 

@@ -8,16 +8,26 @@ use s3s::{S3Result, s3_error};
 
 use super::checksum::{combine_crcs, dto_sums, encode_crc};
 use super::meta::{FullChecksum, UploadMeta};
+use super::parts::{StoredPart, layout_of};
 
 /// S3's minimum size of every part but the last.
 const MIN_PART_SIZE_BYTES: u64 = 5 * 1024 * 1024;
 
+/// What Complete stores with the object: its full-object checksum, if the upload has one, and
+/// its part layout.
+pub(super) struct Completed {
+    pub full_checksum: Option<FullChecksum>,
+    pub parts: Vec<StoredPart>,
+}
+
 /// S3's checks on the listed parts, then the full-object checksum to store, if the upload has
-/// one (BadDigest if the client sent a different value).
+/// one (BadDigest if the client sent a different value). `small_parts_ok`: a kinder store that
+/// accepts parts under 5 MiB (behaviour `set_small_parts_allowed`).
 pub(super) fn check_complete(
     upload: &UploadMeta,
     input: &CompleteMultipartUploadInput,
-) -> S3Result<Option<FullChecksum>> {
+    small_parts_ok: bool,
+) -> S3Result<Completed> {
     let listed = input
         .multipart_upload
         .as_ref()
@@ -69,6 +79,7 @@ pub(super) fn check_complete(
     if let Some(small) = all_but_last
         .iter()
         .find(|p| p.size_bytes < MIN_PART_SIZE_BYTES)
+        && !small_parts_ok
     {
         return Err(s3_error!(
             EntityTooSmall,
@@ -85,8 +96,12 @@ pub(super) fn check_complete(
             "x-amz-mp-object-size {expected} does not match the parts' total of {total_bytes} bytes"
         ));
     }
+    let layout = layout_of(&parts);
     let Some(alg) = upload.full_object_crc() else {
-        return Ok(None);
+        return Ok(Completed {
+            full_checksum: None,
+            parts: layout,
+        });
     };
     let part_crcs = parts
         .iter()
@@ -110,8 +125,11 @@ pub(super) fn check_complete(
             alg.name()
         ));
     }
-    Ok(Some(FullChecksum {
-        algorithm: alg,
-        value,
-    }))
+    Ok(Completed {
+        full_checksum: Some(FullChecksum {
+            algorithm: alg,
+            value,
+        }),
+        parts: layout,
+    })
 }

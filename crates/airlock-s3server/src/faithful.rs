@@ -218,6 +218,13 @@ impl S3 for Faithful {
         self.head_object_checked(req).await
     }
 
+    async fn get_object_attributes(
+        &self,
+        req: S3Request<GetObjectAttributesInput>,
+    ) -> S3Result<S3Response<GetObjectAttributesOutput>> {
+        self.object_attributes(req).await
+    }
+
     // Multipart (module `multipart`).
 
     async fn create_multipart_upload(

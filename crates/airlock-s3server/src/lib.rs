@@ -39,13 +39,16 @@
 //! | legacy (Ceph < 2025): trailer uploads 400 XAmzContentSHA256Mismatch | [`set_trailers_refused(true)`](Behaviours::set_trailers_refused) |
 //! | legacy: CRC64NVME unknown (ignored) *(F)* | [`set_crc64nvme_unknown(true)`](Behaviours::set_crc64nvme_unknown) |
 //! | legacy (MinIO < 2025): FULL_OBJECT Complete 400 InvalidPart *(F)* | [`set_full_object_refused(true)`](Behaviours::set_full_object_refused) |
+//! | kind store: parts under 5 MiB (but the last) accepted at Complete *(F)* | [`set_small_parts_allowed(true)`](Behaviours::set_small_parts_allowed) |
 //! | all three legacy switches | [`set_legacy(true)`](Behaviours::set_legacy) |
 //! | s3rver: aws-chunked stored with its framing, Abort 405, ListMultipartUploads 501 | [`set_s3rver(true)`](Behaviours::set_s3rver) |
 //!
 //! | S3-shaped first-byte delay per request kind (fixed or a seeded uniform range) | [`set_latency(Some(..))`](Behaviours::set_latency) |
 //! | per-connection bandwidth cap, each direction (token bucket) | [`set_connection_rate(Some(..))`](Behaviours::set_connection_rate) |
 //!
-//! Not switched, always on in the faithful flavor: a finished (or unknown) upload answers 404
+//! Not switched, always on in the faithful flavor: a multipart object keeps its part layout
+//! (HEAD/GET `partNumber`, `x-amz-mp-parts-count`, GetObjectAttributes `ObjectParts`, the
+//! COMPOSITE `value-N` checksum; module `parts`); a finished (or unknown) upload answers 404
 //! NoSuchUpload to Complete, Abort, UploadPart and ListParts, as S3 does (s3s-fs: 403); a
 //! PutObject refused for its checksum (BadDigest) leaves the key as it was, as S3 does (s3s-fs
 //! moves the new bytes into place before it checks).
@@ -126,6 +129,7 @@
 
 mod archive;
 mod assemble;
+mod attributes;
 mod behaviours;
 mod checksum;
 mod complete;
@@ -141,6 +145,7 @@ mod listing;
 mod meta;
 mod multipart;
 mod objects;
+mod parts;
 pub mod seeded;
 mod serve;
 mod shaping;

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
 use super::checksum::{Algorithm, Sums};
+use super::parts::StoredPart;
 use super::sse::Encryption;
 
 /// The hidden directory under the server root.
@@ -112,6 +113,12 @@ pub(crate) struct ObjectMeta {
     /// entry is the whole object.
     #[serde(default)]
     pub folder_marker: Option<FolderMarker>,
+    /// A multipart object's parts (size and checksums), in part order; empty for a single PUT.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<StoredPart>,
+    /// A multipart object's COMPOSITE checksum (`value-N`), when its upload had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub composite: Option<FullChecksum>,
 }
 
 impl ObjectMeta {
@@ -132,6 +139,8 @@ impl ObjectMeta {
             && self.storage_class.is_none()
             && self.restored_until_unix_ms.is_none()
             && self.folder_marker.is_none()
+            && self.parts.is_empty()
+            && self.composite.is_none()
     }
 }
 

@@ -3,8 +3,8 @@
 //! while the part streams in). That gives S3's behaviour: UploadPart verifies and echoes the
 //! part's checksum (header or aws-chunked trailer; BadDigest on mismatch), ListParts reports
 //! ETags and checksums, and CompleteMultipartUpload computes the full-object CRC from the parts
-//! by CRC combination, checks it against the one sent (BadDigest), and stores it with the object.
-//! Composite (checksum-of-checksums) object checksums are not computed.
+//! by CRC combination, checks it against the one sent (BadDigest), and stores it with the object,
+//! with the part layout and, for a COMPOSITE upload, the checksum-of-checksums (module `parts`).
 
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -14,12 +14,14 @@ use s3s::{S3, S3Request, S3Response, S3Result, s3_error};
 use tokio::io::AsyncReadExt;
 
 use super::archive::take_class;
+use super::behaviours::Switches;
 use super::checksum::{Algorithm, Hasher, Sums, dto_sums};
 use super::complete::check_complete;
 use super::faithful::{Faithful, internal};
 use super::hashing_body::{HashingBody, Outcome};
 use super::legacy;
 use super::meta::{ObjectMeta, PartMeta, UploadMeta};
+use super::parts::composite_of;
 use super::sse::{Requested, encryption_for, opaque_etag, report_encryption};
 use super::tagging::parse_tagging_header;
 
@@ -319,7 +321,10 @@ impl Faithful {
             }
         };
         legacy::screen_complete(&self.switches, &upload, &mut req.input)?;
-        let full_checksum = check_complete(&upload, &req.input)?;
+        let small_parts_ok = Switches::on(&self.switches.small_parts_allowed);
+        let completed = check_complete(&upload, &req.input, small_parts_ok)?;
+        let full_checksum = completed.full_checksum;
+        let composite = composite_of(&upload, &completed.parts);
         let part_count = req.input.multipart_upload.as_ref();
         let part_count = part_count
             .and_then(|m| m.parts.as_ref())
@@ -355,12 +360,20 @@ impl Faithful {
             dto_sums!(write sums => output);
             output.checksum_type = Some(ChecksumType::from_static(ChecksumType::FULL_OBJECT));
         }
+        if let Some(composite) = &composite {
+            let mut sums = Sums::default();
+            sums.set(composite.algorithm, composite.value.clone());
+            dto_sums!(write sums => output);
+            output.checksum_type = Some(ChecksumType::from_static(ChecksumType::COMPOSITE));
+        }
         let etag = output.e_tag.clone();
         let object = ObjectMeta {
             full_checksum,
             tags: upload.tags,
             encryption: upload.encryption,
             storage_class: upload.storage_class,
+            parts: completed.parts,
+            composite,
             ..ObjectMeta::new(&bucket, &key)
         };
         self.replace_meta(object, etag.as_ref()).await?;

@@ -1,6 +1,7 @@
 //! Object operations of the faithful server: s3s-fs does the work, then we apply what it lacks.
 //! GET/HEAD evaluate the conditional headers (module `conditions`), report checksums only with
-//! `x-amz-checksum-mode: ENABLED`, including the full-object checksum of multipart objects, and
+//! `x-amz-checksum-mode: ENABLED`, including the full-object or COMPOSITE checksum of multipart
+//! objects, answer `partNumber=N` with that part (module `parts`), and
 //! add what the switched behaviours keep (encryption, storage class: modules `sse`, `archive`).
 //! PUT, copy and delete keep the per-object meta in step, so an overwritten or deleted object
 //! loses it.
@@ -15,6 +16,7 @@ use super::faithful::{Faithful, internal};
 use super::file_body;
 use super::legacy;
 use super::meta::{FullChecksum, ObjectMeta};
+use super::parts;
 use super::sse::{Requested, encryption_for, opaque_etag, report_encryption};
 use super::tagging::parse_tagging_header;
 
@@ -42,25 +44,59 @@ fn reported_sums(
     sums
 }
 
-fn full_object_type(sums: &Sums) -> Option<ChecksumType> {
-    let any = sums.present().next().is_some();
-    any.then(|| ChecksumType::from_static(ChecksumType::FULL_OBJECT))
+/// The checksums and type a whole-object read reports: the full-object ones, or else a
+/// multipart object's COMPOSITE `value-N`.
+fn whole_object_sums(
+    from_fs: Sums,
+    etag: Option<&ETag>,
+    meta: Option<&ObjectMeta>,
+    enabled: bool,
+) -> (Sums, Option<ChecksumType>) {
+    let full = meta.and_then(|m| m.full_checksum.clone());
+    let mut sums = reported_sums(from_fs, etag, full, enabled);
+    if sums.present().next().is_some() {
+        return (
+            sums,
+            Some(ChecksumType::from_static(ChecksumType::FULL_OBJECT)),
+        );
+    }
+    match meta.and_then(|m| m.composite.clone()) {
+        Some(composite) if enabled => {
+            sums.set(composite.algorithm, composite.value);
+            (
+                sums,
+                Some(ChecksumType::from_static(ChecksumType::COMPOSITE)),
+            )
+        }
+        _ => (sums, None),
+    }
 }
 
 impl Faithful {
     pub(super) async fn get_object_checked(
         &self,
-        req: S3Request<GetObjectInput>,
+        mut req: S3Request<GetObjectInput>,
     ) -> S3Result<S3Response<GetObjectOutput>> {
         let input = &req.input;
         let conditions = Conditions::of_get(input);
         let enabled = checksum_mode_enabled(input.checksum_mode.as_ref());
         let (bucket, key) = (input.bucket.clone(), input.key.clone());
-        let range = input.range;
         let customer_key = (
             input.sse_customer_algorithm.clone(),
             input.sse_customer_key_md5.clone(),
         );
+        // `partNumber`: s3s-fs ignores it; read that part's bytes as a range instead. Whether the
+        // layout still describes the object is checked against the ETag s3s-fs answers.
+        let part_number = req.input.part_number.take();
+        let stored = self.meta.object(&bucket, &key).await;
+        let part = parts::asked_part(part_number, stored.as_ref())?;
+        if let Some((first, last, _, _)) = part {
+            req.input.range = Some(Range::Int {
+                first,
+                last: Some(last),
+            });
+        }
+        let range = req.input.range;
         let mut resp = self.fs.get_object(req).await?;
         let out = &mut resp.output;
         match conditions.evaluate(out.e_tag.as_ref(), out.last_modified.as_ref()) {
@@ -88,14 +124,17 @@ impl Faithful {
         let class = self.reported_class(meta.as_ref());
         (out.storage_class, out.restore) = (class.storage_class, class.restore);
         let whole = out.content_range.is_none();
-        let full = meta.as_ref().and_then(|m| m.full_checksum.clone());
-        let sums = reported_sums(
+        let (mut sums, kind) = whole_object_sums(
             dto_sums!(read out),
             out.e_tag.as_ref(),
-            full,
+            meta.as_ref(),
             enabled && whole,
         );
-        out.checksum_type = full_object_type(&sums);
+        out.checksum_type = kind;
+        if let (Some(number), Some(meta)) = (part_number.filter(|_| part.is_some()), &meta) {
+            out.parts_count = parts::parts_count(&meta.parts);
+            sums = parts::part_sums(meta, number, enabled);
+        }
         dto_sums!(write sums => out);
         let tag_count = meta.map_or(0, |m| m.tags.len());
         out.tag_count = (tag_count > 0).then(|| i32::try_from(tag_count).unwrap_or(i32::MAX));
@@ -109,6 +148,7 @@ impl Faithful {
         let input = &req.input;
         let conditions = Conditions::of_head(input);
         let enabled = checksum_mode_enabled(input.checksum_mode.as_ref());
+        let part_number = input.part_number;
         let (bucket, key) = (input.bucket.clone(), input.key.clone());
         let customer_key = (
             input.sse_customer_algorithm.clone(),
@@ -132,9 +172,24 @@ impl Faithful {
         let class = self.reported_class(meta.as_ref());
         (out.storage_class, out.restore) = (class.storage_class, class.restore);
         out.archive_status = class.archive_status;
-        let full = meta.and_then(|m| m.full_checksum);
-        let sums = reported_sums(dto_sums!(read out), out.e_tag.as_ref(), full, enabled);
-        out.checksum_type = full_object_type(&sums);
+        let (mut sums, kind) = whole_object_sums(
+            dto_sums!(read out),
+            out.e_tag.as_ref(),
+            meta.as_ref(),
+            enabled,
+        );
+        out.checksum_type = kind;
+        if let Some((first, last, size, count)) = parts::asked_part(part_number, meta.as_ref())? {
+            let total = out.content_length.unwrap_or_default();
+            out.content_length = i64::try_from(size).ok();
+            out.content_range = Some(format!("bytes {first}-{last}/{total}"));
+            out.parts_count = count;
+            out.checksum_type = None;
+            sums = meta
+                .as_ref()
+                .map(|m| parts::part_sums(m, part_number.unwrap_or_default(), enabled))
+                .unwrap_or_default();
+        }
         dto_sums!(write sums => out);
         Ok(resp)
     }

@@ -19,6 +19,8 @@ mod legacy;
 mod listing;
 #[path = "server/objects.rs"]
 mod objects;
+#[path = "server/parts.rs"]
+mod parts;
 #[path = "server/raw.rs"]
 mod raw;
 #[path = "server/shaping.rs"]

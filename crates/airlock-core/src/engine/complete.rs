@@ -7,7 +7,7 @@
 //!
 //! Used by the scheduler (a run's last unit of a multipart object) and by the split path
 //! (`airlock finalize`). May depend on `context`, `retry`, `verify`, `removal`, `upload`,
-//! `digest`, `journal`, `state` and `events` of the engine; not on the single, multipart or split paths.
+//! `digest`, `journal`, `state`, `source_parts` and `events` of the engine; not on the single, multipart or split paths.
 
 use std::sync::Arc;
 
@@ -20,6 +20,7 @@ use super::events::{ObjectId, Verification};
 use super::journal::JournalPart;
 use super::removal::{Written, remove_if_ours};
 use super::retry::UnitError;
+use super::source_parts::check_composite;
 use super::state;
 use super::upload::Upload;
 use super::verify::{Check, hex, verification};
@@ -158,6 +159,18 @@ fn check_source(
     parts: &[JournalPart],
     full_crc64: u64,
 ) -> Result<Check, Error> {
+    if let Some(composite) = &upload.expectation.composite {
+        let (bucket, key) = (&ctx.sides.source.bucket, &item.source_key);
+        return match check_composite(composite, parts, bucket, key)? {
+            Some(()) => Ok(upload.expectation.description.clone()),
+            None => Ok(Check {
+                description:
+                    "not verifiable: some resumed parts have no source checksum or MD5 recorded"
+                        .into(),
+                by_digest: false,
+            }),
+        };
+    }
     let Some((algorithm, want)) = upload.expectation.full_crc else {
         return Ok(upload.expectation.description.clone());
     };

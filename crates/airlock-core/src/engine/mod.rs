@@ -45,6 +45,7 @@ mod removal;
 mod retry;
 mod scheduler;
 mod single;
+mod source_parts;
 mod split;
 mod state;
 mod stream;

@@ -5,7 +5,7 @@
 //! job; a split object's upload is joined by the split path instead of prepared here.
 //!
 //! May depend on `context`, `retry`, `verify`, `upload`, `stream`, `journal`, `state`, `adopt`,
-//! `relay`, `digest` and `events` of the engine; not on the single or split paths, nor on the scheduler.
+//! `relay`, `digest`, `source_parts` and `events` of the engine; not on the single or split paths, nor on the scheduler.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,6 +20,7 @@ use super::events::ObjectId;
 use super::journal::{JournalHeader, JournalPart};
 use super::relay::RelayBody;
 use super::retry::UnitError;
+use super::source_parts;
 use super::state::{self, UploadState};
 use super::stream::{blame, chunked, digests_of, pinned_etag, source_tags};
 use super::upload::Upload;
@@ -71,6 +72,14 @@ pub(crate) async fn prepare(
         (size, count)
     };
     let mut expectation = SourceExpectation::of(&source, ctx.transfer.verify, false);
+    if let Some(layout) = &item.source_layout {
+        // The plan's layout holds for the version it was learnt from, copied in its parts.
+        let in_layout = layout.part_size == Some(part_size)
+            && source.size == item.size
+            && item.source_etag.as_deref().is_none_or(|e| e == source.etag);
+        let verify = ctx.transfer.verify;
+        source_parts::expect_layout(&mut expectation, &source, layout, in_layout, verify);
+    }
     // `checksum = "md5"`: every part's ETag is checked against the MD5 of its bytes.
     // "trailer-parts": the part MD5s let the final ETag check the whole object.
     expectation.digest_plan.md5 |= ctx.write_mode() == WriteChecksum::Md5 || ctx.trailer_parts();

@@ -26,19 +26,32 @@ pub(crate) struct Check {
 }
 
 impl Check {
-    fn digest(description: impl Into<String>) -> Self {
+    pub(crate) fn digest(description: impl Into<String>) -> Self {
         Check {
             description: description.into(),
             by_digest: true,
         }
     }
 
-    fn weak(description: impl Into<String>) -> Self {
+    pub(crate) fn weak(description: impl Into<String>) -> Self {
         Check {
             description: description.into(),
             by_digest: false,
         }
     }
+}
+
+/// A multipart source's value that only its own part layout reproduces (checked in module
+/// `source_parts`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Composite {
+    /// COMPOSITE CRC: `value-N` as the source reports it.
+    Crc {
+        algorithm: ChecksumAlgorithm,
+        value: String,
+    },
+    /// Multipart ETag `md5hex-N`.
+    Etag(String),
 }
 
 /// What the source lets us check, decided once per object.
@@ -49,6 +62,9 @@ pub(crate) struct SourceExpectation {
     pub expect: Option<Expect>,
     /// For multipart: the full-object CRC the combined parts must equal.
     pub full_crc: Option<(ChecksumAlgorithm, u64)>,
+    /// For multipart in the source's own layout: its composite checksum or multipart ETag
+    /// (module `source_parts`).
+    pub composite: Option<Composite>,
     pub description: Check,
 }
 
@@ -93,6 +109,7 @@ impl SourceExpectation {
             },
             expect: None,
             full_crc: None,
+            composite: None,
             description: Check::weak("not checked (verify = \"size\")"),
         };
         if verify == VerifyMode::Size {

@@ -279,7 +279,8 @@ pub(super) fn merge_headed(listed: &mut ObjectInfo, headed: ObjectInfo) {
 /// `airlock run` do).
 pub async fn plan(sides: &Sides, settings: &Settings) -> Result<(plan::Plan, Inventory)> {
     let inventory = gather(sides, settings, Scope::Configured, |_, _| {}).await?;
-    let plan = build_plan(&inventory, settings, &settings.transfer);
+    let mut plan = build_plan(&inventory, settings, &settings.transfer);
+    super::layouts::learn(&sides.source, &mut plan).await;
     Ok((plan, inventory))
 }
 

@@ -9,6 +9,7 @@
 
 pub mod inventory;
 mod key_list;
+mod layouts;
 pub mod manifest;
 pub mod plan_file;
 pub mod plan_store;

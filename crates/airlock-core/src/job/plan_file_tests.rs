@@ -31,6 +31,7 @@ fn item(n: usize) -> PlanItem {
         split: None,
         source_version_id: None,
         held_back: None,
+        source_layout: None,
     }
 }
 

@@ -168,6 +168,7 @@ mod tests {
                 split: None,
                 source_version_id: None,
                 held_back: None,
+                source_layout: None,
             })
             .collect();
         let plan = plan_of(items);
@@ -226,6 +227,7 @@ mod tests {
             }),
             source_version_id: None,
             held_back: None,
+            source_layout: None,
         };
         // 10 parts (the last one 3 bytes) over 3 shards, plus two whole objects.
         let plan = plan_of(vec![

@@ -13,11 +13,12 @@
 //!
 //! The pipeline, one object at a time: listing pages (two tasks, one page ahead each) -> merge
 //! and filters -> per-object enrichment (HEADs where the listings cannot decide; a bounded,
-//! order-keeping window of [`HEAD_CONCURRENCY`]: another async per-item step fits beside it)
-//! -> [`Planner`] -> the caller's sink (printing, a format 5 plan file). Not streamed yet:
+//! order-keeping window of [`HEAD_CONCURRENCY`]) -> [`Planner`] -> a multipart source's own
+//! part layout ([`super::layouts`], a second such window) -> counted -> the caller's sink (printing, a format 5 plan file). Not streamed yet:
 //! `source.version_at` (version listings) and the TUI's selections, which plan in memory.
 //! Depends on `aws` (listing pages, HEAD), `plan` and `config`.
 
+use std::cell::{Cell, RefCell};
 use std::pin::pin;
 
 use futures::TryStreamExt;
@@ -37,6 +38,10 @@ use crate::plan::{
 
 /// HEAD requests in flight (objects being enriched at once, in order).
 pub const HEAD_CONCURRENCY: usize = 32;
+
+/// Multipart items whose source part layout is being learnt at once, in order
+/// ([`super::layouts`]; other items pass straight through).
+const LAYOUT_CONCURRENCY: usize = 16;
 
 /// Listing pages fetched ahead of the merge, per side.
 const PAGES_AHEAD: usize = 2;
@@ -92,12 +97,13 @@ pub async fn stream_plan(
     let mirror = (transfer.mode == TransferMode::Mirror)
         .then(|| Filter::new(&settings.filter, source_prefix, keys, now_ms))
         .transpose()?;
-    let mut planner = Planner::new(PlanInput {
+    let planner = RefCell::new(Planner::new(PlanInput {
         source: &settings.source,
         target: &settings.target,
         transfer,
-    });
-    let (mut heads, mut deletions) = (0usize, DeleteTotals::default());
+    }));
+    let heads = Cell::new(0usize);
+    let mut deletions = DeleteTotals::default();
     {
         let merge = Merge {
             source: Pages::spawn(&sides.source, &settings.source.prefix),
@@ -110,43 +116,58 @@ pub async fn stream_plan(
             mirror,
         };
         let compare = transfer.compare;
-        let joined = futures::stream::try_unfold(merge, |mut merge| async move {
+        // Items are made in order (the planner's warnings), given their source's part layout
+        // in a second order-keeping window, and counted as they leave it, so the totals hold
+        // the layout's part counts.
+        let entries = futures::stream::try_unfold(merge, |mut merge| async move {
             Ok::<_, Stop>(merge.next().await?.map(|joined| (joined, merge)))
         })
         .map_ok(|joined| enrich(sides, compare, joined))
-        .try_buffered(HEAD_CONCURRENCY);
-        let mut joined = pin!(joined);
-        loop {
-            let next = match joined.try_next().await {
-                Ok(next) => next,
-                Err(Stop::Failed(e)) => return Err(e),
-                Err(Stop::OutOfOrder(why)) => return Ok(Outcome::OutOfOrder(why)),
-            };
-            let Some((joined, headed)) = next else { break };
-            heads += headed;
+        .try_buffered(HEAD_CONCURRENCY)
+        .map_ok(|(joined, headed)| {
+            heads.set(heads.get() + headed);
             let entry = match joined {
                 Joined::Pair {
                     source,
                     target_key,
                     target,
-                } => Entry::Item(planner.plan(source, target_key, target.as_ref())),
-                Joined::Orphan(object) => {
-                    deletions.objects += 1;
-                    deletions.bytes += object.size;
-                    Entry::Deletion(Deletion {
-                        route: Default::default(),
-                        target_key: object.key,
-                        size: object.size,
-                        etag: object.etag,
-                        modified_ms: object.modified_ms,
-                        reason: DELETE_REASON.to_string(),
-                    })
-                }
+                } => Entry::Item(
+                    planner
+                        .borrow_mut()
+                        .item(source, target_key, target.as_ref()),
+                ),
+                Joined::Orphan(object) => Entry::Deletion(Deletion {
+                    route: Default::default(),
+                    target_key: object.key,
+                    size: object.size,
+                    etag: object.etag,
+                    modified_ms: object.modified_ms,
+                    reason: DELETE_REASON.to_string(),
+                }),
             };
+            learn_layout(&sides.source, entry)
+        })
+        .try_buffered(LAYOUT_CONCURRENCY);
+        let mut entries = pin!(entries);
+        loop {
+            let entry = match entries.try_next().await {
+                Ok(Some(entry)) => entry,
+                Ok(None) => break,
+                Err(Stop::Failed(e)) => return Err(e),
+                Err(Stop::OutOfOrder(why)) => return Ok(Outcome::OutOfOrder(why)),
+            };
+            match &entry {
+                Entry::Item(item) => planner.borrow_mut().count(item),
+                Entry::Deletion(deletion) => {
+                    deletions.objects += 1;
+                    deletions.bytes += deletion.size;
+                }
+            }
             sink(entry)?;
         }
     }
-    let planned = planner.finish();
+    let heads = heads.get();
+    let planned = planner.into_inner().finish();
     let header = PlanHeader {
         format: LINES_FORMAT_VERSION,
         source: PlanSide::of(&settings.source),
@@ -164,6 +185,15 @@ pub async fn stream_plan(
         header: Box::new(header),
         heads,
     })
+}
+
+/// A multipart item's source part layout ([`super::layouts::learn_item`]); anything else as
+/// it is.
+async fn learn_layout(source: &SideClient, mut entry: Entry) -> std::result::Result<Entry, Stop> {
+    if let Entry::Item(item) = &mut entry {
+        super::layouts::learn_item(source, item).await;
+    }
+    Ok(entry)
 }
 
 /// What the merge gives for one key.

@@ -107,17 +107,33 @@ impl<'a> Planner<'a> {
         target_key: String,
         existing: Option<&ObjectInfo>,
     ) -> PlanItem {
-        let item = plan_item(
+        let item = self.item(object, target_key, existing);
+        self.count(&item);
+        item
+    }
+
+    /// [`Planner::plan`] without counting: for a pipeline that changes the item before it is
+    /// counted (a multipart source's own part layout), then calls [`Planner::count`].
+    pub fn item(
+        &mut self,
+        object: ObjectInfo,
+        target_key: String,
+        existing: Option<&ObjectInfo>,
+    ) -> PlanItem {
+        plan_item(
             object,
             target_key,
             existing,
             self.input.transfer,
             &mut self.warnings,
-        );
-        self.summary.add(&item);
+        )
+    }
+
+    /// Count a planned item in the totals.
+    pub fn count(&mut self, item: &PlanItem) {
+        self.summary.add(item);
         self.pinned |= item.source_version_id.is_some();
         self.items += 1;
-        item
     }
 
     /// The totals of everything planned.
@@ -186,5 +202,6 @@ fn plan_item(
         split: None,
         source_version_id: object.version_id,
         held_back,
+        source_layout: None,
     }
 }

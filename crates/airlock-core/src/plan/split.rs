@@ -67,6 +67,7 @@ mod tests {
             split: None,
             source_version_id: None,
             held_back: None,
+            source_layout: None,
         }
     }
 

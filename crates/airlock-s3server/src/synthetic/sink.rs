@@ -284,7 +284,7 @@ impl Uploads {
             meta: upload,
             metadata,
         } = self.open_upload(&input.upload_id, &input.key)?;
-        let full = check_complete(&upload, input)?;
+        let full = check_complete(&upload, input, false)?.full_checksum;
         // Complete checked that the listed parts are 1..=N, each uploaded.
         let listed = input
             .multipart_upload

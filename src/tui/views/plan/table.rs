@@ -182,6 +182,15 @@ fn item_row(plan: &Plan, item: &PlanItem, columns: &Columns, under_cursor: bool)
     }
 }
 
+/// Why the item has its route, and for a multipart source the parts it is copied in and what
+/// its source hop is checked with (when the plan learnt its layout).
+fn reason_of(item: &airlock_core::plan::PlanItem) -> String {
+    match &item.source_layout {
+        Some(layout) => format!("{} · {}", item.reason, layout.describe()),
+        None => item.reason.clone(),
+    }
+}
+
 /// Two lines under the table for the row under the cursor: where it goes (or that it is
 /// deleted) and why.
 fn cursor_detail(plan: &Plan, cursor: usize, width: usize) -> Option<Vec<Line<'static>>> {
@@ -194,7 +203,7 @@ fn cursor_detail(plan: &Plan, cursor: usize, width: usize) -> Option<Vec<Line<'s
                 ),
                 style::dim(),
             ),
-            Line::styled(fit(&item.reason, width), style::dim()),
+            Line::styled(fit(&reason_of(item), width), style::dim()),
         ]);
     }
     let deletion = plan.deletions.get(cursor.checked_sub(plan.items.len())?)?;
