@@ -441,3 +441,41 @@ async fn stock_s3s_fs_reports_no_layout_and_the_copy_says_so() {
     );
     rig.assert_all_copied().await;
 }
+
+/// The streamed plan (`airlock plan --summary`, `plan -o X.jsonl*`) learns the same layouts as
+/// the in-memory one, before the item is counted: its totals hold the source's part counts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_streamed_plan_learns_the_same_layouts_and_counts_their_parts() {
+    use airlock_core::job::stream_plan::{Outcome, stream_plan};
+    use airlock_core::plan::lines::Entry;
+
+    let rig = Rig::start().await;
+    four_sources(rig.source()).await;
+    let settings = rig.config().transfer(&TRANSFER).settings();
+    let (plan, sides) = rig.plan(&settings).await;
+
+    let mut streamed = Vec::new();
+    let outcome = stream_plan(&sides, &settings, &settings.transfer, |entry| {
+        let Entry::Item(item) = entry else {
+            panic!("copy mode deletes nothing")
+        };
+        streamed.push(item);
+        Ok(())
+    })
+    .await
+    .expect("stream the plan");
+    let Outcome::Planned { header, .. } = outcome else {
+        panic!("the listings are in order")
+    };
+    assert_eq!(
+        streamed, plan.items,
+        "streamed items against the in-memory plan"
+    );
+    assert!(
+        streamed.iter().all(|i| i.source_layout.is_some()),
+        "{streamed:?}"
+    );
+    // 3 + 2 (crc64.bin: airlock's 8 MiB parts) + 2 + 3 parts.
+    assert_eq!(header.summary.multipart.parts, 10, "{:?}", header.summary);
+    assert_eq!(header.summary, plan.summary);
+}
