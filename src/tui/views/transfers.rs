@@ -223,12 +223,15 @@ fn rates_text(transfers: &Transfers, get: f64, put: f64, eta: &str) -> String {
     }
 }
 
-/// Effective concurrency, the user's maximum, and why it last changed (yellow when SlowDown
-/// holds it below the maximum).
+/// Effective concurrency, the user's maximum (or "auto" and its ceiling), and why it last
+/// changed (yellow when SlowDown holds it below the maximum).
 fn concurrency_line(transfers: &Transfers, width: usize) -> Line<'static> {
+    let auto = transfers.concurrency_auto;
     let lowered = transfers.concurrency < transfers.concurrency_max;
     let mut text = format!("concurrency {}", transfers.concurrency);
-    if lowered {
+    if auto {
+        text.push_str(&format!(" (auto, up to {})", transfers.concurrency_max));
+    } else if lowered {
         text.push_str(&format!("/{}", transfers.concurrency_max));
     }
     let slowdown = transfers
@@ -243,7 +246,7 @@ fn concurrency_line(transfers: &Transfers, width: usize) -> Line<'static> {
             other => other,
         };
         text.push_str(&format!(" · {reason}"));
-    } else if lowered {
+    } else if lowered && !auto {
         text.push_str(" · capped by the memory limit");
     }
     let style = if lowered && slowdown {
