@@ -53,6 +53,7 @@ mod run_cli;
 mod scaleout;
 mod secrets;
 mod servers;
+mod slowdown_storm;
 mod ssm;
 mod tui_flow;
 mod tui_tmux;
