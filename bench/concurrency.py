@@ -14,7 +14,7 @@ Environment: BENCH_KEYS (default 4000), BENCH_SIZE (default 16KiB), BENCH_LATENC
 all=30ms), BENCH_ROUNDS (default 1), BENCH_SETTINGS (airlock rows, default 'default,32';
 'default' adds no concurrency line), BENCH_RCLONE (rclone rows, default 'defaults,32,128';
 a number N means `--transfers N --checkers N`; empty: no rclone rows), BENCH_RCLONE_BIN (else
-.bench/venv/bin/rclone, else rclone on PATH).
+.bench/venv/bin/rclone, else rclone on PATH), BENCH_BIN_DIR (default target/release).
 Run through bench/concurrency.sh, which builds the release binaries and installs rclone first.
 """
 
@@ -32,8 +32,9 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-AIRLOCK = ROOT / "target/release/airlock"
-TOOL = ROOT / "target/release/examples/bench_tool"
+BINARIES = Path(os.environ.get("BENCH_BIN_DIR", ROOT / "target/release"))
+AIRLOCK = BINARIES / "airlock"
+TOOL = BINARIES / "examples/bench_tool"
 
 
 def start_servers(keys: int, size: str, latency: str, work: Path):
@@ -112,7 +113,15 @@ def rclone_config(base_config: Path, work: Path):
         creds = side["credentials"]
         lines += [f"[{name}]", "type = s3", "provider = Other", f"access_key_id = {creds['access_key_id']}",
                   f"secret_access_key = {creds['secret_access_key']}", f"endpoint = {side['endpoint_url']}",
-                  "region = us-east-1", "force_path_style = true", ""]
+                  "region = us-east-1", "force_path_style = true",
+                  # The synthetic servers answer ListObjectsV2 only (rclone asks v1 of "Other").
+                  "list_version = 2", ""]
+        if name == "src":
+            # The synthetic source's ETags look like MD5s but are drawn from the seed; rclone
+            # would send them as the target PUT's Content-MD5 (refused: BadDigest). With this
+            # setting rclone treats the source's ETags as not MD5s (as for SSE-KMS objects);
+            # the source remote only reads, so nothing is encrypted.
+            lines.insert(len(lines) - 1, "server_side_encryption = aws:kms")
         paths.append(f"{name}:{side['bucket']}/{side['prefix']}".rstrip("/"))
     path = work / "rclone.conf"
     path.write_text("\n".join(lines))
