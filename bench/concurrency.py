@@ -21,7 +21,6 @@ Run through bench/concurrency.sh, which builds the release binaries and installs
 import json
 import os
 import re
-import resource
 import shutil
 import signal
 import subprocess
@@ -59,6 +58,20 @@ def start_servers(keys: int, size: str, latency: str, work: Path):
     sys.exit("bench_tool synthetic did not print its config in 60 s")
 
 
+def measured(argv, env, work: Path):
+    """Run argv; wall s, its own user+sys CPU s and peak RSS MiB (wait4), exit code, stdout,
+    stderr. (RUSAGE_CHILDREN's peak RSS is the largest of all children so far, not this one's.)"""
+    out_path, err_path = work / "stdout", work / "stderr"
+    with open(out_path, "w") as out, open(err_path, "w") as err:
+        started = time.monotonic()
+        proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.monotonic() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    cpu = usage.ru_utime + usage.ru_stime
+    return wall, cpu, usage.ru_maxrss / 1024, proc.returncode, out_path.read_text(), err_path.read_text()
+
+
 def run_once(base_config: Path, setting: str, work: Path):
     config = work / "config.toml"
     line = "" if setting == "default" else f"\n[transfer]\nconcurrency = {setting}\n"
@@ -66,23 +79,10 @@ def run_once(base_config: Path, setting: str, work: Path):
     data = work / "data"
     shutil.rmtree(data, ignore_errors=True)
     env = dict(os.environ, AIRLOCK_DATA_DIR=str(data))
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.monotonic()
-    proc = subprocess.Popen(
-        [str(AIRLOCK), "--config", str(config), "run", "--json"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-        text=True,
-    )
-    out, err = proc.communicate()
-    wall = time.monotonic() - started
-    # wait4's rusage of the child alone (peak RSS in KiB on Linux).
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    rss_mib = after.ru_maxrss / 1024
-    if proc.returncode != 0:
-        sys.exit(f"airlock exited {proc.returncode}: {err[-2000:]}")
+    wall, cpu, rss_mib, code, out, err = measured(
+        [str(AIRLOCK), "--config", str(config), "run", "--json"], env, work)
+    if code != 0:
+        sys.exit(f"airlock exited {code}: {err[-2000:]}")
     copied, limit, changes, slowdowns = 0, None, 0, 0
     for line in out.splitlines():
         event = json.loads(line)
@@ -134,16 +134,11 @@ def run_rclone(rclone: str, base_config: Path, setting: str, work: Path):
     argv = [rclone, "--config", str(config), "copy", source, target, "--log-level", "INFO"]
     if setting != "defaults":
         argv += ["--transfers", setting, "--checkers", setting]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.monotonic()
-    proc = subprocess.run(argv, capture_output=True, text=True)
-    wall = time.monotonic() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    if proc.returncode != 0:
-        sys.exit(f"rclone ({setting}) exited {proc.returncode}: {proc.stderr[-2000:]}")
-    copied = sum(1 for line in proc.stderr.splitlines() if ": Copied (new)" in line)
-    return {"wall": wall, "cpu": cpu, "rss": after.ru_maxrss / 1024, "copied": copied, "note": ""}
+    wall, cpu, rss_mib, code, _, err = measured(argv, dict(os.environ), work)
+    if code != 0:
+        sys.exit(f"rclone ({setting}) exited {code}: {err[-2000:]}")
+    copied = sum(1 for line in err.splitlines() if ": Copied (new)" in line)
+    return {"wall": wall, "cpu": cpu, "rss": rss_mib, "copied": copied, "note": ""}
 
 
 def size_bytes(size: str) -> int:
