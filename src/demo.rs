@@ -141,7 +141,7 @@ impl Demo {
                 config::PartSize::Fixed(size) => size.0.to_string(),
                 config::PartSize::Auto => "auto".into(),
             },
-            t.concurrency
+            t.concurrency_toml()
         )
     }
 
@@ -186,7 +186,9 @@ fn demo_settings(source: &EmbeddedS3, target: &EmbeddedS3) -> Settings {
             // Demo-sized so multipart routing shows on objects of tens of MiB.
             multipart_threshold: ByteSize::mib(16),
             part_size: config::PartSize::Fixed(ByteSize::mib(5)),
+            // Fixed and small, so the demo's few objects show their parts moving.
             concurrency: 8,
+            adaptive_concurrency: false,
             estimate_rate: ByteSize::mib(50),
             ..Default::default()
         },

@@ -141,7 +141,13 @@ impl App {
         let mut app = App {
             browser: Browser::new(&settings),
             plan: PlanTab::new(&settings),
-            transfers: Transfers::new(settings.transfer.concurrency),
+            transfers: match settings.transfer.adaptive_concurrency {
+                true => Transfers {
+                    concurrency_auto: true,
+                    ..Transfers::new(settings.transfer.concurrency_ceiling())
+                },
+                false => Transfers::new(settings.transfer.concurrency),
+            },
             settings,
             keymap,
             tab: Tab::Browser,

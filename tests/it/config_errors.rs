@@ -182,7 +182,7 @@ fn concurrency_out_of_range() {
         assert_says(
             &message,
             &[&format!(
-                "transfer.concurrency '{value}' is out of range: use 1 to 1024 (default 32)"
+                "transfer.concurrency '{value}' is out of range: use 1 to 1024 or \"auto\" (default \"auto\")"
             )],
         );
     }

@@ -5,8 +5,7 @@
 
 use airlock_core::config::defaults;
 use airlock_core::config::{
-    ByteSize, CredentialSpec, PartSize, Settings, Side, SsmSpec, TransferSettings, Via,
-    parse_settings,
+    ByteSize, CredentialSpec, PartSize, Settings, Side, SsmSpec, Via, parse_settings,
 };
 
 use crate::common::Config;
@@ -82,18 +81,13 @@ fn example_config_parses_to_what_it_shows() {
         ByteSize(3 * 1024 * 1024 * 1024 / 2)
     );
     assert_eq!(transfer.part_size, PartSize::Auto);
-    assert_eq!(transfer.concurrency, 16);
+    assert_eq!(transfer.concurrency, 256);
+    assert!(transfer.adaptive_concurrency);
     assert_eq!(transfer.memory_limit, ByteSize::mib(256));
     assert_eq!(transfer.max_retries, 8);
     // Every other value the example writes out is the default it claims to be.
     let defaults = defaults::transfer();
-    assert_eq!(
-        *transfer,
-        TransferSettings {
-            concurrency: 16,
-            ..defaults
-        }
-    );
+    assert_eq!(*transfer, defaults);
 }
 
 #[test]

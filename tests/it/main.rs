@@ -54,6 +54,7 @@ mod run_cli;
 mod scaleout;
 mod secrets;
 mod servers;
+mod slowdown_storm;
 mod source_layout;
 mod ssm;
 mod tui_flow;

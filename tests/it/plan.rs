@@ -85,7 +85,7 @@ plan: s3://source-bucket/in/ -> s3://target-bucket/out/
   skip              2 objects     6.0 MiB        0 parts
   single            8 objects        44 B        8 parts
   multipart         2 objects      18 MiB        5 parts
-  to copy          10 objects    18.0 MiB; peak memory 32 MiB (32 streams); ETA 1s at 100 MiB/s (assumed; transfer.estimate_rate)
+  to copy          10 objects    18.0 MiB; peak memory 256 MiB (256 streams); ETA 1s at 100 MiB/s (assumed; transfer.estimate_rate)
 (8 HEAD requests to compare objects that listings could not)
 "
     );

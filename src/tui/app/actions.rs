@@ -193,6 +193,7 @@ fn transfers_action(app: &mut App, action: Action, out: &mut Out) {
         Action::MoreConcurrency | Action::LessConcurrency => {
             let n = transfers.step_concurrency(action == Action::MoreConcurrency);
             transfers.concurrency_max = n;
+            transfers.concurrency_auto = false;
             send(out, Command::SetConcurrency(n));
         }
         Action::LessBandwidth | Action::MoreBandwidth | Action::NoBandwidthLimit => {
@@ -244,7 +245,11 @@ pub(super) fn start_run(app: &mut App, confirm_delete: bool, out: &mut Out) {
             plan.deletions.len()
         ));
     }
-    app.transfers.starting(app.plan.transfer.concurrency);
+    let transfer = &app.plan.transfer;
+    match transfer.adaptive_concurrency {
+        true => app.transfers.starting(transfer.concurrency_ceiling(), true),
+        false => app.transfers.starting(transfer.concurrency, false),
+    }
     app.transfers.bandwidth_limit = app.plan.transfer.bandwidth_limit.map(|rate| rate.0);
     out.effects.push(Effect::StartRun {
         plan: Box::new(plan.clone()),

@@ -121,8 +121,11 @@ pub struct Transfers {
     pub rows: usize,
     /// The effective concurrency the engine reports.
     pub concurrency: usize,
-    /// The most the user allows (the engine's max; SlowDown may run below it).
+    /// The most the user allows (the engine's max; SlowDown may run below it), or with
+    /// `concurrency_auto` the ceiling the engine may climb to.
     pub concurrency_max: usize,
+    /// `concurrency = "auto"` and no `+`/`-` yet: the engine moves the window itself.
+    pub concurrency_auto: bool,
     /// Why the effective concurrency last changed.
     pub concurrency_reason: Option<String>,
     pub paused: bool,
@@ -186,6 +189,7 @@ impl Transfers {
             rows: 5,
             concurrency,
             concurrency_max: concurrency,
+            concurrency_auto: false,
             concurrency_reason: None,
             paused: false,
             bandwidth_limit: None,
@@ -203,10 +207,11 @@ impl Transfers {
 
     /// Reset for a new run, showing its active objects (the last run may have ended on the
     /// Done or Failed list).
-    pub fn starting(&mut self, concurrency: usize) {
+    pub fn starting(&mut self, concurrency: usize, auto: bool) {
         *self = Transfers {
             list: ListKind::Active,
             rows: self.rows,
+            concurrency_auto: auto,
             ..Transfers::new(concurrency)
         };
         self.phase = Phase::Starting;
@@ -299,9 +304,13 @@ impl Transfers {
         self.clamp();
     }
 
-    /// The next concurrency for `+` / `-`: steps of one up to 8, then an eighth.
+    /// The next concurrency for `+` / `-`: steps of one up to 8, then an eighth; from the
+    /// effective value while the engine chooses it (`auto`), else from the user's maximum.
     pub fn step_concurrency(&self, up: bool) -> usize {
-        let n = self.concurrency_max;
+        let n = match self.concurrency_auto {
+            true => self.concurrency,
+            false => self.concurrency_max,
+        };
         let step = (n / 8).max(1);
         if up {
             (n + step).min(*limits::CONCURRENCY.end())

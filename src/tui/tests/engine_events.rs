@@ -64,7 +64,9 @@ fn failed_objects_are_listed_with_their_error() {
 fn slowdown_lowers_the_shown_concurrency() {
     let app = running((80, 24));
     assert_eq!(app.transfers.concurrency, 16);
-    assert_eq!(app.transfers.concurrency_max, 32);
+    // "auto" (the default): the ceiling is the default memory budget's 256 streams.
+    assert!(app.transfers.concurrency_auto);
+    assert_eq!(app.transfers.concurrency_max, 256);
     assert_eq!(
         app.transfers.concurrency_reason.as_deref(),
         Some("503 SlowDown: backing off")
@@ -128,13 +130,16 @@ fn pause_toggles_and_concurrency_steps() {
         key(&mut app, KeyCode::Char('p')),
         [Effect::Send(Command::Resume)]
     );
+    // With "auto" the first step is from the effective 16, not the ceiling of 256, and fixes
+    // the concurrency from then on.
     assert_eq!(
         key(&mut app, KeyCode::Char('+')),
-        [Effect::Send(Command::SetConcurrency(36))]
+        [Effect::Send(Command::SetConcurrency(18))]
     );
+    assert!(!app.transfers.concurrency_auto);
     assert_eq!(
         key(&mut app, KeyCode::Char('-')),
-        [Effect::Send(Command::SetConcurrency(32))]
+        [Effect::Send(Command::SetConcurrency(16))]
     );
 }
 

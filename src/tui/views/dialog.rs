@@ -82,7 +82,7 @@ pub fn render_confirm(app: &App, confirm: Confirm, frame: &mut Frame, area: Rect
                 Line::raw(format!(
                     "concurrency {} · memory {} · ETA ~{}",
                     if transfer.adaptive_concurrency {
-                        format!("auto (up to {})", transfer.concurrency)
+                        format!("auto (up to {})", transfer.concurrency_ceiling())
                     } else {
                         transfer.concurrency.to_string()
                     },

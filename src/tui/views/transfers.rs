@@ -223,18 +223,20 @@ fn rates_text(transfers: &Transfers, get: f64, put: f64, eta: &str) -> String {
     }
 }
 
-/// Effective concurrency, the user's maximum, and why it last changed (yellow when SlowDown
-/// holds it below the maximum).
+/// Effective concurrency, the user's maximum (or the ceiling, marked "(auto)" where it fits),
+/// and why it last changed (yellow when SlowDown holds it below the maximum).
 fn concurrency_line(transfers: &Transfers, width: usize) -> Line<'static> {
+    let auto = transfers.concurrency_auto;
     let lowered = transfers.concurrency < transfers.concurrency_max;
     let mut text = format!("concurrency {}", transfers.concurrency);
-    if lowered {
+    if auto || lowered {
         text.push_str(&format!("/{}", transfers.concurrency_max));
     }
     let slowdown = transfers
         .concurrency_reason
         .as_deref()
         .is_some_and(|r| r.contains("SlowDown"));
+    let mut why = String::new();
     if let Some(reason) = &transfers.concurrency_reason {
         let reason = match reason.as_str() {
             r if r.contains("backing off") => "SlowDown backoff",
@@ -242,10 +244,15 @@ fn concurrency_line(transfers: &Transfers, width: usize) -> Line<'static> {
             "set by user" => "set by you",
             other => other,
         };
-        text.push_str(&format!(" · {reason}"));
-    } else if lowered {
-        text.push_str(" · capped by the memory limit");
+        why = format!(" · {reason}");
+    } else if lowered && !auto {
+        why = " · capped by the memory limit".into();
     }
+    // The reason matters more than the word "auto".
+    if auto && text.chars().count() + " (auto)".len() + why.chars().count() <= width {
+        text.push_str(" (auto)");
+    }
+    text.push_str(&why);
     let style = if lowered && slowdown {
         Style::new().fg(Color::Yellow)
     } else {

@@ -3,7 +3,8 @@
 //! Requests and responses are forwarded unchanged and streamed both ways (the `Host` header is
 //! kept exactly as the client sent it, so SigV4 signatures stay valid). [`Rule`]s, changeable
 //! while a run goes on, inject faults: 500 InternalError, 503 SlowDown, any other error status,
-//! a reset after N response- or request-body bytes, a response body truncated below its
+//! 503 SlowDown above a request rate (a token bucket), a reset after N response- or
+//! request-body bytes, a response body truncated below its
 //! Content-Length, one flipped byte in either body, latency, a request-body bandwidth limit, a stall (the request is accepted and never answered), or a hold until the test
 //! releases it. Rules filter by operation, key substring and part number, fire at a rate drawn
 //! from a seeded generator (deterministic for a given order of requests), and can skip the
@@ -15,6 +16,7 @@
 
 mod bodies;
 mod classify;
+mod rate;
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -36,6 +38,7 @@ use tokio_util::sync::CancellationToken;
 
 use bodies::{BodyFault, BoxError, FaultBody, HoldGate, KillableIo, RequestBody};
 pub(crate) use classify::{Op, Target, classify};
+use rate::TokenBucket;
 
 type ProxyBody = UnsyncBoxBody<Bytes, BoxError>;
 
@@ -46,6 +49,9 @@ pub(crate) enum Fault {
     InternalError,
     /// Answer 503 SlowDown (S3 XML body) after reading the request body.
     SlowDown,
+    /// Answer 503 SlowDown to the matching requests above this many per second (a token
+    /// bucket holding a quarter second's worth); the others pass untouched.
+    SlowDownAbove { per_second: u32 },
     /// Forward, then reset the client connection after this many response-body bytes.
     ResetResponse { after_bytes: u64 },
     /// Forward, and reset the connection after this many request-body bytes.
@@ -83,7 +89,7 @@ impl Fault {
     fn name(&self) -> &'static str {
         match self {
             Fault::InternalError => "500 InternalError",
-            Fault::SlowDown => "503 SlowDown",
+            Fault::SlowDown | Fault::SlowDownAbove { .. } => "503 SlowDown",
             Fault::ResetResponse { .. } => "reset mid-response",
             Fault::ResetRequest { .. } => "reset mid-request",
             Fault::Truncate { .. } => "truncated body",
@@ -187,6 +193,8 @@ struct ActiveRule {
     id: RuleId,
     rule: Rule,
     matched: u64,
+    /// For [`Fault::SlowDownAbove`].
+    bucket: Option<TokenBucket>,
 }
 
 struct Rules {
@@ -225,6 +233,11 @@ impl Rules {
             if active.matched <= active.rule.skip
                 || times.is_some_and(|t| self.fired.get(&id).copied().unwrap_or(0) >= t)
                 || self.roll() >= rate
+            {
+                continue;
+            }
+            if let Some(bucket) = &mut self.active[i].bucket
+                && bucket.take(std::time::Instant::now())
             {
                 continue;
             }
@@ -366,10 +379,15 @@ impl FaultProxy {
         let mut rules = self.state.rules.lock().unwrap();
         let id = RuleId(rules.next_id);
         rules.next_id += 1;
+        let bucket = match rule.fault {
+            Fault::SlowDownAbove { per_second } => Some(TokenBucket::new(per_second)),
+            _ => None,
+        };
         rules.active.push(ActiveRule {
             id,
             rule,
             matched: 0,
+            bucket,
         });
         id
     }
@@ -568,7 +586,7 @@ async fn handle(
         Some(Fault::InternalError) => {
             return Ok(error_response(&live, req, 500, "InternalError").await);
         }
-        Some(Fault::SlowDown) => {
+        Some(Fault::SlowDown | Fault::SlowDownAbove { .. }) => {
             return Ok(error_response(&live, req, 503, "SlowDown").await);
         }
         Some(Fault::Status(status, code)) => {

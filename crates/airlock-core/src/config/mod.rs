@@ -346,3 +346,24 @@ impl Default for TransferSettings {
         defaults::transfer()
     }
 }
+
+impl TransferSettings {
+    /// `concurrency` as a config file writes it: `"auto"` (quoted, a TOML string) or the
+    /// number.
+    pub fn concurrency_toml(&self) -> String {
+        if self.adaptive_concurrency {
+            "\"auto\"".into()
+        } else {
+            self.concurrency.to_string()
+        }
+    }
+
+    /// The most requests the engine will have in flight: `concurrency`, capped by the memory
+    /// budget (each request reserves [`defaults::STREAM_BUFFER`]). With `"auto"`, the ceiling
+    /// the window may climb to.
+    pub fn concurrency_ceiling(&self) -> usize {
+        let slots = (self.memory_limit.0 / defaults::STREAM_BUFFER.0).max(1);
+        self.concurrency
+            .min(usize::try_from(slots).unwrap_or(usize::MAX))
+    }
+}

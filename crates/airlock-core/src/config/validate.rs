@@ -328,9 +328,9 @@ fn transfer(raw: RawTransfer) -> Result<TransferSettings> {
         }
         Some(RawConcurrency::Count(n)) => {
             return Err(Error::config(format!(
-                "transfer.concurrency '{n}' is out of range: use {} (default {})",
+                "transfer.concurrency '{n}' is out of range: use {} or \"auto\" (default {})",
                 range_text(&limits::CONCURRENCY),
-                d.concurrency
+                d.concurrency_toml()
             )));
         }
     };

@@ -3,9 +3,10 @@
 //!
 //! A unit (single copy, multipart prepare, part copy, complete) holds one slot while it runs.
 //! Slots in use never exceed `min(window, memory_limit / STREAM_BUFFER)`, where the window is
-//! the configured concurrency, halved on SlowDown and recovering on success, or with
-//! `concurrency = "auto"` one that climbs while throughput grows (see [`super::window`]). Parts of uploads already open go first, so few uploads are open at once and a
-//! crash re-sends little. Units report back through the `JoinSet`; commands and notes arrive
+//! a fixed `concurrency = N`, halved on SlowDown and recovering on success, or with
+//! `concurrency = "auto"` (the default) one that climbs while throughput grows and backs off
+//! on SlowDown (see [`super::window`]). Parts of uploads already open go first, so few uploads
+//! are open at once and a crash re-sends little. Units report back through the `JoinSet`; commands and notes arrive
 //! on channels; byte progress is sampled on a tick.
 //!
 //! The scheduler chooses each object's path: the single-object copy, the multipart path

@@ -282,8 +282,9 @@ fn summary_adds_up_per_route_with_memory_and_eta() {
         (s.multipart.objects, s.multipart.bytes, s.multipart.parts),
         (1, 2 * GIB, 128)
     );
-    assert_eq!(s.streams, 32);
-    assert_eq!(s.peak_memory_bytes, 32 * MIB);
+    // concurrency = "auto" (the default): the ceiling, 256, which the 256 MiB budget allows.
+    assert_eq!(s.streams, 256);
+    assert_eq!(s.peak_memory_bytes, 256 * MIB);
     assert_eq!(s.eta_seconds, (2 * GIB + 1000).div_ceil(100 * MIB));
 }
 

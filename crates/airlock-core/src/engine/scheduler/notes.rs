@@ -65,7 +65,8 @@ impl Scheduler {
         match note {
             Note::Retry => self.summary.retries += 1,
             Note::SlowDown => {
-                if let Some(limit) = self.window.slow_down(Instant::now()) {
+                let in_flight = self.in_flight;
+                if let Some(limit) = self.window.slow_down_with(Instant::now(), in_flight) {
                     self.summary.slowdowns += 1;
                     self.emit(Event::ConcurrencyChanged {
                         limit: limit.min(self.memory_slots),
