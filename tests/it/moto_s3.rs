@@ -141,7 +141,7 @@ plan: s3://moto-source/in/ -> s3://moto-target/out/
   skip              1 objects         9 B        0 parts
   single            4 objects        22 B        4 parts
   multipart         0 objects         0 B        0 parts
-  to copy           4 objects        22 B; peak memory 32 MiB (32 streams); ETA 1s at 100 MiB/s (assumed; transfer.estimate_rate)
+  to copy           4 objects        22 B; peak memory 256 MiB (256 streams); ETA 1s at 100 MiB/s (assumed; transfer.estimate_rate)
 (2 HEAD requests to compare objects that listings could not)
 plan saved to '{}'
 ",
