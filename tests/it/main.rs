@@ -37,6 +37,7 @@ mod manifest;
 mod metadata_limit;
 mod mirror;
 mod moto_copy;
+mod moto_layout;
 mod moto_s3;
 mod odd_keys;
 mod plan;

@@ -19,7 +19,7 @@ const TRANSFER: [&str; 2] = ["multipart_threshold = \"8MiB\"", "part_size = \"8M
 
 /// How a test source was uploaded.
 #[derive(Clone)]
-enum Upload {
+pub(crate) enum Upload {
     Composite(SdkAlgorithm),
     FullCrc64,
     EtagOnly,
@@ -27,12 +27,20 @@ enum Upload {
 
 /// Upload `sizes` (one part each) of seeded bytes at `key` the way the AWS CLI and SDKs do.
 async fn put_in_parts(account: &Account, key: &str, seed: u64, sizes: &[u64], kind: Upload) {
+    upload_in_parts(&account.client, &account.bucket, key, seed, sizes, kind).await;
+}
+
+/// [`put_in_parts`] with any client and bucket (moto's too).
+pub(crate) async fn upload_in_parts(
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+    seed: u64,
+    sizes: &[u64],
+    kind: Upload,
+) {
     let kind = &kind;
-    let client = &account.client;
-    let mut create = client
-        .create_multipart_upload()
-        .bucket(&account.bucket)
-        .key(key);
+    let mut create = client.create_multipart_upload().bucket(bucket).key(key);
     match kind {
         Upload::Composite(alg) => create = create.checksum_algorithm(alg.clone()),
         Upload::FullCrc64 => {
@@ -50,7 +58,7 @@ async fn put_in_parts(account: &Account, key: &str, seed: u64, sizes: &[u64], ki
         let bytes = seeded_bytes(seed, offset, *size as usize);
         let mut request = client
             .upload_part()
-            .bucket(&account.bucket)
+            .bucket(bucket)
             .key(key)
             .upload_id(&upload_id)
             .part_number(number);
@@ -76,7 +84,7 @@ async fn put_in_parts(account: &Account, key: &str, seed: u64, sizes: &[u64], ki
     }
     client
         .complete_multipart_upload()
-        .bucket(&account.bucket)
+        .bucket(bucket)
         .key(key)
         .upload_id(&upload_id)
         .multipart_upload(

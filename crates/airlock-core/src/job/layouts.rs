@@ -215,24 +215,66 @@ async fn first_and_last_part(
 }
 
 /// HEAD `partNumber=number`: that part's size and the part count, if reported.
+///
+/// S3 compares `If-Match` with the object's ETag. moto compares it with the part's own MD5
+/// and answers 412 carrying that part ETag: then the HEAD is repeated without `If-Match` and
+/// taken only if it answers the same part ETag (an object replaced meanwhile fails its
+/// ranged GETs, which stay pinned to `etag`).
 async fn part(
     source: &SideClient,
     item: &PlanItem,
     etag: &str,
     number: u32,
 ) -> Result<Option<(u64, u32)>, String> {
-    let out = source
-        .client
-        .head_object()
-        .bucket(&source.bucket)
-        .key(&item.source_key)
-        .set_version_id(item.source_version_id.clone())
-        .if_match(etag)
-        .part_number(i32::try_from(number).unwrap_or(i32::MAX))
-        .send()
-        .await
-        .map_err(|e| aws_sdk_s3::error::DisplayErrorContext(e).to_string())?;
+    let number = i32::try_from(number).unwrap_or(i32::MAX);
+    let head = |if_match: Option<&str>| {
+        source
+            .client
+            .head_object()
+            .bucket(&source.bucket)
+            .key(&item.source_key)
+            .set_version_id(item.source_version_id.clone())
+            .set_if_match(if_match.map(str::to_string))
+            .part_number(number)
+            .send()
+    };
+    let out = match head(Some(etag)).await {
+        Ok(out) => out,
+        Err(e) => {
+            let part_etag = e
+                .raw_response()
+                .filter(|r| r.status().as_u16() == 412)
+                .and_then(|r| r.headers().get("etag"))
+                .map(crate::aws::listing::unquote)
+                .filter(|p| p != etag && etag_parts(p).is_none());
+            let Some(part_etag) = part_etag else {
+                return Err(short_error(&e));
+            };
+            let out = head(None).await.map_err(|e| short_error(&e))?;
+            if out.e_tag().map(crate::aws::listing::unquote) != Some(part_etag) {
+                return Err(format!("part {number} changed while planning"));
+            }
+            out
+        }
+    };
     let count = out.parts_count().and_then(|n| u32::try_from(n).ok());
     let size = out.content_length().and_then(|n| u64::try_from(n).ok());
     Ok(count.zip(size).map(|(count, size)| (size, count)))
+}
+
+/// An SDK error in one line: the HTTP status and the error code, not the raw response.
+fn short_error<E>(
+    e: &aws_sdk_s3::error::SdkError<E, aws_smithy_runtime_api::http::Response>,
+) -> String
+where
+    E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    use aws_sdk_s3::error::ProvideErrorMetadata as _;
+    let status = e.raw_response().map(|r| r.status().as_u16());
+    let code = e.code();
+    match (status, code) {
+        (_, Some(code)) => format!("{code}"),
+        (Some(status), None) => format!("HTTP {status}"),
+        (None, None) => aws_sdk_s3::error::DisplayErrorContext(e).to_string(),
+    }
 }
