@@ -273,3 +273,71 @@ async fn multipart_sources_in_moto_are_copied_and_checked_as_moto_allows() {
         ]
     );
 }
+
+/// An uneven layout (6 + 5 + 2 MiB, as some tools upload) that HEAD `partNumber=1` and `=3`
+/// give away: the source's layout is refused with the reason, the copy uses airlock's own
+/// parts, and the source hop is size only (not `verified`); the bytes still arrive whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(airlock_moto),
+    ignore = "needs moto: run .ci/run or set AIRLOCK_MOTO"
+)]
+async fn an_uneven_moto_layout_falls_back_to_size_only_and_says_why() {
+    let moto = Moto::start();
+    let sandbox = Sandbox::new();
+    let client = s3_client(&moto.endpoint, "moto-test-key", "moto-test-secret-0000");
+    for bucket in [SOURCE, TARGET] {
+        client.create_bucket().bucket(bucket).send().await.unwrap();
+    }
+    let sizes = [6 * MIB, 5 * MIB, 2 * MIB];
+    upload_in_parts(&client, SOURCE, "uneven.bin", 21, &sizes, Upload::EtagOnly).await;
+    let settings = Config::endpoints(&moto.endpoint, &moto.endpoint)
+        .set_str("source", "bucket", SOURCE)
+        .set_str("target", "bucket", TARGET)
+        .unset("target", "checksum")
+        .transfer(&["multipart_threshold = \"8MiB\"", "part_size = \"8MiB\""])
+        .settings();
+
+    let planned = plan(&settings).await;
+    let item = &planned.items[0];
+    assert_eq!((item.part_size, item.parts), (8 * MIB, 2), "{item:?}");
+    let layout = item.source_layout.as_ref().expect("a source layout");
+    let reason = "its part layout cannot be used (part 3 has 2097152 bytes, not the 1048576 \
+                  that parts of 6291456 bytes leave)";
+    assert_eq!(
+        (layout.part_size, layout.parts, &layout.check),
+        (
+            None,
+            3,
+            &SourceHop::SizeOnly {
+                reason: reason.into()
+            }
+        )
+    );
+
+    let (summary, events) = run(&settings, &sandbox).await;
+    assert_eq!(
+        (summary.copied, summary.verified, summary.failed),
+        (1, 0, 0),
+        "{}",
+        events.describe()
+    );
+    let verification = events.verification("uneven.bin");
+    assert!(!verification.verified, "{verification:?}");
+    assert!(
+        verification
+            .source
+            .starts_with(&format!("size only: {reason}; every part was pinned")),
+        "{verification:?}"
+    );
+    let got = client.get_object().bucket(TARGET).key("uneven.bin").send();
+    let bytes = got
+        .await
+        .unwrap()
+        .body
+        .collect()
+        .await
+        .unwrap()
+        .into_bytes();
+    assert!(bytes.as_ref() == seeded_bytes(21, 0, 13 * MIB as usize).as_slice());
+}
