@@ -6,7 +6,8 @@
 //! size and part count; otherwise the item keeps airlock's own parts and the reason is
 //! recorded. A source with a full-object CRC keeps airlock's parts too (that CRC is checked
 //! whatever the parts), and needs no layout request. Never fails the plan: a source that
-//! answers none of this is copied as before.
+//! answers none of this is copied as before. moto lists no `ObjectParts` and compares a part
+//! HEAD's `If-Match` with the part's own MD5 (see [`part`]).
 //!
 //! Depends on `aws` (the source client) and `plan`.
 
@@ -273,7 +274,8 @@ where
     let status = e.raw_response().map(|r| r.status().as_u16());
     let code = e.code();
     match (status, code) {
-        (_, Some(code)) => format!("{code}"),
+        (Some(status), Some(code)) => format!("{code} (HTTP {status})"),
+        (None, Some(code)) => code.to_string(),
         (Some(status), None) => format!("HTTP {status}"),
         (None, None) => aws_sdk_s3::error::DisplayErrorContext(e).to_string(),
     }
