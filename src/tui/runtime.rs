@@ -1,6 +1,7 @@
-//! Executes [`Effect`]s: spawns a task per listing page, HEAD and inventory, starts a run
-//! through `job::run` and forwards its events, sends commands, saves plans. Every result comes
-//! back as a [`Msg`] on the app channel; spawned tasks never touch app state. The UI reaches
+//! Executes [`Effect`]s: spawns a task per listing page, HEAD and inventory, learns a run's
+//! source part layouts, starts the run through `job::run` and forwards its events, sends
+//! commands, saves plans. Every result comes back as a [`Msg`] on the app channel; spawned
+//! tasks never touch app state. The UI reaches
 //! S3 only through `aws` (browser listings, HEAD), `job` (the plan's inventory, plan files)
 //! and the engine (transfers).
 
@@ -9,7 +10,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::{AbortHandle, JoinSet};
 
-use crate::tui::msg::{Effect, Msg};
+use crate::tui::msg::{Effect, Launch, Msg};
 use airlock_core::aws::{Sides, list_page, listing};
 use airlock_core::config::Settings;
 use airlock_core::engine::{EngineHandle, EngineOptions};
@@ -97,39 +98,23 @@ impl Runtime {
                 transfer,
                 confirm_delete,
             } => {
-                let mut options = EngineOptions::from_settings(&self.settings);
-                options.transfer = *transfer;
-                options.confirm_delete = confirm_delete;
-                options.linger = true;
-                if let Some(dir) = &self.journal_dir {
-                    options.journal_dir = Some(dir.clone());
-                }
                 // A finished, lingering engine is replaced by the new run.
                 self.engine = None;
-                // The run pipeline with the plan in hand (the TUI plans its own selection):
-                // no shard, no manifest or report; the UI shows what happens.
-                let options = RunOptions::new(options);
-                let started = Prepared::of_plan(*plan, self.sides.clone(), options, &mut |_| {})
-                    .and_then(|prepared| prepared.start(&mut |_| {}));
-                match started {
-                    Ok(run) => {
-                        let (handle, mut events) = run.detach();
-                        let forward = tx.clone();
-                        self.tasks.spawn(async move {
-                            while let Some(event) = events.recv().await {
-                                if forward.send(Msg::Engine(event)).is_err() {
-                                    break;
-                                }
-                            }
-                        });
-                        self.engine = Some(handle);
-                        let _ = tx.send(Msg::RunStarted(Ok(())));
-                    }
-                    Err(e) => {
-                        let _ = tx.send(Msg::RunStarted(Err(e)));
-                    }
-                }
+                // The TUI plans without I/O: the source's part layouts are learnt now, so a
+                // multipart source is copied in its own parts and checked by them.
+                let source = self.sides.source.clone();
+                self.tasks.spawn(async move {
+                    let mut plan = *plan;
+                    job::learn_layouts(&source, &mut plan).await;
+                    let launch = Launch {
+                        plan,
+                        transfer: *transfer,
+                        confirm_delete,
+                    };
+                    let _ = tx.send(Msg::LayoutsLearnt(Box::new(launch)));
+                });
             }
+            Effect::Launch(launch) => self.launch(*launch),
             Effect::Send(command) => {
                 if let Some(engine) = &self.engine {
                     engine.send(command);
@@ -146,6 +131,42 @@ impl Runtime {
             }
         }
         true
+    }
+
+    /// Start the engine on a plan whose layouts are learnt, and forward its events.
+    fn launch(&mut self, launch: Launch) {
+        let tx = self.messages.clone();
+        let mut options = EngineOptions::from_settings(&self.settings);
+        options.transfer = launch.transfer;
+        options.confirm_delete = launch.confirm_delete;
+        options.linger = true;
+        if let Some(dir) = &self.journal_dir {
+            options.journal_dir = Some(dir.clone());
+        }
+        self.engine = None;
+        // The run pipeline with the plan in hand (the TUI plans its own selection): no shard,
+        // no manifest or report; the UI shows what happens.
+        let options = RunOptions::new(options);
+        let started = Prepared::of_plan(launch.plan, self.sides.clone(), options, &mut |_| {})
+            .and_then(|prepared| prepared.start(&mut |_| {}));
+        match started {
+            Ok(run) => {
+                let (handle, mut events) = run.detach();
+                let forward = tx.clone();
+                self.tasks.spawn(async move {
+                    while let Some(event) = events.recv().await {
+                        if forward.send(Msg::Engine(event)).is_err() {
+                            break;
+                        }
+                    }
+                });
+                self.engine = Some(handle);
+                let _ = tx.send(Msg::RunStarted(Ok(())));
+            }
+            Err(e) => {
+                let _ = tx.send(Msg::RunStarted(Err(e)));
+            }
+        }
     }
 
     /// Run several effects; false if one of them was [`Effect::Quit`].
