@@ -13,7 +13,7 @@ use tokio::task::{AbortHandle, JoinSet};
 use crate::tui::msg::{Effect, Launch, Msg};
 use airlock_core::aws::{Sides, list_page, listing};
 use airlock_core::config::Settings;
-use airlock_core::engine::{EngineHandle, EngineOptions};
+use airlock_core::engine::{Command, EngineHandle, EngineOptions};
 use airlock_core::job;
 use airlock_core::job::run::{Prepared, RunOptions};
 
@@ -26,6 +26,9 @@ pub struct Runtime {
     tasks: JoinSet<()>,
     /// The current run; dropping it cancels the run but keeps uploads and journal for a resume.
     engine: Option<EngineHandle>,
+    /// Commands sent while the run's source layouts are learnt (no engine yet): sent to the
+    /// engine as soon as it starts, so a pause or stop pressed meanwhile is not lost.
+    held: Option<Vec<Command>>,
     /// The gather in progress: a newer plan request makes its answer useless, so it is aborted.
     gathering: Option<AbortHandle>,
     /// Overrides where the journal goes (tests); None uses the user data dir.
@@ -40,6 +43,7 @@ impl Runtime {
             messages,
             tasks: JoinSet::new(),
             engine: None,
+            held: None,
             gathering: None,
             journal_dir: None,
         }
@@ -100,6 +104,7 @@ impl Runtime {
             } => {
                 // A finished, lingering engine is replaced by the new run.
                 self.engine = None;
+                self.held = Some(Vec::new());
                 // The TUI plans without I/O: the source's part layouts are learnt now, so a
                 // multipart source is copied in its own parts and checked by them.
                 let source = self.sides.source.clone();
@@ -115,11 +120,11 @@ impl Runtime {
                 });
             }
             Effect::Launch(launch) => self.launch(*launch),
-            Effect::Send(command) => {
-                if let Some(engine) = &self.engine {
-                    engine.send(command);
-                }
-            }
+            Effect::Send(command) => match (&self.engine, &mut self.held) {
+                (Some(engine), _) => engine.send(command),
+                (None, Some(held)) => held.push(command),
+                (None, None) => {}
+            },
             Effect::SavePlan { plan, path } => {
                 let sides = self.sides.clone();
                 self.tasks.spawn(async move {
@@ -160,10 +165,14 @@ impl Runtime {
                         }
                     }
                 });
+                for command in self.held.take().unwrap_or_default() {
+                    handle.send(command);
+                }
                 self.engine = Some(handle);
                 let _ = tx.send(Msg::RunStarted(Ok(())));
             }
             Err(e) => {
+                self.held = None;
                 let _ = tx.send(Msg::RunStarted(Err(e)));
             }
         }
