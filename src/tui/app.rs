@@ -220,6 +220,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::Gathered { request, result } => {
             app.plan.gathered(request, result, &app.settings, &mut out)
         }
+        Msg::LayoutsLearnt(launch) => actions::layouts_learnt(app, launch, &mut out),
         Msg::RunStarted(Ok(())) => out.info("run started".into()),
         Msg::RunStarted(Err(e)) => {
             out.error(format!("cannot start the run: {e}"));

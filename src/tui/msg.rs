@@ -47,12 +47,24 @@ pub enum Msg {
         request: u64,
         result: Result<Inventory>,
     },
+    /// The source part layouts of the run's multipart items are learnt: the run starts with
+    /// this plan (answered by [`Effect::Launch`]).
+    LayoutsLearnt(Box<Launch>),
     /// The engine was started (or could not be).
     RunStarted(Result<()>),
     /// An event from the running engine.
     Engine(Event),
     /// The plan was written (to this path) or not.
     PlanSaved(Result<PathBuf>),
+}
+
+/// A run about to start: its plan and the settings it runs with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Launch {
+    pub plan: Plan,
+    pub transfer: TransferSettings,
+    /// Mirror: the user confirmed the plan's deletions.
+    pub confirm_delete: bool,
 }
 
 /// Something the app asks the runtime to do.
@@ -69,13 +81,17 @@ pub enum Effect {
     Head { side: Side, key: String },
     /// List both sides for the plan and HEAD undecided pairs; answered by [`Msg::Gathered`].
     Gather { request: u64, scope: Scope },
-    /// Start the engine on `plan`; answered by [`Msg::RunStarted`], then [`Msg::Engine`]s.
+    /// Learn the source part layouts of `plan`'s multipart items (answered by
+    /// [`Msg::LayoutsLearnt`]), then start the engine on it with [`Effect::Launch`].
     StartRun {
         plan: Box<Plan>,
         transfer: Box<TransferSettings>,
         /// Mirror: the user confirmed the plan's deletions.
         confirm_delete: bool,
     },
+    /// Start the engine on a plan whose layouts are learnt; answered by [`Msg::RunStarted`],
+    /// then [`Msg::Engine`]s.
+    Launch(Box<Launch>),
     /// Send a command to the running engine.
     Send(Command),
     /// Write the plan as JSON; answered by [`Msg::PlanSaved`].

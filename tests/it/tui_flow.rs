@@ -1,7 +1,8 @@
 //! The TUI's update/effects loop against two real embedded S3 servers (distinct keys, no
 //! mocks): list, open a folder, select objects and a whole folder, build the plan (one object
 //! already at the target is skipped), edit it, start the run, fold the engine's events until
-//! the run finishes, and check the target bytes.
+//! the run finishes, and check the target bytes. A multipart source started from the TUI is
+//! copied in its own part layout, learnt before the run, and checked by its composite CRC.
 
 use std::time::{Duration, Instant};
 
@@ -16,7 +17,10 @@ use airlock_core::config::Side;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tokio::sync::mpsc::UnboundedReceiver;
 
-use crate::common::{MIB, TwoServers, seeded_bytes};
+use crate::common::multipart_upload::{Upload, put_in_parts};
+use crate::common::{Account, MIB, TwoServers, seeded_bytes};
+use airlock::tui::app::transfers::Outcome;
+use aws_sdk_s3::types::ChecksumAlgorithm as SdkAlgorithm;
 
 /// The app, the runtime and the channel the runtime answers on.
 struct Harness {
@@ -27,6 +31,23 @@ struct Harness {
 }
 
 impl Harness {
+    /// The app and its runtime on `settings`, with the first listings requested.
+    async fn start(servers: &TwoServers, settings: airlock_core::config::Settings) -> Harness {
+        let sides = connect(&settings).await.expect("connect both sides");
+        let (tx, messages) = tokio::sync::mpsc::unbounded_channel();
+        let mut runtime = Runtime::new(sides, settings.clone(), tx);
+        runtime.journal_dir = Some(servers.sandbox.data_dir());
+        let mut app = App::new(settings, Keymap::default(), (100, 30));
+        let first = app.start();
+        assert!(runtime.execute_all(first));
+        Harness {
+            app,
+            runtime,
+            messages,
+            clock: Instant::now(),
+        }
+    }
+
     fn key(&mut self, code: KeyCode) {
         self.send(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
     }
@@ -82,7 +103,6 @@ fn listed(app: &App) -> bool {
 async fn browse_select_plan_run_and_verify_bytes() {
     let servers = TwoServers::start().await;
     let settings = servers.config().prefixes("in/", "out/").settings();
-    let sides = connect(&settings).await.expect("connect both sides");
     let objects = [
         ("in/a report.csv", seeded_bytes(1, 0, 2_000)),
         ("in/logs/x.log", seeded_bytes(2, 0, 1_000)),
@@ -105,18 +125,7 @@ async fn browse_select_plan_run_and_verify_bytes() {
         .put("out/nested/same.txt", seeded_bytes(6, 0, 500))
         .await;
 
-    let (tx, messages) = tokio::sync::mpsc::unbounded_channel();
-    let mut runtime = Runtime::new(sides.clone(), settings.clone(), tx);
-    runtime.journal_dir = Some(servers.sandbox.data_dir());
-    let mut app = App::new(settings, Keymap::default(), (100, 30));
-    let first = app.start();
-    assert!(runtime.execute_all(first));
-    let mut h = Harness {
-        app,
-        runtime,
-        messages,
-        clock: Instant::now(),
-    };
+    let mut h = Harness::start(&servers, settings).await;
 
     h.until("both root listings", listed).await;
     assert_eq!(
@@ -265,4 +274,89 @@ async fn browse_select_plan_run_and_verify_bytes() {
     })
     .await;
     assert_eq!(h.app.browser.badge(Side::Source, &entry), Some(Badge::Same));
+}
+
+async fn etag(account: &Account, key: &str) -> String {
+    let head = account
+        .client
+        .head_object()
+        .bucket(&account.bucket)
+        .key(key)
+        .send()
+        .await;
+    let head = head.unwrap_or_else(|e| panic!("HEAD '{key}': {e:?}"));
+    head.e_tag().expect("an ETag").to_string()
+}
+
+/// Issue #19 from the TUI: the TUI plans without I/O, so the run learns the source's part
+/// layout before it starts ("learning source part layouts..."); the object is copied in the
+/// source's 5 MiB parts, not airlock's 8 MiB, its composite CRC32 is checked (verified), and
+/// the target's ETag is the source's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_multipart_source_started_from_the_tui_is_copied_in_its_own_parts() {
+    let servers = TwoServers::start().await;
+    let sizes = [5 * MIB, 5 * MIB, 2 * MIB];
+    let crc32 = Upload::Composite(SdkAlgorithm::Crc32);
+    put_in_parts(&servers.source, "in/parts.bin", 7, &sizes, crc32).await;
+    let transfer = ["multipart_threshold = \"8MiB\"", "part_size = \"8MiB\""];
+    let config = servers.config().prefixes("in/", "out/").transfer(&transfer);
+    let mut h = Harness::start(&servers, config.settings()).await;
+
+    h.until("both root listings", listed).await;
+    h.cursor_to("parts.bin");
+    h.key(KeyCode::Char(' '));
+    h.key(KeyCode::Char('2'));
+    h.until("the plan", |app| app.plan.status == PlanStatus::Ready)
+        .await;
+    let item = &h.app.plan.plan.as_ref().unwrap().items[0];
+    assert_eq!(
+        (item.route.as_str(), item.parts),
+        ("multipart", 2),
+        "{item:?}"
+    );
+    assert!(
+        item.source_layout.is_none(),
+        "planned without I/O: {item:?}"
+    );
+
+    h.key(KeyCode::Char('g'));
+    h.key(KeyCode::Char('y'));
+    assert!(
+        h.app
+            .log
+            .iter()
+            .any(|l| l.text == "learning source part layouts..."),
+        "{:#?}",
+        h.app.log
+    );
+    h.until("the run to finish", |app| {
+        matches!(app.transfers.phase, Phase::Finished(_))
+    })
+    .await;
+    let Phase::Finished(summary) = &h.app.transfers.phase else {
+        unreachable!()
+    };
+    assert_eq!(
+        (summary.copied, summary.verified, summary.failed),
+        (1, 1, 0),
+        "{summary:?}"
+    );
+    let object = h.app.transfers.objects.values().next().expect("one object");
+    assert_eq!(
+        (object.part_size, object.parts.len()),
+        (5 * MIB, 3),
+        "{object:?}"
+    );
+    let Some(Outcome::Done { verification, .. }) = &object.outcome else {
+        panic!("not done: {object:?}")
+    };
+    assert!(verification.verified, "{verification:?}");
+    assert_eq!(
+        verification.source,
+        "composite crc32 of the 3 parts read (in the source's layout) matched the source's"
+    );
+    let source_etag = etag(&servers.source, "in/parts.bin").await;
+    assert_eq!(source_etag, etag(&servers.target, "out/parts.bin").await);
+    let bytes = seeded_bytes(7, 0, 12 * MIB as usize);
+    assert!(servers.target.get("out/parts.bin").await == bytes);
 }

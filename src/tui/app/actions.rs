@@ -1,13 +1,15 @@
 //! What each action does, per tab, once the modal layers (overlays, text inputs) have passed
 //! the key on: switching tabs (and rebuilding a stale plan), the Plan and Transfers commands,
-//! confirmations, quitting and interrupting a run.
+//! confirmations, starting a run once its source layouts are learnt, quitting and interrupting
+//! a run.
 
 use super::{App, Confirm, DEFAULT_PLAN_FILE, Out, Overlay, Tab, transfers};
 use crate::tui::input::TextInput;
 use crate::tui::keymap::Action;
-use crate::tui::msg::Effect;
+use crate::tui::msg::{Effect, Launch};
 use airlock_core::engine::Command;
 use airlock_core::job::Scope;
+use airlock_core::plan::{PlanItem, Route};
 
 pub(super) fn action(app: &mut App, action: Action, out: &mut Out) {
     match action {
@@ -251,12 +253,47 @@ pub(super) fn start_run(app: &mut App, confirm_delete: bool, out: &mut Out) {
         false => app.transfers.starting(transfer.concurrency, false),
     }
     app.transfers.bandwidth_limit = app.plan.transfer.bandwidth_limit.map(|rate| rate.0);
+    if plan
+        .items
+        .iter()
+        .any(|i| i.route == Route::Multipart && i.source_layout.is_none())
+    {
+        out.info("learning source part layouts...".into());
+    }
     out.effects.push(Effect::StartRun {
         plan: Box::new(plan.clone()),
         transfer: Box::new(app.plan.transfer.clone()),
         confirm_delete,
     });
     app.tab = Tab::Transfers;
+}
+
+/// The run's source part layouts are learnt: show them in the Plan tab (the plan there is the
+/// one the run was started with, unless it was rebuilt since) and start the run, unless it was
+/// stopped meanwhile.
+pub(super) fn layouts_learnt(app: &mut App, launch: Box<Launch>, out: &mut Out) {
+    if let Some(shown) = app.plan.plan.as_mut() {
+        let same = |a: &PlanItem, b: &PlanItem| a.source_key == b.source_key && a.route == b.route;
+        if shown.items.len() == launch.plan.items.len()
+            && shown
+                .items
+                .iter()
+                .zip(&launch.plan.items)
+                .all(|(a, b)| same(a, b))
+        {
+            *shown = launch.plan.clone();
+        }
+    }
+    if app.transfers.phase != transfers::Phase::Starting {
+        // Stopped (or quit) while learning: there is no engine to wait for.
+        app.transfers.phase = transfers::Phase::Idle;
+        match app.quit_when_stopped {
+            true => out.effects.push(Effect::Quit),
+            false => out.info("the run was not started".into()),
+        }
+        return;
+    }
+    out.effects.push(Effect::Launch(launch));
 }
 
 /// Stop the run gracefully (the journal is kept) and quit once it has stopped.

@@ -1,5 +1,6 @@
 //! Plan tab snapshots (gathering, summary and table, edit box with an invalid value, start
-//! confirmation, save prompt) and the transitions behind them.
+//! confirmation, the run learning its source layouts, save prompt) and the transitions behind
+//! them.
 
 use crossterm::event::KeyCode;
 use insta::assert_snapshot;
@@ -7,6 +8,7 @@ use insta::assert_snapshot;
 use super::*;
 use crate::tui::app::plan::{PlanFocus, PlanStatus};
 use crate::tui::app::{Confirm, Overlay, Tab};
+use crate::tui::msg::Launch;
 use airlock_core::config::{ByteSize, PartSize};
 use airlock_core::job::Inventory;
 use airlock_core::job::Scope;
@@ -172,6 +174,38 @@ fn start_asks_first_with_the_totals() {
     let effects = key(&mut app, KeyCode::Char('y'));
     assert!(matches!(effects.as_slice(), [Effect::StartRun { .. }]));
     assert_eq!(app.tab, Tab::Transfers);
+}
+
+/// The run learns its source part layouts before it starts: the screen says so, the learnt
+/// plan is shown in the Plan tab and launched; a run stopped while learning is not launched.
+#[test]
+fn start_learns_the_source_layouts_then_launches() {
+    let mut app = planned((80, 24));
+    key(&mut app, KeyCode::Char('g'));
+    let effects = key(&mut app, KeyCode::Char('y'));
+    let [Effect::StartRun { plan, transfer, .. }] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    assert_snapshot!("transfers_learning_layouts", screen(&app));
+    let mut learnt = (**plan).clone();
+    learnt.items[0].part_size = 32 * MIB;
+    let launch = Launch {
+        plan: learnt,
+        transfer: (**transfer).clone(),
+        confirm_delete: false,
+    };
+    let effects = update(&mut app, Msg::LayoutsLearnt(Box::new(launch.clone())));
+    assert_eq!(effects, [Effect::Launch(Box::new(launch.clone()))]);
+    let shown = &app.plan.plan.as_ref().unwrap().items[0];
+    assert_eq!(shown.part_size, 32 * MIB, "the learnt plan is shown");
+
+    // Interrupted while learning: nothing is launched, the app quits.
+    let mut app = planned((80, 24));
+    key(&mut app, KeyCode::Char('g'));
+    key(&mut app, KeyCode::Char('y'));
+    update(&mut app, Msg::Interrupt);
+    let effects = update(&mut app, Msg::LayoutsLearnt(Box::new(launch)));
+    assert_eq!(effects, [Effect::Quit]);
 }
 
 #[test]

@@ -15,12 +15,14 @@
 //! - [`moto`]: a moto server for SSM (and a second S3 implementation).
 //! - [`proxy`]: a fault-injecting reverse proxy in front of one server, counting requests.
 //! - [`engine`]: the engine run in-process against both servers through proxies.
+//! - [`multipart_upload`]: multipart sources uploaded the way the AWS CLI and SDKs do.
 
 mod account;
 mod config;
 pub(crate) mod engine;
 mod json;
 pub(crate) mod moto;
+pub(crate) mod multipart_upload;
 pub(crate) mod proxy;
 mod run;
 

@@ -53,10 +53,12 @@ pub(crate) async fn learn_item(source: &SideClient, item: &mut PlanItem) {
     item.source_layout = Some(layout);
 }
 
-/// A multipart item whose source ETag is multipart, or unknown (some stores list none).
+/// A multipart item without a layout yet whose source ETag is multipart, or unknown (some
+/// stores list none).
 fn wants_layout(item: &PlanItem) -> bool {
     item.route == Route::Multipart
         && item.split.is_none()
+        && item.source_layout.is_none()
         && item
             .source_etag
             .as_deref()

@@ -22,3 +22,11 @@ pub mod split_objects;
 pub mod stream_plan;
 
 pub use inventory::{Inventory, Scope, gather};
+
+/// Give every multipart item of `plan` that has no [`crate::plan::SourceLayout`] yet, and whose
+/// source ETag is multipart, the source's part layout (and part size where that layout is
+/// used), as `plan` does for headless plans. For plans built without I/O (the TUI's): call it
+/// before the run. Never fails; an item whose source does not answer is copied as before.
+pub async fn learn_layouts(source: &crate::aws::SideClient, plan: &mut crate::plan::Plan) {
+    layouts::learn(source, plan).await;
+}
