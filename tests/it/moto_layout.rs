@@ -16,8 +16,8 @@ use aws_sdk_s3::types::{ChecksumAlgorithm as SdkAlgorithm, ChecksumMode, ObjectA
 
 use crate::common::engine::Events;
 use crate::common::moto::Moto;
+use crate::common::multipart_upload::{Upload, upload_in_parts};
 use crate::common::*;
-use crate::source_layout::{Upload, upload_in_parts};
 
 const SOURCE: &str = "moto-layout-source";
 const TARGET: &str = "moto-layout-target";

@@ -1,6 +1,6 @@
 //! Multipart source objects made the way the AWS CLI and SDKs upload them (composite CRC32 or
 //! CRC32C parts, a full-object CRC64NVME, or no checksum at all), for the tests of copies in
-//! the source's own part layout. A copy of `source_layout.rs`'s helper, for other modules.
+//! the source's own part layout (`source_layout`, `moto_layout`, `tui_flow`).
 
 use aws_sdk_s3::types::{
     ChecksumAlgorithm as SdkAlgorithm, ChecksumType, CompletedMultipartUpload, CompletedPart,
@@ -11,7 +11,6 @@ use super::{Account, seeded_bytes};
 
 /// How a test source was uploaded.
 #[derive(Clone)]
-#[allow(dead_code)] // every kind is there for the modules that use this helper
 pub(crate) enum Upload {
     Composite(SdkAlgorithm),
     FullCrc64,
@@ -26,12 +25,20 @@ pub(crate) async fn put_in_parts(
     sizes: &[u64],
     kind: Upload,
 ) {
+    upload_in_parts(&account.client, &account.bucket, key, seed, sizes, kind).await;
+}
+
+/// [`put_in_parts`] with any client and bucket (moto's too).
+pub(crate) async fn upload_in_parts(
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+    seed: u64,
+    sizes: &[u64],
+    kind: Upload,
+) {
     let kind = &kind;
-    let client = &account.client;
-    let mut create = client
-        .create_multipart_upload()
-        .bucket(&account.bucket)
-        .key(key);
+    let mut create = client.create_multipart_upload().bucket(bucket).key(key);
     match kind {
         Upload::Composite(alg) => create = create.checksum_algorithm(alg.clone()),
         Upload::FullCrc64 => {
@@ -49,7 +56,7 @@ pub(crate) async fn put_in_parts(
         let bytes = seeded_bytes(seed, offset, *size as usize);
         let mut request = client
             .upload_part()
-            .bucket(&account.bucket)
+            .bucket(bucket)
             .key(key)
             .upload_id(&upload_id)
             .part_number(number);
@@ -75,7 +82,7 @@ pub(crate) async fn put_in_parts(
     }
     client
         .complete_multipart_upload()
-        .bucket(&account.bucket)
+        .bucket(bucket)
         .key(key)
         .upload_id(&upload_id)
         .multipart_upload(
