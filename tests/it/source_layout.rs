@@ -406,3 +406,52 @@ async fn the_streamed_plan_learns_the_same_layouts_and_counts_their_parts() {
     assert_eq!(header.summary.multipart.parts, 10, "{:?}", header.summary);
     assert_eq!(header.summary, plan.summary);
 }
+
+/// A saved plan without layouts (the TUI's `w`, an older airlock's) learns them when it is
+/// run: the composite source is copied in its own parts and verified by its composite.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_plan_without_layouts_learns_them_when_run() {
+    use crate::common::{events_named, json_lines};
+
+    let rig = Rig::start().await;
+    let crc32 = Upload::Composite(SdkAlgorithm::Crc32);
+    let sizes = [5 * MIB, 5 * MIB, 2 * MIB];
+    put_in_parts(rig.source(), "crc32.bin", 1, &sizes, crc32).await;
+    let servers = &rig.servers;
+    let sandbox = &servers.sandbox;
+    let config = rig.config().transfer(&TRANSFER).write(sandbox);
+    let plan_path = sandbox.path().join("plan.json");
+    let plan_arg = plan_path.to_str().unwrap();
+    servers
+        .airlock_with(&config, &["plan", "--summary", "-o", plan_arg])
+        .run()
+        .await
+        .expect_code(0);
+    // As the TUI saves it: airlock's own 8 MiB parts, no layout.
+    let mut saved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&plan_path).unwrap()).unwrap();
+    let item = &mut saved["items"][0];
+    assert!(item["source_layout"].is_object(), "{item}");
+    item.as_object_mut().unwrap().remove("source_layout");
+    (item["part_size"], item["parts"]) = (serde_json::json!(8 * MIB), serde_json::json!(2));
+    saved["summary"]["multipart"]["parts"] = serde_json::json!(2);
+    std::fs::write(&plan_path, serde_json::to_vec_pretty(&saved).unwrap()).unwrap();
+
+    let out = servers
+        .airlock_with(&config, &["run", "--plan", plan_arg, "--json"])
+        .run()
+        .await;
+    out.expect_code(0);
+    let lines = json_lines(&out.stdout);
+    let done = events_named(&lines, "object_done");
+    assert_eq!(done.len(), 1, "{}", out.stdout);
+    let verification = &done[0]["verification"];
+    assert_eq!(verification["verified"], true, "{}", done[0]);
+    assert_eq!(
+        verification["source"],
+        "composite crc32 of the 3 parts read (in the source's layout) matched the source's",
+        "{}",
+        done[0]
+    );
+    assert_eq!(rig.target_proxy.count(Op::UploadPart), 3);
+}

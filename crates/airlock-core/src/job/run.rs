@@ -129,7 +129,8 @@ pub async fn prepare(
                 .await?;
                 match read {
                     plan_store::ShardRead::Whole(plan) => (plan, true),
-                    plan_store::ShardRead::Cut(cut) => {
+                    plan_store::ShardRead::Cut(mut cut) => {
+                        super::layouts::learn(&sides.source, &mut cut.plan).await;
                         let mut prepared = Prepared::of_cut(cut, sides, options, notice);
                         let rechecked = recheck::recheck_saved_plan(
                             &prepared.sides,
@@ -146,6 +147,12 @@ pub async fn prepare(
         },
         PlanSource::Fresh => (inventory::plan(&sides, settings).await?.0, false),
     };
+    let mut plan = plan;
+    if saved {
+        // A plan saved without layouts (the TUI's, an older airlock's) learns them now;
+        // items that have one keep it.
+        super::layouts::learn(&sides.source, &mut plan).await;
+    }
     let mut prepared = Prepared::of_plan(plan, sides, options, notice)?;
     if saved {
         let rechecked =
