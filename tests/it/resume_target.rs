@@ -6,6 +6,7 @@
 //! fault proxies, which count what was sent.
 
 mod foreign;
+mod killed;
 mod split;
 
 use std::collections::BTreeMap;
