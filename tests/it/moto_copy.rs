@@ -9,35 +9,14 @@
 //! test cannot be made here). Ignored without `AIRLOCK_MOTO` at build time (run, and failing,
 //! under `CI=true`): see `common::moto`.
 
-use airlock_core::aws::connect;
-use airlock_core::config::Settings;
-use airlock_core::engine::{Engine, EngineOptions, RunSummary};
-use airlock_core::job::inventory;
 use aws_sdk_s3::primitives::ByteStream;
 
-use crate::common::engine::Events;
+use crate::common::engine::plan_and_run;
 use crate::common::moto::Moto;
 use crate::common::*;
 
 const SOURCE: &str = "moto-copy-source";
 const TARGET: &str = "moto-copy-target";
-
-async fn run(settings: &Settings, sandbox: &Sandbox) -> (RunSummary, Events) {
-    let sides = connect(settings).await.expect("connect to moto");
-    let (plan, _) = inventory::plan(&sides, settings)
-        .await
-        .unwrap_or_else(|e| panic!("plan: {e}"));
-    let mut options = EngineOptions::from_settings(settings);
-    options.journal_dir = Some(sandbox.data_dir());
-    let mut handle = Engine::start(plan, sides, options).expect("start engine");
-    let mut events = Events::new(handle.take_events().expect("events"));
-    let summary = tokio::time::timeout(crate::common::engine::WAIT, handle.join())
-        .await
-        .expect("run finished in time")
-        .expect("engine task");
-    events.drain().await;
-    (summary, events)
-}
 
 /// The two buckets on `moto`, three source objects (small, empty, 12 MiB) with content type,
 /// metadata and tags, and the config copying them with `checksum = "auto"`.
@@ -93,7 +72,7 @@ async fn copies_into_moto_with_md5_chosen_and_reruns_skip() {
     let sandbox = Sandbox::new();
     let (client, objects, config) = fixture(&moto).await;
     let settings = config.settings();
-    let (summary, events) = run(&settings, &sandbox).await;
+    let (summary, events) = plan_and_run(&settings, &sandbox).await;
     assert_eq!(
         (summary.copied, summary.failed),
         (3, 0),
@@ -165,7 +144,7 @@ async fn copies_into_moto_with_md5_chosen_and_reruns_skip() {
         .unwrap();
     assert_eq!(probe.key_count(), Some(0), "the probe object was deleted");
 
-    let (again, events) = run(&settings, &sandbox).await;
+    let (again, events) = plan_and_run(&settings, &sandbox).await;
     assert_eq!(
         (again.copied, again.skipped, again.failed),
         (0, 3, 0),

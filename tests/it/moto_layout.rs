@@ -7,43 +7,16 @@
 //! Ignored without `AIRLOCK_MOTO` at build time (run, and failing, under `CI=true`): see
 //! `common::moto`.
 
-use airlock_core::aws::connect;
-use airlock_core::config::Settings;
-use airlock_core::engine::{Engine, EngineOptions, RunSummary};
-use airlock_core::job::inventory;
-use airlock_core::plan::{ChecksumAlgorithm, Plan, Route, SourceHop};
+use airlock_core::plan::{ChecksumAlgorithm, Route, SourceHop};
 use aws_sdk_s3::types::{ChecksumAlgorithm as SdkAlgorithm, ChecksumMode, ObjectAttributes};
 
-use crate::common::engine::Events;
+use crate::common::engine::{plan_and_run, plan_of};
 use crate::common::moto::Moto;
 use crate::common::multipart_upload::{Upload, upload_in_parts};
 use crate::common::*;
 
 const SOURCE: &str = "moto-layout-source";
 const TARGET: &str = "moto-layout-target";
-
-async fn plan(settings: &Settings) -> Plan {
-    let sides = connect(settings).await.expect("connect to moto");
-    let (plan, _) = inventory::plan(&sides, settings)
-        .await
-        .unwrap_or_else(|e| panic!("plan: {e}"));
-    plan
-}
-
-async fn run(settings: &Settings, sandbox: &Sandbox) -> (RunSummary, Events) {
-    let sides = connect(settings).await.expect("connect to moto");
-    let plan = plan(settings).await;
-    let mut options = EngineOptions::from_settings(settings);
-    options.journal_dir = Some(sandbox.data_dir());
-    let mut handle = Engine::start(plan, sides, options).expect("start engine");
-    let mut events = Events::new(handle.take_events().expect("events"));
-    let summary = tokio::time::timeout(crate::common::engine::WAIT, handle.join())
-        .await
-        .expect("run finished in time")
-        .expect("engine task");
-    events.drain().await;
-    (summary, events)
-}
 
 /// (key, seed, part sizes, how it was uploaded)
 fn sources() -> [(&'static str, u64, [u64; 3], Upload); 3] {
@@ -174,7 +147,7 @@ async fn multipart_sources_in_moto_are_copied_and_checked_as_moto_allows() {
         .settings();
 
     // The plan learns every layout by HEAD partNumber=1 and =3 (moto lists no ObjectParts).
-    let planned = plan(&settings).await;
+    let planned = plan_of(&settings).await.0;
     let checks = [
         SourceHop::Composite {
             algorithm: ChecksumAlgorithm::Crc32,
@@ -200,7 +173,7 @@ async fn multipart_sources_in_moto_are_copied_and_checked_as_moto_allows() {
         );
     }
 
-    let (summary, events) = run(&settings, &sandbox).await;
+    let (summary, events) = plan_and_run(&settings, &sandbox).await;
     assert_eq!(
         (summary.copied, summary.verified, summary.failed),
         (2, 2, 1),
@@ -258,7 +231,7 @@ async fn multipart_sources_in_moto_are_copied_and_checked_as_moto_allows() {
     }
 
     // A rerun skips the two verified objects and copies the failed one again.
-    let again = plan(&settings).await;
+    let again = plan_of(&settings).await.0;
     let routes: Vec<(&str, Route)> = again
         .items
         .iter()
@@ -298,7 +271,7 @@ async fn an_uneven_moto_layout_falls_back_to_size_only_and_says_why() {
         .transfer(&["multipart_threshold = \"8MiB\"", "part_size = \"8MiB\""])
         .settings();
 
-    let planned = plan(&settings).await;
+    let planned = plan_of(&settings).await.0;
     let item = &planned.items[0];
     assert_eq!((item.part_size, item.parts), (8 * MIB, 2), "{item:?}");
     let layout = item.source_layout.as_ref().expect("a source layout");
@@ -315,7 +288,7 @@ async fn an_uneven_moto_layout_falls_back_to_size_only_and_says_why() {
         )
     );
 
-    let (summary, events) = run(&settings, &sandbox).await;
+    let (summary, events) = plan_and_run(&settings, &sandbox).await;
     assert_eq!(
         (summary.copied, summary.verified, summary.failed),
         (1, 0, 0),

@@ -94,10 +94,7 @@ impl Rig {
     }
 
     pub(crate) async fn plan(&self, settings: &Settings) -> (Plan, Sides) {
-        let sides = connect(settings).await.expect("connect both sides");
-        let (plan, _) = inventory::plan(&sides, settings)
-            .await
-            .unwrap_or_else(|e| panic!("plan: {e}"));
+        let (plan, sides) = plan_of(settings).await;
         self.source_proxy.reset_stats();
         self.target_proxy.reset_stats();
         (plan, sides)
@@ -109,22 +106,13 @@ impl Rig {
         sides: Sides,
         settings: &Settings,
     ) -> (EngineHandle, Events) {
-        let mut options = EngineOptions::from_settings(settings);
-        options.journal_dir = Some(self.servers.sandbox.data_dir());
-        let mut handle = Engine::start(plan, sides, options).expect("start engine");
-        let events = Events::new(handle.take_events().expect("events"));
-        (handle, events)
+        start_plan(plan, sides, settings, &self.servers.sandbox)
     }
 
     /// Plan, run to the end, and return the summary with every event.
     pub(crate) async fn run(&self, settings: &Settings) -> (RunSummary, Events) {
-        let (handle, mut events) = self.start_engine(settings).await;
-        let summary = tokio::time::timeout(WAIT, handle.join())
-            .await
-            .expect("run finished in time")
-            .expect("engine task");
-        events.drain().await;
-        (summary, events)
+        let (handle, events) = self.start_engine(settings).await;
+        run_to_end(handle, events).await
     }
 
     /// In-progress multipart uploads at the target, straight from the server (no proxy).
@@ -178,6 +166,46 @@ impl Rig {
             .for_each_concurrent(8, |key| async move { self.assert_copied(&key).await })
             .await;
     }
+}
+
+/// Connect to `settings`' endpoints (our servers, moto) and plan them as `airlock run` does.
+pub(crate) async fn plan_of(settings: &Settings) -> (Plan, Sides) {
+    let sides = connect(settings).await.expect("connect both sides");
+    let (plan, _) = inventory::plan(&sides, settings)
+        .await
+        .unwrap_or_else(|e| panic!("plan: {e}"));
+    (plan, sides)
+}
+
+/// Start the engine on `plan`, with the journal in `sandbox`'s data dir.
+pub(crate) fn start_plan(
+    plan: Plan,
+    sides: Sides,
+    settings: &Settings,
+    sandbox: &Sandbox,
+) -> (EngineHandle, Events) {
+    let mut options = EngineOptions::from_settings(settings);
+    options.journal_dir = Some(sandbox.data_dir());
+    let mut handle = Engine::start(plan, sides, options).expect("start engine");
+    let events = Events::new(handle.take_events().expect("events"));
+    (handle, events)
+}
+
+/// Wait for a started run to end; its summary with every event.
+pub(crate) async fn run_to_end(handle: EngineHandle, mut events: Events) -> (RunSummary, Events) {
+    let summary = tokio::time::timeout(WAIT, handle.join())
+        .await
+        .expect("run finished in time")
+        .expect("engine task");
+    events.drain().await;
+    (summary, events)
+}
+
+/// Plan `settings` and run it to the end (moto, where no [`Rig`] stands between).
+pub(crate) async fn plan_and_run(settings: &Settings, sandbox: &Sandbox) -> (RunSummary, Events) {
+    let (plan, sides) = plan_of(settings).await;
+    let (handle, events) = start_plan(plan, sides, settings, sandbox);
+    run_to_end(handle, events).await
 }
 
 /// The engine's events, recorded as they are received.

@@ -47,6 +47,25 @@ async fn killed_after_five_parts(rig: &Rig) -> std::path::PathBuf {
     config
 }
 
+/// With the faults cleared and the proxies' counts reset, run again to the end: one object
+/// starts, resuming the five parts the killed run left. Its JSON lines.
+async fn rerun_resuming_five(rig: &Rig, config: &std::path::Path) -> Vec<serde_json::Value> {
+    rig.target_proxy.clear_rules();
+    rig.source_proxy.reset_stats();
+    rig.target_proxy.reset_stats();
+    let output = rig
+        .servers
+        .airlock_with(config, &["run", "--json"])
+        .run()
+        .await;
+    output.expect_code(0);
+    let lines = json_lines(&output.stdout);
+    let started = events_named(&lines, "object_started");
+    assert_eq!(started.len(), 1);
+    assert_eq!(started[0]["resumed_parts"], 5);
+    lines
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_run_resumes_and_sends_only_the_unfinished_parts() {
     let rig = Rig::start().await;
@@ -62,19 +81,7 @@ async fn a_killed_run_resumes_and_sends_only_the_unfinished_parts() {
         .collect();
     assert_eq!(sent_before.len(), 5, "{sent_before:?}");
 
-    rig.target_proxy.clear_rules();
-    rig.source_proxy.reset_stats();
-    rig.target_proxy.reset_stats();
-    let output = rig
-        .servers
-        .airlock_with(&config, &["run", "--json"])
-        .run()
-        .await;
-    output.expect_code(0);
-    let lines = json_lines(&output.stdout);
-    let started = events_named(&lines, "object_started");
-    assert_eq!(started.len(), 1);
-    assert_eq!(started[0]["resumed_parts"], 5);
+    let lines = rerun_resuming_five(&rig, &config).await;
     let resent: std::collections::BTreeSet<u32> =
         rig.target_proxy.upload_part_bytes().into_keys().collect();
     let missing: std::collections::BTreeSet<u32> =
@@ -133,19 +140,7 @@ async fn a_killed_run_resumes_from_the_target_with_the_data_dir_deleted() {
         listed.stdout
     );
 
-    rig.target_proxy.clear_rules();
-    rig.source_proxy.reset_stats();
-    rig.target_proxy.reset_stats();
-    let output = rig
-        .servers
-        .airlock_with(&config, &["run", "--json"])
-        .run()
-        .await;
-    output.expect_code(0);
-    let lines = json_lines(&output.stdout);
-    let started = events_named(&lines, "object_started");
-    assert_eq!(started.len(), 1);
-    assert_eq!(started[0]["resumed_parts"], 5);
+    let lines = rerun_resuming_five(&rig, &config).await;
     let resent = rig.target_proxy.upload_part_bytes();
     let missing: std::collections::BTreeSet<u32> =
         (1..=12).filter(|p| !sent_before.contains(p)).collect();
