@@ -360,6 +360,9 @@ impl Browser {
             return;
         }
         let anchor = self.anchor(side);
+        // A target following the source is anchored on the source's cursor: when its window
+        // moves, its cursor goes there too (the two panes show the same part of the folder).
+        let follows = side == Side::Target && self.focus == Side::Source && self.following();
         let pane = self.pane_mut(side);
         pane.loading = None;
         match result {
@@ -372,9 +375,12 @@ impl Browser {
                     pane.listing.prepend(listed);
                 }
                 pane.status = ListStatus::Done;
-                pane.settle(keep.clone(), screen_row, rows);
+                pane.settle(keep.clone(), anchor.as_deref(), screen_row, rows);
                 if pane.trim(anchor.as_deref()) {
-                    pane.settle(keep, screen_row, rows);
+                    match anchor.as_deref() {
+                        Some(anchor) if follows => pane.cursor_to(anchor, screen_row, rows),
+                        _ => pane.settle(keep, anchor.as_deref(), screen_row, rows),
+                    }
                     self.forget_heads_outside();
                 }
             }

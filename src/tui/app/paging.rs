@@ -95,8 +95,15 @@ impl Pane {
     }
 
     /// After the window changed: the cursor back on `keep` (or on the revealed folder) at the
-    /// same screen row; on the window's first row when its entry was dropped.
-    pub(super) fn settle(&mut self, keep: Option<String>, screen_row: usize, rows: usize) {
+    /// same screen row; when its entry was dropped, on the first row at or after `anchor` (a
+    /// following target pane then shows the counterpart of the source's cursor).
+    pub(super) fn settle(
+        &mut self,
+        keep: Option<String>,
+        anchor: Option<&str>,
+        screen_row: usize,
+        rows: usize,
+    ) {
         let reveal = self.reveal.as_ref().and_then(|k| self.listing.position(k));
         if let Some(position) = reveal {
             self.cursor = position;
@@ -108,12 +115,23 @@ impl Pane {
                     self.cursor = position;
                     self.offset = position.saturating_sub(screen_row);
                 }
-                None => {
-                    self.cursor = 0;
-                    self.offset = 0;
-                }
+                None => match anchor {
+                    Some(anchor) => self.cursor_to(anchor, screen_row, rows),
+                    None => (self.cursor, self.offset) = (0, 0),
+                },
             }
         }
+        self.scroll(rows);
+    }
+
+    /// The cursor on the first row at or after `anchor` (the window's first row if none), at
+    /// `screen_row` of the list.
+    pub(super) fn cursor_to(&mut self, anchor: &str, screen_row: usize, rows: usize) {
+        let listing = &self.listing;
+        self.cursor = (0..listing.len())
+            .find(|&row| listing.at(row).is_some_and(|e| e.key() >= anchor))
+            .unwrap_or(0);
+        self.offset = self.cursor.saturating_sub(screen_row);
         self.scroll(rows);
     }
 }
