@@ -11,6 +11,7 @@ mod mirror;
 mod overlays;
 mod plan;
 mod transfers;
+mod transfers_scale;
 
 use std::time::Duration;
 
