@@ -259,3 +259,24 @@ fn the_target_pages_along_so_badges_are_decided_where_the_cursor_is() {
         Some(Badge::Pending)
     );
 }
+
+#[test]
+fn a_filter_on_a_partial_window_says_it_looks_at_the_loaded_rows_only() {
+    let mut app = large((80, 24));
+    press(&mut app, &SOURCE, &EMPTY, KeyCode::Char('/'));
+    for c in "part-000000".chars() {
+        press(&mut app, &SOURCE, &EMPTY, KeyCode::Char(c));
+    }
+    assert_eq!(app.browser.source.listing.len(), 10);
+    press(&mut app, &SOURCE, &EMPTY, KeyCode::Enter);
+    assert!(screen(&app).contains("10 in 1–10,000 of 10,000+"));
+    // Nothing loaded matches: said so, and the folder is not scanned for it.
+    press(&mut app, &SOURCE, &EMPTY, KeyCode::Char('/'));
+    let mut served = 0;
+    for c in "x".chars() {
+        served += press(&mut app, &SOURCE, &EMPTY, KeyCode::Char(c));
+    }
+    assert_eq!(served, 0);
+    let text = screen(&app);
+    assert!(text.contains("among the rows loaded"), "{text}");
+}

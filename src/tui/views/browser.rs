@@ -183,6 +183,7 @@ fn extent(pane: &Pane) -> String {
     if listing.complete() || listing.pages() == 0 {
         return format!("{shown}{}", thousands(listing.total() as u64));
     }
+    let shown = shown.replace(" of ", " in ");
     let first = listing.rows_before() + 1;
     let last = listing.rows_before() + listing.total() as u64;
     let whole = match listing.total_rows() {
@@ -206,6 +207,11 @@ fn empty_text(app: &App, pane: &Pane) -> Vec<Line<'static>> {
         ListStatus::Done if pane.listing.total() > 0 => vec![
             Line::raw(""),
             Line::raw(format!("no name contains '{}'", pane.listing.filter())),
+            if pane.listing.complete() {
+                Line::raw("")
+            } else {
+                Line::styled("(among the rows loaded; the folder has more)", style::dim())
+            },
         ],
         ListStatus::Done => vec![Line::raw(""), Line::styled("(empty)", style::dim())],
     }
