@@ -100,6 +100,8 @@ impl Pane {
     }
 
     pub(super) fn move_cursor(&mut self, action: Action, rows: usize) {
+        // The user moved: the folder we came back from no longer decides where the pane is.
+        self.reveal = None;
         let last = self.listing.len().saturating_sub(1);
         self.cursor = match action {
             Action::Up => self.cursor.saturating_sub(1),

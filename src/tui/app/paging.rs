@@ -105,6 +105,10 @@ impl Pane {
         rows: usize,
     ) {
         let reveal = self.reveal.as_ref().and_then(|k| self.listing.position(k));
+        if self.reveal.is_some() && reveal.is_none() && !self.listing.more_after() {
+            // Listed to the end without it (deleted meanwhile): stop looking.
+            self.reveal = None;
+        }
         if let Some(position) = reveal {
             self.cursor = position;
             self.offset = position.saturating_sub(rows / 2);

@@ -21,6 +21,8 @@ struct Folder {
     prefix: &'static str,
     pages: usize,
     every: usize,
+    /// A subfolder listed beside key number n (`part-NNNNNNN.x/`).
+    sub: Option<usize>,
 }
 
 impl Folder {
@@ -44,8 +46,14 @@ impl Folder {
                 )
             })
             .collect();
+        let last = first + (PAGE_ROWS - 1) * self.every;
+        let prefixes = (self.sub)
+            .filter(|n| (first..=last).contains(n))
+            .map(|n| format!("{}part-{n:07}.x/", self.prefix))
+            .into_iter()
+            .collect();
         Listing {
-            prefixes: vec![],
+            prefixes,
             objects,
             next: (page + 1 < self.pages).then(|| format!("token-{}", page + 1)),
         }
@@ -62,10 +70,10 @@ fn serve(app: &mut App, source: &Folder, target: &Folder, mut effects: Vec<Effec
     {
         let Effect::List {
             side,
+            prefix,
             continuation,
             request,
             page,
-            ..
         } = effects.remove(at)
         else {
             unreachable!()
@@ -80,19 +88,24 @@ fn serve(app: &mut App, source: &Folder, target: &Folder, mut effects: Vec<Effec
             Side::Target => target,
         };
         served += 1;
+        // A subfolder is empty.
+        let listed = match prefix == folder.prefix {
+            true => folder.page(page),
+            false => Listing::default(),
+        };
         effects.extend(update(
             app,
             Msg::Listed {
                 side,
                 request,
                 page,
-                result: Ok(folder.page(page)),
+                result: Ok(listed),
             },
         ));
         for side in [Side::Source, Side::Target] {
             let loaded = app.browser.pane(side).listing.total();
             assert!(
-                loaded <= WINDOW_PAGES * PAGE_ROWS,
+                loaded <= WINDOW_PAGES * (PAGE_ROWS + 1),
                 "{side} holds {loaded} rows"
             );
         }
@@ -109,11 +122,13 @@ const SOURCE: Folder = Folder {
     prefix: "daily/",
     pages: 100,
     every: 1,
+    sub: None,
 };
 const EMPTY: Folder = Folder {
     prefix: "acme/",
     pages: 0,
     every: 1,
+    sub: None,
 };
 
 /// An app started on the two folders, every page it asked for served.
@@ -221,11 +236,13 @@ fn the_target_pages_along_so_badges_are_decided_where_the_cursor_is() {
         prefix: "daily/",
         pages: 1000,
         every: 1,
+        sub: None,
     };
     let target = Folder {
         prefix: "acme/",
         pages: 500,
         every: 2,
+        sub: None,
     };
     let (mut app, _) = started((80, 24), &source, &target);
     while app.browser.source.current().unwrap().key() < source.key(30_000).as_str() {
@@ -279,4 +296,32 @@ fn a_filter_on_a_partial_window_says_it_looks_at_the_loaded_rows_only() {
     assert_eq!(served, 0);
     let text = screen(&app);
     assert!(text.contains("among the rows loaded"), "{text}");
+}
+
+#[test]
+fn back_from_a_subfolder_far_down_a_large_folder_pages_to_it() {
+    let source = Folder {
+        sub: Some(30_500),
+        ..SOURCE
+    };
+    let (mut app, _) = started((80, 24), &source, &EMPTY);
+    while app.browser.source.listing.first_page() < 25 {
+        press(&mut app, &source, &EMPTY, KeyCode::End);
+    }
+    // Folders come first: the subfolder is the window's first row.
+    press(&mut app, &source, &EMPTY, KeyCode::Home);
+    let sub = "daily/part-0030500.x/";
+    assert_eq!(app.browser.source.current().unwrap().key(), sub);
+    press(&mut app, &source, &EMPTY, KeyCode::Enter);
+    assert_eq!(app.browser.source.prefix(), sub);
+    // Back: the folder is listed from its start and paged on until the subfolder shows.
+    press(&mut app, &source, &EMPTY, KeyCode::Backspace);
+    let pane = &app.browser.source;
+    assert_eq!(pane.prefix(), "daily/");
+    assert_eq!(pane.current().unwrap().key(), sub);
+    assert!(pane.listing.first_page() > 0, "the window moved to it");
+    // From then on the cursor leads.
+    press(&mut app, &source, &EMPTY, KeyCode::Down);
+    let at = app.browser.source.current().unwrap().key().to_string();
+    assert!(at.ends_with(".parquet"), "{at}");
 }
