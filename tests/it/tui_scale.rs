@@ -213,6 +213,16 @@ fn a_folder_of_a_million_keys_opens_at_once_and_pages_in_bounded_memory() {
         frame(&screen)
     );
     let target_rows = tmux::columns(&screen, COLUMNS / 2, COLUMNS / 2);
+    let target_cursor = target_rows
+        .iter()
+        .find(|r| r.starts_with("│▸"))
+        .and_then(|r| number(r));
+    let source_cursor = cursor_number(&screen).expect("a source cursor");
+    assert!(
+        target_cursor.is_some_and(|t| (source_cursor..source_cursor + 3).contains(&t)),
+        "the target's cursor is on the counterpart of the source's (or the next key there):\n{}",
+        frame(&screen)
+    );
     assert!(
         !target_rows[1].contains(" 1–")
             && target_rows

@@ -128,13 +128,13 @@ impl Pane {
         self.scroll(rows);
     }
 
-    /// The cursor on the first row at or after `anchor` (the window's first row if none), at
+    /// The cursor on the first row at or after `anchor` (the window's last row if none), at
     /// `screen_row` of the list.
     pub(super) fn cursor_to(&mut self, anchor: &str, screen_row: usize, rows: usize) {
         let listing = &self.listing;
         self.cursor = (0..listing.len())
             .find(|&row| listing.at(row).is_some_and(|e| e.key() >= anchor))
-            .unwrap_or(0);
+            .unwrap_or(listing.len().saturating_sub(1));
         self.offset = self.cursor.saturating_sub(screen_row);
         self.scroll(rows);
     }
@@ -161,8 +161,18 @@ impl Browser {
         pane.current().map(|e| e.key().to_string())
     }
 
-    /// Both panes ask for the pages their anchors need.
+    /// Both panes ask for the pages their anchors need. In a folder too big for one window, a
+    /// target pane that follows the source also moves its cursor to the counterpart of the
+    /// source's, on the same screen row, so the two panes show the same part of the folder.
     pub(super) fn page_panes(&mut self, out: &mut Out) {
+        let partial = !self.source.listing.complete() || !self.target.listing.complete();
+        if partial
+            && self.focus == Side::Source
+            && let Some(anchor) = self.anchor(Side::Target)
+        {
+            let (rows, screen_row) = (self.list_rows, self.source.cursor - self.source.offset);
+            self.target.cursor_to(&anchor, screen_row, rows);
+        }
         for side in [Side::Source, Side::Target] {
             let anchor = self.anchor(side);
             self.pane_mut(side).want_page(anchor.as_deref(), out);

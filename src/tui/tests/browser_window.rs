@@ -252,6 +252,22 @@ fn the_target_pages_along_so_badges_are_decided_where_the_cursor_is() {
     // holds the counterpart's neighbourhood: every visible source row has a real badge.
     let target_pane = &app.browser.target;
     assert!(target_pane.listing.first_page() > 0, "the target paged on");
+    // Its cursor is on the counterpart of the source's (or the next key), on the same row.
+    let source_pane = &app.browser.source;
+    let n = |key: &str| -> usize {
+        let at = key.find("part-").unwrap() + 5;
+        key[at..at + 7].parse().unwrap()
+    };
+    let at = n(source_pane.current().unwrap().key());
+    let there = n(target_pane.current().unwrap().key());
+    assert!(
+        there == at || there == at + 1,
+        "target {there}, source {at}"
+    );
+    assert_eq!(
+        target_pane.cursor - target_pane.offset,
+        source_pane.cursor - source_pane.offset
+    );
     let pane = &app.browser.source;
     for row in pane.offset..pane.offset + app.browser.list_rows {
         let entry = pane.listing.at(row).unwrap();
