@@ -22,7 +22,8 @@ const COLUMNS: usize = 100;
 /// Generous: a debug build on two busy cores. The measured time is printed.
 const FIRST_PAINT: Duration = Duration::from_secs(5);
 const STEP: Duration = Duration::from_secs(30);
-/// Peak RSS of the TUI process. Holding the whole folder took far more (see the report).
+/// Peak RSS of the TUI process (measured: ~42 MiB). Before the window, the TUI held every row:
+/// 387 MiB with 437,000 of the 1,000,000 rows loaded, 30 s after opening the folder.
 const PEAK_RSS_KIB: u64 = 160 * 1024;
 /// Walk the source cursor past this row: beyond the first window of both panes (the target
 /// holds every third key, so its first 10,000 rows reach row 30,000 of the source).
