@@ -7,6 +7,7 @@ mod actions;
 pub mod badges;
 pub mod browser;
 pub mod listing;
+pub mod paging;
 pub mod plan;
 pub mod selection;
 pub mod transfers;
@@ -209,8 +210,9 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::Listed {
             side,
             request,
+            page,
             result,
-        } => app.browser.listed(side, request, result, &mut out),
+        } => app.browser.listed(side, request, page, result, &mut out),
         Msg::Headed { side, key, result } => app.browser.headed(side, key, result, &mut out),
         Msg::GatherProgress {
             request,

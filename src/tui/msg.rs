@@ -24,10 +24,12 @@ pub enum Msg {
     Tick,
     /// SIGINT / SIGTERM from outside (Ctrl-C in the terminal arrives as a key).
     Interrupt,
-    /// One page of a folder listing. `request` ties it to the listing it belongs to.
+    /// One page of a folder listing. `request` ties it to the listing it belongs to, `page`
+    /// is its number in the folder (0: the first).
     Listed {
         side: Side,
         request: u64,
+        page: usize,
         result: Result<Listing>,
     },
     /// A HEAD asked for to decide a `?` badge. `Ok(None)`: the key does not exist.
@@ -70,12 +72,14 @@ pub struct Launch {
 /// Something the app asks the runtime to do.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
-    /// List one page of `prefix` on `side` (not recursive); answered by [`Msg::Listed`].
+    /// List page `page` of `prefix` on `side` (not recursive), from `continuation`;
+    /// answered by [`Msg::Listed`].
     List {
         side: Side,
         prefix: String,
         continuation: Option<String>,
         request: u64,
+        page: usize,
     },
     /// HEAD one key; answered by [`Msg::Headed`].
     Head { side: Side, key: String },

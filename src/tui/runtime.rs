@@ -61,6 +61,7 @@ impl Runtime {
                 prefix,
                 continuation,
                 request,
+                page,
             } => {
                 let client = self.sides.get(side).clone();
                 self.tasks.spawn(async move {
@@ -68,6 +69,7 @@ impl Runtime {
                     let _ = tx.send(Msg::Listed {
                         side,
                         request,
+                        page,
                         result,
                     });
                 });

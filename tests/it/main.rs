@@ -59,6 +59,7 @@ mod slowdown_storm;
 mod source_layout;
 mod ssm;
 mod tui_flow;
+mod tui_scale;
 mod tui_tmux;
 mod versions;
 mod write_modes;

@@ -17,7 +17,7 @@
 //! `CI=true` (`.ci/run` installs it). See `build.rs`. Print the screens with
 //! `cargo test --test it tui_tmux -- --nocapture`.
 
-mod tmux;
+pub(crate) mod tmux;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -167,7 +167,7 @@ fn transfers_action(app: &mut App, action: Action, out: &mut Out) {
             out.info(note.into());
             send(out, command);
         }
-        Action::RetryFailed => match transfers.failed.len() {
+        Action::RetryFailed => match transfers.failed_count {
             0 => out.info("nothing failed".into()),
             n => {
                 out.info(format!(

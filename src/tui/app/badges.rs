@@ -27,7 +27,7 @@ pub enum Badge {
     Unknown,
     /// On the target pane: nothing at the source maps here.
     OnlyAtTarget,
-    /// The other side is still listing.
+    /// The other side has not listed that part of the folder (yet).
     Pending,
 }
 
@@ -64,8 +64,10 @@ impl Browser {
         if matches!(other.status, ListStatus::Failed(_)) {
             return None;
         }
-        let counterpart = other.listing.get(&self.counterpart_key(side, entry.key()));
-        let missing = if other.listing.complete {
+        let counterpart_key = self.counterpart_key(side, entry.key());
+        let counterpart = other.listing.get(&counterpart_key);
+        // Absent from the other window means absent only where that window spans.
+        let missing = if other.listing.covers(&counterpart_key) {
             match side {
                 Side::Source => Badge::New,
                 Side::Target => Badge::OnlyAtTarget,

@@ -1,5 +1,6 @@
 //! The Browser tab's state and its update: two panes (source, target) that list folders a
-//! page at a time, a cursor and scroll window per pane, the filter, the sort key, and the
+//! page at a time into a bounded window (paging in [`super::paging`]), a cursor and scroll
+//! window per pane, the filter, the sort key, and the
 //! selection (kept by key, so it survives navigation). The target pane follows the source
 //! pane's folder (mapped with [`plan::target_key`]) until it is navigated on its own.
 //! Badges and the HEADs behind them are in [`super::badges`].
@@ -11,7 +12,6 @@ use super::listing::{Entry, FolderListing};
 pub use super::selection::Selected;
 use crate::tui::input::{InputOutcome, TextInput};
 use crate::tui::keymap::Action;
-use crate::tui::msg::Effect;
 use airlock_core::aws::Listing;
 use airlock_core::config::{CompareMode, Settings, Side};
 use airlock_core::error::Result;
@@ -20,7 +20,7 @@ use airlock_core::plan::{self, ObjectInfo};
 /// Where a pane's listing stands.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ListStatus {
-    /// Pages are still arriving (`listing.pages` so far).
+    /// A page is on its way (`Pane::loading` says which).
     Loading,
     Done,
     Failed(String),
@@ -42,10 +42,12 @@ pub struct Pane {
     pub status: ListStatus,
     /// Id of the listing in progress; pages of older listings are dropped.
     pub request: u64,
+    /// The page of the folder asked for and not yet answered (one at a time).
+    pub loading: Option<usize>,
     /// The filter being typed (the applied filter lives in `listing`).
     pub filter_input: Option<TextInput>,
     /// Put the cursor on this key when it appears (the folder we came back from).
-    reveal: Option<String>,
+    pub(super) reveal: Option<String>,
 }
 
 impl Pane {
@@ -59,6 +61,7 @@ impl Pane {
             offset: 0,
             status: ListStatus::Loading,
             request: 0,
+            loading: None,
             filter_input: None,
             reveal: None,
         }
@@ -80,12 +83,7 @@ impl Pane {
         self.status = ListStatus::Loading;
         self.filter_input = None;
         self.request += 1;
-        out.effects.push(Effect::List {
-            side: self.side,
-            prefix: prefix.to_string(),
-            continuation: None,
-            request: self.request,
-        });
+        self.request_page(0, out);
     }
 
     /// Keep the cursor inside the view and the window around the cursor.
@@ -102,6 +100,8 @@ impl Pane {
     }
 
     pub(super) fn move_cursor(&mut self, action: Action, rows: usize) {
+        // The user moved: the folder we came back from no longer decides where the pane is.
+        self.reveal = None;
         let last = self.listing.len().saturating_sub(1);
         self.cursor = match action {
             Action::Up => self.cursor.saturating_sub(1),
@@ -274,6 +274,7 @@ impl Browser {
             _ => {}
         }
         self.pane_mut(side).scroll(rows);
+        self.page_panes(out);
         self.schedule_heads(out);
     }
 
@@ -298,6 +299,7 @@ impl Browser {
             }
         }
         pane.scroll(rows);
+        self.page_panes(out);
         self.schedule_heads(out);
     }
 
@@ -344,34 +346,44 @@ impl Browser {
         }
     }
 
-    /// A page arrived.
-    pub fn listed(&mut self, side: Side, request: u64, result: Result<Listing>, out: &mut Out) {
+    /// A page arrived: it joins the window (after or before it), the window drops pages far
+    /// from the anchor, and the panes ask for what they need next.
+    pub fn listed(
+        &mut self,
+        side: Side,
+        request: u64,
+        page: usize,
+        result: Result<Listing>,
+        out: &mut Out,
+    ) {
         let rows = self.list_rows;
-        let pane = self.pane_mut(side);
-        if request != pane.request {
+        let pane = self.pane(side);
+        if request != pane.request || pane.loading != Some(page) {
             return;
         }
+        let anchor = self.anchor(side);
+        // A target following the source is anchored on the source's cursor: when its window
+        // moves, its cursor goes there too (the two panes show the same part of the folder).
+        let follows = side == Side::Target && self.focus == Side::Source && self.following();
+        let pane = self.pane_mut(side);
+        pane.loading = None;
         match result {
-            Ok(page) => {
+            Ok(listed) => {
                 let keep = pane.current().map(|e| e.key().to_string());
-                let next = page.next.clone();
-                pane.listing.append(page);
-                let wanted = pane.reveal.clone().or(keep);
-                if let Some(position) = wanted.and_then(|k| pane.listing.position(&k)) {
-                    pane.cursor = position;
-                    if pane.reveal.take().is_some() {
-                        pane.offset = position.saturating_sub(rows / 2);
-                    }
+                let screen_row = pane.cursor.saturating_sub(pane.offset);
+                if page == pane.listing.end_page() {
+                    pane.listing.append(listed);
+                } else if page + 1 == pane.listing.first_page() {
+                    pane.listing.prepend(listed);
                 }
-                if let Some(token) = next {
-                    out.effects.push(Effect::List {
-                        side,
-                        prefix: pane.prefix().to_string(),
-                        continuation: Some(token),
-                        request,
-                    });
-                } else {
-                    pane.status = ListStatus::Done;
+                pane.status = ListStatus::Done;
+                pane.settle(keep.clone(), anchor.as_deref(), screen_row, rows);
+                if pane.trim(anchor.as_deref()) {
+                    match anchor.as_deref() {
+                        Some(anchor) if follows => pane.cursor_to(anchor, screen_row, rows),
+                        _ => pane.settle(keep, anchor.as_deref(), screen_row, rows),
+                    }
+                    self.forget_heads_outside();
                 }
             }
             Err(e) => {
@@ -380,7 +392,20 @@ impl Browser {
                 pane.status = ListStatus::Failed(message);
             }
         }
-        pane.scroll(rows);
+        self.page_panes(out);
         self.schedule_heads(out);
+    }
+
+    /// HEAD answers for keys no window holds any more are forgotten (they would grow with
+    /// every row scrolled past); in-flight ones stay until they answer.
+    fn forget_heads_outside(&mut self) {
+        let (source, target) = (&self.source.listing, &self.target.listing);
+        self.heads.retain(|(side, key), head| {
+            *head == Head::InFlight
+                || match side {
+                    Side::Source => source.get(key).is_some(),
+                    Side::Target => target.get(key).is_some(),
+                }
+        });
     }
 }

@@ -1,10 +1,13 @@
-//! One folder's listing as the browser keeps it: entries in arrival order, an index by key,
-//! the sort order (computed when a page arrives or the sort key changes, never per frame) and
-//! the filtered view the cursor moves in. Pages merge into the sorted order in linear time, so
-//! a folder of 100,000 objects stays responsive while its pages stream in.
+//! One folder's listing as the browser keeps it: a bounded window of consecutive listing pages
+//! (entries in key order, an index by key), the sort order (computed when a page arrives or
+//! the sort key changes, never per frame) and the filtered view the cursor moves in. Pages
+//! merge into the sorted order in linear time. The window holds at most [`WINDOW_PAGES`]
+//! pages: the pane drops pages far from its cursor and fetches them again with the
+//! continuation token remembered for each page ([`super::paging`]), so a folder of 1,000,000
+//! direct children costs the same memory as one of 10,000 (plus one token per 1,000 rows).
 
 use std::cmp::Ordering;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use airlock_core::aws::Listing;
 use airlock_core::plan::ObjectInfo;
@@ -67,11 +70,27 @@ impl SortKey {
     }
 }
 
-/// A folder's entries with their sorted and filtered orders.
+/// Listing pages a folder window holds at most (about 1,000 rows each).
+pub const WINDOW_PAGES: usize = 10;
+
+/// Where one listing page of a folder starts. Kept for every page reached, so a dropped page
+/// can be fetched again; one small record per 1,000 rows.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PageMark {
+    /// The continuation token that lists this page (None: the first page).
+    pub token: Option<String>,
+    /// The last key (or common prefix) of the page before: every key of this page is after it.
+    pub after: Option<String>,
+    /// Rows in the pages before this one.
+    pub rows_before: u64,
+}
+
+/// A folder's loaded window of entries with their sorted and filtered orders.
 #[derive(Debug, Clone, Default)]
 pub struct FolderListing {
     /// The folder's prefix; names are keys with this stripped.
     pub prefix: String,
+    /// The loaded window's entries, page after page.
     pub entries: Vec<Entry>,
     /// Entry index by full key (objects) or prefix (folders).
     pub index: HashMap<String, u32>,
@@ -82,9 +101,15 @@ pub struct FolderListing {
     pub sort: SortKey,
     /// Lower-case substring of the name; empty shows everything.
     filter: String,
-    /// Every page has arrived.
-    pub complete: bool,
-    pub pages: usize,
+    /// Page number of the window's first page.
+    first_page: usize,
+    /// Entries in each page of the window, first page first.
+    page_rows: VecDeque<usize>,
+    /// Where every page reached so far starts; `marks[n]` is page n. One past the window's
+    /// last page when that page said a next one exists.
+    marks: Vec<PageMark>,
+    /// Rows in the whole folder, once its last page has been listed.
+    total_rows: Option<u64>,
 }
 
 impl FolderListing {
@@ -92,6 +117,7 @@ impl FolderListing {
         FolderListing {
             prefix: prefix.to_string(),
             sort,
+            marks: vec![PageMark::default()],
             ..Default::default()
         }
     }
@@ -121,6 +147,7 @@ impl FolderListing {
         self.view.is_empty()
     }
 
+    /// Entries loaded (the window, before the filter).
     pub fn total(&self) -> usize {
         self.entries.len()
     }
@@ -129,31 +156,181 @@ impl FolderListing {
         &self.filter
     }
 
-    /// Add one page: new entries are sorted and merged into the order (linear in the folder).
+    /// Pages in the window.
+    pub fn pages(&self) -> usize {
+        self.page_rows.len()
+    }
+
+    /// Page number of the window's first page.
+    pub fn first_page(&self) -> usize {
+        self.first_page
+    }
+
+    /// Page number one past the window.
+    pub fn end_page(&self) -> usize {
+        self.first_page + self.page_rows.len()
+    }
+
+    /// Where page `page` starts, when it has been reached.
+    pub fn mark(&self, page: usize) -> Option<&PageMark> {
+        self.marks.get(page)
+    }
+
+    /// The page after the window exists (its token is known).
+    pub fn more_after(&self) -> bool {
+        self.marks.len() > self.end_page()
+    }
+
+    /// Rows of the folder before the window.
+    pub fn rows_before(&self) -> u64 {
+        self.marks.get(self.first_page).map_or(0, |m| m.rows_before)
+    }
+
+    /// Rows in the whole folder, once its last page was listed.
+    pub fn total_rows(&self) -> Option<u64> {
+        self.total_rows
+    }
+
+    /// Every row of the folder is in the window.
+    pub fn complete(&self) -> bool {
+        self.first_page == 0 && !self.page_rows.is_empty() && !self.more_after()
+    }
+
+    /// Whether the window spans `key`'s place in the folder: then a key it does not hold is
+    /// not in the folder at all (listings are in key order).
+    pub fn covers(&self, key: &str) -> bool {
+        if self.page_rows.is_empty() {
+            return false;
+        }
+        let low = self.marks[self.first_page].after.as_deref();
+        let high = match self.marks.get(self.end_page()) {
+            Some(next) => next.after.as_deref(),
+            None => None,
+        };
+        low.is_none_or(|low| key > low)
+            && (!self.more_after() || high.is_some_and(|high| key <= high))
+    }
+
+    /// Add the page after the window (the next page of the folder). New entries are sorted and
+    /// merged into the order (linear in the window).
     pub fn append(&mut self, page: Listing) {
+        let page_number = self.end_page();
         let start = self.entries.len() as u32;
-        for prefix in page.prefixes {
-            if !self.index.contains_key(&prefix) {
-                self.index.insert(prefix.clone(), self.entries.len() as u32);
-                self.entries.push(Entry::Folder(prefix));
-            }
-        }
-        for object in page.objects {
-            if !self.index.contains_key(&object.key) {
-                self.index
-                    .insert(object.key.clone(), self.entries.len() as u32);
-                self.entries.push(Entry::Object(object));
-            }
-        }
+        let next = page.next.clone();
+        let added = self.push_entries(page);
         let mut fresh: Vec<u32> = (start..self.entries.len() as u32).collect();
+        self.sort_and_merge(&mut fresh);
+        self.page_rows.push_back(added);
+        self.record_next(page_number, next);
+        self.refilter();
+    }
+
+    /// Add the page before the window (fetched again after it was dropped).
+    pub fn prepend(&mut self, page: Listing) {
+        let before = std::mem::take(&mut self.entries);
+        let added = self.push_entries(Listing { next: None, ..page });
+        let shift = self.entries.len() as u32;
+        self.entries.extend(before);
+        self.reindex();
+        let old: Vec<u32> = self.sorted.iter().map(|i| i + shift).collect();
+        let mut fresh: Vec<u32> = (0..shift).collect();
+        self.sorted = old;
+        self.sort_and_merge(&mut fresh);
+        self.first_page -= 1;
+        self.page_rows.push_front(added);
+        self.refilter();
+    }
+
+    /// Forget the window's first page.
+    pub fn drop_front(&mut self) {
+        let Some(rows) = self.page_rows.pop_front() else {
+            return;
+        };
+        self.first_page += 1;
+        self.entries.drain(..rows);
+        let rows = rows as u32;
+        self.sorted.retain(|&i| i >= rows);
+        self.sorted.iter_mut().for_each(|i| *i -= rows);
+        self.reindex();
+        self.refilter();
+    }
+
+    /// Forget the window's last page.
+    pub fn drop_back(&mut self) {
+        let Some(rows) = self.page_rows.pop_back() else {
+            return;
+        };
+        let keep = self.entries.len() - rows;
+        self.entries.truncate(keep);
+        self.sorted.retain(|&i| (i as usize) < keep);
+        self.reindex();
+        self.refilter();
+    }
+
+    /// Rows of the window whose key sorts before `key` (in key order).
+    pub fn rows_before_key(&self, key: &str) -> usize {
+        self.entries.iter().filter(|e| e.key() < key).count()
+    }
+
+    /// Push a page's new entries (in key order), returning how many.
+    fn push_entries(&mut self, page: Listing) -> usize {
+        let mut fresh: Vec<Entry> = page
+            .prefixes
+            .into_iter()
+            .map(Entry::Folder)
+            .chain(page.objects.into_iter().map(Entry::Object))
+            .filter(|e| !self.index.contains_key(e.key()))
+            .collect();
+        fresh.sort_by(|a, b| a.key().cmp(b.key()));
+        fresh.dedup_by(|a, b| a.key() == b.key());
+        let added = fresh.len();
+        for entry in fresh {
+            self.index
+                .insert(entry.key().to_string(), self.entries.len() as u32);
+            self.entries.push(entry);
+        }
+        added
+    }
+
+    /// Remember where the page after `page` starts (or that `page` was the last).
+    fn record_next(&mut self, page: usize, next: Option<String>) {
+        let rows_before =
+            self.marks[page].rows_before + self.page_rows.back().copied().unwrap_or(0) as u64;
+        match next {
+            Some(token) => {
+                let after = self
+                    .entries
+                    .iter()
+                    .map(Entry::key)
+                    .max()
+                    .map(str::to_string);
+                self.marks.truncate(page + 1);
+                self.marks.push(PageMark {
+                    token: Some(token),
+                    after,
+                    rows_before,
+                });
+            }
+            None => {
+                self.marks.truncate(page + 1);
+                self.total_rows = Some(rows_before);
+            }
+        }
+    }
+
+    fn reindex(&mut self) {
+        self.index.clear();
+        for (i, entry) in self.entries.iter().enumerate() {
+            self.index.insert(entry.key().to_string(), i as u32);
+        }
+    }
+
+    fn sort_and_merge(&mut self, fresh: &mut [u32]) {
         let entries = &self.entries;
         let sort = self.sort;
         fresh.sort_by(|&a, &b| compare(entries, sort, a, b));
         let old = std::mem::take(&mut self.sorted);
-        self.sorted = merge(old, fresh, |a, b| compare(entries, sort, a, b));
-        self.pages += 1;
-        self.complete = page.next.is_none();
-        self.refilter();
+        self.sorted = merge(old, fresh.to_vec(), |a, b| compare(entries, sort, a, b));
     }
 
     pub fn set_sort(&mut self, sort: SortKey) {
@@ -238,47 +415,4 @@ fn merge(a: Vec<u32>, b: Vec<u32>, cmp: impl Fn(u32, u32) -> Ordering) -> Vec<u3
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn object(key: &str, size: u64, modified: i64) -> ObjectInfo {
-        ObjectInfo {
-            key: key.into(),
-            size,
-            modified_ms: Some(modified),
-            ..Default::default()
-        }
-    }
-
-    fn names(listing: &FolderListing) -> Vec<&str> {
-        (0..listing.len())
-            .map(|i| listing.name(listing.at(i).unwrap()))
-            .collect()
-    }
-
-    #[test]
-    fn pages_merge_folders_first_and_sorts_and_filters_apply() {
-        let mut listing = FolderListing::new("p/", SortKey::Name);
-        listing.append(Listing {
-            prefixes: vec!["p/m/".into()],
-            objects: vec![object("p/b", 5, 2), object("p/d", 1, 4)],
-            next: Some("t".into()),
-        });
-        assert!(!listing.complete);
-        listing.append(Listing {
-            prefixes: vec!["p/a/".into()],
-            objects: vec![object("p/c", 9, 3), object("p/b", 5, 2)],
-            next: None,
-        });
-        assert!(listing.complete);
-        assert_eq!(names(&listing), ["a/", "m/", "b", "c", "d"]);
-        listing.set_sort(SortKey::Size);
-        assert_eq!(names(&listing), ["a/", "m/", "c", "b", "d"]);
-        listing.set_sort(SortKey::Date);
-        assert_eq!(names(&listing), ["a/", "m/", "d", "c", "b"]);
-        listing.set_filter("C");
-        assert_eq!(names(&listing), ["c"]);
-        assert_eq!(listing.position("p/c"), Some(0));
-        assert_eq!(listing.position("p/b"), None);
-    }
-}
+mod tests;

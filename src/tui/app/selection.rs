@@ -41,6 +41,13 @@ impl Browser {
             .filter_map(|row| self.source.listing.at(row).cloned())
             .collect();
         let all = entries.iter().all(|e| self.selection.contains_key(e.key()));
+        if !all && !self.source.listing.complete() {
+            out.warn(format!(
+                "selected the {} loaded rows only: the folder has more; select the folder \
+                 itself to copy all of it",
+                self.source.listing.len()
+            ));
+        }
         for entry in &entries {
             self.set_selected(entry, !all);
         }

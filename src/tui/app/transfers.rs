@@ -1,6 +1,8 @@
 //! The Transfers tab's state: engine events folded into per-object runs (a part map per
-//! object: pending, in flight, done, retrying, failed), the active / failed / done lists, the
-//! run phase, effective concurrency and why it changed, and [`Stats`] for the gauge, rates,
+//! object in flight or failed: pending, in flight, done, retrying, failed), the active / failed
+//! / done lists (counts of everything, but only the last [`DONE_KEPT`] done and
+//! [`FAILED_KEPT`] failed objects kept, so a run of millions costs the same memory as one of
+//! thousands; every failure is also in the message log and its file), the run phase, effective concurrency and why it changed, and [`Stats`] for the gauge, rates,
 //! ETA and chart. Time is `now` since the run started, passed in. Folding events in is in
 //! `transfers/events.rs`.
 
@@ -8,7 +10,7 @@ mod events;
 
 pub use events::finished_message;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
 use crate::tui::keymap::Action;
@@ -50,6 +52,9 @@ pub struct ObjectRun {
     pub size: u64,
     pub route: Route,
     pub part_size: u64,
+    /// Parts of the object (kept when the part map is let go).
+    pub part_count: u32,
+    /// The part map, while the object is active or failed; empty once it is done.
     pub parts: Vec<PartState>,
     pub resumed_parts: u32,
     /// Bytes streamed in its current attempts (from progress ticks).
@@ -63,6 +68,9 @@ pub struct ObjectRun {
 
 impl ObjectRun {
     pub fn parts_done(&self) -> usize {
+        if self.parts.is_empty() && matches!(self.outcome, Some(Outcome::Done { .. })) {
+            return self.part_count as usize;
+        }
         self.parts.iter().filter(|p| **p == PartState::Done).count()
     }
 
@@ -107,13 +115,19 @@ pub struct Transfers {
     pub stats: Stats,
     /// App clock when the run started; stats time is measured from here.
     pub started_at: Duration,
+    /// The objects of the three lists (nothing else: an object that leaves the kept part of
+    /// the done or failed list is forgotten).
     pub objects: HashMap<ObjectId, ObjectRun>,
     /// In start order.
     pub active: Vec<ObjectId>,
-    /// Failed and cancelled, in the order they ended.
-    pub failed: Vec<ObjectId>,
-    /// In the order they finished (shown newest first).
-    pub done: Vec<ObjectId>,
+    /// Failed and cancelled, in the order they ended: the last [`FAILED_KEPT`].
+    pub failed: VecDeque<ObjectId>,
+    /// Objects failed or cancelled now (not started again), kept or not.
+    pub failed_count: u64,
+    /// In the order they finished (shown newest first): the last [`DONE_KEPT`].
+    pub done: VecDeque<ObjectId>,
+    /// Objects finished in this run, kept or not.
+    pub done_count: u64,
     pub list: ListKind,
     pub cursor: usize,
     pub offset: usize,
@@ -154,6 +168,11 @@ pub const BANDWIDTH_STEPS: &[u64] = &[
 
 const MIB: u64 = 1024 * 1024;
 
+/// Finished objects the done list keeps (the newest).
+pub const DONE_KEPT: usize = 1_000;
+/// Failed or cancelled objects the failed list keeps (the newest), with their part maps.
+pub const FAILED_KEPT: usize = 5_000;
+
 /// The next cap from `current`: lower (from no cap: the highest step) or raise (past the
 /// highest step: no cap). A cap between steps moves to the neighbouring step.
 pub fn step_bandwidth(current: Option<u64>, lower: bool) -> Option<u64> {
@@ -181,8 +200,10 @@ impl Transfers {
             started_at: Duration::ZERO,
             objects: HashMap::new(),
             active: Vec::new(),
-            failed: Vec::new(),
-            done: Vec::new(),
+            failed: VecDeque::new(),
+            failed_count: 0,
+            done: VecDeque::new(),
+            done_count: 0,
             list: ListKind::Active,
             cursor: 0,
             offset: 0,
@@ -238,20 +259,30 @@ impl Transfers {
         now.saturating_sub(self.started_at)
     }
 
-    pub fn ids(&self, list: ListKind) -> &[ObjectId] {
+    /// Objects a list holds (the kept ones).
+    pub fn kept(&self, list: ListKind) -> usize {
         match list {
-            ListKind::Active => &self.active,
-            ListKind::Failed => &self.failed,
-            ListKind::Done => &self.done,
+            ListKind::Active => self.active.len(),
+            ListKind::Failed => self.failed.len(),
+            ListKind::Done => self.done.len(),
+        }
+    }
+
+    /// Objects a list counts (kept or not).
+    pub fn count(&self, list: ListKind) -> u64 {
+        match list {
+            ListKind::Active => self.active.len() as u64,
+            ListKind::Failed => self.failed_count,
+            ListKind::Done => self.done_count,
         }
     }
 
     /// The object at a row of the current list (done is shown newest first).
     pub fn id_at(&self, row: usize) -> Option<ObjectId> {
-        let ids = self.ids(self.list);
         match self.list {
-            ListKind::Done => ids.len().checked_sub(row + 1).map(|i| ids[i]),
-            _ => ids.get(row).copied(),
+            ListKind::Active => self.active.get(row).copied(),
+            ListKind::Failed => self.failed.get(row).copied(),
+            ListKind::Done => (self.done.len().checked_sub(row + 1)).map(|i| self.done[i]),
         }
     }
 
@@ -261,7 +292,7 @@ impl Transfers {
 
     /// Keep the cursor in the current list and the window around it.
     pub fn clamp(&mut self) {
-        let len = self.ids(self.list).len();
+        let len = self.kept(self.list);
         self.cursor = self.cursor.min(len.saturating_sub(1));
         let rows = self.visible_objects().max(1);
         if self.cursor < self.offset {
@@ -281,7 +312,7 @@ impl Transfers {
     }
 
     pub fn move_cursor(&mut self, action: Action) {
-        let last = self.ids(self.list).len().saturating_sub(1);
+        let last = self.kept(self.list).saturating_sub(1);
         let page = self.visible_objects().max(1);
         self.cursor = match action {
             Action::Up => self.cursor.saturating_sub(1),

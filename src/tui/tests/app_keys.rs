@@ -18,13 +18,15 @@ fn start_lists_both_configured_prefixes() {
                 side: Side::Source,
                 prefix: "daily/".into(),
                 continuation: None,
-                request: 1
+                request: 1,
+                page: 0,
             },
             Effect::List {
                 side: Side::Target,
                 prefix: "acme/".into(),
                 continuation: None,
-                request: 1
+                request: 1,
+                page: 0,
             },
         ]
     );
@@ -46,7 +48,8 @@ fn pages_are_fetched_in_the_background_until_the_last() {
             side: Side::Source,
             prefix: "daily/".into(),
             continuation: Some("next-page".into()),
-            request: 1
+            request: 1,
+            page: 1,
         }]
     );
     assert_eq!(app.browser.source.status, ListStatus::Loading);
@@ -72,13 +75,15 @@ fn opening_a_folder_moves_the_target_along_and_back_returns_to_it() {
                 side: Side::Source,
                 prefix: "daily/2025-11-19/".into(),
                 continuation: None,
-                request: 2
+                request: 2,
+                page: 0,
             },
             Effect::List {
                 side: Side::Target,
                 prefix: "acme/2025-11-19/".into(),
                 continuation: None,
-                request: 2
+                request: 2,
+                page: 0,
             },
         ]
     );
@@ -88,6 +93,7 @@ fn opening_a_folder_moves_the_target_along_and_back_returns_to_it() {
         Msg::Listed {
             side: Side::Source,
             request: 1,
+            page: 0,
             result: Ok(Default::default()),
         },
     );

@@ -4,12 +4,14 @@
 
 mod app_keys;
 mod browser;
+mod browser_window;
 mod engine_events;
 mod held_back;
 mod mirror;
 mod overlays;
 mod plan;
 mod transfers;
+mod transfers_scale;
 
 use std::time::Duration;
 
@@ -73,7 +75,8 @@ pub(super) fn object(key: &str, size: u64, minutes: i64, etag: Option<&str>) -> 
     }
 }
 
-/// Deliver one listing page to a pane (for its current request).
+/// Deliver one listing page to a pane: the page it asked for (the first one when it asked
+/// for none).
 pub(super) fn list(
     app: &mut App,
     side: Side,
@@ -81,12 +84,14 @@ pub(super) fn list(
     objects: Vec<ObjectInfo>,
     last: bool,
 ) -> Vec<Effect> {
-    let request = app.browser.pane(side).request;
+    let pane = app.browser.pane(side);
+    let (request, page) = (pane.request, pane.loading.unwrap_or(0));
     update(
         app,
         Msg::Listed {
             side,
             request,
+            page,
             result: Ok(Listing {
                 prefixes: prefixes.iter().map(|p| p.to_string()).collect(),
                 objects,

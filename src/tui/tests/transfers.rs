@@ -17,7 +17,14 @@ pub(super) fn engine(app: &mut App, seconds: f64, event: Event) -> Vec<Effect> {
     update(app, Msg::Engine(event))
 }
 
-fn started(id: usize, key: &str, size: u64, route: Route, parts: u32, part_size: u64) -> Event {
+pub(super) fn started(
+    id: usize,
+    key: &str,
+    size: u64,
+    route: Route,
+    parts: u32,
+    part_size: u64,
+) -> Event {
     Event::ObjectStarted {
         id,
         key: key.into(),

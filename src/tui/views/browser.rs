@@ -120,19 +120,8 @@ fn pane_block(app: &App, pane: &Pane, focused: bool, width: usize) -> Block<'sta
         Side::Target => "Target",
     };
     let count = match &pane.status {
-        ListStatus::Loading => format!(
-            " {} {} ",
-            style::spinner(app.now),
-            thousands(pane.listing.total() as u64)
-        ),
-        ListStatus::Done if pane.listing.filter().is_empty() => {
-            format!(" {} ", thousands(pane.listing.total() as u64))
-        }
-        ListStatus::Done => format!(
-            " {} of {} ",
-            thousands(pane.listing.len() as u64),
-            thousands(pane.listing.total() as u64)
-        ),
+        ListStatus::Loading => format!(" {} {} ", style::spinner(app.now), extent(pane)),
+        ListStatus::Done => format!(" {} ", extent(pane)),
         ListStatus::Failed(_) => " failed ".to_string(),
     };
     let follow = if pane.side == Side::Target && !app.browser.following() {
@@ -170,8 +159,38 @@ fn pane_block(app: &App, pane: &Pane, focused: bool, width: usize) -> Block<'sta
             ),
             Style::new().fg(Color::Yellow),
         )]));
+    } else if pane.frozen() {
+        block = block.title_bottom(Line::from(vec![Span::styled(
+            format!(
+                " sorted: {} loaded only ",
+                thousands(pane.listing.total() as u64)
+            ),
+            Style::new().fg(Color::Yellow),
+        )]));
     }
     block
+}
+
+/// How much of the folder the pane holds: the whole folder's count, or the window's rows
+/// and what is known of the rest ("2,001–12,000 of 12,000+").
+fn extent(pane: &Pane) -> String {
+    let listing = &pane.listing;
+    let shown = if listing.filter().is_empty() {
+        String::new()
+    } else {
+        format!("{} of ", thousands(listing.len() as u64))
+    };
+    if listing.complete() || listing.pages() == 0 {
+        return format!("{shown}{}", thousands(listing.total() as u64));
+    }
+    let shown = shown.replace(" of ", " in ");
+    let first = listing.rows_before() + 1;
+    let last = listing.rows_before() + listing.total() as u64;
+    let whole = match listing.total_rows() {
+        Some(rows) => thousands(rows),
+        None => format!("{}+", thousands(last)),
+    };
+    format!("{shown}{}–{} of {whole}", thousands(first), thousands(last))
 }
 
 fn empty_text(app: &App, pane: &Pane) -> Vec<Line<'static>> {
@@ -188,6 +207,11 @@ fn empty_text(app: &App, pane: &Pane) -> Vec<Line<'static>> {
         ListStatus::Done if pane.listing.total() > 0 => vec![
             Line::raw(""),
             Line::raw(format!("no name contains '{}'", pane.listing.filter())),
+            if pane.listing.complete() {
+                Line::raw("")
+            } else {
+                Line::styled("(among the rows loaded; the folder has more)", style::dim())
+            },
         ],
         ListStatus::Done => vec![Line::raw(""), Line::styled("(empty)", style::dim())],
     }
@@ -250,24 +274,8 @@ fn entry_line(
     }
 }
 
-/// Full facts of the entry under the cursor, or the listing's progress.
+/// Full facts of the entry under the cursor.
 fn detail_line(app: &App, pane: &Pane, width: usize) -> Line<'static> {
-    if let ListStatus::Loading = pane.status
-        && !pane.listing.is_empty()
-    {
-        return Line::styled(
-            fit(
-                &format!(
-                    "{} page {} · {} entries so far",
-                    style::spinner(app.now),
-                    pane.listing.pages + 1,
-                    thousands(pane.listing.total() as u64)
-                ),
-                width,
-            ),
-            style::dim(),
-        );
-    }
     let text = match pane.current() {
         None => String::new(),
         Some(Entry::Folder(_)) => "folder · enter opens it".to_string(),

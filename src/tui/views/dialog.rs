@@ -130,7 +130,7 @@ pub fn render_confirm(app: &App, confirm: Confirm, frame: &mut Frame, area: Rect
             let left = t
                 .stats
                 .total_objects
-                .saturating_sub(t.done.len() as u64 + t.failed.len() as u64);
+                .saturating_sub(t.done_count + t.failed_count);
             let lines = vec![
                 Line::raw(format!(
                     "Cancel the {} unfinished objects ({} in flight)?",

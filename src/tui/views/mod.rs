@@ -139,7 +139,7 @@ fn transfers_hints(app: &App, key: impl Fn(Context, Action) -> String) -> String
         let verb = if transfers.paused { "resume" } else { "pause" };
         hints.push(format!("{} {verb}", key(Context::Transfers, Action::Pause)));
     }
-    if !transfers.failed.is_empty() && transfers.phase != Phase::Stopping {
+    if transfers.failed_count > 0 && transfers.phase != Phase::Stopping {
         let retry = key(Context::Transfers, Action::RetryFailed);
         hints.push(format!("{retry} retry failed"));
     }

@@ -28,7 +28,13 @@ pub fn render(transfers: &Transfers, frame: &mut Frame, area: Rect) {
             ListKind::Failed => ("Failed", Color::Red),
             ListKind::Done => ("Done", Color::Green),
         };
-        let label = format!("{name} {}", thousands(transfers.ids(*list).len() as u64));
+        let (count, kept) = (transfers.count(*list), transfers.kept(*list) as u64);
+        // The list shown says when it holds only the newest of its objects.
+        let label = if count > kept && *list == transfers.list {
+            format!("{name} {} (last {})", thousands(count), thousands(kept))
+        } else {
+            format!("{name} {}", thousands(count))
+        };
         title.push(if *list == transfers.list {
             Span::styled(
                 label,
@@ -128,11 +134,11 @@ fn object_line(object: &ObjectRun, width: usize) -> Line<'static> {
                 human_bytes(object.size),
                 percent
             );
-            if object.parts.len() > 1 {
+            if object.part_count > 1 {
                 figures.push_str(&format!(
                     " {}/{}p",
                     thousands(object.parts_done() as u64),
-                    thousands(object.parts.len() as u64)
+                    thousands(u64::from(object.part_count))
                 ));
             }
             if object.retries > 0 {
@@ -166,7 +172,7 @@ fn object_line(object: &ObjectRun, width: usize) -> Line<'static> {
                     "unverified"
                 }
             );
-            if *attempts > object.parts.len().max(1) as u32 {
+            if *attempts > object.part_count.max(1) {
                 figures.push_str(&format!(" ({attempts} attempts)"));
             }
             let style = if verification.verified {
@@ -226,7 +232,7 @@ fn detail_lines(object: &ObjectRun, width: usize) -> Vec<Line<'static>> {
             match object.route {
                 airlock_core::plan::Route::Multipart => format!(
                     "multipart · {} parts of {}{}",
-                    thousands(object.parts.len() as u64),
+                    thousands(u64::from(object.part_count)),
                     human_bytes(object.part_size),
                     if object.resumed_parts > 0 {
                         format!(" · {} resumed from the journal", object.resumed_parts)

@@ -143,7 +143,7 @@ fn render_overview(app: &App, frame: &mut Frame, area: Rect) {
             width,
         )),
         {
-            let failed = format!("{} failed", transfers.failed.len());
+            let failed = format!("{} failed", thousands(transfers.failed_count));
             let rest = format!(
                 " · {} verified · buffers {}",
                 thousands(stats.verified),
@@ -153,7 +153,7 @@ fn render_overview(app: &App, frame: &mut Frame, area: Rect) {
             Line::from(vec![
                 Span::styled(
                     failed,
-                    if transfers.failed.is_empty() {
+                    if transfers.failed_count == 0 {
                         Style::new()
                     } else {
                         Style::new().fg(Color::Red)
@@ -200,8 +200,8 @@ fn render_overview(app: &App, frame: &mut Frame, area: Rect) {
 /// Objects not started yet.
 fn queued(transfers: &Transfers) -> u64 {
     let started =
-        transfers.stats.done_objects as usize + transfers.active.len() + transfers.failed.len();
-    transfers.stats.total_objects.saturating_sub(started as u64)
+        transfers.stats.done_objects + transfers.active.len() as u64 + transfers.failed_count;
+    transfers.stats.total_objects.saturating_sub(started)
 }
 
 /// Live rates and ETA while running; the run's average once it ended.

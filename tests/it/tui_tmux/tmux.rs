@@ -19,7 +19,7 @@ const PANE: &str = "airlock:0.0";
 /// Panics unless tmux can be run. The tests that call this are ignored when tmux was not found
 /// at build time (`build.rs`); when one runs anyway (under `CI=true`, or with `--ignored`),
 /// a missing tmux is a failure, never a pass.
-pub(super) fn require(test: &str) {
+pub(crate) fn require(test: &str) {
     let found = Command::new("tmux")
         .arg("-V")
         .output()
@@ -32,7 +32,7 @@ pub(super) fn require(test: &str) {
 }
 
 /// One tmux server with one session, `airlock`, running one program.
-pub(super) struct Tmux {
+pub(crate) struct Tmux {
     socket: PathBuf,
     /// The pane's shell, leader of the process group killed on drop (the program may ignore
     /// the SIGHUP tmux sends).
@@ -45,7 +45,7 @@ impl Tmux {
     /// Start `program args` in a `columns` x `rows` pane with `env` set. The socket goes in
     /// `dir`. The pane stays after the program exits so its exit status and last screen can be
     /// read.
-    pub(super) fn start(
+    pub(crate) fn start(
         dir: &Path,
         (columns, rows): (u16, u16),
         env: &[(&str, &Path)],
@@ -117,14 +117,21 @@ impl Tmux {
             .expect("tmux runs")
     }
 
+    /// The process the pane's shell runs (the program under test), by its `/proc` children.
+    pub(crate) fn program_pid(&self) -> Option<u32> {
+        let shell = self.pid?;
+        let children = std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children"));
+        children.ok()?.split_whitespace().next()?.parse().ok()
+    }
+
     /// A tmux format (`#{...}`) evaluated for the pane.
-    pub(super) fn format(&self, format: &str) -> String {
+    pub(crate) fn format(&self, format: &str) -> String {
         let out = self.run(&["display-message", "-p", "-t", PANE, format]);
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
     /// Send keys, as tmux names them (`Space`, `Enter`, `Escape`, `j`, `?`).
-    pub(super) fn send(&self, keys: &[&str]) {
+    pub(crate) fn send(&self, keys: &[&str]) {
         let mut args = vec!["send-keys", "-t", PANE];
         args.extend_from_slice(keys);
         let out = self.run(&args);
@@ -136,7 +143,7 @@ impl Tmux {
     }
 
     /// Type `text` literally (`send-keys -l`: no key names, a leading `-` is not a flag).
-    pub(super) fn type_text(&self, text: &str) {
+    pub(crate) fn type_text(&self, text: &str) {
         let out = self.run(&["send-keys", "-t", PANE, "-l", "--", text]);
         assert!(
             out.status.success(),
@@ -146,13 +153,13 @@ impl Tmux {
     }
 
     /// The visible screen, one line per row, trailing spaces trimmed.
-    pub(super) fn screen(&self) -> String {
+    pub(crate) fn screen(&self) -> String {
         let out = self.run(&["capture-pane", "-p", "-t", PANE]);
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
     /// Resize the window (and so the pane and the program's terminal).
-    pub(super) fn resize(&self, (columns, rows): (u16, u16)) {
+    pub(crate) fn resize(&self, (columns, rows): (u16, u16)) {
         let out = self.run(&[
             "resize-window",
             "-t",
@@ -170,7 +177,7 @@ impl Tmux {
     }
 
     /// Capture until `done(screen)` holds; panic with the last screen after `timeout`.
-    pub(super) fn wait_for(
+    pub(crate) fn wait_for(
         &self,
         what: &str,
         timeout: Duration,
@@ -197,7 +204,7 @@ impl Tmux {
     }
 
     /// [`Tmux::wait_for`] the screen to contain every one of `texts`.
-    pub(super) fn wait_for_text(&self, texts: &[&str], timeout: Duration) -> String {
+    pub(crate) fn wait_for_text(&self, texts: &[&str], timeout: Duration) -> String {
         self.wait_for(&format!("{texts:?}"), timeout, |screen| {
             texts.iter().all(|t| screen.contains(t))
         })
@@ -205,7 +212,7 @@ impl Tmux {
 
     /// The program's exit status once it has exited (128+N: killed by signal N), as its shell
     /// recorded it; else, if the shell itself died, tmux's view (-N: killed by signal N).
-    pub(super) fn exited(&self) -> Option<i32> {
+    pub(crate) fn exited(&self) -> Option<i32> {
         if let Some(code) = std::fs::read_to_string(&self.status_file)
             .ok()
             .and_then(|s| s.trim().parse::<i32>().ok())
@@ -223,7 +230,7 @@ impl Tmux {
     }
 
     /// Wait for the program to exit; panic with the screen after `timeout`.
-    pub(super) fn wait_exit(&self, timeout: Duration) -> i32 {
+    pub(crate) fn wait_exit(&self, timeout: Duration) -> i32 {
         let deadline = Instant::now() + timeout;
         loop {
             if let Some(code) = self.exited() {
@@ -253,7 +260,7 @@ impl Drop for Tmux {
 }
 
 /// The screen with a ruler, for failure messages and `--nocapture` runs.
-pub(super) fn frame(screen: &str) -> String {
+pub(crate) fn frame(screen: &str) -> String {
     let mut out = String::from("    +----------------------------------------\n");
     for (i, line) in screen.lines().enumerate() {
         out.push_str(&format!("{i:>3} |{line}\n"));
@@ -262,12 +269,12 @@ pub(super) fn frame(screen: &str) -> String {
 }
 
 /// Row `row` of the screen, `""` past the end.
-pub(super) fn row(screen: &str, row: usize) -> &str {
+pub(crate) fn row(screen: &str, row: usize) -> &str {
     screen.lines().nth(row).unwrap_or("")
 }
 
 /// The first `width` characters of each row (a pane's columns).
-pub(super) fn columns(screen: &str, from: usize, width: usize) -> Vec<String> {
+pub(crate) fn columns(screen: &str, from: usize, width: usize) -> Vec<String> {
     screen
         .lines()
         .map(|l| l.chars().skip(from).take(width).collect())

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::{ListKind, ObjectRun, Outcome, PartState, Phase, Transfers};
+use super::{DONE_KEPT, FAILED_KEPT, ListKind, ObjectRun, Outcome, PartState, Phase, Transfers};
 use crate::tui::app::Out;
 use airlock_core::engine::{Event, ObjectId, RunSummary, Verification};
 use airlock_core::progress::human_bytes;
@@ -94,7 +94,11 @@ impl Transfers {
         else {
             return;
         };
-        let retries = self.objects.get(id).map_or(0, |o| o.retries);
+        let before = self.objects.get(id);
+        let retries = before.map_or(0, |o| o.retries);
+        let was_failed = before.is_some_and(|o| {
+            matches!(o.outcome, Some(Outcome::Failed { .. } | Outcome::Cancelled))
+        });
         if *resumed_parts > 0 {
             self.resumed_bytes += (u64::from(*resumed_parts) * part_size).min(*size);
         }
@@ -105,6 +109,7 @@ impl Transfers {
                 size: *size,
                 route: *route,
                 part_size: *part_size,
+                part_count: *parts,
                 parts: vec![PartState::Pending; *parts as usize],
                 resumed_parts: *resumed_parts,
                 bytes: 0,
@@ -113,7 +118,10 @@ impl Transfers {
                 outcome: None,
             },
         );
-        self.failed.retain(|i| i != id);
+        if was_failed {
+            self.failed.retain(|i| i != id);
+            self.failed_count = self.failed_count.saturating_sub(1);
+        }
         self.active.retain(|i| i != id);
         self.active.push(*id);
         if matches!(self.phase, Phase::Finished(_)) {
@@ -155,7 +163,7 @@ impl Transfers {
         bytes: u64,
     ) {
         if let Some(object) = self.objects.get_mut(&id) {
-            object.parts.fill(PartState::Done);
+            object.parts = Vec::new();
             object.bytes = bytes;
             object.last_error = None;
             object.outcome = Some(Outcome::Done {
@@ -163,8 +171,7 @@ impl Transfers {
                 attempts,
             });
         }
-        self.active.retain(|i| *i != id);
-        self.done.push(id);
+        self.finished(id);
     }
 
     /// The TUI plans its own runs, which never split objects; shown as done for safety.
@@ -178,9 +185,22 @@ impl Transfers {
                 },
                 attempts,
             });
+            object.parts = Vec::new();
         }
+        self.finished(id);
+    }
+
+    /// An object moves from active to done; the oldest done object beyond the kept ones is
+    /// forgotten.
+    fn finished(&mut self, id: ObjectId) {
         self.active.retain(|i| *i != id);
-        self.done.push(id);
+        self.done.push_back(id);
+        self.done_count += 1;
+        if self.done.len() > DONE_KEPT
+            && let Some(oldest) = self.done.pop_front()
+        {
+            self.objects.remove(&oldest);
+        }
     }
 
     fn concurrency_changed(&mut self, limit: usize, reason: &str, out: &mut Out) {
@@ -202,9 +222,12 @@ impl Transfers {
     fn run_finished(&mut self, summary: &RunSummary, out: &mut Out) {
         out.info(finished_message(summary));
         self.phase = Phase::Finished(Box::new(summary.clone()));
+        // The engine's count is the truth (a failed object forgotten here may have been
+        // started again by a retry).
+        self.failed_count = summary.failed + summary.cancelled;
         // Nothing is active any more: show what needs attention, else what was done.
         if self.list == ListKind::Active {
-            self.list = if self.failed.is_empty() {
+            self.list = if self.failed_count == 0 {
                 ListKind::Done
             } else {
                 ListKind::Failed
@@ -226,6 +249,9 @@ impl Transfers {
 
     /// The object failed or was cancelled: its unfinished parts are marked failed.
     fn end(&mut self, id: ObjectId, outcome: Outcome) {
+        let listed = self.objects.get(&id).is_some_and(|o| {
+            matches!(o.outcome, Some(Outcome::Failed { .. } | Outcome::Cancelled))
+        });
         if let Some(object) = self.objects.get_mut(&id) {
             for part in &mut object.parts {
                 if matches!(part, PartState::InFlight | PartState::Retrying) {
@@ -235,8 +261,15 @@ impl Transfers {
             object.outcome = Some(outcome);
         }
         self.active.retain(|i| *i != id);
-        if !self.failed.contains(&id) {
-            self.failed.push(id);
+        if listed {
+            return;
+        }
+        self.failed.push_back(id);
+        self.failed_count += 1;
+        if self.failed.len() > FAILED_KEPT
+            && let Some(oldest) = self.failed.pop_front()
+        {
+            self.objects.remove(&oldest);
         }
     }
 }
