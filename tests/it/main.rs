@@ -57,6 +57,7 @@ mod secrets;
 mod servers;
 mod slowdown_storm;
 mod source_layout;
+mod source_layout_small;
 mod ssm;
 mod tui_flow;
 mod tui_tmux;

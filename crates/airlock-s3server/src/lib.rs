@@ -40,6 +40,7 @@
 //! | legacy: CRC64NVME unknown (ignored) *(F)* | [`set_crc64nvme_unknown(true)`](Behaviours::set_crc64nvme_unknown) |
 //! | legacy (MinIO < 2025): FULL_OBJECT Complete 400 InvalidPart *(F)* | [`set_full_object_refused(true)`](Behaviours::set_full_object_refused) |
 //! | kind store: parts under 5 MiB (but the last) accepted at Complete *(F)* | [`set_small_parts_allowed(true)`](Behaviours::set_small_parts_allowed) |
+//! | every listed object with its ETag (s3s-fs lists none) *(F)* | [`set_listed_etags(true)`](Behaviours::set_listed_etags) |
 //! | all three legacy switches | [`set_legacy(true)`](Behaviours::set_legacy) |
 //! | s3rver: aws-chunked stored with its framing, Abort 405, ListMultipartUploads 501 | [`set_s3rver(true)`](Behaviours::set_s3rver) |
 //!
