@@ -344,12 +344,14 @@ macro_rules! apply_write_params {
     }};
 }
 
-/// A streamed body already framed as `aws-chunked` with a CRC64NVME trailer
+/// A streamed body already framed as `aws-chunked` with a checksum trailer
 /// (`engine::chunked::ChunkedBody`), and its payload length.
 pub struct ChunkedUpload {
     pub body: SdkBody,
     pub length: u64,
     pub encoded_length: u64,
+    /// The trailer's algorithm: CRC64NVME, or a composite upload's (the source's) algorithm.
+    pub algorithm: ChecksumAlgorithm,
 }
 
 impl ChunkedUpload {
@@ -357,6 +359,7 @@ impl ChunkedUpload {
         UnsignedTrailer {
             decoded_length: self.length,
             encoded_length: self.encoded_length,
+            algorithm: self.algorithm,
         }
     }
 }
@@ -420,6 +423,7 @@ pub async fn put_stream(
         false => request.interceptor(UnsignedTrailer {
             decoded_length: length,
             encoded_length: wire_length,
+            algorithm: ChecksumAlgorithm::Crc64nvme,
         }),
     };
     let send = async {
@@ -441,23 +445,52 @@ pub async fn put_stream(
     })
 }
 
-/// Start a multipart upload, with a full-object CRC64NVME checksum when `full_object` (parts
-/// sent with trailers), without any checksum otherwise (plain parts).
+/// The checksum a multipart upload is created and completed with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UploadChecksum {
+    /// None (plain parts, or CRC64NVME trailers without a whole-object type: "trailer-parts").
+    None,
+    /// A FULL_OBJECT CRC64NVME (parts sent with CRC64NVME trailers).
+    FullCrc64nvme,
+    /// A COMPOSITE checksum of this algorithm, the source's (parts sent with its trailers): the
+    /// target then reports the source's `value-N`.
+    Composite(ChecksumAlgorithm),
+}
+
+fn sdk_algorithm(algorithm: ChecksumAlgorithm) -> SdkChecksumAlgorithm {
+    match algorithm {
+        ChecksumAlgorithm::Crc32 => SdkChecksumAlgorithm::Crc32,
+        ChecksumAlgorithm::Crc32c => SdkChecksumAlgorithm::Crc32C,
+        ChecksumAlgorithm::Crc64nvme => SdkChecksumAlgorithm::Crc64Nvme,
+        ChecksumAlgorithm::Sha1 => SdkChecksumAlgorithm::Sha1,
+        ChecksumAlgorithm::Sha256 => SdkChecksumAlgorithm::Sha256,
+    }
+}
+
+/// Start a multipart upload with the `checksum` it will be completed with.
 pub async fn create_multipart(
     side: &SideClient,
     key: &str,
     params: &WriteParams<'_>,
-    full_object: bool,
+    checksum: UploadChecksum,
 ) -> Result<String> {
     let mut request = side
         .client
         .create_multipart_upload()
         .bucket(&side.bucket)
         .key(key);
-    if full_object {
-        request = request
-            .checksum_algorithm(SdkChecksumAlgorithm::Crc64Nvme)
-            .checksum_type(ChecksumType::FullObject);
+    match checksum {
+        UploadChecksum::None => {}
+        UploadChecksum::FullCrc64nvme => {
+            request = request
+                .checksum_algorithm(SdkChecksumAlgorithm::Crc64Nvme)
+                .checksum_type(ChecksumType::FullObject);
+        }
+        UploadChecksum::Composite(algorithm) => {
+            request = request
+                .checksum_algorithm(sdk_algorithm(algorithm))
+                .checksum_type(ChecksumType::Composite);
+        }
     }
     let out = apply_write_params!(request, params, key)
         .send()
@@ -470,7 +503,7 @@ pub async fn create_multipart(
     })
 }
 
-/// What one UploadPart sends: aws-chunked with a CRC64NVME trailer the target checks, or a
+/// What one UploadPart sends: aws-chunked with a checksum trailer the target checks, or a
 /// plain body (`checksum = "md5"` / `"none"`; the ETag answered is the part's MD5).
 pub enum PartBody {
     Chunked(ChunkedUpload),
@@ -512,10 +545,18 @@ pub async fn upload_part_stream(
             .map_err(|e| s3_failure(&e, ctx(side, "UploadPart", key)).into())
     };
     let out = deadline::upload(side, "UploadPart", key, &taken, wire_length, send).await?;
+    // A composite upload's part: the target's value of the trailer's algorithm.
+    let echoed = match trailer.map(|t| t.algorithm) {
+        Some(ChecksumAlgorithm::Crc32) => out.checksum_crc32(),
+        Some(ChecksumAlgorithm::Crc32c) => out.checksum_crc32_c(),
+        Some(ChecksumAlgorithm::Sha1) => out.checksum_sha1(),
+        Some(ChecksumAlgorithm::Sha256) => out.checksum_sha256(),
+        Some(ChecksumAlgorithm::Crc64nvme) | None => None,
+    };
     Ok(WriteResult {
         etag: out.e_tag().map(unquote),
         crc64nvme: out.checksum_crc64_nvme().map(str::to_string),
-        echoed: None,
+        echoed: echoed.map(str::to_string),
     })
 }
 
@@ -527,16 +568,32 @@ pub struct FinishedPart {
     /// Base64 CRC64NVME of the part's bytes (as computed while streaming).
     pub crc64nvme: String,
     pub size: u64,
+    /// For a composite upload: the part's checksum of its algorithm (base64), as sent or as
+    /// ListParts reports it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<String>,
 }
 
-/// Complete the upload, asking the target to check the full-object CRC64NVME when given (None:
-/// parts were sent plain, and the Complete carries no checksum).
+/// The checksum a CompleteMultipartUpload carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompleteChecksum<'a> {
+    /// None: plain parts, "trailer-parts".
+    None,
+    /// The full-object CRC64NVME for the target to check; each part's CRC64NVME listed.
+    FullCrc64nvme(&'a str),
+    /// A composite upload of this algorithm: each part's checksum listed
+    /// ([`FinishedPart::checksum`]).
+    Composite(ChecksumAlgorithm),
+}
+
+/// Complete the upload with `checksum`: the full-object CRC64NVME for the target to check, the
+/// parts' composite checksums, or nothing (parts sent plain).
 pub async fn complete_multipart(
     side: &SideClient,
     key: &str,
     upload_id: &str,
     parts: &[FinishedPart],
-    full_crc64nvme: Option<&str>,
+    checksum: CompleteChecksum<'_>,
 ) -> Result<WriteResult> {
     let completed: Vec<CompletedPart> = parts
         .iter()
@@ -544,10 +601,25 @@ pub async fn complete_multipart(
             let part = CompletedPart::builder()
                 .part_number(p.part as i32)
                 .e_tag(format!("\"{}\"", p.etag));
-            match full_crc64nvme {
-                Some(_) => part.checksum_crc64_nvme(&p.crc64nvme).build(),
-                None => part.build(),
+            let value = p.checksum.clone();
+            match checksum {
+                CompleteChecksum::FullCrc64nvme(_) => part.checksum_crc64_nvme(&p.crc64nvme),
+                CompleteChecksum::Composite(ChecksumAlgorithm::Crc32) => {
+                    part.set_checksum_crc32(value)
+                }
+                CompleteChecksum::Composite(ChecksumAlgorithm::Crc32c) => {
+                    part.set_checksum_crc32_c(value)
+                }
+                CompleteChecksum::Composite(ChecksumAlgorithm::Sha1) => {
+                    part.set_checksum_sha1(value)
+                }
+                CompleteChecksum::Composite(ChecksumAlgorithm::Sha256) => {
+                    part.set_checksum_sha256(value)
+                }
+                CompleteChecksum::Composite(ChecksumAlgorithm::Crc64nvme)
+                | CompleteChecksum::None => part,
             }
+            .build()
         })
         .collect();
     let mut request = side
@@ -556,10 +628,16 @@ pub async fn complete_multipart(
         .bucket(&side.bucket)
         .key(key)
         .upload_id(upload_id);
-    if let Some(full) = full_crc64nvme {
-        request = request
-            .checksum_crc64_nvme(full)
-            .checksum_type(ChecksumType::FullObject);
+    match checksum {
+        CompleteChecksum::FullCrc64nvme(full) => {
+            request = request
+                .checksum_crc64_nvme(full)
+                .checksum_type(ChecksumType::FullObject);
+        }
+        CompleteChecksum::Composite(_) => {
+            request = request.checksum_type(ChecksumType::Composite);
+        }
+        CompleteChecksum::None => {}
     }
     let send = request
         .multipart_upload(
@@ -601,7 +679,8 @@ pub async fn list_parts(side: &SideClient, key: &str, upload_id: &str) -> Result
 }
 
 /// Parts already at the target for an upload, with the ETag and CRC64NVME the target reports
-/// for each (an empty checksum when it reports none), in part order.
+/// for each (an empty checksum when it reports none) and a composite upload's part checksum,
+/// in part order.
 pub async fn list_part_details(
     side: &SideClient,
     key: &str,
@@ -622,11 +701,18 @@ pub async fn list_part_details(
             .map_err(|e| s3_failure(&e, ctx(side, "ListParts", key)))?;
         for p in out.parts() {
             if let Some(n) = p.part_number() {
+                let composite = [
+                    p.checksum_crc32(),
+                    p.checksum_crc32_c(),
+                    p.checksum_sha1(),
+                    p.checksum_sha256(),
+                ];
                 parts.push(FinishedPart {
                     part: n as u32,
                     etag: p.e_tag().map(unquote).unwrap_or_default(),
                     crc64nvme: p.checksum_crc64_nvme().unwrap_or_default().to_string(),
                     size: p.size().unwrap_or(0).max(0) as u64,
+                    checksum: composite.into_iter().flatten().next().map(str::to_string),
                 });
             }
         }

@@ -33,6 +33,30 @@ pub fn encode(algorithm: ChecksumAlgorithm, value: u64) -> String {
     }
 }
 
+/// Characters of a base64 checksum value of `algorithm` (4-byte CRCs 8, CRC64 12, SHA-1 28,
+/// SHA-256 44).
+pub fn encoded_len(algorithm: ChecksumAlgorithm) -> u64 {
+    let bytes: u64 = match algorithm {
+        ChecksumAlgorithm::Crc32 | ChecksumAlgorithm::Crc32c => 4,
+        ChecksumAlgorithm::Crc64nvme => 8,
+        ChecksumAlgorithm::Sha1 => 20,
+        ChecksumAlgorithm::Sha256 => 32,
+    };
+    bytes.div_ceil(3) * 4
+}
+
+/// The base64 value of `algorithm` over a finished stream, when it was computed: CRC64NVME
+/// always, the source's algorithm when the digest plan asked for it.
+pub fn trailer_value(algorithm: ChecksumAlgorithm, values: &DigestValues) -> Option<String> {
+    match algorithm {
+        ChecksumAlgorithm::Crc64nvme => Some(encode(algorithm, values.crc64nvme)),
+        _ => {
+            let (computed, value) = values.source_crc?;
+            (computed == algorithm).then(|| encode(algorithm, value))
+        }
+    }
+}
+
 /// CRC of `a` followed by `b` (of `b_len` bytes), from the CRCs of each.
 pub fn combine(algorithm: ChecksumAlgorithm, a: u64, b: u64, b_len: u64) -> u64 {
     match crc_algorithm(algorithm) {

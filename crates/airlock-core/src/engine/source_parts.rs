@@ -12,8 +12,8 @@ use md5::Digest as _;
 use super::digest::{crc_algorithm, encode};
 use super::journal::JournalPart;
 use super::verify::{Check, Composite, SourceExpectation, hex};
-use crate::aws::objects::SourceObject;
-use crate::config::{Side, VerifyMode};
+use crate::aws::objects::{SourceObject, UploadChecksum};
+use crate::config::{Side, VerifyMode, WriteChecksum};
 use crate::error::{Class, Error, S3Failure};
 use crate::plan::{ChecksumAlgorithm, SourceHop, SourceLayout};
 
@@ -75,6 +75,67 @@ pub(crate) fn expect_layout(
 
 fn name(algorithm: ChecksumAlgorithm) -> String {
     format!("{algorithm:?}").to_lowercase()
+}
+
+/// The algorithm the target upload is created with as COMPOSITE, so that the target reports
+/// the source's own `value-N` (and a later plan compares the two): the source's composite
+/// algorithm, when the copy is in its layout and parts go with trailers (`write` is
+/// `trailer`). Plain parts (`md5`, `none`: stores without trailing checksums) carry no
+/// checksum whose value is known before the bytes are sent, so they stay as they were.
+pub(crate) fn target_composite(
+    expectation: &SourceExpectation,
+    write: WriteChecksum,
+) -> Option<ChecksumAlgorithm> {
+    match (&expectation.composite, write) {
+        (Some(Composite::Crc { algorithm, .. }), WriteChecksum::Trailer) => Some(*algorithm),
+        _ => None,
+    }
+}
+
+/// The checksum a new upload is created with: COMPOSITE in `composite`, else FULL_OBJECT
+/// CRC64NVME when `full_object`, else none.
+pub(crate) fn upload_checksum(
+    composite: Option<ChecksumAlgorithm>,
+    full_object: bool,
+) -> UploadChecksum {
+    match composite {
+        Some(algorithm) => UploadChecksum::Composite(algorithm),
+        None if full_object => UploadChecksum::FullCrc64nvme,
+        None => UploadChecksum::None,
+    }
+}
+
+/// The composite value (`base64-N`) of `algorithm` over the parts' base64 checksums of it, in
+/// part order; None when one is missing or malformed.
+pub(crate) fn composite_of<'a>(
+    algorithm: ChecksumAlgorithm,
+    parts: impl IntoIterator<Item = Option<&'a str>>,
+) -> Option<String> {
+    use base64::Engine as _;
+    let engine = base64::engine::general_purpose::STANDARD;
+    let (mut raw, mut count) = (Vec::new(), 0usize);
+    for value in parts {
+        raw.extend(engine.decode(value?).ok()?);
+        count += 1;
+    }
+    Some(format!("{}-{count}", digest_of(algorithm, &raw)?))
+}
+
+/// Base64 of `algorithm` over `raw` (a composite's concatenated part checksums).
+fn digest_of(algorithm: ChecksumAlgorithm, raw: &[u8]) -> Option<String> {
+    let crc = crc_algorithm(algorithm)?;
+    Some(encode(algorithm, crc_fast::checksum(crc, raw)))
+}
+
+/// A composite value without its `-N`, and N (moto sends no `-N`: then `parts`).
+pub(crate) fn split_composite(value: &str, parts: usize) -> (&str, usize) {
+    match value
+        .rsplit_once('-')
+        .and_then(|(v, n)| Some((v, n.parse().ok()?)))
+    {
+        Some((value, count)) => (value, count),
+        None => (value, parts),
+    }
 }
 
 /// Recompute the composite from the parts read (all of them, in part order) and compare it with
@@ -155,6 +216,7 @@ mod tests {
                 etag: String::new(),
                 crc64nvme: String::new(),
                 size: data.len() as u64,
+                checksum: None,
             },
             source_crc: Some(crc),
             md5: Some(hex(&md5::Md5::digest(data))),

@@ -365,6 +365,27 @@ impl TargetCheck<'_> {
         }
     }
 
+    /// A composite upload's part: the target's value of the composite algorithm (when it
+    /// answers one) must be the one sent in the trailer, which it checked the bytes against.
+    pub(crate) fn part_composite(
+        &self,
+        key: &str,
+        part: u32,
+        put: &WriteResult,
+        sent: Option<&(ChecksumAlgorithm, String)>,
+    ) -> Result<(), Error> {
+        if let (Some((algorithm, ours)), Some(theirs)) = (sent, &put.echoed)
+            && theirs != ours
+        {
+            let msg = format!(
+                "part {part}: target computed {} {theirs}; we sent {ours}",
+                name(*algorithm)
+            );
+            return Err(self.target_error("UploadPart", key, msg, Class::Retryable));
+        }
+        Ok(())
+    }
+
     /// Check an UploadPart answer against what was streamed.
     pub(crate) fn part(
         &self,
