@@ -58,6 +58,7 @@ mod servers;
 mod slowdown_storm;
 mod source_layout;
 mod source_layout_small;
+mod source_layout_split;
 mod source_layout_target;
 mod ssm;
 mod tui_flow;

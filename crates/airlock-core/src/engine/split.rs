@@ -284,7 +284,8 @@ pub async fn finalize(sides: Sides, options: &EngineOptions, item: &PlanItem) ->
     let mut expectation = expectation_for(&ctx, item, &source);
     if let Some(Composite::Etag(etag)) = &expectation.composite {
         // The target's part ETags are the MD5s of the bytes it holds, when it makes MD5 ETags.
-        let check = etag_check(&ctx, item, etag, &parts)?;
+        let check = etag_check(&ctx, item, etag, &parts)
+            .map_err(|e| mismatch_advice(e, &split.upload_id))?;
         expectation.composite = None;
         expectation.description = check;
     }
@@ -301,7 +302,25 @@ pub async fn finalize(sides: Sides, options: &EngineOptions, item: &PlanItem) ->
     };
     let item = Arc::new(item.clone());
     let cancel = CancellationToken::new();
-    settled(complete(ctx, 0, item, Arc::new(upload), parts, cancel).await).map(Finalized::Completed)
+    settled(complete(ctx, 0, item, Arc::new(upload), parts, cancel).await)
+        .map(Finalized::Completed)
+        .map_err(|e| mismatch_advice(e, &split.upload_id))
+}
+
+/// A source check that failed before Complete: say what to do with the upload left open.
+fn mismatch_advice(error: Error, upload_id: &str) -> Error {
+    match error.s3() {
+        Some(failure) if failure.code.as_deref() == Some("ChecksumMismatch") => {
+            Error::from(S3Failure {
+                message: format!(
+                    "{}; upload '{upload_id}' is left open with the bad part: abort it ('airlock uploads abort'), then make a new plan, prepare it and run the shards again",
+                    failure.message
+                ),
+                ..failure.clone()
+            })
+        }
+        _ => error,
+    }
 }
 
 /// The source's multipart ETag against the MD5 of the target's part ETags, before Complete:
