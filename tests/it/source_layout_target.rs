@@ -9,7 +9,7 @@ use crate::common::engine::Rig;
 use crate::common::multipart_upload::{Upload, put_in_parts};
 use crate::common::{Account, MIB};
 use airlock_core::plan::{Plan, PlanItem, Route};
-use aws_sdk_s3::types::{ChecksumAlgorithm as SdkAlgorithm, ChecksumMode, ChecksumType};
+use aws_sdk_s3::types::{ChecksumAlgorithm as SdkAlgorithm, ChecksumMode};
 
 const TRANSFER: [&str; 2] = ["multipart_threshold = \"8MiB\"", "part_size = \"8MiB\""];
 
@@ -27,7 +27,13 @@ async fn composite(account: &Account, key: &str) -> (Option<String>, Option<Stri
         .key(key);
     let head = head.checksum_mode(ChecksumMode::Enabled).send().await;
     let head = head.unwrap_or_else(|e| panic!("HEAD '{key}': {e:?}"));
-    let value = head.checksum_crc32().or(head.checksum_crc32_c());
+    let value = [
+        head.checksum_crc32(),
+        head.checksum_crc32_c(),
+        head.checksum_sha1(),
+        head.checksum_sha256(),
+    ];
+    let value = value.into_iter().flatten().next();
     let value = value.map(|v| format!("{v} {:?}", head.checksum_type()));
     let recorded = head.metadata().and_then(|m| m.get("airlock-source-etag"));
     (value, recorded.cloned())
@@ -172,4 +178,77 @@ async fn a_target_with_another_composite_is_copied_whatever_source_etag_it_recor
     );
     let (source, _) = composite(rig.source(), "crc32.bin").await;
     assert_eq!(composite(rig.target(), "crc32.bin").await.0, source);
+}
+
+/// SHA-256 and SHA-1 composites: each part's digest computed while streaming, the composite (the
+/// digest of the concatenated binary part digests, `-N`) checked before Complete, the target
+/// written with the same composite, a flipped byte failing the object before Complete.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sha_composite_sources_are_checked_and_written_with_their_composite() {
+    use crate::common::proxy::{Fault, Op, Rule};
+    use airlock_core::plan::{ChecksumAlgorithm, SourceHop};
+
+    let rig = Rig::start().await;
+    let sizes = [5 * MIB, 5 * MIB, 2 * MIB];
+    let sha256 = Upload::Composite(SdkAlgorithm::Sha256);
+    put_in_parts(rig.source(), "sha256.bin", 1, &sizes, sha256.clone()).await;
+    put_in_parts(
+        rig.source(),
+        "sha1.bin",
+        2,
+        &sizes,
+        Upload::Composite(SdkAlgorithm::Sha1),
+    )
+    .await;
+    put_in_parts(rig.source(), "bad.bin", 3, &sizes, sha256).await;
+    let corrupt = Rule::new(Fault::CorruptResponse { at_byte: 77 }).on(Op::GetObjectRange);
+    rig.source_proxy
+        .add_rule(corrupt.key("bad.bin").skip(2).times(1));
+    let settings = rig.config().transfer(&TRANSFER).settings();
+
+    let (plan, _) = rig.plan(&settings).await;
+    let check = |key: &str| item(&plan, key).source_layout.clone().map(|l| l.check);
+    let sha256 = ChecksumAlgorithm::Sha256;
+    let hop = |algorithm| Some(SourceHop::Composite { algorithm });
+    assert_eq!(check("sha256.bin"), hop(sha256));
+    assert_eq!(check("sha1.bin"), hop(ChecksumAlgorithm::Sha1));
+
+    let (summary, events) = rig.run(&settings).await;
+    assert_eq!(
+        (summary.copied, summary.verified, summary.failed),
+        (2, 2, 1),
+        "{}",
+        events.describe()
+    );
+    for (key, algorithm) in [("sha256.bin", "sha256"), ("sha1.bin", "sha1")] {
+        let verification = events.verification(key);
+        assert_eq!(
+            verification.source,
+            format!(
+                "composite {algorithm} of the 3 parts read (in the source's layout) matched the source's"
+            ),
+            "{key}"
+        );
+        let (source, _) = composite(rig.source(), key).await;
+        assert!(
+            source.as_deref().is_some_and(|s| s.contains("-3")),
+            "{source:?}"
+        );
+        assert_eq!(composite(rig.target(), key).await.0, source, "{key}");
+    }
+    let failure = summary.failures.iter().find(|(k, _)| k == "bad.bin");
+    let (_, message) = failure.expect("bad.bin failed");
+    assert!(
+        message.contains("the parts read do not match the source's sha256"),
+        "{message}"
+    );
+    let mut at_target = rig.target().keys("").await;
+    at_target.sort();
+    assert_eq!(at_target, ["sha1.bin", "sha256.bin"]);
+
+    // A rerun skips the two by their composites.
+    let (plan, _) = rig.plan(&settings).await;
+    assert_eq!(item(&plan, "sha256.bin").route, Route::Skip);
+    assert_eq!(item(&plan, "sha1.bin").route, Route::Skip);
+    assert_eq!(item(&plan, "bad.bin").route, Route::Multipart);
 }

@@ -24,7 +24,7 @@ use super::source_parts;
 use super::state::{self, UploadState};
 use super::stream::{blame, chunked_as, digests_of, pinned_etag, source_tags};
 use super::upload::Upload;
-use super::verify::{self, SourceExpectation, TargetCheck};
+use super::verify::{self, Composite, SourceExpectation, TargetCheck};
 use crate::aws::objects::{self, FinishedPart, PartBody, SourceObject, WriteParams};
 use crate::config::{Side, WriteChecksum};
 use crate::error::{Class, Error, S3Failure};
@@ -304,10 +304,16 @@ pub(crate) async fn copy_part(
                 .map_err(|e| blame(e, &outcome, ctx_ref, &item.source_key))?;
                 let digests = digests_of(&outcome, length)?;
                 check.part(&item.target_key, part, &put, &digests)?;
-                let composite = upload
-                    .composite
-                    .and_then(|a| Some((a, digest::trailer_value(a, &digests)?)));
-                check.part_composite(&item.target_key, part, &put, composite.as_ref())?;
+                // The part's value of the source's composite algorithm: for the check before
+                // Complete, and for a composite target upload the value its trailer carried.
+                let composite = match &upload.expectation.composite {
+                    Some(Composite::Crc { algorithm, .. }) => {
+                        digest::trailer_value(*algorithm, &digests).map(|v| (*algorithm, v))
+                    }
+                    _ => None,
+                };
+                let sent = composite.as_ref().filter(|_| upload.composite.is_some());
+                check.part_composite(&item.target_key, part, &put, sent)?;
                 Ok(JournalPart {
                     part: FinishedPart {
                         part,

@@ -1,7 +1,7 @@
 //! The source hop of a multipart source copied in its own part layout (the plan item's
 //! [`SourceLayout`]): what to compute per part ([`expect_layout`]) and the check before
-//! CompleteMultipartUpload ([`check_composite`]): the source's COMPOSITE CRC32/CRC32C
-//! (checksum of the part checksums, `-N`) or its multipart ETag (MD5 of the part MD5s, `-N`),
+//! CompleteMultipartUpload ([`check_composite`]): the source's COMPOSITE CRC32/CRC32C or
+//! SHA-1/SHA-256 (checksum of the concatenated binary part checksums, `-N`) or its multipart ETag (MD5 of the part MD5s, `-N`),
 //! recomputed from the parts read. Only the same part boundaries give the same value, which is
 //! why the copy uses the source's parts.
 //!
@@ -123,8 +123,16 @@ pub(crate) fn composite_of<'a>(
 
 /// Base64 of `algorithm` over `raw` (a composite's concatenated part checksums).
 fn digest_of(algorithm: ChecksumAlgorithm, raw: &[u8]) -> Option<String> {
-    let crc = crc_algorithm(algorithm)?;
-    Some(encode(algorithm, crc_fast::checksum(crc, raw)))
+    use base64::Engine as _;
+    let engine = base64::engine::general_purpose::STANDARD;
+    match algorithm {
+        ChecksumAlgorithm::Sha1 => Some(engine.encode(sha1::Sha1::digest(raw))),
+        ChecksumAlgorithm::Sha256 => Some(engine.encode(sha2::Sha256::digest(raw))),
+        _ => {
+            let crc = crc_algorithm(algorithm)?;
+            Some(encode(algorithm, crc_fast::checksum(crc, raw)))
+        }
+    }
 }
 
 /// A composite value without its `-N`, and N (moto sends no `-N`: then `parts`).
@@ -150,18 +158,20 @@ pub(crate) fn check_composite(
     let count = parts.len();
     let (got, want, what) = match composite {
         Composite::Crc { algorithm, value } => {
-            let Some(crc) = crc_algorithm(*algorithm) else {
+            // Each part's value: as computed while streaming (or listed), base64.
+            let values: Vec<Option<String>> = parts
+                .iter()
+                .map(|part| {
+                    part.part.checksum.clone().or_else(|| {
+                        crc_algorithm(*algorithm)?;
+                        Some(encode(*algorithm, part.source_crc?))
+                    })
+                })
+                .collect();
+            let Some(got) = composite_of(*algorithm, values.iter().map(|v| v.as_deref())) else {
                 return Ok(None);
             };
-            let mut raw = Vec::with_capacity(count * 4);
-            for part in parts {
-                let Some(value) = part.source_crc else {
-                    return Ok(None);
-                };
-                raw.extend_from_slice(&(value as u32).to_be_bytes());
-            }
-            let got = encode(*algorithm, crc_fast::checksum(crc, &raw));
-            (format!("{got}-{count}"), value.clone(), name(*algorithm))
+            (got, value.clone(), name(*algorithm))
         }
         Composite::Etag(etag) => {
             let mut md5 = md5::Md5::new();

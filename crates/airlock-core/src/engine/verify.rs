@@ -45,7 +45,8 @@ impl Check {
 /// `source_parts`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Composite {
-    /// COMPOSITE CRC: `value-N` as the source reports it.
+    /// COMPOSITE checksum (CRC32, CRC32C, SHA-1 or SHA-256): `value-N` as the source reports
+    /// it.
     Crc {
         algorithm: ChecksumAlgorithm,
         value: String,
@@ -174,6 +175,7 @@ pub(crate) fn empty_digests() -> DigestValues {
         bytes: 0,
         crc64nvme: 0,
         source_crc: None,
+        sha: None,
         md5: Some(decode_md5("d41d8cd98f00b204e9800998ecf8427e").expect("valid hex")),
     }
 }

@@ -142,13 +142,7 @@ fn hop_for(head: &SourceObject, etag_count: u32) -> SourceHop {
                 algorithm: c.algorithm,
             }
         }
-        Some(c)
-            if !c.full_object
-                && matches!(
-                    c.algorithm,
-                    ChecksumAlgorithm::Crc32 | ChecksumAlgorithm::Crc32c
-                ) =>
-        {
+        Some(c) if !c.full_object && c.algorithm != ChecksumAlgorithm::Crc64nvme => {
             SourceHop::Composite {
                 algorithm: c.algorithm,
             }
