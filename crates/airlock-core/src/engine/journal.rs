@@ -53,7 +53,7 @@ impl JournalPart {
         use base64::Engine as _;
         let crc = composite
             .filter(|a| super::digest::crc_algorithm(*a).is_some())
-            .and_then(|_| part.checksum.as_deref())
+            .and(part.checksum.as_deref())
             .and_then(|v| base64::engine::general_purpose::STANDARD.decode(v).ok())
             .and_then(|b| <[u8; 4]>::try_from(b.as_slice()).ok())
             .map(|b| u64::from(u32::from_be_bytes(b)));
