@@ -336,6 +336,34 @@ fn reroute_follows_new_settings_and_keeps_skips() {
 }
 
 #[test]
+fn reroute_keeps_a_source_layout_below_the_threshold() {
+    // A 12 MiB composite source learnt in its 6 MiB parts: multipart whatever the threshold.
+    let mut plan = plan_with(
+        &[object("in/c", 12 * MIB)],
+        &[],
+        &TransferSettings::default(),
+    );
+    let item = &mut plan.items[0];
+    assert_eq!(item.route, Route::Single);
+    (item.route, item.part_size, item.parts) = (Route::Multipart, 6 * MIB, 2);
+    item.source_layout = Some(crate::plan::SourceLayout {
+        part_size: Some(6 * MIB),
+        parts: 2,
+        check: crate::plan::SourceHop::MultipartEtag,
+    });
+    plan.reroute(&TransferSettings::default());
+    let item = &plan.items[0];
+    assert_eq!(
+        (item.route, item.part_size, item.parts),
+        (Route::Multipart, 6 * MIB, 2)
+    );
+    assert_eq!(
+        (plan.summary.multipart.objects, plan.summary.single.objects),
+        (1, 0)
+    );
+}
+
+#[test]
 fn plan_json_round_trips_and_holds_no_credentials() {
     let plan = plan_with(&[object("in/a", 1)], &[], &TransferSettings::default());
     let json = serde_json::to_string(&plan).unwrap();
