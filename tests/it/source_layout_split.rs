@@ -70,6 +70,16 @@ async fn finalize_checks_the_sources_composite_or_multipart_etag_before_complete
                     verification.source,
                     "composite crc32 of the 3 parts read (in the source's layout) matched the source's"
                 );
+                // A second finalize compares the two composites and touches nothing.
+                let again = finalize(sides.clone(), &options, item).await;
+                let Ok(Finalized::AlreadyComplete(verification)) = again else {
+                    panic!("{again:?}")
+                };
+                assert!(verification.verified, "{verification:?}");
+                assert_eq!(
+                    verification.source,
+                    "composite crc32 of the source matches the target's"
+                );
             }
             "md5-parts.bin" => {
                 let Ok(Finalized::Completed(verification)) = finalized else {

@@ -363,6 +363,35 @@ fn already_complete(
     info: &crate::plan::ObjectInfo,
 ) -> Result<Verification> {
     let target = "already complete: size and recorded source ETag match (HEAD)".to_string();
+    // Written COMPOSITE in the source's algorithm: the two composites compare.
+    let composite = |c: &crate::plan::Checksum| {
+        (Some(c.algorithm) == split.composite && !c.full_object).then(|| c.value.clone())
+    };
+    let source_composite = split.source_checksum.as_ref().and_then(composite);
+    if let (Some(s), Some(t), Some(algorithm)) = (
+        source_composite,
+        info.checksum.as_ref().and_then(composite),
+        split.composite,
+    ) {
+        let parts = item.parts as usize;
+        let algorithm = format!("{algorithm:?}").to_lowercase();
+        if source_parts::split_composite(&s, parts) != source_parts::split_composite(&t, parts) {
+            return Err(failure(
+                Side::Target,
+                "HeadObject",
+                &ctx.sides.target.bucket,
+                &item.target_key,
+                format!(
+                    "the target reports composite {algorithm} {t} but the source had {s}: delete the target object and copy it again"
+                ),
+            ));
+        }
+        return Ok(Verification {
+            source: format!("composite {algorithm} of the source matches the target's"),
+            target,
+            verified: true,
+        });
+    }
     let crc64 = |c: &crate::plan::Checksum| {
         (c.algorithm == ChecksumAlgorithm::Crc64nvme && c.full_object).then(|| c.value.clone())
     };
