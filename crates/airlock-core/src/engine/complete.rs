@@ -1,7 +1,10 @@
-//! Finishing a multipart object: check the combined source checksum *before* completing (a
-//! mismatch aborts instead of leaving a bad object), CompleteMultipartUpload with the
-//! full-object CRC64NVME for the target to check (none for plain parts and "trailer-parts": then
-//! the ETag is checked against the part MD5s), then HEAD the target and compare. A lost
+//! Finishing a multipart object: check the combined source checksum (or the source's composite
+//! or multipart ETag) *before* completing (a mismatch aborts instead of leaving a bad object),
+//! CompleteMultipartUpload with the full-object CRC64NVME for the target to check, or for an
+//! upload COMPOSITE in the source's algorithm the parts' checksums of it (then the target's
+//! composite must be the one the parts make, the source's own), or none (plain parts and
+//! "trailer-parts": then the ETag is checked against the part MD5s), then HEAD the target and
+//! compare. A lost
 //! Complete answer is recognised by HEAD (size, checksum and recorded source ETag). A completed
 //! object that fails its check is removed from the target when it is still ours (`removal`).
 //!
@@ -243,9 +246,8 @@ fn check_target(
             .checksum
             .as_ref()
             .filter(|c| c.algorithm == algorithm && !c.full_object)
+        && let Some(sent) = composite_of(algorithm, finished.iter().map(|p| p.checksum.as_deref()))
     {
-        let values = finished.iter().map(|p| p.checksum.as_deref());
-        let sent = composite_of(algorithm, values).unwrap_or_default();
         let (theirs, count) = split_composite(&checksum.value, finished.len());
         if split_composite(&sent, finished.len()) != (theirs, count) {
             return Err(target_failure(

@@ -1,7 +1,9 @@
 //! The multipart path: [`prepare`] an upload (HEAD the source, then resume the journaled upload
 //! of the same version, or with no journal here the one the target's state object records, or
-//! create a new one), and [`copy_part`] each part (a ranged GET pinned
-//! to the source ETag, streamed into UploadPart, checked, journaled). Completing is `complete`'s
+//! create a new one: COMPOSITE in the source's algorithm for a composite source copied in its
+//! parts, else as the write mode says), and [`copy_part`] each part (a ranged GET pinned to the
+//! source ETag, streamed into UploadPart with a CRC64NVME trailer, or the source algorithm's for
+//! a composite upload, checked, journaled). Completing is `complete`'s
 //! job; a split object's upload is joined by the split path instead of prepared here.
 //!
 //! May depend on `context`, `retry`, `verify`, `upload`, `stream`, `journal`, `state`, `adopt`,
