@@ -22,6 +22,14 @@ Environment (sizes as COUNTxSIZE[+COUNTxSIZE...], units B, KiB, MiB, GiB):
   BENCH_ROUNDS           tries per tool and dataset, in turn; the fastest counts (default 2, quick 1)
   BENCH_ALT              path to another airlock binary: adds 'airlock alt' rows, run right after
                          'airlock' on the same servers (an A/B comparison of two builds)
+  BENCH_PROFILE          cargo profile of the binaries (default release; debug when a release build
+                         is too slow on the host: say so beside the figures)
+  BENCH_LISTED_ETAGS=0   servers list no ETags (s3s-fs's way); by default they list them as S3 does,
+                         so composite objects below airlock's multipart threshold are seen
+
+The fill uploads like the AWS CLI: objects from 8 MiB in 8 MiB parts with a COMPOSITE CRC32,
+smaller ones in one PUT with a CRC32. airlock's notes say how many of the multipart sources had
+their source hop verified against their own composite ("composite-verified N/M").
 """
 
 import json
@@ -141,9 +149,10 @@ class Bench:
         self.rounds = max(1, int(os.environ.get("BENCH_ROUNDS", "1" if self.quick else "2")))
         self.transfer = os.environ.get("BENCH_TRANSFER", "").strip()
         self.airlock_label = "airlock*" if self.transfer else "airlock"
-        self.airlock = os.path.join(repo, "target", "release", "airlock")
+        profile = os.environ.get("BENCH_PROFILE", "release")
+        self.airlock = os.path.join(repo, "target", profile, "airlock")
         self.alt = os.environ.get("BENCH_ALT") or None
-        self.tool = os.path.join(repo, "target", "release", "examples", "bench_tool")
+        self.tool = os.path.join(repo, "target", profile, "examples", "bench_tool")
         self.root = self.pick_root()
         # Logs outlive the data (which is removed at the end): .bench/logs, replaced each run.
         self.logs = os.path.join(repo, ".bench", "logs")
@@ -262,7 +271,7 @@ class Bench:
         note = "" if code == 0 else f"exit {code}, see {stem}.err"
         routes = ""
         if tool.startswith("airlock"):
-            note = airlock_note(stem + ".out", note)
+            note = airlock_note(stem + ".out", note, multipart_sources(spec))
             routes = airlock_routes(stem + ".out")
         result, out = self.bench_tool("verify", "target", servers.target, name, spec, "--concurrency", "8",
                                       check=False)
@@ -385,7 +394,8 @@ class Servers:
         self.process = subprocess.Popen(
             [bench.airlock, "demo", "--serve", "--empty", "--dir", data_dir],
             stdout=subprocess.PIPE, stderr=self.log, text=True,
-            env=bench.env(AIRLOCK_DATA_DIR=os.path.join(data_dir, "airlock-data")))
+            env=bench.env(AIRLOCK_DATA_DIR=os.path.join(data_dir, "airlock-data"),
+                          AIRLOCK_TEST_S3_LISTED_ETAGS=os.environ.get("BENCH_LISTED_ETAGS", "1")))
         found, keys = {}, {}
         for line in self.process.stdout:
             parts = line.split()
@@ -436,13 +446,28 @@ def rclone_remote(name, endpoint, key, secret):
             f"endpoint = {endpoint}\nregion = us-east-1\nforce_path_style = true\n\n")
 
 
-def airlock_note(path, note):
-    """The airlock run's own summary, from its run_finished event."""
+def multipart_sources(spec):
+    """Objects of a dataset the fill uploads in parts (from 8 MiB, like the AWS CLI)."""
+    count = 0
+    for part in spec.split("+"):
+        n, size = part.split("x")
+        count += int(n) if parse_size(size) >= 8 * MIB else 0
+    return count
+
+
+def airlock_note(path, note, multipart=0):
+    """The airlock run's own summary, from its run_finished event, and how many multipart
+    sources had their source hop verified against their own composite (object_done events)."""
     summary = None
+    by_composite = 0
     try:
         for line in open(path):
             if '"run_finished"' in line:
                 summary = json.loads(line).get("summary")
+            elif '"object_done"' in line:
+                verification = json.loads(line).get("verification") or {}
+                if verification.get("verified") and "in the source's layout" in verification.get("source", ""):
+                    by_composite += 1
     except OSError:
         pass
     if not summary:
@@ -453,6 +478,8 @@ def airlock_note(path, note):
             parts.append(f"{field} {summary[field]}")
     if summary.get("verified") != summary.get("copied"):
         parts.append(f"airlock verified {summary.get('verified')}/{summary.get('copied')}")
+    if multipart:
+        parts.append(f"composite-verified {by_composite}/{multipart}")
     return "; ".join(([note] if note else []) + parts)
 
 

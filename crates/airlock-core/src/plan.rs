@@ -364,11 +364,15 @@ impl Plan {
             if item.route == Route::Skip || item.split.is_some() {
                 continue;
             }
-            item.route = route_for_size(item.size, transfer.multipart_threshold.0);
             let source_parts = item
                 .source_layout
                 .as_ref()
                 .and_then(|l| Some((l.part_size?, l.parts)));
+            // An object in the source's own layout stays multipart below the threshold too.
+            item.route = match source_parts {
+                Some(_) => Route::Multipart,
+                None => route_for_size(item.size, transfer.multipart_threshold.0),
+            };
             (item.part_size, item.parts) = match (item.route, source_parts) {
                 // The source's own layout stays: its checks need it.
                 (Route::Multipart, Some(layout)) => layout,

@@ -75,6 +75,7 @@ pub(crate) struct Switches {
     pub(crate) crc64nvme_unknown: AtomicBool,
     pub(crate) full_object_refused: AtomicBool,
     pub(crate) small_parts_allowed: AtomicBool,
+    pub(crate) listed_etags: AtomicBool,
     /// The region every bucket is in (gate bit REGION).
     pub(crate) bucket_region: Mutex<Option<String>>,
     /// Requests each session token is good for (gate bit TOKENS).
@@ -137,6 +138,7 @@ impl Switches {
             || Self::on(&self.sse_etags)
             || Self::on(&self.default_encryption_on)
             || Self::on(&self.archived_classes)
+            || Self::on(&self.listed_etags)
     }
 }
 
@@ -293,6 +295,13 @@ impl Behaviours {
         self.switches
             .small_parts_allowed
             .store(on, Ordering::Relaxed);
+    }
+
+    /// *(faithful)* Listings carry every object's ETag, as S3's do (s3s-fs lists none): a
+    /// client can then tell a multipart object (`...-N`) from the listing alone. Each listed
+    /// object costs the server a HEAD of its own.
+    pub fn set_listed_etags(&self, on: bool) {
+        self.switches.listed_etags.store(on, Ordering::Relaxed);
     }
 
     /// All three legacy switches at once: [`set_trailers_refused`](Self::set_trailers_refused),

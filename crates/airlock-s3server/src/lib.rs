@@ -40,6 +40,7 @@
 //! | legacy: CRC64NVME unknown (ignored) *(F)* | [`set_crc64nvme_unknown(true)`](Behaviours::set_crc64nvme_unknown) |
 //! | legacy (MinIO < 2025): FULL_OBJECT Complete 400 InvalidPart *(F)* | [`set_full_object_refused(true)`](Behaviours::set_full_object_refused) |
 //! | kind store: parts under 5 MiB (but the last) accepted at Complete *(F)* | [`set_small_parts_allowed(true)`](Behaviours::set_small_parts_allowed) |
+//! | every listed object with its ETag (s3s-fs lists none) *(F)* | [`set_listed_etags(true)`](Behaviours::set_listed_etags) |
 //! | all three legacy switches | [`set_legacy(true)`](Behaviours::set_legacy) |
 //! | s3rver: aws-chunked stored with its framing, Abort 405, ListMultipartUploads 501 | [`set_s3rver(true)`](Behaviours::set_s3rver) |
 //!
@@ -82,6 +83,7 @@
 //! |---|---|
 //! | `AIRLOCK_TEST_S3_LATENCY` ([`LATENCY_ENV`]) | a [`LatencyProfile`] text, e.g. `get=15-60ms,put=20-80ms,seed=7` |
 //! | `AIRLOCK_TEST_S3_CONN_RATE` ([`CONN_RATE_ENV`]) | a [`ConnectionRate`] text, e.g. `80MB/s` |
+//! | `AIRLOCK_TEST_S3_LISTED_ETAGS` ([`LISTED_ETAGS_ENV`]) | `1`: listings carry ETags as S3's do ([`Behaviours::set_listed_etags`]; faithful flavor) |
 //!
 //! Unset, empty or `off` is off; a value that does not parse makes the server's start fail with
 //! an `InvalidInput` error that quotes it. The variables are read only at start; every server
@@ -183,6 +185,10 @@ pub enum Flavor {
     Plain,
 }
 
+/// Environment variable: `1` makes every server started in the process list ETags as S3 does
+/// (the benchmark's servers, so that composite objects below the multipart threshold are seen).
+pub const LISTED_ETAGS_ENV: &str = "AIRLOCK_TEST_S3_LISTED_ETAGS";
+
 /// A running embedded S3 server. Dropping it stops the server.
 #[derive(Debug)]
 pub struct EmbeddedS3 {
@@ -241,6 +247,10 @@ impl EmbeddedS3 {
     ) -> std::io::Result<Self> {
         std::fs::create_dir_all(root)?;
         let switches = Arc::new(Switches::default());
+        let listed_etags = std::env::var(LISTED_ETAGS_ENV).is_ok_and(|v| v == "1");
+        switches
+            .listed_etags
+            .store(listed_etags, std::sync::atomic::Ordering::Relaxed);
         match flavor {
             Flavor::Faithful => {
                 let s3 = faithful::Faithful::new(root, switches.clone())?;

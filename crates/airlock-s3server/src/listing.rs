@@ -146,6 +146,9 @@ impl Faithful {
         let is_truncated = entries.len() > query.max_keys;
         entries.truncate(query.max_keys);
         self.decorate(&query.bucket, &mut entries).await;
+        if Switches::on(&self.switches.listed_etags) {
+            self.list_etags(req, &query.bucket, &mut entries).await;
+        }
         Ok(Page {
             entries,
             is_truncated,
@@ -174,6 +177,26 @@ impl Faithful {
                     entries.insert(marker.key.clone(), Entry::Object(Box::new(object)));
                 }
                 None => {}
+            }
+        }
+    }
+
+    /// Every object's ETag, as a HEAD answers it (the behaviour `set_listed_etags`).
+    async fn list_etags<T>(&self, req: &S3Request<T>, bucket: &str, entries: &mut [Entry]) {
+        for entry in entries {
+            let Entry::Object(object) = entry else {
+                continue;
+            };
+            let Some(key) = object.key.clone() else {
+                continue;
+            };
+            let input = HeadObjectInput {
+                bucket: bucket.to_string(),
+                key,
+                ..Default::default()
+            };
+            if let Ok(head) = self.head_object_checked(sub_request(req, input)).await {
+                object.e_tag = head.output.e_tag.or(object.e_tag.take());
             }
         }
     }

@@ -1,5 +1,5 @@
-//! Multipart source objects made the way the AWS CLI and SDKs upload them (composite CRC32 or
-//! CRC32C parts, a full-object CRC64NVME, or no checksum at all), for the tests of copies in
+//! Multipart source objects made the way the AWS CLI and SDKs upload them (composite CRC32,
+//! CRC32C, SHA-1 or SHA-256 parts, a full-object CRC64NVME, or no checksum at all), for the tests of copies in
 //! the source's own part layout (`source_layout`, `moto_layout`, `tui_flow`).
 
 use aws_sdk_s3::types::{
@@ -76,6 +76,8 @@ pub(crate) async fn upload_in_parts(
                 .set_e_tag(part.e_tag().map(str::to_string))
                 .set_checksum_crc32(part.checksum_crc32().map(str::to_string))
                 .set_checksum_crc32_c(part.checksum_crc32_c().map(str::to_string))
+                .set_checksum_sha1(part.checksum_sha1().map(str::to_string))
+                .set_checksum_sha256(part.checksum_sha256().map(str::to_string))
                 .build(),
         );
         offset += size;

@@ -21,4 +21,4 @@ pub mod versions;
 pub use client::{SideClient, Sides, build_side_client, connect};
 pub use credentials::{Renewal, ResolvedCredentials, resolve_both};
 pub use listing::{Listing, list_all, list_page};
-pub use trailer::TRAILER_HEADER;
+pub use trailer::{TRAILER_HEADER, checksum_header};

@@ -6,20 +6,16 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_s3::primitives::{ByteStream, DateTime};
-use aws_sdk_s3::types::{
-    ChecksumAlgorithm as SdkChecksumAlgorithm, ChecksumMode, ChecksumType,
-    CompletedMultipartUpload, CompletedPart, ObjectCannedAcl, ServerSideEncryption, StorageClass,
-};
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{ChecksumMode, ServerSideEncryption};
 use aws_smithy_types::body::SdkBody;
-use aws_smithy_types::date_time::Format;
 
 use super::SideClient;
 use super::deadline;
 use super::errors::{Context, s3_failure};
-use super::listing::{COPIED_FROM_ETAG_META, checksum_of, unquote};
+use super::listing::{checksum_of, unquote};
 use super::trailer::{UnsignedPlain, UnsignedTrailer};
-use crate::config::{Sse, WriteOptions};
+use crate::config::WriteOptions;
 use crate::error::Result;
 use crate::plan::{Checksum, ChecksumAlgorithm};
 
@@ -293,10 +289,11 @@ fn url_encode(text: &str) -> String {
     out
 }
 
-/// Apply write options and carried attributes to a PutObject or CreateMultipartUpload builder.
+/// Apply write options and carried attributes to a PutObject or CreateMultipartUpload builder
+/// (paths in full: module `multipart` uses it too).
 macro_rules! apply_write_params {
     ($request:expr, $params:expr, $key:expr) => {{
-        let params: &WriteParams<'_> = $params;
+        let params: &crate::aws::objects::WriteParams<'_> = $params;
         let mut request = $request;
         if let Some(attrs) = params.attributes {
             request = request
@@ -305,37 +302,42 @@ macro_rules! apply_write_params {
                 .set_content_disposition(attrs.content_disposition.clone())
                 .set_content_language(attrs.content_language.clone())
                 .set_cache_control(attrs.cache_control.clone())
-                .set_expires(
-                    attrs
-                        .expires
-                        .as_deref()
-                        .and_then(|e| DateTime::from_str(e, Format::HttpDate).ok()),
-                );
+                .set_expires(attrs.expires.as_deref().and_then(|e| {
+                    aws_sdk_s3::primitives::DateTime::from_str(
+                        e,
+                        aws_smithy_types::date_time::Format::HttpDate,
+                    )
+                    .ok()
+                }));
             for (k, v) in &attrs.metadata {
-                if k != COPIED_FROM_ETAG_META {
+                if k != crate::aws::listing::COPIED_FROM_ETAG_META {
                     request = request.metadata(k, v);
                 }
             }
         }
-        if super::provenance::fits(params.attributes, params.copied_from_etag, $key) {
-            request = request.metadata(COPIED_FROM_ETAG_META, params.copied_from_etag);
+        if crate::aws::provenance::fits(params.attributes, params.copied_from_etag, $key) {
+            request = request.metadata(
+                crate::aws::listing::COPIED_FROM_ETAG_META,
+                params.copied_from_etag,
+            );
         }
         if let Some(class) = &params.options.storage_class {
-            request = request.storage_class(StorageClass::from(class.as_str()));
+            request = request.storage_class(aws_sdk_s3::types::StorageClass::from(class.as_str()));
         }
         match &params.options.sse {
-            Some(Sse::Aes256) => {
-                request = request.server_side_encryption(ServerSideEncryption::Aes256)
+            Some(crate::config::Sse::Aes256) => {
+                request =
+                    request.server_side_encryption(aws_sdk_s3::types::ServerSideEncryption::Aes256)
             }
-            Some(Sse::Kms { key_id }) => {
+            Some(crate::config::Sse::Kms { key_id }) => {
                 request = request
-                    .server_side_encryption(ServerSideEncryption::AwsKms)
+                    .server_side_encryption(aws_sdk_s3::types::ServerSideEncryption::AwsKms)
                     .set_ssekms_key_id(key_id.clone());
             }
             None => {}
         }
         if let Some(acl) = &params.options.acl {
-            request = request.acl(ObjectCannedAcl::from(acl.as_str()));
+            request = request.acl(aws_sdk_s3::types::ObjectCannedAcl::from(acl.as_str()));
         }
         if let Some(tagging) = params.tagging {
             request = request.tagging(tagging);
@@ -344,12 +346,14 @@ macro_rules! apply_write_params {
     }};
 }
 
-/// A streamed body already framed as `aws-chunked` with a CRC64NVME trailer
+/// A streamed body already framed as `aws-chunked` with a checksum trailer
 /// (`engine::chunked::ChunkedBody`), and its payload length.
 pub struct ChunkedUpload {
     pub body: SdkBody,
     pub length: u64,
     pub encoded_length: u64,
+    /// The trailer's algorithm: CRC64NVME, or a composite upload's (the source's) algorithm.
+    pub algorithm: ChecksumAlgorithm,
 }
 
 impl ChunkedUpload {
@@ -357,6 +361,7 @@ impl ChunkedUpload {
         UnsignedTrailer {
             decoded_length: self.length,
             encoded_length: self.encoded_length,
+            algorithm: self.algorithm,
         }
     }
 }
@@ -420,6 +425,7 @@ pub async fn put_stream(
         false => request.interceptor(UnsignedTrailer {
             decoded_length: length,
             encoded_length: wire_length,
+            algorithm: ChecksumAlgorithm::Crc64nvme,
         }),
     };
     let send = async {
@@ -441,267 +447,7 @@ pub async fn put_stream(
     })
 }
 
-/// Start a multipart upload, with a full-object CRC64NVME checksum when `full_object` (parts
-/// sent with trailers), without any checksum otherwise (plain parts).
-pub async fn create_multipart(
-    side: &SideClient,
-    key: &str,
-    params: &WriteParams<'_>,
-    full_object: bool,
-) -> Result<String> {
-    let mut request = side
-        .client
-        .create_multipart_upload()
-        .bucket(&side.bucket)
-        .key(key);
-    if full_object {
-        request = request
-            .checksum_algorithm(SdkChecksumAlgorithm::Crc64Nvme)
-            .checksum_type(ChecksumType::FullObject);
-    }
-    let out = apply_write_params!(request, params, key)
-        .send()
-        .await
-        .map_err(|e| s3_failure(&e, ctx(side, "CreateMultipartUpload", key)))?;
-    out.upload_id().map(str::to_string).ok_or_else(|| {
-        crate::Error::internal(format!(
-            "CreateMultipartUpload for '{key}' returned no upload id"
-        ))
-    })
-}
-
-/// What one UploadPart sends: aws-chunked with a CRC64NVME trailer the target checks, or a
-/// plain body (`checksum = "md5"` / `"none"`; the ETag answered is the part's MD5).
-pub enum PartBody {
-    Chunked(ChunkedUpload),
-    Plain { body: SdkBody, length: u64 },
-}
-
-/// Upload one part from a streamed body.
-pub async fn upload_part_stream(
-    side: &SideClient,
-    key: &str,
-    upload_id: &str,
-    part_number: u32,
-    upload: PartBody,
-) -> Result<WriteResult> {
-    let (body, length, wire_length, trailer) = match upload {
-        PartBody::Chunked(c) => {
-            let trailer = c.trailer();
-            (c.body, c.length, c.encoded_length, Some(trailer))
-        }
-        PartBody::Plain { body, length } => (body, length, length, None),
-    };
-    let (body, taken) = deadline::counted(body);
-    let request = side
-        .data
-        .upload_part()
-        .bucket(&side.bucket)
-        .key(key)
-        .upload_id(upload_id)
-        .part_number(part_number as i32)
-        .content_length(length as i64)
-        .body(ByteStream::new(body))
-        .customize();
-    let send = match trailer {
-        Some(trailer) => request.interceptor(trailer).send(),
-        None => request.interceptor(UnsignedPlain).send(),
-    };
-    let send = async {
-        send.await
-            .map_err(|e| s3_failure(&e, ctx(side, "UploadPart", key)).into())
-    };
-    let out = deadline::upload(side, "UploadPart", key, &taken, wire_length, send).await?;
-    Ok(WriteResult {
-        etag: out.e_tag().map(unquote),
-        crc64nvme: out.checksum_crc64_nvme().map(str::to_string),
-        echoed: None,
-    })
-}
-
-/// One finished part for CompleteMultipartUpload.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct FinishedPart {
-    pub part: u32,
-    pub etag: String,
-    /// Base64 CRC64NVME of the part's bytes (as computed while streaming).
-    pub crc64nvme: String,
-    pub size: u64,
-}
-
-/// Complete the upload, asking the target to check the full-object CRC64NVME when given (None:
-/// parts were sent plain, and the Complete carries no checksum).
-pub async fn complete_multipart(
-    side: &SideClient,
-    key: &str,
-    upload_id: &str,
-    parts: &[FinishedPart],
-    full_crc64nvme: Option<&str>,
-) -> Result<WriteResult> {
-    let completed: Vec<CompletedPart> = parts
-        .iter()
-        .map(|p| {
-            let part = CompletedPart::builder()
-                .part_number(p.part as i32)
-                .e_tag(format!("\"{}\"", p.etag));
-            match full_crc64nvme {
-                Some(_) => part.checksum_crc64_nvme(&p.crc64nvme).build(),
-                None => part.build(),
-            }
-        })
-        .collect();
-    let mut request = side
-        .data
-        .complete_multipart_upload()
-        .bucket(&side.bucket)
-        .key(key)
-        .upload_id(upload_id);
-    if let Some(full) = full_crc64nvme {
-        request = request
-            .checksum_crc64_nvme(full)
-            .checksum_type(ChecksumType::FullObject);
-    }
-    let send = request
-        .multipart_upload(
-            CompletedMultipartUpload::builder()
-                .set_parts(Some(completed))
-                .build(),
-        )
-        .send();
-    let send = async {
-        send.await
-            .map_err(|e| s3_failure(&e, ctx(side, "CompleteMultipartUpload", key)).into())
-    };
-    let limit = deadline::COMPLETE_TIMEOUT.max(side.read_timeout);
-    let out = deadline::answer(side, "CompleteMultipartUpload", key, limit, send).await?;
-    Ok(WriteResult {
-        etag: out.e_tag().map(unquote),
-        crc64nvme: out.checksum_crc64_nvme().map(str::to_string),
-        echoed: None,
-    })
-}
-
-/// Abort an upload (its parts are deleted by the target).
-pub async fn abort_multipart(side: &SideClient, key: &str, upload_id: &str) -> Result<()> {
-    side.client
-        .abort_multipart_upload()
-        .bucket(&side.bucket)
-        .key(key)
-        .upload_id(upload_id)
-        .send()
-        .await
-        .map_err(|e| s3_failure(&e, ctx(side, "AbortMultipartUpload", key)))?;
-    Ok(())
-}
-
-/// Parts already at the target for an upload: (part number, size).
-pub async fn list_parts(side: &SideClient, key: &str, upload_id: &str) -> Result<Vec<(u32, u64)>> {
-    let parts = list_part_details(side, key, upload_id).await?;
-    Ok(parts.into_iter().map(|p| (p.part, p.size)).collect())
-}
-
-/// Parts already at the target for an upload, with the ETag and CRC64NVME the target reports
-/// for each (an empty checksum when it reports none), in part order.
-pub async fn list_part_details(
-    side: &SideClient,
-    key: &str,
-    upload_id: &str,
-) -> Result<Vec<FinishedPart>> {
-    let mut parts = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
-        let out = side
-            .client
-            .list_parts()
-            .bucket(&side.bucket)
-            .key(key)
-            .upload_id(upload_id)
-            .set_part_number_marker(marker.clone())
-            .send()
-            .await
-            .map_err(|e| s3_failure(&e, ctx(side, "ListParts", key)))?;
-        for p in out.parts() {
-            if let Some(n) = p.part_number() {
-                parts.push(FinishedPart {
-                    part: n as u32,
-                    etag: p.e_tag().map(unquote).unwrap_or_default(),
-                    crc64nvme: p.checksum_crc64_nvme().unwrap_or_default().to_string(),
-                    size: p.size().unwrap_or(0).max(0) as u64,
-                });
-            }
-        }
-        match (out.is_truncated(), out.next_part_number_marker()) {
-            (Some(true), Some(next)) if marker.as_deref() != Some(next) => {
-                marker = Some(next.to_string())
-            }
-            _ => break,
-        }
-    }
-    parts.sort_by_key(|p| p.part);
-    Ok(parts)
-}
-
-/// An in-progress multipart upload at the target.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct UploadInfo {
-    pub key: String,
-    pub upload_id: String,
-    /// Start time, ms since the epoch.
-    pub initiated_ms: Option<i64>,
-}
-
-/// Every in-progress multipart upload under `prefix`.
-pub async fn list_uploads(side: &SideClient, prefix: &str) -> Result<Vec<UploadInfo>> {
-    let mut uploads = Vec::new();
-    let (mut key_marker, mut id_marker): (Option<String>, Option<String>) = (None, None);
-    loop {
-        let out = side
-            .client
-            .list_multipart_uploads()
-            .bucket(&side.bucket)
-            .prefix(prefix)
-            .encoding_type(aws_sdk_s3::types::EncodingType::Url)
-            .set_key_marker(key_marker.clone())
-            .set_upload_id_marker(id_marker.clone())
-            .send()
-            .await
-            .map_err(|e| {
-                let failure = s3_failure(&e, ctx(side, "ListMultipartUploads", prefix));
-                if failure.status == Some(501) || failure.code.as_deref() == Some("NotImplemented") {
-                    // s3s-fs, s3rver: no listing at all. Not "0 uploads", and nothing to retry.
-                    let status = failure.status.map_or(String::new(), |s| format!("{s} "));
-                    let code = failure.code.as_deref().unwrap_or("NotImplemented");
-                    return crate::error::Error::usage(format!(
-                        "the {} store does not list multipart uploads (ListMultipartUploads: {status}{code}): use the store's own tools",
-                        side.side
-                    ));
-                }
-                failure.into()
-            })?;
-        let keys = super::url_keys::Keys::of(
-            out.encoding_type(),
-            (out.uploads().iter().filter_map(|u| u.key())).chain(out.next_key_marker()),
-        );
-        for u in out.uploads() {
-            if let (Some(key), Some(id)) = (u.key(), u.upload_id()) {
-                uploads.push(UploadInfo {
-                    key: keys.read(key),
-                    upload_id: id.to_string(),
-                    initiated_ms: u.initiated().and_then(|t| t.to_millis().ok()),
-                });
-            }
-        }
-        if out.is_truncated() != Some(true) {
-            break;
-        }
-        let next = (
-            out.next_key_marker().map(|k| keys.read(k)),
-            out.next_upload_id_marker().map(str::to_string),
-        );
-        if next == (key_marker.clone(), id_marker.clone()) || next.0.is_none() {
-            break;
-        }
-        (key_marker, id_marker) = next;
-    }
-    Ok(uploads)
-}
+// The multipart calls (create, upload part, complete, abort, list parts and uploads): a child
+// module, so the write-params macro above reaches it.
+mod multipart;
+pub use multipart::*;

@@ -1,5 +1,5 @@
 //! The request side of our uploads. [`UnsignedTrailer`] sets the headers of an `aws-chunked`
-//! body with an unsigned CRC64NVME trailer and tells the signer the payload is
+//! body with an unsigned CRC64NVME trailer (or, for a composite upload, the source's algorithm) and tells the signer the payload is
 //! `STREAMING-UNSIGNED-PAYLOAD-TRAILER`; the body itself is framed by
 //! `engine::chunked::ChunkedBody` (see there for why we do not let the SDK do it).
 //! [`UnsignedPlain`] is for a plain streamed body whose checksum travels as a header.
@@ -11,8 +11,32 @@ use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterce
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 
-/// Header name of the trailer, shared with the body framing.
+use crate::plan::ChecksumAlgorithm;
+
+/// Header name of the CRC64NVME trailer, shared with the body framing.
 pub const TRAILER_HEADER: &str = "x-amz-checksum-crc64nvme";
+
+/// Header name of a trailer (or header) carrying a checksum of `algorithm`.
+pub fn checksum_header(algorithm: ChecksumAlgorithm) -> &'static str {
+    match algorithm {
+        ChecksumAlgorithm::Crc32 => "x-amz-checksum-crc32",
+        ChecksumAlgorithm::Crc32c => "x-amz-checksum-crc32c",
+        ChecksumAlgorithm::Crc64nvme => TRAILER_HEADER,
+        ChecksumAlgorithm::Sha1 => "x-amz-checksum-sha1",
+        ChecksumAlgorithm::Sha256 => "x-amz-checksum-sha256",
+    }
+}
+
+/// `x-amz-sdk-checksum-algorithm`'s value for `algorithm`.
+fn sdk_name(algorithm: ChecksumAlgorithm) -> &'static str {
+    match algorithm {
+        ChecksumAlgorithm::Crc32 => "CRC32",
+        ChecksumAlgorithm::Crc32c => "CRC32C",
+        ChecksumAlgorithm::Crc64nvme => "CRC64NVME",
+        ChecksumAlgorithm::Sha1 => "SHA1",
+        ChecksumAlgorithm::Sha256 => "SHA256",
+    }
+}
 
 /// Sets `aws-chunked` headers for a body of `decoded_length` payload bytes framed into
 /// `encoded_length` bytes.
@@ -20,6 +44,8 @@ pub const TRAILER_HEADER: &str = "x-amz-checksum-crc64nvme";
 pub(super) struct UnsignedTrailer {
     pub decoded_length: u64,
     pub encoded_length: u64,
+    /// The trailer's checksum (CRC64NVME but for a composite upload in the source's algorithm).
+    pub algorithm: ChecksumAlgorithm,
 }
 
 impl Intercept for UnsignedTrailer {
@@ -39,8 +65,8 @@ impl Intercept for UnsignedTrailer {
             self.decoded_length.to_string(),
         );
         headers.insert("content-length", self.encoded_length.to_string());
-        headers.insert("x-amz-trailer", TRAILER_HEADER);
-        headers.insert("x-amz-sdk-checksum-algorithm", "CRC64NVME");
+        headers.insert("x-amz-trailer", checksum_header(self.algorithm));
+        headers.insert("x-amz-sdk-checksum-algorithm", sdk_name(self.algorithm));
         headers.remove("transfer-encoding");
         // aws-chunked goes first in one header with any Content-Encoding the object carries: a
         // second header line is refused by some servers (s3s: "duplicate header").

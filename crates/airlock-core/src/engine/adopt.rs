@@ -18,7 +18,7 @@ use super::upload::Upload;
 use super::verify::SourceExpectation;
 use crate::aws::objects::{self, SourceObject};
 use crate::error::Class;
-use crate::plan::PlanItem;
+use crate::plan::{ChecksumAlgorithm, PlanItem};
 
 /// The upload the target's state object records for this source version, with the parts the
 /// target lists; None (start a new upload) when there is none, it is gone, or it is for
@@ -28,7 +28,7 @@ pub(crate) async fn adopt(
     id: ObjectId,
     item: &PlanItem,
     source: &SourceObject,
-    expectation: &SourceExpectation,
+    (expectation, composite): (&SourceExpectation, Option<ChecksumAlgorithm>),
     (part_size, parts): (u64, u32),
 ) -> Option<Upload> {
     let target = &ctx.sides.target;
@@ -37,7 +37,8 @@ pub(crate) async fn adopt(
         name_foreign(ctx, id, &item.target_key).await;
         return None;
     };
-    if let Some(why) = mismatch(ctx, item, source, &recorded, part_size, parts) {
+    let layout = (part_size, parts, composite);
+    if let Some(why) = mismatch(ctx, item, source, &recorded, layout) {
         tracing::info!(key = %item.target_key, upload_id = %recorded.upload_id, "the target's recorded upload is for {why}: aborting it and starting over");
         abort_stale(ctx, id, &item.target_key, &recorded.upload_id, "recorded").await;
         state::forget(target, prefix, &item.target_key).await;
@@ -60,13 +61,12 @@ pub(crate) async fn adopt(
         .filter(|p| {
             (1..=parts).contains(&p.part)
                 && p.size == part_bytes(source.size, part_size, p.part)
-                && !p.crc64nvme.is_empty()
+                && match composite {
+                    Some(_) => p.checksum.is_some(),
+                    None => !p.crc64nvme.is_empty(),
+                }
         })
-        .map(|part| JournalPart {
-            part,
-            source_crc: None,
-            md5: None,
-        })
+        .map(|part| JournalPart::listed(part, composite))
         .collect();
     journal_again(ctx, item, source, &recorded, &done);
     tracing::info!(key = %item.target_key, resumed = done.len(), parts, "resuming the upload recorded at the target");
@@ -79,6 +79,7 @@ pub(crate) async fn adopt(
         expectation: expectation.clone(),
         done,
         own: None,
+        composite,
     })
 }
 
@@ -132,8 +133,7 @@ fn mismatch(
     item: &PlanItem,
     source: &SourceObject,
     recorded: &UploadState,
-    part_size: u64,
-    parts: u32,
+    (part_size, parts, composite): (u64, u32, Option<ChecksumAlgorithm>),
 ) -> Option<String> {
     if recorded.source_key != item.source_key
         || recorded.source_etag != source.etag
@@ -151,7 +151,7 @@ fn mismatch(
             recorded.part_size
         ));
     }
-    let mode = ctx.write_mode_name();
+    let mode = super::upload::mode_name(ctx.write_mode_name(), composite);
     (recorded.checksum != mode).then(|| {
         format!(
             "another checksum mode ('{}', now '{mode}')",

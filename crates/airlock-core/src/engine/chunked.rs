@@ -1,4 +1,5 @@
-//! `aws-chunked` framing with an unsigned CRC64NVME trailer, around the relay body.
+//! `aws-chunked` framing with an unsigned CRC64NVME trailer, around the relay body (for a
+//! composite upload in the source's own algorithm, whose value the relay computes too).
 //!
 //! Why by hand: the SDK adds a checksum trailer to streamed uploads, but over plain `http://`
 //! it also signs every 64 KiB chunk (SHA-256 of all the bytes: ~2-3 CPU seconds per GiB on
@@ -8,7 +9,7 @@
 //! without a copy: network chunks are split at 64 KiB frame boundaries with `Bytes::split_to`.
 //!
 //! Frame format (as the SDK writes it): `HEX\r\n<data>\r\n` per chunk, then `0\r\n`, then
-//! `x-amz-checksum-crc64nvme:<base64>\r\n`, then `\r\n`.
+//! `x-amz-checksum-crc64nvme:<base64>\r\n` (or `x-amz-checksum-crc32:...`), then `\r\n`.
 
 use std::collections::VecDeque;
 use std::pin::Pin;
@@ -19,16 +20,16 @@ use aws_smithy_types::body::SdkBody;
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 
-use super::digest::encode;
+use super::digest::{encoded_len, trailer_value};
 use super::relay::{RelayBody, RelayError, RelayOutcome};
-use crate::aws::TRAILER_HEADER as TRAILER;
+use crate::aws::checksum_header;
 use crate::plan::ChecksumAlgorithm;
 
 /// Payload bytes per aws-chunked frame (the SDK's choice; S3 needs >= 8 KiB but the last).
 pub(super) const CHUNK_SIZE: u64 = 64 * 1024;
 
-/// Length of a body of `length` payload bytes once framed.
-pub(super) fn encoded_length(length: u64) -> u64 {
+/// Length of a body of `length` payload bytes once framed with a trailer of `algorithm`.
+pub(super) fn encoded_length(length: u64, algorithm: ChecksumAlgorithm) -> u64 {
     let full = length / CHUNK_SIZE;
     let rest = length % CHUNK_SIZE;
     let frame = |n: u64| hex_digits(n) + 2 + n + 2;
@@ -37,7 +38,8 @@ pub(super) fn encoded_length(length: u64) -> u64 {
         total += frame(rest);
     }
     // "0\r\n" + "name:value\r\n" (base64 of 8 bytes is 12 chars) + "\r\n"
-    total + 3 + (TRAILER.len() as u64 + 1 + 12 + 2) + 2
+    let trailer = checksum_header(algorithm).len() as u64 + 1 + encoded_len(algorithm) + 2;
+    total + 3 + trailer + 2
 }
 
 fn hex_digits(mut n: u64) -> u64 {
@@ -49,9 +51,11 @@ fn hex_digits(mut n: u64) -> u64 {
     digits
 }
 
-/// The relay body framed as `aws-chunked` with a CRC64NVME trailer.
+/// The relay body framed as `aws-chunked` with a checksum trailer.
 pub(super) struct ChunkedBody {
     inner: RelayBody,
+    /// The trailer's algorithm (CRC64NVME, or a composite upload's).
+    algorithm: ChecksumAlgorithm,
     outcome: Arc<RelayOutcome>,
     /// Payload bytes not yet framed.
     payload_left: u64,
@@ -64,13 +68,16 @@ pub(super) struct ChunkedBody {
 }
 
 impl ChunkedBody {
-    pub(super) fn new(inner: RelayBody, length: u64) -> Self {
+    /// `algorithm`'s value must be one the relay computes (CRC64NVME always; the source's
+    /// algorithm when its digest plan asks for it).
+    pub(super) fn new(inner: RelayBody, length: u64, algorithm: ChecksumAlgorithm) -> Self {
         ChunkedBody {
             outcome: inner.outcome(),
             inner,
+            algorithm,
             payload_left: length,
             frame_left: 0,
-            encoded_left: encoded_length(length),
+            encoded_left: encoded_length(length, algorithm),
             pending: VecDeque::new(),
             done: false,
         }
@@ -102,9 +109,15 @@ impl ChunkedBody {
             .outcome
             .digests()
             .ok_or_else(|| RelayError("the stream ended without its checksum".into()))?;
-        let value = encode(ChecksumAlgorithm::Crc64nvme, digests.crc64nvme);
+        let value = trailer_value(self.algorithm, &digests).ok_or_else(|| {
+            RelayError(format!(
+                "no {:?} value was computed for the trailer",
+                self.algorithm
+            ))
+        })?;
+        let name = checksum_header(self.algorithm);
         self.pending
-            .push_back(Bytes::from(format!("0\r\n{TRAILER}:{value}\r\n\r\n")));
+            .push_back(Bytes::from(format!("0\r\n{name}:{value}\r\n\r\n")));
         Ok(())
     }
 
@@ -177,8 +190,9 @@ mod tests {
             Arc::new(BufferGauge::default()),
             Duration::from_secs(5),
         );
-        let body = ChunkedBody::new(relay, len);
-        assert_eq!(body.size_hint().exact(), Some(encoded_length(len)));
+        let body = ChunkedBody::new(relay, len, ChecksumAlgorithm::Crc64nvme);
+        let crc64 = ChecksumAlgorithm::Crc64nvme;
+        assert_eq!(body.size_hint().exact(), Some(encoded_length(len, crc64)));
         body.collect().await.unwrap().to_bytes().to_vec()
     }
 
@@ -189,7 +203,10 @@ mod tests {
             out,
             b"9\r\n123456789\r\n0\r\nx-amz-checksum-crc64nvme:rosUhgp5mIg=\r\n\r\n"
         );
-        assert_eq!(out.len() as u64, encoded_length(9));
+        assert_eq!(
+            out.len() as u64,
+            encoded_length(9, ChecksumAlgorithm::Crc64nvme)
+        );
     }
 
     #[tokio::test]
@@ -197,7 +214,9 @@ mod tests {
         for len in [0usize, 1, 65_535, 65_536, 65_537, 200_000] {
             let data: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
             let out = framed(data.clone()).await;
-            assert_eq!(out.len() as u64, encoded_length(len as u64), "len {len}");
+            let crc64 = ChecksumAlgorithm::Crc64nvme;
+            let encoded = encoded_length(len as u64, crc64);
+            assert_eq!(out.len() as u64, encoded, "len {len}");
             // Decode the frames back and compare.
             let mut rest = &out[..];
             let mut decoded = Vec::new();
@@ -217,5 +236,31 @@ mod tests {
             assert_eq!(decoded, data, "len {len}");
             assert!(rest.starts_with(b"x-amz-checksum-crc64nvme:"));
         }
+    }
+
+    #[tokio::test]
+    async fn a_composite_upload_part_carries_the_source_algorithm_in_its_trailer() {
+        let data = b"123456789".to_vec();
+        let relay = RelayBody::new(
+            SdkBody::from(data),
+            9,
+            DigestPlan {
+                source_crc: Some(ChecksumAlgorithm::Crc32),
+                md5: false,
+            },
+            Arc::new(BufferGauge::default()),
+            Duration::from_secs(5),
+        );
+        let body = ChunkedBody::new(relay, 9, ChecksumAlgorithm::Crc32);
+        let out = body.collect().await.unwrap().to_bytes().to_vec();
+        // CRC32 of "123456789" is 0xCBF43926.
+        assert_eq!(
+            out,
+            b"9\r\n123456789\r\n0\r\nx-amz-checksum-crc32:y/Q5Jg==\r\n\r\n"
+        );
+        assert_eq!(
+            out.len() as u64,
+            encoded_length(9, ChecksumAlgorithm::Crc32)
+        );
     }
 }

@@ -1,7 +1,10 @@
-//! Finishing a multipart object: check the combined source checksum *before* completing (a
-//! mismatch aborts instead of leaving a bad object), CompleteMultipartUpload with the
-//! full-object CRC64NVME for the target to check (none for plain parts and "trailer-parts": then
-//! the ETag is checked against the part MD5s), then HEAD the target and compare. A lost
+//! Finishing a multipart object: check the combined source checksum (or the source's composite
+//! or multipart ETag) *before* completing (a mismatch aborts instead of leaving a bad object),
+//! CompleteMultipartUpload with the full-object CRC64NVME for the target to check, or for an
+//! upload COMPOSITE in the source's algorithm the parts' checksums of it (then the target's
+//! composite must be the one the parts make, the source's own), or none (plain parts and
+//! "trailer-parts": then the ETag is checked against the part MD5s), then HEAD the target and
+//! compare. A lost
 //! Complete answer is recognised by HEAD (size, checksum and recorded source ETag). A completed
 //! object that fails its check is removed from the target when it is still ours (`removal`).
 //!
@@ -20,12 +23,12 @@ use super::events::{ObjectId, Verification};
 use super::journal::JournalPart;
 use super::removal::{Written, remove_if_ours};
 use super::retry::UnitError;
-use super::source_parts::check_composite;
+use super::source_parts::{check_composite, composite_of, split_composite};
 use super::state;
 use super::upload::Upload;
 use super::verify::{Check, hex, verification};
 use crate::aws::listing;
-use crate::aws::objects::{self, FinishedPart};
+use crate::aws::objects::{self, CompleteChecksum, FinishedPart};
 use crate::config::{Side, Sse, VerifyMode, WriteChecksum};
 use crate::error::{Class, Error, S3Failure};
 use crate::plan::{ChecksumAlgorithm, PlanItem};
@@ -49,10 +52,25 @@ pub(crate) async fn complete(
     });
     let source_check = check_source(&ctx, &item, &upload, &parts, full_crc64)?;
     let full = encode(ChecksumAlgorithm::Crc64nvme, full_crc64);
-    // Plain parts (`checksum = "md5"` / `"none"`) and "trailer-parts": the Complete carries no
-    // checksum type.
-    let full_sent = ctx.full_object().then_some(full.as_str());
-    let finished: Vec<FinishedPart> = parts.iter().map(|p| p.part.clone()).collect();
+    // A composite upload lists each part's checksum of its algorithm. Plain parts
+    // (`checksum = "md5"` / `"none"`) and "trailer-parts": the Complete carries no checksum.
+    let sent = match upload.composite {
+        Some(algorithm) => CompleteChecksum::Composite(algorithm),
+        None if ctx.full_object() => CompleteChecksum::FullCrc64nvme(&full),
+        None => CompleteChecksum::None,
+    };
+    let finished: Vec<FinishedPart> = parts
+        .iter()
+        .map(|p| {
+            let mut part = p.part.clone();
+            if let Some(algorithm) = upload.composite
+                && part.checksum.is_none()
+            {
+                part.checksum = p.source_crc.map(|v| encode(algorithm, v));
+            }
+            part
+        })
+        .collect();
     let mut attempts = 0;
     let completed = ctx
         .retry
@@ -62,7 +80,7 @@ pub(crate) async fn complete(
                 &item.target_key,
                 &upload.upload_id,
                 &finished,
-                full_sent,
+                sent,
             )
         })
         .await;
@@ -80,7 +98,8 @@ pub(crate) async fn complete(
             if info.size == upload.size
                 && info.copied_from_etag.as_deref() == Some(&upload.source.etag) =>
         {
-            check_target(&ctx, &item, &info, &full, &parts)
+            let composite = upload.composite.map(|a| (a, finished.as_slice()));
+            check_target(&ctx, &item, &info, &full, &parts, composite)
         }
         (_, Err(e)) => return Err(e),
         (Some(info), Ok(_)) => Err(target_failure(
@@ -219,8 +238,33 @@ fn check_target(
     info: &crate::plan::ObjectInfo,
     full: &str,
     parts: &[JournalPart],
+    composite: Option<(ChecksumAlgorithm, &[FinishedPart])>,
 ) -> Result<Check, Error> {
     let write = ctx.write_mode();
+    if let Some((algorithm, finished)) = composite
+        && let Some(checksum) = info
+            .checksum
+            .as_ref()
+            .filter(|c| c.algorithm == algorithm && !c.full_object)
+        && let Some(sent) = composite_of(algorithm, finished.iter().map(|p| p.checksum.as_deref()))
+    {
+        let (theirs, count) = split_composite(&checksum.value, finished.len());
+        if split_composite(&sent, finished.len()) != (theirs, count) {
+            return Err(target_failure(
+                ctx,
+                item,
+                format!(
+                    "target reports composite {} {}-{count} but the parts sent make {sent}",
+                    format!("{algorithm:?}").to_lowercase(),
+                    theirs
+                ),
+            ));
+        }
+        return Ok(Check::digest(format!(
+            "composite {} of the parts sent matched the target's (HEAD after complete; each part checked by the target)",
+            format!("{algorithm:?}").to_lowercase()
+        )));
+    }
     if write == WriteChecksum::None {
         return Ok(Check {
             description: "size only (checksum = \"none\")".into(),

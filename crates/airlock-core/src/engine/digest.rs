@@ -1,7 +1,7 @@
 //! Checksums computed while bytes stream through: CRC64NVME always (what we send the target;
 //! CRCs combine across parts, so a full-object value comes from per-part values without
-//! re-reading), the source's own CRC algorithm when it differs, and MD5 when an ETag is the
-//! only thing to compare against.
+//! re-reading), the source's own algorithm when it differs (a CRC, or SHA-1/SHA-256 for a
+//! composite source's parts), and MD5 when an ETag is the only thing to compare against.
 //!
 //! Why CRC64NVME for the target: it is S3's default full-object checksum, it can be checked by
 //! S3 on every UploadPart and on CompleteMultipartUpload (FULL_OBJECT type), it is comparable
@@ -33,6 +33,34 @@ pub fn encode(algorithm: ChecksumAlgorithm, value: u64) -> String {
     }
 }
 
+/// Characters of a base64 checksum value of `algorithm` (4-byte CRCs 8, CRC64 12, SHA-1 28,
+/// SHA-256 44).
+pub fn encoded_len(algorithm: ChecksumAlgorithm) -> u64 {
+    let bytes: u64 = match algorithm {
+        ChecksumAlgorithm::Crc32 | ChecksumAlgorithm::Crc32c => 4,
+        ChecksumAlgorithm::Crc64nvme => 8,
+        ChecksumAlgorithm::Sha1 => 20,
+        ChecksumAlgorithm::Sha256 => 32,
+    };
+    bytes.div_ceil(3) * 4
+}
+
+/// The base64 value of `algorithm` over a finished stream, when it was computed: CRC64NVME
+/// always, the source's algorithm when the digest plan asked for it.
+pub fn trailer_value(algorithm: ChecksumAlgorithm, values: &DigestValues) -> Option<String> {
+    match algorithm {
+        ChecksumAlgorithm::Crc64nvme => Some(encode(algorithm, values.crc64nvme)),
+        ChecksumAlgorithm::Sha1 | ChecksumAlgorithm::Sha256 => {
+            let sha = values.sha.filter(|s| s.algorithm == algorithm)?;
+            Some(base64::engine::general_purpose::STANDARD.encode(sha.bytes()))
+        }
+        _ => {
+            let (computed, value) = values.source_crc?;
+            (computed == algorithm).then(|| encode(algorithm, value))
+        }
+    }
+}
+
 /// CRC of `a` followed by `b` (of `b_len` bytes), from the CRCs of each.
 pub fn combine(algorithm: ChecksumAlgorithm, a: u64, b: u64, b_len: u64) -> u64 {
     match crc_algorithm(algorithm) {
@@ -44,17 +72,39 @@ pub fn combine(algorithm: ChecksumAlgorithm, a: u64, b: u64, b_len: u64) -> u64 
 /// What to compute for one stream.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DigestPlan {
-    /// The source's full-object CRC algorithm, when it is a CRC other than CRC64NVME.
+    /// The source's algorithm, when it is not CRC64NVME: a CRC (full-object or a composite's
+    /// parts), or SHA-1/SHA-256 (a composite's parts).
     pub source_crc: Option<ChecksumAlgorithm>,
     pub md5: bool,
+}
+
+/// A running SHA digest (a composite SHA source's part).
+enum Sha {
+    One(sha1::Sha1),
+    Two(sha2::Sha256),
 }
 
 /// Running digests of one stream.
 pub struct Digests {
     crc64: Digest,
     source: Option<(ChecksumAlgorithm, Digest)>,
+    sha: Option<Sha>,
     md5: Option<md5::Md5>,
     bytes: u64,
+}
+
+/// A finished SHA-1 (20 bytes) or SHA-256 (32 bytes) digest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShaValue {
+    pub algorithm: ChecksumAlgorithm,
+    bytes: [u8; 32],
+    len: usize,
+}
+
+impl ShaValue {
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
 }
 
 /// Final values of one stream.
@@ -63,6 +113,8 @@ pub struct DigestValues {
     pub bytes: u64,
     pub crc64nvme: u64,
     pub source_crc: Option<(ChecksumAlgorithm, u64)>,
+    /// The source's SHA, when its digest plan names SHA-1 or SHA-256.
+    pub sha: Option<ShaValue>,
     pub md5: Option<[u8; 16]>,
 }
 
@@ -74,6 +126,11 @@ impl Digests {
                 .source_crc
                 .filter(|a| *a != ChecksumAlgorithm::Crc64nvme)
                 .and_then(|a| crc_algorithm(a).map(|crc| (a, Digest::new(crc)))),
+            sha: match plan.source_crc {
+                Some(ChecksumAlgorithm::Sha1) => Some(Sha::One(sha1::Sha1::new())),
+                Some(ChecksumAlgorithm::Sha256) => Some(Sha::Two(sha2::Sha256::new())),
+                _ => None,
+            },
             md5: plan.md5.then(md5::Md5::new),
             bytes: 0,
         }
@@ -83,6 +140,11 @@ impl Digests {
         self.crc64.update(data);
         if let Some((_, digest)) = &mut self.source {
             digest.update(data);
+        }
+        match &mut self.sha {
+            Some(Sha::One(sha)) => sha.update(data),
+            Some(Sha::Two(sha)) => sha.update(data),
+            None => {}
         }
         if let Some(md5) = &mut self.md5 {
             md5.update(data);
@@ -95,6 +157,19 @@ impl Digests {
             bytes: self.bytes,
             crc64nvme: self.crc64.finalize(),
             source_crc: self.source.map(|(a, d)| (a, d.finalize())),
+            sha: self.sha.map(|sha| {
+                let (algorithm, digest) = match sha {
+                    Sha::One(sha) => (ChecksumAlgorithm::Sha1, sha.finalize().to_vec()),
+                    Sha::Two(sha) => (ChecksumAlgorithm::Sha256, sha.finalize().to_vec()),
+                };
+                let mut bytes = [0u8; 32];
+                bytes[..digest.len()].copy_from_slice(&digest);
+                ShaValue {
+                    algorithm,
+                    bytes,
+                    len: digest.len(),
+                }
+            }),
             md5: self.md5.map(|m| m.finalize().into()),
         }
     }
@@ -151,6 +226,33 @@ mod tests {
         assert_eq!(v.crc64nvme, 0xAE8B_1486_0A79_9888);
         assert_eq!(v.source_crc, Some((ChecksumAlgorithm::Crc32c, 0xE306_9283)));
         assert_eq!(hex(&v.md5.unwrap()), "25f9e794323b453885f5181f1b624d0b");
+        assert_eq!(v.sha, None);
+    }
+
+    #[test]
+    fn sha_parts_are_digested_for_a_composite_sha_source() {
+        for (algorithm, want) in [
+            (
+                ChecksumAlgorithm::Sha256,
+                "15e2b0d3c33891ebb0f1ef609ec419420c20e320ce94c65fbc8c3312448eb225",
+            ),
+            (
+                ChecksumAlgorithm::Sha1,
+                "f7c3bc1d808e04732adf679965ccc34ca7ae3441",
+            ),
+        ] {
+            let mut d = Digests::new(DigestPlan {
+                source_crc: Some(algorithm),
+                md5: false,
+            });
+            d.update(b"1234");
+            d.update(b"56789");
+            let v = d.finish();
+            assert_eq!(hex(v.sha.unwrap().bytes()), want, "{algorithm:?}");
+            assert_eq!(v.source_crc, None);
+            let value = trailer_value(algorithm, &v).unwrap();
+            assert_eq!(encoded_len(algorithm), value.len() as u64);
+        }
     }
 
     fn hex(bytes: &[u8]) -> String {

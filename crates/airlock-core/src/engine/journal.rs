@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::aws::objects::FinishedPart;
 use crate::error::{Error, Result};
+use crate::plan::ChecksumAlgorithm;
 
 /// What an upload is for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,6 +43,26 @@ pub struct JournalPart {
     /// Hex MD5 of the part (verify = "md5").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub md5: Option<String>,
+}
+
+impl JournalPart {
+    /// A part as the target lists it (ListParts): no MD5 of ours; for a composite upload of a
+    /// CRC, the CRC the target checked it against (the one sent in its trailer), so the
+    /// source's composite can still be recomputed.
+    pub(crate) fn listed(part: FinishedPart, composite: Option<ChecksumAlgorithm>) -> Self {
+        use base64::Engine as _;
+        let crc = composite
+            .filter(|a| super::digest::crc_algorithm(*a).is_some())
+            .and(part.checksum.as_deref())
+            .and_then(|v| base64::engine::general_purpose::STANDARD.decode(v).ok())
+            .and_then(|b| <[u8; 4]>::try_from(b.as_slice()).ok())
+            .map(|b| u64::from(u32::from_be_bytes(b)));
+        JournalPart {
+            part,
+            source_crc: crc,
+            md5: None,
+        }
+    }
 }
 
 /// A journal file read back.
@@ -160,6 +181,7 @@ mod tests {
                 etag: format!("etag{n}"),
                 crc64nvme: "AAAAAAAAAAA=".into(),
                 size: 10,
+                checksum: None,
             },
             source_crc: Some(7),
             md5: None,

@@ -1,7 +1,9 @@
 //! The multipart path: [`prepare`] an upload (HEAD the source, then resume the journaled upload
 //! of the same version, or with no journal here the one the target's state object records, or
-//! create a new one), and [`copy_part`] each part (a ranged GET pinned
-//! to the source ETag, streamed into UploadPart, checked, journaled). Completing is `complete`'s
+//! create a new one: COMPOSITE in the source's algorithm for a composite source copied in its
+//! parts, else as the write mode says), and [`copy_part`] each part (a ranged GET pinned to the
+//! source ETag, streamed into UploadPart with a CRC64NVME trailer, or the source algorithm's for
+//! a composite upload, checked, journaled). Completing is `complete`'s
 //! job; a split object's upload is joined by the split path instead of prepared here.
 //!
 //! May depend on `context`, `retry`, `verify`, `upload`, `stream`, `journal`, `state`, `adopt`,
@@ -22,9 +24,9 @@ use super::relay::RelayBody;
 use super::retry::UnitError;
 use super::source_parts;
 use super::state::{self, UploadState};
-use super::stream::{blame, chunked, digests_of, pinned_etag, source_tags};
+use super::stream::{blame, chunked_as, digests_of, pinned_etag, source_tags};
 use super::upload::Upload;
-use super::verify::{self, SourceExpectation, TargetCheck};
+use super::verify::{self, Composite, SourceExpectation, TargetCheck};
 use crate::aws::objects::{self, FinishedPart, PartBody, SourceObject, WriteParams};
 use crate::config::{Side, WriteChecksum};
 use crate::error::{Class, Error, S3Failure};
@@ -83,13 +85,16 @@ pub(crate) async fn prepare(
     // `checksum = "md5"`: every part's ETag is checked against the MD5 of its bytes.
     // "trailer-parts": the part MD5s let the final ETag check the whole object.
     expectation.digest_plan.md5 |= ctx.write_mode() == WriteChecksum::Md5 || ctx.trailer_parts();
+    // A composite source copied in its layout: the target upload is composite in its algorithm.
+    let composite = source_parts::target_composite(&expectation, ctx.write_mode());
     let journaled = (ctx.journal.as_ref()).is_some_and(|j| j.load(&item.target_key).is_some());
-    if let Some(upload) = resume(&ctx, id, &item, &source, &expectation).await {
+    if let Some(upload) = resume(&ctx, id, &item, &source, &expectation, composite).await {
         return Ok(upload);
     }
     if !journaled {
         let layout = (part_size, parts);
-        if let Some(upload) = adopt(&ctx, id, &item, &source, &expectation, layout).await {
+        let expected = (&expectation, composite);
+        if let Some(upload) = adopt(&ctx, id, &item, &source, expected, layout).await {
             return Ok(upload);
         }
     }
@@ -100,16 +105,11 @@ pub(crate) async fn prepare(
         options: &ctx.write,
         tagging: tagging.as_deref(),
     };
-    let full_object = ctx.full_object();
+    let checksum = source_parts::upload_checksum(composite, ctx.full_object());
     let upload_id = ctx
         .retry
         .run(id, 0, &cancel, &mut attempts, |_| {
-            objects::create_multipart(
-                &ctx.single_shot.target,
-                &item.target_key,
-                &params,
-                full_object,
-            )
+            objects::create_multipart(&ctx.single_shot.target, &item.target_key, &params, checksum)
         })
         .await?;
     if let Some(journal) = &ctx.journal {
@@ -134,7 +134,7 @@ pub(crate) async fn prepare(
         size: source.size,
         part_size,
         parts,
-        checksum: ctx.write_mode_name().to_string(),
+        checksum: super::upload::mode_name(ctx.write_mode_name(), composite),
         created_ms: state::now_ms(),
     };
     state::save(&ctx.sides.target, &ctx.write, &record).await;
@@ -147,6 +147,7 @@ pub(crate) async fn prepare(
         expectation,
         done: Vec::new(),
         own: None,
+        composite,
     })
 }
 
@@ -158,6 +159,7 @@ async fn resume(
     item: &PlanItem,
     source: &SourceObject,
     expectation: &SourceExpectation,
+    composite: Option<ChecksumAlgorithm>,
 ) -> Option<Upload> {
     let journal = ctx.journal.as_ref()?;
     let entry = journal.load(&item.target_key)?;
@@ -196,6 +198,7 @@ async fn resume(
         expectation: expectation.clone(),
         done,
         own: None,
+        composite,
     })
 }
 
@@ -289,7 +292,9 @@ pub(crate) async fn copy_part(
                     part,
                     match check.write {
                         WriteChecksum::Trailer | WriteChecksum::Auto => {
-                            PartBody::Chunked(chunked(relay, length))
+                            let algorithm =
+                                upload.composite.unwrap_or(ChecksumAlgorithm::Crc64nvme);
+                            PartBody::Chunked(chunked_as(relay, length, algorithm))
                         }
                         WriteChecksum::Md5 | WriteChecksum::None => PartBody::Plain {
                             body: SdkBody::from_body_1_x(relay),
@@ -301,12 +306,23 @@ pub(crate) async fn copy_part(
                 .map_err(|e| blame(e, &outcome, ctx_ref, &item.source_key))?;
                 let digests = digests_of(&outcome, length)?;
                 check.part(&item.target_key, part, &put, &digests)?;
+                // The part's value of the source's composite algorithm: for the check before
+                // Complete, and for a composite target upload the value its trailer carried.
+                let composite = match &upload.expectation.composite {
+                    Some(Composite::Crc { algorithm, .. }) => {
+                        digest::trailer_value(*algorithm, &digests).map(|v| (*algorithm, v))
+                    }
+                    _ => None,
+                };
+                let sent = composite.as_ref().filter(|_| upload.composite.is_some());
+                check.part_composite(&item.target_key, part, &put, sent)?;
                 Ok(JournalPart {
                     part: FinishedPart {
                         part,
                         etag: put.etag.unwrap_or_default(),
                         crc64nvme: digest::encode(ChecksumAlgorithm::Crc64nvme, digests.crc64nvme),
                         size: length,
+                        checksum: composite.map(|(_, value)| value),
                     },
                     source_crc: digests.source_crc.map(|(_, v)| v),
                     md5: digests.md5.map(|m| verify::hex(&m)),

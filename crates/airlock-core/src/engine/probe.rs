@@ -21,7 +21,10 @@
 
 use aws_smithy_types::body::SdkBody;
 
-use crate::aws::objects::{self, ChunkedUpload, FinishedPart, PartBody, PutBody, WriteParams};
+use crate::aws::objects::{
+    self, ChunkedUpload, CompleteChecksum, FinishedPart, PartBody, PutBody, UploadChecksum,
+    WriteParams,
+};
 use crate::aws::{SideClient, delete};
 use crate::config::{WriteChecksum, WriteOptions};
 
@@ -60,6 +63,7 @@ fn framed(crc64nvme: &str) -> ChunkedUpload {
         .as_bytes(),
     );
     ChunkedUpload {
+        algorithm: crate::plan::ChecksumAlgorithm::Crc64nvme,
         encoded_length: framed.len() as u64,
         length: PAYLOAD.len() as u64,
         body: SdkBody::from(framed),
@@ -116,7 +120,14 @@ async fn full_object_refused(target: &SideClient, write: &WriteOptions) -> Optio
             code.unwrap_or_else(|| e.to_string())
         )
     };
-    let upload_id = match objects::create_multipart(target, &key, &params(write), true).await {
+    let upload_id = match objects::create_multipart(
+        target,
+        &key,
+        &params(write),
+        UploadChecksum::FullCrc64nvme,
+    )
+    .await
+    {
         Ok(id) => id,
         Err(e) => return Some(refused("CreateMultipartUpload", &e)),
     };
@@ -135,8 +146,10 @@ async fn full_object_refused(target: &SideClient, write: &WriteOptions) -> Optio
                 etag: put.etag.unwrap_or_default(),
                 crc64nvme: value.clone(),
                 size: PAYLOAD.len() as u64,
+                checksum: None,
             };
-            objects::complete_multipart(target, &key, &upload_id, &[part], Some(&value))
+            let full = CompleteChecksum::FullCrc64nvme(&value);
+            objects::complete_multipart(target, &key, &upload_id, &[part], full)
                 .await
                 .map_err(|e| refused("CompleteMultipartUpload", &e))
         }

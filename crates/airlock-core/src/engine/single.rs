@@ -21,7 +21,7 @@ use super::verify::{self, SourceExpectation, TargetCheck};
 use crate::aws::objects::{self, PutBody, SourceObject, WriteParams};
 use crate::config::WriteChecksum;
 use crate::error::Error;
-use crate::plan::{ChecksumAlgorithm, PlanItem};
+use crate::plan::{ChecksumAlgorithm, PlanItem, SourceHop};
 
 /// Result of a `single` copy.
 pub(crate) struct SingleDone {
@@ -71,6 +71,15 @@ pub(crate) async fn copy_single(
                 }
                 let mut expectation =
                     SourceExpectation::of(&get.object, ctx_ref.transfer.verify, true);
+                // A composite source below the threshold whose layout could not be used: the
+                // plan's reason.
+                if let Some(SourceHop::SizeOnly { reason }) =
+                    item.source_layout.as_ref().map(|l| &l.check)
+                    && !expectation.description.by_digest
+                    && ctx_ref.transfer.verify != crate::config::VerifyMode::Size
+                {
+                    expectation.description = verify::Check::weak(format!("size only: {reason}"));
+                }
                 // `checksum = "md5"`: the PUT's ETag is checked against the MD5 of the bytes.
                 expectation.digest_plan.md5 |= check.write == WriteChecksum::Md5;
                 let relay = RelayBody::new(

@@ -1,7 +1,7 @@
 //! The source hop of a multipart source copied in its own part layout (the plan item's
 //! [`SourceLayout`]): what to compute per part ([`expect_layout`]) and the check before
-//! CompleteMultipartUpload ([`check_composite`]): the source's COMPOSITE CRC32/CRC32C
-//! (checksum of the part checksums, `-N`) or its multipart ETag (MD5 of the part MD5s, `-N`),
+//! CompleteMultipartUpload ([`check_composite`]): the source's COMPOSITE CRC32/CRC32C or
+//! SHA-1/SHA-256 (checksum of the concatenated binary part checksums, `-N`) or its multipart ETag (MD5 of the part MD5s, `-N`),
 //! recomputed from the parts read. Only the same part boundaries give the same value, which is
 //! why the copy uses the source's parts.
 //!
@@ -12,8 +12,8 @@ use md5::Digest as _;
 use super::digest::{crc_algorithm, encode};
 use super::journal::JournalPart;
 use super::verify::{Check, Composite, SourceExpectation, hex};
-use crate::aws::objects::SourceObject;
-use crate::config::{Side, VerifyMode};
+use crate::aws::objects::{SourceObject, UploadChecksum};
+use crate::config::{Side, VerifyMode, WriteChecksum};
 use crate::error::{Class, Error, S3Failure};
 use crate::plan::{ChecksumAlgorithm, SourceHop, SourceLayout};
 
@@ -77,6 +77,75 @@ fn name(algorithm: ChecksumAlgorithm) -> String {
     format!("{algorithm:?}").to_lowercase()
 }
 
+/// The algorithm the target upload is created with as COMPOSITE, so that the target reports
+/// the source's own `value-N` (and a later plan compares the two): the source's composite
+/// algorithm, when the copy is in its layout and parts go with trailers (`write` is
+/// `trailer`). Plain parts (`md5`, `none`: stores without trailing checksums) carry no
+/// checksum whose value is known before the bytes are sent, so they stay as they were.
+pub(crate) fn target_composite(
+    expectation: &SourceExpectation,
+    write: WriteChecksum,
+) -> Option<ChecksumAlgorithm> {
+    match (&expectation.composite, write) {
+        (Some(Composite::Crc { algorithm, .. }), WriteChecksum::Trailer) => Some(*algorithm),
+        _ => None,
+    }
+}
+
+/// The checksum a new upload is created with: COMPOSITE in `composite`, else FULL_OBJECT
+/// CRC64NVME when `full_object`, else none.
+pub(crate) fn upload_checksum(
+    composite: Option<ChecksumAlgorithm>,
+    full_object: bool,
+) -> UploadChecksum {
+    match composite {
+        Some(algorithm) => UploadChecksum::Composite(algorithm),
+        None if full_object => UploadChecksum::FullCrc64nvme,
+        None => UploadChecksum::None,
+    }
+}
+
+/// The composite value (`base64-N`) of `algorithm` over the parts' base64 checksums of it, in
+/// part order; None when one is missing or malformed.
+pub(crate) fn composite_of<'a>(
+    algorithm: ChecksumAlgorithm,
+    parts: impl IntoIterator<Item = Option<&'a str>>,
+) -> Option<String> {
+    use base64::Engine as _;
+    let engine = base64::engine::general_purpose::STANDARD;
+    let (mut raw, mut count) = (Vec::new(), 0usize);
+    for value in parts {
+        raw.extend(engine.decode(value?).ok()?);
+        count += 1;
+    }
+    Some(format!("{}-{count}", digest_of(algorithm, &raw)?))
+}
+
+/// Base64 of `algorithm` over `raw` (a composite's concatenated part checksums).
+fn digest_of(algorithm: ChecksumAlgorithm, raw: &[u8]) -> Option<String> {
+    use base64::Engine as _;
+    let engine = base64::engine::general_purpose::STANDARD;
+    match algorithm {
+        ChecksumAlgorithm::Sha1 => Some(engine.encode(sha1::Sha1::digest(raw))),
+        ChecksumAlgorithm::Sha256 => Some(engine.encode(sha2::Sha256::digest(raw))),
+        _ => {
+            let crc = crc_algorithm(algorithm)?;
+            Some(encode(algorithm, crc_fast::checksum(crc, raw)))
+        }
+    }
+}
+
+/// A composite value without its `-N`, and N (moto sends no `-N`: then `parts`).
+pub(crate) fn split_composite(value: &str, parts: usize) -> (&str, usize) {
+    match value
+        .rsplit_once('-')
+        .and_then(|(v, n)| Some((v, n.parse().ok()?)))
+    {
+        Some((value, count)) => (value, count),
+        None => (value, parts),
+    }
+}
+
 /// Recompute the composite from the parts read (all of them, in part order) and compare it with
 /// the source's. `Ok(None)` when a resumed part lacks its value (then nothing can be said);
 /// `Err` on a mismatch: the object must not be completed.
@@ -89,18 +158,20 @@ pub(crate) fn check_composite(
     let count = parts.len();
     let (got, want, what) = match composite {
         Composite::Crc { algorithm, value } => {
-            let Some(crc) = crc_algorithm(*algorithm) else {
+            // Each part's value: as computed while streaming (or listed), base64.
+            let values: Vec<Option<String>> = parts
+                .iter()
+                .map(|part| {
+                    part.part.checksum.clone().or_else(|| {
+                        crc_algorithm(*algorithm)?;
+                        Some(encode(*algorithm, part.source_crc?))
+                    })
+                })
+                .collect();
+            let Some(got) = composite_of(*algorithm, values.iter().map(|v| v.as_deref())) else {
                 return Ok(None);
             };
-            let mut raw = Vec::with_capacity(count * 4);
-            for part in parts {
-                let Some(value) = part.source_crc else {
-                    return Ok(None);
-                };
-                raw.extend_from_slice(&(value as u32).to_be_bytes());
-            }
-            let got = encode(*algorithm, crc_fast::checksum(crc, &raw));
-            (format!("{got}-{count}"), value.clone(), name(*algorithm))
+            (got, value.clone(), name(*algorithm))
         }
         Composite::Etag(etag) => {
             let mut md5 = md5::Md5::new();
@@ -155,6 +226,7 @@ mod tests {
                 etag: String::new(),
                 crc64nvme: String::new(),
                 size: data.len() as u64,
+                checksum: None,
             },
             source_crc: Some(crc),
             md5: Some(hex(&md5::Md5::digest(data))),

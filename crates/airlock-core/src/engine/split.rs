@@ -7,13 +7,17 @@
 //!   upload for this shard's range of parts, counting parts the target already lists as done.
 //!   The scheduler uploads the rest of the range and does not complete the upload; a run never
 //!   aborts it either, since other shards' parts live in it.
-//! - [`finalize`] (`airlock finalize`): once every part is listed with its size and CRC64NVME,
-//!   complete with the combined full-object checksum and verify by HEAD. An object already
-//!   complete (size and recorded source ETag at the target) is reported, not touched, so a
-//!   second finalize is safe.
+//! - [`finalize`] (`airlock finalize`): once every part is listed with its size and CRC64NVME
+//!   (or, for a composite upload, its checksum of the source's algorithm), check the source
+//!   hop, then complete with the combined full-object checksum (or the parts' composite
+//!   checksums) and verify by HEAD. A split object copied in the source's layout is checked
+//!   against the source's composite (recombined from the part checksums ListParts returns) or
+//!   multipart ETag (MD5 of the part ETags, when the target makes MD5 ETags) before Complete: a
+//!   mismatch completes nothing. An object already complete (size and recorded source ETag at
+//!   the target) is reported, not touched, so a second finalize is safe.
 //!
-//! May depend on `context`, `retry`, `verify`, `upload`, `stream`, `complete`, `journal` and
-//! `events` of the engine; not on the single or multipart paths, nor on the scheduler (which
+//! May depend on `context`, `retry`, `verify`, `upload`, `stream`, `complete`, `journal`,
+//! `source_parts` and `events` of the engine; not on the single or multipart paths, nor on the scheduler (which
 //! chooses [`join_split`] for an item with a split upload).
 
 use std::sync::Arc;
@@ -25,12 +29,13 @@ use super::context::{EngineOptions, RunContext};
 use super::events::Verification;
 use super::journal::JournalPart;
 use super::retry::UnitError;
+use super::source_parts;
 use super::stream::source_tags;
 use super::upload::Upload;
-use super::verify::SourceExpectation;
-use crate::aws::objects::{self, SourceObject, WriteParams};
+use super::verify::{Check, Composite, SourceExpectation};
+use crate::aws::objects::{self, FinishedPart, SourceObject, WriteParams};
 use crate::aws::{Sides, listing};
-use crate::config::{Side, WriteChecksum};
+use crate::config::{Side, Sse, WriteChecksum};
 use crate::error::{Class, Error, Result, S3Failure};
 use crate::plan::{ChecksumAlgorithm, PlanItem, SplitUpload, part_bytes};
 
@@ -87,6 +92,9 @@ pub async fn open_split(
         tagging: tagging.as_deref(),
     };
     let trailer = ctx.write_mode() == WriteChecksum::Trailer;
+    let expectation = expectation_for(&ctx, item, &source);
+    let composite = source_parts::target_composite(&expectation, ctx.write_mode());
+    let checksum = source_parts::upload_checksum(composite, trailer);
     let upload_id = settled(
         ctx.retry
             .run(0, 0, &cancel, &mut attempts, |_| {
@@ -94,7 +102,7 @@ pub async fn open_split(
                     &ctx.single_shot.target,
                     &item.target_key,
                     &params,
-                    trailer,
+                    checksum,
                 )
             })
             .await,
@@ -105,7 +113,20 @@ pub async fn open_split(
         source_checksum: source.checksum,
         first_part: 1,
         last_part: item.parts,
+        composite,
     })
+}
+
+/// What the source hop of a split object is checked with: as any multipart copy, in the
+/// source's own layout when the plan learnt one and the item uses it.
+fn expectation_for(ctx: &RunContext, item: &PlanItem, source: &SourceObject) -> SourceExpectation {
+    let verify = ctx.transfer.verify;
+    let mut expectation = SourceExpectation::of(source, verify, false);
+    if let Some(layout) = &item.source_layout {
+        let in_layout = layout.part_size == Some(item.part_size) && source.size == item.size;
+        source_parts::expect_layout(&mut expectation, source, layout, in_layout, verify);
+    }
+    expectation
 }
 
 /// The recorded upload, ready for this shard's range; parts of the range the target already
@@ -166,15 +187,11 @@ pub(crate) async fn join_split(
         .filter(|p| {
             (split.first_part..=split.last_part).contains(&p.part)
                 && p.size == part_bytes(&item, p.part)
-                && !p.crc64nvme.is_empty()
+                && listed_in_full(p, split.composite)
         })
-        .map(|part| JournalPart {
-            part,
-            source_crc: None,
-            md5: None,
-        })
+        .map(|part| JournalPart::listed(part, split.composite))
         .collect();
-    let mut expectation = SourceExpectation::of(&source, ctx.transfer.verify, false);
+    let mut expectation = expectation_for(&ctx, &item, &source);
     expectation.digest_plan.md5 |= ctx.write_mode() == WriteChecksum::Md5;
     Ok(Upload {
         upload_id: split.upload_id.clone(),
@@ -185,7 +202,16 @@ pub(crate) async fn join_split(
         expectation,
         done,
         own: Some((split.first_part, split.last_part)),
+        composite: split.composite,
     })
+}
+
+/// A listed part the target holds with the checksum the upload's parts are sent with.
+fn listed_in_full(part: &FinishedPart, composite: Option<ChecksumAlgorithm>) -> bool {
+    match composite {
+        Some(_) => part.checksum.is_some(),
+        None => !part.crc64nvme.is_empty(),
+    }
 }
 
 /// What `finalize` did with one split object.
@@ -233,12 +259,8 @@ pub async fn finalize(sides: Sides, options: &EngineOptions, item: &PlanItem) ->
     let mut missing = Vec::new();
     for number in 1..=item.parts {
         match listed.iter().find(|p| p.part == number) {
-            Some(p) if p.size == part_bytes(item, number) && !p.crc64nvme.is_empty() => {
-                parts.push(JournalPart {
-                    part: p.clone(),
-                    source_crc: None,
-                    md5: None,
-                });
+            Some(p) if p.size == part_bytes(item, number) && listed_in_full(p, split.composite) => {
+                parts.push(JournalPart::listed(p.clone(), split.composite));
             }
             _ => missing.push(number),
         }
@@ -259,19 +281,78 @@ pub async fn finalize(sides: Sides, options: &EngineOptions, item: &PlanItem) ->
         checksum: split.source_checksum.clone(),
         ..Default::default()
     };
+    let mut expectation = expectation_for(&ctx, item, &source);
+    if let Some(Composite::Etag(etag)) = &expectation.composite {
+        // The target's part ETags are the MD5s of the bytes it holds, when it makes MD5 ETags.
+        let check = etag_check(&ctx, item, etag, &parts)
+            .map_err(|e| mismatch_advice(e, &split.upload_id))?;
+        expectation.composite = None;
+        expectation.description = check;
+    }
     let upload = Upload {
         upload_id: split.upload_id.clone(),
-        expectation: SourceExpectation::of(&source, ctx.transfer.verify, false),
+        expectation,
         source,
         size: item.size,
         part_size: item.part_size,
         parts: item.parts,
         done: Vec::new(),
         own: None,
+        composite: split.composite,
     };
     let item = Arc::new(item.clone());
     let cancel = CancellationToken::new();
-    settled(complete(ctx, 0, item, Arc::new(upload), parts, cancel).await).map(Finalized::Completed)
+    settled(complete(ctx, 0, item, Arc::new(upload), parts, cancel).await)
+        .map(Finalized::Completed)
+        .map_err(|e| mismatch_advice(e, &split.upload_id))
+}
+
+/// A source check that failed before Complete: say what to do with the upload left open.
+fn mismatch_advice(error: Error, upload_id: &str) -> Error {
+    match error.s3() {
+        Some(failure) if failure.code.as_deref() == Some("ChecksumMismatch") => {
+            Error::from(S3Failure {
+                message: format!(
+                    "{}; upload '{upload_id}' is left open with the bad part: abort it ('airlock uploads abort'), then make a new plan, prepare it and run the shards again",
+                    failure.message
+                ),
+                ..failure.clone()
+            })
+        }
+        _ => error,
+    }
+}
+
+/// The source's multipart ETag against the MD5 of the target's part ETags, before Complete:
+/// an error (nothing completed) on a mismatch; size only when the target's ETags are not
+/// MD5s (SSE-KMS, another store's format).
+fn etag_check(
+    ctx: &RunContext,
+    item: &PlanItem,
+    etag: &str,
+    parts: &[JournalPart],
+) -> Result<Check> {
+    let kms = matches!(ctx.write.sse, Some(Sse::Kms { .. }));
+    let md5_shaped = |e: &str| e.len() == 32 && e.bytes().all(|b| b.is_ascii_hexdigit());
+    if kms || !parts.iter().all(|p| md5_shaped(&p.part.etag)) {
+        return Ok(Check::weak(format!(
+            "size only: the target's part ETags are not MD5s, so the source's multipart ETag cannot be checked; every part was pinned to ETag '{etag}'"
+        )));
+    }
+    let with_md5: Vec<JournalPart> = parts
+        .iter()
+        .map(|p| JournalPart {
+            md5: Some(p.part.etag.to_ascii_lowercase()),
+            ..p.clone()
+        })
+        .collect();
+    let composite = Composite::Etag(etag.to_string());
+    let (bucket, key) = (&ctx.sides.source.bucket, &item.source_key);
+    source_parts::check_composite(&composite, &with_md5, bucket, key)?;
+    Ok(Check::digest(format!(
+        "MD5s of the {} parts the target holds (their ETags) matched the source's multipart ETag",
+        parts.len()
+    )))
 }
 
 /// An object an earlier finalize completed: compare what can be compared.
@@ -282,6 +363,35 @@ fn already_complete(
     info: &crate::plan::ObjectInfo,
 ) -> Result<Verification> {
     let target = "already complete: size and recorded source ETag match (HEAD)".to_string();
+    // Written COMPOSITE in the source's algorithm: the two composites compare.
+    let composite = |c: &crate::plan::Checksum| {
+        (Some(c.algorithm) == split.composite && !c.full_object).then(|| c.value.clone())
+    };
+    let source_composite = split.source_checksum.as_ref().and_then(composite);
+    if let (Some(s), Some(t), Some(algorithm)) = (
+        source_composite,
+        info.checksum.as_ref().and_then(composite),
+        split.composite,
+    ) {
+        let parts = item.parts as usize;
+        let algorithm = format!("{algorithm:?}").to_lowercase();
+        if source_parts::split_composite(&s, parts) != source_parts::split_composite(&t, parts) {
+            return Err(failure(
+                Side::Target,
+                "HeadObject",
+                &ctx.sides.target.bucket,
+                &item.target_key,
+                format!(
+                    "the target reports composite {algorithm} {t} but the source had {s}: delete the target object and copy it again"
+                ),
+            ));
+        }
+        return Ok(Verification {
+            source: format!("composite {algorithm} of the source matches the target's"),
+            target,
+            verified: true,
+        });
+    }
     let crc64 = |c: &crate::plan::Checksum| {
         (c.algorithm == ChecksumAlgorithm::Crc64nvme && c.full_object).then(|| c.value.clone())
     };

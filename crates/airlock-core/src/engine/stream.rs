@@ -18,7 +18,7 @@ use super::verify;
 use crate::aws::objects::{self, ChunkedUpload};
 use crate::config::Side;
 use crate::error::{Class, Error, S3Failure};
-use crate::plan::PlanItem;
+use crate::plan::{ChecksumAlgorithm, PlanItem};
 
 /// With a pinned version, the ETag the plan recorded for it. A version never changes, except
 /// S3's `null` version, which a write to a suspended bucket replaces in place: reads of a
@@ -85,9 +85,20 @@ pub(crate) fn digests_of(outcome: &RelayOutcome, length: u64) -> Result<DigestVa
 
 /// Frame a relay for the target: aws-chunked with a CRC64NVME trailer.
 pub(crate) fn chunked(relay: RelayBody, length: u64) -> ChunkedUpload {
+    chunked_as(relay, length, ChecksumAlgorithm::Crc64nvme)
+}
+
+/// [`chunked`] with a trailer of `algorithm` (a composite upload's part), whose value the
+/// relay computes (its digest plan's source algorithm).
+pub(crate) fn chunked_as(
+    relay: RelayBody,
+    length: u64,
+    algorithm: ChecksumAlgorithm,
+) -> ChunkedUpload {
     ChunkedUpload {
-        body: ChunkedBody::new(relay, length).into_sdk_body(),
+        body: ChunkedBody::new(relay, length, algorithm).into_sdk_body(),
         length,
-        encoded_length: encoded_length(length),
+        encoded_length: encoded_length(length, algorithm),
+        algorithm,
     }
 }

@@ -45,7 +45,8 @@ impl Check {
 /// `source_parts`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Composite {
-    /// COMPOSITE CRC: `value-N` as the source reports it.
+    /// COMPOSITE checksum (CRC32, CRC32C, SHA-1 or SHA-256): `value-N` as the source reports
+    /// it.
     Crc {
         algorithm: ChecksumAlgorithm,
         value: String,
@@ -174,6 +175,7 @@ pub(crate) fn empty_digests() -> DigestValues {
         bytes: 0,
         crc64nvme: 0,
         source_crc: None,
+        sha: None,
         md5: Some(decode_md5("d41d8cd98f00b204e9800998ecf8427e").expect("valid hex")),
     }
 }
@@ -363,6 +365,27 @@ impl TargetCheck<'_> {
             )),
             None => Ok(Check::weak("size only: the target reports no checksum")),
         }
+    }
+
+    /// A composite upload's part: the target's value of the composite algorithm (when it
+    /// answers one) must be the one sent in the trailer, which it checked the bytes against.
+    pub(crate) fn part_composite(
+        &self,
+        key: &str,
+        part: u32,
+        put: &WriteResult,
+        sent: Option<&(ChecksumAlgorithm, String)>,
+    ) -> Result<(), Error> {
+        if let (Some((algorithm, ours)), Some(theirs)) = (sent, &put.echoed)
+            && theirs != ours
+        {
+            let msg = format!(
+                "part {part}: target computed {} {theirs}; we sent {ours}",
+                name(*algorithm)
+            );
+            return Err(self.target_error("UploadPart", key, msg, Class::Retryable));
+        }
+        Ok(())
     }
 
     /// Check an UploadPart answer against what was streamed.

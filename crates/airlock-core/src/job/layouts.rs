@@ -1,13 +1,19 @@
 //! Learning multipart sources' part layouts at plan time. For every `multipart` item whose
-//! source ETag is a multipart ETag (`...-N`): HEAD the source with checksum mode (its checksum
-//! and kind, its encryption), then GetObjectAttributes `ObjectParts` for every part's size, or,
-//! where that is refused or not implemented, HEAD `partNumber=1` (part 1's size and
-//! `x-amz-mp-parts-count`). A consistent layout ([`layout::accept`]) becomes the item's part
-//! size and part count; otherwise the item keeps airlock's own parts and the reason is
-//! recorded. A source with a full-object CRC keeps airlock's parts too (that CRC is checked
-//! whatever the parts), and needs no layout request. Never fails the plan: a source that
-//! answers none of this is copied as before. moto lists no `ObjectParts` and compares a part
-//! HEAD's `If-Match` with the part's own MD5 (see [`part`]).
+//! source ETag is a multipart ETag (`...-N`), or not listed, and every `single` item whose
+//! listed source ETag is one (a composite object below the multipart threshold: the AWS CLI
+//! uploads everything from 8 MiB in 8 MiB parts): HEAD the source with checksum mode (its
+//! checksum and kind, its encryption), then GetObjectAttributes `ObjectParts` for every part's
+//! size, or, where that is refused or not implemented, HEAD `partNumber=1` (part 1's size and
+//! `x-amz-mp-parts-count`). That is 1-2 requests per such object at plan time (3 when
+//! GetObjectAttributes is refused). A consistent layout ([`layout::accept`]) becomes the item's
+//! part size and part count, and a `single` item with one becomes `multipart`, so its parts
+//! can be checked against the source's composite or multipart ETag; otherwise the item keeps
+//! its route and airlock's own parts, and the reason is recorded. A source with a full-object
+//! CRC keeps airlock's parts too (that CRC is checked whatever the parts, and by a single GET),
+//! and needs no layout request. Never fails the plan: a source that answers none of this is
+//! copied as before. A `single` item whose listing gives no ETag (s3s-fs lists none) is not
+//! looked at: a HEAD for every small object would cost more than it tells. moto lists no
+//! `ObjectParts` and compares a part HEAD's `If-Match` with the part's own MD5 (see [`part`]).
 //!
 //! Depends on `aws` (the source client) and `plan`.
 
@@ -36,9 +42,10 @@ pub(crate) async fn learn(source: &SideClient, plan: &mut Plan) {
     plan.summary = Summary::of(&plan.items, &plan.settings);
 }
 
-/// [`learn`] for one item (the streaming plan's stage, before the item is counted): a
-/// multipart item with a multipart source ETag gets its [`SourceLayout`], and the source's
-/// part size where that layout is used; any other item is left as it is, without a request.
+/// [`learn`] for one item (the streaming plan's stage, before the item is counted): an item
+/// with a multipart source ETag gets its [`SourceLayout`], and the source's part size where
+/// that layout is used (a `single` item then becomes `multipart`); any other item is left as
+/// it is, without a request.
 pub(crate) async fn learn_item(source: &SideClient, item: &mut PlanItem) {
     if !wants_layout(item) {
         return;
@@ -47,22 +54,26 @@ pub(crate) async fn learn_item(source: &SideClient, item: &mut PlanItem) {
         return;
     };
     if let Some(part_size) = layout.part_size {
+        item.route = Route::Multipart;
         item.part_size = part_size;
         item.parts = layout.parts;
+    } else if item.route == Route::Single && matches!(layout.check, SourceHop::FullObject { .. }) {
+        // A single GET checks the full-object CRC: nothing to say.
+        return;
     }
     item.source_layout = Some(layout);
 }
 
-/// A multipart item without a layout yet whose source ETag is multipart, or unknown (some
-/// stores list none).
+/// An item without a layout yet whose source ETag is multipart: a multipart item also when
+/// its ETag is unknown (some stores list none), a single item only when the listing says so.
 fn wants_layout(item: &PlanItem) -> bool {
-    item.route == Route::Multipart
-        && item.split.is_none()
-        && item.source_layout.is_none()
-        && item
-            .source_etag
-            .as_deref()
-            .is_none_or(|e| etag_parts(e).is_some())
+    let etag = item.source_etag.as_deref();
+    let multipart_etag = match item.route {
+        Route::Multipart => etag.is_none_or(|e| etag_parts(e).is_some()),
+        Route::Single => item.size > 0 && etag.is_some_and(|e| etag_parts(e).is_some()),
+        Route::Skip => false,
+    };
+    multipart_etag && item.split.is_none() && item.source_layout.is_none()
 }
 
 /// The layout of one source object, or the reason it cannot be used; `None` when the source
@@ -131,13 +142,7 @@ fn hop_for(head: &SourceObject, etag_count: u32) -> SourceHop {
                 algorithm: c.algorithm,
             }
         }
-        Some(c)
-            if !c.full_object
-                && matches!(
-                    c.algorithm,
-                    ChecksumAlgorithm::Crc32 | ChecksumAlgorithm::Crc32c
-                ) =>
-        {
+        Some(c) if !c.full_object && c.algorithm != ChecksumAlgorithm::Crc64nvme => {
             SourceHop::Composite {
                 algorithm: c.algorithm,
             }

@@ -222,6 +222,7 @@ mod tests {
                 upload_id: "u".into(),
                 source_etag: "e".into(),
                 source_checksum: None,
+                composite: None,
                 first_part: 1,
                 last_part: size.div_ceil(part_size) as u32,
             }),

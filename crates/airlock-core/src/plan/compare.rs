@@ -81,8 +81,18 @@ fn checksum_evidence(source: &ObjectInfo, target: &ObjectInfo) -> Result<String,
             Err(format!("differs: {algorithm} checksum"))
         };
     }
-    // 2. airlock recorded the source ETag it copied from: provenance.
+    // 2. airlock recorded the source ETag it copied from: provenance. A target with a
+    //    COMPOSITE checksum (written in the source's layout) while the source's checksum is
+    //    not known yet (a listing carries none) is not judged by a differing provenance: the
+    //    source's checksum (a HEAD) decides, so the same bytes in the same parts are skipped
+    //    whatever was recorded.
     if let (Some(recorded), Some(etag)) = (&target.copied_from_etag, &source.etag) {
+        let composite = target.checksum.as_ref().is_some_and(|c| !c.full_object);
+        if composite && source.checksum.is_none() && recorded != etag {
+            return Err(format!(
+                "{UNKNOWN}: the target's checksum, not yet the source's (recorded source ETag differs)"
+            ));
+        }
         return if recorded == etag {
             Ok("same size, copied from this source ETag".into())
         } else {

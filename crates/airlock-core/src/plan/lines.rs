@@ -81,6 +81,10 @@ impl PlanHeader {
 
 /// One line after the header.
 #[derive(Debug, Clone, PartialEq)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "the large variant is the common one: boxing it would allocate once per object"
+)]
 pub enum Entry {
     Item(PlanItem),
     Deletion(Deletion),

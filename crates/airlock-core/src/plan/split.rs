@@ -23,6 +23,11 @@ pub struct SplitUpload {
     pub first_part: u32,
     /// Last part this item covers (inclusive).
     pub last_part: u32,
+    /// The upload is COMPOSITE in this algorithm (the source's; parts go with its trailers),
+    /// so `finalize` can recombine the part checksums ListParts returns; None: CRC64NVME or
+    /// plain parts, as the write mode says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub composite: Option<super::ChecksumAlgorithm>,
 }
 
 impl SplitUpload {

@@ -228,6 +228,22 @@ fn composite_checksums_compare_only_over_the_same_part_count() {
         same_object(&src, &dst, CompareMode::Checksum),
         Err("differs: crc32 checksum".into())
     );
+    // A differing recorded source ETag does not decide against a composite target until the
+    // source's checksum is known (a HEAD); then the composite does, whatever was recorded.
+    dst.checksum = Some(composite("AAAA"));
+    dst.copied_from_etag = Some("old-3".into());
+    src.etag = Some("new-3".into());
+    let known = src.checksum.take();
+    assert!(matches!(
+        verdict(&src, &dst, CompareMode::Checksum),
+        Verdict::Unknown(_)
+    ));
+    src.checksum = known;
+    assert_eq!(
+        same_object(&src, &dst, CompareMode::Checksum),
+        Ok("same size and crc32 checksum".into())
+    );
+    dst.copied_from_etag = None;
     // Another part layout: the composite values cannot be compared.
     dst.etag = Some("f00-4".into());
     assert!(matches!(
@@ -317,6 +333,34 @@ fn reroute_follows_new_settings_and_keeps_skips() {
     );
     assert_eq!(plan.summary.multipart.parts, 8);
     assert_eq!(plan.settings.multipart_threshold, 32 * MIB);
+}
+
+#[test]
+fn reroute_keeps_a_source_layout_below_the_threshold() {
+    // A 12 MiB composite source learnt in its 6 MiB parts: multipart whatever the threshold.
+    let mut plan = plan_with(
+        &[object("in/c", 12 * MIB)],
+        &[],
+        &TransferSettings::default(),
+    );
+    let item = &mut plan.items[0];
+    assert_eq!(item.route, Route::Single);
+    (item.route, item.part_size, item.parts) = (Route::Multipart, 6 * MIB, 2);
+    item.source_layout = Some(crate::plan::SourceLayout {
+        part_size: Some(6 * MIB),
+        parts: 2,
+        check: crate::plan::SourceHop::MultipartEtag,
+    });
+    plan.reroute(&TransferSettings::default());
+    let item = &plan.items[0];
+    assert_eq!(
+        (item.route, item.part_size, item.parts),
+        (Route::Multipart, 6 * MIB, 2)
+    );
+    assert_eq!(
+        (plan.summary.multipart.objects, plan.summary.single.objects),
+        (1, 0)
+    );
 }
 
 #[test]

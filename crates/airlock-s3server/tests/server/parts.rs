@@ -1,7 +1,8 @@
 //! A multipart object keeps its part layout, as on S3: HEAD and GET with `partNumber=N` answer
 //! that part (length, bytes, `x-amz-mp-parts-count`), GetObjectAttributes lists the parts with
 //! their sizes and checksums, and a COMPOSITE CRC32 upload reports `value-N` with its type.
-//! With `set_small_parts_allowed`, parts under 5 MiB are accepted (a kinder store).
+//! With `set_small_parts_allowed`, parts under 5 MiB are accepted (a kinder store); with
+//! `set_listed_etags`, listings carry every object's ETag, as S3's do.
 
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
@@ -260,5 +261,47 @@ async fn small_parts_are_refused_unless_the_kind_store_switch_is_on() {
     assert_eq!(
         (head.content_length(), head.parts_count()),
         (Some(MIB as i64), Some(2))
+    );
+}
+
+#[tokio::test]
+async fn listings_carry_etags_as_s3s_do_when_switched_on() {
+    let fx = Fixture::faithful().await;
+    upload_crc32(&fx, "parts.bin", &[bytes(5 * MIB, 1), bytes(MIB, 2)]).await;
+    let put = fx.client.put_object().bucket(BUCKET).key("one.bin");
+    put.body(ByteStream::from(b"hello".to_vec()))
+        .send()
+        .await
+        .unwrap();
+    let listed = |fx: &Fixture| {
+        let list = fx.client.list_objects_v2().bucket(BUCKET).send();
+        async move {
+            let out = list.await.unwrap();
+            let contents = out.contents().iter();
+            let pairs =
+                contents.map(|o| (o.key().unwrap().to_string(), o.e_tag().map(str::to_string)));
+            pairs.collect::<Vec<_>>()
+        }
+    };
+    // s3s-fs lists no ETag.
+    assert!(listed(&fx).await.iter().all(|(_, etag)| etag.is_none()));
+
+    fx.server.behaviours().set_listed_etags(true);
+    let mut heads = Vec::new();
+    for key in ["one.bin", "parts.bin"] {
+        let head = fx
+            .client
+            .head_object()
+            .bucket(BUCKET)
+            .key(key)
+            .send()
+            .await
+            .unwrap();
+        heads.push((key.to_string(), head.e_tag().map(str::to_string)));
+    }
+    assert_eq!(listed(&fx).await, heads);
+    assert!(
+        heads[1].1.as_deref().unwrap().ends_with("-2\""),
+        "{heads:?}"
     );
 }
