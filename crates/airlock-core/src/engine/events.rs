@@ -230,6 +230,47 @@ pub struct RunSummary {
     /// into the summary's JSON; boxed to keep [`Event`] small).
     #[serde(flatten)]
     pub writes: Box<WriteOutcome>,
+    /// Entries the summary's lists (`failures`, `delete_failures`, `uploads_left`,
+    /// `foreign_uploads`, `removed`, `wrong_left`) left out: each keeps its first
+    /// [`SUMMARY_LIST_LIMIT`] entries, so a run of millions of objects keeps a bounded summary
+    /// (the manifest has them all).
+    #[serde(skip_serializing_if = "LeftOut::is_empty")]
+    pub left_out: LeftOut,
+    /// The most objects the scheduler held at once (admitted from the plan and not yet
+    /// finished): bounded by its lookahead, whatever the plan's size.
+    pub peak_admitted: u64,
+}
+
+/// How many entries each list of a [`RunSummary`] keeps; the rest are only counted.
+pub const SUMMARY_LIST_LIMIT: usize = 1000;
+
+/// Per list of a [`RunSummary`], the entries past [`SUMMARY_LIST_LIMIT`] that were counted but
+/// not kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LeftOut {
+    pub failures: u64,
+    pub delete_failures: u64,
+    pub uploads_left: u64,
+    pub foreign_uploads: u64,
+    pub removed: u64,
+    pub wrong_left: u64,
+}
+
+impl LeftOut {
+    pub fn is_empty(&self) -> bool {
+        *self == LeftOut::default()
+    }
+}
+
+/// Push `entry` onto a summary list unless it holds [`SUMMARY_LIST_LIMIT`] entries already;
+/// then count it in `more`.
+pub(crate) fn push_bounded<T>(list: &mut Vec<T>, more: &mut u64, entry: T) {
+    if list.len() < SUMMARY_LIST_LIMIT {
+        list.push(entry);
+    } else {
+        *more += 1;
+    }
 }
 
 /// The write side of a run's totals: the write mode and objects found wrong after writing.

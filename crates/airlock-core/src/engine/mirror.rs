@@ -96,9 +96,11 @@ pub(super) async fn run(
                 Some(error) => {
                     tracing::error!(key = %deletion.target_key, %error, "delete failed");
                     summary.delete_failed += 1;
-                    summary
-                        .delete_failures
-                        .push((deletion.target_key.clone(), error.clone()));
+                    super::events::push_bounded(
+                        &mut summary.delete_failures,
+                        &mut summary.left_out.delete_failures,
+                        (deletion.target_key.clone(), error.clone()),
+                    );
                     emit(Event::DeleteFailed {
                         key: deletion.target_key.clone(),
                         error: error.clone(),
