@@ -57,9 +57,6 @@ pub struct PlanFeed {
 }
 
 /// A channel for a [`PlanFeed`]'s entries, of [`FEED_CAPACITY`].
-pub fn feed_channel() -> (
-    mpsc::Sender<Result<Entry>>,
-    mpsc::Receiver<Result<Entry>>,
-) {
+pub fn feed_channel() -> (mpsc::Sender<Result<Entry>>, mpsc::Receiver<Result<Entry>>) {
     mpsc::channel(FEED_CAPACITY)
 }

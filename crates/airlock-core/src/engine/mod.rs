@@ -148,7 +148,11 @@ impl Engine {
 
     /// Start executing a streamed plan (see [`PlanFeed`]): its items are admitted as the
     /// scheduler has room, so the run holds state only for objects in progress.
-    pub fn start_stream(feed: PlanFeed, sides: Sides, options: EngineOptions) -> Result<EngineHandle> {
+    pub fn start_stream(
+        feed: PlanFeed,
+        sides: Sides,
+        options: EngineOptions,
+    ) -> Result<EngineHandle> {
         let started = Started {
             source: &feed.source,
             target: &feed.target,

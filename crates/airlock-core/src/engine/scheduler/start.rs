@@ -26,7 +26,11 @@ impl Scheduler {
     fn start_next(&mut self) -> bool {
         if let Some(id) = self.to_complete.pop_front() {
             // Not if it was cancelled (or failed) while it waited.
-            if self.objects.get(id).is_some_and(|o| o.status == Status::Running) {
+            if self
+                .objects
+                .get(id)
+                .is_some_and(|o| o.status == Status::Running)
+            {
                 self.spawn_complete(id);
             }
             return true;

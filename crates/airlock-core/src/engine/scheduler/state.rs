@@ -157,6 +157,8 @@ impl Index<ObjectId> for Objects {
 
 impl IndexMut<ObjectId> for Objects {
     fn index_mut(&mut self, id: ObjectId) -> &mut ObjectState {
-        self.0.get_mut(&id).expect("the scheduler holds this object")
+        self.0
+            .get_mut(&id)
+            .expect("the scheduler holds this object")
     }
 }
