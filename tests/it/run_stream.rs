@@ -238,3 +238,47 @@ async fn a_damaged_plan_file_halts_the_streamed_run_at_the_bad_line() {
     assert!(copied.len() <= 3, "{copied:?}");
     assert!(!copied.contains(&"bad/obj-3.txt".to_string()), "{copied:?}");
 }
+
+/// More failures than a summary keeps: the list holds the first ones, the count is whole,
+/// and the rest are counted as left out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_summary_keeps_the_first_failures_and_counts_all() {
+    use airlock_core::engine::SUMMARY_LIST_LIMIT;
+    let servers = TwoServers::start().await;
+    servers.source.put("gone/template.txt", "x").await;
+    let settings = servers
+        .config()
+        .transfer(&["concurrency = 8", "max_retries = 0"])
+        .settings();
+    let (plan, sides) = plan_of(&settings).await;
+    let template = plan.items[0].clone();
+    let failing = SUMMARY_LIST_LIMIT + 25;
+    // Items whose source objects do not exist: each fails on its GET.
+    let (tx, entries) = feed_channel();
+    let feed = PlanFeed {
+        source: plan.source.clone(),
+        target: plan.target.clone(),
+        totals: None,
+        entries,
+    };
+    let mut options = EngineOptions::from_settings(&settings);
+    options.journal_dir = Some(servers.sandbox.data_dir());
+    let mut handle = Engine::start_stream(feed, sides, options).expect("start engine");
+    let events = Events::new(handle.take_events().expect("events"));
+    tokio::spawn(async move {
+        for i in 0..failing {
+            let mut item = template.clone();
+            item.source_key = format!("gone/missing-{i:05}");
+            item.target_key = item.source_key.clone();
+            if tx.send(Ok(Entry::Item(item))).await.is_err() {
+                return;
+            }
+        }
+    });
+    let (summary, _) = run_to_end(handle, events).await;
+    assert_eq!(summary.failed, failing as u64, "{:?}", summary.halted);
+    assert_eq!(summary.failures.len(), SUMMARY_LIST_LIMIT);
+    assert_eq!(summary.left_out.failures, 25);
+    assert_eq!(summary.failures[0].0, "gone/missing-00000");
+    assert_eq!(summary.exit_code(), 1);
+}

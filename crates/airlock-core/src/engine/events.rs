@@ -375,3 +375,22 @@ pub enum Command {
     /// journal so a later run resumes.
     Stop,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bounded_list_keeps_its_first_entries_and_counts_the_rest() {
+        let (mut list, mut more) = (Vec::new(), 0);
+        for i in 0..SUMMARY_LIST_LIMIT + 7 {
+            push_bounded(&mut list, &mut more, i);
+        }
+        assert_eq!(list.len(), SUMMARY_LIST_LIMIT);
+        assert_eq!(list.last(), Some(&(SUMMARY_LIST_LIMIT - 1)));
+        assert_eq!(more, 7);
+        // In JSON the counts appear only when something was left out.
+        let json = serde_json::to_value(RunSummary::default()).unwrap();
+        assert!(json.get("left_out").is_none(), "{json}");
+    }
+}
