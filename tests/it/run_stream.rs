@@ -279,8 +279,11 @@ async fn a_summary_keeps_the_first_failures_and_counts_all() {
     assert_eq!(summary.failed, failing as u64, "{:?}", summary.halted);
     assert_eq!(summary.failures.len(), SUMMARY_LIST_LIMIT);
     assert_eq!(summary.left_out.failures, 25);
-    let named: std::collections::BTreeSet<&str> =
-        summary.failures.iter().map(|(key, _)| key.as_str()).collect();
+    let named: std::collections::BTreeSet<&str> = summary
+        .failures
+        .iter()
+        .map(|(key, _)| key.as_str())
+        .collect();
     assert_eq!(named.len(), SUMMARY_LIST_LIMIT, "each failure named once");
     assert!(named.iter().all(|k| k.starts_with("gone/missing-")));
     assert_eq!(summary.exit_code(), 1);

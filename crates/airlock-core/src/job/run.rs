@@ -7,9 +7,10 @@
 //!
 //! [`start`] is the headless entry: where it can, it feeds the engine as the plan is made or
 //! read ([`feed`]: a fresh run plans straight into the engine; a format 5 plan streams from its
-//! file), so memory does not grow with the number of objects; otherwise (a manifest or report
-//! asked for, an older plan format, split objects, a saved plan's deletions, `version_at`,
-//! `--from-list`) it is [`prepare`] then [`Prepared::start`], with the plan in memory.
+//! file; a manifest is recorded streaming too), so memory does not grow with the number of
+//! objects; otherwise (a shard report asked for, an older plan format, split objects, a saved
+//! plan's deletions, `version_at`, `--from-list`) it is [`prepare`] then [`Prepared::start`],
+//! with the plan in memory.
 //!
 //! The steps are types, so each UI stops where it needs to:
 //! - [`prepare`] (or [`Prepared::of_plan`] for a plan in hand, as the TUI's of its selection)
@@ -126,24 +127,34 @@ pub async fn start(
     options: RunOptions,
     notice: &mut dyn FnMut(Notice<'_>),
 ) -> Result<Run> {
-    // The manifest and the report are still built from the whole plan.
-    let outputs_in_memory = options.manifest.is_some() || options.report.is_some();
+    // The shard report is still built from the whole plan.
     let from_list = settings.filter.from_list.is_some();
-    if outputs_in_memory || from_list {
+    if options.report.is_some() || from_list {
         return prepare(settings, sides, source, options, notice)
             .await?
             .start(notice);
     }
+    // A manifest that cannot be written fails now, not after the copy.
+    let manifest = (options.manifest.as_deref())
+        .map(|path| {
+            let (source, target) = (
+                crate::plan::PlanSide::of(&settings.source),
+                crate::plan::PlanSide::of(&settings.target),
+            );
+            ManifestRecorder::begin_stream(path, &source, &target)
+        })
+        .transpose()?;
+    let tap = manifest.as_ref().map(ManifestRecorder::tap);
     let feeding = match &source {
         PlanSource::Fresh
             if stream_plan::can_stream(settings)
                 && !(options.copy_only || options.shard.is_some()) =>
         {
-            feed::fresh(&sides, settings)
+            feed::fresh(&sides, settings, tap)
         }
         PlanSource::Saved(path) => {
             let shard = options.shard.as_ref().map(|s| (s.index, s.count));
-            match feed::saved(path, settings, &sides, shard, options.copy_only).await? {
+            match feed::saved(path, settings, &sides, shard, options.copy_only, tap).await? {
                 feed::Saved::Fed {
                     feeding,
                     deletions_left_out,
@@ -187,7 +198,7 @@ pub async fn start(
         outputs: Outputs {
             sides,
             collector: None,
-            manifest: None,
+            manifest,
             report: None,
             missing_keys: false,
             journal,

@@ -118,16 +118,45 @@ pub(crate) struct ChannelSink<'a> {
     pub tx: &'a mpsc::Sender<Result<Entry>>,
     /// Entries given so far.
     pub sent: u64,
+    /// The run's manifest, told of each entry before the engine sees it.
+    pub tap: Tap,
 }
 
 impl Sink for ChannelSink<'_> {
     async fn put(&mut self, entry: Entry) -> Result<()> {
+        self.tap.entry(&entry);
         self.tx
             .send(Ok(entry))
             .await
             .map_err(|_| Error::internal("the run stopped reading its plan"))?;
         self.sent += 1;
         Ok(())
+    }
+}
+
+/// A run's manifest (if it keeps one), told of each entry fed to the engine, with the item's
+/// id (its position among the items).
+#[derive(Default)]
+pub(crate) struct Tap {
+    pub manifest: Option<super::manifest::ManifestTap>,
+    pub items: usize,
+}
+
+impl Tap {
+    pub(crate) fn entry(&mut self, entry: &Entry) {
+        match entry {
+            Entry::Item(item) => {
+                if let Some(manifest) = &self.manifest {
+                    manifest.item(self.items, item);
+                }
+                self.items += 1;
+            }
+            Entry::Deletion(deletion) => {
+                if let Some(manifest) = &self.manifest {
+                    manifest.deletion(deletion);
+                }
+            }
+        }
     }
 }
 

@@ -21,10 +21,11 @@ use futures::StreamExt;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use super::super::manifest::ManifestTap;
 use super::super::plan_file::{self, Opened};
 use super::super::plan_store;
 use super::super::shard::StreamShard;
-use super::super::stream_plan::{self, ChannelSink, Joined, Outcome, Pages};
+use super::super::stream_plan::{self, ChannelSink, Joined, Outcome, Pages, Tap};
 use crate::aws::Sides;
 use crate::config::Settings;
 use crate::engine::{FeedTotals, PlanFeed, feed_channel};
@@ -47,7 +48,7 @@ pub(super) struct Feeding {
 /// A fresh run: plan streaming into the engine. A listing found out of key order before
 /// anything was fed is planned in memory and fed from there; found later, the run halts with
 /// the listing's message (run `airlock plan -o plan.json` and `run --plan` on such a store).
-pub(super) fn fresh(sides: &Sides, settings: &Settings) -> Feeding {
+pub(super) fn fresh(sides: &Sides, settings: &Settings, manifest: Option<ManifestTap>) -> Feeding {
     let (tx, entries) = feed_channel();
     let (sides, settings) = (sides.clone(), settings.clone());
     let feed = PlanFeed {
@@ -61,11 +62,15 @@ pub(super) fn fresh(sides: &Sides, settings: &Settings) -> Feeding {
     let runtime = tokio::runtime::Handle::current();
     let task = tokio::task::spawn_blocking(move || {
         runtime.block_on(async move {
-            let mut sink = ChannelSink { tx: &tx, sent: 0 };
+            let mut sink = ChannelSink {
+                tx: &tx,
+                sent: 0,
+                tap: Tap { manifest, items: 0 },
+            };
             let outcome =
                 stream_plan::stream_plan_into(&sides, &settings, &settings.transfer, &mut sink)
                     .await;
-            let sent = sink.sent;
+            let (sent, mut tap) = (sink.sent, sink.tap);
             let error = match outcome {
                 Ok(Outcome::Planned { .. }) => return,
                 Ok(Outcome::OutOfOrder(why)) if sent == 0 => {
@@ -75,6 +80,7 @@ pub(super) fn fresh(sides: &Sides, settings: &Settings) -> Feeding {
                             let entries = (plan.items.into_iter().map(Entry::Item))
                                 .chain(plan.deletions.into_iter().map(Entry::Deletion));
                             for entry in entries {
+                                tap.entry(&entry);
                                 if tx.send(Ok(entry)).await.is_err() {
                                     return;
                                 }
@@ -121,6 +127,7 @@ pub(super) async fn saved(
     sides: &Sides,
     shard: Option<(u32, u32)>,
     copy_only: bool,
+    manifest: Option<ManifestTap>,
 ) -> Result<Saved> {
     let local = plan_store::fetch(path, sides).await?;
     let shown = path.to_path_buf();
@@ -163,6 +170,7 @@ pub(super) async fn saved(
         sides.clone(),
         settings.clone(),
         already_there.clone(),
+        Tap { manifest, items: 0 },
     ));
     Ok(Saved::Fed {
         feeding: Feeding {
@@ -240,6 +248,7 @@ async fn recheck_into(
     sides: Sides,
     settings: Settings,
     already_there: Arc<AtomicUsize>,
+    mut tap: Tap,
 ) {
     let target = Pages::spawn(&sides.target, &settings.target.prefix);
     let compare = settings.transfer.compare;
@@ -295,6 +304,9 @@ async fn recheck_into(
         .buffered(RECHECK_CONCURRENCY);
     let mut decided = std::pin::pin!(decided);
     while let Some(entry) = decided.next().await {
+        if let Ok(entry) = &entry {
+            tap.entry(entry);
+        }
         let failed = entry.is_err();
         if tx.send(entry).await.is_err() || failed {
             return;
