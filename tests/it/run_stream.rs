@@ -288,3 +288,60 @@ async fn a_summary_keeps_the_first_failures_and_counts_all() {
     assert!(named.iter().all(|k| k.starts_with("gone/missing-")));
     assert_eq!(summary.exit_code(), 1);
 }
+
+/// `run --plan X.jsonl --manifest` streams and still records every object of the plan once:
+/// copied ones with what the target holds, skips with theirs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_streamed_run_records_every_object_in_its_manifest() {
+    let servers = TwoServers::start().await;
+    source_with_many(&servers).await;
+    for i in 0..20 {
+        let key = format!("many/obj-{i:05}.txt");
+        servers.target.put(&key, format!("object {i}")).await;
+    }
+    let config = fixed_concurrency(&servers).write(&servers.sandbox);
+    let dir = servers.sandbox.path();
+    let plan = dir.join("many.jsonl.zst");
+    servers
+        .airlock_with(&config, &["plan", "-o", plan.to_str().unwrap()])
+        .run()
+        .await
+        .expect_code(0);
+    let manifest = dir.join("audit").join("many.csv");
+    let out = servers
+        .airlock_with(
+            &config,
+            &["run", "--plan", plan.to_str().unwrap(), "--manifest"],
+        )
+        .arg(&manifest)
+        .run()
+        .await;
+    out.expect_code(0);
+    assert!(
+        out.stderr
+            .contains(&format!("manifest: {OBJECTS} objects written")),
+        "{}",
+        out.stderr
+    );
+    let mut reader = csv::Reader::from_path(&manifest).expect("CSV manifest");
+    let headers = reader.headers().unwrap().clone();
+    let column = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (key, outcome, size) = (
+        column("source_key"),
+        column("outcome"),
+        column("target_size"),
+    );
+    let mut seen = std::collections::BTreeMap::new();
+    for row in reader.records() {
+        let row = row.unwrap();
+        assert!(!row[size].is_empty(), "HEADed after the run: {row:?}");
+        assert!(
+            seen.insert(row[key].to_string(), row[outcome].to_string())
+                .is_none()
+        );
+    }
+    assert_eq!(seen.len(), OBJECTS);
+    let skipped = seen.values().filter(|o| *o == "skipped").count();
+    let copied = seen.values().filter(|o| *o == "copied").count();
+    assert_eq!((skipped, copied), (20, OBJECTS - 20), "{seen:?}");
+}
