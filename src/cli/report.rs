@@ -119,7 +119,7 @@ pub(super) fn write_summary(s: &RunSummary, out: &mut dyn Write) {
     for (key, reason) in &s.failures {
         let _ = writeln!(out, "  - {key}: {reason}");
     }
-    write_more(s.left_out.failures, out);
+    write_more(s.left_out().failures, out);
     if s.cancelled > 0 {
         let _ = writeln!(out, "cancelled  {:>8} objects", s.cancelled);
     }
@@ -160,7 +160,7 @@ fn write_deletions(s: &RunSummary, out: &mut dyn Write) {
         for (key, reason) in &s.delete_failures {
             let _ = writeln!(out, "  - {key}: {reason}");
         }
-        write_more(s.left_out.delete_failures, out);
+        write_more(s.left_out().delete_failures, out);
     }
     if let Some(skipped) = &s.deletions_skipped {
         let _ = writeln!(
@@ -180,23 +180,23 @@ fn write_removed(s: &RunSummary, out: &mut dyn Write) {
         let _ = writeln!(
             out,
             "removed    {:>8} objects  (written, failed the check after the write, deleted from the target)",
-            s.writes.removed.len() as u64 + s.left_out.removed
+            s.writes.removed.len() as u64 + s.left_out().removed
         );
         for key in &s.writes.removed {
             let _ = writeln!(out, "  - {key}");
         }
-        write_more(s.left_out.removed, out);
+        write_more(s.left_out().removed, out);
     }
     if !s.writes.wrong_left.is_empty() {
         let _ = writeln!(
             out,
             "WRONG      {:>8} objects  at the target (failed the check; delete them by hand)",
-            s.writes.wrong_left.len() as u64 + s.left_out.wrong_left
+            s.writes.wrong_left.len() as u64 + s.left_out().wrong_left
         );
         for (key, why) in &s.writes.wrong_left {
             let _ = writeln!(out, "  - {key}: DeleteObject failed: {why}");
         }
-        write_more(s.left_out.wrong_left, out);
+        write_more(s.left_out().wrong_left, out);
     }
 }
 
@@ -206,12 +206,12 @@ fn write_foreign_uploads(s: &RunSummary, out: &mut dyn Write) {
         let _ = writeln!(
             out,
             "foreign   {:>8} multipart uploads at copied keys, not opened by airlock: left alone",
-            s.foreign_uploads.len() as u64 + s.left_out.foreign_uploads
+            s.foreign_uploads.len() as u64 + s.left_out().foreign_uploads
         );
         for found in &s.foreign_uploads {
             let _ = writeln!(out, "  - {}", found.warning());
         }
-        write_more(s.left_out.foreign_uploads, out);
+        write_more(s.left_out().foreign_uploads, out);
     }
 }
 
@@ -221,7 +221,7 @@ fn write_uploads_left(s: &RunSummary, out: &mut dyn Write) {
         let _ = writeln!(
             out,
             "left      {:>8} multipart uploads at the target (abort refused; 'airlock uploads abort' removes them)",
-            s.uploads_left.len() as u64 + s.left_out.uploads_left
+            s.uploads_left.len() as u64 + s.left_out().uploads_left
         );
         for left in &s.uploads_left {
             let _ = writeln!(
@@ -230,7 +230,7 @@ fn write_uploads_left(s: &RunSummary, out: &mut dyn Write) {
                 left.key, left.upload_id, left.error
             );
         }
-        write_more(s.left_out.uploads_left, out);
+        write_more(s.left_out().uploads_left, out);
     }
 }
 
@@ -327,10 +327,10 @@ mod tests {
         let summary = RunSummary {
             failed: 3,
             failures: vec![("a".into(), "denied".into())],
-            left_out: airlock_core::engine::LeftOut {
+            left_out: Some(Box::new(airlock_core::engine::LeftOut {
                 failures: 2,
                 ..Default::default()
-            },
+            })),
             ..RunSummary::default()
         };
         let mut out = Vec::new();

@@ -278,7 +278,7 @@ async fn a_summary_keeps_the_first_failures_and_counts_all() {
     let (summary, _) = run_to_end(handle, events).await;
     assert_eq!(summary.failed, failing as u64, "{:?}", summary.halted);
     assert_eq!(summary.failures.len(), SUMMARY_LIST_LIMIT);
-    assert_eq!(summary.left_out.failures, 25);
+    assert_eq!(summary.left_out().failures, 25);
     let named: std::collections::BTreeSet<&str> = summary
         .failures
         .iter()

@@ -234,8 +234,9 @@ pub struct RunSummary {
     /// `foreign_uploads`, `removed`, `wrong_left`) left out: each keeps its first
     /// [`SUMMARY_LIST_LIMIT`] entries, so a run of millions of objects keeps a bounded summary
     /// (the manifest has them all).
-    #[serde(skip_serializing_if = "LeftOut::is_empty")]
-    pub left_out: LeftOut,
+    /// None when every list is whole (boxed to keep [`Event`] small).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub left_out: Option<Box<LeftOut>>,
     /// The most objects the scheduler held at once (admitted from the plan and not yet
     /// finished): bounded by its lookahead, whatever the plan's size.
     pub peak_admitted: u64,
@@ -264,13 +265,13 @@ impl LeftOut {
 }
 
 /// Push `entry` onto a summary list unless it holds [`SUMMARY_LIST_LIMIT`] entries already;
-/// then count it in `more`.
-pub(crate) fn push_bounded<T>(list: &mut Vec<T>, more: &mut u64, entry: T) {
-    if list.len() < SUMMARY_LIST_LIMIT {
+/// false when it was left out (count it in [`RunSummary::left_out_mut`]).
+pub(crate) fn push_bounded<T>(list: &mut Vec<T>, entry: T) -> bool {
+    let room = list.len() < SUMMARY_LIST_LIMIT;
+    if room {
         list.push(entry);
-    } else {
-        *more += 1;
     }
+    room
 }
 
 /// The write side of a run's totals: the write mode and objects found wrong after writing.
@@ -325,6 +326,15 @@ pub struct SkippedDeletions {
 }
 
 impl RunSummary {
+    /// The entries each list left out (all 0 when every list is whole).
+    pub fn left_out(&self) -> LeftOut {
+        self.left_out.as_deref().cloned().unwrap_or_default()
+    }
+
+    pub(crate) fn left_out_mut(&mut self) -> &mut LeftOut {
+        self.left_out.get_or_insert_with(Default::default)
+    }
+
     /// Bytes copied per second over the time the run was not paused (0 for no time).
     pub fn average_rate(&self) -> f64 {
         let active_ms = self.elapsed_ms.saturating_sub(self.paused_ms);
@@ -384,7 +394,9 @@ mod tests {
     fn a_bounded_list_keeps_its_first_entries_and_counts_the_rest() {
         let (mut list, mut more) = (Vec::new(), 0);
         for i in 0..SUMMARY_LIST_LIMIT + 7 {
-            push_bounded(&mut list, &mut more, i);
+            if !push_bounded(&mut list, i) {
+                more += 1;
+            }
         }
         assert_eq!(list.len(), SUMMARY_LIST_LIMIT);
         assert_eq!(list.last(), Some(&(SUMMARY_LIST_LIMIT - 1)));

@@ -164,7 +164,7 @@ pub async fn start(
                             deletions: deletions_left_out as usize,
                         });
                     }
-                    feeding
+                    *feeding
                 }
                 feed::Saved::Whole => {
                     return prepare(settings, sides, source, options, notice)

@@ -89,12 +89,9 @@ impl Scheduler {
                     key: found.key.clone(),
                     upload_id: found.upload_id.clone(),
                 });
-                let summary = &mut self.summary;
-                push_bounded(
-                    &mut summary.foreign_uploads,
-                    &mut summary.left_out.foreign_uploads,
-                    found,
-                );
+                if !push_bounded(&mut self.summary.foreign_uploads, found) {
+                    self.summary.left_out_mut().foreign_uploads += 1;
+                }
             }
         }
     }

@@ -248,31 +248,22 @@ impl Scheduler {
             self.stopping = true;
         }
         self.summary.failed += 1;
-        let summary = &mut self.summary;
-        push_bounded(
-            &mut summary.failures,
-            &mut summary.left_out.failures,
-            (key.clone(), message.clone()),
-        );
+        if !push_bounded(&mut self.summary.failures, (key.clone(), message.clone())) {
+            self.summary.left_out_mut().failures += 1;
+        }
         let target_key = &self.objects[id].item.target_key;
         let wrong_object_left = match error.removal() {
             Some(Removal::Removed) => {
-                let summary = &mut self.summary;
-                push_bounded(
-                    &mut summary.writes.removed,
-                    &mut summary.left_out.removed,
-                    target_key.clone(),
-                );
+                if !push_bounded(&mut self.summary.writes.removed, target_key.clone()) {
+                    self.summary.left_out_mut().removed += 1;
+                }
                 None
             }
             Some(Removal::Left(why)) => {
                 let left = (target_key.clone(), why.clone());
-                let summary = &mut self.summary;
-                push_bounded(
-                    &mut summary.writes.wrong_left,
-                    &mut summary.left_out.wrong_left,
-                    left,
-                );
+                if !push_bounded(&mut self.summary.writes.wrong_left, left) {
+                    self.summary.left_out_mut().wrong_left += 1;
+                }
                 Some(why.clone())
             }
             None => None,
@@ -296,12 +287,9 @@ impl Scheduler {
             upload_id: left.upload_id.clone(),
             error: left.error.clone(),
         });
-        let summary = &mut self.summary;
-        push_bounded(
-            &mut summary.uploads_left,
-            &mut summary.left_out.uploads_left,
-            left,
-        );
+        if !push_bounded(&mut self.summary.uploads_left, left) {
+            self.summary.left_out_mut().uploads_left += 1;
+        }
     }
 
     /// Once none of the object's units runs: abort its upload if asked, queue it again if asked.
@@ -426,7 +414,7 @@ impl Scheduler {
                     self.summary.failures.remove(i);
                 } else {
                     // Counted past the list's limit, not kept.
-                    let more = &mut self.summary.left_out.failures;
+                    let more = &mut self.summary.left_out_mut().failures;
                     *more = more.saturating_sub(1);
                 }
                 // Written again by the retry: no longer a wrong object left behind.

@@ -111,7 +111,7 @@ pub(super) fn fresh(sides: &Sides, settings: &Settings, manifest: Option<Manifes
 pub(super) enum Saved {
     /// Fed streaming; `deletions_left_out` deletions of the plan were left out (`copy_only`).
     Fed {
-        feeding: Feeding,
+        feeding: Box<Feeding>,
         deletions_left_out: u64,
     },
     /// Not a plan this feeds (an older format, split objects, deletions to make): read it
@@ -173,7 +173,7 @@ pub(super) async fn saved(
         Tap { manifest, items: 0 },
     ));
     Ok(Saved::Fed {
-        feeding: Feeding {
+        feeding: Box::new(Feeding {
             feed: PlanFeed {
                 source: header.source,
                 target: header.target,
@@ -182,7 +182,7 @@ pub(super) async fn saved(
             },
             task,
             already_there: Some(already_there),
-        },
+        }),
         deletions_left_out: deletes,
     })
 }
