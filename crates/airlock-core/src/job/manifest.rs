@@ -11,8 +11,9 @@
 //! manifest holds keys, sizes, ETags, checksums, times and error messages; never credentials.
 //! Records go to a temporary spool file as objects finish (an object in progress is held
 //! only until it ends), and the HEAD pass reads the spool back streaming, so a manifest of
-//! millions of objects takes memory that does not grow with them. Records come in the order
-//! objects ended (skips as they are read from the plan). The file is written when the run
+//! millions of objects takes memory that does not grow with them. A streamed run's records
+//! come in the order objects ended (skips as they are read from the plan); a plan in hand's
+//! in plan order (items, then deletions). The file is written when the run
 //! ends (also after Ctrl-C); a killed process leaves none.
 //! `airlock verify` reads it back ([`read`]). Depends on `engine` (events), `plan`,
 //! `aws::listing` (the HEADs) and `fsutil`.

@@ -23,6 +23,9 @@ use crate::plan::{Deletion, Plan, PlanItem, PlanSide};
 /// HEAD requests in flight while recording the target's state.
 const HEAD_CONCURRENCY: usize = 16;
 
+/// The order key of a deletion's record: after every item.
+const DELETION: u64 = u64::MAX;
+
 /// What the recorder and its taps share.
 struct Book {
     path: PathBuf,
@@ -36,17 +39,23 @@ struct Book {
     spool: BufWriter<NamedTempFile>,
     /// Records written to the spool.
     spooled: usize,
+    /// A plan in hand: the manifest lists its records in plan order (items, then deletions),
+    /// sorted at the end; a streamed plan's come in the order objects ended.
+    ordered: bool,
     /// The first error writing the spool (told at `finish`).
     failed: Option<Error>,
 }
 
 impl Book {
-    fn spool(&mut self, record: &Record) {
+    /// Append a record to the spool as `ORDER<TAB>JSON`: its id, or [`DELETION`].
+    fn spool(&mut self, order: u64, record: &Record) {
         if self.failed.is_some() {
             return;
         }
-        let written = serde_json::to_writer(&mut self.spool, record)
-            .map_err(std::io::Error::other)
+        let written = write!(self.spool, "{order}\t")
+            .and_then(|()| {
+                serde_json::to_writer(&mut self.spool, record).map_err(std::io::Error::other)
+            })
             .and_then(|()| self.spool.write_all(b"\n"));
         match written {
             Ok(()) => self.spooled += 1,
@@ -57,7 +66,7 @@ impl Book {
     fn item(&mut self, id: ObjectId, item: &PlanItem) {
         let record = record_of(item);
         if record.outcome == "skipped" {
-            self.spool(&record);
+            self.spool(id as u64, &record);
         } else {
             self.open.insert(id, record);
         }
@@ -69,7 +78,7 @@ impl Book {
         if let Some(mut record) = self.open.remove(&id) {
             update(&mut record, attempts);
             record.finished_at = Some(now());
-            self.spool(&record);
+            self.spool(id as u64, &record);
         }
     }
 }
@@ -114,6 +123,7 @@ impl ManifestRecorder {
     /// file cannot be written.
     pub fn begin(path: &Path, plan: &Plan) -> Result<Self> {
         let recorder = Self::begin_stream(path, &plan.source, &plan.target)?;
+        recorder.tap.book().ordered = true;
         for (id, item) in plan.items.iter().enumerate() {
             recorder.tap.item(id, item);
         }
@@ -143,6 +153,7 @@ impl ManifestRecorder {
             retries: HashMap::new(),
             spool: BufWriter::with_capacity(256 * 1024, spool),
             spooled: 0,
+            ordered: false,
             failed: None,
         };
         Ok(ManifestRecorder {
@@ -217,7 +228,7 @@ impl ManifestRecorder {
                     r.outcome = "deleted".into();
                     r.attempts = 1;
                     r.finished_at = Some(now());
-                    book.spool(&r);
+                    book.spool(DELETION, &r);
                 }
             }
             Event::DeleteFailed { key, error } => {
@@ -226,7 +237,7 @@ impl ManifestRecorder {
                     r.attempts = 1;
                     r.error = Some(error.clone());
                     r.finished_at = Some(now());
-                    book.spool(&r);
+                    book.spool(DELETION, &r);
                 }
             }
             Event::DeletionsSkipped { reason, .. } => {
@@ -250,13 +261,13 @@ impl ManifestRecorder {
             let mut book = self.tap.book();
             let mut open: Vec<(ObjectId, Record)> = book.open.drain().collect();
             open.sort_unstable_by_key(|(id, _)| *id);
-            for (_, record) in open {
-                book.spool(&record);
+            for (id, record) in open {
+                book.spool(id as u64, &record);
             }
             let mut deletions: Vec<Record> = book.deletions.drain().map(|(_, r)| r).collect();
             deletions.sort_unstable_by(|a, b| a.target_key.cmp(&b.target_key));
             for record in deletions {
-                book.spool(&record);
+                book.spool(DELETION, &record);
             }
             if let Some(e) = book.failed.take() {
                 return Err(e);
@@ -265,9 +276,13 @@ impl ManifestRecorder {
             let empty =
                 BufWriter::new(tempfile::NamedTempFile::new().map_err(|e| Error::io(&path, e))?);
             let spool = std::mem::replace(&mut book.spool, empty);
-            spool
+            let spool = spool
                 .into_inner()
-                .map_err(|e| Error::io(&path, e.into_error()))?
+                .map_err(|e| Error::io(&path, e.into_error()))?;
+            match book.ordered {
+                true => in_plan_order(spool, &path)?,
+                false => spool,
+            }
         };
         let header = Header {
             manifest: MANIFEST_FORMAT,
@@ -296,7 +311,10 @@ async fn write_manifest(
     let records = futures::stream::iter(reader.lines())
         .map(|line| async move {
             let line = line.map_err(|e| Error::io(path, e))?;
-            let mut record: Record = serde_json::from_str(&line)
+            let json = line
+                .split_once('\t')
+                .map_or(line.as_str(), |(_, json)| json);
+            let mut record: Record = serde_json::from_str(json)
                 .map_err(|e| Error::internal(format!("manifest spool: {e}")))?;
             if matches!(record.outcome.as_str(), "copied" | "skipped") {
                 let found = head(target, &record.target_key).await;
@@ -355,4 +373,29 @@ fn at_target(r: &mut Record, found: Result<Option<crate::plan::ObjectInfo>>) {
         Ok(None) => r.error = Some("not found at the target after the run".into()),
         Err(e) => r.error = Some(format!("HEAD after the run failed: {e}")),
     }
+}
+
+/// The spool's lines sorted by their order key (stable: deletions keep theirs), for a plan in
+/// hand, whose records are in memory anyway.
+fn in_plan_order(mut spool: NamedTempFile, path: &Path) -> Result<NamedTempFile> {
+    let io = |e: std::io::Error| Error::io(path, e);
+    spool.seek(SeekFrom::Start(0)).map_err(io)?;
+    let mut lines: Vec<(u64, String)> = BufReader::new(spool.reopen().map_err(io)?)
+        .lines()
+        .map(|line| {
+            let line = line.map_err(io)?;
+            let order = line
+                .split_once('\t')
+                .and_then(|(order, _)| order.parse().ok())
+                .unwrap_or(DELETION);
+            Ok((order, line))
+        })
+        .collect::<Result<_>>()?;
+    lines.sort_by_key(|(order, _)| *order);
+    let mut sorted = BufWriter::new(tempfile::NamedTempFile::new().map_err(io)?);
+    for (_, line) in lines {
+        sorted.write_all(line.as_bytes()).map_err(io)?;
+        sorted.write_all(b"\n").map_err(io)?;
+    }
+    sorted.into_inner().map_err(|e| io(e.into_error()))
 }
