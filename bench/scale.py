@@ -11,6 +11,15 @@ N computed keys and an empty target, nothing stored), then time, one after the o
 
 Each row: wall seconds, CPU seconds (user+sys), peak RSS (GNU time's max resident set), and for
 plan files bytes per object. Prints a markdown table (and writes it to BENCH_SCALE_OUT when set).
+
+BENCH_SCALE_SECTION=run measures the run path instead (#17 phase 2), for each key count:
+- `run` where the target already holds every key (`bench_tool synthetic --target-same`): the
+  whole run path (listing merge, feed, scheduler) with nothing to copy;
+- `run --plan plan.jsonl.zst` of a plan whose objects are all to copy: seconds to the first
+  `object_started` event (the run is killed then);
+- and, for BENCH_SCALE_COPY (default 20000,200000) tiny objects (1 KiB), a real copy into an
+  empty synthetic sink: wall, CPU, peak RSS.
+BENCH_BEFORE=<binary> adds its rows (its `run` plans in memory).
 """
 
 import os
@@ -23,8 +32,8 @@ import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RELEASE = os.path.join(REPO, "target", "release")
-AIRLOCK = os.path.join(RELEASE, "airlock")
-BENCH_TOOL = os.path.join(RELEASE, "examples", "bench_tool")
+AIRLOCK = os.environ.get("BENCH_AIRLOCK") or os.path.join(RELEASE, "airlock")
+BENCH_TOOL = os.environ.get("BENCH_TOOL") or os.path.join(RELEASE, "examples", "bench_tool")
 KEYS = [int(k) for k in os.environ.get("BENCH_SCALE_KEYS", "1000000,10000000").split(",")]
 LAYOUTS = os.environ.get("BENCH_SCALE_LAYOUTS", "flat,folders").split(",")
 BEFORE = os.environ.get("BENCH_BEFORE")
@@ -68,11 +77,11 @@ def timed(argv, env=None, cwd=None, fatal=True):
 class Servers:
     """`bench_tool synthetic` for one dataset, until stopped."""
 
-    def __init__(self, keys, layout, root):
-        self.dir = os.path.join(root, f"{layout}-{keys}")
+    def __init__(self, keys, layout, root, extra=()):
+        self.dir = os.path.join(root, f"{layout}-{keys}" + "".join(extra).replace("-", ""))
         os.makedirs(self.dir, exist_ok=True)
         self.process = subprocess.Popen(
-            [BENCH_TOOL, "synthetic", "--keys", str(keys), "--layout", layout, "--dir", self.dir],
+            [BENCH_TOOL, "synthetic", "--keys", str(keys), "--layout", layout, "--dir", self.dir] + list(extra),
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.endpoints = {}
         for line in self.process.stdout:
@@ -103,8 +112,95 @@ class Servers:
         self.process.wait()
 
 
+def summary_of(out):
+    """The run_finished summary of a `run --json` output."""
+    for line in reversed(out.splitlines()):
+        if '"run_finished"' in line:
+            import json
+            return json.loads(line)["summary"]
+    raise SystemExit(f"no run_finished event:\n{out[-2000:]}")
+
+
+def first_start(argv):
+    """Seconds from starting `argv` (a `run --json`) to its first object_started line; the
+    process is killed then."""
+    start = time.monotonic()
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        for line in process.stdout:
+            if '"object_started"' in line:
+                return time.monotonic() - start
+        raise SystemExit(f"{argv[0]} ended without starting an object")
+    finally:
+        process.kill()
+        process.wait()
+
+
+def run_section(root):
+    tools = [] if os.environ.get("BENCH_ONLY_BEFORE") else [("airlock", AIRLOCK)]
+    tools += [("airlock before", BEFORE)] if BEFORE else []
+    copies = [int(k) for k in os.environ.get("BENCH_SCALE_COPY", "20000,200000").split(",") if k]
+    rows = []
+    for keys in KEYS:
+        servers = Servers(keys, "flat", root, ("--target-same",))
+        try:
+            for tool, binary in tools:
+                progress(f"{keys}: {tool} run (all at the target)")
+                wall, cpu, rss, out = timed([binary, "run", "-c", servers.config, "--json"])
+                summary = summary_of(out)
+                if summary["skipped"] != keys or summary["copied"] != 0:
+                    raise SystemExit(f"{tool} run: {summary}")
+                rows.append((keys, tool, "run (all skip)", wall, cpu, rss, summary.get("peak_admitted", "-")))
+                progress(f"  wall {wall:.1f} s, CPU {cpu:.1f} s, peak RSS {rss / 2**20:.0f} MiB")
+        finally:
+            servers.stop()
+        servers = Servers(keys, "flat", root)
+        try:
+            plan = os.path.join(servers.dir, "plan.jsonl.zst")
+            if os.environ.get("BENCH_SCALE_NO_FIRST"):
+                continue
+            progress(f"{keys}: plan -o plan.jsonl.zst (all to copy)")
+            timed([AIRLOCK, "plan", "-c", servers.config, "--summary", "-o", plan])
+            for tool, binary in tools:
+                progress(f"{keys}: {tool} run --plan plan.jsonl.zst, to the first object_started")
+                seconds = first_start([binary, "run", "-c", servers.config, "--json", "--plan", plan])
+                rows.append((keys, tool, "run --plan: first object_started", seconds, None, None, None))
+                progress(f"  {seconds:.2f} s")
+            os.unlink(plan)
+        finally:
+            servers.stop()
+    for count in copies:
+        servers = Servers(count, "flat", root, ("--size", "1KiB"))
+        try:
+            for tool, binary in tools:
+                progress(f"{count}: {tool} run (copy {count} objects of 1 KiB)")
+                wall, cpu, rss, out = timed([binary, "run", "-c", servers.config, "--json"])
+                summary = summary_of(out)
+                if summary["copied"] != count:
+                    raise SystemExit(f"{tool} copy: {summary}")
+                rows.append((count, tool, "run (copy 1 KiB each)", wall, cpu, rss, summary.get("peak_admitted", "-")))
+                progress(f"  wall {wall:.1f} s, CPU {cpu:.1f} s, peak RSS {rss / 2**20:.0f} MiB")
+        finally:
+            servers.stop()
+    shutil.rmtree(root, ignore_errors=True)
+    lines = ["| objects | tool | what | wall s | CPU s | CPU µs/object | peak RSS MiB | peak admitted |",
+             "|---|---|---|---|---|---|---|---|"]
+    for keys, tool, what, wall, cpu, rss, admitted in rows:
+        cpu_text = f"{cpu:.1f} | {cpu / keys * 1e6:.2f}" if cpu is not None else "- | -"
+        rss_text = f"{rss / 2**20:.0f}" if rss is not None else "-"
+        lines.append(f"| {keys:,} | {tool} | {what} | {wall:.2f} | {cpu_text} | {rss_text} | "
+                     f"{admitted if admitted is not None else '-'} |")
+    table = "\n".join(lines)
+    print(table)
+    if os.environ.get("BENCH_SCALE_OUT"):
+        with open(os.environ["BENCH_SCALE_OUT"], "w") as f:
+            f.write(table + "\n")
+
+
 def main():
     root = tempfile.mkdtemp(prefix="airlock-scale-")
+    if os.environ.get("BENCH_SCALE_SECTION") == "run":
+        return run_section(root)
     rclone = find_rclone()
     rows = []
     progress(f"keys {KEYS}, layouts {LAYOUTS}, before {BEFORE or '-'}, rclone {rclone or '-'}; files in {root}")

@@ -5,6 +5,9 @@
 # release binaries, installs rclone when it can (as bench/run.sh), then runs bench/scale.py.
 # BENCH_SCALE_KEYS=1000000,10000000 (default), BENCH_BEFORE=<an older airlock binary> adds its
 # rows (the same commands; its `-o` writes format 4 JSON), BENCH_RCLONE=0 skips rclone.
+# BENCH_SCALE_SECTION=run measures the run path instead (see bench/scale.py): `run` with every
+# key already at the target, `run --plan` to its first copy, and a real copy of
+# BENCH_SCALE_COPY tiny objects.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -41,8 +41,11 @@ pub(crate) struct SyntheticArgs {
     seed: u64,
     /// The target holds every K-th source key (a quarter of them with another size); without
     /// it the target is empty.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "target_same")]
     target_every: Option<u64>,
+    /// The target holds every source key unchanged (a finished copy: a run skips them all).
+    #[arg(long)]
+    target_same: bool,
     /// Source port (the target takes the next one); default: free ports.
     #[arg(long)]
     port: Option<u16>,
@@ -114,6 +117,13 @@ async fn start(args: &SyntheticArgs) -> Result<(SyntheticS3, SyntheticS3), Strin
         addr: addr(1),
         ..SyntheticOptions::source(dataset, demo::TARGET_BUCKET, target_keys.0, target_keys.1)
             .sink(args.target_every)
+    };
+    let target = match args.target_same {
+        true => SyntheticOptions {
+            role: airlock_s3server::Role::Copied,
+            ..target
+        },
+        false => target,
     };
     let started = |e: std::io::Error| format!("the synthetic servers did not start: {e}");
     let source = SyntheticS3::start(source).await.map_err(started)?;

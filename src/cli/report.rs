@@ -10,7 +10,7 @@ pub(super) use term::TermReporter;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use airlock_core::engine::{Event, RunSummary};
+use airlock_core::engine::{Event, RunSummary, SUMMARY_LIST_LIMIT};
 use airlock_core::progress::{human_bytes, human_duration};
 
 /// Consumes events, then the summary.
@@ -119,6 +119,7 @@ pub(super) fn write_summary(s: &RunSummary, out: &mut dyn Write) {
     for (key, reason) in &s.failures {
         let _ = writeln!(out, "  - {key}: {reason}");
     }
+    write_more(s.left_out().failures, out);
     if s.cancelled > 0 {
         let _ = writeln!(out, "cancelled  {:>8} objects", s.cancelled);
     }
@@ -159,6 +160,7 @@ fn write_deletions(s: &RunSummary, out: &mut dyn Write) {
         for (key, reason) in &s.delete_failures {
             let _ = writeln!(out, "  - {key}: {reason}");
         }
+        write_more(s.left_out().delete_failures, out);
     }
     if let Some(skipped) = &s.deletions_skipped {
         let _ = writeln!(
@@ -178,21 +180,23 @@ fn write_removed(s: &RunSummary, out: &mut dyn Write) {
         let _ = writeln!(
             out,
             "removed    {:>8} objects  (written, failed the check after the write, deleted from the target)",
-            s.writes.removed.len()
+            s.writes.removed.len() as u64 + s.left_out().removed
         );
         for key in &s.writes.removed {
             let _ = writeln!(out, "  - {key}");
         }
+        write_more(s.left_out().removed, out);
     }
     if !s.writes.wrong_left.is_empty() {
         let _ = writeln!(
             out,
             "WRONG      {:>8} objects  at the target (failed the check; delete them by hand)",
-            s.writes.wrong_left.len()
+            s.writes.wrong_left.len() as u64 + s.left_out().wrong_left
         );
         for (key, why) in &s.writes.wrong_left {
             let _ = writeln!(out, "  - {key}: DeleteObject failed: {why}");
         }
+        write_more(s.left_out().wrong_left, out);
     }
 }
 
@@ -202,11 +206,12 @@ fn write_foreign_uploads(s: &RunSummary, out: &mut dyn Write) {
         let _ = writeln!(
             out,
             "foreign   {:>8} multipart uploads at copied keys, not opened by airlock: left alone",
-            s.foreign_uploads.len()
+            s.foreign_uploads.len() as u64 + s.left_out().foreign_uploads
         );
         for found in &s.foreign_uploads {
             let _ = writeln!(out, "  - {}", found.warning());
         }
+        write_more(s.left_out().foreign_uploads, out);
     }
 }
 
@@ -216,7 +221,7 @@ fn write_uploads_left(s: &RunSummary, out: &mut dyn Write) {
         let _ = writeln!(
             out,
             "left      {:>8} multipart uploads at the target (abort refused; 'airlock uploads abort' removes them)",
-            s.uploads_left.len()
+            s.uploads_left.len() as u64 + s.left_out().uploads_left
         );
         for left in &s.uploads_left {
             let _ = writeln!(
@@ -225,6 +230,17 @@ fn write_uploads_left(s: &RunSummary, out: &mut dyn Write) {
                 left.key, left.upload_id, left.error
             );
         }
+        write_more(s.left_out().uploads_left, out);
+    }
+}
+
+/// The line after a summary list that kept only its first entries.
+fn write_more(more: u64, out: &mut dyn Write) {
+    if more > 0 {
+        let _ = writeln!(
+            out,
+            "  ...and {more} more (a run's summary keeps the first {SUMMARY_LIST_LIMIT}; 'airlock run --manifest FILE' records every object)"
+        );
     }
 }
 
@@ -304,6 +320,27 @@ mod tests {
         let lines = lines(&out);
         assert_eq!(lines.len(), 2, "{lines:?}");
         assert_eq!(lines[1]["put_bytes"], 2);
+    }
+
+    #[test]
+    fn a_bounded_list_says_how_many_it_left_out() {
+        let summary = RunSummary {
+            failed: 3,
+            failures: vec![("a".into(), "denied".into())],
+            left_out: Some(Box::new(airlock_core::engine::LeftOut {
+                failures: 2,
+                ..Default::default()
+            })),
+            ..RunSummary::default()
+        };
+        let mut out = Vec::new();
+        write_summary(&summary, &mut out);
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("failed            3 objects"), "{text}");
+        assert!(text.contains("  - a: denied\n  ...and 2 more"), "{text}");
+        let mut whole = Vec::new();
+        write_summary(&RunSummary::default(), &mut whole);
+        assert!(!String::from_utf8(whole).unwrap().contains("more"));
     }
 
     #[test]

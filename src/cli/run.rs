@@ -53,19 +53,22 @@ pub(crate) async fn run(
         None => PlanSource::Fresh,
     };
     let say = &mut |notice: Notice<'_>| render_notice(notice, args);
+    if !args.dry_run {
+        // Streamed into the engine where it can be: copying starts before the plan is whole.
+        let run = run::start(settings, sides, source, options, say).await?;
+        let finished = show(run, args, out, say).await?;
+        return Ok(finished.exit_code);
+    }
     let prepared = run::prepare(settings, sides, source, options, say).await?;
-    if args.dry_run {
+    {
         print_items(prepared.plan(), out);
         print_summary(
             &airlock_core::plan::lines::PlanHeader::of(prepared.plan()),
             out,
         );
         let _ = writeln!(out, "dry run: nothing copied or deleted");
-        return Ok(0);
     }
-    let run = prepared.start(say)?;
-    let finished = show(run, args, out, say).await?;
-    Ok(finished.exit_code)
+    Ok(0)
 }
 
 /// Report a started run until it ends, with Ctrl-C and SIGTERM wired to a graceful stop, then

@@ -52,6 +52,7 @@ mod requester_pays;
 mod resume_target;
 mod retries;
 mod run_cli;
+mod run_stream;
 mod scaleout;
 mod secrets;
 mod servers;

@@ -40,6 +40,9 @@ pub enum Role {
     /// nothing), a quarter of them (index/k = 1, 5, 9, ...) one byte longer than the source's,
     /// and takes writes without keeping them.
     Sink { present_every: Option<u64> },
+    /// A target that holds every key of the dataset unchanged (a finished copy, which a rerun
+    /// skips whole); takes writes as a sink does.
+    Copied,
 }
 
 /// How to start a [`SyntheticS3`].
@@ -129,15 +132,17 @@ impl SyntheticS3 {
                 "a sink holds every k-th key: k must be 1 or more".to_string(),
             ));
         }
-        let (present_every, sink) = match options.role {
-            Role::Source => (None, false),
-            Role::Sink { present_every } => (present_every, true),
+        let (present_every, sink, same) = match options.role {
+            Role::Source => (None, false, false),
+            Role::Sink { present_every } => (present_every, true, false),
+            Role::Copied => (Some(1), true, true),
         };
         let synthetic = Synthetic {
             catalog: Catalog {
                 dataset: options.dataset.clone(),
                 present_every,
                 sink,
+                same,
             },
             bucket: options.bucket.clone(),
             uploads: Default::default(),

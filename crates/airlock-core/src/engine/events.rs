@@ -230,6 +230,48 @@ pub struct RunSummary {
     /// into the summary's JSON; boxed to keep [`Event`] small).
     #[serde(flatten)]
     pub writes: Box<WriteOutcome>,
+    /// Entries the summary's lists (`failures`, `delete_failures`, `uploads_left`,
+    /// `foreign_uploads`, `removed`, `wrong_left`) left out: each keeps its first
+    /// [`SUMMARY_LIST_LIMIT`] entries, so a run of millions of objects keeps a bounded summary
+    /// (the manifest has them all).
+    /// None when every list is whole (boxed to keep [`Event`] small).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub left_out: Option<Box<LeftOut>>,
+    /// The most objects the scheduler held at once (admitted from the plan and not yet
+    /// finished): bounded by its lookahead, whatever the plan's size.
+    pub peak_admitted: u64,
+}
+
+/// How many entries each list of a [`RunSummary`] keeps; the rest are only counted.
+pub const SUMMARY_LIST_LIMIT: usize = 1000;
+
+/// Per list of a [`RunSummary`], the entries past [`SUMMARY_LIST_LIMIT`] that were counted but
+/// not kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LeftOut {
+    pub failures: u64,
+    pub delete_failures: u64,
+    pub uploads_left: u64,
+    pub foreign_uploads: u64,
+    pub removed: u64,
+    pub wrong_left: u64,
+}
+
+impl LeftOut {
+    pub fn is_empty(&self) -> bool {
+        *self == LeftOut::default()
+    }
+}
+
+/// Push `entry` onto a summary list unless it holds [`SUMMARY_LIST_LIMIT`] entries already;
+/// false when it was left out (count it in [`RunSummary::left_out_mut`]).
+pub(crate) fn push_bounded<T>(list: &mut Vec<T>, entry: T) -> bool {
+    let room = list.len() < SUMMARY_LIST_LIMIT;
+    if room {
+        list.push(entry);
+    }
+    room
 }
 
 /// The write side of a run's totals: the write mode and objects found wrong after writing.
@@ -284,6 +326,15 @@ pub struct SkippedDeletions {
 }
 
 impl RunSummary {
+    /// The entries each list left out (all 0 when every list is whole).
+    pub fn left_out(&self) -> LeftOut {
+        self.left_out.as_deref().cloned().unwrap_or_default()
+    }
+
+    pub(crate) fn left_out_mut(&mut self) -> &mut LeftOut {
+        self.left_out.get_or_insert_with(Default::default)
+    }
+
     /// Bytes copied per second over the time the run was not paused (0 for no time).
     pub fn average_rate(&self) -> f64 {
         let active_ms = self.elapsed_ms.saturating_sub(self.paused_ms);
@@ -333,4 +384,25 @@ pub enum Command {
     /// Graceful stop (Ctrl-C): start nothing new, let in-flight requests finish, keep the
     /// journal so a later run resumes.
     Stop,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bounded_list_keeps_its_first_entries_and_counts_the_rest() {
+        let (mut list, mut more) = (Vec::new(), 0);
+        for i in 0..SUMMARY_LIST_LIMIT + 7 {
+            if !push_bounded(&mut list, i) {
+                more += 1;
+            }
+        }
+        assert_eq!(list.len(), SUMMARY_LIST_LIMIT);
+        assert_eq!(list.last(), Some(&(SUMMARY_LIST_LIMIT - 1)));
+        assert_eq!(more, 7);
+        // In JSON the counts appear only when something was left out.
+        let json = serde_json::to_value(RunSummary::default()).unwrap();
+        assert!(json.get("left_out").is_none(), "{json}");
+    }
 }

@@ -96,9 +96,10 @@ pub(super) async fn run(
                 Some(error) => {
                     tracing::error!(key = %deletion.target_key, %error, "delete failed");
                     summary.delete_failed += 1;
-                    summary
-                        .delete_failures
-                        .push((deletion.target_key.clone(), error.clone()));
+                    let entry = (deletion.target_key.clone(), error.clone());
+                    if !super::events::push_bounded(&mut summary.delete_failures, entry) {
+                        summary.left_out_mut().delete_failures += 1;
+                    }
                     emit(Event::DeleteFailed {
                         key: deletion.target_key.clone(),
                         error: error.clone(),

@@ -2,7 +2,10 @@
 //! budget that does not depend on object size, retries with backoff, backs off on SlowDown,
 //! verifies both hops, and journals multipart uploads so a killed run resumes.
 //!
-//! `Engine::start` returns an [`EngineHandle`] with a command sender, one event stream,
+//! `Engine::start` runs a plan in hand; `Engine::start_stream` runs a [`PlanFeed`] (the plan's
+//! sides and totals, then its entries on a bounded channel), so copying starts before a big
+//! plan is read or listed to the end, and the scheduler holds only the objects it admitted.
+//! Both return an [`EngineHandle`] with a command sender, one event stream,
 //! `join()` and `abort()`:
 //! - `join()` waits for the run to end and returns its [`RunSummary`].
 //! - `abort()` cancels every request now, aborts every open multipart upload
@@ -20,7 +23,7 @@
 //! - At the bottom: `retry` (policy, `UnitError`, and the observer that hears of retries,
 //!   SlowDowns and successes), then `context` (what a run's units share: clients, settings,
 //!   throttle, buffer gauge, journal, and the run's retry), over the leaves `events`,
-//!   `journal`, `digest`, `relay`, `removal`, `probe`, `chunked`, `throttle`, `window`, `backoff` and `mirror`.
+//!   `journal`, `digest`, `relay`, `removal`, `probe`, `chunked`, `throttle`, `window`, `backoff`, `feed` and `mirror`.
 //! - `verify` (needs a target client and a verify mode, not a run), `upload` (a multipart
 //!   upload ready for its parts), `stream` (what the paths share), then `complete`.
 //! - The paths, none importing another: `single` (one GET into one PUT), `multipart`
@@ -36,6 +39,7 @@ mod complete;
 mod context;
 pub mod digest;
 mod events;
+mod feed;
 pub mod journal;
 mod mirror;
 mod multipart;
@@ -65,8 +69,11 @@ use tokio_util::sync::{CancellationToken, DropGuard};
 
 pub use context::EngineOptions;
 pub use events::{
-    Command, Event, ForeignUpload, LeftUpload, ObjectId, RunSummary, SkippedDeletions,
-    Verification, WriteOutcome,
+    Command, Event, ForeignUpload, LeftOut, LeftUpload, ObjectId, RunSummary, SUMMARY_LIST_LIMIT,
+    SkippedDeletions, Verification, WriteOutcome,
+};
+pub use feed::{
+    FEED_CAPACITY, FeedTotals, LOOKAHEAD_MIN_SLOTS, LOOKAHEAD_PER_SLOT, PlanFeed, feed_channel,
 };
 pub use journal::Journal;
 pub use relay::BufferGauge;
@@ -74,7 +81,7 @@ pub use split::{Finalized, finalize, open_split};
 pub use state::recorded_upload_id;
 
 use context::RunContext;
-use scheduler::{RunObserver, Scheduler};
+use scheduler::{Feed, RunObserver, Scheduler};
 
 use crate::aws::Sides;
 use crate::error::{Error, Result};
@@ -126,57 +133,100 @@ pub struct Engine;
 impl Engine {
     /// Start executing `plan` on a tokio runtime. Skipped items are counted, not touched.
     pub fn start(plan: Plan, sides: Sides, options: EngineOptions) -> Result<EngineHandle> {
-        let journal = match &options.journal_dir {
-            Some(dir) => Some(Journal::open(
-                dir,
-                &journal_key(&plan.source, &plan.target),
-            )?),
-            None => None,
-        };
-        let (event_tx, event_rx) = mpsc::unbounded_channel();
-        let (command_tx, command_rx) = mpsc::unbounded_channel();
-        let (note_tx, note_rx) = mpsc::unbounded_channel();
-        // Each unit in flight may hold one stream buffer: the budget caps the slots.
-        let memory_slots = (options.transfer.memory_limit.0 / STREAM_BUFFER.0).max(1) as usize;
-        // Units report retries, SlowDowns and successes to the scheduler through the observer.
-        let observer = Arc::new(RunObserver {
-            events: event_tx.clone(),
-            notes: note_tx,
-        });
-        let ctx = Arc::new(RunContext::new(
-            sides,
-            options.transfer,
-            options.write,
-            journal,
-            observer,
-        ));
-        let (gauge, throttle) = (ctx.gauge.clone(), ctx.throttle.clone());
-        let run_cancel = CancellationToken::new();
-        let abort = CancellationToken::new();
-        let scheduler = Scheduler::new(
-            ctx,
-            event_tx,
-            plan.items,
-            memory_slots,
-            options.linger,
-            run_cancel.clone(),
-            abort.clone(),
-        );
-        let scheduler = scheduler.with_deletions(mirror::Pending {
+        let totals = FeedTotals::of(&plan.items);
+        let feed = Feed::Memory(plan.items.into_iter());
+        let started = Started {
+            source: &plan.source,
+            target: &plan.target,
+            feed,
+            stream: None,
+            totals: Some(totals),
             deletions: plan.deletions,
-            confirmed: options.confirm_delete,
-        });
-        let task = tokio::spawn(scheduler.run(command_rx, note_rx));
-        Ok(EngineHandle {
-            commands: CommandSender(command_tx),
-            events: Some(event_rx),
-            task: Some(task),
-            abort,
-            gauge,
-            throttle,
-            _drop_guard: run_cancel.drop_guard(),
-        })
+        };
+        start(started, sides, options)
     }
+
+    /// Start executing a streamed plan (see [`PlanFeed`]): its items are admitted as the
+    /// scheduler has room, so the run holds state only for objects in progress.
+    pub fn start_stream(
+        feed: PlanFeed,
+        sides: Sides,
+        options: EngineOptions,
+    ) -> Result<EngineHandle> {
+        let started = Started {
+            source: &feed.source,
+            target: &feed.target,
+            feed: Feed::Stream,
+            stream: Some(feed.entries),
+            totals: feed.totals,
+            deletions: Vec::new(),
+        };
+        start(started, sides, options)
+    }
+}
+
+/// What both entry points start the scheduler with.
+struct Started<'a> {
+    source: &'a PlanSide,
+    target: &'a PlanSide,
+    feed: Feed,
+    stream: Option<mpsc::Receiver<Result<crate::plan::lines::Entry>>>,
+    totals: Option<FeedTotals>,
+    deletions: Vec<crate::plan::Deletion>,
+}
+
+fn start(started: Started<'_>, sides: Sides, options: EngineOptions) -> Result<EngineHandle> {
+    let journal = match &options.journal_dir {
+        Some(dir) => Some(Journal::open(
+            dir,
+            &journal_key(started.source, started.target),
+        )?),
+        None => None,
+    };
+    let (event_tx, event_rx) = mpsc::unbounded_channel();
+    let (command_tx, command_rx) = mpsc::unbounded_channel();
+    let (note_tx, note_rx) = mpsc::unbounded_channel();
+    // Each unit in flight may hold one stream buffer: the budget caps the slots.
+    let memory_slots = (options.transfer.memory_limit.0 / STREAM_BUFFER.0).max(1) as usize;
+    // Units report retries, SlowDowns and successes to the scheduler through the observer.
+    let observer = Arc::new(RunObserver {
+        events: event_tx.clone(),
+        notes: note_tx,
+    });
+    let ctx = Arc::new(RunContext::new(
+        sides,
+        options.transfer,
+        options.write,
+        journal,
+        observer,
+    ));
+    let (gauge, throttle) = (ctx.gauge.clone(), ctx.throttle.clone());
+    let run_cancel = CancellationToken::new();
+    let abort = CancellationToken::new();
+    let scheduler = Scheduler::new(
+        ctx,
+        event_tx,
+        started.feed,
+        started.totals,
+        memory_slots,
+        options.linger,
+        run_cancel.clone(),
+        abort.clone(),
+    );
+    let scheduler = scheduler.with_deletions(mirror::Pending {
+        deletions: started.deletions,
+        confirmed: options.confirm_delete,
+    });
+    let task = tokio::spawn(scheduler.run(command_rx, note_rx, started.stream));
+    Ok(EngineHandle {
+        commands: CommandSender(command_tx),
+        events: Some(event_rx),
+        task: Some(task),
+        abort,
+        gauge,
+        throttle,
+        _drop_guard: run_cancel.drop_guard(),
+    })
 }
 
 impl EngineHandle {

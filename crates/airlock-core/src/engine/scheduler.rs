@@ -9,41 +9,66 @@
 //! are open at once and a crash re-sends little. Units report back through the `JoinSet`; commands and notes arrive
 //! on channels; byte progress is sampled on a tick.
 //!
+//! The plan comes as a feed ([`feed`]): a plan in memory, or a stream of entries whose items
+//! are admitted only while the scheduler holds fewer than its lookahead
+//! ([`super::feed::LOOKAHEAD_PER_SLOT`] objects per slot of the limit), so it holds state only
+//! for admitted, unfinished objects; skipped items are counted, never held; a finished object
+//! is dropped (the TUI's lingering engine keeps failed and cancelled ones for a retry).
+//!
 //! The scheduler chooses each object's path: the single-object copy, the multipart path
 //! (prepare, parts, complete) or, for an item with a split upload, joining that upload.
 //!
 //! The top of the engine's chain: it may depend on every other module of the engine except
 //! the engine's root (`mod.rs`), which starts it.
 
+mod feed;
 mod notes;
 mod outcomes;
 mod start;
 mod state;
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+use tokio::sync::mpsc::{Receiver, UnboundedReceiver, UnboundedSender};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+pub(super) use feed::Feed;
 pub(super) use notes::{Note, RunObserver};
-use state::{ObjectState, PartStatus, Status, UnitResult};
+use state::{ObjectState, Objects, PartStatus, Status, UnitResult};
 
 use super::context::RunContext;
 use super::events::{Command, Event, ObjectId, RunSummary};
+use super::feed::FeedTotals;
 use super::mirror;
 use super::window::Window;
-use crate::plan::PlanItem;
+use crate::error::Result;
+use crate::plan::lines::Entry;
 
 /// How long an aborting run waits for AbortMultipartUpload calls.
 const ABORT_GRACE: Duration = Duration::from_secs(30);
 
 pub(super) struct Scheduler {
     ctx: Arc<RunContext>,
-    objects: Vec<ObjectState>,
+    /// Admitted objects not finished yet (see the module docs).
+    objects: Objects,
+    /// Lingering engine (TUI): failed and cancelled objects, kept for a retry command.
+    kept: HashMap<ObjectId, ObjectState>,
+    /// Where the plan's items come from, and how far it is read.
+    feed: Feed,
+    /// Known totals of the plan (RunStarted), if any.
+    totals: Option<FeedTotals>,
+    /// Items of the feed to copy (not skips) admitted so far.
+    admitted: u64,
+    /// The id of the feed's next item (its position among the items).
+    next_id: ObjectId,
+    /// `Command::CancelAll`: items admitted from now on are cancelled at once.
+    cancel_rest: bool,
+    /// `[target] checksum = "auto"` not decided yet: decided before the first write.
+    write_mode_pending: bool,
     queue: VecDeque<ObjectId>,
     /// Multipart objects with parts still to start, oldest first.
     uploads: VecDeque<ObjectId>,
@@ -75,32 +100,17 @@ pub(super) struct Scheduler {
 }
 
 impl Scheduler {
+    #[expect(clippy::too_many_arguments, reason = "one constructor, called once")]
     pub(super) fn new(
         ctx: Arc<RunContext>,
         events: UnboundedSender<Event>,
-        items: Vec<PlanItem>,
+        feed: Feed,
+        totals: Option<FeedTotals>,
         memory_slots: usize,
         linger: bool,
         run_cancel: CancellationToken,
         abort: CancellationToken,
     ) -> Self {
-        let objects: Vec<ObjectState> = items
-            .into_iter()
-            .map(|i| ObjectState::new(i, &run_cancel))
-            .collect();
-        let queue = objects
-            .iter()
-            .enumerate()
-            .filter(|(_, o)| o.status == Status::Queued)
-            .map(|(id, _)| id)
-            .collect();
-        let summary = RunSummary {
-            skipped: objects
-                .iter()
-                .filter(|o| o.status == Status::Skipped)
-                .count() as u64,
-            ..Default::default()
-        };
         Scheduler {
             window: if ctx.transfer.adaptive_concurrency {
                 // Climbing past the memory budget's slots would gain nothing.
@@ -110,8 +120,15 @@ impl Scheduler {
             },
             events,
             ctx,
-            objects,
-            queue,
+            objects: Objects::default(),
+            kept: HashMap::new(),
+            feed,
+            totals,
+            admitted: 0,
+            next_id: 0,
+            cancel_rest: false,
+            write_mode_pending: false,
+            queue: VecDeque::new(),
             uploads: VecDeque::new(),
             to_complete: VecDeque::new(),
             memory_slots: memory_slots.max(1),
@@ -122,7 +139,7 @@ impl Scheduler {
             stopping: false,
             linger,
             tasks: JoinSet::new(),
-            summary,
+            summary: RunSummary::default(),
             confirmed_bytes: 0,
             started: Instant::now(),
             run_cancel,
@@ -168,17 +185,17 @@ impl Scheduler {
         self.window.limit().min(self.memory_slots)
     }
 
-    /// Run until done (or stopped, aborted, dropped). Returns the final summary.
+    /// The write mode as configured, when no probe decides it (not `auto`, or nothing to
+    /// write).
+    fn write_mode_as_configured(&mut self) {
+        self.write_mode_pending = false;
+        self.summary.writes.checksum_mode = Some(self.ctx.write_mode_name().to_string());
+    }
+
     /// `[target] checksum = "auto"`: probe the target once, before the first write, and
     /// announce the choice (a warning when it is not `trailer`, an event, the summary).
     async fn decide_write_mode(&mut self) {
-        use crate::config::WriteChecksum;
-        let configured = self.ctx.write.checksum;
-        let has_writes = self.objects.iter().any(|o| o.status == Status::Queued);
-        if configured != WriteChecksum::Auto || !has_writes {
-            self.summary.writes.checksum_mode = Some(self.ctx.write_mode_name().to_string());
-            return;
-        }
+        self.write_mode_pending = false;
         let decision = crate::engine::probe::decide(&self.ctx.sides.target, &self.ctx.write).await;
         let _ = self.ctx.decided.set(decision.mode);
         if !decision.full_object {
@@ -198,27 +215,33 @@ impl Scheduler {
         });
     }
 
+    /// Run until done (or stopped, aborted, dropped). Returns the final summary.
     pub(super) async fn run(
         mut self,
         mut commands: UnboundedReceiver<Command>,
         mut notes: UnboundedReceiver<Note>,
+        mut stream: Option<Receiver<Result<Entry>>>,
     ) -> RunSummary {
-        let to_copy: Vec<&ObjectState> = self
-            .objects
-            .iter()
-            .filter(|o| o.status == Status::Queued)
-            .collect();
+        let totals = self.totals.unwrap_or_default();
         self.emit(Event::RunStarted {
-            objects: to_copy.len() as u64,
-            bytes: to_copy.iter().map(|o| o.item.size).sum(),
-            skipped: self.summary.skipped,
+            objects: totals.objects,
+            bytes: totals.bytes,
+            skipped: totals.skipped,
             concurrency: self.limit(),
         });
-        self.decide_write_mode().await;
+        if self.ctx.write.checksum == crate::config::WriteChecksum::Auto {
+            self.write_mode_pending = true;
+        } else {
+            self.write_mode_as_configured();
+        }
         let mut tick = tokio::time::interval(Duration::from_millis(200));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut commands_open = true;
         loop {
+            self.admit_ready(&mut stream);
+            if self.write_mode_pending && !self.queue.is_empty() && !self.stopping {
+                self.decide_write_mode().await;
+            }
             self.fill();
             if self.idle() {
                 // Notes sent by units that have returned are in the channel: count them.
@@ -226,6 +249,9 @@ impl Scheduler {
                     self.note(note);
                 }
                 if !self.finished_sent {
+                    if self.write_mode_pending {
+                        self.write_mode_as_configured();
+                    }
                     self.finish_summary();
                     self.mirror_deletions().await;
                     self.finished_sent = true;
@@ -237,6 +263,7 @@ impl Scheduler {
                     break;
                 }
             }
+            let wants_entries = stream.is_some() && self.wants_entries();
             tokio::select! {
                 command = commands.recv(), if commands_open => match command {
                     Some(command) => self.command(command),
@@ -247,6 +274,7 @@ impl Scheduler {
                     Ok(result) => self.unit_done(result),
                     Err(e) => tracing::error!(error = %e, "a unit panicked or was aborted"),
                 },
+                entry = feed::next(&mut stream), if wants_entries => self.admit_entry(entry),
                 _ = tick.tick() => self.progress(),
                 () = self.abort.cancelled() => return self.abort_all().await,
                 () = self.run_cancel.cancelled() => {
@@ -267,13 +295,14 @@ impl Scheduler {
     }
 
     fn has_work(&self) -> bool {
-        !self.queue.is_empty()
+        !self.feed.ended()
+            || !self.queue.is_empty()
             || !self.to_complete.is_empty()
             || self.uploads.iter().any(|&id| self.next_part(id).is_some())
     }
 
     fn next_part(&self, id: ObjectId) -> Option<u32> {
-        let o = &self.objects[id];
+        let o = self.objects.get(id)?;
         if o.status != Status::Running {
             return None;
         }
@@ -289,10 +318,9 @@ impl Scheduler {
             return;
         }
         self.last_progress = (received, self.confirmed_bytes);
-        let objects = self
+        let mut objects: Vec<(ObjectId, u64)> = self
             .objects
             .iter()
-            .enumerate()
             .filter(|(_, o)| !o.running.is_empty())
             .map(|(id, o)| {
                 (
@@ -305,6 +333,7 @@ impl Scheduler {
                 )
             })
             .collect();
+        objects.sort_unstable_by_key(|(id, _)| *id);
         self.emit(Event::Progress {
             get_bytes: received,
             put_bytes: self.confirmed_bytes,
@@ -319,8 +348,9 @@ impl Scheduler {
         self.summary.elapsed_ms = self.started.elapsed().as_millis() as u64;
         let paused = self.paused_before + self.paused_since.map_or(Duration::ZERO, |t| t.elapsed());
         self.summary.paused_ms = (paused.as_millis() as u64).min(self.summary.elapsed_ms);
-        self.summary.not_started = self.objects.iter().filter(|o| o.is_open()).count() as u64;
-        if self.summary.not_started > 0 {
+        let open = self.objects.iter().filter(|(_, o)| o.is_open()).count() as u64;
+        self.summary.not_started = open + self.count_unread();
+        if self.summary.not_started > 0 || !self.feed.ended() {
             self.summary.interrupted = true;
         }
     }

@@ -5,6 +5,13 @@
 //! 1 some objects failed (or `--from-list` keys were missing, or the report could not be
 //! written), 130 interrupted.
 //!
+//! [`start`] is the headless entry: where it can, it feeds the engine as the plan is made or
+//! read ([`feed`]: a fresh run plans straight into the engine; a format 5 plan streams from its
+//! file; a manifest is recorded streaming too), so memory does not grow with the number of
+//! objects; otherwise (a shard report asked for, an older plan format, split objects, a saved
+//! plan's deletions, `version_at`, `--from-list`) it is [`prepare`] then [`Prepared::start`],
+//! with the plan in memory.
+//!
 //! The steps are types, so each UI stops where it needs to:
 //! - [`prepare`] (or [`Prepared::of_plan`] for a plan in hand, as the TUI's of its selection)
 //!   gives a [`Prepared`] plan; `airlock run --dry-run` prints it and stops there;
@@ -17,7 +24,11 @@
 //! report went) comes to the caller as a [`Notice`], in order; the caller words and shows it.
 //! Depends on `config`, `aws`, `plan`, `engine` and the rest of `job`; no UI crate.
 
+mod feed;
+
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tokio::sync::mpsc;
 
@@ -27,6 +38,7 @@ use super::plan_store;
 use super::recheck::{self, Rechecked};
 use super::shard::{self, Shard};
 use super::shard_report::{self, Collector, ReportTarget};
+use super::stream_plan;
 use crate::aws::Sides;
 use crate::config::{Settings, TransferMode};
 use crate::engine::{CommandSender, Engine, EngineHandle, EngineOptions, Event, RunSummary};
@@ -103,6 +115,97 @@ pub struct Prepared {
     plan_id: Option<String>,
     sides: Sides,
     options: RunOptions,
+}
+
+/// Start a run of the plan `source` names: streamed into the engine where it can be, else
+/// [`prepare`]d whole and started (see the module docs). Not for `--dry-run`, which prints
+/// the prepared plan.
+pub async fn start(
+    settings: &Settings,
+    sides: Sides,
+    source: PlanSource,
+    options: RunOptions,
+    notice: &mut dyn FnMut(Notice<'_>),
+) -> Result<Run> {
+    // The shard report is still built from the whole plan.
+    let from_list = settings.filter.from_list.is_some();
+    if options.report.is_some() || from_list {
+        return prepare(settings, sides, source, options, notice)
+            .await?
+            .start(notice);
+    }
+    // A manifest that cannot be written fails now, not after the copy.
+    let manifest = (options.manifest.as_deref())
+        .map(|path| {
+            let (source, target) = (
+                crate::plan::PlanSide::of(&settings.source),
+                crate::plan::PlanSide::of(&settings.target),
+            );
+            ManifestRecorder::begin_stream(path, &source, &target)
+        })
+        .transpose()?;
+    let tap = manifest.as_ref().map(ManifestRecorder::tap);
+    let feeding = match &source {
+        PlanSource::Fresh
+            if stream_plan::can_stream(settings)
+                && !(options.copy_only || options.shard.is_some()) =>
+        {
+            feed::fresh(&sides, settings, tap)
+        }
+        PlanSource::Saved(path) => {
+            let shard = options.shard.as_ref().map(|s| (s.index, s.count));
+            match feed::saved(path, settings, &sides, shard, options.copy_only, tap).await? {
+                feed::Saved::Fed {
+                    feeding,
+                    deletions_left_out,
+                } => {
+                    if deletions_left_out > 0 {
+                        notice(Notice::DeletionsLeftOut {
+                            deletions: deletions_left_out as usize,
+                        });
+                    }
+                    *feeding
+                }
+                feed::Saved::Whole => {
+                    return prepare(settings, sides, source, options, notice)
+                        .await?
+                        .start(notice);
+                }
+            }
+        }
+        PlanSource::Fresh => {
+            return prepare(settings, sides, source, options, notice)
+                .await?
+                .start(notice);
+        }
+    };
+    if let Some(shard) = &options.shard {
+        tracing::info!(index = shard.index, count = shard.count, source = %shard.source, "running one shard (streamed)");
+        notice(Notice::Shard(shard));
+    }
+    let journal = options
+        .engine
+        .journal_dir
+        .as_ref()
+        .map(|d| d.join("journal"));
+    let mut handle = Engine::start_stream(feeding.feed, sides.clone(), options.engine)?;
+    let events = handle
+        .take_events()
+        .ok_or_else(|| Error::internal("a fresh engine handle has no event stream"))?;
+    Ok(Run {
+        handle,
+        events,
+        outputs: Outputs {
+            sides,
+            collector: None,
+            manifest,
+            report: None,
+            missing_keys: false,
+            journal,
+            already_there: feeding.already_there,
+        },
+        feeder: Some(feeding.task),
+    })
 }
 
 /// Resolve the plan from `source` and prepare it (see [`Prepared::of_plan`]); a saved plan is
@@ -261,7 +364,9 @@ impl Prepared {
                 report: options.report,
                 missing_keys,
                 journal,
+                already_there: None,
             },
+            feeder: None,
         })
     }
 }
@@ -294,6 +399,9 @@ struct Outputs {
     missing_keys: bool,
     /// Where the journal keeps finished parts, for the message after an interrupted run.
     journal: Option<PathBuf>,
+    /// A saved plan rechecked while it streamed: the items found already at the target (told
+    /// when the run ends).
+    already_there: Option<Arc<AtomicUsize>>,
 }
 
 impl Outputs {
@@ -317,6 +425,8 @@ pub struct Run {
     handle: EngineHandle,
     events: mpsc::UnboundedReceiver<Event>,
     outputs: Outputs,
+    /// The task feeding a streamed plan to the engine (it ends when the engine stops reading).
+    feeder: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Run {
@@ -335,6 +445,10 @@ impl Run {
     /// Wait for the engine to end (read the events first, or the run waits for nobody).
     pub async fn join(self) -> Result<Ended> {
         let summary = self.handle.join().await?;
+        if let Some(feeder) = self.feeder {
+            // The engine is done reading: a plan still being listed or read is not needed.
+            feeder.abort();
+        }
         Ok(Ended {
             summary,
             outputs: self.outputs,
@@ -379,6 +493,12 @@ impl Ended {
     /// cannot be written is told and makes the exit code at least 1.
     pub async fn write_outputs(self, notice: &mut dyn FnMut(Notice<'_>)) -> Result<Finished> {
         let Ended { summary, outputs } = self;
+        if let Some(count) = &outputs.already_there {
+            notice(Notice::Rechecked(Rechecked {
+                already_there: count.load(Ordering::Relaxed),
+                deletions: Default::default(),
+            }));
+        }
         notice(Notice::Ended(&summary));
         if let Some(manifest) = outputs.manifest {
             let path = manifest.path().to_path_buf();

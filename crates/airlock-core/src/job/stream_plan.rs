@@ -18,8 +18,9 @@
 //! `source.version_at` (version listings) and the TUI's selections, which plan in memory.
 //! Depends on `aws` (listing pages, HEAD), `plan` and `config`.
 
-use std::cell::{Cell, RefCell};
 use std::pin::pin;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use futures::TryStreamExt;
 use tokio::sync::mpsc;
@@ -66,9 +67,19 @@ pub enum Outcome {
 }
 
 /// Why the merge stopped early.
-enum Stop {
+pub(crate) enum Stop {
     Failed(Error),
     OutOfOrder(String),
+}
+
+impl Stop {
+    /// As an error: a listing out of key order is a plan error naming it.
+    pub(crate) fn into_error(self) -> Error {
+        match self {
+            Stop::Failed(e) => e,
+            Stop::OutOfOrder(why) => Error::plan(why),
+        }
+    }
 }
 
 impl From<Error> for Stop {
@@ -85,6 +96,77 @@ pub async fn stream_plan(
     transfer: &TransferSettings,
     mut sink: impl FnMut(Entry) -> Result<()>,
 ) -> Result<Outcome> {
+    stream_plan_into(sides, settings, transfer, &mut CallSink(&mut sink)).await
+}
+
+/// Where a streaming plan's entries go.
+pub(crate) trait Sink {
+    async fn put(&mut self, entry: Entry) -> Result<()>;
+}
+
+/// A sink that is a function (printing, a plan file).
+struct CallSink<F>(F);
+
+impl<F: FnMut(Entry) -> Result<()>> Sink for CallSink<F> {
+    async fn put(&mut self, entry: Entry) -> Result<()> {
+        (self.0)(entry)
+    }
+}
+
+/// An engine's feed: waits while the channel is full (the run admits items as it has room).
+pub(crate) struct ChannelSink<'a> {
+    pub tx: &'a mpsc::Sender<Result<Entry>>,
+    /// Entries given so far.
+    pub sent: u64,
+    /// The run's manifest, told of each entry before the engine sees it.
+    pub tap: Tap,
+}
+
+impl Sink for ChannelSink<'_> {
+    async fn put(&mut self, entry: Entry) -> Result<()> {
+        self.tap.entry(&entry);
+        self.tx
+            .send(Ok(entry))
+            .await
+            .map_err(|_| Error::internal("the run stopped reading its plan"))?;
+        self.sent += 1;
+        Ok(())
+    }
+}
+
+/// A run's manifest (if it keeps one), told of each entry fed to the engine, with the item's
+/// id (its position among the items).
+#[derive(Default)]
+pub(crate) struct Tap {
+    pub manifest: Option<super::manifest::ManifestTap>,
+    pub items: usize,
+}
+
+impl Tap {
+    pub(crate) fn entry(&mut self, entry: &Entry) {
+        match entry {
+            Entry::Item(item) => {
+                if let Some(manifest) = &self.manifest {
+                    manifest.item(self.items, item);
+                }
+                self.items += 1;
+            }
+            Entry::Deletion(deletion) => {
+                if let Some(manifest) = &self.manifest {
+                    manifest.deletion(deletion);
+                }
+            }
+        }
+    }
+}
+
+/// [`stream_plan`] into any [`Sink`].
+pub(crate) async fn stream_plan_into(
+    sides: &Sides,
+    settings: &Settings,
+    transfer: &TransferSettings,
+    sink: &mut impl Sink,
+) -> Result<Outcome> {
     if !can_stream(settings) {
         return Err(Error::internal(
             "stream_plan called for a plan with version_at",
@@ -97,12 +179,12 @@ pub async fn stream_plan(
     let mirror = (transfer.mode == TransferMode::Mirror)
         .then(|| Filter::new(&settings.filter, source_prefix, keys, now_ms))
         .transpose()?;
-    let planner = RefCell::new(Planner::new(PlanInput {
+    let planner = Mutex::new(Planner::new(PlanInput {
         source: &settings.source,
         target: &settings.target,
         transfer,
     }));
-    let heads = Cell::new(0usize);
+    let heads = AtomicUsize::new(0);
     let mut deletions = DeleteTotals::default();
     {
         let merge = Merge {
@@ -125,17 +207,17 @@ pub async fn stream_plan(
         .map_ok(|joined| enrich(sides, compare, joined))
         .try_buffered(HEAD_CONCURRENCY)
         .map_ok(|(joined, headed)| {
-            heads.set(heads.get() + headed);
+            heads.fetch_add(headed, Ordering::Relaxed);
             let entry = match joined {
                 Joined::Pair {
                     source,
                     target_key,
                     target,
-                } => Entry::Item(
-                    planner
-                        .borrow_mut()
-                        .item(source, target_key, target.as_ref()),
-                ),
+                } => Entry::Item(planner.lock().expect("the planner is not poisoned").item(
+                    source,
+                    target_key,
+                    target.as_ref(),
+                )),
                 Joined::Orphan(object) => Entry::Deletion(Deletion {
                     route: Default::default(),
                     target_key: object.key,
@@ -157,17 +239,23 @@ pub async fn stream_plan(
                 Err(Stop::OutOfOrder(why)) => return Ok(Outcome::OutOfOrder(why)),
             };
             match &entry {
-                Entry::Item(item) => planner.borrow_mut().count(item),
+                Entry::Item(item) => planner
+                    .lock()
+                    .expect("the planner is not poisoned")
+                    .count(item),
                 Entry::Deletion(deletion) => {
                     deletions.objects += 1;
                     deletions.bytes += deletion.size;
                 }
             }
-            sink(entry)?;
+            sink.put(entry).await?;
         }
     }
-    let heads = heads.get();
-    let planned = planner.into_inner().finish();
+    let heads = heads.into_inner();
+    let planned = planner
+        .into_inner()
+        .expect("the planner is not poisoned")
+        .finish();
     let header = PlanHeader {
         format: LINES_FORMAT_VERSION,
         source: PlanSide::of(&settings.source),
@@ -201,7 +289,7 @@ async fn learn_layout(source: &SideClient, mut entry: Entry) -> std::result::Res
     clippy::large_enum_variant,
     reason = "the large variant is the common one: boxing it would allocate once per object"
 )]
-enum Joined {
+pub(crate) enum Joined {
     /// A selected source object and what the target holds at its target key.
     Pair {
         source: ObjectInfo,
@@ -297,7 +385,7 @@ impl Merge<'_> {
 }
 
 /// One side's listing, a page at a time from a task that lists ahead, checked for key order.
-struct Pages {
+pub(crate) struct Pages {
     side: &'static str,
     bucket: String,
     prefix: String,
@@ -324,7 +412,7 @@ impl Pages {
         }
     }
 
-    fn spawn(client: &SideClient, prefix: &str) -> Pages {
+    pub(crate) fn spawn(client: &SideClient, prefix: &str) -> Pages {
         let (tx, rx) = mpsc::channel(PAGES_AHEAD);
         let (lister, listed_prefix) = (client.clone(), prefix.to_string());
         tokio::spawn(async move {
@@ -352,7 +440,7 @@ impl Pages {
     }
 
     /// The next object without taking it.
-    async fn peek(&mut self) -> std::result::Result<Option<&ObjectInfo>, Stop> {
+    pub(crate) async fn peek(&mut self) -> std::result::Result<Option<&ObjectInfo>, Stop> {
         while self.page.is_empty() {
             match self.pages.recv().await {
                 Some(page) => self.take_page(page?)?,
@@ -362,7 +450,7 @@ impl Pages {
         Ok(self.page.front())
     }
 
-    async fn next(&mut self) -> std::result::Result<Option<ObjectInfo>, Stop> {
+    pub(crate) async fn next(&mut self) -> std::result::Result<Option<ObjectInfo>, Stop> {
         self.peek().await?;
         Ok(self.page.pop_front())
     }
@@ -393,7 +481,7 @@ impl Pages {
 /// HEAD what the listings cannot decide for one joined pair (as `inventory` does for a whole
 /// listing): in checksum mode, a pair whose listing verdict is unknown; an archived source
 /// object whose restore status is unknown. Returns the pair and the HEADs made.
-async fn enrich(
+pub(crate) async fn enrich(
     sides: &Sides,
     compare: CompareMode,
     joined: Joined,

@@ -204,6 +204,7 @@ mod tests {
             dataset,
             present_every: None,
             sink: false,
+            same: false,
         }
     }
 
@@ -262,6 +263,7 @@ mod tests {
             dataset: Dataset::folders(1_000, 100),
             present_every: Some(7),
             sink: true,
+            same: false,
         };
         let entries = all(&sink, "", None, 10);
         let want: Vec<Entry> = (0..1_000).step_by(7).map(Entry::Object).collect();

@@ -9,7 +9,7 @@ use std::time::Instant;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::Scheduler;
-use crate::engine::events::{Event, ForeignUpload, LeftUpload, ObjectId};
+use crate::engine::events::{Event, ForeignUpload, LeftUpload, ObjectId, push_bounded};
 use crate::engine::retry::{Observer, RetryNotice};
 
 /// What units tell the scheduler besides their result.
@@ -89,7 +89,9 @@ impl Scheduler {
                     key: found.key.clone(),
                     upload_id: found.upload_id.clone(),
                 });
-                self.summary.foreign_uploads.push(found);
+                if !push_bounded(&mut self.summary.foreign_uploads, found) {
+                    self.summary.left_out_mut().foreign_uploads += 1;
+                }
             }
         }
     }

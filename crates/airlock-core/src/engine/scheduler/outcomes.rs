@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::{ObjectId, PartStatus, Scheduler, Status, UnitResult};
 use crate::config::OnSourceChange;
-use crate::engine::events::{Command, Event, LeftUpload, RunSummary};
+use crate::engine::events::{Command, Event, LeftUpload, RunSummary, push_bounded};
 use crate::engine::retry::UnitError;
 use crate::engine::upload::Upload;
 use crate::error::{Class, Error, Removal};
@@ -248,16 +248,22 @@ impl Scheduler {
             self.stopping = true;
         }
         self.summary.failed += 1;
-        self.summary.failures.push((key.clone(), message.clone()));
+        if !push_bounded(&mut self.summary.failures, (key.clone(), message.clone())) {
+            self.summary.left_out_mut().failures += 1;
+        }
         let target_key = &self.objects[id].item.target_key;
         let wrong_object_left = match error.removal() {
             Some(Removal::Removed) => {
-                self.summary.writes.removed.push(target_key.clone());
+                if !push_bounded(&mut self.summary.writes.removed, target_key.clone()) {
+                    self.summary.left_out_mut().removed += 1;
+                }
                 None
             }
             Some(Removal::Left(why)) => {
                 let left = (target_key.clone(), why.clone());
-                self.summary.writes.wrong_left.push(left);
+                if !push_bounded(&mut self.summary.writes.wrong_left, left) {
+                    self.summary.left_out_mut().wrong_left += 1;
+                }
                 Some(why.clone())
             }
             None => None,
@@ -281,7 +287,9 @@ impl Scheduler {
             upload_id: left.upload_id.clone(),
             error: left.error.clone(),
         });
-        self.summary.uploads_left.push(left);
+        if !push_bounded(&mut self.summary.uploads_left, left) {
+            self.summary.left_out_mut().uploads_left += 1;
+        }
     }
 
     /// Once none of the object's units runs: abort its upload if asked, queue it again if asked.
@@ -307,7 +315,27 @@ impl Scheduler {
                 self.queue.push_back(id);
             }
             self.finished_sent = false;
+            return;
         }
+        // Finished: nothing of it stays, but what a lingering engine may retry.
+        let status = object.status;
+        if matches!(status, Status::Done | Status::Failed | Status::Cancelled)
+            && let Some(object) = self.objects.remove(id)
+            && self.linger
+            && status != Status::Done
+        {
+            self.kept.insert(id, object);
+        }
+    }
+
+    /// A failed or cancelled object a retry may queue again: back among the held objects.
+    fn retryable(&mut self, id: ObjectId) -> bool {
+        if let Some(object) = self.kept.remove(&id) {
+            self.objects.insert(id, object);
+        }
+        self.objects
+            .get(id)
+            .is_some_and(|o| matches!(o.status, Status::Failed | Status::Cancelled))
     }
 
     pub(super) fn command(&mut self, command: Command) {
@@ -326,21 +354,18 @@ impl Scheduler {
             }
             Command::Pause | Command::Resume => {}
             Command::RetryFailed => {
-                let failed: Vec<ObjectId> = (0..self.objects.len())
-                    .filter(|&id| {
-                        matches!(self.objects[id].status, Status::Failed | Status::Cancelled)
-                    })
-                    .collect();
+                self.cancel_rest = false;
+                let mut failed: Vec<ObjectId> = self.kept.keys().copied().collect();
+                failed.extend(self.objects.ids());
+                failed.sort_unstable();
                 for id in failed {
-                    self.requeue(id);
+                    if self.retryable(id) {
+                        self.requeue(id);
+                    }
                 }
             }
             Command::Retry(id) => {
-                if self
-                    .objects
-                    .get(id)
-                    .is_some_and(|o| matches!(o.status, Status::Failed | Status::Cancelled))
-                {
+                if self.retryable(id) {
                     self.requeue(id);
                 }
             }
@@ -350,11 +375,15 @@ impl Scheduler {
                 }
             }
             Command::CancelAll => {
-                for id in 0..self.objects.len() {
-                    if self.objects[id].is_open() {
+                let mut open = self.objects.ids();
+                open.sort_unstable();
+                for id in open {
+                    if self.objects.get(id).is_some_and(|o| o.is_open()) {
                         self.cancel_object(id);
                     }
                 }
+                // And every item not admitted yet, as it is read.
+                self.cancel_rest = true;
             }
             Command::SetConcurrency(n) => {
                 self.window.set_max(n.clamp(1, 1024));
@@ -383,6 +412,10 @@ impl Scheduler {
                 self.summary.failed -= 1;
                 if let Some(i) = self.summary.failures.iter().position(|(k, _)| *k == key) {
                     self.summary.failures.remove(i);
+                } else {
+                    // Counted past the list's limit, not kept.
+                    let more = &mut self.summary.left_out_mut().failures;
+                    *more = more.saturating_sub(1);
                 }
                 // Written again by the retry: no longer a wrong object left behind.
                 let target_key = &object.item.target_key;
@@ -419,7 +452,7 @@ impl Scheduler {
         while self.tasks.join_next().await.is_some() {}
         let target = self.ctx.sides.target.clone();
         let mut aborts = tokio::task::JoinSet::new();
-        for (id, object) in self.objects.iter_mut().enumerate() {
+        for (id, object) in self.objects.iter_mut() {
             // A split object's upload is shared with other shards: never aborted here.
             if let Some(upload) = object.upload.take().filter(|u| u.own.is_none()) {
                 let (target, key, journal, prefix) = (

@@ -25,7 +25,14 @@ impl Scheduler {
 
     fn start_next(&mut self) -> bool {
         if let Some(id) = self.to_complete.pop_front() {
-            self.spawn_complete(id);
+            // Not if it was cancelled (or failed) while it waited.
+            if self
+                .objects
+                .get(id)
+                .is_some_and(|o| o.status == Status::Running)
+            {
+                self.spawn_complete(id);
+            }
             return true;
         }
         while let Some(&id) = self.uploads.front() {
@@ -42,7 +49,9 @@ impl Scheduler {
         let Some(id) = self.queue.pop_front() else {
             return false;
         };
-        let object = &mut self.objects[id];
+        let Some(object) = self.objects.get_mut(id) else {
+            return true; // cancelled while queued, and dropped
+        };
         if object.status != Status::Queued {
             return true; // cancelled while queued
         }

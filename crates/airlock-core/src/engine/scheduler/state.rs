@@ -1,6 +1,8 @@
 //! What the scheduler knows of each object of the run ([`ObjectState`]: its status, its
 //! parts, its units in flight) and what a unit hands back when it ends ([`UnitResult`]).
 
+use std::collections::HashMap;
+use std::ops::{Index, IndexMut};
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
@@ -103,4 +105,60 @@ pub(super) enum UnitResult {
     Completed(ObjectId, Result<Verification, UnitError>),
     /// The object's upload was aborted, or the target refused and it is left (named here).
     Aborted(ObjectId, Option<LeftUpload>),
+}
+
+/// The objects the scheduler holds: admitted from the plan and not finished, keyed by their
+/// [`ObjectId`] (position in the plan's item stream). Indexing an id that is not held is a
+/// bug in the scheduler (it panics); `get` is for ids that may be gone.
+#[derive(Default)]
+pub(super) struct Objects(HashMap<ObjectId, ObjectState>);
+
+impl Objects {
+    pub(super) fn get(&self, id: ObjectId) -> Option<&ObjectState> {
+        self.0.get(&id)
+    }
+
+    pub(super) fn get_mut(&mut self, id: ObjectId) -> Option<&mut ObjectState> {
+        self.0.get_mut(&id)
+    }
+
+    pub(super) fn insert(&mut self, id: ObjectId, object: ObjectState) {
+        self.0.insert(id, object);
+    }
+
+    pub(super) fn remove(&mut self, id: ObjectId) -> Option<ObjectState> {
+        self.0.remove(&id)
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub(super) fn ids(&self) -> Vec<ObjectId> {
+        self.0.keys().copied().collect()
+    }
+
+    pub(super) fn iter(&self) -> impl Iterator<Item = (ObjectId, &ObjectState)> {
+        self.0.iter().map(|(id, o)| (*id, o))
+    }
+
+    pub(super) fn iter_mut(&mut self) -> impl Iterator<Item = (ObjectId, &mut ObjectState)> {
+        self.0.iter_mut().map(|(id, o)| (*id, o))
+    }
+}
+
+impl Index<ObjectId> for Objects {
+    type Output = ObjectState;
+
+    fn index(&self, id: ObjectId) -> &ObjectState {
+        self.0.get(&id).expect("the scheduler holds this object")
+    }
+}
+
+impl IndexMut<ObjectId> for Objects {
+    fn index_mut(&mut self, id: ObjectId) -> &mut ObjectState {
+        self.0
+            .get_mut(&id)
+            .expect("the scheduler holds this object")
+    }
 }
