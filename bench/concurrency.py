@@ -19,7 +19,8 @@ Environment: BENCH_KEYS (default 4000), BENCH_SIZE (default 16KiB), BENCH_LATENC
 all=30ms), BENCH_CONN_RATE (per-connection cap, e.g. 80MB/s; default none), BENCH_SLOWDOWN
 (default none), BENCH_ROUNDS (default 1), BENCH_SETTINGS (airlock rows, default 'default,32';
 'default' adds no concurrency line), BENCH_RCLONE (rclone rows, default 'defaults,32,128';
-a number N means `--transfers N --checkers N`; empty: no rclone rows), BENCH_RCLONE_BIN (else
+a number N means `--transfers N --checkers N`; empty: no rclone rows), BENCH_RCLONE_ARGS (more
+rclone arguments for every rclone row), BENCH_RCLONE_BIN (else
 .bench/venv/bin/rclone, else rclone on PATH), BENCH_BIN_DIR (default target/release).
 Run through bench/concurrency.sh, which builds the release binaries and installs rclone first.
 """
@@ -150,10 +151,12 @@ def run_rclone(rclone: str, base_config: Path, setting: str, work: Path):
     argv = [rclone, "--config", str(config), "copy", source, target, "--log-level", "INFO"]
     if setting != "defaults":
         argv += ["--transfers", setting, "--checkers", setting]
+    # e.g. '--multi-thread-streams 8 --s3-chunk-size 16M' for a big object (rclone tuned)
+    argv += os.environ.get("BENCH_RCLONE_ARGS", "").split()
     wall, cpu, rss_mib, code, _, err = measured(argv, dict(os.environ), work)
     if code != 0 and not os.environ.get("BENCH_SLOWDOWN"):
         sys.exit(f"rclone ({setting}) exited {code}: {err[-2000:]}")
-    copied = sum(1 for line in err.splitlines() if ": Copied (new)" in line)
+    copied = sum(1 for line in err.splitlines() if "Copied (new)" in line)  # also "Multi-thread Copied (new)"
     note = ""
     if os.environ.get("BENCH_SLOWDOWN"):
         retried = sum(1 for line in err.splitlines() if "SlowDown" in line or "503" in line)
