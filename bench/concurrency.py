@@ -10,10 +10,17 @@ and prints per row the best objects/s, MB/s, wall time, client CPU, peak RSS and
 concurrency it ended at. Objects copied are counted from airlock's summary and rclone's
 per-object log lines; the sink keeps no bytes, so there is no byte check at the target.
 
+With BENCH_SLOWDOWN (e.g. `put=400/s`) both servers answer 503 SlowDown above that request
+rate (AIRLOCK_TEST_S3_SLOWDOWN, `airlock_s3server::RequestLimit`), as S3 does above its
+per-prefix rates; each row then also reports failed objects, retries and (airlock) the back-offs
+its window made, and a row that fails objects is reported, not fatal.
+
 Environment: BENCH_KEYS (default 4000), BENCH_SIZE (default 16KiB), BENCH_LATENCY (default
-all=30ms), BENCH_ROUNDS (default 1), BENCH_SETTINGS (airlock rows, default 'default,32';
+all=30ms), BENCH_CONN_RATE (per-connection cap, e.g. 80MB/s; default none), BENCH_SLOWDOWN
+(default none), BENCH_ROUNDS (default 1), BENCH_SETTINGS (airlock rows, default 'default,32';
 'default' adds no concurrency line), BENCH_RCLONE (rclone rows, default 'defaults,32,128';
-a number N means `--transfers N --checkers N`; empty: no rclone rows), BENCH_RCLONE_BIN (else
+a number N means `--transfers N --checkers N`; empty: no rclone rows), BENCH_RCLONE_ARGS (more
+rclone arguments for every rclone row), BENCH_RCLONE_BIN (else
 .bench/venv/bin/rclone, else rclone on PATH), BENCH_BIN_DIR (default target/release).
 Run through bench/concurrency.sh, which builds the release binaries and installs rclone first.
 """
@@ -37,7 +44,9 @@ TOOL = BINARIES / "examples/bench_tool"
 
 
 def start_servers(keys: int, size: str, latency: str, work: Path):
-    env = dict(os.environ, AIRLOCK_TEST_S3_LATENCY=latency)
+    env = dict(os.environ, AIRLOCK_TEST_S3_LATENCY=latency,
+               AIRLOCK_TEST_S3_CONN_RATE=os.environ.get("BENCH_CONN_RATE", ""),
+               AIRLOCK_TEST_S3_SLOWDOWN=os.environ.get("BENCH_SLOWDOWN", ""))
     log = open(work / "synthetic.log", "w")
     proc = subprocess.Popen(
         [str(TOOL), "synthetic", "--keys", str(keys), "--size", size, "--dir", str(work)],
@@ -72,7 +81,7 @@ def measured(argv, env, work: Path):
     return wall, cpu, usage.ru_maxrss / 1024, proc.returncode, out_path.read_text(), err_path.read_text()
 
 
-def run_once(base_config: Path, setting: str, work: Path):
+def run_once(base_config: Path, setting: str, work: Path, airlock: Path = AIRLOCK):
     config = work / "config.toml"
     line = "" if setting == "default" else f"\n[transfer]\nconcurrency = {setting}\n"
     config.write_text(base_config.read_text() + line)
@@ -80,10 +89,11 @@ def run_once(base_config: Path, setting: str, work: Path):
     shutil.rmtree(data, ignore_errors=True)
     env = dict(os.environ, AIRLOCK_DATA_DIR=str(data))
     wall, cpu, rss_mib, code, out, err = measured(
-        [str(AIRLOCK), "--config", str(config), "run", "--json"], env, work)
-    if code != 0:
+        [str(airlock), "--config", str(config), "run", "--json"], env, work)
+    # Exit 1 is a finished run with failed objects: reported in the row under a SlowDown limit.
+    if code != 0 and not (code == 1 and os.environ.get("BENCH_SLOWDOWN")):
         sys.exit(f"airlock exited {code}: {err[-2000:]}")
-    copied, limit, changes, slowdowns = 0, None, 0, 0
+    copied, limit, changes, slowdowns, failed, retries = 0, None, 0, 0, 0, 0
     for line in out.splitlines():
         event = json.loads(line)
         kind = event.get("event")
@@ -94,8 +104,15 @@ def run_once(base_config: Path, setting: str, work: Path):
         elif kind == "run_finished":
             copied = event["summary"]["copied"]
             slowdowns = event["summary"].get("slowdowns", 0)
+            failed = event["summary"].get("failed", 0)
+            retries = event["summary"].get("retries", 0)
+    note = f"ended at {limit}, {changes} changes"
+    if os.environ.get("BENCH_SLOWDOWN"):
+        note += f", {slowdowns} SlowDown back-offs, {retries} retries, {failed} failed"
+    elif slowdowns:
+        note += f", {slowdowns} SlowDown back-offs"
     return {"wall": wall, "cpu": cpu, "rss": rss_mib, "copied": copied, "limit": limit, "changes": changes,
-            "note": f"ended at {limit}, {changes} changes" + (f", {slowdowns} SlowDown back-offs" if slowdowns else "")}
+            "note": note}
 
 
 def find_rclone():
@@ -134,11 +151,17 @@ def run_rclone(rclone: str, base_config: Path, setting: str, work: Path):
     argv = [rclone, "--config", str(config), "copy", source, target, "--log-level", "INFO"]
     if setting != "defaults":
         argv += ["--transfers", setting, "--checkers", setting]
+    # e.g. '--multi-thread-streams 8 --s3-chunk-size 16M' for a big object (rclone tuned)
+    argv += os.environ.get("BENCH_RCLONE_ARGS", "").split()
     wall, cpu, rss_mib, code, _, err = measured(argv, dict(os.environ), work)
-    if code != 0:
+    if code != 0 and not os.environ.get("BENCH_SLOWDOWN"):
         sys.exit(f"rclone ({setting}) exited {code}: {err[-2000:]}")
-    copied = sum(1 for line in err.splitlines() if ": Copied (new)" in line)
-    return {"wall": wall, "cpu": cpu, "rss": rss_mib, "copied": copied, "note": ""}
+    copied = sum(1 for line in err.splitlines() if "Copied (new)" in line)  # also "Multi-thread Copied (new)"
+    note = ""
+    if os.environ.get("BENCH_SLOWDOWN"):
+        retried = sum(1 for line in err.splitlines() if "SlowDown" in line or "503" in line)
+        note = f"{retried} log lines naming SlowDown/503"
+    return {"wall": wall, "cpu": cpu, "rss": rss_mib, "copied": copied, "note": note}
 
 
 def size_bytes(size: str) -> int:
@@ -170,8 +193,10 @@ def main():
                     r = run_once(base, setting, work)
                 else:
                     r = run_rclone(rclone, base, setting, work)
-                if r["copied"] != keys:
+                if r["copied"] != keys and not os.environ.get("BENCH_SLOWDOWN"):
                     sys.exit(f"{tool} {setting}: copied {r['copied']} of {keys}")
+                if r["copied"] != keys:
+                    r["note"] += f"; copied {r['copied']} of {keys}"
                 if (tool, setting) not in best or r["wall"] < best[(tool, setting)]["wall"]:
                     best[(tool, setting)] = r
     finally:
@@ -180,7 +205,10 @@ def main():
         shutil.rmtree(work, ignore_errors=True)
     total_bytes = keys * size_bytes(size)
     load = os.getloadavg()[0]
-    print(f"S3-shaped: {keys} x {size}, latency '{latency}', best of {rounds}, load average {load:.1f}")
+    shaping = "".join(f", {name} '{os.environ[var]}'" for name, var in
+                      (("per-connection cap", "BENCH_CONN_RATE"), ("SlowDown above", "BENCH_SLOWDOWN"))
+                      if os.environ.get(var))
+    print(f"S3-shaped: {keys} x {size}, latency '{latency}'{shaping}, best of {rounds}, load average {load:.1f}")
     print("| tool | setting | objects/s | MB/s | wall s | client CPU s | peak RSS MiB | note |")
     print("|---|---|---|---|---|---|---|---|")
     for tool, setting in rows:

@@ -14,7 +14,9 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::shaping::{ActiveLatency, ConnectionRate, LatencyProfile, Shaping};
+use crate::shaping::{
+    ActiveLatency, ActiveLimit, ConnectionRate, LatencyProfile, RequestLimit, Shaping,
+};
 
 /// A bucket's default encryption (PutBucketEncryption), for [`Behaviours::set_default_encryption`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,6 +57,7 @@ pub(crate) mod gate_bit {
     pub(crate) const REQUESTER_PAYS: u32 = 1 << 6;
     pub(crate) const XML_CHAR_REFS: u32 = 1 << 7;
     pub(crate) const LATENCY: u32 = 1 << 8;
+    pub(crate) const SLOWDOWN: u32 = 1 << 9;
 }
 
 /// The shared state behind [`Behaviours`].
@@ -84,6 +87,8 @@ pub(crate) struct Switches {
     pub(crate) token_uses: Mutex<HashMap<String, u32>>,
     /// The first-byte delays being applied (gate bit LATENCY), with their draw counters.
     latency: Mutex<Option<Arc<ActiveLatency>>>,
+    /// The request-rate limit being applied (gate bit SLOWDOWN), with its token buckets.
+    request_limit: Mutex<Option<Arc<ActiveLimit>>>,
     /// Bytes per second each connection may read and may write; 0: no cap. Read by every
     /// connection on every read and write (`shaping::Throttled`).
     pub(crate) connection_rate: AtomicU64,
@@ -104,6 +109,11 @@ impl Switches {
     /// The latency profile in use, if any (only called with gate bit LATENCY on).
     pub(crate) fn latency(&self) -> Option<Arc<ActiveLatency>> {
         lock(&self.latency).clone()
+    }
+
+    /// The request limit in use, if any (only called with gate bit SLOWDOWN on).
+    pub(crate) fn request_limit(&self) -> Option<Arc<ActiveLimit>> {
+        lock(&self.request_limit).clone()
     }
 
     pub(crate) fn on(flag: &AtomicBool) -> bool {
@@ -349,10 +359,30 @@ impl Behaviours {
         slot.store(bytes_per_second, Ordering::Relaxed);
     }
 
-    /// Both of [`set_latency`](Self::set_latency) and
-    /// [`set_connection_rate`](Self::set_connection_rate) at once.
+    /// Above `limit`'s rate for a kind of request (GET, PUT, UploadPart, ...; see
+    /// [`RequestLimit`]), the gate answers 503 SlowDown instead of passing the request on, as
+    /// S3 does above its per-prefix request rates; the answer still waits its first-byte
+    /// delay. Each limited kind has a token bucket holding a quarter second's worth. `None` (or
+    /// a limit without rates) turns it off; a new limit starts with full buckets and its
+    /// refusal count at 0.
+    pub fn set_request_limit(&self, limit: Option<RequestLimit>) {
+        let limit = limit.filter(|l| !l.is_off());
+        let on = limit.is_some();
+        *lock(&self.switches.request_limit) = limit.map(|l| Arc::new(ActiveLimit::new(&l)));
+        self.switches.set_gate_bit(gate_bit::SLOWDOWN, on);
+    }
+
+    /// Requests answered SlowDown under the current request limit (0 without one).
+    pub fn slowdowns_answered(&self) -> u64 {
+        self.switches.request_limit().map_or(0, |l| l.refused())
+    }
+
+    /// [`set_latency`](Self::set_latency),
+    /// [`set_connection_rate`](Self::set_connection_rate) and
+    /// [`set_request_limit`](Self::set_request_limit) at once.
     pub fn set_shaping(&self, shaping: &Shaping) {
         self.set_latency(shaping.latency.clone());
         self.set_connection_rate(shaping.connection_rate);
+        self.set_request_limit(shaping.request_limit.clone());
     }
 }

@@ -10,7 +10,8 @@
 //! (expired token) first, then the bucket's region and who pays, then the request's contents.
 //!
 //! The first-byte delay of the latency behaviour (module `latency` tells the request kinds
-//! apart) is applied here too, to every answer, the gate's own refusals included.
+//! apart) is applied here too, to every answer, the gate's own refusals included, and so is
+//! the request-rate limit (503 SlowDown above a kind's rate, before any other check).
 //!
 //! Depends on s3s's service, hyper and the shaping types; knows nothing of s3s-fs or the
 //! faithful wrapper.
@@ -96,14 +97,20 @@ impl hyper::service::Service<Request<Incoming>> for Gate {
 impl Gate {
     async fn screen(self, mask: u32, req: Request<Incoming>) -> Result<HttpResponse, HttpError> {
         let (parts, body) = req.into_parts();
-        let delay = match mask & gate_bit::LATENCY != 0 {
-            true => {
-                let kind = latency::kind_of(&RequestView::new(&parts));
-                self.switches.latency().and_then(|l| l.draw(kind))
-            }
-            false => None,
+        let shaped = gate_bit::LATENCY | gate_bit::SLOWDOWN;
+        let kind = (mask & shaped != 0).then(|| latency::kind_of(&RequestView::new(&parts)));
+        let delay = match (mask & gate_bit::LATENCY != 0, kind) {
+            (true, Some(kind)) => self.switches.latency().and_then(|l| l.draw(kind)),
+            _ => None,
         };
-        let answer = self.pass(mask, parts, body).await;
+        let admitted = match (mask & gate_bit::SLOWDOWN != 0, kind) {
+            (true, Some(kind)) => self.switches.request_limit().is_none_or(|l| l.admit(kind)),
+            _ => true,
+        };
+        let answer = match admitted {
+            true => self.pass(mask, parts, body).await,
+            false => Ok(slow_down(&parts.method)),
+        };
         if let Some(delay) = delay {
             tokio::time::sleep(delay).await;
         }
@@ -178,6 +185,16 @@ impl Gate {
         passage.char_refs = on(gate_bit::XML_CHAR_REFS) && view.is_bucket_get();
         Ok(passage)
     }
+}
+
+/// S3's answer above its request rate: 503 SlowDown. The request body is not read.
+fn slow_down(method: &Method) -> HttpResponse {
+    Refusal::new(
+        hyper::http::StatusCode::SERVICE_UNAVAILABLE,
+        "SlowDown",
+        "Please reduce your request rate.",
+    )
+    .into_response(method)
 }
 
 /// What the checks read from a request: method, path-style bucket and key, query, headers.

@@ -84,6 +84,7 @@
 //! | `AIRLOCK_TEST_S3_LATENCY` ([`LATENCY_ENV`]) | a [`LatencyProfile`] text, e.g. `get=15-60ms,put=20-80ms,seed=7` |
 //! | `AIRLOCK_TEST_S3_CONN_RATE` ([`CONN_RATE_ENV`]) | a [`ConnectionRate`] text, e.g. `80MB/s` |
 //! | `AIRLOCK_TEST_S3_LISTED_ETAGS` ([`LISTED_ETAGS_ENV`]) | `1`: listings carry ETags as S3's do ([`Behaviours::set_listed_etags`]; faithful flavor) |
+//! | `AIRLOCK_TEST_S3_SLOWDOWN` ([`SLOWDOWN_ENV`]) | a [`RequestLimit`] text, e.g. `put=50/s` (503 SlowDown above it) |
 //!
 //! Unset, empty or `off` is off; a value that does not parse makes the server's start fail with
 //! an `InvalidInput` error that quotes it. The variables are read only at start; every server
@@ -170,7 +171,7 @@ pub use behaviours::{ArchiveTier, Behaviours, DefaultEncryption};
 use gate::{Gate, ServerKey};
 pub use shaping::{
     CONN_RATE_ENV, ConnectionRate, Delay, LATENCY_ENV, LatencyProfile, ParseError, RequestKind,
-    Shaping,
+    RequestLimit, SLOWDOWN_ENV, Shaping,
 };
 pub use synthetic::{Dataset, Layout, Role, Sizes, SyntheticOptions, SyntheticS3};
 

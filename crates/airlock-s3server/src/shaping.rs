@@ -1,6 +1,7 @@
 //! S3-shaped timing for the embedded servers: a first-byte delay per request kind
-//! ([`LatencyProfile`], applied by the gate) and a per-connection bandwidth cap
-//! ([`ConnectionRate`], applied to every accepted connection by [`Throttled`]). Both are
+//! ([`LatencyProfile`], applied by the gate), a per-connection bandwidth cap
+//! ([`ConnectionRate`], applied to every accepted connection by [`Throttled`]) and a request
+//! rate per kind above which the gate answers 503 SlowDown ([`RequestLimit`]). Each is
 //! switched on a running server through [`Behaviours`](crate::Behaviours), or at start from the
 //! environment ([`Shaping::from_env`]; see the crate documentation).
 //!
@@ -8,6 +9,7 @@
 
 mod latency;
 mod rate;
+mod request_limit;
 mod throttle;
 
 use std::fmt;
@@ -15,25 +17,44 @@ use std::fmt;
 pub(crate) use latency::ActiveLatency;
 pub use latency::{Delay, LatencyProfile, RequestKind};
 pub use rate::ConnectionRate;
+pub(crate) use request_limit::ActiveLimit;
+pub use request_limit::RequestLimit;
 pub(crate) use throttle::Throttled;
 
 /// The environment variable a server reads at start for its [`LatencyProfile`] (text form).
 pub const LATENCY_ENV: &str = "AIRLOCK_TEST_S3_LATENCY";
 /// The environment variable a server reads at start for its [`ConnectionRate`] (text form).
 pub const CONN_RATE_ENV: &str = "AIRLOCK_TEST_S3_CONN_RATE";
+/// The environment variable a server reads at start for its [`RequestLimit`] (text form).
+pub const SLOWDOWN_ENV: &str = "AIRLOCK_TEST_S3_SLOWDOWN";
 
-/// How a server is shaped: latency and a per-connection cap, each off when `None`.
+/// How a server is shaped: latency, a per-connection cap and a request-rate limit, each off
+/// when `None`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Shaping {
     pub latency: Option<LatencyProfile>,
     pub connection_rate: Option<ConnectionRate>,
+    pub request_limit: Option<RequestLimit>,
 }
 
 impl Shaping {
-    /// From [`LATENCY_ENV`] and [`CONN_RATE_ENV`]; unset or empty variables are off.
+    /// From [`LATENCY_ENV`], [`CONN_RATE_ENV`] and [`SLOWDOWN_ENV`]; unset or empty variables
+    /// are off.
     pub fn from_env() -> Result<Shaping, ParseError> {
         let read = |name: &str| std::env::var(name).ok();
-        Self::from_texts(read(LATENCY_ENV).as_deref(), read(CONN_RATE_ENV).as_deref())
+        let mut shaping =
+            Self::from_texts(read(LATENCY_ENV).as_deref(), read(CONN_RATE_ENV).as_deref())?;
+        shaping.request_limit = Self::request_limit_from(read(SLOWDOWN_ENV).as_deref())?;
+        Ok(shaping)
+    }
+
+    /// The request limit of [`SLOWDOWN_ENV`]'s text; `None` when unset, blank or off.
+    fn request_limit_from(text: Option<&str>) -> Result<Option<RequestLimit>, ParseError> {
+        Ok(given(text)
+            .map(str::parse::<RequestLimit>)
+            .transpose()
+            .map_err(|e| e.in_variable(SLOWDOWN_ENV))?
+            .filter(|limit| !limit.is_off()))
     }
 
     /// From the variables' texts, as [`Shaping::from_env`] reads them.
@@ -51,12 +72,13 @@ impl Shaping {
         Ok(Shaping {
             latency,
             connection_rate,
+            request_limit: None,
         })
     }
 
-    /// Whether neither is on.
+    /// Whether none is on.
     pub fn is_off(&self) -> bool {
-        self.latency.is_none() && self.connection_rate.is_none()
+        self.latency.is_none() && self.connection_rate.is_none() && self.request_limit.is_none()
     }
 }
 
@@ -83,6 +105,16 @@ impl ParseError {
             message: format!(
                 "connection rate '{text}': {why}; write a rate such as '80MB/s' or '64MiB/s', \
                  or 'off'"
+            ),
+        }
+    }
+
+    fn request_limit(text: &str, why: String) -> Self {
+        ParseError {
+            message: format!(
+                "request limit '{text}': {why}; write KIND=N/s entries such as \
+                 'put=50/s,uploadpart=50/s' (kinds: get, put, uploadpart, head, list, complete, \
+                 create, other, all), or 'off'"
             ),
         }
     }
@@ -137,6 +169,18 @@ mod tests {
             "{bad}"
         );
         assert!(bad.ends_with("or unset AIRLOCK_TEST_S3_CONN_RATE"), "{bad}");
+        assert_eq!(
+            Shaping::request_limit_from(Some("put=50/s")).unwrap(),
+            Some(RequestLimit::new().with(RequestKind::Put, 50))
+        );
+        assert_eq!(Shaping::request_limit_from(Some("off")).unwrap(), None);
+        let bad = Shaping::request_limit_from(Some("put=lots"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            bad.starts_with("AIRLOCK_TEST_S3_SLOWDOWN: request limit 'put=lots'"),
+            "{bad}"
+        );
         let bad = Shaping::from_texts(Some("get=1"), None)
             .unwrap_err()
             .to_string();

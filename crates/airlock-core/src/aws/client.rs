@@ -1,6 +1,13 @@
-//! One pair of S3 clients per side, sharing one HTTP connection pool: `client` (SDK retries on,
-//! for listings and management calls) and `data` (SDK retries off: the engine retries data
-//! requests itself, with backoff and SlowDown control). Built once per run; never per object.
+//! The S3 clients of each side, sharing one HTTP connection pool and one endpoint cache:
+//! `client` (SDK retries on, for listings and management calls), `data` (SDK retries off: the
+//! engine retries data requests itself, with backoff and SlowDown control) and `single_shot`
+//! (retries off, for the other requests the engine retries). Built once per run; never per
+//! object.
+//!
+//! What the SDK would do per request that airlock does itself is switched off here, because it
+//! costs CPU on every small object: the S3 endpoint rules run once per bucket
+//! ([`CachingResolver`]), and `data` requests carry no stalled-stream protection (the relay
+//! cuts a source body that stops, `deadline` an upload that stops).
 
 use std::time::Duration;
 
@@ -14,6 +21,7 @@ use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_types::region::Region;
 
 use super::credentials::{Renewal, ResolvedCredentials, resolve_both};
+use super::endpoint_cache::CachingResolver;
 use super::requester_pays::RequesterPays;
 use crate::config::{Settings, Side, SideSettings, TransferSettings};
 use crate::error::Result;
@@ -26,11 +34,17 @@ pub struct SideClient {
     pub prefix: String,
     /// SDK retries on: listings, HEADs, multipart management.
     pub client: aws_sdk_s3::Client,
-    /// SDK retries off: GET/PUT/UploadPart, which the engine retries itself. No HTTP read
-    /// timeout either: the SDK's runs from the first byte sent to the response headers, so it
-    /// would cut any upload that takes longer than `read_timeout` to send (a 16 MiB part among
-    /// 32 on a 15 MB/s link). `aws::objects` watches these requests for progress instead.
+    /// SDK retries off: GET/PUT/UploadPart/Complete, which the engine retries itself. No HTTP
+    /// read timeout either: the SDK's runs from the first byte sent to the response headers, so
+    /// it would cut any upload that takes longer than `read_timeout` to send (a 16 MiB part
+    /// among 32 on a 15 MB/s link). `aws::objects` watches these requests for progress instead
+    /// (`deadline`), and the relay cuts a GET body that stops: no SDK stalled-stream
+    /// protection, which would time and log every chunk of every body a second time.
     pub data: aws_sdk_s3::Client,
+    /// SDK retries off, the SDK's stalled-stream protection on: the other requests the engine
+    /// retries itself (HEAD, tagging, multipart setup, listing parts, deletes), whose response
+    /// bodies nothing else watches.
+    pub single_shot: aws_sdk_s3::Client,
     /// How long a data request may make no progress (see `data`).
     pub read_timeout: Duration,
     /// Where the credentials came from (never a secret).
@@ -103,6 +117,7 @@ pub fn build_side_client(
         .region(Region::new(side.region.clone()))
         .credentials_provider(creds.provider.clone())
         .http_client(http)
+        .endpoint_resolver(CachingResolver::default())
         .timeout_config(timeouts)
         // A body that stops flowing is cut after the grace period and retried by the engine.
         .stalled_stream_protection(
@@ -132,14 +147,18 @@ pub fn build_side_client(
         .build();
     let without_retries = builder
         .retry_config(RetryConfig::disabled())
-        .timeout_config(data_timeouts)
+        .timeout_config(data_timeouts);
+    let streams = without_retries
+        .clone()
+        .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
         .build();
     SideClient {
         side: side.side,
         bucket: side.bucket.clone(),
         prefix: side.prefix.clone(),
         client: aws_sdk_s3::Client::from_conf(with_retries),
-        data: aws_sdk_s3::Client::from_conf(without_retries),
+        data: aws_sdk_s3::Client::from_conf(streams),
+        single_shot: aws_sdk_s3::Client::from_conf(without_retries.build()),
         read_timeout: transfer.read_timeout,
         credentials: creds.description.clone(),
         renewal: creds.renewal.clone(),

@@ -9,6 +9,7 @@ pub mod credentials;
 mod deadline;
 pub(crate) mod delete;
 pub mod documents;
+mod endpoint_cache;
 pub mod errors;
 pub mod listing;
 pub mod objects;

@@ -47,8 +47,8 @@ impl EngineOptions {
 /// Everything the units of one run (or one step outside a run) share.
 pub(crate) struct RunContext {
     pub sides: Sides,
-    /// The same clients with the SDK's own retries off in both roles, for every request the
-    /// engine wraps in [`Retry::run`]: it counts, reports and backs off each attempt itself.
+    /// The same clients with the SDK's own retries off in both roles (`single_shot` as
+    /// `client`), for every request the engine wraps in [`Retry::run`]: it counts, reports and backs off each attempt itself.
     /// (Nested SDK retries multiplied the attempts and hid seconds of backoff: a multipart
     /// setup failing its HEAD took ~8 s for two reported retries.)
     pub single_shot: Sides,
@@ -143,10 +143,10 @@ impl RunContext {
     }
 }
 
-/// `sides` with SDK retries off for every call (the `data` clients in both roles).
+/// `sides` with SDK retries off for every call (the `single_shot` clients as `client`).
 fn single_shot(sides: &Sides) -> Sides {
     let bare = |side: &SideClient| SideClient {
-        client: side.data.clone(),
+        client: side.single_shot.clone(),
         ..side.clone()
     };
     Sides {

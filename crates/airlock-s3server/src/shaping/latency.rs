@@ -60,11 +60,11 @@ impl RequestKind {
         }
     }
 
-    fn index(self) -> usize {
+    pub(super) fn index(self) -> usize {
         self as usize
     }
 
-    fn parse(name: &str) -> Option<Self> {
+    pub(super) fn parse(name: &str) -> Option<Self> {
         let name = name.to_ascii_lowercase().replace(['-', '_'], "");
         match name.as_str() {
             "part" => Some(RequestKind::UploadPart),
