@@ -51,7 +51,7 @@ async fn a_streamed_plan_larger_than_the_lookahead_is_copied_whole_within_the_bo
     );
 
     // The items come one by one through the feed, as a plan file or a listing gives them.
-    let (tx, entries) = feed_channel();
+    let (mut tx, entries) = feed_channel();
     let feed = PlanFeed {
         source: plan.source.clone(),
         target: plan.target.clone(),
@@ -65,10 +65,11 @@ async fn a_streamed_plan_larger_than_the_lookahead_is_copied_whole_within_the_bo
     let items = plan.items;
     tokio::spawn(async move {
         for item in items {
-            if tx.send(Ok(Entry::Item(item))).await.is_err() {
+            if tx.send(Entry::Item(item)).await.is_err() {
                 return;
             }
         }
+        let _ = tx.finish().await;
     });
     let (summary, events) = run_to_end(handle, events).await;
 
@@ -254,7 +255,7 @@ async fn a_summary_keeps_the_first_failures_and_counts_all() {
     let template = plan.items[0].clone();
     let failing = SUMMARY_LIST_LIMIT + 25;
     // Items whose source objects do not exist: each fails on its GET.
-    let (tx, entries) = feed_channel();
+    let (mut tx, entries) = feed_channel();
     let feed = PlanFeed {
         source: plan.source.clone(),
         target: plan.target.clone(),
@@ -270,10 +271,11 @@ async fn a_summary_keeps_the_first_failures_and_counts_all() {
             let mut item = template.clone();
             item.source_key = format!("gone/missing-{i:05}");
             item.target_key = item.source_key.clone();
-            if tx.send(Ok(Entry::Item(item))).await.is_err() {
+            if tx.send(Entry::Item(item)).await.is_err() {
                 return;
             }
         }
+        let _ = tx.finish().await;
     });
     let (summary, _) = run_to_end(handle, events).await;
     assert_eq!(summary.failed, failing as u64, "{:?}", summary.halted);
@@ -344,4 +346,61 @@ async fn a_streamed_run_records_every_object_in_its_manifest() {
     let skipped = seen.values().filter(|o| *o == "skipped").count();
     let copied = seen.values().filter(|o| *o == "copied").count();
     assert_eq!((skipped, copied), (20, OBJECTS - 20), "{seen:?}");
+}
+
+/// A fresh streamed `run` knows no totals up front (RunStarted says 0): `plan_grew` events
+/// carry what the plan holds so far, the last one `complete` with the plan's own totals.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fresh_run_announces_its_totals_as_the_plan_grows() {
+    let servers = TwoServers::start().await;
+    source_with_many(&servers).await;
+    for i in 0..20 {
+        let key = format!("many/obj-{i:05}.txt");
+        servers.target.put(&key, format!("object {i}")).await;
+    }
+    let config = fixed_concurrency(&servers);
+    let (plan, _) = plan_of(&config.settings()).await;
+    let planned = FeedTotals::of(&plan.items);
+    assert_eq!(
+        (planned.objects, planned.skipped),
+        (OBJECTS as u64 - 20, 20)
+    );
+    let config = config.write(&servers.sandbox);
+    let out = servers
+        .airlock_with(&config, &["run", "--json"])
+        .run()
+        .await;
+    out.expect_code(0);
+    let lines = json_lines(&out.stdout);
+    let started = events_named(&lines, "run_started");
+    assert_eq!(
+        started[0]["objects"], 0,
+        "a fresh run starts without totals"
+    );
+    let grew = events_named(&lines, "plan_grew");
+    let last = grew.last().expect("plan_grew events");
+    assert_eq!(last["complete"], true, "{last}");
+    assert_eq!(
+        (
+            last["objects"].as_u64(),
+            last["bytes"].as_u64(),
+            last["skipped"].as_u64()
+        ),
+        (
+            Some(planned.objects),
+            Some(planned.bytes),
+            Some(planned.skipped)
+        ),
+        "{last}"
+    );
+    let completes = grew.iter().filter(|e| e["complete"] == true).count();
+    assert_eq!(completes, 1);
+    let objects: Vec<u64> = grew
+        .iter()
+        .map(|e| e["objects"].as_u64().unwrap())
+        .collect();
+    assert!(objects.windows(2).all(|w| w[0] <= w[1]), "{objects:?}");
+    let summary = run_summary(&lines);
+    assert_eq!(summary["copied"], planned.objects);
+    assert_eq!(summary["skipped"], planned.skipped);
 }

@@ -56,6 +56,9 @@ impl TermReporter {
     fn message(&self) -> String {
         let stats = &self.stats;
         let mut msg = format!("{}/{} objects", stats.done_objects, stats.total_objects);
+        if stats.plan_growing {
+            msg.push_str(" (listing)");
+        }
         if stats.failed > 0 {
             msg.push_str(&format!(", {} failed", stats.failed));
         }
@@ -80,6 +83,18 @@ impl TermReporter {
             "copying {objects} objects ({}), {skipped} already at the target, {concurrency} requests in flight",
             human_bytes(bytes)
         ));
+    }
+
+    /// A streamed plan grew: the overall bar's total follows it; its end gets a line.
+    fn plan_grew(&self, objects: u64, bytes: u64, skipped: u64, complete: bool) {
+        self.overall.set_length(bytes);
+        self.update_counts();
+        if complete {
+            self.line(format!(
+                "listing complete: {objects} objects to copy ({}), {skipped} already at the target",
+                human_bytes(bytes)
+            ));
+        }
     }
 
     /// A bar of parts for a multipart object (while fewer than [`MAX_OBJECT_BARS`] are shown).
@@ -166,6 +181,12 @@ impl Reporter for TermReporter {
                 skipped,
                 concurrency,
             } => self.run_started(*objects, *bytes, *skipped, *concurrency),
+            Event::PlanGrew {
+                objects,
+                bytes,
+                skipped,
+                complete,
+            } => self.plan_grew(*objects, *bytes, *skipped, *complete),
             Event::ObjectStarted {
                 id,
                 key,

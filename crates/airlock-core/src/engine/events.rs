@@ -22,6 +22,15 @@ pub enum Event {
         skipped: u64,
         concurrency: usize,
     },
+    /// A run whose plan streams in without totals up front (a fresh `run`; RunStarted said 0):
+    /// what its plan holds so far (objects to copy, their bytes, skips), sent periodically
+    /// while it grows; `complete` once the plan is whole (then these are the plan's totals).
+    PlanGrew {
+        objects: u64,
+        bytes: u64,
+        skipped: u64,
+        complete: bool,
+    },
     /// An object's copy started (or resumed: `resumed_parts` parts were already at the target).
     ObjectStarted {
         id: ObjectId,

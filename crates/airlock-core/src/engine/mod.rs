@@ -73,7 +73,8 @@ pub use events::{
     SkippedDeletions, Verification, WriteOutcome,
 };
 pub use feed::{
-    FEED_CAPACITY, FeedTotals, LOOKAHEAD_MIN_SLOTS, LOOKAHEAD_PER_SLOT, PlanFeed, feed_channel,
+    FEED_BATCH, FEED_CAPACITY, Fed, FeedBatch, FeedClosed, FeedSender, FeedTotals,
+    LOOKAHEAD_MIN_SLOTS, LOOKAHEAD_PER_SLOT, PlanFeed, feed_channel,
 };
 pub use journal::Journal;
 pub use relay::BufferGauge;
@@ -156,7 +157,7 @@ impl Engine {
         let started = Started {
             source: &feed.source,
             target: &feed.target,
-            feed: Feed::Stream,
+            feed: Feed::Stream(Vec::new().into_iter()),
             stream: Some(feed.entries),
             totals: feed.totals,
             deletions: Vec::new(),
@@ -170,7 +171,7 @@ struct Started<'a> {
     source: &'a PlanSide,
     target: &'a PlanSide,
     feed: Feed,
-    stream: Option<mpsc::Receiver<Result<crate::plan::lines::Entry>>>,
+    stream: Option<mpsc::Receiver<Result<FeedBatch>>>,
     totals: Option<FeedTotals>,
     deletions: Vec<crate::plan::Deletion>,
 }

@@ -42,11 +42,10 @@ use state::{ObjectState, Objects, PartStatus, Status, UnitResult};
 
 use super::context::RunContext;
 use super::events::{Command, Event, ObjectId, RunSummary};
-use super::feed::FeedTotals;
+use super::feed::{FeedBatch, FeedTotals};
 use super::mirror;
 use super::window::Window;
 use crate::error::Result;
-use crate::plan::lines::Entry;
 
 /// How long an aborting run waits for AbortMultipartUpload calls.
 const ABORT_GRACE: Duration = Duration::from_secs(30);
@@ -63,6 +62,10 @@ pub(super) struct Scheduler {
     totals: Option<FeedTotals>,
     /// Items of the feed to copy (not skips) admitted so far.
     admitted: u64,
+    /// What the feed's items add up to so far, and as last announced (a stream without
+    /// totals up front: [`Event::PlanGrew`]).
+    grown: FeedTotals,
+    grown_sent: FeedTotals,
     /// The id of the feed's next item (its position among the items).
     next_id: ObjectId,
     /// `Command::CancelAll`: items admitted from now on are cancelled at once.
@@ -125,6 +128,8 @@ impl Scheduler {
             feed,
             totals,
             admitted: 0,
+            grown: FeedTotals::default(),
+            grown_sent: FeedTotals::default(),
             next_id: 0,
             cancel_rest: false,
             write_mode_pending: false,
@@ -220,7 +225,7 @@ impl Scheduler {
         mut self,
         mut commands: UnboundedReceiver<Command>,
         mut notes: UnboundedReceiver<Note>,
-        mut stream: Option<Receiver<Result<Entry>>>,
+        mut stream: Option<Receiver<Result<FeedBatch>>>,
     ) -> RunSummary {
         let totals = self.totals.unwrap_or_default();
         self.emit(Event::RunStarted {
@@ -263,7 +268,7 @@ impl Scheduler {
                     break;
                 }
             }
-            let wants_entries = stream.is_some() && self.wants_entries();
+            let wants_batch = stream.is_some() && self.wants_entries() && self.feed.needs_batch();
             tokio::select! {
                 command = commands.recv(), if commands_open => match command {
                     Some(command) => self.command(command),
@@ -274,8 +279,11 @@ impl Scheduler {
                     Ok(result) => self.unit_done(result),
                     Err(e) => tracing::error!(error = %e, "a unit panicked or was aborted"),
                 },
-                entry = feed::next(&mut stream), if wants_entries => self.admit_entry(entry),
-                _ = tick.tick() => self.progress(),
+                batch = feed::next(&mut stream), if wants_batch => self.admit_batch(batch),
+                _ = tick.tick() => {
+                    self.plan_grew(false);
+                    self.progress();
+                }
                 () = self.abort.cancelled() => return self.abort_all().await,
                 () = self.run_cancel.cancelled() => {
                     // The handle was dropped: stop now, keep uploads and journal for a resume.

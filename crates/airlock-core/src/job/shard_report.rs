@@ -247,6 +247,7 @@ impl Collector {
                 self.report.summary = summary.clone();
             }
             Event::RunStarted { .. }
+            | Event::PlanGrew { .. }
             | Event::PartDone { .. }
             | Event::Progress { .. }
             | Event::ConcurrencyChanged { .. }

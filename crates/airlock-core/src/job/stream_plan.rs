@@ -115,7 +115,7 @@ impl<F: FnMut(Entry) -> Result<()>> Sink for CallSink<F> {
 
 /// An engine's feed: waits while the channel is full (the run admits items as it has room).
 pub(crate) struct ChannelSink<'a> {
-    pub tx: &'a mpsc::Sender<Result<Entry>>,
+    pub tx: &'a mut crate::engine::FeedSender,
     /// Entries given so far.
     pub sent: u64,
     /// The run's manifest, told of each entry before the engine sees it.
@@ -125,10 +125,7 @@ pub(crate) struct ChannelSink<'a> {
 impl Sink for ChannelSink<'_> {
     async fn put(&mut self, entry: Entry) -> Result<()> {
         self.tap.entry(&entry);
-        self.tx
-            .send(Ok(entry))
-            .await
-            .map_err(|_| Error::internal("the run stopped reading its plan"))?;
+        self.tx.send(entry).await?;
         self.sent += 1;
         Ok(())
     }

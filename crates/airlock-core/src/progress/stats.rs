@@ -34,6 +34,8 @@ pub struct Stats {
     pub concurrency: usize,
     pub paused: bool,
     pub finished: bool,
+    /// The plan is still streaming in (a fresh run): the totals are what it holds so far.
+    pub plan_growing: bool,
     /// Bytes of parts found already at the target when an upload resumed: part of `put_bytes`
     /// (they count toward the total and the ETA) but not of the PUT rate.
     pub resumed_bytes: u64,
@@ -65,6 +67,17 @@ impl Stats {
                 self.concurrency = *concurrency;
                 self.finished = false;
                 self.sample(now);
+            }
+            Event::PlanGrew {
+                objects,
+                bytes,
+                skipped,
+                complete,
+            } => {
+                self.total_objects = *objects;
+                self.total_bytes = *bytes;
+                self.skipped = *skipped;
+                self.plan_growing = !complete;
             }
             Event::Progress {
                 get_bytes,

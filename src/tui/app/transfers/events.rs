@@ -75,7 +75,8 @@ impl Transfers {
             | Event::UploadLeft { .. }
             | Event::ForeignUpload { .. }
             | Event::DeletionsSkipped { .. } => log_only(event, out),
-            Event::RunStarted { .. } | Event::ObjectDeleted { .. } => {}
+            // The totals of a streamed plan are folded into the statistics above.
+            Event::RunStarted { .. } | Event::PlanGrew { .. } | Event::ObjectDeleted { .. } => {}
         }
         self.clamp();
     }

@@ -17,7 +17,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -28,7 +28,7 @@ use super::super::shard::StreamShard;
 use super::super::stream_plan::{self, ChannelSink, Joined, Outcome, Pages, Tap};
 use crate::aws::Sides;
 use crate::config::Settings;
-use crate::engine::{FeedTotals, PlanFeed, feed_channel};
+use crate::engine::{FeedSender, FeedTotals, PlanFeed, feed_channel};
 use crate::error::{Error, Result};
 use crate::plan::lines::{Checker, Entry, PlanHeader};
 use crate::plan::{self, ObjectInfo, PlanSide, Route};
@@ -49,7 +49,7 @@ pub(super) struct Feeding {
 /// anything was fed is planned in memory and fed from there; found later, the run halts with
 /// the listing's message (run `airlock plan -o plan.json` and `run --plan` on such a store).
 pub(super) fn fresh(sides: &Sides, settings: &Settings, manifest: Option<ManifestTap>) -> Feeding {
-    let (tx, entries) = feed_channel();
+    let (mut tx, entries) = feed_channel();
     let (sides, settings) = (sides.clone(), settings.clone());
     let feed = PlanFeed {
         source: PlanSide::of(&settings.source),
@@ -63,7 +63,7 @@ pub(super) fn fresh(sides: &Sides, settings: &Settings, manifest: Option<Manifes
     let task = tokio::task::spawn_blocking(move || {
         runtime.block_on(async move {
             let mut sink = ChannelSink {
-                tx: &tx,
+                tx: &mut tx,
                 sent: 0,
                 tap: Tap { manifest, items: 0 },
             };
@@ -72,7 +72,10 @@ pub(super) fn fresh(sides: &Sides, settings: &Settings, manifest: Option<Manifes
                     .await;
             let (sent, mut tap) = (sink.sent, sink.tap);
             let error = match outcome {
-                Ok(Outcome::Planned { .. }) => return,
+                Ok(Outcome::Planned { .. }) => {
+                    let _ = tx.finish().await;
+                    return;
+                }
                 Ok(Outcome::OutOfOrder(why)) if sent == 0 => {
                     tracing::warn!(%why, "planning in memory");
                     match super::super::inventory::plan(&sides, &settings).await {
@@ -81,10 +84,11 @@ pub(super) fn fresh(sides: &Sides, settings: &Settings, manifest: Option<Manifes
                                 .chain(plan.deletions.into_iter().map(Entry::Deletion));
                             for entry in entries {
                                 tap.entry(&entry);
-                                if tx.send(Ok(entry)).await.is_err() {
+                                if tx.send(entry).await.is_err() {
                                     return;
                                 }
                             }
+                            let _ = tx.finish().await;
                             return;
                         }
                         Err(e) => e,
@@ -97,7 +101,7 @@ pub(super) fn fresh(sides: &Sides, settings: &Settings, manifest: Option<Manifes
                 Err(e) => e,
             };
             // A closed channel is a run that ended: nobody to tell.
-            let _ = tx.send(Err(error)).await;
+            let _ = tx.fail(error).await;
         })
     });
     Feeding {
@@ -244,7 +248,7 @@ fn read_lines(
 /// part layout. In order, into the engine's feed.
 async fn recheck_into(
     raw: mpsc::Receiver<Result<Entry>>,
-    tx: mpsc::Sender<Result<Entry>>,
+    mut tx: FeedSender,
     sides: Sides,
     settings: Settings,
     already_there: Arc<AtomicUsize>,
@@ -303,12 +307,30 @@ async fn recheck_into(
         })
         .buffered(RECHECK_CONCURRENCY);
     let mut decided = std::pin::pin!(decided);
-    while let Some(entry) = decided.next().await {
-        if let Ok(entry) = &entry {
-            tap.entry(entry);
-        }
-        let failed = entry.is_err();
-        if tx.send(entry).await.is_err() || failed {
+    loop {
+        // What is batched goes now when the next entry is not ready (HEADs, a page).
+        let next = match decided.next().now_or_never() {
+            Some(next) => next,
+            None => {
+                if tx.flush().await.is_err() {
+                    return;
+                }
+                decided.next().await
+            }
+        };
+        let entry = match next {
+            Some(Ok(entry)) => entry,
+            Some(Err(e)) => {
+                let _ = tx.fail(e).await;
+                return;
+            }
+            None => {
+                let _ = tx.finish().await;
+                return;
+            }
+        };
+        tap.entry(&entry);
+        if tx.send(entry).await.is_err() {
             return;
         }
     }
