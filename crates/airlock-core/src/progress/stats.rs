@@ -98,8 +98,16 @@ impl Stats {
             }
             // This run's share of a split object is done (finalize completes it).
             Event::PartsUploaded { .. } => self.done_objects += 1,
-            Event::ObjectFailed { .. } => self.failed += 1,
-            Event::ObjectCancelled { .. } => self.cancelled += 1,
+            // Parts in flight when an object ends badly never report done: forget them, so
+            // the set holds only parts in flight however many objects fail.
+            Event::ObjectFailed { id, .. } => {
+                self.failed += 1;
+                self.started_parts.retain(|(part_of, _)| part_of != id);
+            }
+            Event::ObjectCancelled { id, .. } => {
+                self.cancelled += 1;
+                self.started_parts.retain(|(part_of, _)| part_of != id);
+            }
             Event::PartRetry { .. } => self.retries += 1,
             Event::ConcurrencyChanged { limit, .. } => self.concurrency = *limit,
             Event::Paused => self.paused = true,
