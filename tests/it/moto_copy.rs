@@ -21,15 +21,7 @@ const TARGET: &str = "moto-copy-target";
 /// The two buckets on `moto`, three source objects (small, empty, 12 MiB) with content type,
 /// metadata and tags, and the config copying them with `checksum = "auto"`.
 async fn fixture(moto: &Moto) -> (aws_sdk_s3::Client, [(&'static str, Vec<u8>); 3], Config) {
-    let client = s3_client(&moto.endpoint, "moto-test-key", "moto-test-secret-0000");
-    for bucket in [SOURCE, TARGET] {
-        client
-            .create_bucket()
-            .bucket(bucket)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("create '{bucket}' on moto: {}", describe(&e)));
-    }
+    let client = moto.s3_with_buckets(&[SOURCE, TARGET]).await;
     let objects: [(&str, Vec<u8>); 3] = [
         ("small.csv", seeded_bytes(1, 0, 1024)),
         ("empty.bin", Vec::new()),

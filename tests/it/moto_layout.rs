@@ -99,15 +99,7 @@ async fn moto_reports(client: &aws_sdk_s3::Client, key: &str, first_part: u64) -
 async fn multipart_sources_in_moto_are_copied_and_checked_as_moto_allows() {
     let moto = Moto::start();
     let sandbox = Sandbox::new();
-    let client = s3_client(&moto.endpoint, "moto-test-key", "moto-test-secret-0000");
-    for bucket in [SOURCE, TARGET] {
-        client
-            .create_bucket()
-            .bucket(bucket)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("create '{bucket}' on moto: {}", describe(&e)));
-    }
+    let client = moto.s3_with_buckets(&[SOURCE, TARGET]).await;
     let mut bodies = Vec::new();
     for (key, seed, sizes, kind) in sources() {
         upload_in_parts(&client, SOURCE, key, seed, &sizes, kind).await;
@@ -259,10 +251,7 @@ async fn multipart_sources_in_moto_are_copied_and_checked_as_moto_allows() {
 async fn an_uneven_moto_layout_falls_back_to_size_only_and_says_why() {
     let moto = Moto::start();
     let sandbox = Sandbox::new();
-    let client = s3_client(&moto.endpoint, "moto-test-key", "moto-test-secret-0000");
-    for bucket in [SOURCE, TARGET] {
-        client.create_bucket().bucket(bucket).send().await.unwrap();
-    }
+    let client = moto.s3_with_buckets(&[SOURCE, TARGET]).await;
     let sizes = [6 * MIB, 5 * MIB, 2 * MIB];
     upload_in_parts(&client, SOURCE, "uneven.bin", 21, &sizes, Upload::EtagOnly).await;
     let settings = Config::endpoints(&moto.endpoint, &moto.endpoint)
@@ -328,10 +317,7 @@ async fn an_uneven_moto_layout_falls_back_to_size_only_and_says_why() {
 async fn a_moto_composite_below_the_threshold_is_copied_in_its_parts_and_verified() {
     let moto = Moto::start();
     let sandbox = Sandbox::new();
-    let client = s3_client(&moto.endpoint, "moto-test-key", "moto-test-secret-0000");
-    for bucket in [SOURCE, TARGET] {
-        client.create_bucket().bucket(bucket).send().await.unwrap();
-    }
+    let client = moto.s3_with_buckets(&[SOURCE, TARGET]).await;
     let sizes = [5 * MIB, 5 * MIB, 2 * MIB];
     let crc32 = Upload::Composite(SdkAlgorithm::Crc32);
     upload_in_parts(&client, SOURCE, "small.bin", 31, &sizes, crc32).await;

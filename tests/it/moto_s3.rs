@@ -16,15 +16,9 @@ const MOTO_TARGET_BUCKET: &str = "moto-target";
 
 /// Two buckets on moto's S3 with a folder marker and awkward keys, and a config for them.
 async fn moto_fixture(moto: &Moto, sandbox: &Sandbox) -> std::path::PathBuf {
-    let client = s3_client(&moto.endpoint, "moto-test-key", "moto-test-secret-0000");
-    for bucket in [MOTO_SOURCE_BUCKET, MOTO_TARGET_BUCKET] {
-        client
-            .create_bucket()
-            .bucket(bucket)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("create '{bucket}' on moto: {}", describe(&e)));
-    }
+    let client = moto
+        .s3_with_buckets(&[MOTO_SOURCE_BUCKET, MOTO_TARGET_BUCKET])
+        .await;
     let put = |bucket: &'static str, key: &'static str, body: &'static [u8]| {
         client
             .put_object()
@@ -187,7 +181,7 @@ async fn a_composite_crc32_without_its_type_is_not_taken_for_a_full_object_one()
     let config = moto_config(&moto)
         .transfer(&["multipart_threshold = \"5MiB\"", "part_size = \"5MiB\""])
         .write(&sandbox);
-    let client = s3_client(&moto.endpoint, "moto-test-key", "moto-test-secret-0000");
+    let client = moto.s3_client();
     let key = "in/composite.bin";
     let upload = client
         .create_multipart_upload()

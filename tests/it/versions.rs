@@ -87,15 +87,9 @@ async fn fixture() -> Fixture {
         TARGET_BUCKET,
     )
     .await;
-    let client = s3_client(&moto.endpoint, "moto-test-key", "moto-test-secret-0000");
-    for bucket in [VERSIONED_BUCKET, PLAIN_BUCKET] {
-        client
-            .create_bucket()
-            .bucket(bucket)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("create '{bucket}' on moto: {}", describe(&e)));
-    }
+    let client = moto
+        .s3_with_buckets(&[VERSIONED_BUCKET, PLAIN_BUCKET])
+        .await;
     client
         .put_bucket_versioning()
         .bucket(VERSIONED_BUCKET)

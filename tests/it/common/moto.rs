@@ -107,6 +107,25 @@ impl Moto {
         aws_sdk_ssm::Client::from_conf(config)
     }
 
+    /// An S3 client for this server (moto accepts any keys).
+    pub(crate) fn s3_client(&self) -> aws_sdk_s3::Client {
+        super::s3_client(&self.endpoint, "moto-test-key", "moto-test-secret-0000")
+    }
+
+    /// An S3 client for this server, with `buckets` created.
+    pub(crate) async fn s3_with_buckets(&self, buckets: &[&str]) -> aws_sdk_s3::Client {
+        let client = self.s3_client();
+        for bucket in buckets {
+            client
+                .create_bucket()
+                .bucket(*bucket)
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("create '{bucket}' on moto: {}", super::describe(&e)));
+        }
+        client
+    }
+
     /// Write a SecureString parameter (overwriting any earlier value).
     pub(crate) async fn put_secure_string(&self, name: &str, value: &str) {
         self.ssm_client()

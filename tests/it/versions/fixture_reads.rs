@@ -169,7 +169,7 @@ async fn a_null_version_replaced_after_planning_is_not_copied() {
         TARGET_BUCKET,
     )
     .await;
-    let client = s3_client(&moto.endpoint, "moto-test-key", "moto-test-secret-0000");
+    let client = moto.s3_client();
     let bucket = "suspended-source";
     client
         .create_bucket()
