@@ -6,7 +6,7 @@
 //! would refuse falls back to airlock's own parts with the reason in the event; a corrupted
 //! byte in one source part fails its object before Complete; a rerun skips what was verified.
 
-use crate::common::engine::Rig;
+use crate::common::engine::{Rig, streamed_plan};
 use crate::common::multipart_upload::{Upload, put_in_parts};
 use crate::common::proxy::{Fault, Op, Rule};
 use crate::common::{Account, MIB};
@@ -373,27 +373,12 @@ async fn stock_s3s_fs_reports_no_layout_and_the_copy_says_so() {
 /// the in-memory one, before the item is counted: its totals hold the source's part counts.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_streamed_plan_learns_the_same_layouts_and_counts_their_parts() {
-    use airlock_core::job::stream_plan::{Outcome, stream_plan};
-    use airlock_core::plan::lines::Entry;
-
     let rig = Rig::start().await;
     four_sources(rig.source()).await;
     let settings = rig.config().transfer(&TRANSFER).settings();
     let (plan, sides) = rig.plan(&settings).await;
 
-    let mut streamed = Vec::new();
-    let outcome = stream_plan(&sides, &settings, &settings.transfer, |entry| {
-        let Entry::Item(item) = entry else {
-            panic!("copy mode deletes nothing")
-        };
-        streamed.push(item);
-        Ok(())
-    })
-    .await
-    .expect("stream the plan");
-    let Outcome::Planned { header, .. } = outcome else {
-        panic!("the listings are in order")
-    };
+    let (streamed, header) = streamed_plan(&sides, &settings).await;
     assert_eq!(
         streamed, plan.items,
         "streamed items against the in-memory plan"

@@ -6,7 +6,7 @@
 //! target's ETag equals the source's. A layout that cannot be used keeps the single route,
 //! size only, with the reason.
 
-use crate::common::engine::Rig;
+use crate::common::engine::{Rig, streamed_plan};
 use crate::common::multipart_upload::{Upload, put_in_parts};
 use crate::common::proxy::Op;
 use crate::common::{Account, MIB};
@@ -138,26 +138,11 @@ async fn composite_sources_below_the_threshold_are_copied_in_their_parts_and_ver
 /// The streamed plan reroutes the same items before counting them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_streamed_plan_reroutes_small_composite_sources_before_counting() {
-    use airlock_core::job::stream_plan::{Outcome, stream_plan};
-    use airlock_core::plan::lines::Entry;
-
     let rig = Rig::start().await;
     small_sources(&rig).await;
     let settings = rig.config().transfer(&TRANSFER).settings();
     let (plan, sides) = rig.plan(&settings).await;
-    let mut streamed = Vec::new();
-    let outcome = stream_plan(&sides, &settings, &settings.transfer, |entry| {
-        let Entry::Item(item) = entry else {
-            panic!("copy mode deletes nothing")
-        };
-        streamed.push(item);
-        Ok(())
-    })
-    .await
-    .expect("stream the plan");
-    let Outcome::Planned { header, .. } = outcome else {
-        panic!("the listings are in order")
-    };
+    let (streamed, header) = streamed_plan(&sides, &settings).await;
     assert_eq!(streamed, plan.items);
     assert_eq!(header.summary, plan.summary);
     assert_eq!(header.summary.multipart.parts, 5, "{:?}", header.summary);

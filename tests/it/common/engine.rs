@@ -177,6 +177,34 @@ pub(crate) async fn plan_of(settings: &Settings) -> (Plan, Sides) {
     (plan, sides)
 }
 
+/// Plan `settings` streaming, as `airlock plan -o X.jsonl` does: the items in order and the
+/// header with the totals. Copy mode only (a deletion is a test error).
+pub(crate) async fn streamed_plan(
+    sides: &Sides,
+    settings: &Settings,
+) -> (
+    Vec<airlock_core::plan::PlanItem>,
+    airlock_core::plan::lines::PlanHeader,
+) {
+    use airlock_core::job::stream_plan::{Outcome, stream_plan};
+    use airlock_core::plan::lines::Entry;
+
+    let mut items = Vec::new();
+    let outcome = stream_plan(sides, settings, &settings.transfer, |entry| {
+        let Entry::Item(item) = entry else {
+            panic!("copy mode deletes nothing")
+        };
+        items.push(item);
+        Ok(())
+    })
+    .await
+    .expect("stream the plan");
+    let Outcome::Planned { header, .. } = outcome else {
+        panic!("the listings are in order")
+    };
+    (items, *header)
+}
+
 /// Start the engine on `plan`, with the journal in `sandbox`'s data dir.
 pub(crate) fn start_plan(
     plan: Plan,
