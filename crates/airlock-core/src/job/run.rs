@@ -8,9 +8,10 @@
 //! [`start`] is the headless entry: where it can, it feeds the engine as the plan is made or
 //! read ([`feed`]: a fresh run plans straight into the engine; a format 5 plan streams from its
 //! file; a manifest is recorded streaming too), so memory does not grow with the number of
-//! objects; otherwise (a shard report asked for, an older plan format, split objects, a saved
-//! plan's deletions, `version_at`, `--from-list`) it is [`prepare`] then [`Prepared::start`],
-//! with the plan in memory.
+//! objects (a shard report too: its collector keeps counts and a bounded list, see
+//! [`super::shard_report`]); otherwise (an older plan format, split objects, a saved plan's
+//! deletions, `version_at`, a fresh sharded run, `--from-list`) it is [`prepare`] then
+//! [`Prepared::start`], with the plan in memory.
 //!
 //! The steps are types, so each UI stops where it needs to:
 //! - [`prepare`] (or [`Prepared::of_plan`] for a plan in hand, as the TUI's of its selection)
@@ -33,11 +34,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::mpsc;
 
 use super::inventory;
-use super::manifest::ManifestRecorder;
+use super::manifest::{ManifestRecorder, ManifestTap};
 use super::plan_store;
 use super::recheck::{self, Rechecked};
 use super::shard::{self, Shard};
-use super::shard_report::{self, Collector, ReportTarget};
+use super::shard_report::{self, Collector, PlanId, ReportTarget};
 use super::stream_plan;
 use crate::aws::Sides;
 use crate::config::{Settings, TransferMode};
@@ -127,24 +128,32 @@ pub async fn start(
     options: RunOptions,
     notice: &mut dyn FnMut(Notice<'_>),
 ) -> Result<Run> {
-    // The shard report is still built from the whole plan.
-    let from_list = settings.filter.from_list.is_some();
-    if options.report.is_some() || from_list {
+    // `--from-list` names missing keys from the whole selection.
+    if settings.filter.from_list.is_some() {
         return prepare(settings, sides, source, options, notice)
             .await?
             .start(notice);
     }
+    let (source_side, target_side) = (
+        crate::plan::PlanSide::of(&settings.source),
+        crate::plan::PlanSide::of(&settings.target),
+    );
     // A manifest that cannot be written fails now, not after the copy.
     let manifest = (options.manifest.as_deref())
-        .map(|path| {
-            let (source, target) = (
-                crate::plan::PlanSide::of(&settings.source),
-                crate::plan::PlanSide::of(&settings.target),
-            );
-            ManifestRecorder::begin_stream(path, &source, &target)
-        })
+        .map(|path| ManifestRecorder::begin_stream(path, &source_side, &target_side))
         .transpose()?;
-    let tap = manifest.as_ref().map(ManifestRecorder::tap);
+    // A saved plan's reader computes the whole plan's id for the report as it reads it.
+    let (plan_id, id_from_reader) = match (&options.report, &source) {
+        (None, _) => (None, None),
+        (Some(_), PlanSource::Fresh) => (Some(PlanId::Tapped), None),
+        (Some(_), PlanSource::Saved(_)) => {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            (Some(PlanId::Reading(rx)), Some(tx))
+        }
+    };
+    let collector =
+        plan_id.map(|id| Collector::new(&source_side, &target_side, id, options.shard.as_ref()));
+    let tap = ManifestTap::of(manifest.as_ref(), collector.as_ref().map(Collector::tap));
     let feeding = match &source {
         PlanSource::Fresh
             if stream_plan::can_stream(settings)
@@ -154,7 +163,12 @@ pub async fn start(
         }
         PlanSource::Saved(path) => {
             let shard = options.shard.as_ref().map(|s| (s.index, s.count));
-            match feed::saved(path, settings, &sides, shard, options.copy_only, tap).await? {
+            let reading = feed::Reading {
+                shard,
+                copy_only: options.copy_only,
+                plan_id: id_from_reader,
+            };
+            match feed::saved(path, settings, &sides, reading, tap).await? {
                 feed::Saved::Fed {
                     feeding,
                     deletions_left_out,
@@ -197,9 +211,9 @@ pub async fn start(
         events,
         outputs: Outputs {
             sides,
-            collector: None,
+            collector,
             manifest,
-            report: None,
+            report: options.report,
             missing_keys: false,
             journal,
             already_there: feeding.already_there,
@@ -337,7 +351,7 @@ impl Prepared {
             sides,
             options,
         } = self;
-        let collector = plan_id.map(|id| Collector::new(&plan, id, options.shard.as_ref()));
+        let collector = plan_id.map(|id| Collector::of_plan(&plan, id, options.shard.as_ref()));
         let missing_keys = !plan.selection.missing.is_empty();
         if missing_keys {
             notice(Notice::MissingKeys(&plan.selection));
@@ -510,7 +524,7 @@ impl Ended {
         }
         let missing_code = i32::from(outputs.missing_keys);
         if let (Some(target), Some(collector)) = (&outputs.report, outputs.collector) {
-            let report = collector.finish(&summary);
+            let report = collector.finish(&summary).await;
             match shard_report::write(&report, target, &outputs.sides).await {
                 Ok(location) => notice(Notice::ReportWritten {
                     location: &location,

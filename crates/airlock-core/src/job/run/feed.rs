@@ -18,13 +18,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use futures::{FutureExt, StreamExt};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use super::super::manifest::ManifestTap;
 use super::super::plan_file::{self, Opened};
 use super::super::plan_store;
 use super::super::shard::StreamShard;
+use super::super::shard_report::ItemsDigest;
 use super::super::stream_plan::{self, ChannelSink, Joined, Outcome, Pages, Tap};
 use crate::aws::Sides;
 use crate::config::Settings;
@@ -123,16 +124,31 @@ pub(super) enum Saved {
     Whole,
 }
 
+/// How [`saved`] reads a plan.
+pub(super) struct Reading {
+    /// Cut to this shard (index, count) as it streams.
+    pub shard: Option<(u32, u32)>,
+    /// Leave the plan's deletions out.
+    pub copy_only: bool,
+    /// Compute the whole plan's id ([`super::super::shard_report::plan_id`]) while reading
+    /// and send it here at the end of the file (also when the run stopped reading before).
+    pub plan_id: Option<oneshot::Sender<String>>,
+}
+
 /// A saved plan at `path`, fed streaming when it is format 5 without split objects and
-/// without deletions to make (see the module docs); `shard` cuts it as it streams.
+/// without deletions to make (see the module docs).
 pub(super) async fn saved(
     path: &Path,
     settings: &Settings,
     sides: &Sides,
-    shard: Option<(u32, u32)>,
-    copy_only: bool,
+    reading: Reading,
     manifest: Option<ManifestTap>,
 ) -> Result<Saved> {
+    let Reading {
+        shard,
+        copy_only,
+        plan_id,
+    } = reading;
     let local = plan_store::fetch(path, sides).await?;
     let shown = path.to_path_buf();
     let (local, opened) = {
@@ -164,7 +180,7 @@ pub(super) async fn saved(
     let reader_settings = settings.clone();
     tokio::task::spawn_blocking(move || {
         let _local = local; // a downloaded plan stays on disk while it is read
-        read_lines(lines, &shown, &reader_settings, shard, &raw_tx);
+        read_lines(lines, &shown, &reader_settings, shard, plan_id, &raw_tx);
     });
     let (tx, entries) = feed_channel();
     let already_there = Arc::new(AtomicUsize::new(0));
@@ -201,13 +217,15 @@ fn totals_of(header: &PlanHeader) -> FeedTotals {
 }
 
 /// On the blocking pool: every line of the plan, checked, this shard's items to `tx` (no
-/// deletions: they are fed only when none are to be made); then the totals' check. Stops
-/// when the run stops reading.
+/// deletions: they are fed only when none are to be made); then the totals' check. When the
+/// run stops reading, stops, unless the plan's id is asked for: then it reads on to the end
+/// for the id alone.
 fn read_lines(
     lines: plan_file::PlanLines,
     shown: &Path,
     settings: &Settings,
     shard: Option<(u32, u32)>,
+    plan_id: Option<oneshot::Sender<String>>,
     tx: &mpsc::Sender<Result<Entry>>,
 ) {
     let mut cut =
@@ -219,7 +237,9 @@ fn read_lines(
             return;
         }
     };
-    for entry in lines {
+    let mut digest = plan_id.as_ref().map(|_| ItemsDigest::new());
+    let mut lines = lines;
+    for entry in lines.by_ref() {
         let checked = entry.and_then(|entry| checker.check(&entry).map(|()| entry));
         let entry = match checked {
             Ok(Entry::Item(item)) => item,
@@ -229,15 +249,34 @@ fn read_lines(
                 return;
             }
         };
+        if let Some(digest) = digest.as_mut() {
+            digest.push(&entry);
+        }
         if cut.as_mut().is_some_and(|cut| !cut.owns(&entry)) {
             continue;
         }
         if tx.blocking_send(Ok(Entry::Item(entry))).is_err() {
+            // The run ended: only the id is still wanted, from the lines as they are.
+            let Some(mut digest) = digest else { return };
+            for entry in lines {
+                match entry {
+                    Ok(Entry::Item(item)) => digest.push(&item),
+                    Ok(Entry::Deletion(_)) => {}
+                    Err(_) => return,
+                }
+            }
+            if let Some(id) = plan_id {
+                let _ = id.send(digest.finish());
+            }
             return;
         }
     }
     if let Err(e) = checker.finish() {
         let _ = tx.blocking_send(Err(e));
+        return;
+    }
+    if let (Some(id), Some(digest)) = (plan_id, digest) {
+        let _ = id.send(digest.finish());
     }
 }
 
