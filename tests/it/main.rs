@@ -54,6 +54,7 @@ mod resume_target;
 mod retries;
 mod run_cli;
 mod run_stream;
+mod run_stream_report;
 mod scaleout;
 mod secrets;
 mod server_slowdown;
