@@ -26,10 +26,10 @@
 //! Depends on `config`, `aws`, `plan`, `engine` and the rest of `job`; no UI crate.
 
 mod feed;
+mod recheck_feed;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tokio::sync::mpsc;
 
@@ -216,7 +216,7 @@ pub async fn start(
             report: options.report,
             missing_keys: false,
             journal,
-            already_there: feeding.already_there,
+            rechecked: feeding.rechecked,
         },
         feeder: Some(feeding.task),
     })
@@ -378,7 +378,7 @@ impl Prepared {
                 report: options.report,
                 missing_keys,
                 journal,
-                already_there: None,
+                rechecked: None,
             },
             feeder: None,
         })
@@ -413,9 +413,9 @@ struct Outputs {
     missing_keys: bool,
     /// Where the journal keeps finished parts, for the message after an interrupted run.
     journal: Option<PathBuf>,
-    /// A saved plan rechecked while it streamed: the items found already at the target (told
-    /// when the run ends).
-    already_there: Option<Arc<AtomicUsize>>,
+    /// A saved plan rechecked while it streamed: what the recheck changed (told when the run
+    /// ends).
+    rechecked: Option<Arc<recheck_feed::Counts>>,
 }
 
 impl Outputs {
@@ -507,11 +507,8 @@ impl Ended {
     /// cannot be written is told and makes the exit code at least 1.
     pub async fn write_outputs(self, notice: &mut dyn FnMut(Notice<'_>)) -> Result<Finished> {
         let Ended { summary, outputs } = self;
-        if let Some(count) = &outputs.already_there {
-            notice(Notice::Rechecked(Rechecked {
-                already_there: count.load(Ordering::Relaxed),
-                deletions: Default::default(),
-            }));
+        if let Some(counts) = &outputs.rechecked {
+            notice(Notice::Rechecked(counts.rechecked()));
         }
         notice(Notice::Ended(&summary));
         if let Some(manifest) = outputs.manifest {
