@@ -36,6 +36,7 @@ mod ls;
 mod manifest;
 mod metadata_limit;
 mod mirror;
+mod mirror_stream;
 mod moto_copy;
 mod moto_layout;
 mod moto_s3;
