@@ -56,6 +56,7 @@ mod retries;
 mod run_cli;
 mod run_stream;
 mod run_stream_report;
+mod run_stream_s3;
 mod scaleout;
 mod secrets;
 mod server_slowdown;

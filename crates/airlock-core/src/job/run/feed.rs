@@ -150,16 +150,14 @@ pub(super) async fn saved(
         copy_only,
         plan_id,
     } = reading;
-    let local = plan_store::fetch(path, sides).await?;
+    // An `s3://` plan is read as its GET body arrives.
+    let raw = plan_store::incoming::open(path, sides).await?;
     let shown = path.to_path_buf();
-    let (local, opened) = {
+    let opened = {
         let shown = shown.clone();
-        tokio::task::spawn_blocking(move || {
-            let opened = plan_file::open(local.path(), &shown);
-            (local, opened)
-        })
-        .await
-        .map_err(|e| Error::internal(format!("reading the plan: {e}")))?
+        tokio::task::spawn_blocking(move || plan_file::open_reader(raw, &shown))
+            .await
+            .map_err(|e| Error::internal(format!("reading the plan: {e}")))?
     };
     let lines = match opened? {
         Opened::Json(_) => return Ok(Saved::Whole),
@@ -184,7 +182,6 @@ pub(super) async fn saved(
     let (raw_tx, raw_rx) = mpsc::channel::<Result<Entry>>(crate::engine::FEED_CAPACITY);
     let reader_settings = settings.clone();
     tokio::task::spawn_blocking(move || {
-        let _local = local; // a downloaded plan stays on disk while it is read
         let reader = Reader {
             shard,
             deletions: deleting,
