@@ -232,3 +232,76 @@ fn parse(bytes: &[u8]) -> std::result::Result<ShardReport, String> {
     }
     Ok(report)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::job::shard_report::{ObjectReport, REPORT_FORMAT, ShardId};
+
+    fn copied(key: &str) -> ObjectReport {
+        ObjectReport {
+            key: key.into(),
+            target_key: key.into(),
+            outcome: Outcome::Copied,
+            bytes: 1,
+            parts: None,
+            requests: 1,
+            resumed_parts: 0,
+            retries: 0,
+            duration_ms: 1,
+            verified: true,
+            detail: String::new(),
+        }
+    }
+
+    /// Shard `index` of 2 that listed `listed`, left `left_out` out, copied keys `range`.
+    fn report(index: u32, listed: &[&str], left_out: u64, range: (&str, &str)) -> ReadReport {
+        let summary = RunSummary {
+            copied: listed.len() as u64 + left_out,
+            failures: vec![(format!("f{index}"), "no".into())],
+            failed: 1,
+            ..Default::default()
+        };
+        let report = ShardReport {
+            format: REPORT_FORMAT,
+            shard: ShardId {
+                index,
+                count: 2,
+                source: "--shard".into(),
+            },
+            plan_id: "p".into(),
+            source: "s3://s/".into(),
+            target: "s3://t/".into(),
+            started_unix_ms: 1,
+            finished_unix_ms: 2,
+            summary,
+            objects: listed.iter().map(|k| copied(k)).collect(),
+            objects_left_out: left_out,
+            copied_keys: Some((range.0.into(), range.1.into())),
+        };
+        (format!("shard-{index}.json"), Ok(report))
+    }
+
+    #[test]
+    fn disjoint_ranges_clear_unlisted_objects_and_overlapping_ones_are_counted() {
+        let merged = merge(vec![
+            report(0, &["a", "b"], 10, ("a", "m")),
+            report(1, &["n", "o"], 5, ("n", "z")),
+        ])
+        .unwrap();
+        assert_eq!(merged.totals.copied, 19);
+        assert!(merged.copied_twice.is_empty());
+        assert_eq!(merged.copied_twice_unchecked, 0);
+        let failed: Vec<&str> = merged.failures.iter().map(|f| f.0.as_str()).collect();
+        assert_eq!(failed, ["f0", "f1"]);
+
+        let merged = merge(vec![
+            report(0, &["a", "b"], 10, ("a", "p")),
+            report(1, &["b", "o"], 5, ("b", "z")),
+        ])
+        .unwrap();
+        assert_eq!(merged.copied_twice, ["b"]);
+        assert_eq!(merged.copied_twice_unchecked, 15);
+        assert!(!merged.ok());
+    }
+}
