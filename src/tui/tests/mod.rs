@@ -10,6 +10,7 @@ mod held_back;
 mod mirror;
 mod overlays;
 mod plan;
+mod plan_stream;
 mod transfers;
 mod transfers_scale;
 

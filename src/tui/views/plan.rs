@@ -71,7 +71,7 @@ fn render_summary(app: &App, frame: &mut Frame, area: Rect) {
             let planned = grew.items + grew.deletions.objects;
             lines.push(Line::raw(fit(
                 &format!(
-                    "{} listing and planning… {} objects so far",
+                    "{} listing… {} planned so far",
                     style::spinner(app.now),
                     thousands(planned)
                 ),

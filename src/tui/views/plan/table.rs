@@ -91,7 +91,10 @@ fn table_block(app: &App) -> Block<'static> {
         .unwrap_or_default();
     let count = tab.plan.as_ref().map_or(0, |p| p.header.items);
     let deletions = tab.plan.as_ref().map_or(0, |p| p.header.deletions.objects);
-    let title = if deletions > 0 {
+    let title = if let (None, Some(grew)) = (&tab.plan, &tab.grew) {
+        // The rows show once the plan is done; the count grows meanwhile.
+        format!(" Objects {}… ", thousands(grew.items))
+    } else if deletions > 0 {
         format!(
             " Objects {} · delete {} ",
             thousands(count),
