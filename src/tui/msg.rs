@@ -47,8 +47,8 @@ pub enum Msg {
         source: usize,
         target: usize,
     },
-    /// The inventory for the plan (both sides listed and enriched): a selection's, or the
-    /// configured prefix's when it cannot be planned streaming.
+    /// The inventory for the plan (both sides listed and enriched), when it cannot be planned
+    /// streaming.
     Gathered {
         request: u64,
         result: Result<Inventory>,
@@ -99,10 +99,10 @@ pub enum Effect {
     },
     /// HEAD one key; answered by [`Msg::Headed`].
     Head { side: Side, key: String },
-    /// Plan `scope` with `transfer`: the configured prefix streaming into a plan file
-    /// ([`Msg::PlanGrew`]s, then [`Msg::Streamed`]), a selection (or a prefix that cannot
-    /// stream) by listing both sides and HEADing undecided pairs ([`Msg::GatherProgress`]es,
-    /// then [`Msg::Gathered`]).
+    /// Plan `scope` with `transfer` streaming into a plan file ([`Msg::PlanGrew`]s, then
+    /// [`Msg::Streamed`]); what cannot stream (`version_at`, a store that does not list in key
+    /// order) by listing both sides in memory and HEADing undecided pairs
+    /// ([`Msg::GatherProgress`]es, then [`Msg::Gathered`]).
     Gather {
         request: u64,
         scope: Scope,

@@ -153,7 +153,7 @@ impl Runtime {
             self.settings.clone(),
             self.messages.clone(),
         );
-        if scope == Scope::Configured && stream_plan::can_stream(&settings) {
+        if stream_plan::can_stream(&settings) {
             let cancel = Arc::new(AtomicBool::new(false));
             self.planning = Some(cancel.clone());
             let runtime = tokio::runtime::Handle::current();
@@ -167,8 +167,23 @@ impl Runtime {
                             totals: Box::new(totals.clone()),
                         });
                     };
-                    let planned =
-                        plan_window::plan_to_file(&sides, &settings, &transfer, cancel, grew).await;
+                    let planned = match scope.clone() {
+                        Scope::Configured => {
+                            plan_window::plan_to_file(&sides, &settings, &transfer, cancel, grew)
+                                .await
+                        }
+                        Scope::Selection { folders, objects } => {
+                            plan_window::plan_selection_to_file(
+                                &sides,
+                                &settings,
+                                &transfer,
+                                (folders, objects),
+                                &cancel,
+                                grew,
+                            )
+                            .await
+                        }
+                    };
                     let result = match planned {
                         Ok(Streamed::Planned {
                             file,
@@ -181,14 +196,8 @@ impl Runtime {
                         })),
                         Ok(Streamed::OutOfOrder(why)) => {
                             tracing::warn!(%why, "planning in memory");
-                            let result = gather_in_memory(
-                                &sides,
-                                &settings,
-                                Scope::Configured,
-                                request,
-                                &tx,
-                            )
-                            .await;
+                            let result =
+                                gather_in_memory(&sides, &settings, scope, request, &tx).await;
                             let _ = tx.send(Msg::Gathered { request, result });
                             return;
                         }

@@ -2,7 +2,7 @@
 //! mocks): list, open a folder, select objects and a whole folder, build the plan (one object
 //! already at the target is skipped), edit it, start the run, fold the engine's events until
 //! the run finishes, and check the target bytes. A multipart source started from the TUI is
-//! copied in its own part layout, learnt as the plan file is fed to the run, and checked by its composite CRC.
+//! copied in its own part layout, learnt while planning, and checked by its composite CRC.
 
 use std::time::{Duration, Instant};
 
@@ -291,10 +291,10 @@ async fn etag(account: &Account, key: &str) -> String {
     head.e_tag().expect("an ETag").to_string()
 }
 
-/// Issue #19 from the TUI: the TUI plans without I/O, so the run learns the source's part
-/// layout before it starts ("learning source part layouts..."); the object is copied in the
-/// source's 5 MiB parts, not airlock's 8 MiB, its composite CRC32 is checked (verified), and
-/// the target's ETag is the source's.
+/// Issue #19 from the TUI: the streaming plan learns the source's part layout while it plans
+/// (as the headless `plan` does), the Plan tab shows the source's 3 parts, and the object is
+/// copied in the source's 5 MiB parts, not airlock's 8 MiB, its composite CRC32 is checked
+/// (verified), and the target's ETag is the source's.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_multipart_source_started_from_the_tui_is_copied_in_its_own_parts() {
     let servers = TwoServers::start().await;
@@ -313,16 +313,12 @@ async fn a_multipart_source_started_from_the_tui_is_copied_in_its_own_parts() {
         .await;
     let item = &items(&h.app)[0];
     assert_eq!(
-        (item.route.as_str(), item.parts),
-        ("multipart", 2),
-        "{item:?}"
+        (item.route.as_str(), item.part_size, item.parts),
+        ("multipart", 5 * MIB, 3),
+        "the source's layout, learnt while planning: {item:?}"
     );
-    assert!(
-        item.source_layout.is_none(),
-        "planned without I/O: {item:?}"
-    );
+    assert!(item.source_layout.is_some(), "{item:?}");
 
-    // The run learns the layout as the plan file is fed to it.
     h.key(KeyCode::Char('g'));
     h.key(KeyCode::Char('y'));
     h.until("the run to finish", |app| {

@@ -1,7 +1,8 @@
-//! The Plan tab's state and update: the plan of the configured prefix planned streaming into
-//! a plan file on disk (its totals shown as they grow), or a selection's gathered in memory
-//! and built with the pure [`job::inventory::build_plan`], then written to such a file too;
-//! the tab keeps the plan's header (totals) and a window of rows around the cursor, read back
+//! The Plan tab's state and update: the configured prefix or the browser's selection planned
+//! streaming into a plan file on disk by the runtime (the totals shown as they grow); where a
+//! store does not list in key order, or with `version_at`, the inventory gathered in memory
+//! and built with the pure [`job::inventory::build_plan`], then written to such a file too.
+//! The tab keeps the plan's header (totals) and a window of rows around the cursor, read back
 //! from the file ([`Shown`]), so its memory does not grow with the object count. The settings
 //! box's fields are edited in place; an applied edit re-routes the plan file (a new file,
 //! streamed, by the runtime), an invalid one shows an error naming the value and changes
@@ -309,6 +310,7 @@ impl PlanTab {
                     header,
                     heads,
                 } = *streamed;
+                self.warn_selection_deletes_nothing(out);
                 for warning in &header.warnings {
                     out.warn(format!("plan: {warning}"));
                 }
@@ -334,6 +336,17 @@ impl PlanTab {
                 self.scroll();
             }
             Err(e) => out.error(format!("cannot re-route the plan: {e}")),
+        }
+    }
+
+    fn warn_selection_deletes_nothing(&self, out: &mut Out) {
+        if self.transfer.mode == airlock_core::config::TransferMode::Mirror && self.selection_scope
+        {
+            out.warn(
+                "mirror: a plan of a selection deletes nothing; clear the selection to plan (and \
+                 mirror) the whole prefix"
+                    .into(),
+            );
         }
     }
 
@@ -375,15 +388,7 @@ impl PlanTab {
         match result {
             Ok(inventory) => {
                 let plan = job::inventory::build_plan(&inventory, settings, &self.transfer);
-                if self.transfer.mode == airlock_core::config::TransferMode::Mirror
-                    && self.selection_scope
-                {
-                    out.warn(
-                        "mirror: a plan of a selection deletes nothing; clear the selection to \
-                         plan (and mirror) the whole prefix"
-                            .into(),
-                    );
-                }
+                self.warn_selection_deletes_nothing(out);
                 for warning in &plan.warnings {
                     out.warn(format!("plan: {warning}"));
                 }

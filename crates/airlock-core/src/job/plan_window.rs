@@ -8,9 +8,11 @@
 //! The file is removed when its [`PlanFile`] is dropped (a new plan, the app's exit).
 //! Re-routing for new transfer settings ([`PlanFile::reroute`]) rewrites it streaming into a
 //! new file; saving ([`PlanFile::save`]) streams it into a format 5 plan (local or `s3://`);
-//! planning into it and running it are in `plan_window/stream.rs`. Depends on `plan` and the
+//! planning the configured prefix into it and running it are in `plan_window/stream.rs`,
+//! planning a selection into it in `plan_window/selection.rs`. Depends on `plan` and the
 //! rest of `job`.
 
+mod selection;
 mod stream;
 
 use std::fs::File;
@@ -24,6 +26,7 @@ use crate::error::{Error, Result};
 use crate::plan::lines::{Entry, PlanHeader, parse_entry, push_entry_line};
 use crate::plan::{DeleteTotals, Plan, PlanSettings, Summary};
 
+pub use selection::plan_selection_to_file;
 pub use stream::{Streamed, feed, plan_to_file};
 
 /// Entries between two offsets of the index.

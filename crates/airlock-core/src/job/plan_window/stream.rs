@@ -20,10 +20,10 @@ use crate::error::{Error, Result};
 use crate::plan::lines::{Entry, PlanHeader};
 
 /// How often the totals are told while planning.
-const GREW_EVERY: Duration = Duration::from_millis(100);
+pub(super) const GREW_EVERY: Duration = Duration::from_millis(100);
 
 /// Items given their layouts at once, in order.
-const LAYOUT_CONCURRENCY: usize = 16;
+pub(super) const LAYOUT_CONCURRENCY: usize = 16;
 
 /// How [`plan_to_file`] ended.
 #[derive(Debug)]
