@@ -357,7 +357,8 @@ fn planning_a_folder_of_a_million_keys_shows_totals_at_once_and_a_window_of_rows
     tmux.send(&["Tab"]);
     tmux.send(&["G"]);
     let last = tmux.wait_for("the last key under the cursor", STEP, |s| {
-        s.lines().any(|l| l.contains("│▸ ") && l.contains("part-00999999.parquet"))
+        s.lines()
+            .any(|l| l.contains("│▸ ") && l.contains("part-00999999.parquet"))
     });
     println!("--- last row\n{}", frame(&last));
     let files = plan_files(dir.path());

@@ -117,8 +117,10 @@ fn totals_show_and_grow_while_the_prefix_is_planned() {
     );
     assert!(screen(&app).contains("2,000 planned so far"));
     // An older request's totals are not this plan's.
-    let mut stale = Totals::default();
-    stale.items = 9;
+    let stale = Totals {
+        items: 9,
+        ..Default::default()
+    };
     update(
         &mut app,
         Msg::PlanGrew {
