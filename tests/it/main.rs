@@ -65,6 +65,7 @@ mod source_layout_split;
 mod source_layout_target;
 mod ssm;
 mod tui_flow;
+mod tui_plan_scale;
 mod tui_scale;
 mod tui_tmux;
 mod versions;

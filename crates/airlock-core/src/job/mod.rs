@@ -13,6 +13,7 @@ mod layouts;
 pub mod manifest;
 pub mod plan_file;
 pub mod plan_store;
+pub mod plan_window;
 pub(crate) mod recheck;
 pub mod report_merge;
 pub mod run;
