@@ -127,6 +127,11 @@ pub async fn start(
     options: RunOptions,
     notice: &mut dyn FnMut(Notice<'_>),
 ) -> Result<Run> {
+    // A fresh plan from an S3 Inventory: its manifest is read and checked before anything
+    // starts, so a wrong one is a config error (exit 2) with nothing written.
+    if let (Some(inventory), PlanSource::Fresh) = (&settings.filter.inventory, &source) {
+        super::s3_inventory::check(&sides, settings, inventory).await?;
+    }
     // The shard report is still built from the whole plan.
     let from_list = settings.filter.from_list.is_some();
     if options.report.is_some() || from_list {
