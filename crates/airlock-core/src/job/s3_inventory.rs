@@ -83,7 +83,7 @@ pub(crate) async fn open(
     let rows = Arc::new(AtomicU64::new(0));
     let origin = InventoryOrigin {
         manifest: inventory.location(),
-        created: manifest::rfc3339(manifest.created_ms),
+        created: crate::config::filter::format_rfc3339(manifest.created_ms),
         created_ms: manifest.created_ms,
         rows: 0,
     };

@@ -83,12 +83,6 @@ pub(crate) fn parse(text: &[u8], location: &str, source_bucket: &str) -> Result<
     })
 }
 
-/// `ms` since the epoch as RFC 3339 UTC, to the second.
-pub(crate) fn rfc3339(ms: i64) -> String {
-    let time = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms.max(0) as u64);
-    humantime::format_rfc3339_seconds(time).to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,7 +107,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(m.created_ms, 1_796_428_800_000);
-        assert_eq!(rfc3339(m.created_ms), "2026-12-05T00:00:00Z");
+        assert_eq!(
+            crate::config::filter::format_rfc3339(m.created_ms),
+            "2026-12-05T00:00:00Z"
+        );
         assert_eq!(m.files.len(), 1);
         assert_eq!(m.files[0].md5_hex, "0123456789abcdef0123456789abcdef");
         assert_eq!((m.columns.key, m.columns.size), (1, 2));
