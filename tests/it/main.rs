@@ -54,6 +54,8 @@ mod resume_target;
 mod retries;
 mod run_cli;
 mod run_stream;
+mod s3_inventory;
+mod s3_inventory_errors;
 mod scaleout;
 mod secrets;
 mod server_slowdown;

@@ -225,7 +225,7 @@ impl ManifestRecorder {
             }),
             Event::ObjectGone { id, reason, .. } => book.end(*id, |r, _| {
                 r.outcome = "skipped".into();
-                r.error = Some(reason.clone());
+                r.reason = reason.clone();
             }),
             Event::ObjectDeleted { key, .. } => {
                 if let Some(mut r) = book.deletions.remove(key) {
