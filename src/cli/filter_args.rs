@@ -57,6 +57,10 @@ pub struct FilterArgs {
     /// source.inventory_credentials.
     #[arg(long, value_name = "SIDE", requires = "inventory")]
     pub inventory_credentials: Option<String>,
+    /// Sort the inventory's rows on disk before planning (its data files are not in key
+    /// order). Sets source.inventory_sort.
+    #[arg(long, requires = "inventory")]
+    pub inventory_sort: bool,
 }
 
 impl FilterArgs {
@@ -136,12 +140,12 @@ pub(crate) fn with_filters(
                 .as_ref()
                 .map_or(Side::Source, |configured| configured.credentials),
         };
-        filter.inventory = Some(InventorySource::parse(
-            "--inventory",
-            text,
-            credentials,
-            Error::usage,
-        )?);
+        let sort = args.inventory_sort
+            || (filter.inventory.as_ref()).is_some_and(|configured| configured.sort);
+        filter.inventory = Some(InventorySource {
+            sort,
+            ..InventorySource::parse("--inventory", text, credentials, Error::usage)?
+        });
     }
     check_ranges(filter, "--")?;
     inventory::check(&settings).map_err(|e| Error::usage(e.to_string()))?;

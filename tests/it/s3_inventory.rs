@@ -3,8 +3,9 @@
 //! (`SOURCE-BUCKET/CONFIG-ID/YYYY-MM-DDTHH-MMZ/manifest.json`, data files under `data/`), and
 //! `plan` / `run` read them instead of listing the source. Checked here: what is planned and
 //! copied is what the inventory lists (URL-encoded keys included), a key deleted since the
-//! inventory is skipped with its reason, an inventory out of key order is refused, and the
-//! inventory can live in the target account. Bad inventories: `s3_inventory_errors`.
+//! inventory is skipped with its reason, an inventory out of key order is refused (or, with
+//! `inventory_sort`, sorted on disk and planned as if it were in order), and the inventory can
+//! live in the target account. Bad inventories: `s3_inventory_errors`.
 
 use aws_sdk_s3::primitives::ByteStream;
 use md5::{Digest, Md5};
@@ -346,7 +347,7 @@ async fn a_key_deleted_since_the_inventory_is_skipped_with_its_reason() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_inventory_out_of_key_order_is_refused_and_one_in_order_plans() {
+async fn an_inventory_out_of_key_order_is_refused_or_sorted_on_disk() {
     let servers = TwoServers::start().await;
     let keys = ["in/a.txt", "in/m.txt", "in/z.txt"];
     for key in keys {
@@ -371,14 +372,30 @@ async fn an_inventory_out_of_key_order_is_refused_and_one_in_order_plans() {
         "{}",
         out.stderr
     );
-    assert!(out.stderr.contains("cannot sort one yet"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("set source.inventory_sort = true"),
+        "{}",
+        out.stderr
+    );
 
+    // In order, it plans; out of order with inventory_sort, it plans the same.
     let planned = config(&servers, "out/", &ordered).write(&servers.sandbox);
-    let out = servers.airlock_with(&planned, &["plan"]).run().await;
-    out.expect_code(0);
+    let in_order = servers.airlock_with(&planned, &["plan"]).run().await;
+    in_order.expect_code(0);
     for key in keys {
-        assert!(out.stdout.contains(key), "{key}: {}", out.stdout);
+        assert!(in_order.stdout.contains(key), "{key}: {}", in_order.stdout);
     }
+    let sorted = config(&servers, "out/", &unordered)
+        .set("source", "inventory_sort", "true")
+        .write(&servers.sandbox);
+    let sorted = servers.airlock_with(&sorted, &["plan"]).run().await;
+    sorted.expect_code(0);
+    let table = |out: &str| -> Vec<String> {
+        (out.lines().filter(|l| !l.contains("S3 Inventory")))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(table(&sorted.stdout), table(&in_order.stdout));
     assert!(servers.target.keys("").await.is_empty());
 }
 

@@ -1,4 +1,4 @@
-//! `[source] inventory` and `inventory_credentials` (and `--inventory`): plan from an S3
+//! `[source] inventory`, `inventory_credentials` and `inventory_sort` (and `--inventory`): plan from an S3
 //! Inventory report instead of listing the source. Validated here: the location must be an
 //! `s3://bucket/key` of a `manifest.json`, the credentials a side's name, and a point in time
 //! (`version_at`) cannot be combined with it. Reading the inventory is `job::s3_inventory`'s.
@@ -18,6 +18,9 @@ pub struct InventorySource {
     /// The side whose credentials (and endpoint) read the inventory bucket: the source's by
     /// default; `target` when the inventory was delivered to a bucket of the target account.
     pub credentials: Side,
+    /// `inventory_sort`: sort the rows on disk before planning (for inventories whose data
+    /// files are not in key order), instead of refusing them.
+    pub sort: bool,
 }
 
 impl InventorySource {
@@ -45,6 +48,7 @@ impl InventorySource {
             bucket: bucket.to_string(),
             key: key.to_string(),
             credentials,
+            sort: false,
         })
     }
 
@@ -78,6 +82,11 @@ pub(super) fn take(
                 "target.inventory '{text}': an inventory lists the source; move it to [source]"
             )));
         }
+        if target.inventory_sort.is_some() {
+            return Err(Error::config(
+                "target.inventory_sort: write it as source.inventory_sort",
+            ));
+        }
         if let Some(text) = &target.inventory_credentials {
             return Err(Error::config(format!(
                 "target.inventory_credentials '{text}': write it as source.inventory_credentials"
@@ -92,16 +101,20 @@ pub(super) fn take(
         .take()
         .map(|text| parse_side("source.inventory_credentials", &text, Error::config))
         .transpose()?;
+    let sort = source.inventory_sort.take();
     match source.inventory.take() {
-        Some(text) => Ok(Some(InventorySource::parse(
-            "source.inventory",
-            &text,
-            credentials.unwrap_or(Side::Source),
-            Error::config,
-        )?)),
-        None if credentials.is_some() => Err(Error::config(
-            "source.inventory_credentials is set without source.inventory: add \
-             'inventory = \"s3://…/manifest.json\"' to [source] or remove it",
+        Some(text) => Ok(Some(InventorySource {
+            sort: sort.unwrap_or(false),
+            ..InventorySource::parse(
+                "source.inventory",
+                &text,
+                credentials.unwrap_or(Side::Source),
+                Error::config,
+            )?
+        })),
+        None if credentials.is_some() || sort.is_some() => Err(Error::config(
+            "source.inventory_credentials or inventory_sort is set without source.inventory: \
+             add 'inventory = \"s3://…/manifest.json\"' to [source] or remove them",
         )),
         None => Ok(None),
     }

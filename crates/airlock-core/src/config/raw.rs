@@ -39,6 +39,8 @@ pub(crate) struct RawSide {
     pub inventory: Option<String>,
     /// Source only: which side's credentials read the inventory (`source` or `target`).
     pub inventory_credentials: Option<String>,
+    /// Source only: sort the inventory's rows on disk first (data files out of key order).
+    pub inventory_sort: Option<bool>,
     /// Target only: how written bytes are checked (`auto`, `trailer`, `md5`, `none`).
     pub checksum: Option<String>,
     /// Target only: where airlock keeps its own objects (the write-mode probe).

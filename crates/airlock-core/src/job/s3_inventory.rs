@@ -12,7 +12,8 @@
 //! - Rows ([`rows`]): the latest version of each key that is not a delete marker, under the
 //!   source prefix, key URL-decoded. The merge needs target-key order, which AWS does not
 //!   promise across data files: the order is checked as rows pass, and an inventory out of
-//!   order stops the plan with an error that says so (no external sort yet).
+//!   order stops the plan with an error that says so and names `inventory_sort`, which sorts
+//!   the rows on disk first ([`sort`]: bounded memory; the first item waits for the last row).
 //!
 //! Items planned from an inventory carry its date ([`crate::plan::PlanItem::inventory_of_ms`]):
 //! a source that answers 404 at copy time was deleted since, and is skipped with that reason.
@@ -21,6 +22,7 @@
 mod manifest;
 mod read;
 mod rows;
+mod sort;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -93,6 +95,7 @@ pub(crate) async fn open(
         settings.source.prefix.clone(),
         inventory.location(),
         rows.clone(),
+        inventory.sort,
     );
     Ok((Opened { origin, rows }, pages))
 }

@@ -1,7 +1,8 @@
 //! Reading an inventory's data files, streamed: a task GETs them one after another and hashes
 //! each body as it arrives (MD5, checked against the manifest at the body's end); a blocking
 //! thread gunzips and parses the bytes row by row and sends the objects on in pages, checking
-//! their key order. Bounded channels between them: memory holds a few body chunks and one
+//! their key order (or, with `inventory_sort`, gives them to the external sort, [`super::sort`],
+//! and sends its output). Bounded channels between them: memory holds a few body chunks and one
 //! page, however many rows there are. A file whose MD5 or size does not match ends its bytes
 //! with that error instead of an end of file, so its last page is never sent.
 
@@ -15,6 +16,7 @@ use tokio::sync::mpsc;
 
 use super::manifest::{DataFile, Manifest};
 use super::rows::Columns;
+use super::sort::Sorter;
 use crate::aws::SideClient;
 use crate::error::{Error, Result};
 use crate::plan::ObjectInfo;
@@ -40,6 +42,7 @@ pub(super) fn spawn(
     prefix: String,
     location: String,
     rows: Arc<AtomicU64>,
+    sort: bool,
 ) -> mpsc::Receiver<Result<Vec<ObjectInfo>>> {
     let (pages_tx, pages_rx) = mpsc::channel(2);
     let (pieces_tx, pieces_rx) = mpsc::channel(CHUNKS_AHEAD);
@@ -54,6 +57,7 @@ pub(super) fn spawn(
             location,
             rows,
             last: None,
+            sorter: sort.then(Sorter::new),
         };
         if let Err(e) = parser.parse_all(&manifest.files) {
             let _ = parser.pages.blocking_send(Err(e));
@@ -142,6 +146,8 @@ struct Parser {
     rows: Arc<AtomicU64>,
     /// The last key sent, for the order check.
     last: Option<String>,
+    /// `inventory_sort`: rows go through an external sort before they are sent.
+    sorter: Option<Sorter>,
 }
 
 impl Parser {
@@ -154,6 +160,17 @@ impl Parser {
             // A page never holds rows of a file that is not checked yet.
             if !page.is_empty() && !send(&self.pages, &mut page) {
                 return Ok(());
+            }
+        }
+        if let Some(sorter) = self.sorter.take() {
+            let mut open = true;
+            sorter.finish(|object| {
+                page.push(object);
+                open = page.len() < PAGE_OBJECTS || send(&self.pages, &mut page);
+                open
+            })?;
+            if open && !page.is_empty() {
+                send(&self.pages, &mut page);
             }
         }
         Ok(())
@@ -200,13 +217,18 @@ impl Parser {
                 ))
             })?;
             let Some(object) = object else { continue };
+            if let Some(sorter) = &mut self.sorter {
+                sorter.push(object)?;
+                continue;
+            }
             if let Some(before) = &self.last
                 && object.key.as_str() <= before.as_str()
             {
                 return Err(Error::plan(format!(
                     "the inventory '{}' is not in key order ('{}' came after '{before}', in \
-                     data file '{}'): airlock merges an inventory in key order and cannot \
-                     sort one yet; plan from a listing instead (remove source.inventory)",
+                     data file '{}'): airlock merges an inventory in key order; set \
+                     source.inventory_sort = true (or --inventory-sort) to sort it on disk \
+                     first",
                     self.location, object.key, file.key
                 )));
             }
