@@ -55,6 +55,7 @@ mod retries;
 mod run_cli;
 mod run_stream;
 mod s3_inventory;
+mod s3_inventory_bench;
 mod s3_inventory_errors;
 mod scaleout;
 mod secrets;
