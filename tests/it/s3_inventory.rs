@@ -4,8 +4,8 @@
 //! `plan` / `run` read them instead of listing the source. Checked here: what is planned and
 //! copied is what the inventory lists (URL-encoded keys included), a key deleted since the
 //! inventory is skipped with its reason, an inventory out of key order is refused (or, with
-//! `inventory_sort`, sorted on disk and planned as if it were in order), and the inventory can
-//! live in the target account. Bad inventories: `s3_inventory_errors`.
+//! `inventory_sort`, sorted on disk and planned as if it were in order). Whose credentials read
+//! it, and bad inventories: `s3_inventory_errors`.
 
 use aws_sdk_s3::primitives::ByteStream;
 use md5::{Digest, Md5};
@@ -178,7 +178,7 @@ async fn fixture(servers: &TwoServers) -> Vec<&'static str> {
     listed
 }
 
-fn config(servers: &TwoServers, target_prefix: &str, manifest: &str) -> Config {
+pub(crate) fn config(servers: &TwoServers, target_prefix: &str, manifest: &str) -> Config {
     servers
         .config()
         .prefixes("in/", target_prefix)
@@ -397,37 +397,4 @@ async fn an_inventory_out_of_key_order_is_refused_or_sorted_on_disk() {
     };
     assert_eq!(table(&sorted.stdout), table(&in_order.stdout));
     assert!(servers.target.keys("").await.is_empty());
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_inventory_in_the_target_account_is_read_with_the_target_credentials() {
-    let servers = TwoServers::start().await;
-    servers.source.put("in/a.txt", "alpha").await;
-    let rows = rows_of(&servers.source, &["in/a.txt"]).await;
-    let manifest = Inventory::csv(vec![rows])
-        .put(&servers.target, INVENTORY_BUCKET)
-        .await;
-    let base = config(&servers, "out/", &manifest);
-
-    // With the source's credentials (the default) the inventory bucket is not there.
-    let config = base.clone().write(&servers.sandbox);
-    let out = servers.airlock_with(&config, &["plan"]).run().await;
-    out.expect_code(2);
-    assert!(
-        out.stderr.contains(&format!(
-            "could not read its manifest of the inventory '{manifest}' with the source credentials"
-        )),
-        "{}",
-        out.stderr
-    );
-
-    let config = base
-        .set_str("source", "inventory_credentials", "target")
-        .write(&servers.sandbox);
-    servers
-        .airlock_with(&config, &["run"])
-        .run()
-        .await
-        .expect_code(0);
-    assert_eq!(servers.target.get("out/a.txt").await, b"alpha");
 }

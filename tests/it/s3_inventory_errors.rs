@@ -1,10 +1,12 @@
 //! Bad S3 Inventories, each refused with a clear error naming the value, exit 2, and nothing
 //! written at the target, by `plan` and by `run`: an inventory of another bucket, one in
 //! Parquet format, a data file whose MD5 does not match the manifest, and a manifest that is
-//! not there. Also the config and flag errors of the new keys.
+//! not there. Also the config and flag errors of the new keys, and whose credentials read the
+//! inventory: the target's when it lives in the target account, and a refused read names the
+//! side and what to set.
 
 use crate::common::*;
-use crate::s3_inventory::{INVENTORY_BUCKET, Inventory, rows_of};
+use crate::s3_inventory::{INVENTORY_BUCKET, Inventory, config, rows_of};
 
 /// Both commands on the inventory at `manifest`: exit 2, each message holding `wanted`, nothing
 /// at the target.
@@ -152,4 +154,68 @@ async fn bad_inventory_settings_are_named() {
         .await;
     out.expect_code(2);
     assert!(out.stderr.contains("as a line plan"), "{}", out.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_inventory_in_the_target_account_is_read_with_the_target_credentials() {
+    let servers = TwoServers::start().await;
+    servers.source.put("in/a.txt", "alpha").await;
+    let rows = rows_of(&servers.source, &["in/a.txt"]).await;
+    let manifest = Inventory::csv(vec![rows])
+        .put(&servers.target, INVENTORY_BUCKET)
+        .await;
+    let base = config(&servers, "out/", &manifest);
+
+    // With the source's credentials (the default) the inventory bucket is not there.
+    let config = base.clone().write(&servers.sandbox);
+    let out = servers.airlock_with(&config, &["plan"]).run().await;
+    out.expect_code(2);
+    assert!(
+        out.stderr.contains(&format!(
+            "could not read its manifest of the inventory '{manifest}' with the source credentials"
+        )),
+        "{}",
+        out.stderr
+    );
+
+    let config = base
+        .set_str("source", "inventory_credentials", "target")
+        .write(&servers.sandbox);
+    servers
+        .airlock_with(&config, &["run"])
+        .run()
+        .await
+        .expect_code(0);
+    assert_eq!(servers.target.get("out/a.txt").await, b"alpha");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_read_names_the_credentials_and_what_to_set() {
+    let servers = TwoServers::start().await;
+    let rows = source_rows(&servers).await;
+    let manifest = Inventory::csv(vec![rows])
+        .put(&servers.source, INVENTORY_BUCKET)
+        .await;
+    // The target's keys at the source's server: refused (403), as another account's bucket.
+    let config = config(&servers, "out/", &manifest)
+        .set_str("source", "inventory_credentials", "target")
+        .set_str("target", "endpoint_url", &servers.source.server.endpoint)
+        .write(&servers.sandbox);
+    for command in ["plan", "run"] {
+        let out = servers.airlock_with(&config, &[command]).run().await;
+        out.expect_code(2);
+        for wanted in [
+            format!(
+                "could not read its manifest of the inventory '{manifest}' with the target credentials"
+            ),
+            "set source.inventory_credentials = 'source'".to_string(),
+        ] {
+            assert!(
+                out.stderr.contains(&wanted),
+                "{command}: {wanted}\n{}",
+                out.stderr
+            );
+        }
+    }
+    assert!(servers.target.keys("").await.is_empty());
 }
