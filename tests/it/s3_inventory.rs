@@ -274,6 +274,18 @@ async fn a_key_deleted_since_the_inventory_is_skipped_with_its_reason() {
         .run()
         .await
         .expect_code(0);
+    // The same objects planned from a listing: a 404 there stays a failure.
+    let listed = servers
+        .config()
+        .prefixes("in/", "listed/")
+        .transfer(&["multipart_threshold = \"5MiB\"", "part_size = \"5MiB\""])
+        .write(&servers.sandbox);
+    let listed_plan = dir.join("listed.jsonl");
+    servers
+        .airlock_with(&listed, &["plan", "-o", listed_plan.to_str().unwrap()])
+        .run()
+        .await
+        .expect_code(0);
     let text = std::fs::read_to_string(&plan).unwrap();
     assert!(
         text.contains(&format!("\"created\":\"{CREATED}\"")),
@@ -314,6 +326,20 @@ async fn a_key_deleted_since_the_inventory_is_skipped_with_its_reason() {
         .arg(&manifest_file)
         .run()
         .await;
+    let listed_run = servers
+        .airlock_with(
+            &listed,
+            &["run", "--json", "--plan", listed_plan.to_str().unwrap()],
+        )
+        .run()
+        .await;
+    listed_run.expect_code(1);
+    let summary = run_summary(&json_lines(&listed_run.stdout)).clone();
+    assert_eq!(
+        (&summary["failed"], &summary["gone"]),
+        (&2.into(), &0.into()),
+        "{summary}"
+    );
     let fresh = config(&servers, "fresh/", &manifest).write(&servers.sandbox);
     let fresh_run = servers.airlock_with(&fresh, &["run", "--json"]).run().await;
     for run in [&saved_run, &fresh_run] {
@@ -336,7 +362,10 @@ async fn a_key_deleted_since_the_inventory_is_skipped_with_its_reason() {
     }
     let mut at_target = servers.target.keys("").await;
     at_target.sort();
-    assert_eq!(at_target, ["fresh/keep.txt", "out/keep.txt"]);
+    assert_eq!(
+        at_target,
+        ["fresh/keep.txt", "listed/keep.txt", "out/keep.txt"]
+    );
     let (_, records) = read_manifest(&manifest_file);
     let gone = records
         .iter()
