@@ -218,6 +218,12 @@ async fn plan_and_run_copy_what_the_inventory_lists() {
         .run()
         .await;
     run.expect_code(0);
+    assert!(
+        run.stderr
+            .contains(&format!("source: S3 Inventory of {CREATED} ('{manifest}')")),
+        "{}",
+        run.stderr
+    );
     let summary = run_summary(&json_lines(&run.stdout)).clone();
     assert_eq!(summary["copied"], 6, "{summary}");
     assert_eq!(summary["verified"], 6, "{summary}");

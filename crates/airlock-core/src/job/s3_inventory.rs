@@ -64,14 +64,24 @@ fn reader(sides: &Sides, inventory: &InventorySource) -> SideClient {
     reader
 }
 
-/// Read and check the manifest only (a run checks it before it starts anything).
+/// Read and check the manifest only (a run checks it before it starts anything); its origin
+/// has no rows counted yet.
 pub(crate) async fn check(
     sides: &Sides,
     settings: &Settings,
     inventory: &InventorySource,
-) -> Result<()> {
-    fetch_manifest(&reader(sides, inventory), settings, inventory).await?;
-    Ok(())
+) -> Result<InventoryOrigin> {
+    let manifest = fetch_manifest(&reader(sides, inventory), settings, inventory).await?;
+    Ok(origin(inventory, &manifest))
+}
+
+fn origin(inventory: &InventorySource, manifest: &manifest::Manifest) -> InventoryOrigin {
+    InventoryOrigin {
+        manifest: inventory.location(),
+        created: crate::config::filter::format_rfc3339(manifest.created_ms),
+        created_ms: manifest.created_ms,
+        rows: 0,
+    }
 }
 
 /// Read the manifest and start reading the data files (see the module docs).
@@ -83,12 +93,7 @@ pub(crate) async fn open(
     let reader = reader(sides, inventory);
     let manifest = fetch_manifest(&reader, settings, inventory).await?;
     let rows = Arc::new(AtomicU64::new(0));
-    let origin = InventoryOrigin {
-        manifest: inventory.location(),
-        created: crate::config::filter::format_rfc3339(manifest.created_ms),
-        created_ms: manifest.created_ms,
-        rows: 0,
-    };
+    let origin = origin(inventory, &manifest);
     let pages = read::spawn(
         reader,
         manifest,
