@@ -61,9 +61,10 @@ pub async fn gather(
             if let Some(inventory) = &settings.filter.inventory {
                 // This would list the source: an S3 Inventory is only read streaming.
                 return Err(Error::usage(format!(
-                    "a plan from the S3 Inventory '{}' is made streaming only: save it as a line plan \
-                 ('airlock plan -o plan.jsonl.zst') and run that ('airlock run --plan \
-                 plan.jsonl.zst'), without --shard, --copy-only, --report or --dry-run on a fresh run",
+                    "a plan from the S3 Inventory '{}' is made streaming only: save it as a \
+                     line plan ('airlock plan -o plan.jsonl.zst') and run that ('airlock run \
+                     --plan plan.jsonl.zst'), without --shard, --copy-only, --report or \
+                     --dry-run on a fresh run",
                     inventory.location()
                 )));
             }

@@ -1,6 +1,7 @@
 //! Plan file format 5, line-oriented, for plans of millions of objects: JSON lines, written and
 //! read one line at a time. Line 1 is the [`PlanHeader`] (format 5, sides, settings,
-//! `version_at`, what the filters left out, the totals, warnings); then one [`Entry`] per line
+//! `version_at`, the S3 Inventory the source came from if any, what the filters left out, the
+//! totals, warnings); then one [`Entry`] per line
 //! in target-key order: a copy item as the JSON object formats 1-4 hold in `items`, or a mirror
 //! deletion as `{"delete": {...}}`. Compression (zstd, gzip) and where the file lives are
 //! `job::plan_file`'s business; this module is pure: lines in, lines out, and the checks a plan
