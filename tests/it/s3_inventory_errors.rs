@@ -154,6 +154,22 @@ async fn bad_inventory_settings_are_named() {
         .await;
     out.expect_code(2);
     assert!(out.stderr.contains("as a line plan"), "{}", out.stderr);
+    // Paths that plan in memory would list the source: refused, not silently listed.
+    let rows = source_rows(&servers).await;
+    let manifest = Inventory::csv(vec![rows])
+        .put(&servers.source, INVENTORY_BUCKET)
+        .await;
+    for args in [&["run", "--dry-run"][..], &["run", "--shard", "1/2"][..]] {
+        let mut all = args.to_vec();
+        all.extend(["--inventory", manifest.as_str()]);
+        let out = servers.airlock_with(&config, &all).run().await;
+        out.expect_code(2);
+        assert!(
+            out.stderr.contains("is made streaming only"),
+            "{args:?}: {}",
+            out.stderr
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
