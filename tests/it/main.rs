@@ -57,6 +57,7 @@ mod run_stream;
 mod s3_inventory;
 mod s3_inventory_bench;
 mod s3_inventory_errors;
+mod s3_inventory_versions;
 mod scaleout;
 mod secrets;
 mod server_slowdown;
