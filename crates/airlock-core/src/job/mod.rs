@@ -17,6 +17,7 @@ pub mod plan_window;
 pub(crate) mod recheck;
 pub mod report_merge;
 pub mod run;
+mod s3_inventory;
 pub mod shard;
 pub mod shard_report;
 pub mod split_objects;

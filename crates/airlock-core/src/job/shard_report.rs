@@ -236,6 +236,9 @@ impl Collector {
             Event::ObjectCancelled { id, .. } => {
                 self.end(*id, Outcome::Cancelled, 0, "cancelled".into());
             }
+            Event::ObjectGone { id, reason, .. } => {
+                self.end(*id, Outcome::Skipped, 0, reason.clone());
+            }
             Event::UploadLeft { id, upload_id, .. } => {
                 if let Some(object) = self.report.objects.get_mut(*id) {
                     object.detail.push_str(&format!(

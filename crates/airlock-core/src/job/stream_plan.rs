@@ -11,6 +11,9 @@
 //! [`Outcome::OutOfOrder`]: the caller plans in memory instead ([`super::inventory`]), never
 //! from a wrong join.
 //!
+//! The source side may be an S3 Inventory's rows instead of its listing
+//! ([`super::s3_inventory`]); its items then carry the inventory's date.
+//!
 //! The pipeline, one object at a time: listing pages (two tasks, one page ahead each) -> merge
 //! and filters -> per-object enrichment (HEADs where the listings cannot decide; a bounded,
 //! order-keeping window of [`HEAD_CONCURRENCY`]) -> [`Planner`] -> a multipart source's own
@@ -183,9 +186,20 @@ pub(crate) async fn stream_plan_into(
     }));
     let heads = AtomicUsize::new(0);
     let mut deletions = DeleteTotals::default();
+    // The source side: ListObjectsV2 pages, or an S3 Inventory's rows in the same shape.
+    let (source, inventory) = match &settings.filter.inventory {
+        Some(inventory) => {
+            let (opened, pages) = super::s3_inventory::open(sides, settings, inventory).await?;
+            let source = &settings.source;
+            let pages = Pages::of("source", &source.bucket, &source.prefix, pages);
+            (pages, Some(opened))
+        }
+        None => (Pages::spawn(&sides.source, &settings.source.prefix), None),
+    };
+    let inventory_of_ms = inventory.as_ref().map(|opened| opened.origin.created_ms);
     {
         let merge = Merge {
-            source: Pages::spawn(&sides.source, &settings.source.prefix),
+            source,
             target: Pages::spawn(&sides.target, &settings.target.prefix),
             source_prefix: settings.source.prefix.clone(),
             target_prefix: settings.target.prefix.clone(),
@@ -210,11 +224,12 @@ pub(crate) async fn stream_plan_into(
                     source,
                     target_key,
                     target,
-                } => Entry::Item(planner.lock().expect("the planner is not poisoned").item(
-                    source,
-                    target_key,
-                    target.as_ref(),
-                )),
+                } => {
+                    let mut planner = planner.lock().expect("the planner is not poisoned");
+                    let mut item = planner.item(source, target_key, target.as_ref());
+                    item.inventory_of_ms = inventory_of_ms;
+                    Entry::Item(item)
+                }
                 Joined::Orphan(object) => Entry::Deletion(Deletion {
                     route: Default::default(),
                     target_key: object.key,
@@ -233,6 +248,10 @@ pub(crate) async fn stream_plan_into(
                 Ok(Some(entry)) => entry,
                 Ok(None) => break,
                 Err(Stop::Failed(e)) => return Err(e),
+                // Planning in memory would list the source: not with an inventory.
+                Err(Stop::OutOfOrder(why)) if inventory.is_some() => {
+                    return Err(Error::plan(why));
+                }
                 Err(Stop::OutOfOrder(why)) => return Ok(Outcome::OutOfOrder(why)),
             };
             match &entry {
@@ -265,6 +284,9 @@ pub(crate) async fn stream_plan_into(
         deletions,
         split_objects: 0,
         warnings: planned.warnings,
+        inventory: inventory
+            .as_ref()
+            .map(super::s3_inventory::Opened::finished_origin),
     };
     Ok(Outcome::Planned {
         header: Box::new(header),
