@@ -37,6 +37,7 @@ fn item(n: u64) -> PlanItem {
         source_version_id: None,
         held_back: None,
         source_layout: None,
+        inventory_of_ms: None,
     }
 }
 
@@ -76,6 +77,7 @@ fn streamed(app: &App) -> StreamedPlan {
         deletions: totals.deletions,
         split_objects: 0,
         warnings: vec![],
+        inventory: None,
     };
     StreamedPlan {
         file: writer.finish().unwrap(),
@@ -190,4 +192,29 @@ fn a_streamed_plan_for_an_older_request_is_dropped() {
     );
     assert!(app.plan.gathering());
     assert!(app.plan.plan.is_none());
+}
+
+#[test]
+fn a_plan_from_an_s3_inventory_says_of_when_in_its_title() {
+    let mut app = planning((120, 24));
+    let request = app.plan.request;
+    let mut plan = streamed(&app);
+    plan.header.inventory = Some(airlock_core::plan::lines::InventoryOrigin {
+        manifest: "s3://inventories/legacy/daily/2026-12-05T01-00Z/manifest.json".into(),
+        created: "2026-12-05T01:00:00Z".into(),
+        created_ms: 1_764_896_400_000,
+        rows: ROWS,
+    });
+    update(
+        &mut app,
+        Msg::Streamed {
+            request,
+            result: Ok(Box::new(plan)),
+        },
+    );
+    let shown = screen(&app);
+    assert!(
+        shown.contains("S3 Inventory of 2026-12-05T01:00:00Z"),
+        "{shown}"
+    );
 }

@@ -49,6 +49,10 @@ fn render_summary(app: &App, frame: &mut Frame, area: Rect) {
     if let Some(plan) = tab.plan.as_ref().map(|p| &p.header) {
         let width = area.width.saturating_sub(2) as usize;
         let mut parts = Vec::new();
+        // A plan from an S3 Inventory says of when: objects written since are not in it.
+        if let Some(inventory) = &plan.inventory {
+            parts.push(format!("S3 Inventory of {}", inventory.created));
+        }
         if let Some(held) = held_back_line(&plan.summary.held_back, width) {
             parts.push(held);
         }

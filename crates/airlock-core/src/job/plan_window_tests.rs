@@ -36,6 +36,7 @@ fn item(n: u64) -> PlanItem {
         source_version_id: None,
         held_back: None,
         source_layout: None,
+        inventory_of_ms: None,
     }
 }
 
@@ -87,6 +88,7 @@ fn reroute_rewrites_routes_and_totals() {
         deletions: Default::default(),
         split_objects: 0,
         warnings: vec![],
+        inventory: None,
     };
     let mut transfer = settings.transfer.clone();
     transfer.multipart_threshold = ByteSize::mib(16);

@@ -257,6 +257,8 @@ pub async fn plan_selection_to_file(
         deletions: Default::default(),
         split_objects: 0,
         warnings: planned.warnings,
+        // A selection is planned from the live listings, never from an S3 Inventory.
+        inventory: None,
     };
     Ok(Streamed::Planned {
         file: writer.finish()?,
