@@ -26,6 +26,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use futures::TryStreamExt;
+use futures::future::{self, Either};
 use tokio::sync::mpsc;
 
 use super::inventory::merge_headed;
@@ -215,7 +216,15 @@ pub(crate) async fn stream_plan_into(
         let entries = futures::stream::try_unfold(merge, |mut merge| async move {
             Ok::<_, Stop>(merge.next().await?.map(|joined| (joined, merge)))
         })
-        .map_ok(|joined| enrich(sides, compare, joined))
+        .map_ok(|joined| {
+            // Most pairs need no HEAD: they pass as a ready value, not as a future that
+            // embeds the HEAD request's state (large, and moved through the window).
+            if needs_heads(compare, &joined) {
+                Either::Right(Box::pin(enrich(sides, compare, joined)))
+            } else {
+                Either::Left(future::ready(Ok((joined, 0))))
+            }
+        })
         .try_buffered(HEAD_CONCURRENCY)
         .map_ok(|(joined, headed)| {
             heads.fetch_add(headed, Ordering::Relaxed);
@@ -239,7 +248,12 @@ pub(crate) async fn stream_plan_into(
                     reason: DELETE_REASON.to_string(),
                 }),
             };
-            learn_layout(&sides.source, entry)
+            match &entry {
+                Entry::Item(item) if super::layouts::wants_layout(item) => {
+                    Either::Right(Box::pin(learn_layout(&sides.source, entry)))
+                }
+                _ => Either::Left(future::ready(Ok(entry))),
+            }
         })
         .try_buffered(LAYOUT_CONCURRENCY);
         let mut entries = pin!(entries);
@@ -495,6 +509,19 @@ impl Pages {
         self.page.extend(page);
         Ok(())
     }
+}
+
+/// Whether [`enrich`] would make a request for `joined` (its conditions, without the
+/// requests).
+pub(crate) fn needs_heads(compare: CompareMode, joined: &Joined) -> bool {
+    let Joined::Pair { source, target, .. } = joined else {
+        return false;
+    };
+    let unknown = compare == CompareMode::Checksum
+        && target.as_ref().is_some_and(|listed| {
+            matches!(plan::verdict(source, listed, compare), Verdict::Unknown(_))
+        });
+    unknown || (plan::archived_class(source).is_some() && source.restored.is_none())
 }
 
 /// HEAD what the listings cannot decide for one joined pair (as `inventory` does for a whole
