@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use futures::TryStreamExt;
+use futures::future::{self, Either};
 
 use super::super::key_list;
 use super::super::stream_plan::{self, HEAD_CONCURRENCY, Joined, Pages, Stop};
@@ -181,41 +182,53 @@ pub async fn plan_selection_to_file(
         let entries = futures::stream::try_unfold(merge, |mut merge| async move {
             Ok::<_, Stop>(merge.next().await?.map(|met| (met, merge)))
         })
-        .map_ok(|met| async move {
-            let (joined, headed) = match met {
-                Met::Joined(joined) => (joined, 0),
-                Met::HeadTarget(source, target_key) => {
-                    let target = head(&sides.target, &target_key).await?;
-                    let joined = Joined::Pair {
-                        source,
-                        target_key,
-                        target,
-                    };
-                    (joined, 1)
-                }
-            };
-            let (joined, more) = stream_plan::enrich(sides, compare, joined).await?;
-            Ok::<_, Stop>((joined, headed + more))
+        .map_ok(|met| match met {
+            // A pair the listings decide passes as a ready value, not as a future holding a
+            // request's state.
+            Met::Joined(joined) if !stream_plan::needs_heads(compare, &joined) => {
+                Either::Left(future::ready(Ok((joined, 0))))
+            }
+            met => Either::Right(Box::pin(async move {
+                let (joined, headed) = match met {
+                    Met::Joined(joined) => (joined, 0),
+                    Met::HeadTarget(source, target_key) => {
+                        let target = head(&sides.target, &target_key).await?;
+                        let joined = Joined::Pair {
+                            source,
+                            target_key,
+                            target,
+                        };
+                        (joined, 1)
+                    }
+                };
+                let (joined, more) = stream_plan::enrich(sides, compare, joined).await?;
+                Ok::<_, Stop>((joined, headed + more))
+            })),
         })
         .try_buffered(HEAD_CONCURRENCY)
-        .map_ok(|(joined, headed)| async move {
+        .map_ok(|(joined, headed)| {
             let Joined::Pair {
                 source,
                 target_key,
                 target,
             } = joined
             else {
-                return Err(Stop::Failed(Error::internal(
+                return Either::Left(future::ready(Err(Stop::Failed(Error::internal(
                     "a selection has no deletions",
-                )));
+                )))));
             };
             let mut item = planner.lock().expect("the planner is not poisoned").item(
                 source,
                 target_key,
                 target.as_ref(),
             );
-            super::super::layouts::learn_item(&sides.source, &mut item).await;
-            Ok::<_, Stop>((item, headed))
+            if !super::super::layouts::wants_layout(&item) {
+                return Either::Left(future::ready(Ok((item, headed))));
+            }
+            Either::Right(Box::pin(async move {
+                super::super::layouts::learn_item(&sides.source, &mut item).await;
+                Ok::<_, Stop>((item, headed))
+            }))
         })
         .try_buffered(LAYOUT_CONCURRENCY);
         let mut entries = pin!(entries);

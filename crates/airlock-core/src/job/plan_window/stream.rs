@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
+use futures::future::{self, Either};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -98,15 +99,17 @@ pub fn feed(file: Arc<PlanFile>, header: &PlanHeader, sides: &Sides) -> (PlanFee
     let task = tokio::spawn(async move {
         let raw = futures::stream::poll_fn(move |cx| raw_rx.poll_recv(cx));
         let learnt = raw
-            .map(|entry| {
-                let source = source.clone();
-                async move {
-                    let mut entry = entry?;
-                    if let Entry::Item(item) = &mut entry {
-                        super::super::layouts::learn_item(&source, item).await;
-                    }
-                    Ok::<_, Error>(entry)
+            .map(|entry| match entry {
+                // Only an item that wants its layout waits for a request; the rest pass as
+                // ready values, not as futures holding a request's state.
+                Ok(Entry::Item(mut item)) if super::super::layouts::wants_layout(&item) => {
+                    let source = source.clone();
+                    Either::Right(Box::pin(async move {
+                        super::super::layouts::learn_item(&source, &mut item).await;
+                        Ok::<_, Error>(Entry::Item(item))
+                    }))
                 }
+                other => Either::Left(future::ready(other)),
             })
             .buffered(LAYOUT_CONCURRENCY);
         let mut learnt = std::pin::pin!(learnt);
