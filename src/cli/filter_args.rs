@@ -1,5 +1,6 @@
 //! Filter flags shared by `airlock plan` and `airlock run` (`--include`, `--exclude`,
-//! `--min-size`, `--max-size`, `--modified-after`, `--modified-before`, `--from-list`), how
+//! `--min-size`, `--max-size`, `--modified-after`, `--modified-before`, `--from-list`,
+//! `--version-at`, and `--inventory` which says where the listing comes from), how
 //! they combine with the config's `[filter]` table, and how a plan's selection is printed.
 //!
 //! Precedence between the two: a flag replaces the config key of the same name (every
@@ -12,7 +13,8 @@ use std::path::PathBuf;
 use clap::Args as ClapArgs;
 
 use airlock_core::config::filter::{check_glob, check_ranges, parse_time, parse_version_at};
-use airlock_core::config::{ByteSize, Settings, limits};
+use airlock_core::config::inventory::{self, InventorySource};
+use airlock_core::config::{ByteSize, Settings, Side, limits};
 use airlock_core::error::{Error, Result};
 use airlock_core::plan::Selection;
 use airlock_core::progress::human_bytes;
@@ -47,6 +49,18 @@ pub struct FilterArgs {
     /// version not newer than it; versioned source buckets only. Replaces source.version_at.
     #[arg(long, value_name = "TIME")]
     pub version_at: Option<String>,
+    /// Plan from this S3 Inventory instead of listing the source: the s3:// location of its
+    /// manifest.json (CSV format). Replaces source.inventory.
+    #[arg(long, value_name = "S3_URL")]
+    pub inventory: Option<String>,
+    /// Whose credentials read the inventory bucket: 'source' (default) or 'target'. Replaces
+    /// source.inventory_credentials.
+    #[arg(long, value_name = "SIDE", requires = "inventory")]
+    pub inventory_credentials: Option<String>,
+    /// Sort the inventory's rows on disk before planning (its data files are not in key
+    /// order). Sets source.inventory_sort.
+    #[arg(long, requires = "inventory")]
+    pub inventory_sort: bool,
 }
 
 impl FilterArgs {
@@ -60,6 +74,7 @@ impl FilterArgs {
             && self.modified_before.is_none()
             && self.from_list.is_none()
             && self.version_at.is_none()
+            && self.inventory.is_none()
     }
 }
 
@@ -117,7 +132,23 @@ pub(crate) fn with_filters(
     if let Some(text) = &args.version_at {
         filter.version_at = Some(parse_version_at("--version-at", text, Error::usage)?);
     }
+    if let Some(text) = &args.inventory {
+        let credentials = match &args.inventory_credentials {
+            Some(side) => inventory::parse_side("--inventory-credentials", side, Error::usage)?,
+            None => filter
+                .inventory
+                .as_ref()
+                .map_or(Side::Source, |configured| configured.credentials),
+        };
+        let sort = args.inventory_sort
+            || (filter.inventory.as_ref()).is_some_and(|configured| configured.sort);
+        filter.inventory = Some(InventorySource {
+            sort,
+            ..InventorySource::parse("--inventory", text, credentials, Error::usage)?
+        });
+    }
     check_ranges(filter, "--")?;
+    inventory::check(&settings).map_err(|e| Error::usage(e.to_string()))?;
     Ok(settings)
 }
 

@@ -3,6 +3,7 @@
 //! with the number of objects) for `--summary`, printing, and `-o` of a format 5 name
 //! (`.jsonl`, `.jsonl.zst`, `.jsonl.gz`); in memory (`job::inventory`) for `-o` of a JSON
 //! document (formats 2-4), for `source.version_at`, and when a listing is not in key order.
+//! A plan from an S3 Inventory (`source.inventory`) is streaming only.
 
 use std::io::Write;
 use std::path::Path;
@@ -10,7 +11,7 @@ use std::time::Duration;
 
 use airlock_core::aws::Sides;
 use airlock_core::config::Settings;
-use airlock_core::error::Result;
+use airlock_core::error::{Error, Result};
 use airlock_core::job::inventory;
 use airlock_core::job::plan_file::is_lines_name;
 use airlock_core::job::plan_store::{self, LinesOutput};
@@ -32,6 +33,14 @@ pub(crate) async fn plan(
         plan_store::check(path)?;
     }
     let lines = output.filter(|path| is_lines_name(&path.to_string_lossy()));
+    if let (Some(inventory), Some(path), None) = (&settings.filter.inventory, output, lines) {
+        return Err(Error::usage(format!(
+            "-o '{}': a plan from the S3 Inventory '{}' is written streaming, as a line plan: \
+             name it 'plan.jsonl', 'plan.jsonl.zst' or 'plan.jsonl.gz'",
+            path.display(),
+            inventory.location()
+        )));
+    }
     if stream_plan::can_stream(settings) && (output.is_none() || lines.is_some()) {
         let mut file = lines.map(LinesOutput::create).transpose()?;
         if !summary_only {
@@ -155,6 +164,9 @@ pub(super) fn print_summary(plan: &PlanHeader, out: &mut dyn Write) {
             out,
             "  version_at {moment}: each source key as it was then (its version id is pinned)"
         );
+    }
+    if let Some(inventory) = &plan.inventory {
+        let _ = writeln!(out, "  source: {inventory}");
     }
     let row = |out: &mut dyn Write, name: &str, t: &RouteTotals| {
         let _ = writeln!(

@@ -117,6 +117,13 @@ fn render_notice(notice: Notice<'_>, args: &RunArgs) {
                 shard.index, shard.count, shard.source
             );
         }
+        Notice::Inventory(origin) => {
+            let _ = writeln!(
+                stderr,
+                "source: S3 Inventory of {} ('{}')",
+                origin.created, origin.manifest
+            );
+        }
         Notice::Rechecked(rechecked) => {
             let done = rechecked.already_there;
             if done > 0 {

@@ -28,8 +28,8 @@ pub use browser::Browser;
 pub use plan::PlanTab;
 pub use transfers::Transfers;
 
-/// Default file name offered when saving a plan.
-pub const DEFAULT_PLAN_FILE: &str = "airlock-plan.json";
+/// Default file name offered when saving a plan: format 5, zstd (a few dozen bytes an object).
+pub const DEFAULT_PLAN_FILE: &str = "airlock-plan.jsonl.zst";
 /// Messages kept for the log overlay.
 const LOG_LINES: usize = 200;
 
@@ -222,7 +222,9 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::Gathered { request, result } => {
             app.plan.gathered(request, result, &app.settings, &mut out)
         }
-        Msg::LayoutsLearnt(launch) => actions::layouts_learnt(app, launch, &mut out),
+        Msg::PlanGrew { request, totals } => app.plan.grew(request, *totals),
+        Msg::Streamed { request, result } => app.plan.streamed(request, result, &mut out),
+        Msg::Rerouted { request, result } => app.plan.rerouted(request, result, &mut out),
         Msg::RunStarted(Ok(())) => out.info("run started".into()),
         Msg::RunStarted(Err(e)) => {
             out.error(format!("cannot start the run: {e}"));
@@ -294,9 +296,10 @@ fn overlay_key(app: &mut App, key: KeyEvent, action: Option<Action>, out: &mut O
                 } else {
                     path
                 };
-                if let Some(plan) = &app.plan.plan {
+                if let Some(shown) = &app.plan.plan {
                     out.effects.push(Effect::SavePlan {
-                        plan: Box::new(plan.clone()),
+                        file: shown.file.clone(),
+                        header: Box::new(shown.header.clone()),
                         path: PathBuf::from(path),
                     });
                 }

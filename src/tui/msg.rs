@@ -4,6 +4,7 @@
 //! by spawning tasks that post `...(Result<...>)` messages back. Plain data, no I/O.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crossterm::event::KeyEvent;
 
@@ -11,8 +12,10 @@ use airlock_core::aws::Listing;
 use airlock_core::config::{Side, TransferSettings};
 use airlock_core::engine::{Command, Event};
 use airlock_core::error::Result;
+use airlock_core::job::plan_window::{PlanFile, Totals};
 use airlock_core::job::{Inventory, Scope};
-use airlock_core::plan::{ObjectInfo, Plan};
+use airlock_core::plan::ObjectInfo;
+use airlock_core::plan::lines::PlanHeader;
 
 /// Something that happened.
 #[derive(Debug)]
@@ -44,14 +47,27 @@ pub enum Msg {
         source: usize,
         target: usize,
     },
-    /// The inventory for the plan (both sides listed and enriched).
+    /// The inventory for the plan (both sides listed and enriched), when it cannot be planned
+    /// streaming.
     Gathered {
         request: u64,
         result: Result<Inventory>,
     },
-    /// The source part layouts of the run's multipart items are learnt: the run starts with
-    /// this plan (answered by [`Effect::Launch`]).
-    LayoutsLearnt(Box<Launch>),
+    /// The streaming plan's totals so far.
+    PlanGrew {
+        request: u64,
+        totals: Box<Totals>,
+    },
+    /// The streaming plan is done: its entries in a file, its header with the totals.
+    Streamed {
+        request: u64,
+        result: Result<Box<StreamedPlan>>,
+    },
+    /// The plan re-routed for the settings box's values (answers [`Effect::Reroute`]).
+    Rerouted {
+        request: u64,
+        result: Result<Box<StreamedPlan>>,
+    },
     /// The engine was started (or could not be).
     RunStarted(Result<()>),
     /// An event from the running engine.
@@ -60,13 +76,13 @@ pub enum Msg {
     PlanSaved(Result<PathBuf>),
 }
 
-/// A run about to start: its plan and the settings it runs with.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Launch {
-    pub plan: Plan,
-    pub transfer: TransferSettings,
-    /// Mirror: the user confirmed the plan's deletions.
-    pub confirm_delete: bool,
+/// A plan on disk: its entries ([`PlanFile`]) and header (totals, settings).
+#[derive(Debug)]
+pub struct StreamedPlan {
+    pub file: PlanFile,
+    pub header: PlanHeader,
+    /// HEAD requests the plan needed.
+    pub heads: usize,
 }
 
 /// Something the app asks the runtime to do.
@@ -83,23 +99,42 @@ pub enum Effect {
     },
     /// HEAD one key; answered by [`Msg::Headed`].
     Head { side: Side, key: String },
-    /// List both sides for the plan and HEAD undecided pairs; answered by [`Msg::Gathered`].
-    Gather { request: u64, scope: Scope },
-    /// Learn the source part layouts of `plan`'s multipart items (answered by
-    /// [`Msg::LayoutsLearnt`]), then start the engine on it with [`Effect::Launch`].
+    /// Plan `scope` with `transfer` streaming into a plan file ([`Msg::PlanGrew`]s, then
+    /// [`Msg::Streamed`]); what cannot stream (`version_at`, a store that does not list in key
+    /// order) by listing both sides in memory and HEADing undecided pairs
+    /// ([`Msg::GatherProgress`]es, then [`Msg::Gathered`]).
+    Gather {
+        request: u64,
+        scope: Scope,
+        transfer: Box<TransferSettings>,
+    },
+    /// Re-route the plan in `file` for `transfer` into a new file; answered by
+    /// [`Msg::Rerouted`].
+    Reroute {
+        request: u64,
+        file: Arc<PlanFile>,
+        header: Box<PlanHeader>,
+        transfer: Box<TransferSettings>,
+    },
+    /// Start the engine on the plan in `file`, streamed as `run --plan` streams a saved plan
+    /// (multipart sources learn their part layouts as they are fed); answered by
+    /// [`Msg::RunStarted`], then [`Msg::Engine`]s.
     StartRun {
-        plan: Box<Plan>,
+        file: Arc<PlanFile>,
+        header: Box<PlanHeader>,
         transfer: Box<TransferSettings>,
         /// Mirror: the user confirmed the plan's deletions.
         confirm_delete: bool,
     },
-    /// Start the engine on a plan whose layouts are learnt; answered by [`Msg::RunStarted`],
-    /// then [`Msg::Engine`]s.
-    Launch(Box<Launch>),
     /// Send a command to the running engine.
     Send(Command),
-    /// Write the plan as JSON; answered by [`Msg::PlanSaved`].
-    SavePlan { plan: Box<Plan>, path: PathBuf },
+    /// Write the plan as a format 5 plan (compressed as the name says; a file or `s3://`);
+    /// answered by [`Msg::PlanSaved`].
+    SavePlan {
+        file: Arc<PlanFile>,
+        header: Box<PlanHeader>,
+        path: PathBuf,
+    },
     /// Leave the UI.
     Quit,
 }

@@ -271,6 +271,7 @@ fn good_plan() -> Value {
         source_version_id: None,
         held_back: None,
         source_layout: None,
+        inventory_of_ms: None,
     };
     let items = vec![
         item("a", 3, Route::Skip, 0, 0),

@@ -7,6 +7,10 @@
 //! first pages (the title says which rows are loaded), that the badges of the rows shown are
 //! decided (the target paged along), and that the process's peak RSS (VmHWM) stays bounded.
 //!
+//! A second test plans that folder (`P` on it): the totals show while it lists, the plan of
+//! 1,000,000 keys completes, `G` shows the last key (read back from the plan file), the peak RSS
+//! stays bounded, and the temporary plan file is gone after `q`.
+//!
 //! Ignored when tmux was not on `PATH` at build time, like `tui_tmux`. Print the screens and
 //! figures with `cargo test --test it tui_scale -- --nocapture`.
 
@@ -109,14 +113,9 @@ fn peak_rss_kib(pid: u32) -> u64 {
         .expect("VmHWM in /proc/<pid>/status")
 }
 
-#[test]
-#[cfg_attr(
-    not(airlock_tmux),
-    ignore = "needs tmux on PATH: install it (apt-get install tmux)"
-)]
-fn a_folder_of_a_million_keys_opens_at_once_and_pages_in_bounded_memory() {
-    tmux::require("a_folder_of_a_million_keys_opens_at_once_and_pages_in_bounded_memory");
-    let servers = servers();
+/// The real binary in tmux on `servers`, in a temporary home (returned: it must outlive the
+/// session).
+fn start_tui(servers: &Servers) -> (tempfile::TempDir, Tmux) {
     let dir = tempfile::Builder::new()
         .prefix("airlock-tmux-scale-")
         .tempdir()
@@ -136,16 +135,34 @@ fn a_folder_of_a_million_keys_opens_at_once_and_pages_in_bounded_memory() {
             ("AIRLOCK_DATA_DIR", &data),
             ("XDG_CONFIG_HOME", &home),
             ("HOME", dir.path()),
+            ("TMPDIR", dir.path()),
         ],
         Path::new(env!("CARGO_BIN_EXE_airlock")),
         &["-c", config.to_str().expect("utf-8 temp path")],
     );
-    let screen = tmux.wait_for("the bucket root with events/", STEP, |s| {
+    (dir, tmux)
+}
+
+/// The bucket root, listed, the cursor on `events/`.
+fn root(tmux: &Tmux) -> String {
+    tmux.wait_for("the bucket root with events/", STEP, |s| {
         source_rows(s)
             .iter()
             .any(|r| r.starts_with("│▸") && r.contains("events/"))
             && !listing(s)
-    });
+    })
+}
+
+#[test]
+#[cfg_attr(
+    not(airlock_tmux),
+    ignore = "needs tmux on PATH: install it (apt-get install tmux)"
+)]
+fn a_folder_of_a_million_keys_opens_at_once_and_pages_in_bounded_memory() {
+    tmux::require("a_folder_of_a_million_keys_opens_at_once_and_pages_in_bounded_memory");
+    let servers = servers();
+    let (_dir, tmux) = start_tui(&servers);
+    let screen = root(&tmux);
     println!("--- root\n{}", frame(&screen));
     let pid = tmux
         .program_pid()
@@ -266,4 +283,108 @@ fn a_folder_of_a_million_keys_opens_at_once_and_pages_in_bounded_memory() {
 
     tmux.send(&["q"]);
     assert_eq!(tmux.wait_exit(STEP), 0, "{}", frame(&tmux.screen()));
+}
+
+/// Peak RSS of the TUI planning the 1,000,000-key folder (the plan on disk, a window of rows
+/// in memory). Before the plan file, `P` on this folder peaked at 918 MiB (debug).
+const PLAN_PEAK_RSS_KIB: u64 = 200 * 1024;
+/// Generous: the whole plan of 1,000,000 keys, debug build, two busy cores.
+const PLAN_DONE: Duration = Duration::from_secs(180);
+
+/// The Plan tab's object table title (`Objects 1,234…` while planning).
+fn objects_title(screen: &str) -> Option<String> {
+    screen
+        .lines()
+        .find_map(|l| l.split("┌ Objects ").nth(1))
+        .map(|t| t.split(" ─").next().unwrap_or_default().trim().to_string())
+}
+
+/// Temporary plan files of the TUI in `dir` (its TMPDIR).
+fn plan_files(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .expect("the temp dir")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|name| name.starts_with(".airlock-tui-plan-"))
+        .collect()
+}
+
+#[test]
+#[cfg_attr(
+    not(airlock_tmux),
+    ignore = "needs tmux on PATH: install it (apt-get install tmux)"
+)]
+fn planning_a_folder_of_a_million_keys_shows_totals_at_once_and_a_window_of_rows() {
+    tmux::require("planning_a_folder_of_a_million_keys_shows_totals_at_once_and_a_window_of_rows");
+    let servers = servers();
+    let (dir, tmux) = start_tui(&servers);
+    root(&tmux);
+    let pid = tmux
+        .program_pid()
+        .expect("the airlock process under the pane's shell");
+
+    // Select the folder and plan it.
+    tmux.send(&["Space"]);
+    tmux.send(&["P"]);
+    let asked = Instant::now();
+    let first = tmux.wait_for("the first totals", STEP, |s| {
+        s.contains("listing… ") && !s.contains("listing… 0 planned")
+    });
+    let first_totals = asked.elapsed();
+    println!(
+        "--- first totals after {} ms\n{}",
+        first_totals.as_millis(),
+        frame(&first)
+    );
+    assert!(first.contains("to copy"), "{}", frame(&first));
+    let done = tmux.wait_for("the plan of 1,000,000 keys", PLAN_DONE, |s| {
+        objects_title(s).as_deref() == Some("1,000,000")
+    });
+    let planned = asked.elapsed();
+    println!(
+        "--- planned after {} ms\n{}",
+        planned.as_millis(),
+        frame(&done)
+    );
+    // A third of the keys are at the target, three quarters of those the same: skipped.
+    let skip = done
+        .lines()
+        .find(|l| l.contains("│skip "))
+        .expect("the skip row");
+    assert!(skip.contains("250,000"), "{}", frame(&done));
+    assert!(done.contains("part-00000000.parquet"), "{}", frame(&done));
+
+    // The last row, from the file: Tab to the table, G to the bottom.
+    tmux.send(&["Tab"]);
+    tmux.send(&["G"]);
+    let last = tmux.wait_for("the last key under the cursor", STEP, |s| {
+        s.lines()
+            .any(|l| l.contains("│▸ ") && l.contains("part-00999999.parquet"))
+    });
+    println!("--- last row\n{}", frame(&last));
+    let files = plan_files(dir.path());
+    assert_eq!(
+        files.len(),
+        1,
+        "one plan file while the plan is shown: {files:?}"
+    );
+
+    let peak_kib = peak_rss_kib(pid);
+    println!(
+        "--- figures: first totals {} ms, plan done {} ms, peak RSS {} MiB (debug build)",
+        first_totals.as_millis(),
+        planned.as_millis(),
+        peak_kib / 1024
+    );
+    assert!(
+        peak_kib < PLAN_PEAK_RSS_KIB,
+        "peak RSS {peak_kib} KiB over {PLAN_PEAK_RSS_KIB} KiB"
+    );
+
+    tmux.send(&["q"]);
+    assert_eq!(tmux.wait_exit(STEP), 0, "{}", frame(&tmux.screen()));
+    assert_eq!(
+        plan_files(dir.path()),
+        Vec::<String>::new(),
+        "removed on exit"
+    );
 }

@@ -151,6 +151,11 @@ pub struct PlanItem {
     /// at plan time; `part_size` follows it when it is used).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_layout: Option<SourceLayout>,
+    /// Planned from the S3 Inventory made at this moment (ms since the epoch), not from a
+    /// listing: a source that answers 404 at copy time was deleted since, and the object is
+    /// skipped with that reason instead of failing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inventory_of_ms: Option<i64>,
 }
 
 /// Where a side of the plan points, so a saved plan can be checked against the config.

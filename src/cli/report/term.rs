@@ -221,6 +221,12 @@ impl Reporter for TermReporter {
                 ..
             } => self.parts_uploaded(*id, key, *first_part, *last_part),
             Event::ObjectCancelled { id, key } => self.object_cancelled(*id, key),
+            Event::ObjectGone { id, key, reason } => {
+                if let Some(bar) = self.objects.remove(id) {
+                    bar.finish_and_clear();
+                }
+                self.line(format!("skipped: {key}: {reason}"));
+            }
             Event::RunFinished { .. } => self.run_finished(),
             Event::ChecksumMode { mode, reason } => self.line(format!(
                 "write mode '{mode}' (checksum = \"auto\"): {reason}"

@@ -6,10 +6,9 @@
 use super::{App, Confirm, DEFAULT_PLAN_FILE, Out, Overlay, Tab, transfers};
 use crate::tui::input::TextInput;
 use crate::tui::keymap::Action;
-use crate::tui::msg::{Effect, Launch};
+use crate::tui::msg::Effect;
 use airlock_core::engine::Command;
 use airlock_core::job::Scope;
-use airlock_core::plan::{PlanItem, Route};
 
 pub(super) fn action(app: &mut App, action: Action, out: &mut Out) {
     match action {
@@ -100,12 +99,11 @@ fn plan_action(app: &mut App, action: Action, out: &mut Out) {
                 out.warn("a run is active: wait for it to finish (3 shows it)".into());
             } else if app.plan.gathering() && app.plan.plan.is_some() {
                 out.warn("the plan is being rebuilt: wait for it, then press g".into());
-            } else if app
-                .plan
-                .plan
-                .as_ref()
-                .is_some_and(|p| p.summary.copy_objects() > 0 || !p.deletions.is_empty())
-            {
+            } else if app.plan.rerouting.is_some() {
+                out.warn("the plan is being re-routed for the new settings: wait for it".into());
+            } else if app.plan.plan.as_ref().is_some_and(|p| {
+                p.header.summary.copy_objects() > 0 || p.header.deletions.objects > 0
+            }) {
                 app.overlay = Some(Overlay::Confirm(Confirm::StartRun));
             } else if app.plan.plan.is_some() {
                 out.info("nothing to copy: every object is already at the target".into());
@@ -226,7 +224,7 @@ pub(super) fn confirmed(app: &mut App, confirm: Confirm, out: &mut Out) {
                 .plan
                 .plan
                 .as_ref()
-                .is_some_and(|p| !p.deletions.is_empty()) =>
+                .is_some_and(|p| p.header.deletions.objects > 0) =>
         {
             app.overlay = Some(Overlay::Confirm(Confirm::Delete));
         }
@@ -238,13 +236,14 @@ pub(super) fn confirmed(app: &mut App, confirm: Confirm, out: &mut Out) {
 }
 
 /// Start the plan; `confirm_delete` lets a mirror plan's deletions run once every copy
-/// succeeded (declined: the engine copies and reports them skipped).
+/// succeeded (declined: the engine copies and reports them skipped). The run reads the plan
+/// file as it goes; multipart sources learn their part layouts as they are fed.
 pub(super) fn start_run(app: &mut App, confirm_delete: bool, out: &mut Out) {
-    let Some(plan) = &app.plan.plan else { return };
-    if !plan.deletions.is_empty() && !confirm_delete {
+    let Some(shown) = &app.plan.plan else { return };
+    let deletions = shown.header.deletions.objects;
+    if deletions > 0 && !confirm_delete {
         out.info(format!(
-            "copies only: the plan's {} deletions will not be made",
-            plan.deletions.len()
+            "copies only: the plan's {deletions} deletions will not be made"
         ));
     }
     let transfer = &app.plan.transfer;
@@ -253,47 +252,13 @@ pub(super) fn start_run(app: &mut App, confirm_delete: bool, out: &mut Out) {
         false => app.transfers.starting(transfer.concurrency, false),
     }
     app.transfers.bandwidth_limit = app.plan.transfer.bandwidth_limit.map(|rate| rate.0);
-    if plan
-        .items
-        .iter()
-        .any(|i| i.route == Route::Multipart && i.source_layout.is_none())
-    {
-        out.info("learning source part layouts...".into());
-    }
     out.effects.push(Effect::StartRun {
-        plan: Box::new(plan.clone()),
+        file: shown.file.clone(),
+        header: Box::new(shown.header.clone()),
         transfer: Box::new(app.plan.transfer.clone()),
         confirm_delete,
     });
     app.tab = Tab::Transfers;
-}
-
-/// The run's source part layouts are learnt: show them in the Plan tab (the plan there is the
-/// one the run was started with, unless it was rebuilt since) and start the run, unless it was
-/// stopped meanwhile.
-pub(super) fn layouts_learnt(app: &mut App, launch: Box<Launch>, out: &mut Out) {
-    if let Some(shown) = app.plan.plan.as_mut() {
-        let same = |a: &PlanItem, b: &PlanItem| a.source_key == b.source_key && a.route == b.route;
-        if shown.items.len() == launch.plan.items.len()
-            && shown
-                .items
-                .iter()
-                .zip(&launch.plan.items)
-                .all(|(a, b)| same(a, b))
-        {
-            *shown = launch.plan.clone();
-        }
-    }
-    if app.transfers.phase != transfers::Phase::Starting {
-        // Stopped (or quit) while learning: there is no engine to wait for.
-        app.transfers.phase = transfers::Phase::Idle;
-        match app.quit_when_stopped {
-            true => out.effects.push(Effect::Quit),
-            false => out.info("the run was not started".into()),
-        }
-        return;
-    }
-    out.effects.push(Effect::Launch(launch));
 }
 
 /// Stop the run gracefully (the journal is kept) and quit once it has stopped.

@@ -1,22 +1,33 @@
-//! The Plan tab's state and update: gathering the inventory for the selection (or the
-//! configured prefix), building the plan with the pure [`job::inventory::build_plan`], the
-//! object table's cursor, and the settings box whose fields are edited in place; an applied
-//! edit re-routes the plan at once ([`Plan::reroute`]), an invalid one shows an error naming
-//! the value and changes nothing.
+//! The Plan tab's state and update: the configured prefix or the browser's selection planned
+//! streaming into a plan file on disk by the runtime (the totals shown as they grow); where a
+//! store does not list in key order, or with `version_at`, the inventory gathered in memory
+//! and built with the pure [`job::inventory::build_plan`], then written to such a file too.
+//! The tab keeps the plan's header (totals) and a window of rows around the cursor, read back
+//! from the file ([`Shown`]), so its memory does not grow with the object count. The settings
+//! box's fields are edited in place; an applied edit re-routes the plan file (a new file,
+//! streamed, by the runtime), an invalid one shows an error naming the value and changes
+//! nothing.
 
-use std::ops::RangeInclusive;
+mod field;
+
+use std::sync::Arc;
 
 use crossterm::event::KeyEvent;
 
 use super::Out;
 use crate::tui::input::{InputOutcome, TextInput};
 use crate::tui::keymap::Action;
-use crate::tui::msg::Effect;
-use airlock_core::config::defaults::AUTO_CONCURRENCY_CEILING;
-use airlock_core::config::{ByteSize, PartSize, Settings, TransferSettings, limits};
+use crate::tui::msg::{Effect, StreamedPlan};
+use airlock_core::config::{Settings, TransferSettings};
 use airlock_core::error::Result;
+use airlock_core::job::plan_window::{PlanFile, Totals};
 use airlock_core::job::{self, Inventory, Scope};
-use airlock_core::plan::Plan;
+use airlock_core::plan::lines::{Entry, PlanHeader};
+
+pub use field::Field;
+
+/// Rows of the object table read from the plan file at once (at least three screens).
+pub const WINDOW_ROWS: usize = 256;
 
 /// Where the plan stands.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,97 +50,6 @@ pub enum PlanFocus {
     Objects,
 }
 
-/// The editable transfer settings, in the order of the settings box.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Field {
-    Threshold,
-    PartSize,
-    Concurrency,
-    MemoryLimit,
-}
-
-impl Field {
-    pub const ALL: [Field; 4] = [
-        Field::Threshold,
-        Field::PartSize,
-        Field::Concurrency,
-        Field::MemoryLimit,
-    ];
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Field::Threshold => "multipart threshold",
-            Field::PartSize => "part size",
-            Field::Concurrency => "concurrency",
-            Field::MemoryLimit => "memory limit",
-        }
-    }
-
-    /// The value as shown (and as the editor starts).
-    pub fn value(self, transfer: &TransferSettings) -> String {
-        match self {
-            Field::Threshold => transfer.multipart_threshold.to_string(),
-            Field::PartSize => match transfer.part_size {
-                PartSize::Auto => "auto".into(),
-                PartSize::Fixed(size) => size.to_string(),
-            },
-            Field::Concurrency if transfer.adaptive_concurrency => "auto".into(),
-            Field::Concurrency => transfer.concurrency.to_string(),
-            Field::MemoryLimit => transfer.memory_limit.to_string(),
-        }
-    }
-
-    /// Parse and check `text`; on success, write it into `transfer`.
-    pub fn apply(self, text: &str, transfer: &mut TransferSettings) -> Result<(), String> {
-        let label = self.label();
-        let text = text.trim();
-        let size = |text: &str| {
-            text.parse::<ByteSize>()
-                .map_err(|e| format!("{label}: {e}"))
-        };
-        let in_range = |value: ByteSize, range: &RangeInclusive<ByteSize>| {
-            if !range.contains(&value) {
-                Err(format!(
-                    "{label} '{text}' is out of range: use a size from {}",
-                    limits::range_text(range)
-                ))
-            } else {
-                Ok(value)
-            }
-        };
-        match self {
-            Field::Threshold => {
-                transfer.multipart_threshold = in_range(size(text)?, &limits::MULTIPART_THRESHOLD)?
-            }
-            Field::PartSize => {
-                transfer.part_size = if text.eq_ignore_ascii_case("auto") {
-                    PartSize::Auto
-                } else {
-                    PartSize::Fixed(in_range(size(text)?, &limits::PART_SIZE)?)
-                }
-            }
-            Field::Concurrency if text.trim().eq_ignore_ascii_case("auto") => {
-                transfer.concurrency = AUTO_CONCURRENCY_CEILING;
-                transfer.adaptive_concurrency = true;
-            }
-            Field::Concurrency => {
-                transfer.concurrency = match text.parse::<usize>() {
-                    Ok(n) if limits::CONCURRENCY.contains(&n) => n,
-                    _ => {
-                        return Err(format!(
-                            "{label} '{text}' is not a number from {}, or 'auto'",
-                            limits::range_text(&limits::CONCURRENCY)
-                        ));
-                    }
-                };
-                transfer.adaptive_concurrency = false;
-            }
-            Field::MemoryLimit => transfer.memory_limit = in_range(size(text)?, &limits::MEMORY)?,
-        }
-        Ok(())
-    }
-}
-
 /// A setting being edited.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Editor {
@@ -139,11 +59,80 @@ pub struct Editor {
     pub error: Option<String>,
 }
 
+/// A plan shown: its header and a window of its rows, read from its file.
+#[derive(Debug, Clone)]
+pub struct Shown {
+    /// Totals, settings, sides, warnings, what the filters left out.
+    pub header: PlanHeader,
+    /// The entries (items, and mirror deletions), in the order planned; removed from disk
+    /// when the last holder (this tab, a run) drops it.
+    pub file: Arc<PlanFile>,
+    /// Row number of `window[0]`.
+    pub window_start: u64,
+    /// The rows around the cursor (at most [`WINDOW_ROWS`], or the table's height if more).
+    pub window: Vec<Entry>,
+    /// Why the window could not be read (shown in the table).
+    pub window_error: Option<String>,
+}
+
+impl Shown {
+    fn new(header: PlanHeader, file: PlanFile) -> Self {
+        Shown {
+            header,
+            file: Arc::new(file),
+            window_start: 0,
+            window: Vec::new(),
+            window_error: None,
+        }
+    }
+
+    /// Rows of the table: items and deletions.
+    pub fn rows(&self) -> u64 {
+        self.file.len()
+    }
+
+    /// Row `i`, when it is in the window.
+    pub fn row(&self, i: u64) -> Option<&Entry> {
+        let at = i.checked_sub(self.window_start)?;
+        self.window.get(usize::try_from(at).ok()?)
+    }
+
+    /// Make the window hold rows `first..first + count` (clipped to the plan), reading the
+    /// file when it does not, centred on them.
+    fn cover(&mut self, first: u64, count: usize) {
+        let last = (first + count as u64).min(self.rows());
+        let held = self.window_start + self.window.len() as u64;
+        if first >= self.window_start && last <= held && self.window_error.is_none() {
+            return;
+        }
+        let size = WINDOW_ROWS.max(count);
+        let start = first.saturating_sub(((size - count) / 2) as u64);
+        match self.file.read(start, size) {
+            Ok(rows) => {
+                self.window_start = start;
+                self.window = rows;
+                self.window_error = None;
+            }
+            Err(e) => {
+                self.window.clear();
+                self.window_error = Some(format!("cannot read the plan's rows: {e}"));
+            }
+        }
+    }
+}
+
 /// The Plan tab.
 #[derive(Debug, Clone)]
 pub struct PlanTab {
     pub status: PlanStatus,
-    pub plan: Option<Plan>,
+    pub plan: Option<Shown>,
+    /// The streaming plan's totals so far (while it lists).
+    pub grew: Option<Totals>,
+    /// A re-route of the plan file is under way (its id): the plan shown still has the old
+    /// routes.
+    pub rerouting: Option<u64>,
+    /// Re-routes asked for so far (their ids; older answers are dropped).
+    pub reroutes: u64,
     /// What the plan covers, in words.
     pub scope_label: String,
     /// The settings the plan (and the run) use; starts from the config.
@@ -172,6 +161,9 @@ impl PlanTab {
         PlanTab {
             status: PlanStatus::Empty,
             plan: None,
+            grew: None,
+            rerouting: None,
+            reroutes: 0,
             scope_label: String::new(),
             selection_scope: false,
             transfer: settings.transfer.clone(),
@@ -191,20 +183,99 @@ impl PlanTab {
         matches!(self.status, PlanStatus::Gathering { .. })
     }
 
-    /// Start gathering the inventory for `scope`.
+    /// Start planning `scope` (see [`Effect::Gather`]).
     pub fn gather(&mut self, scope: Scope, label: String, version: u64, out: &mut Out) {
         self.request += 1;
         self.status = PlanStatus::Gathering {
             source: 0,
             target: 0,
         };
+        self.grew = None;
+        self.rerouting = None;
         self.scope_label = label;
         self.built_for = Some(version);
         self.selection_scope = matches!(scope, Scope::Selection { .. });
         out.effects.push(Effect::Gather {
             request: self.request,
             scope,
+            transfer: Box::new(self.transfer.clone()),
         });
+    }
+
+    /// The streaming plan's totals so far.
+    pub fn grew(&mut self, request: u64, totals: Totals) {
+        if request == self.request && self.gathering() {
+            self.grew = Some(totals);
+        }
+    }
+
+    /// The streaming plan is done (or failed).
+    pub fn streamed(&mut self, request: u64, result: Result<Box<StreamedPlan>>, out: &mut Out) {
+        if request != self.request {
+            return;
+        }
+        match result {
+            Ok(streamed) => {
+                let StreamedPlan {
+                    file,
+                    header,
+                    heads,
+                } = *streamed;
+                self.warn_selection_deletes_nothing(out);
+                for warning in &header.warnings {
+                    out.warn(format!("plan: {warning}"));
+                }
+                self.heads = heads;
+                self.show(header, file);
+            }
+            Err(e) => self.failed(e, out),
+        }
+    }
+
+    /// The plan re-routed for the settings box's values.
+    pub fn rerouted(&mut self, request: u64, result: Result<Box<StreamedPlan>>, out: &mut Out) {
+        if self.rerouting != Some(request) {
+            return;
+        }
+        self.rerouting = None;
+        match result {
+            Ok(rerouted) => {
+                let (cursor, offset) = (self.cursor, self.offset);
+                let StreamedPlan { file, header, .. } = *rerouted;
+                self.show(header, file);
+                (self.cursor, self.offset) = (cursor, offset);
+                self.scroll();
+            }
+            Err(e) => out.error(format!("cannot re-route the plan: {e}")),
+        }
+    }
+
+    fn warn_selection_deletes_nothing(&self, out: &mut Out) {
+        if self.transfer.mode == airlock_core::config::TransferMode::Mirror && self.selection_scope
+        {
+            out.warn(
+                "mirror: a plan of a selection deletes nothing; clear the selection to plan (and \
+                 mirror) the whole prefix"
+                    .into(),
+            );
+        }
+    }
+
+    fn show(&mut self, header: PlanHeader, file: PlanFile) {
+        self.plan = Some(Shown::new(header, file));
+        self.grew = None;
+        self.status = PlanStatus::Ready;
+        self.cursor = 0;
+        self.offset = 0;
+        self.scroll();
+    }
+
+    fn failed(&mut self, e: airlock_core::error::Error, out: &mut Out) {
+        let message = format!("cannot build the plan: {e}");
+        out.error(message.clone());
+        self.status = PlanStatus::Failed(message);
+        self.grew = None;
+        self.built_for = None;
     }
 
     pub fn progress(&mut self, request: u64, source: usize, target: usize) {
@@ -213,7 +284,8 @@ impl PlanTab {
         }
     }
 
-    /// The inventory arrived: build the plan (pure) with the current settings.
+    /// The inventory arrived: build the plan (pure) with the current settings, and keep it on
+    /// disk like a streamed one (a selection's plan is as big as the selection).
     pub fn gathered(
         &mut self,
         request: u64,
@@ -227,30 +299,17 @@ impl PlanTab {
         match result {
             Ok(inventory) => {
                 let plan = job::inventory::build_plan(&inventory, settings, &self.transfer);
-                if self.transfer.mode == airlock_core::config::TransferMode::Mirror
-                    && self.selection_scope
-                {
-                    out.warn(
-                        "mirror: a plan of a selection deletes nothing; clear the selection to \
-                         plan (and mirror) the whole prefix"
-                            .into(),
-                    );
-                }
+                self.warn_selection_deletes_nothing(out);
                 for warning in &plan.warnings {
                     out.warn(format!("plan: {warning}"));
                 }
                 self.heads = inventory.heads;
-                self.plan = Some(plan);
-                self.status = PlanStatus::Ready;
-                self.cursor = 0;
-                self.offset = 0;
+                match PlanFile::of_plan(&plan) {
+                    Ok(file) => self.show(PlanHeader::of(&plan), file),
+                    Err(e) => self.failed(e, out),
+                }
             }
-            Err(e) => {
-                let message = format!("cannot build the plan: {e}");
-                out.error(message.clone());
-                self.status = PlanStatus::Failed(message);
-                self.built_for = None;
-            }
+            Err(e) => self.failed(e, out),
         }
     }
 
@@ -281,11 +340,8 @@ impl PlanTab {
 
     fn move_cursor(&mut self, action: Action) {
         // Mirror deletions are rows too, after the copies.
-        let len = self
-            .plan
-            .as_ref()
-            .map_or(0, |p| p.items.len() + p.deletions.len());
-        let last = len.saturating_sub(1);
+        let len = self.plan.as_ref().map_or(0, |p| p.rows());
+        let last = usize::try_from(len).unwrap_or(usize::MAX).saturating_sub(1);
         let rows = self.rows.max(1);
         self.cursor = match action {
             Action::Up => self.cursor.saturating_sub(1),
@@ -304,12 +360,18 @@ impl PlanTab {
         self.scroll();
     }
 
+    /// Keep the cursor on screen, and the rows on screen in the window (a read of the plan
+    /// file when they are not: a seek and at most [`WINDOW_ROWS`] plus an index stride of
+    /// lines).
     fn scroll(&mut self) {
         let rows = self.rows.max(1);
         if self.cursor < self.offset {
             self.offset = self.cursor;
         } else if self.cursor >= self.offset + rows {
             self.offset = self.cursor + 1 - rows;
+        }
+        if let Some(shown) = self.plan.as_mut() {
+            shown.cover(self.offset as u64, rows);
         }
     }
 
@@ -328,8 +390,15 @@ impl PlanTab {
                         let field = editor.field;
                         self.editor = None;
                         self.transfer = transfer;
-                        if let Some(plan) = self.plan.as_mut() {
-                            plan.reroute(&self.transfer);
+                        if let Some(shown) = &self.plan {
+                            self.reroutes += 1;
+                            self.rerouting = Some(self.reroutes);
+                            out.effects.push(Effect::Reroute {
+                                request: self.reroutes,
+                                file: shown.file.clone(),
+                                header: Box::new(shown.header.clone()),
+                                transfer: Box::new(self.transfer.clone()),
+                            });
                         }
                         out.info(format!(
                             "{} set to {}",
@@ -341,31 +410,5 @@ impl PlanTab {
                 }
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fields_parse_with_units_and_refuse_out_of_range_values() {
-        let mut transfer = TransferSettings::default();
-        Field::Threshold.apply("64MiB", &mut transfer).unwrap();
-        assert_eq!(transfer.multipart_threshold, ByteSize::mib(64));
-        Field::PartSize.apply("auto", &mut transfer).unwrap();
-        assert_eq!(transfer.part_size, PartSize::Auto);
-        Field::PartSize.apply("8 MiB", &mut transfer).unwrap();
-        assert_eq!(transfer.part_size, PartSize::Fixed(ByteSize::mib(8)));
-        let before = transfer.clone();
-        let err = Field::PartSize.apply("1MiB", &mut transfer).unwrap_err();
-        assert!(err.contains("'1MiB' is out of range"), "{err}");
-        let err = Field::Concurrency.apply("lots", &mut transfer).unwrap_err();
-        assert!(err.contains("'lots'"), "{err}");
-        let err = Field::MemoryLimit
-            .apply("12 parsecs", &mut transfer)
-            .unwrap_err();
-        assert!(err.contains("'12 parsecs'"), "{err}");
-        assert_eq!(transfer, before, "refused edits change nothing");
     }
 }

@@ -45,15 +45,12 @@ fn planned_with_held_back(size: (u16, u16)) -> App {
 #[test]
 fn the_plan_summary_shows_what_is_held_back() {
     let app = planned_with_held_back((80, 24));
-    let plan = app.plan.plan.as_ref().expect("a plan");
+    let plan = &app.plan.plan.as_ref().expect("a plan").header;
     assert_eq!(plan.summary.held_back.archived, 2);
     assert_eq!(plan.summary.held_back.source_prefix_markers, 1);
     // Held back means skipped: nothing of them is in the bytes to copy.
-    let held: Vec<_> = plan
-        .items
-        .iter()
-        .filter(|i| i.held_back.is_some())
-        .collect();
+    let items = super::plan_items(&app);
+    let held: Vec<_> = items.iter().filter(|i| i.held_back.is_some()).collect();
     assert!(held.iter().all(|i| i.route == Route::Skip), "{held:?}");
     let shown = screen(&app);
     // 80 columns leave the summary's border 42: the short form.

@@ -57,15 +57,15 @@ fn start_effect(effects: &[Effect]) -> Option<bool> {
 #[test]
 fn plan_tab_lists_deletions_as_delete_rows() {
     let mut app = mirror_planned((120, 30));
-    let plan = app.plan.plan.as_ref().unwrap();
-    assert_eq!(plan.deletions.len(), 2);
-    assert_eq!(plan.format, airlock_core::plan::MIRROR_FORMAT_VERSION);
+    let plan = &app.plan.plan.as_ref().unwrap().header;
+    assert_eq!(plan.deletions.objects, 2);
+    assert_eq!(plan.settings.mode, TransferMode::Mirror);
     key(&mut app, KeyCode::Tab);
     key(&mut app, KeyCode::End);
-    let plan = app.plan.plan.as_ref().unwrap();
+    let plan = &app.plan.plan.as_ref().unwrap().header;
     assert_eq!(
-        app.plan.cursor,
-        plan.items.len() + 1,
+        app.plan.cursor as u64,
+        plan.items + 1,
         "the cursor reaches the last deletion"
     );
     let screen = screen(&app);
@@ -185,5 +185,5 @@ fn a_mirror_plan_of_a_selection_warns_that_it_deletes_nothing() {
         "{:?}",
         app.log
     );
-    assert!(app.plan.plan.as_ref().unwrap().deletions.is_empty());
+    assert_eq!(app.plan.plan.as_ref().unwrap().header.deletions.objects, 0);
 }

@@ -10,6 +10,7 @@ mod held_back;
 mod mirror;
 mod overlays;
 mod plan;
+mod plan_stream;
 mod transfers;
 mod transfers_scale;
 
@@ -27,7 +28,8 @@ use airlock_core::aws::Listing;
 use airlock_core::config::{
     CredentialSpec, Settings, Side, SideSettings, TransferSettings, WriteOptions,
 };
-use airlock_core::plan::ObjectInfo;
+use airlock_core::plan::lines::Entry;
+use airlock_core::plan::{ObjectInfo, PlanItem};
 
 /// 2025-11-20 13:00:00 UTC.
 pub(super) const T0: i64 = 1_763_643_600_000;
@@ -159,4 +161,41 @@ pub(super) fn browser_with_badges(size: (u16, u16)) -> App {
         true,
     );
     app
+}
+
+/// Every item of the plan shown, read from its file (the tab holds a window only).
+pub(super) fn plan_items(app: &App) -> Vec<PlanItem> {
+    let shown = app.plan.plan.as_ref().expect("a plan");
+    (shown.file.entries().expect("the plan file reads"))
+        .filter_map(|entry| match entry.expect("an entry") {
+            Entry::Item(item) => Some(item),
+            Entry::Deletion(_) => None,
+        })
+        .collect()
+}
+
+/// Run the effects' re-route as the runtime does (on the plan file) and deliver its answer.
+pub(super) fn reroute(app: &mut App, effects: Vec<Effect>) -> Vec<Effect> {
+    let mut out = Vec::new();
+    for effect in effects {
+        let Effect::Reroute {
+            request,
+            file,
+            header,
+            transfer,
+        } = effect
+        else {
+            out.push(effect);
+            continue;
+        };
+        let result = file.reroute(&header, &transfer).map(|(file, header)| {
+            Box::new(crate::tui::msg::StreamedPlan {
+                file,
+                header,
+                heads: 0,
+            })
+        });
+        out.extend(update(app, Msg::Rerouted { request, result }));
+    }
+    out
 }

@@ -8,7 +8,6 @@ use insta::assert_snapshot;
 use super::*;
 use crate::tui::app::plan::{PlanFocus, PlanStatus};
 use crate::tui::app::{Confirm, Overlay, Tab};
-use crate::tui::msg::Launch;
 use airlock_core::config::{ByteSize, PartSize};
 use airlock_core::job::Inventory;
 use airlock_core::job::Scope;
@@ -107,7 +106,7 @@ fn gathering_shows_progress() {
 fn summary_and_table() {
     let app = planned((80, 24));
     assert_eq!(app.plan.status, PlanStatus::Ready);
-    let plan = app.plan.plan.as_ref().unwrap();
+    let plan = &app.plan.plan.as_ref().unwrap().header;
     assert_eq!(plan.summary.skip.objects, 2);
     assert_eq!(plan.summary.multipart.objects, 2);
     assert_snapshot!("plan_summary", screen(&app));
@@ -125,15 +124,18 @@ fn wide_plan_shows_reasons() {
 #[test]
 fn invalid_edit_shows_the_value_and_changes_nothing() {
     let mut app = planned((80, 24));
-    let before = app.plan.plan.clone();
+    let before = app.plan.plan.as_ref().unwrap().header.clone();
+    let items = plan_items(&app);
     key(&mut app, KeyCode::Down); // part size
     key(&mut app, KeyCode::Enter);
     ctrl(&mut app, 'u');
     chars(&mut app, "1MiB");
-    key(&mut app, KeyCode::Enter);
+    let effects = key(&mut app, KeyCode::Enter);
+    assert!(effects.is_empty(), "no re-route: {effects:?}");
     let editor = app.plan.editor.as_ref().expect("the editor stays open");
     assert!(editor.error.as_ref().unwrap().contains("'1MiB'"));
-    assert_eq!(app.plan.plan, before);
+    assert_eq!(app.plan.plan.as_ref().unwrap().header, before);
+    assert_eq!(plan_items(&app), items);
     assert_snapshot!("plan_edit_invalid", screen(&app));
 }
 
@@ -144,21 +146,29 @@ fn valid_edits_reroute_the_plan_at_once() {
     ctrl(&mut app, 'u');
     chars(&mut app, "100MiB");
     assert_snapshot!("plan_edit_open", screen(&app));
-    key(&mut app, KeyCode::Enter);
+    let effects = key(&mut app, KeyCode::Enter);
     assert!(app.plan.editor.is_none());
     assert_eq!(app.plan.transfer.multipart_threshold, ByteSize::mib(100));
-    let plan = app.plan.plan.as_ref().unwrap();
+    // Until the plan file is re-routed, the run waits for it.
+    assert!(app.plan.rerouting.is_some());
+    key(&mut app, KeyCode::Char('g'));
+    assert!(app.overlay.is_none(), "no run on the old routes");
+    assert!(reroute(&mut app, effects).is_empty());
+    assert!(app.plan.rerouting.is_none());
+    let plan = &app.plan.plan.as_ref().unwrap().header;
     assert_eq!(plan.summary.multipart.objects, 3, "{:?}", plan.summary);
+    assert_eq!(plan.settings.multipart_threshold, 100 * MIB);
     key(&mut app, KeyCode::Down);
     key(&mut app, KeyCode::Enter);
     ctrl(&mut app, 'u');
     chars(&mut app, "64MiB");
-    key(&mut app, KeyCode::Enter);
+    let effects = key(&mut app, KeyCode::Enter);
+    reroute(&mut app, effects);
     assert_eq!(
         app.plan.transfer.part_size,
         PartSize::Fixed(ByteSize::mib(64))
     );
-    let big = &app.plan.plan.as_ref().unwrap().items[0];
+    let big = &plan_items(&app)[0];
     assert_eq!(
         (big.route, big.part_size, big.parts),
         (Route::Multipart, 64 * MIB, 96)
@@ -176,36 +186,30 @@ fn start_asks_first_with_the_totals() {
     assert_eq!(app.tab, Tab::Transfers);
 }
 
-/// The run learns its source part layouts before it starts: the screen says so, the learnt
-/// plan is shown in the Plan tab and launched; a run stopped while learning is not launched.
+/// The run is started on the plan file shown (streamed into the engine, which learns multipart
+/// sources' layouts as they are fed), with the plan's totals and the edited settings.
 #[test]
-fn start_learns_the_source_layouts_then_launches() {
+fn start_runs_the_plan_file_shown() {
     let mut app = planned((80, 24));
+    app.plan.transfer.concurrency = 3;
     key(&mut app, KeyCode::Char('g'));
     let effects = key(&mut app, KeyCode::Char('y'));
-    let [Effect::StartRun { plan, transfer, .. }] = effects.as_slice() else {
+    let [
+        Effect::StartRun {
+            file,
+            header,
+            transfer,
+            confirm_delete: false,
+        },
+    ] = effects.as_slice()
+    else {
         panic!("{effects:?}")
     };
-    assert_snapshot!("transfers_learning_layouts", screen(&app));
-    let mut learnt = (**plan).clone();
-    learnt.items[0].part_size = 32 * MIB;
-    let launch = Launch {
-        plan: learnt,
-        transfer: (**transfer).clone(),
-        confirm_delete: false,
-    };
-    let effects = update(&mut app, Msg::LayoutsLearnt(Box::new(launch.clone())));
-    assert_eq!(effects, [Effect::Launch(Box::new(launch.clone()))]);
-    let shown = &app.plan.plan.as_ref().unwrap().items[0];
-    assert_eq!(shown.part_size, 32 * MIB, "the learnt plan is shown");
-
-    // Interrupted while learning: nothing is launched, the app quits.
-    let mut app = planned((80, 24));
-    key(&mut app, KeyCode::Char('g'));
-    key(&mut app, KeyCode::Char('y'));
-    update(&mut app, Msg::Interrupt);
-    let effects = update(&mut app, Msg::LayoutsLearnt(Box::new(launch)));
-    assert_eq!(effects, [Effect::Quit]);
+    let shown = app.plan.plan.as_ref().unwrap();
+    assert!(std::sync::Arc::ptr_eq(file, &shown.file));
+    assert_eq!(**header, shown.header);
+    assert_eq!(transfer.concurrency, 3);
+    assert_snapshot!("transfers_starting", screen(&app));
 }
 
 #[test]
@@ -215,7 +219,9 @@ fn save_prompts_for_a_path() {
     assert_snapshot!("plan_save_prompt", screen(&app));
     let effects = key(&mut app, KeyCode::Enter);
     match effects.as_slice() {
-        [Effect::SavePlan { path, .. }] => assert_eq!(path.to_str(), Some("airlock-plan.json")),
+        [Effect::SavePlan { path, .. }] => {
+            assert_eq!(path.to_str(), Some("airlock-plan.jsonl.zst"))
+        }
         other => panic!("{other:?}"),
     }
     update(&mut app, Msg::PlanSaved(Ok("airlock-plan.json".into())));

@@ -49,7 +49,9 @@ fn keys(yes: &str, no: &str) -> Line<'static> {
 pub fn render_confirm(app: &App, confirm: Confirm, frame: &mut Frame, area: Rect) {
     match confirm {
         Confirm::StartRun => {
-            let Some(plan) = &app.plan.plan else { return };
+            let Some(plan) = app.plan.plan.as_ref().map(|p| &p.header) else {
+                return;
+            };
             let s = &plan.summary;
             let transfer = &app.plan.transfer;
             let lines = vec![
@@ -95,8 +97,10 @@ pub fn render_confirm(app: &App, confirm: Confirm, frame: &mut Frame, area: Rect
             dialog("Start the run?", lines, style::ACCENT, frame, area);
         }
         Confirm::Delete => {
-            let Some(plan) = &app.plan.plan else { return };
-            let totals = plan.delete_totals();
+            let Some(plan) = app.plan.plan.as_ref().map(|p| &p.header) else {
+                return;
+            };
+            let totals = plan.deletions;
             let lines = vec![
                 Line::from(vec![
                     Span::raw("Mirror: also delete "),
@@ -163,7 +167,7 @@ pub fn render_confirm(app: &App, confirm: Confirm, frame: &mut Frame, area: Rect
 
 pub fn render_save(input: &TextInput, frame: &mut Frame, area: Rect) {
     let lines = vec![
-        Line::raw("Save the plan as JSON (no secrets) to a file, or to"),
+        Line::raw("Save the plan (JSON lines, no secrets) to a file, or to"),
         Line::raw("s3://BUCKET/KEY in the target account:"),
         Line::from(vec![Span::styled(
             format!("{}▏", input.text),

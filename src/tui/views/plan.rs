@@ -1,7 +1,8 @@
 //! The Plan tab: per-route summary (objects, bytes, parts, peak memory, ETA at the estimate
-//! rate; what the plan holds back and what the filters left out on its bottom border) and the
-//! settings box with its in-place editor and error, here; the per-object table
-//! (only visible rows are built, the row under the cursor detailed below it) in `plan/table.rs`.
+//! rate; what the plan holds back and what the filters left out on its bottom border; while
+//! the streaming plan lists, its totals so far) and the settings box with its in-place editor
+//! and error, here; the per-object table (only visible rows are built, from the window the tab
+//! read from the plan file, the row under the cursor detailed below it) in `plan/table.rs`.
 
 mod table;
 
@@ -18,7 +19,8 @@ use crate::tui::app::App;
 use crate::tui::app::plan::{Field, PlanFocus, PlanStatus, PlanTab};
 use crate::tui::layout;
 use airlock_core::config::TransferMode;
-use airlock_core::plan::{HeldBackCounts, Plan, RouteTotals};
+use airlock_core::plan::lines::PlanHeader;
+use airlock_core::plan::{HeldBackCounts, RouteTotals, Summary};
 use airlock_core::progress::{human_bytes, human_duration};
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
@@ -44,9 +46,13 @@ fn render_summary(app: &App, frame: &mut Frame, area: Rect) {
         ));
     // What the plan holds back and what the filters left out, on the bottom border: the
     // box's lines are all taken.
-    if let Some(plan) = &tab.plan {
+    if let Some(plan) = tab.plan.as_ref().map(|p| &p.header) {
         let width = area.width.saturating_sub(2) as usize;
         let mut parts = Vec::new();
+        // A plan from an S3 Inventory says of when: objects written since are not in it.
+        if let Some(inventory) = &plan.inventory {
+            parts.push(format!("S3 Inventory of {}", inventory.created));
+        }
         if let Some(held) = held_back_line(&plan.summary.held_back, width) {
             parts.push(held);
         }
@@ -60,7 +66,36 @@ fn render_summary(app: &App, frame: &mut Frame, area: Rect) {
             ));
         }
     }
+    let width = area.width.saturating_sub(2) as usize;
     let lines = match (&tab.status, &tab.plan) {
+        (PlanStatus::Gathering { .. }, _) if tab.grew.is_some() => {
+            let grew = tab.grew.as_ref().expect("checked");
+            let summary = grew.summary_for(&tab.transfer);
+            let mut lines = route_lines(&summary);
+            let planned = grew.items + grew.deletions.objects;
+            lines.push(Line::raw(fit(
+                &format!(
+                    "{} listing… {} planned so far",
+                    style::spinner(app.now),
+                    thousands(planned)
+                ),
+                width,
+            )));
+            if grew.deletions.objects > 0 {
+                lines.push(Line::styled(
+                    fit(
+                        &format!(
+                            "delete {} ({})",
+                            thousands(grew.deletions.objects),
+                            human_bytes(grew.deletions.bytes)
+                        ),
+                        width,
+                    ),
+                    Style::new().fg(Color::Red),
+                ));
+            }
+            lines
+        }
         (PlanStatus::Gathering { source, target }, _) => vec![
             Line::raw(""),
             Line::raw(format!("{} listing both sides…", style::spinner(app.now))),
@@ -77,7 +112,7 @@ fn render_summary(app: &App, frame: &mut Frame, area: Rect) {
             Line::styled(error.clone(), Style::new().fg(Color::Red)),
             Line::styled("ctrl-r tries again", style::dim()),
         ],
-        (_, Some(plan)) => summary_lines(plan, area.width.saturating_sub(2) as usize),
+        (_, Some(plan)) => summary_lines(&plan.header, width),
         _ => vec![Line::raw(""), Line::styled("no plan yet", style::dim())],
     };
     frame.render_widget(
@@ -88,31 +123,14 @@ fn render_summary(app: &App, frame: &mut Frame, area: Rect) {
     );
 }
 
-fn summary_lines(plan: &Plan, width: usize) -> Vec<Line<'static>> {
-    let s = &plan.summary;
-    let row = |name: &str, t: &RouteTotals, style: Style| {
-        let parts = if t.parts == 0 {
-            "-".to_string()
-        } else {
-            thousands(t.parts)
-        };
-        Line::styled(
-            format!(
-                "{:<10}{:>9}{:>11}{:>9}",
-                name,
-                thousands(t.objects),
-                human_bytes(t.bytes),
-                parts
-            ),
-            style,
-        )
-    };
+/// The route table: header, skip, single, multipart, to copy.
+fn route_lines(s: &Summary) -> Vec<Line<'static>> {
     let copy = RouteTotals {
         objects: s.copy_objects(),
         bytes: s.copy_bytes(),
         parts: s.single.parts + s.multipart.parts,
     };
-    let mut lines = vec![
+    vec![
         Line::styled(
             format!(
                 "{:<10}{:>9}{:>11}{:>9}",
@@ -120,11 +138,35 @@ fn summary_lines(plan: &Plan, width: usize) -> Vec<Line<'static>> {
             ),
             style::header(),
         ),
-        row("skip", &s.skip, style::dim()),
-        row("single", &s.single, Style::new()),
-        row("multipart", &s.multipart, Style::new().fg(style::ACCENT)),
-        row("to copy", &copy, style::bold()),
-    ];
+        route_row("skip", &s.skip, style::dim()),
+        route_row("single", &s.single, Style::new()),
+        route_row("multipart", &s.multipart, Style::new().fg(style::ACCENT)),
+        route_row("to copy", &copy, style::bold()),
+    ]
+}
+
+fn route_row(name: &str, t: &RouteTotals, style: Style) -> Line<'static> {
+    let parts = if t.parts == 0 {
+        "-".to_string()
+    } else {
+        thousands(t.parts)
+    };
+    Line::styled(
+        format!(
+            "{:<10}{:>9}{:>11}{:>9}",
+            name,
+            thousands(t.objects),
+            human_bytes(t.bytes),
+            parts
+        ),
+        style,
+    )
+}
+
+fn summary_lines(plan: &PlanHeader, width: usize) -> Vec<Line<'static>> {
+    let s = &plan.summary;
+    let row = route_row;
+    let mut lines = route_lines(s);
     let memory = format!(
         "peak memory {} ({} stream{})",
         human_bytes(s.peak_memory_bytes),
@@ -136,9 +178,9 @@ fn summary_lines(plan: &Plan, width: usize) -> Vec<Line<'static>> {
         human_duration(Duration::from_secs(s.eta_seconds)),
         human_bytes(s.estimate_rate)
     );
-    if plan.settings.mode == TransferMode::Mirror || !plan.deletions.is_empty() {
+    if plan.settings.mode == TransferMode::Mirror || plan.deletions.objects > 0 {
         // Mirror: the deletions get a row; memory and ETA share one line to make room.
-        let totals = plan.delete_totals();
+        let totals = plan.deletions;
         let delete = RouteTotals {
             objects: totals.objects,
             bytes: totals.bytes,

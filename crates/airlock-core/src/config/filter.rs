@@ -46,6 +46,10 @@ pub struct FilterSettings {
     /// as it was at this moment (ListObjectVersions), not as it is now. It picks versions, it
     /// leaves no key out by pattern, so [`FilterSettings::is_empty`] ignores it.
     pub version_at: Option<i64>,
+    /// `source.inventory` / `--inventory`: plan from this S3 Inventory instead of listing the
+    /// source. It says where the listing comes from, not which keys, so
+    /// [`FilterSettings::is_empty`] ignores it too.
+    pub inventory: Option<super::inventory::InventorySource>,
 }
 
 impl FilterSettings {
@@ -53,6 +57,7 @@ impl FilterSettings {
     pub fn is_empty(&self) -> bool {
         FilterSettings {
             version_at: None,
+            inventory: None,
             ..self.clone()
         } == FilterSettings::default()
     }
@@ -112,6 +117,7 @@ pub fn validate(raw: Option<RawFilter>) -> Result<FilterSettings> {
             .transpose()?,
         from_list: None,
         version_at: None,
+        inventory: None,
     };
     check_ranges(&settings, "filter.")?;
     Ok(settings)

@@ -9,6 +9,7 @@
 pub(crate) mod bytesize;
 pub mod defaults;
 pub mod filter;
+pub mod inventory;
 pub mod limits;
 mod load;
 pub(crate) mod raw;

@@ -34,6 +34,13 @@ pub(crate) struct RawSide {
     pub acl: Option<String>,
     /// Source only: copy each key as it was at this RFC 3339 moment (versioned buckets).
     pub version_at: Option<String>,
+    /// Source only: plan from this S3 Inventory (`s3://bucket/path/manifest.json`) instead of
+    /// listing the source.
+    pub inventory: Option<String>,
+    /// Source only: which side's credentials read the inventory (`source` or `target`).
+    pub inventory_credentials: Option<String>,
+    /// Source only: sort the inventory's rows on disk first (data files out of key order).
+    pub inventory_sort: Option<bool>,
     /// Target only: how written bytes are checked (`auto`, `trailer`, `md5`, `none`).
     pub checksum: Option<String>,
     /// Target only: where airlock keeps its own objects (the write-mode probe).

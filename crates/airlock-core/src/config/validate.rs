@@ -27,6 +27,7 @@ pub(super) fn validate(mut raw: RawConfig) -> Result<Settings> {
              to [source]"
         )));
     }
+    let inventory = super::inventory::take(raw.source.as_mut(), raw.target.as_ref())?;
     let source = side(Side::Source, raw.source, &mut warnings)?;
     let target = side(Side::Target, raw.target, &mut warnings)?;
     let transfer = transfer(raw.transfer.unwrap_or_default())?;
@@ -34,14 +35,17 @@ pub(super) fn validate(mut raw: RawConfig) -> Result<Settings> {
     filter.version_at = version_at
         .map(|text| super::filter::parse_version_at("source.version_at", &text, Error::config))
         .transpose()?;
-    Ok(Settings {
+    filter.inventory = inventory;
+    let settings = Settings {
         source,
         target,
         transfer,
         filter,
         path: None,
         warnings,
-    })
+    };
+    super::inventory::check(&settings)?;
+    Ok(settings)
 }
 
 fn side(side: Side, raw: Option<RawSide>, warnings: &mut Vec<String>) -> Result<SideSettings> {

@@ -129,6 +129,14 @@ pub enum Event {
         id: ObjectId,
         key: String,
     },
+    /// Skipped, not failed: the object was planned from an S3 Inventory and the source
+    /// answered 404 at copy time (deleted since the inventory was made). `reason` says so,
+    /// with the inventory's date.
+    ObjectGone {
+        id: ObjectId,
+        key: String,
+        reason: String,
+    },
     /// The effective concurrency changed (SlowDown backoff, recovery, or a command).
     ConcurrencyChanged {
         limit: usize,
@@ -200,6 +208,9 @@ pub struct RunSummary {
     pub split_ranges: u64,
     pub failed: u64,
     pub cancelled: u64,
+    /// Objects planned from an S3 Inventory whose source was gone at copy time (skipped with
+    /// a reason, not failed; see [`Event::ObjectGone`]).
+    pub gone: u64,
     /// Objects not started because the run was stopped (Ctrl-C) or aborted.
     pub not_started: u64,
     pub bytes_copied: u64,

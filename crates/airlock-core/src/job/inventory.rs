@@ -57,7 +57,19 @@ pub async fn gather(
     progress: impl Fn(usize, usize) + Sync,
 ) -> Result<Inventory> {
     match scope {
-        Scope::Configured => gather_configured(sides, settings, progress).await,
+        Scope::Configured => {
+            if let Some(inventory) = &settings.filter.inventory {
+                // This would list the source: an S3 Inventory is only read streaming.
+                return Err(Error::usage(format!(
+                    "a plan from the S3 Inventory '{}' is made streaming only: save it as a \
+                     line plan ('airlock plan -o plan.jsonl.zst') and run that ('airlock run \
+                     --plan plan.jsonl.zst'), without --shard, --copy-only, --report or \
+                     --dry-run on a fresh run",
+                    inventory.location()
+                )));
+            }
+            gather_configured(sides, settings, progress).await
+        }
         Scope::Selection { folders, objects } => {
             gather_selection(sides, settings, folders, objects, progress).await
         }

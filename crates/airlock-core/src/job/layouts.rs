@@ -66,7 +66,7 @@ pub(crate) async fn learn_item(source: &SideClient, item: &mut PlanItem) {
 
 /// An item without a layout yet whose source ETag is multipart: a multipart item also when
 /// its ETag is unknown (some stores list none), a single item only when the listing says so.
-fn wants_layout(item: &PlanItem) -> bool {
+pub(crate) fn wants_layout(item: &PlanItem) -> bool {
     let etag = item.source_etag.as_deref();
     let multipart_etag = match item.route {
         Route::Multipart => etag.is_none_or(|e| etag_parts(e).is_some()),

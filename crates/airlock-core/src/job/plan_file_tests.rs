@@ -32,6 +32,7 @@ fn item(n: usize) -> PlanItem {
         source_version_id: None,
         held_back: None,
         source_layout: None,
+        inventory_of_ms: None,
     }
 }
 
@@ -69,6 +70,7 @@ fn plan_entries(n: usize) -> (PlanHeader, Vec<Entry>) {
         },
         split_objects: 0,
         warnings: vec!["a warning".into()],
+        inventory: None,
     };
     (header, entries)
 }

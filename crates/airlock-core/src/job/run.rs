@@ -92,6 +92,8 @@ pub enum Notice<'a> {
     DeletionsLeftOut { deletions: usize },
     /// This process runs one shard of the plan.
     Shard(&'a Shard),
+    /// A fresh plan's source is this S3 Inventory (its rows are not counted yet).
+    Inventory(&'a crate::plan::lines::InventoryOrigin),
     /// A saved plan was checked against the target once more.
     Rechecked(Rechecked),
     /// Keys of the `--from-list` file that the source did not hold (the run exits 1).
@@ -129,6 +131,12 @@ pub async fn start(
     options: RunOptions,
     notice: &mut dyn FnMut(Notice<'_>),
 ) -> Result<Run> {
+    // A fresh plan from an S3 Inventory: its manifest is read and checked before anything
+    // starts, so a wrong one is a config error (exit 2) with nothing written.
+    if let (Some(inventory), PlanSource::Fresh) = (&settings.filter.inventory, &source) {
+        let origin = super::s3_inventory::check(&sides, settings, inventory).await?;
+        notice(Notice::Inventory(&origin));
+    }
     // `--from-list` names missing keys from the whole selection.
     if settings.filter.from_list.is_some() {
         return prepare(settings, sides, source, options, notice)

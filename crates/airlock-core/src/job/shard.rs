@@ -169,6 +169,7 @@ mod tests {
                 source_version_id: None,
                 held_back: None,
                 source_layout: None,
+                inventory_of_ms: None,
             })
             .collect();
         let plan = plan_of(items);
@@ -229,6 +230,7 @@ mod tests {
             source_version_id: None,
             held_back: None,
             source_layout: None,
+            inventory_of_ms: None,
         };
         // 10 parts (the last one 3 bytes) over 3 shards, plus two whole objects.
         let plan = plan_of(vec![

@@ -11,6 +11,9 @@
 //! [`Outcome::OutOfOrder`]: the caller plans in memory instead ([`super::inventory`]), never
 //! from a wrong join.
 //!
+//! The source side may be an S3 Inventory's rows instead of its listing
+//! ([`super::s3_inventory`]); its items then carry the inventory's date.
+//!
 //! The pipeline, one object at a time: listing pages (two tasks, one page ahead each) -> merge
 //! and filters -> per-object enrichment (HEADs where the listings cannot decide; a bounded,
 //! order-keeping window of [`HEAD_CONCURRENCY`]) -> [`Planner`] -> a multipart source's own
@@ -23,6 +26,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use futures::TryStreamExt;
+use futures::future::{self, Either};
 use tokio::sync::mpsc;
 
 use super::inventory::merge_headed;
@@ -183,9 +187,20 @@ pub(crate) async fn stream_plan_into(
     }));
     let heads = AtomicUsize::new(0);
     let mut deletions = DeleteTotals::default();
+    // The source side: ListObjectsV2 pages, or an S3 Inventory's rows in the same shape.
+    let (source, inventory) = match &settings.filter.inventory {
+        Some(inventory) => {
+            let (opened, pages) = super::s3_inventory::open(sides, settings, inventory).await?;
+            let source = &settings.source;
+            let pages = Pages::of("source", &source.bucket, &source.prefix, pages);
+            (pages, Some(opened))
+        }
+        None => (Pages::spawn(&sides.source, &settings.source.prefix), None),
+    };
+    let inventory_of_ms = inventory.as_ref().map(|opened| opened.origin.created_ms);
     {
         let merge = Merge {
-            source: Pages::spawn(&sides.source, &settings.source.prefix),
+            source,
             target: Pages::spawn(&sides.target, &settings.target.prefix),
             source_prefix: settings.source.prefix.clone(),
             target_prefix: settings.target.prefix.clone(),
@@ -201,7 +216,15 @@ pub(crate) async fn stream_plan_into(
         let entries = futures::stream::try_unfold(merge, |mut merge| async move {
             Ok::<_, Stop>(merge.next().await?.map(|joined| (joined, merge)))
         })
-        .map_ok(|joined| enrich(sides, compare, joined))
+        .map_ok(|joined| {
+            // Most pairs need no HEAD: they pass as a ready value, not as a future that
+            // embeds the HEAD request's state (large, and moved through the window).
+            if needs_heads(compare, &joined) {
+                Either::Right(Box::pin(enrich(sides, compare, joined)))
+            } else {
+                Either::Left(future::ready(Ok((joined, 0))))
+            }
+        })
         .try_buffered(HEAD_CONCURRENCY)
         .map_ok(|(joined, headed)| {
             heads.fetch_add(headed, Ordering::Relaxed);
@@ -210,11 +233,12 @@ pub(crate) async fn stream_plan_into(
                     source,
                     target_key,
                     target,
-                } => Entry::Item(planner.lock().expect("the planner is not poisoned").item(
-                    source,
-                    target_key,
-                    target.as_ref(),
-                )),
+                } => {
+                    let mut planner = planner.lock().expect("the planner is not poisoned");
+                    let mut item = planner.item(source, target_key, target.as_ref());
+                    item.inventory_of_ms = inventory_of_ms;
+                    Entry::Item(item)
+                }
                 Joined::Orphan(object) => Entry::Deletion(Deletion {
                     route: Default::default(),
                     target_key: object.key,
@@ -224,7 +248,12 @@ pub(crate) async fn stream_plan_into(
                     reason: DELETE_REASON.to_string(),
                 }),
             };
-            learn_layout(&sides.source, entry)
+            match &entry {
+                Entry::Item(item) if super::layouts::wants_layout(item) => {
+                    Either::Right(Box::pin(learn_layout(&sides.source, entry)))
+                }
+                _ => Either::Left(future::ready(Ok(entry))),
+            }
         })
         .try_buffered(LAYOUT_CONCURRENCY);
         let mut entries = pin!(entries);
@@ -233,6 +262,10 @@ pub(crate) async fn stream_plan_into(
                 Ok(Some(entry)) => entry,
                 Ok(None) => break,
                 Err(Stop::Failed(e)) => return Err(e),
+                // Planning in memory would list the source: not with an inventory.
+                Err(Stop::OutOfOrder(why)) if inventory.is_some() => {
+                    return Err(Error::plan(why));
+                }
                 Err(Stop::OutOfOrder(why)) => return Ok(Outcome::OutOfOrder(why)),
             };
             match &entry {
@@ -265,6 +298,9 @@ pub(crate) async fn stream_plan_into(
         deletions,
         split_objects: 0,
         warnings: planned.warnings,
+        inventory: inventory
+            .as_ref()
+            .map(super::s3_inventory::Opened::finished_origin),
     };
     Ok(Outcome::Planned {
         header: Box::new(header),
@@ -473,6 +509,19 @@ impl Pages {
         self.page.extend(page);
         Ok(())
     }
+}
+
+/// Whether [`enrich`] would make a request for `joined` (its conditions, without the
+/// requests).
+pub(crate) fn needs_heads(compare: CompareMode, joined: &Joined) -> bool {
+    let Joined::Pair { source, target, .. } = joined else {
+        return false;
+    };
+    let unknown = compare == CompareMode::Checksum
+        && target.as_ref().is_some_and(|listed| {
+            matches!(plan::verdict(source, listed, compare), Verdict::Unknown(_))
+        });
+    unknown || (plan::archived_class(source).is_some() && source.restored.is_none())
 }
 
 /// HEAD what the listings cannot decide for one joined pair (as `inventory` does for a whole

@@ -1,6 +1,7 @@
 //! Plan file format 5, line-oriented, for plans of millions of objects: JSON lines, written and
 //! read one line at a time. Line 1 is the [`PlanHeader`] (format 5, sides, settings,
-//! `version_at`, what the filters left out, the totals, warnings); then one [`Entry`] per line
+//! `version_at`, the S3 Inventory the source came from if any, what the filters left out, the
+//! totals, warnings); then one [`Entry`] per line
 //! in target-key order: a copy item as the JSON object formats 1-4 hold in `items`, or a mirror
 //! deletion as `{"delete": {...}}`. Compression (zstd, gzip) and where the file lives are
 //! `job::plan_file`'s business; this module is pure: lines in, lines out, and the checks a plan
@@ -38,6 +39,32 @@ pub struct PlanHeader {
     #[serde(default)]
     pub split_objects: u64,
     pub warnings: Vec<String>,
+    /// The S3 Inventory the source side was read from, when it was not listed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inventory: Option<InventoryOrigin>,
+}
+
+/// Which S3 Inventory a plan's source side came from (shown with the plan and on `run`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InventoryOrigin {
+    /// Where its `manifest.json` is (`s3://bucket/key`).
+    pub manifest: String,
+    /// When AWS made it (`creationTimestamp`), RFC 3339 UTC.
+    pub created: String,
+    /// `creationTimestamp` in milliseconds since the epoch.
+    pub created_ms: i64,
+    /// Data rows read (all versions and keys outside the prefix included).
+    pub rows: u64,
+}
+
+impl std::fmt::Display for InventoryOrigin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "S3 Inventory of {} ({} rows, '{}')",
+            self.created, self.rows, self.manifest
+        )
+    }
 }
 
 impl PlanHeader {
@@ -55,6 +82,7 @@ impl PlanHeader {
             deletions: plan.delete_totals(),
             split_objects: plan.items.iter().filter(|i| i.split.is_some()).count() as u64,
             warnings: plan.warnings.clone(),
+            inventory: None,
         }
     }
 

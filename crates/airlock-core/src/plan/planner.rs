@@ -203,5 +203,6 @@ fn plan_item(
         source_version_id: object.version_id,
         held_back,
         source_layout: None,
+        inventory_of_ms: None,
     }
 }

@@ -73,6 +73,7 @@ mod tests {
             source_version_id: None,
             held_back: None,
             source_layout: None,
+            inventory_of_ms: None,
         }
     }
 

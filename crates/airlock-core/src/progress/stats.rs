@@ -108,6 +108,11 @@ impl Stats {
                 self.cancelled += 1;
                 self.started_parts.retain(|(part_of, _)| part_of != id);
             }
+            // Planned from an S3 Inventory and gone at the source since: a skip.
+            Event::ObjectGone { id, .. } => {
+                self.skipped += 1;
+                self.started_parts.retain(|(part_of, _)| part_of != id);
+            }
             Event::PartRetry { .. } => self.retries += 1,
             Event::ConcurrencyChanged { limit, .. } => self.concurrency = *limit,
             Event::Paused => self.paused = true,

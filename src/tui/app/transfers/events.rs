@@ -60,6 +60,12 @@ impl Transfers {
                 );
             }
             Event::ObjectCancelled { id, .. } => self.end(*id, Outcome::Cancelled),
+            // A source gone since the inventory it was planned from: shown with the
+            // cancelled ones (the TUI has no "skipped at run time" outcome yet).
+            Event::ObjectGone { id, key, reason } => {
+                out.info(format!("skipped: {key}: {reason}"));
+                self.end(*id, Outcome::Cancelled);
+            }
             Event::ConcurrencyChanged { limit, reason } => {
                 self.concurrency_changed(*limit, reason, out)
             }

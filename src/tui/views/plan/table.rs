@@ -1,6 +1,7 @@
 //! The Plan tab's object table: a title with the counts and the run/save keys, a header whose
-//! columns fit the width, only the visible rows (copy items, then mirror deletions in red), and
-//! below it the full target key and reason of the row under the cursor. Pure rendering.
+//! columns fit the width, only the visible rows (copy items and mirror deletions in red, in
+//! the plan file's order), taken from the window the tab read from the plan file, and below it
+//! the full target key and reason of the row under the cursor. Pure rendering.
 
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Rect};
@@ -10,10 +11,11 @@ use ratatui::widgets::{Block, Paragraph};
 
 use super::super::style::{self, fit, fit_middle, pad, pad_right, thousands};
 use crate::tui::app::App;
-use crate::tui::app::plan::{PlanFocus, PlanTab};
+use crate::tui::app::plan::{PlanFocus, PlanTab, Shown};
 use crate::tui::keymap::{Action, Context};
 use crate::tui::layout;
-use airlock_core::plan::{Deletion, Plan, PlanItem, Route};
+use airlock_core::plan::lines::{Entry, PlanHeader};
+use airlock_core::plan::{Deletion, PlanItem, Route};
 use airlock_core::progress::human_bytes;
 
 /// Columns of the object table at a width.
@@ -48,13 +50,20 @@ pub(super) fn render(app: &App, frame: &mut Frame, area: Rect) {
         Paragraph::new(header(&columns)).style(style::header()),
         header_area,
     );
-    if plan.items.is_empty() && plan.deletions.is_empty() {
+    if plan.rows() == 0 {
         frame.render_widget(
             Paragraph::new(format!(
                 "nothing under s3://{}/{}",
-                plan.source.bucket, plan.source.prefix
+                plan.header.source.bucket, plan.header.source.prefix
             ))
             .alignment(Alignment::Center),
+            rows_area,
+        );
+        return;
+    }
+    if let Some(error) = &plan.window_error {
+        frame.render_widget(
+            Paragraph::new(error.clone()).style(Style::new().fg(Color::Red)),
             rows_area,
         );
         return;
@@ -80,9 +89,12 @@ fn table_block(app: &App) -> Block<'static> {
         .keymap
         .key_for(Context::Plan, Action::SavePlan)
         .unwrap_or_default();
-    let count = tab.plan.as_ref().map_or(0, |p| p.items.len() as u64);
-    let deletions = tab.plan.as_ref().map_or(0, |p| p.deletions.len() as u64);
-    let title = if deletions > 0 {
+    let count = tab.plan.as_ref().map_or(0, |p| p.header.items);
+    let deletions = tab.plan.as_ref().map_or(0, |p| p.header.deletions.objects);
+    let title = if let (None, Some(grew)) = (&tab.plan, &tab.grew) {
+        // The rows show once the plan is done; the count grows meanwhile.
+        format!(" Objects {}… ", thousands(grew.items))
+    } else if deletions > 0 {
         format!(
             " Objects {} · delete {} ",
             thousands(count),
@@ -118,33 +130,38 @@ fn header(columns: &Columns) -> String {
     header
 }
 
-/// Only the rows that fit, from the scroll offset: items first, then deletions.
+/// Only the rows that fit, from the scroll offset, out of the window read from the plan file
+/// (the tab keeps it over the rows on screen).
 fn visible_rows(
     tab: &PlanTab,
-    plan: &Plan,
+    plan: &Shown,
     columns: &Columns,
     height: usize,
 ) -> Vec<Line<'static>> {
     let focused = tab.focus == PlanFocus::Objects;
-    let rows = plan.items.len() + plan.deletions.len();
-    let end = (tab.offset + height).min(rows);
-    (tab.offset..end)
-        .map(|i| {
-            let under_cursor = i == tab.cursor && focused;
-            match plan.items.get(i) {
-                Some(item) => item_row(plan, item, columns, under_cursor),
-                None => {
-                    let deletion = &plan.deletions[i - plan.items.len()];
-                    deletion_row(plan, deletion, columns, under_cursor)
+    let first = tab.offset as u64;
+    let end = (first + height as u64).min(plan.rows());
+    (first..end)
+        .filter_map(|i| {
+            let under_cursor = i == tab.cursor as u64 && focused;
+            Some(match plan.row(i)? {
+                Entry::Item(item) => item_row(&plan.header, item, columns, under_cursor),
+                Entry::Deletion(deletion) => {
+                    deletion_row(&plan.header, deletion, columns, under_cursor)
                 }
-            }
+            })
         })
         .collect()
 }
 
 /// A copy item as a table row: key (relative to the source prefix), size, route, part size and
 /// parts; skipped rows dim, multipart rows in the accent colour.
-fn item_row(plan: &Plan, item: &PlanItem, columns: &Columns, under_cursor: bool) -> Line<'static> {
+fn item_row(
+    plan: &PlanHeader,
+    item: &PlanItem,
+    columns: &Columns,
+    under_cursor: bool,
+) -> Line<'static> {
     let key = item
         .source_key
         .strip_prefix(plan.source.prefix.as_str())
@@ -193,45 +210,45 @@ fn reason_of(item: &airlock_core::plan::PlanItem) -> String {
 
 /// Two lines under the table for the row under the cursor: where it goes (or that it is
 /// deleted) and why.
-fn cursor_detail(plan: &Plan, cursor: usize, width: usize) -> Option<Vec<Line<'static>>> {
-    if let Some(item) = plan.items.get(cursor) {
-        return Some(vec![
+fn cursor_detail(plan: &Shown, cursor: usize, width: usize) -> Option<Vec<Line<'static>>> {
+    let target = &plan.header.target;
+    match plan.row(cursor as u64)? {
+        Entry::Item(item) => Some(vec![
             Line::styled(
                 fit_middle(
-                    &format!("→ s3://{}/{}", plan.target.bucket, item.target_key),
+                    &format!("→ s3://{}/{}", target.bucket, item.target_key),
                     width,
                 ),
                 style::dim(),
             ),
             Line::styled(fit(&reason_of(item), width), style::dim()),
-        ]);
-    }
-    let deletion = plan.deletions.get(cursor.checked_sub(plan.items.len())?)?;
-    Some(vec![
-        Line::styled(
-            fit_middle(
-                &format!("✗ s3://{}/{}", plan.target.bucket, deletion.target_key),
-                width,
-            ),
-            Style::new().fg(Color::Red),
-        ),
-        Line::styled(
-            fit(
-                &format!(
-                    "{}: deleted after every copy succeeded, if confirmed",
-                    deletion.reason
+        ]),
+        Entry::Deletion(deletion) => Some(vec![
+            Line::styled(
+                fit_middle(
+                    &format!("✗ s3://{}/{}", target.bucket, deletion.target_key),
+                    width,
                 ),
-                width,
+                Style::new().fg(Color::Red),
             ),
-            style::dim(),
-        ),
-    ])
+            Line::styled(
+                fit(
+                    &format!(
+                        "{}: deleted after every copy succeeded, if confirmed",
+                        deletion.reason
+                    ),
+                    width,
+                ),
+                style::dim(),
+            ),
+        ]),
+    }
 }
 
 /// A mirror deletion as a table row: the target key (relative to the target prefix), its size
 /// and route `delete`, in red.
 fn deletion_row(
-    plan: &Plan,
+    plan: &PlanHeader,
     deletion: &Deletion,
     columns: &Columns,
     under_cursor: bool,

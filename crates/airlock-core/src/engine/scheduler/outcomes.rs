@@ -198,6 +198,10 @@ impl Scheduler {
         if !object.is_open() {
             return; // already failed by another part, or cancelled
         }
+        if let Some(reason) = gone_since_inventory(&object.item, &error) {
+            self.object_gone(id, reason);
+            return;
+        }
         // A split object cannot start over: its upload is pinned to one source version.
         let restart = error.class() == Class::SourceChanged
             && self.ctx.transfer.on_source_change == OnSourceChange::Restart
@@ -277,6 +281,20 @@ impl Scheduler {
             removed_after_failed_check: error.removal() == Some(&Removal::Removed),
             wrong_object_left,
         });
+    }
+
+    /// A source gone since the inventory the object was planned from: skipped with `reason`.
+    /// Its other units stop and an upload it opened is aborted; nothing is left to retry.
+    fn object_gone(&mut self, id: ObjectId, reason: String) {
+        let object = &mut self.objects[id];
+        object.cancel.cancel();
+        object.cancel = self.run_cancel.child_token();
+        object.abort_pending = object.upload.is_some();
+        object.status = Status::Done;
+        let key = object.item.source_key.clone();
+        tracing::info!(%key, %reason, "skipped: the source is gone");
+        self.summary.gone += 1;
+        self.emit(Event::ObjectGone { id, key, reason });
     }
 
     /// An abort the target refused: the upload is named in the events and the summary.
@@ -490,4 +508,21 @@ impl Scheduler {
         });
         self.summary
     }
+}
+
+/// Why an object is skipped rather than failed: it was planned from an S3 Inventory
+/// (`inventory_of_ms`) and the source answered 404 (deleted since). A plan from a listing
+/// keeps failing on a 404, as does a 404 from the target.
+fn gone_since_inventory(item: &crate::plan::PlanItem, error: &Error) -> Option<String> {
+    let made_ms = item.inventory_of_ms?;
+    let source_404 = error.class() == Class::NotFound
+        && error
+            .s3()
+            .is_some_and(|f| f.side == crate::config::Side::Source);
+    source_404.then(|| {
+        format!(
+            "gone since the inventory of {} (the source answered 404)",
+            crate::config::filter::format_rfc3339(made_ms)
+        )
+    })
 }

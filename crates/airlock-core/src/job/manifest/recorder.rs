@@ -248,6 +248,10 @@ impl ManifestRecorder {
             Event::ObjectCancelled { id, .. } => book.end(*id, |r, _| {
                 r.outcome = "cancelled".into();
             }),
+            Event::ObjectGone { id, reason, .. } => book.end(*id, |r, _| {
+                r.outcome = "skipped".into();
+                r.reason = reason.clone();
+            }),
             Event::ObjectDeleted { key, .. } => {
                 if let Some(mut r) = book.deletions.remove(key) {
                     r.outcome = "deleted".into();

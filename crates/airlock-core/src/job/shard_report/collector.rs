@@ -3,8 +3,8 @@
 //! from its start to its end; its target key from the moment the plan gives it (through a
 //! [`ReportTap`], by the code that feeds the engine, or all at once for a plan in hand) to its
 //! end. An object that ended goes into the report's list while it holds fewer than
-//! [`REPORT_LIST_LIMIT`] entries, else is only counted (`objects_left_out`); skips and objects
-//! not started are counted by the run summary only. So nothing per object stays once it is
+//! [`REPORT_LIST_LIMIT`] entries, else is only counted (`objects_left_out`); skips planned as
+//! skips and objects not started are counted by the run summary only. So nothing per object stays once it is
 //! done, and the report lists at most [`REPORT_LIST_LIMIT`] objects.
 
 use std::collections::HashMap;
@@ -252,6 +252,10 @@ impl Collector {
             }
             Event::ObjectCancelled { id, key } => {
                 self.end(*id, key, Outcome::Cancelled, 0, "cancelled".into());
+            }
+            // Gone from the source since its S3 Inventory listed it: a skip with its reason.
+            Event::ObjectGone { id, key, reason } => {
+                self.end(*id, key, Outcome::Skipped, 0, reason.clone());
             }
             Event::UploadLeft { id, upload_id, .. } => {
                 if let Some(object) = self.listed(*id) {

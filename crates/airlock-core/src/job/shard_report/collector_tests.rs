@@ -19,6 +19,7 @@ fn item(n: usize, route: Route) -> PlanItem {
         source_version_id: None,
         held_back: None,
         source_layout: None,
+        inventory_of_ms: None,
     }
 }
 
