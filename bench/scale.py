@@ -20,6 +20,14 @@ BENCH_SCALE_SECTION=run measures the run path instead (#17 phase 2), for each ke
 - and, for BENCH_SCALE_COPY (default 20000,200000) tiny objects (1 KiB), a real copy into an
   empty synthetic sink: wall, CPU, peak RSS.
 BENCH_BEFORE=<binary> adds its rows (its `run` plans in memory).
+
+BENCH_SCALE_SECTION=balance measures shard balance and `run --dry-run`, for each key count and
+layout: `plan -o plan.jsonl.gz` of the dataset (all to copy), then per shard count
+(BENCH_SCALE_SHARDS, default 4,16) the objects and bytes each shard of `run --plan --shard I/N`
+gets, by the streaming cut's rule (job/shard.rs StreamShard: file order, weight size+1, an item
+to the range its middle falls in) applied to the plan file's items, checked against the
+binary's own `run --plan --dry-run --shard 0/N` (its objects and bytes); max/mean per shard.
+Then `run --dry-run` (fresh) and `run --plan plan.jsonl.gz --dry-run`: wall, CPU, peak RSS.
 """
 
 import os
@@ -197,10 +205,92 @@ def run_section(root):
             f.write(table + "\n")
 
 
+def stream_cut(items, count, total):
+    """Objects and bytes per shard by StreamShard's rule (see the module doc)."""
+    objects, sizes = [0] * count, [0] * count
+    before = 0
+    for size in items:
+        weight = size + 1
+        middle = before + weight // 2
+        before += weight
+        shard = min(middle * count // max(total, 1), count - 1)
+        objects[shard] += 1
+        sizes[shard] += size
+    return objects, sizes
+
+
+def dry_run_shard(config, plan, index, count):
+    """(objects, bytes) to copy that `run --plan --dry-run --shard` prints for one shard."""
+    out = subprocess.run([AIRLOCK, "run", "-c", config, "--plan", plan, "--dry-run", "--shard",
+                          f"{index}/{count}"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         text=True, check=True).stdout
+    match = re.search(r"to copy\s+(\d+) objects\s+([0-9.]+ [A-Za-z]+)", out)
+    if not match:
+        raise SystemExit(f"no 'to copy' line in the dry run:\n{out[-2000:]}")
+    return int(match[1]), match[2]
+
+
+def balance_section(root):
+    import gzip
+    import json
+    counts = [int(n) for n in os.environ.get("BENCH_SCALE_SHARDS", "4,16").split(",")]
+    balance, timings = [], []
+    for keys in KEYS:
+        for layout in LAYOUTS:
+            servers = Servers(keys, layout, root)
+            try:
+                plan = os.path.join(servers.dir, "plan.jsonl.gz")
+                progress(f"{keys} {layout}: plan -o plan.jsonl.gz")
+                timed([AIRLOCK, "plan", "-c", servers.config, "--summary", "-o", plan])
+                with gzip.open(plan, "rt") as f:
+                    header = json.loads(f.readline())
+                    sizes = [json.loads(line)["size"] for line in f if line.strip()]
+                total = sum(sizes) + len(sizes)
+                for count in counts:
+                    objects, nbytes = stream_cut(sizes, count, total)
+                    checked = dry_run_shard(servers.config, plan, 0, count)
+                    if checked[0] != objects[0]:
+                        raise SystemExit(f"shard 0/{count}: the rule gives {objects[0]} objects, "
+                                         f"the dry run {checked}")
+                    balance.append((keys, layout, count, objects, nbytes, checked))
+                    progress(f"  {count} shards: objects {min(objects)}..{max(objects)}, "
+                             f"bytes {min(nbytes)}..{max(nbytes)}; dry run shard 0: {checked}")
+                for what, argv in (("run --dry-run", [AIRLOCK, "run", "-c", servers.config, "--dry-run"]),
+                                   ("run --plan plan.jsonl.gz --dry-run",
+                                    [AIRLOCK, "run", "-c", servers.config, "--plan", plan, "--dry-run"])):
+                    progress(f"{keys} {layout}: {what}")
+                    wall, cpu, rss, _ = timed(argv)
+                    timings.append((keys, layout, what, wall, cpu, rss))
+                    progress(f"  wall {wall:.1f} s, CPU {cpu:.1f} s, peak RSS {rss / 2**20:.0f} MiB")
+                del header
+                os.unlink(plan)
+            finally:
+                servers.stop()
+    shutil.rmtree(root, ignore_errors=True)
+    lines = ["| keys | layout | shards | objects per shard min..max | objects max/mean | "
+             "bytes per shard min..max | bytes max/mean | dry run shard 0 (objects, bytes) |",
+             "|---|---|---|---|---|---|---|---|"]
+    for keys, layout, count, objects, nbytes, checked in balance:
+        mean_o, mean_b = sum(objects) / count, sum(nbytes) / count
+        lines.append(f"| {keys:,} | {layout} | {count} | {min(objects):,}..{max(objects):,} | "
+                     f"{max(objects) / mean_o:.4f} | {min(nbytes):,}..{max(nbytes):,} | "
+                     f"{max(nbytes) / max(mean_b, 1):.4f} | {checked[0]:,}, {checked[1]} |")
+    lines += ["", "| keys | layout | command | wall s | CPU s | peak RSS MiB |", "|---|---|---|---|---|---|"]
+    for keys, layout, what, wall, cpu, rss in timings:
+        lines.append(f"| {keys:,} | {layout} | `{what}` | {wall:.1f} | {cpu:.1f} | {rss / 2**20:.0f} |")
+    table = "\n".join(lines)
+    print(table)
+    if os.environ.get("BENCH_SCALE_OUT"):
+        with open(os.environ["BENCH_SCALE_OUT"], "w") as f:
+            f.write(table + "\n")
+
+
 def main():
     root = tempfile.mkdtemp(prefix="airlock-scale-")
     if os.environ.get("BENCH_SCALE_SECTION") == "run":
         return run_section(root)
+    if os.environ.get("BENCH_SCALE_SECTION") == "balance":
+        return balance_section(root)
     rclone = find_rclone()
     rows = []
     progress(f"keys {KEYS}, layouts {LAYOUTS}, before {BEFORE or '-'}, rclone {rclone or '-'}; files in {root}")

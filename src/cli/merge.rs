@@ -87,6 +87,13 @@ fn print_table(m: &Merged, location: &str, out: &mut dyn Write) {
     for (key, shard, reason) in &m.failures {
         let _ = writeln!(out, "failed (shard {shard}): {key}: {reason}");
     }
+    if m.failures_left_out > 0 {
+        let _ = writeln!(
+            out,
+            "... and {} more failed objects (each shard's --manifest lists them all)",
+            m.failures_left_out
+        );
+    }
     if !m.missing_shards.is_empty() {
         let list: Vec<String> = m.missing_shards.iter().map(u32::to_string).collect();
         let _ = writeln!(
@@ -100,6 +107,14 @@ fn print_table(m: &Merged, location: &str, out: &mut dyn Write) {
         let _ = writeln!(
             out,
             "copied by more than one shard: '{key}' (were these reports made from one plan?)"
+        );
+    }
+    if m.copied_twice_unchecked > 0 {
+        let _ = writeln!(
+            out,
+            "not checked for keys copied by two shards: {} objects the reports do not list, \
+             in shards whose copied key ranges overlap (the shards' --manifest files list them)",
+            m.copied_twice_unchecked
         );
     }
     let verdict = if m.ok() {

@@ -217,6 +217,7 @@ fn start(started: Started<'_>, sides: Sides, options: EngineOptions) -> Result<E
     let scheduler = scheduler.with_deletions(mirror::Pending {
         deletions: started.deletions,
         confirmed: options.confirm_delete,
+        spool: None,
     });
     let task = tokio::spawn(scheduler.run(command_rx, note_rx, started.stream));
     Ok(EngineHandle {

@@ -221,7 +221,20 @@ pub fn open(file: &Path, shown: &Path) -> Result<Opened> {
             shown.display()
         ))
     };
-    let mut raw = BufReader::with_capacity(256 * 1024, File::open(file).map_err(cannot)?);
+    open_reader(Box::new(File::open(file).map_err(cannot)?), shown)
+}
+
+/// [`open`] of a plan's bytes as they come (a file, a download), named `shown` in errors.
+pub fn open_reader(raw: Box<dyn Read + Send>, shown: &Path) -> Result<Opened> {
+    let cannot = |e: std::io::Error| {
+        Error::plan(format!(
+            "plan file '{}' cannot be read ({e}); make one with 'airlock plan -o {}' or check \
+             the path",
+            shown.display(),
+            shown.display()
+        ))
+    };
+    let mut raw = BufReader::with_capacity(256 * 1024, raw);
     let magic = raw.fill_buf().map_err(cannot)?;
     let mut reader: Box<dyn BufRead + Send> = if magic.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
         Box::new(BufReader::with_capacity(

@@ -6,8 +6,12 @@
 //! must pass are `plan`'s (pure). A name ending `.jsonl`, `.jsonl.zst` or `.jsonl.gz` is
 //! written as format 5 (JSON lines, streamed, see [`super::plan_file`]); any other name as one
 //! JSON document (formats 2-4). Reading takes either, whatever the name. An `s3://` plan of
-//! format 5 is uploaded from a local temporary file and downloaded to one, streamed.
+//! format 5 is written to a local temporary file and uploaded from it (multipart above 8 MiB,
+//! read a part at a time); `run` reads one as its GET body arrives ([`incoming`]), other
+//! readers download it to a temporary file first.
 //! Depends on `plan`, `aws::documents`, `plan_file` and `fsutil`.
+
+pub(crate) mod incoming;
 
 use std::path::Path;
 

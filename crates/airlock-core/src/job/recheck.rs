@@ -127,7 +127,7 @@ async fn recheck(
 
 /// Whether the target object `now` is not the one the plan saw: another size, or another ETag
 /// or modification time where both are known.
-fn overwritten(planned: &plan::Deletion, now: &ObjectInfo) -> bool {
+pub(crate) fn overwritten(planned: &plan::Deletion, now: &ObjectInfo) -> bool {
     fn differs<T: PartialEq>(a: &Option<T>, b: &Option<T>) -> bool {
         matches!((a, b), (Some(a), Some(b)) if a != b)
     }

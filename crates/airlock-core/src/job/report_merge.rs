@@ -4,6 +4,14 @@
 //! so a shard that never wrote one is named as missing; reports of different plans or shard
 //! counts are refused. Prints nothing: the CLI words and prints the result.
 //!
+//! Memory is bounded by the number of shards, not of objects: a report lists at most
+//! [`shard_report::REPORT_LIST_LIMIT`] objects and its summary's lists as many each, so 100
+//! shards' reports hold a few hundred thousand short entries at most. Failures come from the
+//! summaries' (bounded) lists. A key written by two shards is found among the listed objects;
+//! a shard that left objects out of its list is checked by its range of copied keys instead:
+//! ranges that meet no other shard's clear its unlisted objects (a streamed shard copies one
+//! contiguous range of the plan), else they are counted as not checked.
+//!
 //! Depends on `job::shard_report` (the format), `aws::documents` and `engine` (the summary).
 
 use std::collections::{BTreeMap, HashMap};
@@ -28,12 +36,23 @@ pub struct Merged {
     pub shards: Vec<ShardLine>,
     pub missing_shards: Vec<u32>,
     pub totals: RunSummary,
-    /// (key, shard index, reason) of every failed object.
+    /// (key, shard index, reason) of every failed object the reports' summaries list.
     pub failures: Vec<(String, u32, String)>,
+    /// Failed objects the summaries counted but did not list.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub failures_left_out: u64,
     /// Target keys written by more than one shard (never expected).
     pub copied_twice: Vec<String>,
+    /// Objects the reports did not list whose shard's range of copied keys meets another
+    /// shard's: whether one of them was written twice could not be checked.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub copied_twice_unchecked: u64,
     /// Files that were not readable reports, with why.
     pub ignored: Vec<(String, String)>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// One shard's row.
@@ -115,23 +134,21 @@ pub fn merge(reports: Vec<ReadReport>) -> Result<Merged> {
         t.bytes_deleted += s.bytes_deleted;
         t.delete_failed += s.delete_failed;
         t.delete_failures.extend(s.delete_failures.iter().cloned());
+        for (key, reason) in &s.failures {
+            merged
+                .failures
+                .push((key.clone(), report.shard.index, reason.clone()));
+        }
+        merged.failures_left_out += s.left_out().failures;
         for object in &report.objects {
-            match object.outcome {
-                Outcome::Failed => merged.failures.push((
-                    object.key.clone(),
-                    report.shard.index,
-                    object.detail.clone(),
-                )),
-                // Split objects are written by several shards, by design, in disjoint ranges.
-                Outcome::Copied
-                    if object.parts.is_none()
-                        && writers
-                            .insert(object.target_key.clone(), report.shard.index)
-                            .is_some() =>
-                {
-                    merged.copied_twice.push(object.target_key.clone());
-                }
-                _ => {}
+            // Split objects are written by several shards, by design, in disjoint ranges.
+            if object.outcome == Outcome::Copied
+                && object.parts.is_none()
+                && writers
+                    .insert(object.target_key.clone(), report.shard.index)
+                    .is_some()
+            {
+                merged.copied_twice.push(object.target_key.clone());
             }
         }
         merged.shards.push(ShardLine {
@@ -140,10 +157,31 @@ pub fn merge(reports: Vec<ReadReport>) -> Result<Merged> {
             summary: report.summary.clone(),
         });
     }
+    merged.copied_twice_unchecked = unchecked(latest.values());
     merged.missing_shards = (0..merged.shard_count)
         .filter(|i| !latest.contains_key(i))
         .collect();
     Ok(merged)
+}
+
+/// Objects left out of reports whose range of copied keys meets another report's.
+fn unchecked<'a>(reports: impl Iterator<Item = &'a ShardReport> + Clone) -> u64 {
+    let meets = |a: &ShardReport, b: &ShardReport| match (&a.copied_keys, &b.copied_keys) {
+        (Some((a_first, a_last)), Some((b_first, b_last))) => {
+            a_first <= b_last && b_first <= a_last
+        }
+        _ => false,
+    };
+    reports
+        .clone()
+        .filter(|a| a.objects_left_out > 0)
+        .filter(|a| {
+            reports
+                .clone()
+                .any(|b| b.shard.index != a.shard.index && meets(a, b))
+        })
+        .map(|a| a.objects_left_out)
+        .sum()
 }
 
 /// Read every `*.json` directly in `dir`.
@@ -185,12 +223,85 @@ pub async fn read_s3(side: &SideClient, location: &S3Location) -> Result<Vec<Rea
 fn parse(bytes: &[u8]) -> std::result::Result<ShardReport, String> {
     let report: ShardReport =
         serde_json::from_slice(bytes).map_err(|e| format!("not a shard report: {e}"))?;
-    if report.format != shard_report::REPORT_FORMAT {
+    if !shard_report::REPORT_FORMATS_READ.contains(&report.format) {
         return Err(format!(
-            "report format {} (this airlock reads {})",
+            "report format {} (this airlock reads {:?})",
             report.format,
-            shard_report::REPORT_FORMAT
+            shard_report::REPORT_FORMATS_READ
         ));
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::job::shard_report::{ObjectReport, REPORT_FORMAT, ShardId};
+
+    fn copied(key: &str) -> ObjectReport {
+        ObjectReport {
+            key: key.into(),
+            target_key: key.into(),
+            outcome: Outcome::Copied,
+            bytes: 1,
+            parts: None,
+            requests: 1,
+            resumed_parts: 0,
+            retries: 0,
+            duration_ms: 1,
+            verified: true,
+            detail: String::new(),
+        }
+    }
+
+    /// Shard `index` of 2 that listed `listed`, left `left_out` out, copied keys `range`.
+    fn report(index: u32, listed: &[&str], left_out: u64, range: (&str, &str)) -> ReadReport {
+        let summary = RunSummary {
+            copied: listed.len() as u64 + left_out,
+            failures: vec![(format!("f{index}"), "no".into())],
+            failed: 1,
+            ..Default::default()
+        };
+        let report = ShardReport {
+            format: REPORT_FORMAT,
+            shard: ShardId {
+                index,
+                count: 2,
+                source: "--shard".into(),
+            },
+            plan_id: "p".into(),
+            source: "s3://s/".into(),
+            target: "s3://t/".into(),
+            started_unix_ms: 1,
+            finished_unix_ms: 2,
+            summary,
+            objects: listed.iter().map(|k| copied(k)).collect(),
+            objects_left_out: left_out,
+            copied_keys: Some((range.0.into(), range.1.into())),
+        };
+        (format!("shard-{index}.json"), Ok(report))
+    }
+
+    #[test]
+    fn disjoint_ranges_clear_unlisted_objects_and_overlapping_ones_are_counted() {
+        let merged = merge(vec![
+            report(0, &["a", "b"], 10, ("a", "m")),
+            report(1, &["n", "o"], 5, ("n", "z")),
+        ])
+        .unwrap();
+        assert_eq!(merged.totals.copied, 19);
+        assert!(merged.copied_twice.is_empty());
+        assert_eq!(merged.copied_twice_unchecked, 0);
+        let failed: Vec<&str> = merged.failures.iter().map(|f| f.0.as_str()).collect();
+        assert_eq!(failed, ["f0", "f1"]);
+
+        let merged = merge(vec![
+            report(0, &["a", "b"], 10, ("a", "p")),
+            report(1, &["b", "o"], 5, ("b", "z")),
+        ])
+        .unwrap();
+        assert_eq!(merged.copied_twice, ["b"]);
+        assert_eq!(merged.copied_twice_unchecked, 15);
+        assert!(!merged.ok());
+    }
 }

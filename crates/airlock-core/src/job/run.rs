@@ -8,9 +8,10 @@
 //! [`start`] is the headless entry: where it can, it feeds the engine as the plan is made or
 //! read ([`feed`]: a fresh run plans straight into the engine; a format 5 plan streams from its
 //! file; a manifest is recorded streaming too), so memory does not grow with the number of
-//! objects; otherwise (a shard report asked for, an older plan format, split objects, a saved
-//! plan's deletions, `version_at`, `--from-list`) it is [`prepare`] then [`Prepared::start`],
-//! with the plan in memory.
+//! objects (a shard report too: its collector keeps counts and a bounded list, see
+//! [`super::shard_report`]); otherwise (an older plan format, split objects, a saved plan's
+//! deletions, `version_at`, a fresh sharded run, `--from-list`) it is [`prepare`] then
+//! [`Prepared::start`], with the plan in memory.
 //!
 //! The steps are types, so each UI stops where it needs to:
 //! - [`prepare`] (or [`Prepared::of_plan`] for a plan in hand, as the TUI's of its selection)
@@ -25,23 +26,24 @@
 //! Depends on `config`, `aws`, `plan`, `engine` and the rest of `job`; no UI crate.
 
 mod feed;
+mod outputs;
+mod recheck_feed;
+
+use outputs::Outputs;
+pub use outputs::{Ended, Finished, Run};
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-use tokio::sync::mpsc;
 
 use super::inventory;
-use super::manifest::ManifestRecorder;
+use super::manifest::{ManifestRecorder, ManifestTap};
 use super::plan_store;
 use super::recheck::{self, Rechecked};
 use super::shard::{self, Shard};
-use super::shard_report::{self, Collector, ReportTarget};
+use super::shard_report::{self, Collector, PlanId, ReportTarget};
 use super::stream_plan;
 use crate::aws::Sides;
 use crate::config::{Settings, TransferMode};
-use crate::engine::{CommandSender, Engine, EngineHandle, EngineOptions, Event, RunSummary};
+use crate::engine::{Engine, EngineOptions, RunSummary};
 use crate::error::{Error, Result};
 use crate::plan::{Plan, Selection};
 
@@ -135,24 +137,32 @@ pub async fn start(
         let origin = super::s3_inventory::check(&sides, settings, inventory).await?;
         notice(Notice::Inventory(&origin));
     }
-    // The shard report is still built from the whole plan.
-    let from_list = settings.filter.from_list.is_some();
-    if options.report.is_some() || from_list {
+    // `--from-list` names missing keys from the whole selection.
+    if settings.filter.from_list.is_some() {
         return prepare(settings, sides, source, options, notice)
             .await?
             .start(notice);
     }
+    let (source_side, target_side) = (
+        crate::plan::PlanSide::of(&settings.source),
+        crate::plan::PlanSide::of(&settings.target),
+    );
     // A manifest that cannot be written fails now, not after the copy.
     let manifest = (options.manifest.as_deref())
-        .map(|path| {
-            let (source, target) = (
-                crate::plan::PlanSide::of(&settings.source),
-                crate::plan::PlanSide::of(&settings.target),
-            );
-            ManifestRecorder::begin_stream(path, &source, &target)
-        })
+        .map(|path| ManifestRecorder::begin_stream(path, &source_side, &target_side))
         .transpose()?;
-    let tap = manifest.as_ref().map(ManifestRecorder::tap);
+    // A saved plan's reader computes the whole plan's id for the report as it reads it.
+    let (plan_id, id_from_reader) = match (&options.report, &source) {
+        (None, _) => (None, None),
+        (Some(_), PlanSource::Fresh) => (Some(PlanId::Tapped), None),
+        (Some(_), PlanSource::Saved(_)) => {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            (Some(PlanId::Reading(rx)), Some(tx))
+        }
+    };
+    let collector =
+        plan_id.map(|id| Collector::new(&source_side, &target_side, id, options.shard.as_ref()));
+    let tap = ManifestTap::of(manifest.as_ref(), collector.as_ref().map(Collector::tap));
     let feeding = match &source {
         PlanSource::Fresh
             if stream_plan::can_stream(settings)
@@ -162,7 +172,12 @@ pub async fn start(
         }
         PlanSource::Saved(path) => {
             let shard = options.shard.as_ref().map(|s| (s.index, s.count));
-            match feed::saved(path, settings, &sides, shard, options.copy_only, tap).await? {
+            let reading = feed::Reading {
+                shard,
+                copy_only: options.copy_only,
+                plan_id: id_from_reader,
+            };
+            match feed::saved(path, settings, &sides, reading, tap).await? {
                 feed::Saved::Fed {
                     feeding,
                     deletions_left_out,
@@ -205,12 +220,12 @@ pub async fn start(
         events,
         outputs: Outputs {
             sides,
-            collector: None,
+            collector,
             manifest,
-            report: None,
+            report: options.report,
             missing_keys: false,
             journal,
-            already_there: feeding.already_there,
+            rechecked: feeding.rechecked,
         },
         feeder: Some(feeding.task),
     })
@@ -345,7 +360,7 @@ impl Prepared {
             sides,
             options,
         } = self;
-        let collector = plan_id.map(|id| Collector::new(&plan, id, options.shard.as_ref()));
+        let collector = plan_id.map(|id| Collector::of_plan(&plan, id, options.shard.as_ref()));
         let missing_keys = !plan.selection.missing.is_empty();
         if missing_keys {
             notice(Notice::MissingKeys(&plan.selection));
@@ -372,7 +387,7 @@ impl Prepared {
                 report: options.report,
                 missing_keys,
                 journal,
-                already_there: None,
+                rechecked: None,
             },
             feeder: None,
         })
@@ -395,150 +410,6 @@ pub(crate) fn deletions_cannot_be_sharded(deletions: usize) -> Error {
          sharded: run it without --shard (and without a scheduler's shard variables), or \
          make a copy-only plan with 'airlock plan --mode copy -o FILE' for the shards"
     ))
-}
-
-/// What a run records while it goes and writes when it ends.
-struct Outputs {
-    sides: Sides,
-    collector: Option<Collector>,
-    manifest: Option<ManifestRecorder>,
-    report: Option<ReportTarget>,
-    /// `--from-list` keys were missing at the source: the run exits at least 1.
-    missing_keys: bool,
-    /// Where the journal keeps finished parts, for the message after an interrupted run.
-    journal: Option<PathBuf>,
-    /// A saved plan rechecked while it streamed: the items found already at the target (told
-    /// when the run ends).
-    already_there: Option<Arc<AtomicUsize>>,
-}
-
-impl Outputs {
-    fn record(&mut self, event: &Event) {
-        if let Some(collector) = self.collector.as_mut() {
-            collector.event(event);
-        }
-        if let Some(manifest) = self.manifest.as_mut() {
-            manifest.event(event);
-        }
-    }
-
-    fn is_empty(&self) -> bool {
-        self.collector.is_none() && self.manifest.is_none()
-    }
-}
-
-/// A started run. Dropping it drops the engine handle (see `engine`: the run is cancelled,
-/// open uploads and the journal are kept for a resume).
-pub struct Run {
-    handle: EngineHandle,
-    events: mpsc::UnboundedReceiver<Event>,
-    outputs: Outputs,
-    /// The task feeding a streamed plan to the engine (it ends when the engine stops reading).
-    feeder: Option<tokio::task::JoinHandle<()>>,
-}
-
-impl Run {
-    /// Sends commands to the engine (a Ctrl-C handler's [`crate::engine::Command::Stop`]).
-    pub fn commands(&self) -> CommandSender {
-        self.handle.commands()
-    }
-
-    /// The next event of the run, recorded for its outputs; None once the engine is done.
-    pub async fn next_event(&mut self) -> Option<Event> {
-        let event = self.events.recv().await?;
-        self.outputs.record(&event);
-        Some(event)
-    }
-
-    /// Wait for the engine to end (read the events first, or the run waits for nobody).
-    pub async fn join(self) -> Result<Ended> {
-        let summary = self.handle.join().await?;
-        if let Some(feeder) = self.feeder {
-            // The engine is done reading: a plan still being listed or read is not needed.
-            feeder.abort();
-        }
-        Ok(Ended {
-            summary,
-            outputs: self.outputs,
-        })
-    }
-
-    /// The engine handle and its events, for a UI that keeps the handle and reads the events
-    /// on its own task (the TUI, whose engine lingers for retries). Nothing is recorded then,
-    /// so this is for runs that asked for no manifest and no report.
-    pub fn detach(self) -> (EngineHandle, mpsc::UnboundedReceiver<Event>) {
-        debug_assert!(
-            self.outputs.is_empty(),
-            "a detached run writes no manifest or report"
-        );
-        (self.handle, self.events)
-    }
-}
-
-/// A run whose engine has ended.
-pub struct Ended {
-    summary: RunSummary,
-    outputs: Outputs,
-}
-
-/// What a run came to.
-#[derive(Debug, Clone)]
-pub struct Finished {
-    pub summary: RunSummary,
-    /// The process exit code: the summary's, raised to 1 for missing `--from-list` keys or a
-    /// report that could not be written.
-    pub exit_code: i32,
-}
-
-impl Ended {
-    /// The engine's summary of the run.
-    pub fn summary(&self) -> &RunSummary {
-        &self.summary
-    }
-
-    /// Write the manifest (after HEADing what is at the target) and the shard report, and
-    /// compute the exit code. A manifest that cannot be written is an error; a report that
-    /// cannot be written is told and makes the exit code at least 1.
-    pub async fn write_outputs(self, notice: &mut dyn FnMut(Notice<'_>)) -> Result<Finished> {
-        let Ended { summary, outputs } = self;
-        if let Some(count) = &outputs.already_there {
-            notice(Notice::Rechecked(Rechecked {
-                already_there: count.load(Ordering::Relaxed),
-                deletions: Default::default(),
-            }));
-        }
-        notice(Notice::Ended(&summary));
-        if let Some(manifest) = outputs.manifest {
-            let path = manifest.path().to_path_buf();
-            let records = manifest.finish(&outputs.sides.target).await?;
-            notice(Notice::ManifestWritten {
-                records,
-                path: &path,
-            });
-        }
-        let missing_code = i32::from(outputs.missing_keys);
-        if let (Some(target), Some(collector)) = (&outputs.report, outputs.collector) {
-            let report = collector.finish(&summary);
-            match shard_report::write(&report, target, &outputs.sides).await {
-                Ok(location) => notice(Notice::ReportWritten {
-                    location: &location,
-                }),
-                Err(e) => {
-                    notice(Notice::ReportFailed(&e));
-                    tracing::error!(error = %e, "could not write the report");
-                    let exit_code = summary.exit_code().max(1).max(missing_code);
-                    return Ok(Finished { summary, exit_code });
-                }
-            }
-        }
-        if summary.interrupted {
-            notice(Notice::Interrupted {
-                journal: outputs.journal,
-            });
-        }
-        let exit_code = summary.exit_code().max(missing_code);
-        Ok(Finished { summary, exit_code })
-    }
 }
 
 #[cfg(test)]

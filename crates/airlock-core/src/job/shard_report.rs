@@ -1,25 +1,38 @@
 //! The JSON report of one run or shard (`airlock run --report PATH|s3://...`): which shard, of
-//! which plan, the run summary, and one entry per object (copied, skipped, parts uploaded,
-//! failed with its reason), with bytes, data requests started, retries and durations. Built from
-//! the engine's events while they are reported; written to a file, a directory or an `s3://`
-//! prefix in the target account. `airlock report` merges them. Depends on `engine` (events),
-//! `plan`, `job::shard`, `aws::documents` and `fsutil`.
+//! which plan, the run summary (its counts are the report's counts), and a bounded list of the
+//! objects that ended (copied, parts uploaded, failed with its reason, cancelled), each with
+//! bytes, data requests started, retries and duration: the first [`REPORT_LIST_LIMIT`] in the
+//! order they ended, the rest counted in `objects_left_out` (the manifest lists them all), so
+//! a shard of millions of objects writes and merges a report of bounded size. Built from the
+//! engine's events while they are reported ([`Collector`], `shard_report/collector.rs`);
+//! written to a file, a directory or an `s3://` prefix in the target account. `airlock report`
+//! merges them. Depends on `engine` (events), `plan`, `job::shard`, `aws::documents` and
+//! `fsutil`.
 
-use std::collections::HashMap;
+mod collector;
+
 use std::path::{Path, PathBuf};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use super::shard::Shard;
 use crate::aws::Sides;
 use crate::aws::documents::{self, S3Location};
-use crate::engine::{Event, ObjectId, RunSummary};
+use crate::engine::RunSummary;
 use crate::error::{Error, Result};
-use crate::plan::{Plan, Route};
+use crate::plan::Plan;
 
-/// Bumped when the report format changes incompatibly.
-pub const REPORT_FORMAT: u32 = 1;
+pub(crate) use collector::{Collector, PlanId, ReportTap};
+
+/// Bumped when the report format changes incompatibly. Format 2 lists at most
+/// [`REPORT_LIST_LIMIT`] objects; format 1 (which listed every object, also those skipped or
+/// not started) is still read by `airlock report`.
+pub const REPORT_FORMAT: u32 = 2;
+
+/// The report formats `airlock report` reads.
+pub const REPORT_FORMATS_READ: [u32; 2] = [1, 2];
+
+/// How many objects a report lists; the rest are counted in `objects_left_out`.
+pub const REPORT_LIST_LIMIT: usize = crate::engine::SUMMARY_LIST_LIMIT;
 
 /// What happened to one object in this run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,7 +91,16 @@ pub struct ShardReport {
     pub started_unix_ms: u64,
     pub finished_unix_ms: u64,
     pub summary: RunSummary,
+    /// The first [`REPORT_LIST_LIMIT`] objects that ended, in that order.
     pub objects: Vec<ObjectReport>,
+    /// Objects that ended but are not in `objects` (the summary counts them all).
+    #[serde(default)]
+    pub objects_left_out: u64,
+    /// The first and last target key (in key order) of the whole objects this run copied, for
+    /// `airlock report`'s check that no key was written by two shards when the lists are not
+    /// whole; None when it copied none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub copied_keys: Option<(String, String)>,
 }
 
 impl ShardReport {
@@ -93,186 +115,48 @@ impl ShardReport {
 
 /// A stable fingerprint of a plan's items (CRC64NVME of their JSON).
 pub(crate) fn plan_id(plan: &Plan) -> String {
-    let json = serde_json::to_vec(&plan.items).unwrap_or_default();
-    format!(
-        "{:016x}",
-        crc_fast::checksum(crc_fast::CrcAlgorithm::Crc64Nvme, &json)
-    )
+    let mut digest = ItemsDigest::new();
+    for item in &plan.items {
+        digest.push(item);
+    }
+    digest.finish()
 }
 
-fn unix_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
+/// The report's `plan_id` of a run whose plan was not read to the end (it failed to read).
+pub(crate) const PLAN_NOT_READ: &str = "unknown: the plan was not read to the end";
+
+/// [`plan_id`] computed item by item, as a plan streams: the CRC64NVME of the items' JSON
+/// array, the same value `plan_id` gives for the plan in memory.
+pub(crate) struct ItemsDigest {
+    digest: crc_fast::Digest,
+    first: bool,
+    failed: bool,
 }
 
-/// Builds a [`ShardReport`] from the plan a run executes and the events it emits.
-pub(crate) struct Collector {
-    report: ShardReport,
-    started: HashMap<ObjectId, Instant>,
-}
-
-impl Collector {
-    /// `plan` is what the engine runs (this shard's items, ids by position); `plan_id` is the
-    /// whole plan's fingerprint.
-    pub(crate) fn new(plan: &Plan, plan_id: String, shard: Option<&Shard>) -> Self {
-        let objects = plan
-            .items
-            .iter()
-            .map(|item| {
-                let skipped = item.route == Route::Skip;
-                ObjectReport {
-                    key: item.source_key.clone(),
-                    target_key: item.target_key.clone(),
-                    outcome: if skipped {
-                        Outcome::Skipped
-                    } else {
-                        Outcome::NotStarted
-                    },
-                    bytes: 0,
-                    parts: item.split.as_ref().map(|s| (s.first_part, s.last_part)),
-                    requests: 0,
-                    resumed_parts: 0,
-                    retries: 0,
-                    duration_ms: 0,
-                    verified: false,
-                    detail: if skipped {
-                        item.reason.clone()
-                    } else {
-                        String::new()
-                    },
-                }
-            })
-            .collect();
-        let shard = shard.map_or(
-            ShardId {
-                index: 0,
-                count: 1,
-                source: "none".into(),
-            },
-            |s| ShardId {
-                index: s.index,
-                count: s.count,
-                source: s.source.clone(),
-            },
-        );
-        let side = |s: &crate::plan::PlanSide| format!("s3://{}/{}", s.bucket, s.prefix);
-        Collector {
-            report: ShardReport {
-                format: REPORT_FORMAT,
-                shard,
-                plan_id,
-                source: side(&plan.source),
-                target: side(&plan.target),
-                started_unix_ms: unix_ms(),
-                finished_unix_ms: 0,
-                summary: RunSummary::default(),
-                objects,
-            },
-            started: HashMap::new(),
+impl ItemsDigest {
+    pub(crate) fn new() -> Self {
+        ItemsDigest {
+            digest: crc_fast::Digest::new(crc_fast::CrcAlgorithm::Crc64Nvme),
+            first: true,
+            failed: false,
         }
     }
 
-    fn end(&mut self, id: ObjectId, outcome: Outcome, bytes: u64, detail: String) {
-        let duration = self
-            .started
-            .get(&id)
-            .map(|t| t.elapsed().as_millis() as u64);
-        if let Some(object) = self.report.objects.get_mut(id) {
-            object.outcome = outcome;
-            object.bytes = bytes;
-            object.detail = detail;
-            object.duration_ms = duration.unwrap_or(0);
+    pub(crate) fn push(&mut self, item: &crate::plan::PlanItem) {
+        self.digest.update(if self.first { b"[" } else { b"," });
+        self.first = false;
+        match serde_json::to_vec(item) {
+            Ok(json) => self.digest.update(&json),
+            Err(_) => self.failed = true,
         }
     }
 
-    /// Record one engine event.
-    pub(crate) fn event(&mut self, event: &Event) {
-        match event {
-            Event::ObjectStarted {
-                id, resumed_parts, ..
-            } => {
-                self.started.entry(*id).or_insert_with(Instant::now);
-                if let Some(object) = self.report.objects.get_mut(*id) {
-                    object.resumed_parts = *resumed_parts;
-                }
-            }
-            Event::PartStarted { id, .. } => {
-                if let Some(object) = self.report.objects.get_mut(*id) {
-                    object.requests += 1;
-                }
-            }
-            Event::PartRetry { id, .. } => {
-                if let Some(object) = self.report.objects.get_mut(*id) {
-                    object.retries += 1;
-                }
-            }
-            Event::ObjectDone {
-                id,
-                bytes,
-                verification,
-                ..
-            } => {
-                let detail = format!("{}; {}", verification.source, verification.target);
-                self.end(*id, Outcome::Copied, *bytes, detail);
-                if let Some(object) = self.report.objects.get_mut(*id) {
-                    object.verified = verification.verified;
-                }
-            }
-            Event::PartsUploaded {
-                id,
-                upload_id,
-                bytes,
-                ..
-            } => {
-                let detail = format!(
-                    "parts in upload '{upload_id}'; 'airlock finalize' completes and verifies it"
-                );
-                self.end(*id, Outcome::PartsUploaded, *bytes, detail);
-            }
-            Event::ObjectFailed { id, error, .. } => {
-                self.end(*id, Outcome::Failed, 0, error.clone());
-            }
-            Event::ObjectCancelled { id, .. } => {
-                self.end(*id, Outcome::Cancelled, 0, "cancelled".into());
-            }
-            Event::ObjectGone { id, reason, .. } => {
-                self.end(*id, Outcome::Skipped, 0, reason.clone());
-            }
-            Event::UploadLeft { id, upload_id, .. } => {
-                if let Some(object) = self.report.objects.get_mut(*id) {
-                    object.detail.push_str(&format!(
-                        "; upload '{upload_id}' left at the target (abort refused)"
-                    ));
-                }
-            }
-            Event::RunFinished { summary } => {
-                self.report.summary = summary.clone();
-            }
-            Event::RunStarted { .. }
-            | Event::PlanGrew { .. }
-            | Event::PartDone { .. }
-            | Event::Progress { .. }
-            | Event::ConcurrencyChanged { .. }
-            | Event::BandwidthChanged { .. }
-            | Event::ChecksumMode { .. }
-            | Event::Paused
-            | Event::Resumed
-            // Mirror runs are never sharded; the summary carries their deletions.
-            | Event::DeletionsStarted { .. }
-            | Event::ObjectDeleted { .. }
-            | Event::DeleteFailed { .. }
-            | Event::DeletionsSkipped { .. }
-            // The summary names them (`foreign_uploads`).
-            | Event::ForeignUpload { .. } => {}
+    pub(crate) fn finish(mut self) -> String {
+        if self.failed {
+            return PLAN_NOT_READ.into();
         }
-    }
-
-    /// The finished report (`summary` is the engine's final one).
-    pub(crate) fn finish(mut self, summary: &RunSummary) -> ShardReport {
-        self.report.summary = summary.clone();
-        self.report.finished_unix_ms = unix_ms();
-        self.report
+        self.digest.update(if self.first { b"[]" } else { b"]" });
+        format!("{:016x}", self.digest.finalize())
     }
 }
 

@@ -3,7 +3,7 @@
 //! after `CancelAll`). A stream's batches are taken one at a time and admitted entry by entry
 //! (so the lookahead holds exactly). A skip (or a batch's count of skips) is counted and
 //! dropped; an object to copy gets its id (its position among the items) and is queued; a
-//! deletion is held for mirror mode's last step. Without totals up front, the totals grow as
+//! deletion is spooled for mirror mode's last step ([`mirror::Pending::push`]). Without totals up front, the totals grow as
 //! the stream is admitted ([`Event::PlanGrew`]).
 
 use tokio::sync::mpsc::Receiver;
@@ -141,7 +141,7 @@ impl Scheduler {
             }
             Fed::Entry(Entry::Deletion(deletion)) => {
                 let pending = self.deletions.get_or_insert_with(mirror::Pending::default);
-                pending.deletions.push(deletion);
+                pending.push(&deletion);
             }
             Fed::Entry(Entry::Item(item)) => self.admit(item),
         }

@@ -83,27 +83,45 @@ impl Book {
     }
 }
 
-/// Gives a [`ManifestRecorder`] the plan's entries as they are fed to the engine; cheap to
-/// clone. Give each item before the engine can see it, with its id (position among items).
+/// Gives the run's recorders the plan's entries as they are fed to the engine: a
+/// [`ManifestRecorder`]'s book, and the shard report's tap
+/// ([`crate::job::shard_report::ReportTap`]) when a report is asked for; cheap to clone. Give
+/// each item before the engine can see it, with its id (position among items).
 #[derive(Clone)]
-pub struct ManifestTap(Arc<Mutex<Book>>);
+pub struct ManifestTap {
+    book: Option<Arc<Mutex<Book>>>,
+    report: Option<crate::job::shard_report::ReportTap>,
+}
 
 impl ManifestTap {
-    fn book(&self) -> std::sync::MutexGuard<'_, Book> {
-        self.0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// The tap of the manifest (if any) and of the shard report (if any); None for neither.
+    pub(crate) fn of(
+        manifest: Option<&ManifestRecorder>,
+        report: Option<crate::job::shard_report::ReportTap>,
+    ) -> Option<Self> {
+        let book = manifest.and_then(|m| m.tap.book.clone());
+        (book.is_some() || report.is_some()).then_some(ManifestTap { book, report })
+    }
+
+    fn book(&self) -> Option<std::sync::MutexGuard<'_, Book>> {
+        let book = self.book.as_ref()?;
+        Some(book.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
     }
 
     pub fn item(&self, id: ObjectId, item: &PlanItem) {
-        self.book().item(id, item);
+        if let Some(report) = &self.report {
+            report.item(id, item);
+        }
+        if let Some(mut book) = self.book() {
+            book.item(id, item);
+        }
     }
 
     pub fn deletion(&self, deletion: &Deletion) {
-        let record = deletion_record(deletion);
-        self.book()
-            .deletions
-            .insert(deletion.target_key.clone(), record);
+        if let Some(mut book) = self.book() {
+            let record = deletion_record(deletion);
+            book.deletions.insert(deletion.target_key.clone(), record);
+        }
     }
 }
 
@@ -123,7 +141,7 @@ impl ManifestRecorder {
     /// file cannot be written.
     pub fn begin(path: &Path, plan: &Plan) -> Result<Self> {
         let recorder = Self::begin_stream(path, &plan.source, &plan.target)?;
-        recorder.tap.book().ordered = true;
+        recorder.book().ordered = true;
         for (id, item) in plan.items.iter().enumerate() {
             recorder.tap.item(id, item);
         }
@@ -157,7 +175,10 @@ impl ManifestRecorder {
             failed: None,
         };
         Ok(ManifestRecorder {
-            tap: ManifestTap(Arc::new(Mutex::new(book))),
+            tap: ManifestTap {
+                book: Some(Arc::new(Mutex::new(book))),
+                report: None,
+            },
             path: path.to_path_buf(),
             source: source.clone(),
             target: target.clone(),
@@ -171,6 +192,10 @@ impl ManifestRecorder {
         self.tap.clone()
     }
 
+    fn book(&self) -> std::sync::MutexGuard<'_, Book> {
+        self.tap.book().expect("a recorder's tap holds its book")
+    }
+
     /// Fold one engine event into the records.
     pub fn event(&mut self, event: &Event) {
         if let Event::ForeignUpload { key, upload_id, .. } = event {
@@ -181,7 +206,7 @@ impl ManifestRecorder {
             self.warnings.push(found.warning());
             return;
         }
-        let mut book = self.tap.book();
+        let mut book = self.book();
         match event {
             Event::ObjectStarted { id, .. } => {
                 if let Some(r) = book.open.get_mut(id)
@@ -262,7 +287,7 @@ impl ManifestRecorder {
     /// write the file. Returns the records written.
     pub async fn finish(self, target: &SideClient) -> Result<usize> {
         let spool = {
-            let mut book = self.tap.book();
+            let mut book = self.book();
             let mut open: Vec<(ObjectId, Record)> = book.open.drain().collect();
             open.sort_unstable_by_key(|(id, _)| *id);
             for (id, record) in open {
