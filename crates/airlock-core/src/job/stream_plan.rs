@@ -48,6 +48,9 @@ pub const HEAD_CONCURRENCY: usize = 32;
 /// ([`super::layouts`]; other items pass straight through).
 const LAYOUT_CONCURRENCY: usize = 16;
 
+/// Pairs the merge gives at once ([`Merge::next_batch`]).
+const MERGE_BATCH: usize = 256;
+
 /// Listing pages fetched ahead of the merge, per side.
 const PAGES_AHEAD: usize = 2;
 
@@ -213,9 +216,13 @@ pub(crate) async fn stream_plan_into(
         // Items are made in order (the planner's warnings), given their source's part layout
         // in a second order-keeping window, and counted as they leave it, so the totals hold
         // the layout's part counts.
+        // The merge gives pairs a batch at a time (one future per batch, not per key).
         let entries = futures::stream::try_unfold(merge, |mut merge| async move {
-            Ok::<_, Stop>(merge.next().await?.map(|joined| (joined, merge)))
+            let batch = merge.next_batch().await?;
+            Ok::<_, Stop>((!batch.is_empty()).then_some((batch, merge)))
         })
+        .map_ok(|batch| futures::stream::iter(batch.into_iter().map(Ok::<_, Stop>)))
+        .try_flatten()
         .map_ok(|joined| {
             // Most pairs need no HEAD: they pass as a ready value, not as a future that
             // embeds the HEAD request's state (large, and moved through the window).
@@ -348,6 +355,23 @@ struct Merge<'f> {
 }
 
 impl Merge<'_> {
+    /// The next pairs, up to [`MERGE_BATCH`]: the batch ends early where the source's next
+    /// object needs a page not fetched yet (so a slow listing holds back no pair). Empty at
+    /// the end.
+    async fn next_batch(&mut self) -> std::result::Result<Vec<Joined>, Stop> {
+        let mut batch = Vec::new();
+        while batch.len() < MERGE_BATCH {
+            match self.next().await? {
+                Some(joined) => batch.push(joined),
+                None => break,
+            }
+            if self.pending.is_none() && self.source.page.is_empty() {
+                break;
+            }
+        }
+        Ok(batch)
+    }
+
     async fn next(&mut self) -> std::result::Result<Option<Joined>, Stop> {
         loop {
             if self.pending.is_none() {
