@@ -26,7 +26,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use futures::TryStreamExt;
-use futures::future::{self, Either};
+use futures::future::{self, Either, TryFutureExt};
 use tokio::sync::mpsc;
 
 use super::inventory::merge_headed;
@@ -216,7 +216,8 @@ pub(crate) async fn stream_plan_into(
         // Items are made in order (the planner's warnings), given their source's part layout
         // in a second order-keeping window, and counted as they leave it, so the totals hold
         // the layout's part counts.
-        // The merge gives pairs a batch at a time (one future per batch, not per key).
+        // The merge gives pairs a batch at a time (one future per batch, not per key). Pairs
+        // and entries travel boxed: each stage moves a pointer, not a few hundred bytes.
         let entries = futures::stream::try_unfold(merge, |mut merge| async move {
             let batch = merge.next_batch().await?;
             Ok::<_, Stop>((!batch.is_empty()).then_some((batch, merge)))
@@ -227,7 +228,9 @@ pub(crate) async fn stream_plan_into(
             // Most pairs need no HEAD: they pass as a ready value, not as a future that
             // embeds the HEAD request's state (large, and moved through the window).
             if needs_heads(compare, &joined) {
-                Either::Right(Box::pin(enrich(sides, compare, joined)))
+                Either::Right(Box::pin(
+                    enrich(sides, compare, *joined).map_ok(|(j, headed)| (Box::new(j), headed)),
+                ))
             } else {
                 Either::Left(future::ready(Ok((joined, 0))))
             }
@@ -235,7 +238,7 @@ pub(crate) async fn stream_plan_into(
         .try_buffered(HEAD_CONCURRENCY)
         .map_ok(|(joined, headed)| {
             heads.fetch_add(headed, Ordering::Relaxed);
-            let entry = match joined {
+            let entry = match *joined {
                 Joined::Pair {
                     source,
                     target_key,
@@ -256,17 +259,17 @@ pub(crate) async fn stream_plan_into(
                 }),
             };
             match &entry {
-                Entry::Item(item) if super::layouts::wants_layout(item) => {
-                    Either::Right(Box::pin(learn_layout(&sides.source, entry)))
-                }
-                _ => Either::Left(future::ready(Ok(entry))),
+                Entry::Item(item) if super::layouts::wants_layout(item) => Either::Right(Box::pin(
+                    learn_layout(&sides.source, entry).map_ok(Box::new),
+                )),
+                _ => Either::Left(future::ready(Ok(Box::new(entry)))),
             }
         })
         .try_buffered(LAYOUT_CONCURRENCY);
         let mut entries = pin!(entries);
         loop {
             let entry = match entries.try_next().await {
-                Ok(Some(entry)) => entry,
+                Ok(Some(entry)) => *entry,
                 Ok(None) => break,
                 Err(Stop::Failed(e)) => return Err(e),
                 // Planning in memory would list the source: not with an inventory.
@@ -358,11 +361,11 @@ impl Merge<'_> {
     /// The next pairs, up to [`MERGE_BATCH`]: the batch ends early where the source's next
     /// object needs a page not fetched yet (so a slow listing holds back no pair). Empty at
     /// the end.
-    async fn next_batch(&mut self) -> std::result::Result<Vec<Joined>, Stop> {
-        let mut batch = Vec::new();
+    async fn next_batch(&mut self) -> std::result::Result<Vec<Box<Joined>>, Stop> {
+        let mut batch = Vec::with_capacity(MERGE_BATCH);
         while batch.len() < MERGE_BATCH {
             match self.next().await? {
-                Some(joined) => batch.push(joined),
+                Some(joined) => batch.push(Box::new(joined)),
                 None => break,
             }
             if self.pending.is_none() && self.source.page.is_empty() {
