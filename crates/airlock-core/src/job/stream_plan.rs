@@ -368,7 +368,7 @@ impl Merge<'_> {
                 Some(joined) => batch.push(Box::new(joined)),
                 None => break,
             }
-            if self.pending.is_none() && self.source.page.is_empty() {
+            if self.pending.is_none() && self.source.page.len() == 0 {
                 break;
             }
         }
@@ -450,7 +450,8 @@ pub(crate) struct Pages {
     bucket: String,
     prefix: String,
     pages: mpsc::Receiver<Result<Vec<ObjectInfo>>>,
-    page: std::collections::VecDeque<ObjectInfo>,
+    /// The page being taken, front first (the page's own allocation: nothing copied).
+    page: std::vec::IntoIter<ObjectInfo>,
     last: Option<String>,
 }
 
@@ -501,18 +502,18 @@ impl Pages {
 
     /// The next object without taking it.
     pub(crate) async fn peek(&mut self) -> std::result::Result<Option<&ObjectInfo>, Stop> {
-        while self.page.is_empty() {
+        while self.page.len() == 0 {
             match self.pages.recv().await {
                 Some(page) => self.take_page(page?)?,
                 None => return Ok(None),
             }
         }
-        Ok(self.page.front())
+        Ok(self.page.as_slice().first())
     }
 
     pub(crate) async fn next(&mut self) -> std::result::Result<Option<ObjectInfo>, Stop> {
         self.peek().await?;
-        Ok(self.page.pop_front())
+        Ok(self.page.next())
     }
 
     /// Check a page's order (within it and after the last page) and queue it.
@@ -533,7 +534,7 @@ impl Pages {
         if let Some(end) = page.last() {
             self.last = Some(end.key.clone());
         }
-        self.page.extend(page);
+        self.page = page.into_iter();
         Ok(())
     }
 }
