@@ -26,7 +26,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use futures::TryStreamExt;
-use futures::future::{self, Either};
+use futures::future::{self, Either, TryFutureExt};
 use tokio::sync::mpsc;
 
 use super::inventory::merge_headed;
@@ -47,6 +47,9 @@ pub const HEAD_CONCURRENCY: usize = 32;
 /// Multipart items whose source part layout is being learnt at once, in order
 /// ([`super::layouts`]; other items pass straight through).
 const LAYOUT_CONCURRENCY: usize = 16;
+
+/// Pairs the merge gives at once ([`Merge::next_batch`]).
+const MERGE_BATCH: usize = 256;
 
 /// Listing pages fetched ahead of the merge, per side.
 const PAGES_AHEAD: usize = 2;
@@ -213,14 +216,21 @@ pub(crate) async fn stream_plan_into(
         // Items are made in order (the planner's warnings), given their source's part layout
         // in a second order-keeping window, and counted as they leave it, so the totals hold
         // the layout's part counts.
+        // The merge gives pairs a batch at a time (one future per batch, not per key). Pairs
+        // and entries travel boxed: each stage moves a pointer, not a few hundred bytes.
         let entries = futures::stream::try_unfold(merge, |mut merge| async move {
-            Ok::<_, Stop>(merge.next().await?.map(|joined| (joined, merge)))
+            let batch = merge.next_batch().await?;
+            Ok::<_, Stop>((!batch.is_empty()).then_some((batch, merge)))
         })
+        .map_ok(|batch| futures::stream::iter(batch.into_iter().map(Ok::<_, Stop>)))
+        .try_flatten()
         .map_ok(|joined| {
             // Most pairs need no HEAD: they pass as a ready value, not as a future that
             // embeds the HEAD request's state (large, and moved through the window).
             if needs_heads(compare, &joined) {
-                Either::Right(Box::pin(enrich(sides, compare, joined)))
+                Either::Right(Box::pin(
+                    enrich(sides, compare, *joined).map_ok(|(j, headed)| (Box::new(j), headed)),
+                ))
             } else {
                 Either::Left(future::ready(Ok((joined, 0))))
             }
@@ -228,7 +238,7 @@ pub(crate) async fn stream_plan_into(
         .try_buffered(HEAD_CONCURRENCY)
         .map_ok(|(joined, headed)| {
             heads.fetch_add(headed, Ordering::Relaxed);
-            let entry = match joined {
+            let entry = match *joined {
                 Joined::Pair {
                     source,
                     target_key,
@@ -249,17 +259,17 @@ pub(crate) async fn stream_plan_into(
                 }),
             };
             match &entry {
-                Entry::Item(item) if super::layouts::wants_layout(item) => {
-                    Either::Right(Box::pin(learn_layout(&sides.source, entry)))
-                }
-                _ => Either::Left(future::ready(Ok(entry))),
+                Entry::Item(item) if super::layouts::wants_layout(item) => Either::Right(Box::pin(
+                    learn_layout(&sides.source, entry).map_ok(Box::new),
+                )),
+                _ => Either::Left(future::ready(Ok(Box::new(entry)))),
             }
         })
         .try_buffered(LAYOUT_CONCURRENCY);
         let mut entries = pin!(entries);
         loop {
             let entry = match entries.try_next().await {
-                Ok(Some(entry)) => entry,
+                Ok(Some(entry)) => *entry,
                 Ok(None) => break,
                 Err(Stop::Failed(e)) => return Err(e),
                 // Planning in memory would list the source: not with an inventory.
@@ -348,6 +358,23 @@ struct Merge<'f> {
 }
 
 impl Merge<'_> {
+    /// The next pairs, up to [`MERGE_BATCH`]: the batch ends early where the source's next
+    /// object needs a page not fetched yet (so a slow listing holds back no pair). Empty at
+    /// the end.
+    async fn next_batch(&mut self) -> std::result::Result<Vec<Box<Joined>>, Stop> {
+        let mut batch = Vec::with_capacity(MERGE_BATCH);
+        while batch.len() < MERGE_BATCH {
+            match self.next().await? {
+                Some(joined) => batch.push(Box::new(joined)),
+                None => break,
+            }
+            if self.pending.is_none() && self.source.page.len() == 0 {
+                break;
+            }
+        }
+        Ok(batch)
+    }
+
     async fn next(&mut self) -> std::result::Result<Option<Joined>, Stop> {
         loop {
             if self.pending.is_none() {
@@ -423,7 +450,8 @@ pub(crate) struct Pages {
     bucket: String,
     prefix: String,
     pages: mpsc::Receiver<Result<Vec<ObjectInfo>>>,
-    page: std::collections::VecDeque<ObjectInfo>,
+    /// The page being taken, front first (the page's own allocation: nothing copied).
+    page: std::vec::IntoIter<ObjectInfo>,
     last: Option<String>,
 }
 
@@ -474,18 +502,18 @@ impl Pages {
 
     /// The next object without taking it.
     pub(crate) async fn peek(&mut self) -> std::result::Result<Option<&ObjectInfo>, Stop> {
-        while self.page.is_empty() {
+        while self.page.len() == 0 {
             match self.pages.recv().await {
                 Some(page) => self.take_page(page?)?,
                 None => return Ok(None),
             }
         }
-        Ok(self.page.front())
+        Ok(self.page.as_slice().first())
     }
 
     pub(crate) async fn next(&mut self) -> std::result::Result<Option<ObjectInfo>, Stop> {
         self.peek().await?;
-        Ok(self.page.pop_front())
+        Ok(self.page.next())
     }
 
     /// Check a page's order (within it and after the last page) and queue it.
@@ -506,7 +534,7 @@ impl Pages {
         if let Some(end) = page.last() {
             self.last = Some(end.key.clone());
         }
-        self.page.extend(page);
+        self.page = page.into_iter();
         Ok(())
     }
 }
