@@ -14,12 +14,15 @@
 //! The source side may be an S3 Inventory's rows instead of its listing
 //! ([`super::s3_inventory`]); its items then carry the inventory's date.
 //!
-//! The pipeline, one object at a time: listing pages (two tasks, one page ahead each) -> merge
-//! and filters -> per-object enrichment (HEADs where the listings cannot decide; a bounded,
-//! order-keeping window of [`HEAD_CONCURRENCY`]) -> [`Planner`] -> a multipart source's own
-//! part layout ([`super::layouts`], a second such window) -> counted -> the caller's sink (printing, a format 5 plan file). Not streamed yet:
-//! `source.version_at` (version listings) and the TUI's selections, which plan in memory.
-//! Depends on `aws` (listing pages, HEAD), `plan` and `config`.
+//! The pipeline: listing pages (two tasks, one page ahead each) -> merge and filters (in
+//! batches of [`MERGE_BATCH`] pairs) -> per-object enrichment (HEADs where the listings cannot
+//! decide; a bounded, order-keeping window of [`HEAD_CONCURRENCY`]) -> [`Planner`] -> a
+//! multipart source's own part layout ([`super::layouts`], a second such window) -> counted ->
+//! the caller's sink (printing, a format 5 plan file, an engine's feed). A pair that needs no
+//! request passes each window as a ready value, and pairs and entries travel boxed, so the
+//! stages cost little per object. The TUI's selections use the same parts
+//! (`plan_window/selection.rs`). Not streamed: `source.version_at` (version listings are
+//! gathered whole). Depends on `aws` (listing pages, HEAD), `plan` and `config`.
 
 use std::pin::pin;
 use std::sync::Mutex;
