@@ -15,13 +15,13 @@ use std::io::Write;
 
 use super::args::RunArgs;
 use super::grace::{self, StopCause};
-use super::plan_cmd::{print_items, print_summary};
+use super::plan_cmd::{print_entry, print_items, print_summary, print_table_head};
 use super::report::{JsonReporter, Reporter, TermReporter};
 use airlock_core::aws::Sides;
 use airlock_core::config::Settings;
 use airlock_core::engine::EngineOptions;
 use airlock_core::error::Result;
-use airlock_core::job::run::{self, Notice, PlanSource, Run, RunOptions};
+use airlock_core::job::run::{self, DryRun, Notice, PlanSource, Run, RunOptions};
 use airlock_core::job::shard_report::ReportTarget;
 
 /// Execute a run; returns the process exit code.
@@ -59,15 +59,22 @@ pub(crate) async fn run(
         let finished = show(run, args, out, say).await?;
         return Ok(finished.exit_code);
     }
-    let prepared = run::prepare(settings, sides, source, options, say).await?;
-    {
-        print_items(prepared.plan(), out);
-        print_summary(
-            &airlock_core::plan::lines::PlanHeader::of(prepared.plan()),
-            out,
-        );
-        let _ = writeln!(out, "dry run: nothing copied or deleted");
-    }
+    // The plan as the run would make or read it, each line printed as it comes.
+    let header = match run::dry_run(settings, sides, source, options, say).await? {
+        DryRun::Whole(prepared) => {
+            print_items(prepared.plan(), out);
+            airlock_core::plan::lines::PlanHeader::of(prepared.plan())
+        }
+        DryRun::Streamed(mut feed) => {
+            print_table_head(out);
+            while let Some(entry) = feed.next().await {
+                print_entry(&entry?, out);
+            }
+            feed.finish(say).await?
+        }
+    };
+    print_summary(&header, out);
+    let _ = writeln!(out, "dry run: nothing copied or deleted");
     Ok(0)
 }
 

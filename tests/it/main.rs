@@ -23,6 +23,7 @@ mod config_check;
 mod config_errors;
 mod config_example;
 mod deploy;
+mod dry_run_stream;
 mod engine_control;
 mod engine_copy;
 mod engine_faults;

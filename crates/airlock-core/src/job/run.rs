@@ -25,10 +25,12 @@
 //! report went) comes to the caller as a [`Notice`], in order; the caller words and shows it.
 //! Depends on `config`, `aws`, `plan`, `engine` and the rest of `job`; no UI crate.
 
+mod dry;
 mod feed;
 mod outputs;
 mod recheck_feed;
 
+pub use dry::{DryFeed, DryRun, dry_run};
 use outputs::Outputs;
 pub use outputs::{Ended, Finished, Run};
 
@@ -168,7 +170,7 @@ pub async fn start(
             if stream_plan::can_stream(settings)
                 && !(options.copy_only || options.shard.is_some()) =>
         {
-            feed::fresh(&sides, settings, tap)
+            feed::fresh(&sides, settings, tap, None)
         }
         PlanSource::Saved(path) => {
             let shard = options.shard.as_ref().map(|s| (s.index, s.count));
@@ -176,11 +178,13 @@ pub async fn start(
                 shard,
                 copy_only: options.copy_only,
                 plan_id: id_from_reader,
+                every_entry: false,
             };
             match feed::saved(path, settings, &sides, reading, tap).await? {
                 feed::Saved::Fed {
                     feeding,
                     deletions_left_out,
+                    ..
                 } => {
                     if deletions_left_out > 0 {
                         notice(Notice::DeletionsLeftOut {
