@@ -117,6 +117,14 @@ fn render_notice(notice: Notice<'_>, args: &RunArgs) {
                 "--mode copy: the plan's {deletions} deletions are left out of this run"
             );
         }
+        Notice::PlanningFirst => {
+            let _ = writeln!(
+                stderr,
+                "a fresh sharded run plans the whole listing first (into a temporary plan \
+                 file); copying starts when planning ends. To plan once for every shard: \
+                 'airlock plan -o plan.jsonl.zst', then 'airlock run --plan plan.jsonl.zst --shard I/N'"
+            );
+        }
         Notice::Shard(shard) => {
             let _ = writeln!(
                 stderr,

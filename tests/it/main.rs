@@ -31,6 +31,7 @@ mod engine_resume;
 mod engine_verify;
 mod expiry;
 mod filters;
+mod fresh_shard;
 mod fuzz_parsers;
 mod integrity;
 mod ls;

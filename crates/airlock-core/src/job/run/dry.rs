@@ -84,6 +84,8 @@ pub async fn dry_run(
     if settings.filter.from_list.is_some() {
         return whole(source, options, notice).await;
     }
+    let (source, _temp_plan) =
+        super::fresh_shard_plan(settings, &sides, source, &options, notice).await?;
     let (feeding, base) = match &source {
         PlanSource::Fresh
             if super::stream_plan::can_stream(settings)
