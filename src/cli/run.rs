@@ -8,8 +8,12 @@
 //!
 //! A saved plan (`--plan`) is cut to this shard's share (`--shard`, or the scheduler's
 //! environment), then checked against the target once more: objects an earlier run already
-//! copied are skipped, so rerunning a finished shard sends nothing. `--report` writes a JSON
-//! report of the run.
+//! copied are skipped, so rerunning a finished shard sends nothing. A fresh sharded run (no
+//! `--plan`) plans the whole listing first, into a temporary plan file, and says so: its
+//! copying starts when planning ends. `--report` writes a JSON report of the run.
+//!
+//! `--dry-run` prints the plan as the run would make or read it (cut, rechecked), each item
+//! line as it comes ([`run::dry_run`]), then the totals, and copies nothing.
 
 use std::io::Write;
 
