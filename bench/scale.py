@@ -28,6 +28,12 @@ gets, by the streaming cut's rule (job/shard.rs StreamShard: file order, weight 
 to the range its middle falls in) applied to the plan file's items, checked against the
 binary's own `run --plan --dry-run --shard 0/N` (its objects and bytes); max/mean per shard.
 Then `run --dry-run` (fresh) and `run --plan plan.jsonl.gz --dry-run`: wall, CPU, peak RSS.
+
+BENCH_SCALE_SECTION=dry measures `run --dry-run` alone (#17: it streams), for each key count and
+layout: `run --dry-run` and a fresh shard's `run --dry-run --shard 0/4` (planned first into a
+temporary plan file), of this build and, with BENCH_BEFORE=<binary>, of that one: wall, CPU,
+peak RSS, and the items printed (checked: every key, or the shard's share). BENCH_LABEL names
+this build in the table (e.g. "this branch, debug").
 """
 
 import os
@@ -285,8 +291,42 @@ def balance_section(root):
             f.write(table + "\n")
 
 
+def dry_section(root):
+    label = os.environ.get("BENCH_LABEL", "airlock")
+    tools = [(label, AIRLOCK)] + ([("before", BEFORE)] if BEFORE else [])
+    rows = []
+    for keys in KEYS:
+        for layout in LAYOUTS:
+            servers = Servers(keys, layout, root)
+            try:
+                for tool, binary in tools:
+                    for what, extra in (("run --dry-run", []), ("run --dry-run --shard 0/4", ["--shard", "0/4"])):
+                        progress(f"{keys} {layout}: {tool} {what}")
+                        wall, cpu, rss, out = timed([binary, "run", "-c", servers.config, "--dry-run"] + extra)
+                        items = sum(1 for line in out.splitlines() if line.startswith(("single ", "multipart ")))
+                        if (not extra and items != keys) or (extra and not 0 < items < keys):
+                            raise SystemExit(f"{tool} {what} printed {items} items of {keys}")
+                        rows.append((keys, layout, tool, what, wall, cpu, rss, items))
+                        progress(f"  wall {wall:.1f} s, CPU {cpu:.1f} s, peak RSS {rss / 2**20:.0f} MiB, {items} items")
+            finally:
+                servers.stop()
+    shutil.rmtree(root, ignore_errors=True)
+    lines = ["| keys | layout | binary | command | wall s | CPU s | peak RSS MiB | items printed |",
+             "|---|---|---|---|---|---|---|---|"]
+    for keys, layout, tool, what, wall, cpu, rss, items in rows:
+        lines.append(f"| {keys:,} | {layout} | {tool} | `{what}` | {wall:.1f} | {cpu:.1f} | "
+                     f"{rss / 2**20:.0f} | {items:,} |")
+    table = "\n".join(lines)
+    print(table)
+    if os.environ.get("BENCH_SCALE_OUT"):
+        with open(os.environ["BENCH_SCALE_OUT"], "w") as f:
+            f.write(table + "\n")
+
+
 def main():
     root = tempfile.mkdtemp(prefix="airlock-scale-")
+    if os.environ.get("BENCH_SCALE_SECTION") == "dry":
+        return dry_section(root)
     if os.environ.get("BENCH_SCALE_SECTION") == "run":
         return run_section(root)
     if os.environ.get("BENCH_SCALE_SECTION") == "balance":

@@ -97,12 +97,12 @@ fn print_heads(heads: usize, out: &mut dyn Write) {
 }
 
 /// The header line of the item table.
-fn print_table_head(out: &mut dyn Write) {
+pub(super) fn print_table_head(out: &mut dyn Write) {
     let _ = writeln!(out, "{:<9} {:>10} {:>16}  KEY", "ROUTE", "SIZE", "PARTS");
 }
 
 /// One entry's line of the table.
-fn print_entry(entry: &Entry, out: &mut dyn Write) {
+pub(super) fn print_entry(entry: &Entry, out: &mut dyn Write) {
     match entry {
         Entry::Item(item) => print_item(item, out),
         Entry::Deletion(deletion) => print_deletion(deletion, out),

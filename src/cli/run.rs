@@ -8,20 +8,24 @@
 //!
 //! A saved plan (`--plan`) is cut to this shard's share (`--shard`, or the scheduler's
 //! environment), then checked against the target once more: objects an earlier run already
-//! copied are skipped, so rerunning a finished shard sends nothing. `--report` writes a JSON
-//! report of the run.
+//! copied are skipped, so rerunning a finished shard sends nothing. A fresh sharded run (no
+//! `--plan`) plans the whole listing first, into a temporary plan file, and says so: its
+//! copying starts when planning ends. `--report` writes a JSON report of the run.
+//!
+//! `--dry-run` prints the plan as the run would make or read it (cut, rechecked), each item
+//! line as it comes ([`run::dry_run`]), then the totals, and copies nothing.
 
 use std::io::Write;
 
 use super::args::RunArgs;
 use super::grace::{self, StopCause};
-use super::plan_cmd::{print_items, print_summary};
+use super::plan_cmd::{print_entry, print_items, print_summary, print_table_head};
 use super::report::{JsonReporter, Reporter, TermReporter};
 use airlock_core::aws::Sides;
 use airlock_core::config::Settings;
 use airlock_core::engine::EngineOptions;
 use airlock_core::error::Result;
-use airlock_core::job::run::{self, Notice, PlanSource, Run, RunOptions};
+use airlock_core::job::run::{self, DryRun, Notice, PlanSource, Run, RunOptions};
 use airlock_core::job::shard_report::ReportTarget;
 
 /// Execute a run; returns the process exit code.
@@ -59,15 +63,22 @@ pub(crate) async fn run(
         let finished = show(run, args, out, say).await?;
         return Ok(finished.exit_code);
     }
-    let prepared = run::prepare(settings, sides, source, options, say).await?;
-    {
-        print_items(prepared.plan(), out);
-        print_summary(
-            &airlock_core::plan::lines::PlanHeader::of(prepared.plan()),
-            out,
-        );
-        let _ = writeln!(out, "dry run: nothing copied or deleted");
-    }
+    // The plan as the run would make or read it, each line printed as it comes.
+    let header = match run::dry_run(settings, sides, source, options, say).await? {
+        DryRun::Whole(prepared) => {
+            print_items(prepared.plan(), out);
+            airlock_core::plan::lines::PlanHeader::of(prepared.plan())
+        }
+        DryRun::Streamed(mut feed) => {
+            print_table_head(out);
+            while let Some(entry) = feed.next().await {
+                print_entry(&entry?, out);
+            }
+            feed.finish(say).await?
+        }
+    };
+    print_summary(&header, out);
+    let _ = writeln!(out, "dry run: nothing copied or deleted");
     Ok(0)
 }
 
@@ -108,6 +119,14 @@ fn render_notice(notice: Notice<'_>, args: &RunArgs) {
             let _ = writeln!(
                 stderr,
                 "--mode copy: the plan's {deletions} deletions are left out of this run"
+            );
+        }
+        Notice::PlanningFirst => {
+            let _ = writeln!(
+                stderr,
+                "a fresh sharded run plans the whole listing first (into a temporary plan \
+                 file); copying starts when planning ends. To plan once for every shard: \
+                 'airlock plan -o plan.jsonl.zst', then 'airlock run --plan plan.jsonl.zst --shard I/N'"
             );
         }
         Notice::Shard(shard) => {

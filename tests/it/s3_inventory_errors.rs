@@ -159,7 +159,7 @@ async fn bad_inventory_settings_are_named() {
     let manifest = Inventory::csv(vec![rows])
         .put(&servers.source, INVENTORY_BUCKET)
         .await;
-    for args in [&["run", "--dry-run"][..], &["run", "--shard", "1/2"][..]] {
+    for args in [&["run", "--dry-run", "--mode", "copy"][..]] {
         let mut all = args.to_vec();
         all.extend(["--inventory", manifest.as_str()]);
         let out = servers.airlock_with(&config, &all).run().await;
@@ -168,6 +168,21 @@ async fn bad_inventory_settings_are_named() {
             out.stderr.contains("is made streaming only"),
             "{args:?}: {}",
             out.stderr
+        );
+    }
+    // A dry run and a fresh shard stream the inventory now (#17).
+    for args in [
+        &["run", "--dry-run"][..],
+        &["run", "--dry-run", "--shard", "0/2"][..],
+    ] {
+        let mut all = args.to_vec();
+        all.extend(["--inventory", manifest.as_str()]);
+        let out = servers.airlock_with(&config, &all).run().await;
+        out.expect_code(0);
+        assert!(
+            out.stdout.contains("dry run: nothing copied"),
+            "{args:?}: {}",
+            out.stdout
         );
     }
 }

@@ -99,6 +99,9 @@ pub struct FeedSender {
     entries: usize,
     /// Entries the current batch may hold (grows to [`FEED_BATCH`]).
     limit: usize,
+    /// Send a run of skipped items as their count (the engine's feed); false for a reader that
+    /// shows every item (`run --dry-run`).
+    count_skips: bool,
 }
 
 impl FeedSender {
@@ -125,6 +128,7 @@ impl FeedSender {
         self.entries += 1;
         if let Entry::Item(item) = &entry
             && item.route == Route::Skip
+            && self.count_skips
         {
             if let Some(Fed::Skipped { count }) = self.batch.last_mut() {
                 *count += 1;
@@ -182,12 +186,23 @@ impl Drop for FeedSender {
 
 /// A channel for a [`PlanFeed`]'s entries: [`FEED_CAPACITY`] entries' worth of batches.
 pub fn feed_channel() -> (FeedSender, mpsc::Receiver<Result<FeedBatch>>) {
+    channel(true)
+}
+
+/// [`feed_channel`] for a reader that shows every entry: skipped items travel as themselves,
+/// never as a count.
+pub fn feed_channel_every_entry() -> (FeedSender, mpsc::Receiver<Result<FeedBatch>>) {
+    channel(false)
+}
+
+fn channel(count_skips: bool) -> (FeedSender, mpsc::Receiver<Result<FeedBatch>>) {
     let (tx, rx) = mpsc::channel((FEED_CAPACITY / FEED_BATCH).max(1));
     let sender = FeedSender {
         tx,
         batch: Vec::new(),
         entries: 0,
         limit: 1,
+        count_skips,
     };
     (sender, rx)
 }

@@ -74,7 +74,7 @@ pub use events::{
 };
 pub use feed::{
     FEED_BATCH, FEED_CAPACITY, Fed, FeedBatch, FeedClosed, FeedSender, FeedTotals,
-    LOOKAHEAD_MIN_SLOTS, LOOKAHEAD_PER_SLOT, PlanFeed, feed_channel,
+    LOOKAHEAD_MIN_SLOTS, LOOKAHEAD_PER_SLOT, PlanFeed, feed_channel, feed_channel_every_entry,
 };
 pub use journal::Journal;
 pub use relay::BufferGauge;

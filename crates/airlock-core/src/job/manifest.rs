@@ -88,6 +88,7 @@ pub struct Record {
     pub wrong_object_left: bool,
 }
 
+mod deletions;
 mod recorder;
 
 pub use recorder::{ManifestRecorder, ManifestTap};

@@ -7,15 +7,18 @@
 //!
 //! [`start`] is the headless entry: where it can, it feeds the engine as the plan is made or
 //! read ([`feed`]: a fresh run plans straight into the engine; a format 5 plan streams from its
-//! file; a manifest is recorded streaming too), so memory does not grow with the number of
-//! objects (a shard report too: its collector keeps counts and a bounded list, see
+//! file; a fresh sharded run plans first into a temporary format 5 file, [`fresh_shard`], and
+//! streams that; a manifest is recorded streaming too), so memory does not grow with the
+//! number of objects (a shard report too: its collector keeps counts and a bounded list, see
 //! [`super::shard_report`]); otherwise (an older plan format, split objects, a saved plan's
-//! deletions, `version_at`, a fresh sharded run, `--from-list`) it is [`prepare`] then
-//! [`Prepared::start`], with the plan in memory.
+//! deletions pinned to a moment, `version_at`, a fresh `--mode copy` run, `--from-list`) it is
+//! [`prepare`] then [`Prepared::start`], with the plan in memory. [`dry_run`] takes the same
+//! paths and gives the entries to the caller instead of the engine ([`dry`]).
 //!
 //! The steps are types, so each UI stops where it needs to:
 //! - [`prepare`] (or [`Prepared::of_plan`] for a plan in hand, as the TUI's of its selection)
-//!   gives a [`Prepared`] plan; `airlock run --dry-run` prints it and stops there;
+//!   gives a [`Prepared`] plan; `airlock run --dry-run` prints it when [`dry_run`] cannot
+//!   stream it;
 //! - [`Prepared::start`] starts the engine: a [`Run`]. The CLI reads its events with
 //!   [`Run::next_event`] (which records them for the outputs) and ends with [`Run::join`] and
 //!   [`Ended::write_outputs`]; the TUI, whose engine lingers for retries, takes the handle and
@@ -25,10 +28,13 @@
 //! report went) comes to the caller as a [`Notice`], in order; the caller words and shows it.
 //! Depends on `config`, `aws`, `plan`, `engine` and the rest of `job`; no UI crate.
 
+mod dry;
 mod feed;
+mod fresh_shard;
 mod outputs;
 mod recheck_feed;
 
+pub use dry::{DryFeed, DryRun, dry_run};
 use outputs::Outputs;
 pub use outputs::{Ended, Finished, Run};
 
@@ -90,6 +96,9 @@ impl RunOptions {
 pub enum Notice<'a> {
     /// `copy_only` left this many deletions of the plan out of the run.
     DeletionsLeftOut { deletions: usize },
+    /// A fresh sharded run plans the whole listing first, into a temporary plan file on local
+    /// disk: copying starts when planning ends.
+    PlanningFirst,
     /// This process runs one shard of the plan.
     Shard(&'a Shard),
     /// A fresh plan's source is this S3 Inventory (its rows are not counted yet).
@@ -122,8 +131,7 @@ pub struct Prepared {
 }
 
 /// Start a run of the plan `source` names: streamed into the engine where it can be, else
-/// [`prepare`]d whole and started (see the module docs). Not for `--dry-run`, which prints
-/// the prepared plan.
+/// [`prepare`]d whole and started (see the module docs). Not for `--dry-run`: [`dry_run`].
 pub async fn start(
     settings: &Settings,
     sides: Sides,
@@ -143,6 +151,8 @@ pub async fn start(
             .await?
             .start(notice);
     }
+    // Kept to the end of this function: the plan reader has opened the file by then.
+    let (source, _temp_plan) = fresh_shard_plan(settings, &sides, source, &options, notice).await?;
     let (source_side, target_side) = (
         crate::plan::PlanSide::of(&settings.source),
         crate::plan::PlanSide::of(&settings.target),
@@ -168,7 +178,7 @@ pub async fn start(
             if stream_plan::can_stream(settings)
                 && !(options.copy_only || options.shard.is_some()) =>
         {
-            feed::fresh(&sides, settings, tap)
+            feed::fresh(&sides, settings, tap, None)
         }
         PlanSource::Saved(path) => {
             let shard = options.shard.as_ref().map(|s| (s.index, s.count));
@@ -176,11 +186,13 @@ pub async fn start(
                 shard,
                 copy_only: options.copy_only,
                 plan_id: id_from_reader,
+                every_entry: false,
             };
             match feed::saved(path, settings, &sides, reading, tap).await? {
                 feed::Saved::Fed {
                     feeding,
                     deletions_left_out,
+                    ..
                 } => {
                     if deletions_left_out > 0 {
                         notice(Notice::DeletionsLeftOut {
@@ -228,6 +240,29 @@ pub async fn start(
             rechecked: feeding.rechecked,
         },
         feeder: Some(feeding.task),
+    })
+}
+
+/// A fresh sharded run's plan, written first to a temporary file ([`fresh_shard`]), as the
+/// source to run; any other source as it is.
+async fn fresh_shard_plan(
+    settings: &Settings,
+    sides: &Sides,
+    source: PlanSource,
+    options: &RunOptions,
+    notice: &mut dyn FnMut(Notice<'_>),
+) -> Result<(PlanSource, Option<fresh_shard::TempPlan>)> {
+    if source != PlanSource::Fresh
+        || options.shard.is_none()
+        || !stream_plan::can_stream(settings)
+        || settings.filter.from_list.is_some()
+    {
+        return Ok((source, None));
+    }
+    notice(Notice::PlanningFirst);
+    Ok(match fresh_shard::plan_to_file(sides, settings).await? {
+        Some(temp) => (PlanSource::Saved(temp.path.clone()), Some(temp)),
+        None => (source, None),
     })
 }
 

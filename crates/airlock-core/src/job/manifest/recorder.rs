@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 use futures::StreamExt;
 use tempfile::NamedTempFile;
 
+use super::deletions::DeletionSpool;
 use super::{Header, MANIFEST_FORMAT, Record, deletion_record, is_csv, now, record_of};
 use crate::aws::SideClient;
 use crate::aws::listing::head;
@@ -31,8 +32,11 @@ struct Book {
     path: PathBuf,
     /// Records of objects given and not ended yet, by id.
     open: HashMap<ObjectId, Record>,
-    /// Mirror deletions, by target key, until their outcome is known.
-    deletions: HashMap<String, Record>,
+    /// Mirror deletions until their outcome is known, on disk ([`DeletionSpool`]; made at
+    /// the first deletion).
+    deletions: Option<DeletionSpool>,
+    /// Why the deletions not made yet will not be (`DeletionsSkipped`).
+    deletions_skipped: Option<String>,
     /// Retries seen per open object, for the attempts of its record.
     retries: HashMap<ObjectId, u32>,
     /// Ended records, one JSON line each.
@@ -70,6 +74,84 @@ impl Book {
         } else {
             self.open.insert(id, record);
         }
+    }
+
+    /// A planned deletion: its record waits on disk for its outcome.
+    fn deletion(&mut self, deletion: &Deletion) {
+        if self.failed.is_some() {
+            return;
+        }
+        if self.deletions.is_none() {
+            match DeletionSpool::new() {
+                Ok(spool) => self.deletions = Some(spool),
+                Err(e) => {
+                    self.failed = Some(e);
+                    return;
+                }
+            }
+        }
+        let Some(spool) = self.deletions.as_mut() else {
+            return;
+        };
+        if let Err(e) = spool.push(&deletion_record(deletion)) {
+            self.failed = Some(Error::io(&self.path, e));
+        }
+    }
+
+    /// A deletion's outcome came: its planned record (or, out of the expected order, one made
+    /// from the event's key and size), updated, goes to the spool.
+    fn deletion_ended(&mut self, key: &str, bytes: Option<u64>, update: impl FnOnce(&mut Record)) {
+        let planned = match self.deletions.as_mut().map(|spool| spool.take(key)) {
+            Some(Ok(planned)) => planned,
+            Some(Err(e)) => {
+                self.failed.get_or_insert(Error::io(&self.path, e));
+                return;
+            }
+            None => None,
+        };
+        let mut record = planned.unwrap_or_else(|| {
+            tracing::warn!(%key, "a deletion's outcome out of the planned order");
+            deletion_record(&Deletion {
+                route: Default::default(),
+                target_key: key.to_string(),
+                size: bytes.unwrap_or(0),
+                etag: None,
+                modified_ms: None,
+                reason: crate::plan::DELETE_REASON.into(),
+            })
+        });
+        update(&mut record);
+        record.attempts = 1;
+        record.finished_at = Some(now());
+        self.spool(DELETION, &record);
+    }
+
+    /// The deletions no outcome came for, to the spool (in feed order).
+    fn deletions_left(&mut self) {
+        let Some(mut spool) = self.deletions.take() else {
+            return;
+        };
+        loop {
+            match spool.rest() {
+                Ok(Some(mut record)) => {
+                    if let Some(reason) = &self.deletions_skipped {
+                        record.error = Some(format!("not deleted: {reason}"));
+                    }
+                    self.spool(DELETION, &record);
+                }
+                Ok(None) => return,
+                Err(e) => {
+                    self.failed.get_or_insert(Error::io(&self.path, e));
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Deletions whose record is in memory (at most one, see [`DeletionSpool`]).
+    #[cfg(test)]
+    fn deletions_held(&self) -> usize {
+        self.deletions.as_ref().map_or(0, DeletionSpool::held)
     }
 
     /// The object ended: its record, updated, goes to the spool.
@@ -119,8 +201,7 @@ impl ManifestTap {
 
     pub fn deletion(&self, deletion: &Deletion) {
         if let Some(mut book) = self.book() {
-            let record = deletion_record(deletion);
-            book.deletions.insert(deletion.target_key.clone(), record);
+            book.deletion(deletion);
         }
     }
 }
@@ -167,7 +248,8 @@ impl ManifestRecorder {
         let book = Book {
             path: path.to_path_buf(),
             open: HashMap::new(),
-            deletions: HashMap::new(),
+            deletions: None,
+            deletions_skipped: None,
             retries: HashMap::new(),
             spool: BufWriter::with_capacity(256 * 1024, spool),
             spooled: 0,
@@ -252,27 +334,15 @@ impl ManifestRecorder {
                 r.outcome = "skipped".into();
                 r.reason = reason.clone();
             }),
-            Event::ObjectDeleted { key, .. } => {
-                if let Some(mut r) = book.deletions.remove(key) {
-                    r.outcome = "deleted".into();
-                    r.attempts = 1;
-                    r.finished_at = Some(now());
-                    book.spool(DELETION, &r);
-                }
+            Event::ObjectDeleted { key, bytes } => {
+                book.deletion_ended(key, Some(*bytes), |r| r.outcome = "deleted".into());
             }
-            Event::DeleteFailed { key, error } => {
-                if let Some(mut r) = book.deletions.remove(key) {
-                    r.outcome = "delete_failed".into();
-                    r.attempts = 1;
-                    r.error = Some(error.clone());
-                    r.finished_at = Some(now());
-                    book.spool(DELETION, &r);
-                }
-            }
+            Event::DeleteFailed { key, error } => book.deletion_ended(key, None, |r| {
+                r.outcome = "delete_failed".into();
+                r.error = Some(error.clone());
+            }),
             Event::DeletionsSkipped { reason, .. } => {
-                for r in book.deletions.values_mut() {
-                    r.error = Some(format!("not deleted: {reason}"));
-                }
+                book.deletions_skipped = Some(reason.clone());
             }
             _ => {}
         }
@@ -293,11 +363,7 @@ impl ManifestRecorder {
             for (id, record) in open {
                 book.spool(id as u64, &record);
             }
-            let mut deletions: Vec<Record> = book.deletions.drain().map(|(_, r)| r).collect();
-            deletions.sort_unstable_by(|a, b| a.target_key.cmp(&b.target_key));
-            for record in deletions {
-                book.spool(DELETION, &record);
-            }
+            book.deletions_left();
             if let Some(e) = book.failed.take() {
                 return Err(e);
             }
@@ -428,3 +494,7 @@ fn in_plan_order(mut spool: NamedTempFile, path: &Path) -> Result<NamedTempFile>
     }
     sorted.into_inner().map_err(|e| io(e.into_error()))
 }
+
+#[cfg(test)]
+#[path = "recorder_tests.rs"]
+mod tests;

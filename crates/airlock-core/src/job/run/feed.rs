@@ -32,7 +32,7 @@ use super::super::stream_plan::{self, ChannelSink, Outcome, Tap};
 use super::recheck_feed::{Counts, recheck_into};
 use crate::aws::Sides;
 use crate::config::Settings;
-use crate::engine::{FeedTotals, PlanFeed, feed_channel};
+use crate::engine::{FeedTotals, PlanFeed, feed_channel, feed_channel_every_entry};
 use crate::error::{Error, Result};
 use crate::plan::PlanSide;
 use crate::plan::lines::{Checker, Entry, PlanHeader};
@@ -50,8 +50,20 @@ pub(super) struct Feeding {
 /// A fresh run: plan streaming into the engine. A listing found out of key order before
 /// anything was fed is planned in memory and fed from there; found later, the run halts with
 /// the listing's message (run `airlock plan -o plan.json` and `run --plan` on such a store).
-pub(super) fn fresh(sides: &Sides, settings: &Settings, manifest: Option<ManifestTap>) -> Feeding {
-    let (mut tx, entries) = feed_channel();
+///
+/// `dry`: a dry run's feed (every skipped item as itself), told the plan's header when it is
+/// planned.
+pub(super) fn fresh(
+    sides: &Sides,
+    settings: &Settings,
+    manifest: Option<ManifestTap>,
+    dry: Option<oneshot::Sender<PlanHeader>>,
+) -> Feeding {
+    let (mut tx, entries) = if dry.is_some() {
+        feed_channel_every_entry()
+    } else {
+        feed_channel()
+    };
     let (sides, settings) = (sides.clone(), settings.clone());
     let feed = PlanFeed {
         source: PlanSide::of(&settings.source),
@@ -74,7 +86,10 @@ pub(super) fn fresh(sides: &Sides, settings: &Settings, manifest: Option<Manifes
                     .await;
             let (sent, mut tap) = (sink.sent, sink.tap);
             let error = match outcome {
-                Ok(Outcome::Planned { .. }) => {
+                Ok(Outcome::Planned { header, .. }) => {
+                    if let Some(dry) = dry {
+                        let _ = dry.send(*header);
+                    }
                     let _ = tx.finish().await;
                     return;
                 }
@@ -82,6 +97,9 @@ pub(super) fn fresh(sides: &Sides, settings: &Settings, manifest: Option<Manifes
                     tracing::warn!(%why, "planning in memory");
                     match super::super::inventory::plan(&sides, &settings).await {
                         Ok((plan, _)) => {
+                            if let Some(dry) = dry {
+                                let _ = dry.send(PlanHeader::of(&plan));
+                            }
                             let entries = (plan.items.into_iter().map(Entry::Item))
                                 .chain(plan.deletions.into_iter().map(Entry::Deletion));
                             for entry in entries {
@@ -119,6 +137,8 @@ pub(super) enum Saved {
     Fed {
         feeding: Box<Feeding>,
         deletions_left_out: u64,
+        /// The plan file's header (as written: before the cut and the recheck).
+        header: Box<PlanHeader>,
     },
     /// Not a plan this feeds (an older format, split objects, deletions of a plan pinned to a
     /// moment): read it whole.
@@ -134,6 +154,8 @@ pub(super) struct Reading {
     /// Compute the whole plan's id ([`super::super::shard_report::plan_id`]) while reading
     /// and send it here at the end of the file (also when the run stopped reading before).
     pub plan_id: Option<oneshot::Sender<String>>,
+    /// A dry run's feed: every skipped item as itself.
+    pub every_entry: bool,
 }
 
 /// A saved plan at `path`, fed streaming when it is format 5 without split objects (and,
@@ -149,6 +171,7 @@ pub(super) async fn saved(
         shard,
         copy_only,
         plan_id,
+        every_entry,
     } = reading;
     // An `s3://` plan is read as its GET body arrives.
     let raw = plan_store::incoming::open(path, sides).await?;
@@ -189,7 +212,11 @@ pub(super) async fn saved(
         };
         read_lines(lines, &shown, &reader_settings, reader, &raw_tx);
     });
-    let (tx, entries) = feed_channel();
+    let (tx, entries) = if every_entry {
+        feed_channel_every_entry()
+    } else {
+        feed_channel()
+    };
     let counts = Arc::new(Counts::default());
     let task = tokio::spawn(recheck_into(
         raw_rx,
@@ -203,8 +230,8 @@ pub(super) async fn saved(
     Ok(Saved::Fed {
         feeding: Box::new(Feeding {
             feed: PlanFeed {
-                source: header.source,
-                target: header.target,
+                source: header.source.clone(),
+                target: header.target.clone(),
                 totals,
                 entries,
             },
@@ -212,6 +239,7 @@ pub(super) async fn saved(
             rechecked: Some(counts),
         }),
         deletions_left_out: if deleting { 0 } else { deletes },
+        header: Box::new(header),
     })
 }
 

@@ -1,0 +1,121 @@
+//! A fresh sharded run (`run --shard I/N` without `--plan`, #17) plans the whole listing first
+//! into a temporary plan file and runs it as `run --plan FILE --shard I/N` does: it says so,
+//! the shards' items partition the plan, each shard is the same cut a saved plan's shard is,
+//! and a real run copies exactly what its dry run listed.
+
+use crate::common::*;
+
+const OBJECTS: usize = 12;
+
+/// Items of a dry run's table: (route, key).
+fn items(stdout: &str) -> Vec<(String, String)> {
+    stdout
+        .lines()
+        .filter(|l| l.starts_with("single") || l.starts_with("skip") || l.starts_with("multipart"))
+        .map(|l| {
+            let route = l.split_whitespace().next().unwrap().to_string();
+            let key = l.split("  ").filter(|s| !s.is_empty()).nth(3).unwrap();
+            (route, key.trim().to_string())
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fresh_shards_plan_first_and_split_the_plan_as_a_saved_plan_does() {
+    let servers = TwoServers::start().await;
+    for i in 0..OBJECTS {
+        // Sizes differ, so the byte-balanced cut is not a count cut.
+        servers
+            .source
+            .put(
+                &format!("sh/obj-{i:02}.bin"),
+                vec![b'x'; 10 + 300 * (i % 4)],
+            )
+            .await;
+    }
+    servers
+        .target
+        .put("sh/obj-03.bin", vec![b'x'; 10 + 300 * 3])
+        .await;
+    let config = servers.config().write(&servers.sandbox);
+    let saved = servers.sandbox.path().join("plan.jsonl");
+    servers
+        .airlock_with(&config, &["plan", "-o", saved.to_str().unwrap()])
+        .run()
+        .await
+        .expect_code(0);
+
+    let mut all = Vec::new();
+    let mut shard0 = Vec::new();
+    for shard in ["0/2", "1/2"] {
+        let fresh = servers
+            .airlock_with(&config, &["run", "--dry-run", "--shard", shard])
+            .run()
+            .await;
+        fresh.expect_code(0);
+        assert!(
+            fresh.stderr.contains("plans the whole listing first"),
+            "{}",
+            fresh.stderr
+        );
+        assert!(
+            fresh.stderr.contains(&format!("shard {shard}")),
+            "{}",
+            fresh.stderr
+        );
+        let from_file = servers
+            .airlock_with(
+                &config,
+                &[
+                    "run",
+                    "--dry-run",
+                    "--plan",
+                    saved.to_str().unwrap(),
+                    "--shard",
+                    shard,
+                ],
+            )
+            .run()
+            .await;
+        from_file.expect_code(0);
+        assert_eq!(
+            fresh.stdout, from_file.stdout,
+            "shard {shard}: the fresh cut is the saved plan's"
+        );
+        let listed = items(&fresh.stdout);
+        assert!(
+            !listed.is_empty(),
+            "shard {shard} has items:\n{}",
+            fresh.stdout
+        );
+        if shard == "0/2" {
+            shard0 = listed.clone();
+        }
+        all.extend(listed);
+    }
+    let mut keys: Vec<&str> = all.iter().map(|(_, key)| key.as_str()).collect();
+    keys.sort();
+    let expected: Vec<String> = (0..OBJECTS).map(|i| format!("sh/obj-{i:02}.bin")).collect();
+    assert_eq!(keys, expected, "every object in exactly one shard");
+
+    // The real run of shard 0 copies exactly the copies its dry run listed.
+    let run = servers
+        .airlock_with(&config, &["run", "--json", "--shard", "0/2"])
+        .run()
+        .await;
+    run.expect_code(0);
+    assert!(
+        run.stderr.contains("plans the whole listing first"),
+        "{}",
+        run.stderr
+    );
+    let mut copied = servers.target.keys("sh/").await;
+    copied.retain(|key| key != "sh/obj-03.bin");
+    copied.sort();
+    let mut wanted: Vec<String> = (shard0.iter())
+        .filter(|(route, _)| route != "skip")
+        .map(|(_, key)| key.clone())
+        .collect();
+    wanted.sort();
+    assert_eq!(copied, wanted, "shard 0 copied its share and nothing else");
+}
