@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use rand::{Rng, SeedableRng};
+use tokio::sync::mpsc;
 
 use super::*;
 use crate::config::FilterSettings;
