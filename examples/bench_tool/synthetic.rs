@@ -176,14 +176,7 @@ fn write_config(dir: &Path, source: &SyntheticS3, target: &SyntheticS3) -> Resul
     let prefix = match &source.dataset.layout {
         Layout::Flat { prefix } | Layout::Folders { prefix, .. } => prefix.clone(),
     };
-    let side = |name: &str, server: &SyntheticS3| {
-        format!(
-            "[{name}]\nbucket = \"{}\"\nprefix = \"{prefix}\"\nregion = \"us-east-1\"\n\
-             endpoint_url = \"{}\"\nforce_path_style = true\n\n[{name}.credentials]\n\
-             kind = \"static\"\naccess_key_id = \"{}\"\nsecret_access_key = \"{}\"\n\n",
-            server.bucket, server.endpoint, server.access_key, server.secret_key
-        )
-    };
+    let side = |name: &str, server: &SyntheticS3| server.config_table(name, &prefix);
     let text = format!(
         "# airlock synthetic servers (fake keys, loopback only)\n{}{}",
         side("source", source),

@@ -4,12 +4,12 @@
 //! file before the file's tail is written, and a dry run of 200,000 synthetic keys stays in
 //! bounded memory (the child's peak RSS, VmHWM).
 
-use std::io::Write;
 use std::time::Duration;
 
 use airlock_s3server::{Dataset, SyntheticOptions, SyntheticS3};
 use tokio::io::AsyncBufReadExt;
 
+use crate::common::fifo::through_fifo;
 use crate::common::*;
 
 /// A mirror of `in/` to `out/`: copies, a skip (already at the target) and deletions.
@@ -156,65 +156,26 @@ async fn a_dry_run_prints_before_the_plan_file_is_read_to_the_end() {
         .await
         .expect_code(0);
     let text = std::fs::read_to_string(&saved).unwrap();
-    let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), 7, "a header and 6 items:\n{text}");
+    assert_eq!(text.lines().count(), 7, "a header and 6 items:\n{text}");
 
-    let fifo = dir.join("plan.jsonl");
-    let made = std::process::Command::new("mkfifo")
-        .arg(&fifo)
-        .status()
-        .unwrap();
-    assert!(made.success(), "mkfifo");
-    let (head, tail) = (lines[..3].join("\n") + "\n", lines[3..].join("\n") + "\n");
-    let (printed_tx, printed_rx) = std::sync::mpsc::channel::<()>();
-    let writer_fifo = fifo.clone();
-    let writer = std::thread::spawn(move || {
-        let mut pipe = std::fs::OpenOptions::new()
-            .write(true)
-            .open(&writer_fifo)
-            .unwrap();
-        pipe.write_all(head.as_bytes()).unwrap();
-        pipe.flush().unwrap();
-        let told = printed_rx.recv_timeout(Duration::from_secs(20)).is_ok();
-        let _ = pipe.write_all(tail.as_bytes());
-        told
-    });
-    let mut child = servers
-        .airlock_with(
-            &config,
-            &["run", "--dry-run", "--plan", fifo.to_str().unwrap()],
-        )
-        .spawn();
-    let stdout = child.stdout.take().expect("piped stdout");
-    let mut out = tokio::io::BufReader::new(stdout).lines();
-    let mut seen = Vec::new();
-    let first_item = tokio::time::timeout(Duration::from_secs(20), async {
-        while let Some(line) = out.next_line().await.unwrap() {
-            seen.push(line.clone());
-            if line.starts_with("single") {
-                return true;
-            }
-        }
-        false
-    })
+    // Header and two items; the rest only after the dry run printed an item.
+    let run = through_fifo(
+        &servers,
+        &config,
+        &saved,
+        3,
+        &["run", "--dry-run"],
+        &[],
+        |line| line.starts_with("single"),
+    )
     .await;
-    let _ = printed_tx.send(());
-    let printed_early = matches!(first_item, Ok(true));
-    let told = writer.join().unwrap();
-    let status = tokio::time::timeout(Duration::from_secs(60), async {
-        while let Some(line) = out.next_line().await.unwrap() {
-            seen.push(line);
-        }
-        child.wait().await.unwrap()
-    })
-    .await
-    .expect("the dry run ends once the plan is whole");
+    let seen = &run.seen;
     let all = seen.join("\n");
     assert!(
-        printed_early && told,
+        run.early,
         "no item printed before the plan's tail was written:\n{all}"
     );
-    assert_eq!(status.code(), Some(0), "{all}");
+    assert_eq!(run.code, Some(0), "{all}");
     assert_eq!(
         seen.iter().filter(|l| l.starts_with("single")).count(),
         6,
@@ -243,16 +204,7 @@ async fn a_dry_run_of_200k_synthetic_keys_stays_in_bounded_memory() {
     )
     .await
     .unwrap();
-    let side = |name: &str, server: &SyntheticS3| {
-        format!(
-            "[{name}]\nbucket = \"{}\"\nprefix = \"{}\"\nregion = \"us-east-1\"\nendpoint_url = \"{}\"\nforce_path_style = true\n[{name}.credentials]\nkind = \"static\"\naccess_key_id = \"{}\"\nsecret_access_key = \"{}\"\n",
-            server.bucket,
-            dataset.prefix(),
-            server.endpoint,
-            server.access_key,
-            server.secret_key
-        )
-    };
+    let side = |name: &str, server: &SyntheticS3| server.config_table(name, dataset.prefix());
     let sandbox = Sandbox::new();
     let config = sandbox.write_config(&format!(
         "{}{}",

@@ -5,9 +5,9 @@
 //! succeeded; a failed copy deletes nothing.
 
 use crate::common::engine::Rig;
+use crate::common::fifo::{object_started, through_fifo};
 use crate::common::proxy::{Fault, Op, Rule};
 use crate::common::*;
-use crate::run_stream_report::run_through_fifo;
 
 const OBJECTS: usize = 12;
 const ORPHANS: usize = 30;
@@ -52,10 +52,19 @@ async fn a_saved_mirror_plan_streams_and_deletes_exactly_its_orphans() {
     servers.target.put("out/x-changed.txt", vec![b'n'; 9]).await;
 
     // Header and two items: the first copies can start from them.
-    let run = run_through_fifo(&servers, &config, &plan, 3, &["--confirm-delete"]).await;
+    let run = through_fifo(
+        &servers,
+        &config,
+        &plan,
+        3,
+        &["run", "--json"],
+        &["--confirm-delete"],
+        object_started,
+    )
+    .await;
     let all = run.seen.join("\n");
     assert!(
-        run.started_early,
+        run.early,
         "no object started before the plan's tail was written:\n{all}"
     );
     assert_eq!(run.code, Some(0), "{all}");

@@ -162,16 +162,7 @@ async fn two_hundred_thousand_synthetic_keys_plan_to_the_datasets_totals() {
     )
     .await
     .unwrap();
-    let side = |name: &str, server: &SyntheticS3| {
-        format!(
-            "[{name}]\nbucket = \"{}\"\nprefix = \"{}\"\nregion = \"us-east-1\"\nendpoint_url = \"{}\"\nforce_path_style = true\n[{name}.credentials]\nkind = \"static\"\naccess_key_id = \"{}\"\nsecret_access_key = \"{}\"\n",
-            server.bucket,
-            dataset.prefix(),
-            server.endpoint,
-            server.access_key,
-            server.secret_key
-        )
-    };
+    let side = |name: &str, server: &SyntheticS3| server.config_table(name, dataset.prefix());
     let text = format!("{}{}", side("source", &source), side("target", &target));
     let settings = airlock_core::config::parse_settings(&text, "synthetic.toml").unwrap();
     let sides = airlock_core::aws::connect(&settings).await.unwrap();

@@ -3,17 +3,14 @@
 //! a format 5 plan starts copying before the file is read to the end; a run's summary lists
 //! stay bounded with their counts right.
 
-use std::io::Write;
-use std::time::Duration;
-
 use airlock_core::engine::{
     Engine, EngineOptions, Event, FeedTotals, LOOKAHEAD_MIN_SLOTS, LOOKAHEAD_PER_SLOT, PlanFeed,
     feed_channel,
 };
 use airlock_core::plan::lines::Entry;
-use tokio::io::AsyncBufReadExt;
 
 use crate::common::engine::{Events, plan_and_run, plan_of, run_to_end};
+use crate::common::fifo::{object_started, through_fifo};
 use crate::common::*;
 
 /// Objects in the source: more than the scheduler's lookahead at concurrency 2.
@@ -143,66 +140,26 @@ async fn run_plan_starts_copying_before_the_plan_file_is_read_to_the_end() {
         .await
         .expect_code(0);
     let text = std::fs::read_to_string(&saved).unwrap();
-    let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), 7, "a header and 6 items:\n{text}");
+    assert_eq!(text.lines().count(), 7, "a header and 6 items:\n{text}");
 
-    let fifo = dir.join("plan.jsonl");
-    let made = std::process::Command::new("mkfifo")
-        .arg(&fifo)
-        .status()
-        .unwrap();
-    assert!(made.success(), "mkfifo");
-    let (head, tail) = (lines[..3].join("\n") + "\n", lines[3..].join("\n") + "\n");
-    let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
-    let writer_fifo = fifo.clone();
-    let writer = std::thread::spawn(move || {
-        let mut pipe = std::fs::OpenOptions::new()
-            .write(true)
-            .open(&writer_fifo)
-            .unwrap();
-        pipe.write_all(head.as_bytes()).unwrap();
-        pipe.flush().unwrap();
-        // The rest only after the run said it started a copy.
-        let told = started_rx.recv_timeout(Duration::from_secs(30)).is_ok();
-        let _ = pipe.write_all(tail.as_bytes());
-        told
-    });
-    let mut child = servers
-        .airlock_with(
-            &config,
-            &["run", "--json", "--plan", fifo.to_str().unwrap()],
-        )
-        .spawn();
-    let stdout = child.stdout.take().expect("piped stdout");
-    let mut out = tokio::io::BufReader::new(stdout).lines();
-    let mut seen = Vec::new();
-    let first_start = tokio::time::timeout(Duration::from_secs(30), async {
-        while let Some(line) = out.next_line().await.unwrap() {
-            seen.push(line.clone());
-            if line.contains("\"event\":\"object_started\"") {
-                return true;
-            }
-        }
-        false
-    })
+    // Header and two items; the rest only after the run said it started a copy.
+    let run = through_fifo(
+        &servers,
+        &config,
+        &saved,
+        3,
+        &["run", "--json"],
+        &[],
+        object_started,
+    )
     .await;
-    let _ = started_tx.send(());
-    let started_early = matches!(first_start, Ok(true));
-    let told = writer.join().unwrap();
-    let status = tokio::time::timeout(Duration::from_secs(60), async {
-        while let Some(line) = out.next_line().await.unwrap() {
-            seen.push(line);
-        }
-        child.wait().await.unwrap()
-    })
-    .await
-    .expect("the run ends once the plan is whole");
+    let seen = &run.seen;
     assert!(
-        started_early && told,
+        run.early,
         "no object started before the plan's tail was written:\n{}",
         seen.join("\n")
     );
-    assert_eq!(status.code(), Some(0), "{}", seen.join("\n"));
+    assert_eq!(run.code, Some(0), "{}", seen.join("\n"));
     assert_eq!(servers.target.keys("fifo/").await.len(), 6);
 }
 

@@ -4,99 +4,16 @@
 //! shards' reports right, and a report lists a bounded number of objects however many the run
 //! copied.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::path::Path;
 
 use serde_json::Value;
-use tokio::io::AsyncBufReadExt;
 
+use crate::common::fifo::{object_started, through_fifo};
 use crate::common::*;
 
 fn read_json(path: &Path) -> Value {
     let text = std::fs::read(path).unwrap_or_else(|e| panic!("read '{}': {e}", path.display()));
     serde_json::from_slice(&text).unwrap_or_else(|e| panic!("parse '{}': {e}", path.display()))
-}
-
-/// What a run through a named pipe came to.
-pub(crate) struct FifoRun {
-    /// An `object_started` came before the plan's tail was written.
-    pub started_early: bool,
-    pub code: Option<i32>,
-    /// Its stdout lines.
-    pub seen: Vec<String>,
-}
-
-/// `airlock run ARGS --plan FIFO.jsonl`: the first `head` lines of `plan` are written to the
-/// pipe, the rest only once the run printed an `object_started` (or after 30 s), so a run that
-/// reads the whole plan before copying starts nothing early.
-pub(crate) async fn run_through_fifo(
-    servers: &TwoServers,
-    config: &Path,
-    plan: &Path,
-    head: usize,
-    args: &[&str],
-) -> FifoRun {
-    let text = std::fs::read_to_string(plan).unwrap();
-    let lines: Vec<&str> = text.lines().collect();
-    assert!(lines.len() > head, "the plan has a tail:\n{text}");
-    let fifo: PathBuf = plan.with_file_name(format!(
-        "fifo-{}.jsonl",
-        plan.file_stem().unwrap().to_string_lossy()
-    ));
-    let made = std::process::Command::new("mkfifo")
-        .arg(&fifo)
-        .status()
-        .unwrap();
-    assert!(made.success(), "mkfifo");
-    let (first, rest) = (
-        lines[..head].join("\n") + "\n",
-        lines[head..].join("\n") + "\n",
-    );
-    let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
-    let writer_fifo = fifo.clone();
-    let writer = std::thread::spawn(move || {
-        let mut pipe = std::fs::OpenOptions::new()
-            .write(true)
-            .open(&writer_fifo)
-            .unwrap();
-        pipe.write_all(first.as_bytes()).unwrap();
-        pipe.flush().unwrap();
-        let told = started_rx.recv_timeout(Duration::from_secs(30)).is_ok();
-        let _ = pipe.write_all(rest.as_bytes());
-        told
-    });
-    let mut full: Vec<&str> = vec!["run", "--json", "--plan", fifo.to_str().unwrap()];
-    full.extend_from_slice(args);
-    let mut child = servers.airlock_with(config, &full).spawn();
-    let stdout = child.stdout.take().expect("piped stdout");
-    let mut out = tokio::io::BufReader::new(stdout).lines();
-    let mut seen = Vec::new();
-    let first_start = tokio::time::timeout(Duration::from_secs(30), async {
-        while let Some(line) = out.next_line().await.unwrap() {
-            seen.push(line.clone());
-            if line.contains("\"event\":\"object_started\"") {
-                return true;
-            }
-        }
-        false
-    })
-    .await;
-    let _ = started_tx.send(());
-    let told = writer.join().unwrap();
-    let status = tokio::time::timeout(Duration::from_secs(60), async {
-        while let Some(line) = out.next_line().await.unwrap() {
-            seen.push(line);
-        }
-        child.wait().await.unwrap()
-    })
-    .await
-    .expect("the run ends once the plan is whole");
-    FifoRun {
-        started_early: matches!(first_start, Ok(true)) && told,
-        code: status.code(),
-        seen,
-    }
 }
 
 /// The scale-out case: shard 0 of 2 with `--report` streams its plan (first copy before the
@@ -123,16 +40,18 @@ async fn a_sharded_run_with_a_report_streams_and_the_merged_report_is_right() {
     let reports_arg = format!("{}/", reports.display());
 
     // Header and two items: shard 0's first item is in them.
-    let run = run_through_fifo(
+    let run = through_fifo(
         &servers,
         &config,
         &plan,
         3,
+        &["run", "--json"],
         &["--shard", "0/2", "--report", &reports_arg],
+        object_started,
     )
     .await;
     assert!(
-        run.started_early,
+        run.early,
         "no object started before the plan's tail was written:\n{}",
         run.seen.join("\n")
     );

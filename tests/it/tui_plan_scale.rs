@@ -47,14 +47,7 @@ async fn a_prefix_of_100_000_keys_plans_streaming_and_the_table_holds_a_window()
     .sink(Some(3));
     let source = SyntheticS3::start(source).await.expect("source server");
     let target = SyntheticS3::start(target).await.expect("target server");
-    let side = |name: &str, server: &SyntheticS3| {
-        format!(
-            "[{name}]\nbucket = \"{}\"\nprefix = \"events/\"\nregion = \"us-east-1\"\n\
-             endpoint_url = \"{}\"\nforce_path_style = true\n\n[{name}.credentials]\n\
-             kind = \"static\"\naccess_key_id = \"{}\"\nsecret_access_key = \"{}\"\n\n",
-            server.bucket, server.endpoint, server.access_key, server.secret_key
-        )
-    };
+    let side = |name: &str, server: &SyntheticS3| server.config_table(name, "events/");
     let config = format!("{}{}", side("source", &source), side("target", &target));
     let settings = airlock_core::config::parse_settings(&config, "test.toml").expect("config");
     let sides = connect(&settings).await.expect("connect both sides");

@@ -61,14 +61,7 @@ fn servers() -> Servers {
         let target = SyntheticS3::start(target).await.expect("target server");
         (source, target)
     });
-    let side = |name: &str, server: &SyntheticS3| {
-        format!(
-            "[{name}]\nbucket = \"{}\"\nprefix = \"\"\nregion = \"us-east-1\"\n\
-             endpoint_url = \"{}\"\nforce_path_style = true\n\n[{name}.credentials]\n\
-             kind = \"static\"\naccess_key_id = \"{}\"\nsecret_access_key = \"{}\"\n\n",
-            server.bucket, server.endpoint, server.access_key, server.secret_key
-        )
-    };
+    let side = |name: &str, server: &SyntheticS3| server.config_table(name, "");
     let config = format!("{}{}", side("source", &source), side("target", &target));
     Servers {
         _runtime: runtime,

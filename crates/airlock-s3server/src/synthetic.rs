@@ -118,6 +118,17 @@ pub struct SyntheticS3 {
 }
 
 impl SyntheticS3 {
+    /// This server as one side of an airlock config: the `[name]` table (bucket, `prefix`,
+    /// endpoint, path-style) and its static credentials.
+    pub fn config_table(&self, name: &str, prefix: &str) -> String {
+        format!(
+            "[{name}]\nbucket = \"{}\"\nprefix = \"{prefix}\"\nregion = \"us-east-1\"\n\
+             endpoint_url = \"{}\"\nforce_path_style = true\n\n[{name}.credentials]\n\
+             kind = \"static\"\naccess_key_id = \"{}\"\nsecret_access_key = \"{}\"\n\n",
+            self.bucket, self.endpoint, self.access_key, self.secret_key
+        )
+    }
+
     /// Start serving; fails with `InvalidInput` on a dataset that cannot be served or a
     /// shaping environment variable that does not parse.
     pub async fn start(options: SyntheticOptions) -> std::io::Result<Self> {

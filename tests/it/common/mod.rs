@@ -16,10 +16,12 @@
 //! - [`proxy`]: a fault-injecting reverse proxy in front of one server, counting requests.
 //! - [`engine`]: the engine run in-process against both servers through proxies.
 //! - [`multipart_upload`]: multipart sources uploaded the way the AWS CLI and SDKs do.
+//! - [`fifo`]: a saved plan fed through a named pipe, to show a command streams it.
 
 mod account;
 mod config;
 pub(crate) mod engine;
+pub(crate) mod fifo;
 mod json;
 pub(crate) mod moto;
 pub(crate) mod multipart_upload;

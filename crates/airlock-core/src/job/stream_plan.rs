@@ -42,9 +42,9 @@ use crate::aws::{SideClient, Sides};
 use crate::config::{CompareMode, Settings, TransferMode, TransferSettings};
 use crate::error::{Error, Result};
 use crate::plan::filter::Filter;
-use crate::plan::lines::{Entry, LINES_FORMAT_VERSION, PlanHeader};
+use crate::plan::lines::{Entry, PlanHeader};
 use crate::plan::{
-    self, DELETE_REASON, DeleteTotals, Deletion, ObjectInfo, PlanInput, PlanSide, Planner, Verdict,
+    self, DELETE_REASON, DeleteTotals, Deletion, ObjectInfo, PlanInput, Planner, Verdict,
 };
 
 /// HEAD requests in flight (objects being enriched at once, in order).
@@ -299,22 +299,15 @@ pub(crate) async fn stream_plan_into(
         .into_inner()
         .expect("the planner is not poisoned")
         .finish();
-    let header = PlanHeader {
-        format: LINES_FORMAT_VERSION,
-        source: PlanSide::of(&settings.source),
-        target: PlanSide::of(&settings.target),
-        settings: planned.settings,
-        version_at: None,
-        selection: selection.finish(),
-        summary: planned.summary,
-        items: planned.items,
+    let header = PlanHeader::streamed(
+        settings,
+        planned,
+        selection.finish(),
         deletions,
-        split_objects: 0,
-        warnings: planned.warnings,
-        inventory: inventory
+        inventory
             .as_ref()
             .map(super::s3_inventory::Opened::finished_origin),
-    };
+    );
     Ok(Outcome::Planned {
         header: Box::new(header),
         heads,

@@ -12,7 +12,9 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::format::{check_item, check_side};
-use super::{DeleteTotals, Deletion, Plan, PlanItem, PlanSettings, PlanSide, Selection, Summary};
+use super::{
+    DeleteTotals, Deletion, Plan, PlanItem, PlanSettings, PlanSide, Planned, Selection, Summary,
+};
 use crate::config::Settings;
 use crate::error::{Error, Result};
 
@@ -83,6 +85,33 @@ impl PlanHeader {
             split_objects: plan.items.iter().filter(|i| i.split.is_some()).count() as u64,
             warnings: plan.warnings.clone(),
             inventory: None,
+        }
+    }
+
+    /// The header of a streamed plan of the configured sides: what the [`Planner`] counted,
+    /// what the filters left out, the deletions met and the S3 Inventory it came from, if any.
+    ///
+    /// [`Planner`]: super::Planner
+    pub fn streamed(
+        settings: &Settings,
+        planned: Planned,
+        selection: Selection,
+        deletions: DeleteTotals,
+        inventory: Option<InventoryOrigin>,
+    ) -> Self {
+        PlanHeader {
+            format: LINES_FORMAT_VERSION,
+            source: PlanSide::of(&settings.source),
+            target: PlanSide::of(&settings.target),
+            settings: planned.settings,
+            version_at: None,
+            selection,
+            summary: planned.summary,
+            items: planned.items,
+            deletions,
+            split_objects: 0,
+            warnings: planned.warnings,
+            inventory,
         }
     }
 

@@ -25,8 +25,8 @@ use crate::aws::listing::head;
 use crate::config::{Settings, TransferSettings};
 use crate::error::{Error, Result};
 use crate::plan::filter::Filter;
-use crate::plan::lines::{Entry, LINES_FORMAT_VERSION, PlanHeader};
-use crate::plan::{self, ObjectInfo, PlanInput, PlanSide, Planner};
+use crate::plan::lines::{Entry, PlanHeader};
+use crate::plan::{self, ObjectInfo, PlanInput, Planner};
 
 /// A piece of the selection.
 enum Unit {
@@ -258,21 +258,14 @@ pub async fn plan_selection_to_file(
         .into_inner()
         .expect("the planner is not poisoned")
         .finish();
-    let header = PlanHeader {
-        format: LINES_FORMAT_VERSION,
-        source: PlanSide::of(&settings.source),
-        target: PlanSide::of(&settings.target),
-        settings: planned.settings,
-        version_at: None,
-        selection: selection.finish(),
-        summary: planned.summary,
-        items: planned.items,
-        deletions: Default::default(),
-        split_objects: 0,
-        warnings: planned.warnings,
-        // A selection is planned from the live listings, never from an S3 Inventory.
-        inventory: None,
-    };
+    // A selection is planned from the live listings, never from an S3 Inventory.
+    let header = PlanHeader::streamed(
+        settings,
+        planned,
+        selection.finish(),
+        Default::default(),
+        None,
+    );
     Ok(Streamed::Planned {
         file: writer.finish()?,
         header: Box::new(header),
