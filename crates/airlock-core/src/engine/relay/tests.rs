@@ -96,14 +96,16 @@ fn relay_of(inner: SdkBody, length: usize, gauge: &Arc<BufferGauge>) -> RelayBod
 #[tokio::test]
 async fn gathers_small_reads_into_large_chunks_without_changing_a_byte() {
     let gauge = Arc::new(BufferGauge::default());
-    // 1 MiB + 12 KiB in 16 KiB reads: four full chunks, then the 12 KiB tail.
+    // 1 MiB + 12 KiB in 16 KiB reads: full chunks, then the tail.
     let length = (1 << 20) + 12 * 1024;
     let (inner, all) = in_reads(length, 16 * 1024);
     let body = relay_of(inner, length, &gauge);
     let outcome = body.outcome();
     let (sizes, out) = chunk_sizes(body, &gauge).await;
     assert!(out == all, "bytes changed on the way");
-    assert_eq!(sizes, vec![GATHER, GATHER, GATHER, GATHER, 12 * 1024]);
+    let mut expected = vec![GATHER; length / GATHER];
+    expected.push(length % GATHER);
+    assert_eq!(sizes, expected);
     assert!(gauge.peak() <= GATHER as u64, "peak {}", gauge.peak());
     assert_eq!(gauge.current(), 0);
     assert_eq!(outcome.digests().unwrap().bytes, length as u64);
@@ -112,18 +114,76 @@ async fn gathers_small_reads_into_large_chunks_without_changing_a_byte() {
 #[tokio::test]
 async fn reads_that_straddle_the_gather_size_are_never_split_or_reordered() {
     let gauge = Arc::new(BufferGauge::default());
-    // 100,000-byte reads do not divide 256 KiB: each chunk ends at a read boundary.
+    // 80,000-byte reads do not divide 192 KiB: each chunk ends at a read boundary.
     let length = 1_000_000;
-    let (inner, all) = in_reads(length, 100_000);
+    let (inner, all) = in_reads(length, 80_000);
     let (sizes, out) = chunk_sizes(relay_of(inner, length, &gauge), &gauge).await;
     assert!(out == all, "bytes changed on the way");
-    assert_eq!(sizes, vec![200_000, 200_000, 200_000, 200_000, 200_000]);
+    assert_eq!(sizes, [vec![160_000; 6], vec![40_000]].concat());
     // Larger reads than the gather size pass through whole.
     let length = 3 * (GATHER + 1000);
     let (inner, all) = in_reads(length, GATHER + 1000);
     let (sizes, out) = chunk_sizes(relay_of(inner, length, &gauge), &gauge).await;
     assert!(out == all);
     assert_eq!(sizes, vec![GATHER + 1000; 3]);
+}
+
+/// A GET body whose network reads have the given sizes, cycled until `length` bytes.
+fn in_uneven_reads(length: usize, reads: &[usize]) -> (SdkBody, Vec<u8>) {
+    let all: Vec<u8> = (0..length).map(|i| (i * 13 % 251) as u8).collect();
+    let mut frames: Vec<Result<Frame<Bytes>, std::io::Error>> = Vec::new();
+    let mut at = 0;
+    for read in reads.iter().cycle() {
+        if at == length {
+            break;
+        }
+        let end = (at + read).min(length);
+        frames.push(Ok(Frame::data(Bytes::copy_from_slice(&all[at..end]))));
+        at = end;
+    }
+    let body = http_body_util::StreamBody::new(futures::stream::iter(frames));
+    (SdkBody::from_body_1_x(body), all)
+}
+
+#[tokio::test]
+async fn a_stream_never_holds_more_than_the_gather_size_and_one_read() {
+    // hyper hands over whatever its read buffer held: reads larger than the gather size mixed
+    // with smaller ones, as on a busy host. Whatever their order, one stream holds at most a
+    // gathered chunk and one read, never a chunk that grew past both.
+    for reads in [
+        &[200_000, 300_000][..],
+        &[300_000, 200_000, 200_000][..],
+        &[679_936, 100_000, 200_000, 679_936, 250_000][..],
+        &[GATHER - 1, 2, GATHER + 1][..],
+    ] {
+        let gauge = Arc::new(BufferGauge::default());
+        let length = 6 << 20;
+        let largest = *reads.iter().max().unwrap();
+        let (inner, all) = in_uneven_reads(length, reads);
+        let mut body = relay_of(inner, length, &gauge);
+        let mut out = Vec::new();
+        while let Some(frame) = body.frame().await {
+            let data = frame.unwrap().into_data().unwrap();
+            assert!(
+                data.len() <= GATHER.max(largest),
+                "{reads:?}: a chunk of {} bytes",
+                data.len()
+            );
+            out.extend_from_slice(&data);
+        }
+        assert!(out == all, "{reads:?}: bytes changed on the way");
+        let bound = (GATHER + largest) as u64;
+        assert!(
+            gauge.peak() <= bound,
+            "{reads:?}: peak {} above {bound}",
+            gauge.peak()
+        );
+        assert!(
+            bound <= crate::plan::STREAM_BUFFER.0,
+            "a stream's worst case fits its share of the memory limit"
+        );
+        assert_eq!(gauge.current(), 0);
+    }
 }
 
 #[tokio::test]
