@@ -149,3 +149,54 @@ async fn a_failed_copy_of_a_streamed_mirror_plan_deletes_nothing() {
         ["keep/a.txt", "keep/broken.txt"]
     );
 }
+
+/// A fresh `run --mode copy` over a mirror config plans no deletions and streams like any fresh
+/// run: it starts without totals (`plan_grew` carries them), copies everything and leaves the
+/// target's orphans where they are. It used to plan in memory.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fresh_copy_only_run_of_a_mirror_config_streams_and_deletes_nothing() {
+    let servers = TwoServers::start().await;
+    for i in 0..OBJECTS {
+        servers
+            .source
+            .put(&format!("in/obj-{i:02}.txt"), format!("object {i}"))
+            .await;
+    }
+    servers
+        .target
+        .put("out/orphan.txt", b"orphan".to_vec())
+        .await;
+    let config = servers
+        .config()
+        .prefixes("in/", "out/")
+        .transfer(&["mode = \"mirror\""])
+        .write(&servers.sandbox);
+    for args in [
+        &["run", "--json", "--mode", "copy"][..],
+        &["run", "--json", "--mode", "copy", "--confirm-delete"][..],
+    ] {
+        let out = servers.airlock_with(&config, args).run().await;
+        out.expect_code(0);
+        let lines = json_lines(&out.stdout);
+        let started = events_named(&lines, "run_started");
+        assert_eq!(
+            started[0]["objects"], 0,
+            "{args:?}: a streamed run starts without totals: {}",
+            out.stdout
+        );
+        let grew = events_named(&lines, "plan_grew");
+        let last = grew.last().expect("plan_grew events");
+        assert_eq!(last["complete"], true, "{last}");
+        assert!(events_named(&lines, "object_deleted").is_empty());
+        assert!(events_named(&lines, "deletions_skipped").is_empty());
+        let summary = run_summary(&lines);
+        assert_eq!(
+            summary["copied"].as_u64().unwrap() + summary["skipped"].as_u64().unwrap(),
+            OBJECTS as u64,
+            "{summary}"
+        );
+        assert_eq!(summary["deleted"], 0, "{summary}");
+    }
+    assert_eq!(servers.target.get("out/orphan.txt").await, b"orphan");
+    assert_eq!(servers.target.keys("out/").await.len(), OBJECTS + 1);
+}

@@ -159,21 +159,26 @@ async fn bad_inventory_settings_are_named() {
     let manifest = Inventory::csv(vec![rows])
         .put(&servers.source, INVENTORY_BUCKET)
         .await;
-    for args in [&["run", "--dry-run", "--mode", "copy"][..]] {
+    let list = servers.sandbox.path().join("keys.txt");
+    std::fs::write(&list, "in/a.txt\n").unwrap();
+    let list = list.to_str().unwrap();
+    for args in [&["run", "--dry-run", "--from-list", list][..]] {
         let mut all = args.to_vec();
         all.extend(["--inventory", manifest.as_str()]);
         let out = servers.airlock_with(&config, &all).run().await;
         out.expect_code(2);
         assert!(
-            out.stderr.contains("is made streaming only"),
+            out.stderr.contains("is made streaming only")
+                && out.stderr.contains("drop --from-list"),
             "{args:?}: {}",
             out.stderr
         );
     }
-    // A dry run and a fresh shard stream the inventory now (#17).
+    // A dry run, a fresh shard and a fresh `--mode copy` stream the inventory now (#17).
     for args in [
         &["run", "--dry-run"][..],
         &["run", "--dry-run", "--shard", "0/2"][..],
+        &["run", "--dry-run", "--mode", "copy"][..],
     ] {
         let mut all = args.to_vec();
         all.extend(["--inventory", manifest.as_str()]);

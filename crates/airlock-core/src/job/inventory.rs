@@ -60,11 +60,16 @@ pub async fn gather(
         Scope::Configured => {
             if let Some(inventory) = &settings.filter.inventory {
                 // This would list the source: an S3 Inventory is only read streaming.
+                let why = if settings.filter.from_list.is_some() {
+                    "--from-list plans in memory: drop --from-list (a prefix or the include \
+                     and exclude filters narrow an inventory), or unset source.inventory to \
+                     plan the list from a listing"
+                } else {
+                    "this plan cannot stream (the target listed out of key order): unset \
+                     source.inventory to plan from a listing"
+                };
                 return Err(Error::usage(format!(
-                    "a plan from the S3 Inventory '{}' is made streaming only: save it as a \
-                     line plan ('airlock plan -o plan.jsonl.zst') and run that ('airlock run \
-                     --plan plan.jsonl.zst'), without --shard, --copy-only, --report or \
-                     --dry-run on a fresh run",
+                    "a plan from the S3 Inventory '{}' is made streaming only, and {why}",
                     inventory.location()
                 )));
             }

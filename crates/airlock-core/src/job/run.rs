@@ -11,7 +11,7 @@
 //! streams that; a manifest is recorded streaming too), so memory does not grow with the
 //! number of objects (a shard report too: its collector keeps counts and a bounded list, see
 //! [`super::shard_report`]); otherwise (an older plan format, split objects, a saved plan's
-//! deletions pinned to a moment, `version_at`, a fresh `--mode copy` run, `--from-list`) it is
+//! deletions pinned to a moment, `version_at`, `--from-list`) it is
 //! [`prepare`] then [`Prepared::start`], with the plan in memory. [`dry_run`] takes the same
 //! paths and gives the entries to the caller instead of the engine ([`dry`]).
 //!
@@ -174,11 +174,8 @@ pub async fn start(
         plan_id.map(|id| Collector::new(&source_side, &target_side, id, options.shard.as_ref()));
     let tap = ManifestTap::of(manifest.as_ref(), collector.as_ref().map(Collector::tap));
     let feeding = match &source {
-        PlanSource::Fresh
-            if stream_plan::can_stream(settings)
-                && !(options.copy_only || options.shard.is_some()) =>
-        {
-            feed::fresh(&sides, settings, tap, None)
+        PlanSource::Fresh if stream_plan::can_stream(settings) && options.shard.is_none() => {
+            feed::fresh(&sides, &copy_mode(settings, options.copy_only), tap, None)
         }
         PlanSource::Saved(path) => {
             let shard = options.shard.as_ref().map(|s| (s.index, s.count));
@@ -241,6 +238,18 @@ pub async fn start(
         },
         feeder: Some(feeding.task),
     })
+}
+
+/// The settings a fresh plan is made with: `copy_only` plans no deletions at all (the CLI's
+/// `--mode copy` has already set the mode; this keeps the library's option honest too).
+pub(super) fn copy_mode(settings: &Settings, copy_only: bool) -> std::borrow::Cow<'_, Settings> {
+    if copy_only && settings.transfer.mode != TransferMode::Copy {
+        let mut copy = settings.clone();
+        copy.transfer.mode = TransferMode::Copy;
+        std::borrow::Cow::Owned(copy)
+    } else {
+        std::borrow::Cow::Borrowed(settings)
+    }
 }
 
 /// A fresh sharded run's plan, written first to a temporary file ([`fresh_shard`]), as the

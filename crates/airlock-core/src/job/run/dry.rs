@@ -88,11 +88,11 @@ pub async fn dry_run(
         super::fresh_shard_plan(settings, &sides, source, &options, notice).await?;
     let (feeding, base) = match &source {
         PlanSource::Fresh
-            if super::stream_plan::can_stream(settings)
-                && !(options.copy_only || options.shard.is_some()) =>
+            if super::stream_plan::can_stream(settings) && options.shard.is_none() =>
         {
             let (tx, rx) = oneshot::channel();
-            let feeding = feed::fresh(&sides, settings, None, Some(tx));
+            let settings = super::copy_mode(settings, options.copy_only);
+            let feeding = feed::fresh(&sides, &settings, None, Some(tx));
             (feeding, Base::Planned(rx))
         }
         PlanSource::Saved(path) => {
