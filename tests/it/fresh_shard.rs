@@ -3,6 +3,7 @@
 //! the shards' items partition the plan, each shard is the same cut a saved plan's shard is,
 //! and a real run copies exactly what its dry run listed.
 
+use crate::common::proxy::Op;
 use crate::common::*;
 
 const OBJECTS: usize = 12;
@@ -118,4 +119,45 @@ async fn fresh_shards_plan_first_and_split_the_plan_as_a_saved_plan_does() {
         .collect();
     wanted.sort();
     assert_eq!(copied, wanted, "shard 0 copied its share and nothing else");
+}
+
+/// A fresh shard lists each side once: its temporary plan was made a moment ago from the
+/// target's listing, so it is not rechecked against a second one (it was, at every shard). A
+/// rerun still copies nothing the first run copied: its new plan sees those objects.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fresh_shard_lists_the_target_once_and_its_rerun_copies_nothing_twice() {
+    let rig = crate::common::engine::Rig::start().await;
+    for i in 0..OBJECTS {
+        rig.source()
+            .put(&format!("sh/obj-{i:02}.bin"), vec![b'y'; 20 + i])
+            .await;
+    }
+    let config = rig.config().write(&rig.servers.sandbox);
+    let lists = |rig: &crate::common::engine::Rig| {
+        (
+            rig.source_proxy.count(Op::ListObjectsV2),
+            rig.target_proxy.count(Op::ListObjectsV2),
+        )
+    };
+    let started = |stdout: &str| -> Vec<String> {
+        let lines = json_lines(stdout);
+        (events_named(&lines, "object_started").into_iter())
+            .map(|e| e["key"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let args = ["run", "--json", "--shard", "1/2"];
+    let out = rig.servers.airlock_with(&config, &args).run().await;
+    out.expect_code(0);
+    assert_eq!(lists(&rig), (1, 1), "one page of each side, listed once");
+    let first = started(&out.stdout);
+    assert!(!first.is_empty() && first.len() < OBJECTS, "{}", out.stdout);
+
+    rig.source_proxy.reset_stats();
+    rig.target_proxy.reset_stats();
+    let again = rig.servers.airlock_with(&config, &args).run().await;
+    again.expect_code(0);
+    assert_eq!(lists(&rig), (1, 1));
+    let second = started(&again.stdout);
+    let twice: Vec<&String> = second.iter().filter(|key| first.contains(key)).collect();
+    assert!(twice.is_empty(), "copied again: {twice:?}");
 }

@@ -152,7 +152,7 @@ pub async fn start(
             .start(notice);
     }
     // Kept to the end of this function: the plan reader has opened the file by then.
-    let (source, _temp_plan) = fresh_shard_plan(settings, &sides, source, &options, notice).await?;
+    let (source, temp_plan) = fresh_shard_plan(settings, &sides, source, &options, notice).await?;
     let (source_side, target_side) = (
         crate::plan::PlanSide::of(&settings.source),
         crate::plan::PlanSide::of(&settings.target),
@@ -184,6 +184,7 @@ pub async fn start(
                 copy_only: options.copy_only,
                 plan_id: id_from_reader,
                 every_entry: false,
+                just_made: temp_plan.is_some(),
             };
             match feed::saved(path, settings, &sides, reading, tap).await? {
                 feed::Saved::Fed {

@@ -84,7 +84,7 @@ pub async fn dry_run(
     if settings.filter.from_list.is_some() {
         return whole(source, options, notice).await;
     }
-    let (source, _temp_plan) =
+    let (source, temp_plan) =
         super::fresh_shard_plan(settings, &sides, source, &options, notice).await?;
     let (feeding, base) = match &source {
         PlanSource::Fresh
@@ -101,6 +101,7 @@ pub async fn dry_run(
                 copy_only: options.copy_only,
                 plan_id: None,
                 every_entry: true,
+                just_made: temp_plan.is_some(),
             };
             match feed::saved(path, settings, &sides, reading, None).await? {
                 feed::Saved::Fed {

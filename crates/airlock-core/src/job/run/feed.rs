@@ -29,7 +29,7 @@ use super::super::plan_store;
 use super::super::shard::StreamShard;
 use super::super::shard_report::ItemsDigest;
 use super::super::stream_plan::{self, ChannelSink, Outcome, Tap};
-use super::recheck_feed::{Counts, recheck_into};
+use super::recheck_feed::{Counts, Merge, recheck_into};
 use crate::aws::Sides;
 use crate::config::Settings;
 use crate::engine::{FeedTotals, PlanFeed, feed_channel, feed_channel_every_entry};
@@ -156,6 +156,9 @@ pub(super) struct Reading {
     pub plan_id: Option<oneshot::Sender<String>>,
     /// A dry run's feed: every skipped item as itself.
     pub every_entry: bool,
+    /// This process made the plan a moment ago from the same listings (a fresh shard's
+    /// temporary plan): not rechecked against the target, which it would list a second time.
+    pub just_made: bool,
 }
 
 /// A saved plan at `path`, fed streaming when it is format 5 without split objects (and,
@@ -172,6 +175,7 @@ pub(super) async fn saved(
         copy_only,
         plan_id,
         every_entry,
+        just_made,
     } = reading;
     // An `s3://` plan is read as its GET body arrives.
     let raw = plan_store::incoming::open(path, sides).await?;
@@ -223,7 +227,10 @@ pub(super) async fn saved(
         tx,
         sides.clone(),
         settings.clone(),
-        deleting,
+        Merge {
+            target: !just_made || deleting,
+            deletions: deleting,
+        },
         counts.clone(),
         Tap { manifest, items: 0 },
     ));
@@ -236,7 +243,7 @@ pub(super) async fn saved(
                 entries,
             },
             task,
-            rechecked: Some(counts),
+            rechecked: (!just_made).then_some(counts),
         }),
         deletions_left_out: if deleting { 0 } else { deletes },
         header: Box::new(header),

@@ -2,8 +2,10 @@
 //! byte-balanced cut needs the whole plan's totals before it can say which items are this
 //! shard's, so the plan is first written streaming to a temporary format 5 file on local disk
 //! (as `airlock plan -o plan.jsonl.zst` writes it), and that file then runs as `run --plan
-//! FILE --shard I/N` does (cut from the header's totals while it streams, rechecked). Copying
-//! starts only when planning ends. Depends on `job::stream_plan` and `job::plan_store`.
+//! FILE --shard I/N` does (cut from the header's totals while it streams; not rechecked
+//! against the target, whose listing it was made from a moment ago, so each side is listed
+//! once). Copying starts only when planning ends. Depends on `job::stream_plan` and
+//! `job::plan_store`.
 
 use std::path::PathBuf;
 

@@ -22,6 +22,17 @@ use crate::plan::{self, Deletion, ObjectInfo, Route};
 /// Items rechecked (HEADs) and given their layouts at once, in order.
 const RECHECK_CONCURRENCY: usize = 32;
 
+/// The listings [`recheck_into`] merges the plan with.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Merge {
+    /// The target's: items it already holds become skips, and deletions are checked against
+    /// it. Off for a plan this process has just made from the same listing (a fresh shard's
+    /// temporary plan, which never deletes).
+    pub target: bool,
+    /// The source's, for the plan's deletions (they are to be made).
+    pub deletions: bool,
+}
+
 /// What the streamed recheck changed so far (told when the run ends).
 #[derive(Debug, Default)]
 pub(in crate::job) struct Counts {
@@ -48,7 +59,7 @@ impl Counts {
 /// its key (a merge: both in key order); one the target already holds, decided as `plan`
 /// decides (the compare mode, HEADs where the listing cannot tell), becomes a skip, so a
 /// rerun of a finished plan or shard sends nothing. Multipart items then learn their source's
-/// part layout. A deletion (`deletions`: the plan's are to be made) is dropped when the
+/// part layout. A deletion (`merge.deletions`: the plan's are to be made) is dropped when the
 /// source has its object again, or the target's object is gone or not the one the plan saw.
 /// In order, into the engine's feed.
 pub(super) async fn recheck_into(
@@ -56,14 +67,14 @@ pub(super) async fn recheck_into(
     mut tx: FeedSender,
     sides: Sides,
     settings: Settings,
-    deletions: bool,
+    merge: Merge,
     counts: Arc<Counts>,
     mut tap: Tap,
 ) {
     let lists = Lists {
         raw,
-        target: Pages::spawn(&sides.target, &settings.target.prefix),
-        source: deletions.then(|| Pages::spawn(&sides.source, &settings.source.prefix)),
+        target: (merge.target).then(|| Pages::spawn(&sides.target, &settings.target.prefix)),
+        source: (merge.deletions).then(|| Pages::spawn(&sides.source, &settings.source.prefix)),
         prefixes: (
             settings.source.prefix.clone(),
             settings.target.prefix.clone(),
@@ -77,7 +88,10 @@ pub(super) async fn recheck_into(
             return None;
         }
         let step = match lists.raw.recv().await? {
-            Ok(Entry::Item(item)) => join(item, &mut lists.target).await.map(Step::Item),
+            Ok(Entry::Item(item)) => match lists.target.as_mut() {
+                Some(target) => join(item, target).await.map(Step::Item),
+                None => Ok(Step::Item((item, None))),
+            },
             Ok(Entry::Deletion(deletion)) => lists.deletion(deletion).await.map(Step::Deletion),
             Err(e) => Err(e),
         };
@@ -163,7 +177,8 @@ enum Step {
 /// The plan's entries and the listings they are merged with.
 struct Lists {
     raw: mpsc::Receiver<Result<Entry>>,
-    target: Pages,
+    /// Not listed for a plan just made from the same listing.
+    target: Option<Pages>,
     /// Listed only when the plan's deletions are to be made.
     source: Option<Pages>,
     /// The source's and the target's prefixes.
@@ -189,7 +204,11 @@ impl Lists {
                 return Ok(None);
             }
         }
-        match listed_at(&mut self.target, &deletion.target_key).await? {
+        // Deletions always come with the target's listing (see `Merge`).
+        let Some(target) = self.target.as_mut() else {
+            return Ok(Some(deletion));
+        };
+        match listed_at(target, &deletion.target_key).await? {
             None => {
                 count(&self.counts.target_gone);
                 Ok(None)
