@@ -161,3 +161,32 @@ async fn a_fresh_shard_lists_the_target_once_and_its_rerun_copies_nothing_twice(
     let twice: Vec<&String> = second.iter().filter(|key| first.contains(key)).collect();
     assert!(twice.is_empty(), "copied again: {twice:?}");
 }
+
+/// Shards of an array job rarely start together: one may list the target after another has
+/// copied its share. Each fresh shard's plan then holds other routes (those objects are skips
+/// now), but the cut is by the source listing alone, so the shards still cover every object.
+/// Cut by what is left to copy, the later shard took too little and objects were left to no
+/// shard, with every shard exiting 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fresh_shards_started_one_after_the_other_still_copy_every_object() {
+    for order in [["1/2", "0/2"], ["0/2", "1/2"]] {
+        let servers = TwoServers::start().await;
+        let keys: Vec<String> = (0..OBJECTS).map(|i| format!("sh/obj-{i:02}.bin")).collect();
+        for (i, key) in keys.iter().enumerate() {
+            servers.source.put(key, vec![b'z'; 100 + 50 * i]).await;
+        }
+        let config = servers.config().write(&servers.sandbox);
+        for shard in order {
+            let out = servers
+                .airlock_with(&config, &["run", "--json", "--shard", shard])
+                .run()
+                .await;
+            out.expect_code(0);
+        }
+        assert_eq!(
+            servers.target.keys("sh/").await,
+            keys,
+            "shards run in the order {order:?} left objects uncopied"
+        );
+    }
+}

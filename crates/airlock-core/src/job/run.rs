@@ -324,7 +324,8 @@ pub async fn prepare(
         // items that have one keep it.
         super::layouts::learn(&sides.source, &mut plan).await;
     }
-    let mut prepared = Prepared::of_plan(plan, sides, options, notice)?;
+    // A fresh plan is this shard's own: cut by the source alone (see `shard::assign`).
+    let mut prepared = Prepared::of_plan_cut(plan, sides, options, !saved, notice)?;
     if saved {
         let rechecked =
             recheck::recheck_saved_plan(&prepared.sides, settings, &mut prepared.plan).await?;
@@ -337,9 +338,20 @@ impl Prepared {
     /// Prepare a plan in hand: leave its deletions out if asked (`copy_only`), refuse to shard
     /// a plan that deletes, and cut it to the shard of `options`.
     pub fn of_plan(
+        plan: Plan,
+        sides: Sides,
+        options: RunOptions,
+        notice: &mut dyn FnMut(Notice<'_>),
+    ) -> Result<Prepared> {
+        Prepared::of_plan_cut(plan, sides, options, false, notice)
+    }
+
+    /// [`Prepared::of_plan`], the shard cut by the source objects alone when `by_source`.
+    fn of_plan_cut(
         mut plan: Plan,
         sides: Sides,
         options: RunOptions,
+        by_source: bool,
         notice: &mut dyn FnMut(Notice<'_>),
     ) -> Result<Prepared> {
         if options.copy_only && !plan.deletions.is_empty() {
@@ -357,7 +369,7 @@ impl Prepared {
         if let Some(shard) = &options.shard {
             tracing::info!(index = shard.index, count = shard.count, source = %shard.source, "running one shard");
             notice(Notice::Shard(shard));
-            plan = shard::shard_of(plan, shard.index, shard.count);
+            plan = shard::shard_of(plan, shard.index, shard.count, by_source);
         }
         Ok(Prepared {
             plan,

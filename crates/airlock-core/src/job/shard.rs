@@ -27,7 +27,10 @@ pub(crate) struct Assignment {
 /// of parts, one per shard, differing by at most one part, the longer ranges going to the
 /// shards with the fewest bytes so far. Then whole objects, largest first, each to the shard
 /// with the fewest bytes so far (ties to the lowest index). Deterministic for a given plan.
-pub(crate) fn assign(plan: &Plan, count: u32) -> Vec<Vec<Assignment>> {
+/// Skips weigh nothing, unless `by_source` (a plan each shard makes for itself, see
+/// [`StreamShard::by_source`]): then every object weighs its size, so the cut depends on the
+/// source listing alone.
+pub(crate) fn assign(plan: &Plan, count: u32, by_source: bool) -> Vec<Vec<Assignment>> {
     let mut loads = vec![0u64; count as usize];
     let mut assignments: Vec<Vec<Assignment>> = vec![Vec::new(); plan.items.len()];
     let by_size = |a: &usize, b: &usize| {
@@ -66,7 +69,7 @@ pub(crate) fn assign(plan: &Plan, count: u32) -> Vec<Vec<Assignment>> {
         .filter(|&i| assignments[i].is_empty())
         .collect();
     let weight = |i: usize| match plan.items[i].route {
-        Route::Skip => 0,
+        Route::Skip if !by_source => 0,
         _ => plan.items[i].size.max(1),
     };
     whole.sort_by(|a, b| weight(*b).cmp(&weight(*a)).then_with(|| by_size(a, b)));
@@ -86,9 +89,9 @@ pub(crate) fn assign(plan: &Plan, count: u32) -> Vec<Vec<Assignment>> {
 }
 
 /// Shard `index` of `count`: its whole objects and its part ranges of split objects (the
-/// plan's summary is recomputed).
-pub(crate) fn shard_of(plan: Plan, index: u32, count: u32) -> Plan {
-    let owners = assign(&plan, count);
+/// plan's summary is recomputed). `by_source`: see [`assign`].
+pub(crate) fn shard_of(plan: Plan, index: u32, count: u32, by_source: bool) -> Plan {
+    let owners = assign(&plan, count, by_source);
     let mut plan = plan;
     let items = std::mem::take(&mut plan.items);
     for (mut item, assignments) in items.into_iter().zip(owners) {
@@ -111,9 +114,18 @@ pub(crate) fn shard_of(plan: Plan, index: u32, count: u32) -> Plan {
 /// gets its share by count), from the header's totals alone. Every shard computes the same cut
 /// from the same file; an item belongs to the range its middle falls in. The largest imbalance
 /// is one object.
+///
+/// A plan each shard makes for itself (a fresh `run --shard I/N`) is cut [`by_source`]: there
+/// the shards' plans are the same source listing, but their routes differ with what the
+/// target held when each shard listed it, and a cut weighing skips lightly would then leave
+/// objects to no shard.
+///
+/// [`by_source`]: StreamShard::by_source
 pub(crate) struct StreamShard {
     index: u32,
     count: u32,
+    /// A skip weighs its size too: the cut depends on the source listing alone.
+    by_source: bool,
     /// Sum of all weights (the header's bytes to copy plus its items).
     total: u64,
     /// Weight of the items before the next one.
@@ -125,15 +137,27 @@ impl StreamShard {
         StreamShard {
             index,
             count,
+            by_source: false,
             total: summary.copy_bytes() + summary.total_objects(),
             before: 0,
+        }
+    }
+
+    /// The cut of a plan by its source objects alone (every item weighs its size plus one,
+    /// skip or not), so shards that listed the target at different times, before and after
+    /// each other's copies, still cut the same listing the same way.
+    pub(crate) fn by_source(index: u32, count: u32, summary: &Summary) -> Self {
+        StreamShard {
+            by_source: true,
+            total: summary.copy_bytes() + summary.skip.bytes + summary.total_objects(),
+            ..StreamShard::new(index, count, summary)
         }
     }
 
     /// Whether the next item in file order is this shard's.
     pub(crate) fn owns(&mut self, item: &crate::plan::PlanItem) -> bool {
         let weight = match item.route {
-            Route::Skip => 1,
+            Route::Skip if !self.by_source => 1,
             _ => item.size + 1,
         };
         let middle = u128::from(self.before) + u128::from(weight / 2);
@@ -173,8 +197,8 @@ mod tests {
             })
             .collect();
         let plan = plan_of(items);
-        let slices = assign(&plan, 2);
-        assert_eq!(slices, assign(&plan, 2), "deterministic");
+        let slices = assign(&plan, 2, false);
+        assert_eq!(slices, assign(&plan, 2, false), "deterministic");
         assert!(
             slices
                 .iter()
@@ -238,7 +262,7 @@ mod tests {
             item("a", 7, false),
             item("b", 6, false),
         ]);
-        let slices = assign(&plan, 3);
+        let slices = assign(&plan, 3, false);
         let ranges: Vec<(u32, (u32, u32))> = slices[0]
             .iter()
             .map(|s| (s.shard, s.part_range.expect("a range")))
@@ -258,7 +282,7 @@ mod tests {
         );
         // Each shard's slice of the plan holds its range only.
         for shard in 0..3 {
-            let mine = shard_of(plan.clone(), shard, 3);
+            let mine = shard_of(plan.clone(), shard, 3, false);
             let big = mine.items.iter().find(|i| i.source_key == "big").unwrap();
             let split = big.split.as_ref().unwrap();
             let (_, expected) = ranges.iter().find(|(s, _)| *s == shard).unwrap();
@@ -267,6 +291,58 @@ mod tests {
         // Whole objects: once each, to some shard.
         assert_eq!(slices[1].len(), 1);
         assert_eq!(slices[2].len(), 1);
+    }
+
+    /// Two plans of one listing made at different times: in the later one, what shard 1
+    /// copied meanwhile is a skip. Cut by the source, both plans cut the same (in memory and
+    /// streaming); cut by what is left to copy, they do not, and objects fall between.
+    #[test]
+    fn a_cut_by_source_is_the_same_whatever_the_target_held() {
+        let item = |i: usize, route: Route| PlanItem {
+            source_key: format!("k{i:02}"),
+            target_key: format!("k{i:02}"),
+            size: 100 + 37 * i as u64,
+            source_etag: None,
+            source_modified_ms: None,
+            route,
+            part_size: 0,
+            parts: 1,
+            reason: String::new(),
+            split: None,
+            source_version_id: None,
+            held_back: None,
+            source_layout: None,
+            inventory_of_ms: None,
+        };
+        let earlier = plan_of((0..20).map(|i| item(i, Route::Single)).collect());
+        let owners = |plan: &Plan, by_source: bool| -> Vec<u32> {
+            assign(plan, 2, by_source)
+                .iter()
+                .map(|a| a[0].shard)
+                .collect()
+        };
+        let streamed = |plan: &Plan, by_source: bool| -> Vec<bool> {
+            let summary = Summary::of(&plan.items, &plan.settings);
+            let mut cut = match by_source {
+                true => StreamShard::by_source(1, 2, &summary),
+                false => StreamShard::new(1, 2, &summary),
+            };
+            plan.items.iter().map(|i| cut.owns(i)).collect()
+        };
+        let first = owners(&earlier, true);
+        let first_streamed = streamed(&earlier, true);
+        let later = plan_of(
+            (0..20)
+                .map(|i| match first_streamed[i] {
+                    true => item(i, Route::Skip),
+                    false => item(i, Route::Single),
+                })
+                .collect(),
+        );
+        assert_eq!(owners(&later, true), first);
+        assert_eq!(streamed(&later, true), first_streamed);
+        assert_ne!(streamed(&later, false), streamed(&earlier, false));
+        assert_ne!(owners(&later, false), owners(&earlier, false));
     }
 
     fn plan_of(items: Vec<PlanItem>) -> Plan {

@@ -157,7 +157,8 @@ pub(super) struct Reading {
     /// A dry run's feed: every skipped item as itself.
     pub every_entry: bool,
     /// This process made the plan a moment ago from the same listings (a fresh shard's
-    /// temporary plan): not rechecked against the target, which it would list a second time.
+    /// temporary plan): not rechecked against the target, which it would list a second time,
+    /// and cut by its source objects alone, as the other shards' own plans are.
     pub just_made: bool,
 }
 
@@ -211,6 +212,7 @@ pub(super) async fn saved(
     tokio::task::spawn_blocking(move || {
         let reader = Reader {
             shard,
+            by_source: just_made,
             deletions: deleting,
             plan_id,
         };
@@ -262,6 +264,8 @@ fn totals_of(header: &PlanHeader) -> FeedTotals {
 /// How [`read_lines`] reads.
 struct Reader {
     shard: Option<(u32, u32)>,
+    /// Cut by the source objects alone ([`StreamShard::by_source`]): a plan just made.
+    by_source: bool,
     /// Send the deletions too (they are to be made).
     deletions: bool,
     plan_id: Option<oneshot::Sender<String>>,
@@ -280,11 +284,15 @@ fn read_lines(
 ) {
     let Reader {
         shard,
+        by_source,
         deletions,
         plan_id,
     } = reader;
-    let mut cut =
-        shard.map(|(index, count)| StreamShard::new(index, count, &lines.header().summary));
+    let summary = &lines.header().summary;
+    let mut cut = shard.map(|(index, count)| match by_source {
+        true => StreamShard::by_source(index, count, summary),
+        false => StreamShard::new(index, count, summary),
+    });
     let mut checker = match Checker::new(lines.header().clone(), shown, settings) {
         Ok(checker) => checker,
         Err(e) => {
