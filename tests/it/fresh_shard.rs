@@ -176,11 +176,13 @@ async fn fresh_shards_started_one_after_the_other_still_copy_every_object() {
             servers.source.put(key, vec![b'z'; 100 + 50 * i]).await;
         }
         let config = servers.config().write(&servers.sandbox);
+        let reports = servers.sandbox.path().join("reports");
+        std::fs::create_dir(&reports).unwrap();
+        let report_args = ["--report", reports.to_str().unwrap()];
         for shard in order {
-            let out = servers
-                .airlock_with(&config, &["run", "--json", "--shard", shard])
-                .run()
-                .await;
+            let mut args = vec!["run", "--json", "--shard", shard];
+            args.extend(report_args);
+            let out = servers.airlock_with(&config, &args).run().await;
             out.expect_code(0);
         }
         assert_eq!(
@@ -188,5 +190,15 @@ async fn fresh_shards_started_one_after_the_other_still_copy_every_object() {
             keys,
             "shards run in the order {order:?} left objects uncopied"
         );
+        // Their reports are of one plan (the source's objects), whatever each one skipped.
+        let merged = servers
+            .airlock(["report", "--json", reports.to_str().unwrap()])
+            .run()
+            .await;
+        merged.expect_code(0);
+        let merged: serde_json::Value = serde_json::from_str(&merged.stdout).expect("json");
+        assert_eq!(merged["missing_shards"].as_array().unwrap().len(), 0);
+        assert_eq!(merged["totals"]["copied"], OBJECTS, "{merged}");
+        assert_eq!(merged["copied_twice"].as_array().unwrap().len(), 0);
     }
 }

@@ -98,7 +98,7 @@ pub async fn read_plan(path: &Path, settings: &Settings, sides: &Sides) -> Resul
 /// A saved plan read for one shard: only this shard's items kept.
 pub(crate) struct ShardCut {
     pub plan: Plan,
-    /// Fingerprint of the whole plan's items (as [`super::shard_report::plan_id`] of the plan
+    /// Fingerprint of the whole plan's items (as [`super::shard_report::plan_id_of`] of the plan
     /// read whole gives), when asked for.
     pub plan_id: Option<String>,
     /// Deletions of the plan left out (`copy_only`).

@@ -365,7 +365,7 @@ impl Prepared {
         let plan_id = options
             .report
             .is_some()
-            .then(|| shard_report::plan_id(&plan));
+            .then(|| shard_report::plan_id_of(&plan, by_source));
         if let Some(shard) = &options.shard {
             tracing::info!(index = shard.index, count = shard.count, source = %shard.source, "running one shard");
             notice(Notice::Shard(shard));

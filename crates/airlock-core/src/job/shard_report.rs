@@ -113,9 +113,13 @@ impl ShardReport {
     }
 }
 
-/// A stable fingerprint of a plan's items (CRC64NVME of their JSON).
-pub(crate) fn plan_id(plan: &Plan) -> String {
-    let mut digest = ItemsDigest::new();
+/// A stable fingerprint of a plan's items (CRC64NVME of their JSON), or with `by_source` of
+/// the source objects alone ([`ItemsDigest::by_source`]).
+pub(crate) fn plan_id_of(plan: &Plan, by_source: bool) -> String {
+    let mut digest = match by_source {
+        true => ItemsDigest::by_source(),
+        false => ItemsDigest::new(),
+    };
     for item in &plan.items {
         digest.push(item);
     }
@@ -125,12 +129,13 @@ pub(crate) fn plan_id(plan: &Plan) -> String {
 /// The report's `plan_id` of a run whose plan was not read to the end (it failed to read).
 pub(crate) const PLAN_NOT_READ: &str = "unknown: the plan was not read to the end";
 
-/// [`plan_id`] computed item by item, as a plan streams: the CRC64NVME of the items' JSON
-/// array, the same value `plan_id` gives for the plan in memory.
+/// [`plan_id_of`] computed item by item, as a plan streams: the CRC64NVME of the items' JSON
+/// array, the same value `plan_id_of` gives for the plan in memory.
 pub(crate) struct ItemsDigest {
     digest: crc_fast::Digest,
     first: bool,
     failed: bool,
+    by_source: bool,
 }
 
 impl ItemsDigest {
@@ -139,13 +144,30 @@ impl ItemsDigest {
             digest: crc_fast::Digest::new(crc_fast::CrcAlgorithm::Crc64Nvme),
             first: true,
             failed: false,
+            by_source: false,
+        }
+    }
+
+    /// The fingerprint of the source objects alone (key, version and size of each item):
+    /// the id of fresh shards' plans, which each shard makes for itself and whose routes
+    /// differ with what the target held when it listed (their cut is by the source too).
+    pub(crate) fn by_source() -> Self {
+        ItemsDigest {
+            by_source: true,
+            ..ItemsDigest::new()
         }
     }
 
     pub(crate) fn push(&mut self, item: &crate::plan::PlanItem) {
         self.digest.update(if self.first { b"[" } else { b"," });
         self.first = false;
-        match serde_json::to_vec(item) {
+        let json = match self.by_source {
+            // Not the ETag: a listing without ETags leaves it to the HEADs that only some
+            // routes make.
+            true => serde_json::to_vec(&(&item.source_key, &item.source_version_id, item.size)),
+            false => serde_json::to_vec(item),
+        };
+        match json {
             Ok(json) => self.digest.update(&json),
             Err(_) => self.failed = true,
         }

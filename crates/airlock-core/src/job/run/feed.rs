@@ -151,7 +151,7 @@ pub(super) struct Reading {
     pub shard: Option<(u32, u32)>,
     /// Leave the plan's deletions out.
     pub copy_only: bool,
-    /// Compute the whole plan's id ([`super::super::shard_report::plan_id`]) while reading
+    /// Compute the whole plan's id ([`super::super::shard_report::plan_id_of`]) while reading
     /// and send it here at the end of the file (also when the run stopped reading before).
     pub plan_id: Option<oneshot::Sender<String>>,
     /// A dry run's feed: every skipped item as itself.
@@ -300,7 +300,10 @@ fn read_lines(
             return;
         }
     };
-    let mut digest = plan_id.as_ref().map(|_| ItemsDigest::new());
+    let mut digest = plan_id.as_ref().map(|_| match by_source {
+        true => ItemsDigest::by_source(),
+        false => ItemsDigest::new(),
+    });
     let mut lines = lines;
     for entry in lines.by_ref() {
         let checked = entry.and_then(|entry| checker.check(&entry).map(|()| entry));

@@ -103,7 +103,7 @@ async fn a_plan_that_deletes_is_not_sharded() {
 async fn a_shard_keeps_its_share_and_the_whole_plan_id() {
     let settings = settings();
     let whole = plan(&settings, &[100, 60, 50], 0);
-    let whole_id = shard_report::plan_id(&whole);
+    let whole_id = shard_report::plan_id_of(&whole, false);
     let mut keys = Vec::new();
     for index in 0..2 {
         let shard = Shard {

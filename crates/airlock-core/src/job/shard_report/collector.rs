@@ -21,7 +21,7 @@ use crate::engine::{Event, ObjectId, RunSummary};
 use crate::job::shard::Shard;
 use crate::plan::{Plan, PlanItem, PlanSide, Route};
 
-/// Where the report's `plan_id` (the whole plan's fingerprint, [`super::plan_id`]) comes from.
+/// Where the report's `plan_id` (the whole plan's fingerprint, [`super::plan_id_of`]) comes from.
 pub(crate) enum PlanId {
     /// Known before the run (a plan in hand).
     Known(String),

@@ -145,7 +145,7 @@ async fn a_run_of_many_objects_keeps_a_bounded_list_and_nothing_of_ended_objects
     assert_eq!(report.plan_id, id_of(&whole));
     assert_eq!(
         report.plan_id,
-        super::super::plan_id(&plan_of(whole.clone()))
+        super::super::plan_id_of(&plan_of(whole.clone()), false)
     );
     whole.pop();
     assert_ne!(report.plan_id, id_of(&whole));
