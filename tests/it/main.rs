@@ -40,6 +40,7 @@ mod metadata_limit;
 mod mirror;
 mod mirror_stream;
 mod moto_copy;
+mod moto_inventory;
 mod moto_layout;
 mod moto_s3;
 mod odd_keys;

@@ -44,6 +44,11 @@ impl Inventory {
     /// Write it into `bucket` (created) of `account`; returns the manifest's s3:// location.
     pub(crate) async fn put(&self, account: &Account, bucket: &str) -> String {
         account.server.create_bucket(bucket).expect("create bucket");
+        self.put_with(&account.client, bucket).await
+    }
+
+    /// [`Inventory::put`] into `bucket` (which exists) through `client`: another store's.
+    pub(crate) async fn put_with(&self, client: &aws_sdk_s3::Client, bucket: &str) -> String {
         let base = format!("{}/daily", self.source_bucket);
         let mut files = Vec::new();
         for (n, rows) in self.files.iter().enumerate() {
@@ -58,7 +63,7 @@ impl Inventory {
                 r#"{{"key": "{key}", "size": {}, "MD5checksum": "{md5}"}}"#,
                 gz.len()
             ));
-            put_in(account, bucket, &key, gz).await;
+            put_in(client, bucket, &key, gz).await;
         }
         let manifest = format!(
             r#"{{
@@ -76,14 +81,13 @@ impl Inventory {
             files.join(", ")
         );
         let key = format!("{base}/2026-12-05T00-00Z/manifest.json");
-        put_in(account, bucket, &key, manifest.into_bytes()).await;
+        put_in(client, bucket, &key, manifest.into_bytes()).await;
         format!("s3://{bucket}/{key}")
     }
 }
 
-async fn put_in(account: &Account, bucket: &str, key: &str, body: Vec<u8>) {
-    account
-        .client
+async fn put_in(client: &aws_sdk_s3::Client, bucket: &str, key: &str, body: Vec<u8>) {
+    client
         .put_object()
         .bucket(bucket)
         .key(key)
@@ -124,14 +128,22 @@ pub(crate) fn encode_key(key: &str) -> String {
 
 /// The inventory row of each source key (HEADed for size, ETag and time), sorted by key.
 pub(crate) async fn rows_of(account: &Account, keys: &[&str]) -> Vec<Vec<String>> {
+    rows_in(&account.client, &account.bucket, keys).await
+}
+
+/// [`rows_of`] the objects of `bucket` through `client`: another store's.
+pub(crate) async fn rows_in(
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+    keys: &[&str],
+) -> Vec<Vec<String>> {
     let mut keys = keys.to_vec();
     keys.sort();
     let mut rows = Vec::new();
     for key in keys {
-        let head = account
-            .client
+        let head = client
             .head_object()
-            .bucket(&account.bucket)
+            .bucket(bucket)
             .key(key)
             .send()
             .await
@@ -142,7 +154,7 @@ pub(crate) async fn rows_of(account: &Account, keys: &[&str]) -> Vec<Vec<String>
             .fmt(aws_smithy_types::date_time::Format::DateTime)
             .unwrap();
         rows.push(vec![
-            account.bucket.clone(),
+            bucket.to_string(),
             encode_key(key),
             head.content_length().unwrap().to_string(),
             modified,
