@@ -231,10 +231,10 @@ impl RelayBody {
     }
 
     /// What to hand on now that `data` reached the gather size (or ended the stream): the
-    /// gathered bytes with `data` when both fit in [`GATHER`] (or `data` ends the stream and is
-    /// small), else the gathered bytes alone while `data` waits in `next` for the next poll, or
-    /// `data` alone when nothing is gathered. A chunk is never larger than [`GATHER`] or one
-    /// read, whatever capacity the buffer has.
+    /// gathered bytes with `data` when both fit in [`GATHER`], else the gathered bytes alone
+    /// while `data` waits in `next` for the next poll, or `data` alone when nothing is
+    /// gathered. A chunk is never larger than [`GATHER`] or one read, whatever capacity the
+    /// buffer has.
     fn hand_on(&mut self, data: Bytes) -> Bytes {
         let chunk = if self.gathered.is_empty() {
             data

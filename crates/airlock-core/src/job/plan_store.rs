@@ -142,7 +142,8 @@ pub(crate) async fn read_shard(
         if deletes > 0 && !copy_only {
             return Err(super::run::deletions_cannot_be_sharded(deletes as usize));
         }
-        let mut shard = super::shard::StreamShard::new(index, count, &lines.header().summary);
+        let mut shard =
+            super::shard::StreamShard::new(index, count, &lines.header().summary, false);
         let mut id = want_id.then(|| crc_fast::Digest::new(crc_fast::CrcAlgorithm::Crc64Nvme));
         let mut first = true;
         let mut items = Vec::new();

@@ -28,7 +28,7 @@ pub(crate) struct Assignment {
 /// shards with the fewest bytes so far. Then whole objects, largest first, each to the shard
 /// with the fewest bytes so far (ties to the lowest index). Deterministic for a given plan.
 /// Skips weigh nothing, unless `by_source` (a plan each shard makes for itself, see
-/// [`StreamShard::by_source`]): then every object weighs its size, so the cut depends on the
+/// [`StreamShard`]): then every object weighs its size, so the cut depends on the
 /// source listing alone.
 pub(crate) fn assign(plan: &Plan, count: u32, by_source: bool) -> Vec<Vec<Assignment>> {
     let mut loads = vec![0u64; count as usize];
@@ -115,12 +115,10 @@ pub(crate) fn shard_of(plan: Plan, index: u32, count: u32, by_source: bool) -> P
 /// from the same file; an item belongs to the range its middle falls in. The largest imbalance
 /// is one object.
 ///
-/// A plan each shard makes for itself (a fresh `run --shard I/N`) is cut [`by_source`]: there
-/// the shards' plans are the same source listing, but their routes differ with what the
-/// target held when each shard listed it, and a cut weighing skips lightly would then leave
-/// objects to no shard.
-///
-/// [`by_source`]: StreamShard::by_source
+/// A plan each shard makes for itself (a fresh `run --shard I/N`) is cut by its source objects
+/// alone (`by_source`): there the shards' plans are the same source listing, but their routes
+/// differ with what the target held when each shard listed it, and a cut weighing skips
+/// lightly would then leave objects to no shard.
 pub(crate) struct StreamShard {
     index: u32,
     count: u32,
@@ -133,24 +131,18 @@ pub(crate) struct StreamShard {
 }
 
 impl StreamShard {
-    pub(crate) fn new(index: u32, count: u32, summary: &Summary) -> Self {
+    /// Shard `index` of `count` of the plan whose totals are `summary`. With `by_source`, the
+    /// cut is by the plan's source objects alone (every item weighs its size plus one, skip or
+    /// not), so shards that listed the target at different times, before and after each
+    /// other's copies, still cut the same listing the same way.
+    pub(crate) fn new(index: u32, count: u32, summary: &Summary, by_source: bool) -> Self {
+        let skips = if by_source { summary.skip.bytes } else { 0 };
         StreamShard {
             index,
             count,
-            by_source: false,
-            total: summary.copy_bytes() + summary.total_objects(),
+            by_source,
+            total: summary.copy_bytes() + skips + summary.total_objects(),
             before: 0,
-        }
-    }
-
-    /// The cut of a plan by its source objects alone (every item weighs its size plus one,
-    /// skip or not), so shards that listed the target at different times, before and after
-    /// each other's copies, still cut the same listing the same way.
-    pub(crate) fn by_source(index: u32, count: u32, summary: &Summary) -> Self {
-        StreamShard {
-            by_source: true,
-            total: summary.copy_bytes() + summary.skip.bytes + summary.total_objects(),
-            ..StreamShard::new(index, count, summary)
         }
     }
 
@@ -323,10 +315,7 @@ mod tests {
         };
         let streamed = |plan: &Plan, by_source: bool| -> Vec<bool> {
             let summary = Summary::of(&plan.items, &plan.settings);
-            let mut cut = match by_source {
-                true => StreamShard::by_source(1, 2, &summary),
-                false => StreamShard::new(1, 2, &summary),
-            };
+            let mut cut = StreamShard::new(1, 2, &summary, by_source);
             plan.items.iter().map(|i| cut.owns(i)).collect()
         };
         let first = owners(&earlier, true);

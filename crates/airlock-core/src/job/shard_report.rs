@@ -114,12 +114,9 @@ impl ShardReport {
 }
 
 /// A stable fingerprint of a plan's items (CRC64NVME of their JSON), or with `by_source` of
-/// the source objects alone ([`ItemsDigest::by_source`]).
+/// the source objects alone (see [`ItemsDigest::new`]).
 pub(crate) fn plan_id_of(plan: &Plan, by_source: bool) -> String {
-    let mut digest = match by_source {
-        true => ItemsDigest::by_source(),
-        false => ItemsDigest::new(),
-    };
+    let mut digest = ItemsDigest::new(by_source);
     for item in &plan.items {
         digest.push(item);
     }
@@ -139,33 +136,28 @@ pub(crate) struct ItemsDigest {
 }
 
 impl ItemsDigest {
-    pub(crate) fn new() -> Self {
+    /// The fingerprint of the items, or with `by_source` of the source objects alone (key,
+    /// version and size of each item): the id of fresh shards' plans, which each shard makes
+    /// for itself and whose routes differ with what the target held when it listed (their
+    /// cut is by the source too).
+    pub(crate) fn new(by_source: bool) -> Self {
         ItemsDigest {
             digest: crc_fast::Digest::new(crc_fast::CrcAlgorithm::Crc64Nvme),
             first: true,
             failed: false,
-            by_source: false,
-        }
-    }
-
-    /// The fingerprint of the source objects alone (key, version and size of each item):
-    /// the id of fresh shards' plans, which each shard makes for itself and whose routes
-    /// differ with what the target held when it listed (their cut is by the source too).
-    pub(crate) fn by_source() -> Self {
-        ItemsDigest {
-            by_source: true,
-            ..ItemsDigest::new()
+            by_source,
         }
     }
 
     pub(crate) fn push(&mut self, item: &crate::plan::PlanItem) {
         self.digest.update(if self.first { b"[" } else { b"," });
         self.first = false;
-        let json = match self.by_source {
-            // Not the ETag: a listing without ETags leaves it to the HEADs that only some
-            // routes make.
-            true => serde_json::to_vec(&(&item.source_key, &item.source_version_id, item.size)),
-            false => serde_json::to_vec(item),
+        // Not the ETag: a listing without ETags leaves it to the HEADs that only some routes
+        // make.
+        let json = if self.by_source {
+            serde_json::to_vec(&(&item.source_key, &item.source_version_id, item.size))
+        } else {
+            serde_json::to_vec(item)
         };
         match json {
             Ok(json) => self.digest.update(&json),

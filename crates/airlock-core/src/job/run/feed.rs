@@ -264,7 +264,8 @@ fn totals_of(header: &PlanHeader) -> FeedTotals {
 /// How [`read_lines`] reads.
 struct Reader {
     shard: Option<(u32, u32)>,
-    /// Cut by the source objects alone ([`StreamShard::by_source`]): a plan just made.
+    /// Cut by the source objects alone (see [`StreamShard`]), and the id of those: a plan
+    /// just made.
     by_source: bool,
     /// Send the deletions too (they are to be made).
     deletions: bool,
@@ -289,10 +290,7 @@ fn read_lines(
         plan_id,
     } = reader;
     let summary = &lines.header().summary;
-    let mut cut = shard.map(|(index, count)| match by_source {
-        true => StreamShard::by_source(index, count, summary),
-        false => StreamShard::new(index, count, summary),
-    });
+    let mut cut = shard.map(|(index, count)| StreamShard::new(index, count, summary, by_source));
     let mut checker = match Checker::new(lines.header().clone(), shown, settings) {
         Ok(checker) => checker,
         Err(e) => {
@@ -300,10 +298,7 @@ fn read_lines(
             return;
         }
     };
-    let mut digest = plan_id.as_ref().map(|_| match by_source {
-        true => ItemsDigest::by_source(),
-        false => ItemsDigest::new(),
-    });
+    let mut digest = plan_id.as_ref().map(|_| ItemsDigest::new(by_source));
     let mut lines = lines;
     for entry in lines.by_ref() {
         let checked = entry.and_then(|entry| checker.check(&entry).map(|()| entry));

@@ -111,7 +111,7 @@ impl Collector {
             },
         );
         let side = |s: &PlanSide| format!("s3://{}/{}", s.bucket, s.prefix);
-        let digest = matches!(plan_id, PlanId::Tapped).then(ItemsDigest::new);
+        let digest = matches!(plan_id, PlanId::Tapped).then(|| ItemsDigest::new(false));
         Collector {
             report: ShardReport {
                 format: REPORT_FORMAT,
