@@ -361,3 +361,50 @@ async fn a_fresh_run_announces_its_totals_as_the_plan_grows() {
     assert_eq!(summary["copied"], planned.objects);
     assert_eq!(summary["skipped"], planned.skipped);
 }
+
+/// `run --from-list` streams like any fresh run (it planned in memory, the whole selection
+/// held): it starts without totals, copies the listed keys the source has and, once planning
+/// has ended, names the ones it lacks and exits 1. Its dry run streams too and names them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_from_list_run_streams_and_names_the_missing_keys_at_the_end() {
+    let servers = TwoServers::start().await;
+    source_with_many(&servers).await;
+    let list = servers.sandbox.path().join("keys.txt");
+    std::fs::write(
+        &list,
+        "many/obj-00007.txt\nmany/obj-00200.txt\nmany/gone.txt\nmany/obj-00123.txt\n",
+    )
+    .unwrap();
+    let list = list.to_str().unwrap();
+    let config = fixed_concurrency(&servers).write(&servers.sandbox);
+
+    let dry = servers
+        .airlock_with(&config, &["run", "--dry-run", "--from-list", list])
+        .run()
+        .await;
+    assert!(
+        dry.all().contains("many/gone.txt"),
+        "the dry run names the missing key: {}",
+        dry.all()
+    );
+    assert!(servers.target.keys("").await.is_empty());
+
+    let out = servers
+        .airlock_with(&config, &["run", "--json", "--from-list", list])
+        .run()
+        .await;
+    out.expect_code(1);
+    let lines = json_lines(&out.stdout);
+    let started = events_named(&lines, "run_started");
+    assert_eq!(started[0]["objects"], 0, "streamed: {}", out.stdout);
+    assert_eq!(run_summary(&lines)["copied"], 3, "{}", out.stdout);
+    assert!(out.stderr.contains("many/gone.txt"), "{}", out.stderr);
+    assert_eq!(
+        servers.target.keys("").await,
+        [
+            "many/obj-00007.txt",
+            "many/obj-00123.txt",
+            "many/obj-00200.txt"
+        ]
+    );
+}

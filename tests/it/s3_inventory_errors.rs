@@ -162,14 +162,14 @@ async fn bad_inventory_settings_are_named() {
     let list = servers.sandbox.path().join("keys.txt");
     std::fs::write(&list, "in/a.txt\n").unwrap();
     let list = list.to_str().unwrap();
-    for args in [&["run", "--dry-run", "--from-list", list][..]] {
+    for args in [&["run", "--dry-run", "--shard", "0/2", "--from-list", list][..]] {
         let mut all = args.to_vec();
         all.extend(["--inventory", manifest.as_str()]);
         let out = servers.airlock_with(&config, &all).run().await;
         out.expect_code(2);
         assert!(
             out.stderr.contains("is made streaming only")
-                && out.stderr.contains("drop --from-list"),
+                && out.stderr.contains("give the shards --plan"),
             "{args:?}: {}",
             out.stderr
         );
@@ -179,6 +179,7 @@ async fn bad_inventory_settings_are_named() {
         &["run", "--dry-run"][..],
         &["run", "--dry-run", "--shard", "0/2"][..],
         &["run", "--dry-run", "--mode", "copy"][..],
+        &["run", "--dry-run", "--from-list", list][..],
     ] {
         let mut all = args.to_vec();
         all.extend(["--inventory", manifest.as_str()]);

@@ -61,9 +61,9 @@ pub async fn gather(
             if let Some(inventory) = &settings.filter.inventory {
                 // This would list the source: an S3 Inventory is only read streaming.
                 let why = if settings.filter.from_list.is_some() {
-                    "--from-list plans in memory: drop --from-list (a prefix or the include \
-                     and exclude filters narrow an inventory), or unset source.inventory to \
-                     plan the list from a listing"
+                    "a fresh sharded run with --from-list plans in memory: plan once \
+                     ('airlock plan -o plan.jsonl.zst --from-list FILE') and give the shards \
+                     --plan plan.jsonl.zst"
                 } else {
                     "this plan cannot stream (the target listed out of key order): unset \
                      source.inventory to plan from a listing"

@@ -11,7 +11,7 @@
 //! streams that; a manifest is recorded streaming too), so memory does not grow with the
 //! number of objects (a shard report too: its collector keeps counts and a bounded list, see
 //! [`super::shard_report`]); otherwise (an older plan format, split objects, a saved plan's
-//! deletions pinned to a moment, `version_at`, `--from-list`) it is
+//! deletions pinned to a moment, `version_at`, a fresh shard with `--from-list`) it is
 //! [`prepare`] then [`Prepared::start`], with the plan in memory. [`dry_run`] takes the same
 //! paths and gives the entries to the caller instead of the engine ([`dry`]).
 //!
@@ -145,12 +145,6 @@ pub async fn start(
         let origin = super::s3_inventory::check(&sides, settings, inventory).await?;
         notice(Notice::Inventory(&origin));
     }
-    // `--from-list` names missing keys from the whole selection.
-    if settings.filter.from_list.is_some() {
-        return prepare(settings, sides, source, options, notice)
-            .await?
-            .start(notice);
-    }
     // Kept to the end of this function: the plan reader has opened the file by then.
     let (source, temp_plan) = fresh_shard_plan(settings, &sides, source, &options, notice).await?;
     let (source_side, target_side) = (
@@ -173,9 +167,25 @@ pub async fn start(
     let collector =
         plan_id.map(|id| Collector::new(&source_side, &target_side, id, options.shard.as_ref()));
     let tap = ManifestTap::of(manifest.as_ref(), collector.as_ref().map(Collector::tap));
+    let mut streamed_header = None;
     let feeding = match &source {
         PlanSource::Fresh if stream_plan::can_stream(settings) && options.shard.is_none() => {
-            feed::fresh(&sides, &copy_mode(settings, options.copy_only), tap, None)
+            // `--from-list` names the keys missing at the source when planning has ended.
+            let (header, told) = match settings.filter.from_list {
+                Some(_) => {
+                    let (tx, rx) = tokio::sync::oneshot::channel();
+                    (Some(tx), Some(rx))
+                }
+                None => (None, None),
+            };
+            streamed_header = told;
+            feed::fresh(
+                &sides,
+                &copy_mode(settings, options.copy_only),
+                tap,
+                false,
+                header,
+            )
         }
         PlanSource::Saved(path) => {
             let shard = options.shard.as_ref().map(|s| (s.index, s.count));
@@ -234,6 +244,7 @@ pub async fn start(
             manifest,
             report: options.report,
             missing_keys: false,
+            streamed_header,
             journal,
             rechecked: feeding.rechecked,
         },
@@ -443,6 +454,7 @@ impl Prepared {
                 manifest,
                 report: options.report,
                 missing_keys,
+                streamed_header: None,
                 journal,
                 rechecked: None,
             },

@@ -81,9 +81,6 @@ pub async fn dry_run(
         let prepared = prepare(settings, sides.clone(), source, options, notice).await?;
         Ok(DryRun::Whole(Box::new(prepared)))
     };
-    if settings.filter.from_list.is_some() {
-        return whole(source, options, notice).await;
-    }
     let (source, temp_plan) =
         super::fresh_shard_plan(settings, &sides, source, &options, notice).await?;
     let (feeding, base) = match &source {
@@ -92,7 +89,7 @@ pub async fn dry_run(
         {
             let (tx, rx) = oneshot::channel();
             let settings = super::copy_mode(settings, options.copy_only);
-            let feeding = feed::fresh(&sides, &settings, None, Some(tx));
+            let feeding = feed::fresh(&sides, &settings, None, true, Some(tx));
             (feeding, Base::Planned(rx))
         }
         PlanSource::Saved(path) => {

@@ -51,15 +51,16 @@ pub(super) struct Feeding {
 /// anything was fed is planned in memory and fed from there; found later, the run halts with
 /// the listing's message (run `airlock plan -o plan.json` and `run --plan` on such a store).
 ///
-/// `dry`: a dry run's feed (every skipped item as itself), told the plan's header when it is
-/// planned.
+/// `dry`: a dry run's feed (every skipped item as itself). `header` is told the plan's header
+/// when it is planned (a dry run prints it; a `--from-list` run names the missing keys).
 pub(super) fn fresh(
     sides: &Sides,
     settings: &Settings,
     manifest: Option<ManifestTap>,
-    dry: Option<oneshot::Sender<PlanHeader>>,
+    dry: bool,
+    header: Option<oneshot::Sender<PlanHeader>>,
 ) -> Feeding {
-    let (mut tx, entries) = if dry.is_some() {
+    let (mut tx, entries) = if dry {
         feed_channel_every_entry()
     } else {
         feed_channel()
@@ -86,9 +87,11 @@ pub(super) fn fresh(
                     .await;
             let (sent, mut tap) = (sink.sent, sink.tap);
             let error = match outcome {
-                Ok(Outcome::Planned { header, .. }) => {
-                    if let Some(dry) = dry {
-                        let _ = dry.send(*header);
+                Ok(Outcome::Planned {
+                    header: planned, ..
+                }) => {
+                    if let Some(header) = header {
+                        let _ = header.send(*planned);
                     }
                     let _ = tx.finish().await;
                     return;
@@ -97,8 +100,8 @@ pub(super) fn fresh(
                     tracing::warn!(%why, "planning in memory");
                     match super::super::inventory::plan(&sides, &settings).await {
                         Ok((plan, _)) => {
-                            if let Some(dry) = dry {
-                                let _ = dry.send(PlanHeader::of(&plan));
+                            if let Some(header) = header {
+                                let _ = header.send(PlanHeader::of(&plan));
                             }
                             let entries = (plan.items.into_iter().map(Entry::Item))
                                 .chain(plan.deletions.into_iter().map(Entry::Deletion));

@@ -14,6 +14,7 @@ use crate::engine::{CommandSender, EngineHandle, Event, RunSummary};
 use crate::error::Result;
 use crate::job::manifest::ManifestRecorder;
 use crate::job::shard_report::{self, Collector, ReportTarget};
+use crate::plan::lines::PlanHeader;
 
 /// What a run records while it goes and writes when it ends.
 pub(super) struct Outputs {
@@ -23,6 +24,9 @@ pub(super) struct Outputs {
     pub(super) report: Option<ReportTarget>,
     /// `--from-list` keys were missing at the source: the run exits at least 1.
     pub(super) missing_keys: bool,
+    /// A streamed `--from-list` run: the plan's header, told when planning ended, names the
+    /// keys missing at the source (told when the run ends).
+    pub(super) streamed_header: Option<tokio::sync::oneshot::Receiver<PlanHeader>>,
     /// Where the journal keeps finished parts, for the message after an interrupted run.
     pub(super) journal: Option<PathBuf>,
     /// A saved plan rechecked while it streamed: what the recheck changed (told when the run
@@ -131,7 +135,16 @@ impl Ended {
                 path: &path,
             });
         }
-        let missing_code = i32::from(outputs.missing_keys);
+        let mut missing_code = i32::from(outputs.missing_keys);
+        // The feeder sends the header before its feed ends, or drops it when planning failed
+        // (the summary says so).
+        if let Some(header) = outputs.streamed_header
+            && let Ok(header) = header.await
+            && !header.selection.missing.is_empty()
+        {
+            notice(Notice::MissingKeys(&header.selection));
+            missing_code = 1;
+        }
         if let (Some(target), Some(collector)) = (&outputs.report, outputs.collector) {
             let report = collector.finish(&summary).await;
             match shard_report::write(&report, target, &outputs.sides).await {
