@@ -136,10 +136,11 @@ impl Ended {
             });
         }
         let mut missing_code = i32::from(outputs.missing_keys);
-        // The feeder sends the header before its feed ends, or drops it when planning failed
-        // (the summary says so).
-        if let Some(header) = outputs.streamed_header
-            && let Ok(header) = header.await
+        // The feeder sends the header before it ends the feed, so a run that read its whole
+        // feed has it. Not waited for: a run stopped early (or whose planning failed) does not
+        // know which keys are missing, and its blocking feeder may list on until its next send.
+        if let Some(mut header) = outputs.streamed_header
+            && let Ok(header) = header.try_recv()
             && !header.selection.missing.is_empty()
         {
             notice(Notice::MissingKeys(&header.selection));
