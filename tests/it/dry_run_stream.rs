@@ -6,10 +6,11 @@
 
 use std::time::Duration;
 
-use airlock_s3server::{Dataset, SyntheticOptions, SyntheticS3};
+use airlock_s3server::Dataset;
 use tokio::io::AsyncBufReadExt;
 
 use crate::common::fifo::through_fifo;
+use crate::common::synthetic::SyntheticPair;
 use crate::common::*;
 
 /// A mirror of `in/` to `out/`: copies, a skip (already at the target) and deletions.
@@ -148,13 +149,7 @@ async fn a_dry_run_prints_before_the_plan_file_is_read_to_the_end() {
             .await;
     }
     let config = servers.config().write(&servers.sandbox);
-    let dir = servers.sandbox.path();
-    let saved = dir.join("saved.jsonl");
-    servers
-        .airlock_with(&config, &["plan", "-o", saved.to_str().unwrap()])
-        .run()
-        .await
-        .expect_code(0);
+    let saved = servers.save_plan(&config, "saved.jsonl").await;
     let text = std::fs::read_to_string(&saved).unwrap();
     assert_eq!(text.lines().count(), 7, "a header and 6 items:\n{text}");
 
@@ -196,21 +191,9 @@ const PEAK_RSS_KIB: u64 = 100 * 1024;
 async fn a_dry_run_of_200k_synthetic_keys_stays_in_bounded_memory() {
     const KEYS: u64 = 200_000;
     let dataset = Dataset::flat(KEYS);
-    let source = SyntheticS3::start(SyntheticOptions::source(dataset.clone(), "src", "sk", "ss"))
-        .await
-        .unwrap();
-    let target = SyntheticS3::start(
-        SyntheticOptions::source(dataset.clone(), "dst", "tk", "ts").sink(Some(3)),
-    )
-    .await
-    .unwrap();
-    let side = |name: &str, server: &SyntheticS3| server.config_table(name, dataset.prefix());
+    let servers = SyntheticPair::start(dataset.clone(), ("src", "dst"), dataset.prefix()).await;
     let sandbox = Sandbox::new();
-    let config = sandbox.write_config(&format!(
-        "{}{}",
-        side("source", &source),
-        side("target", &target)
-    ));
+    let config = sandbox.write_config(&servers.config);
     let mut child = sandbox
         .airlock(["--config", config.to_str().unwrap(), "run", "--dry-run"])
         .spawn();

@@ -39,12 +39,7 @@ async fn fresh_shards_plan_first_and_split_the_plan_as_a_saved_plan_does() {
         .put("sh/obj-03.bin", vec![b'x'; 10 + 300 * 3])
         .await;
     let config = servers.config().write(&servers.sandbox);
-    let saved = servers.sandbox.path().join("plan.jsonl");
-    servers
-        .airlock_with(&config, &["plan", "-o", saved.to_str().unwrap()])
-        .run()
-        .await
-        .expect_code(0);
+    let saved = servers.save_plan(&config, "plan.jsonl").await;
 
     let mut all = Vec::new();
     let mut shard0 = Vec::new();

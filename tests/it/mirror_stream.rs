@@ -35,12 +35,7 @@ async fn a_saved_mirror_plan_streams_and_deletes_exactly_its_orphans() {
         .prefixes("in/", "out/")
         .transfer(&["mode = \"mirror\""])
         .write(&servers.sandbox);
-    let plan = servers.sandbox.path().join("mirror.jsonl");
-    servers
-        .airlock_with(&config, &["plan", "-o", plan.to_str().unwrap()])
-        .run()
-        .await
-        .expect_code(0);
+    let plan = servers.save_plan(&config, "mirror.jsonl").await;
     let text = std::fs::read_to_string(&plan).unwrap();
     assert_eq!(
         text.lines().filter(|l| l.contains("\"delete\"")).count(),
@@ -98,12 +93,7 @@ async fn a_failed_copy_of_a_streamed_mirror_plan_deletes_nothing() {
         .config()
         .transfer(&["mode = \"mirror\"", "max_retries = 1"])
         .write(&rig.servers.sandbox);
-    let plan = rig.servers.sandbox.path().join("mirror.jsonl.zst");
-    rig.servers
-        .airlock_with(&config, &["plan", "-o", plan.to_str().unwrap()])
-        .run()
-        .await
-        .expect_code(0);
+    let plan = rig.servers.save_plan(&config, "mirror.jsonl.zst").await;
     // The target refuses this one object for good.
     rig.target_proxy.add_rule(
         Rule::new(Fault::Status(403, "AccessDenied"))

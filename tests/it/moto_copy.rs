@@ -40,12 +40,9 @@ async fn fixture(moto: &Moto) -> (aws_sdk_s3::Client, [(&'static str, Vec<u8>); 
             .await
             .unwrap_or_else(|e| panic!("put '{key}': {}", describe(&e)));
     }
-    let config = Config::endpoints(&moto.endpoint, &moto.endpoint)
-        .set_str("source", "bucket", SOURCE)
-        .set_str("target", "bucket", TARGET)
+    let config = moto
+        .config(SOURCE, TARGET)
         .unset("target", "checksum")
-        .keys("source", "moto-source-key", "moto-source-secret-0000")
-        .keys("target", "moto-target-key", "moto-target-secret-0000")
         .transfer(&[
             "multipart_threshold = \"8MiB\"",
             "part_size = \"5MiB\"",

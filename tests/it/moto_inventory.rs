@@ -51,12 +51,9 @@ async fn a_moto_inventory_is_read_copied_from_and_its_gone_object_skipped() {
         .send()
         .await
         .unwrap();
-    let config = Config::endpoints(&moto.endpoint, &moto.endpoint)
-        .set_str("source", "bucket", SOURCE)
-        .set_str("target", "bucket", TARGET)
+    let config = moto
+        .config(SOURCE, TARGET)
         .unset("target", "checksum")
-        .keys("source", "moto-source-key", "moto-source-secret-0000")
-        .keys("target", "moto-target-key", "moto-target-secret-0000")
         .prefixes("in/", "out/")
         .transfer(&["multipart_threshold = \"5MiB\"", "part_size = \"5MiB\""])
         .set_str("source", "inventory", &manifest)

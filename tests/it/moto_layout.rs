@@ -130,12 +130,9 @@ async fn multipart_sources_in_moto_are_copied_and_checked_as_moto_allows() {
         composite(crc_fast::CrcAlgorithm::Crc32Iscsi, &bodies[1].2)
     );
 
-    let settings = Config::endpoints(&moto.endpoint, &moto.endpoint)
-        .set_str("source", "bucket", SOURCE)
-        .set_str("target", "bucket", TARGET)
+    let settings = moto
+        .config(SOURCE, TARGET)
         .unset("target", "checksum")
-        .keys("source", "moto-source-key", "moto-source-secret-0000")
-        .keys("target", "moto-target-key", "moto-target-secret-0000")
         .transfer(&["multipart_threshold = \"8MiB\"", "part_size = \"8MiB\""])
         .settings();
 
@@ -254,9 +251,8 @@ async fn an_uneven_moto_layout_falls_back_to_size_only_and_says_why() {
     let client = moto.s3_with_buckets(&[SOURCE, TARGET]).await;
     let sizes = [6 * MIB, 5 * MIB, 2 * MIB];
     upload_in_parts(&client, SOURCE, "uneven.bin", 21, &sizes, Upload::EtagOnly).await;
-    let settings = Config::endpoints(&moto.endpoint, &moto.endpoint)
-        .set_str("source", "bucket", SOURCE)
-        .set_str("target", "bucket", TARGET)
+    let settings = moto
+        .config(SOURCE, TARGET)
         .unset("target", "checksum")
         .transfer(&["multipart_threshold = \"8MiB\"", "part_size = \"8MiB\""])
         .settings();
@@ -322,9 +318,8 @@ async fn a_moto_composite_below_the_threshold_is_copied_in_its_parts_and_verifie
     let crc32 = Upload::Composite(SdkAlgorithm::Crc32);
     upload_in_parts(&client, SOURCE, "small.bin", 31, &sizes, crc32).await;
     let etag = moto_reports(&client, "small.bin", sizes[0]).await;
-    let settings = Config::endpoints(&moto.endpoint, &moto.endpoint)
-        .set_str("source", "bucket", SOURCE)
-        .set_str("target", "bucket", TARGET)
+    let settings = moto
+        .config(SOURCE, TARGET)
         .unset("target", "checksum")
         .transfer(&["multipart_threshold = \"64MiB\""])
         .settings();

@@ -51,12 +51,8 @@ async fn moto_fixture(moto: &Moto, sandbox: &Sandbox) -> std::path::PathBuf {
 
 /// A config for the two moto buckets, `in/` to `out/`.
 fn moto_config(moto: &Moto) -> Config {
-    Config::endpoints(&moto.endpoint, &moto.endpoint)
-        .set_str("source", "bucket", MOTO_SOURCE_BUCKET)
-        .set_str("target", "bucket", MOTO_TARGET_BUCKET)
+    moto.config(MOTO_SOURCE_BUCKET, MOTO_TARGET_BUCKET)
         .prefixes("in/", "out/")
-        .keys("source", "moto-source-key", "moto-source-secret-0000")
-        .keys("target", "moto-target-key", "moto-target-secret-0000")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,8 +9,9 @@ use std::collections::BTreeSet;
 use airlock_core::job::plan_store::load_plan;
 use airlock_core::job::stream_plan::{Outcome, stream_plan};
 use airlock_core::plan::lines::Entry;
-use airlock_s3server::{Dataset, SyntheticOptions, SyntheticS3};
+use airlock_s3server::Dataset;
 
+use crate::common::synthetic::SyntheticPair;
 use crate::common::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -154,17 +155,8 @@ async fn a_format5_plan_in_s3_is_streamed_by_every_shard() {
 async fn two_hundred_thousand_synthetic_keys_plan_to_the_datasets_totals() {
     const KEYS: u64 = 200_000;
     let dataset = Dataset::flat(KEYS);
-    let source = SyntheticS3::start(SyntheticOptions::source(dataset.clone(), "src", "sk", "ss"))
-        .await
-        .unwrap();
-    let target = SyntheticS3::start(
-        SyntheticOptions::source(dataset.clone(), "dst", "tk", "ts").sink(Some(3)),
-    )
-    .await
-    .unwrap();
-    let side = |name: &str, server: &SyntheticS3| server.config_table(name, dataset.prefix());
-    let text = format!("{}{}", side("source", &source), side("target", &target));
-    let settings = airlock_core::config::parse_settings(&text, "synthetic.toml").unwrap();
+    let servers = SyntheticPair::start(dataset.clone(), ("src", "dst"), dataset.prefix()).await;
+    let settings = airlock_core::config::parse_settings(&servers.config, "synthetic.toml").unwrap();
     let sides = airlock_core::aws::connect(&settings).await.unwrap();
 
     let (mut entries, mut last) = (0u64, String::new());

@@ -132,13 +132,7 @@ async fn run_plan_starts_copying_before_the_plan_file_is_read_to_the_end() {
             .await;
     }
     let config = servers.config().write(&servers.sandbox);
-    let dir = servers.sandbox.path();
-    let saved = dir.join("saved.jsonl");
-    servers
-        .airlock_with(&config, &["plan", "-o", saved.to_str().unwrap()])
-        .run()
-        .await
-        .expect_code(0);
+    let saved = servers.save_plan(&config, "saved.jsonl").await;
     let text = std::fs::read_to_string(&saved).unwrap();
     assert_eq!(text.lines().count(), 7, "a header and 6 items:\n{text}");
 
@@ -175,12 +169,7 @@ async fn a_damaged_plan_file_halts_the_streamed_run_at_the_bad_line() {
             .await;
     }
     let config = servers.config().write(&servers.sandbox);
-    let plan = servers.sandbox.path().join("bad.jsonl");
-    servers
-        .airlock_with(&config, &["plan", "-o", plan.to_str().unwrap()])
-        .run()
-        .await
-        .expect_code(0);
+    let plan = servers.save_plan(&config, "bad.jsonl").await;
     let text = std::fs::read_to_string(&plan).unwrap();
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
     lines[4] = "{\"not\": \"an item\"}".into();
@@ -260,12 +249,7 @@ async fn a_streamed_run_records_every_object_in_its_manifest() {
     }
     let config = fixed_concurrency(&servers).write(&servers.sandbox);
     let dir = servers.sandbox.path();
-    let plan = dir.join("many.jsonl.zst");
-    servers
-        .airlock_with(&config, &["plan", "-o", plan.to_str().unwrap()])
-        .run()
-        .await
-        .expect_code(0);
+    let plan = servers.save_plan(&config, "many.jsonl.zst").await;
     let manifest = dir.join("audit").join("many.csv");
     let out = servers
         .airlock_with(

@@ -30,12 +30,7 @@ async fn a_sharded_run_with_a_report_streams_and_the_merged_report_is_right() {
     }
     let config = servers.config().write(&servers.sandbox);
     let dir = servers.sandbox.path();
-    let plan = dir.join("saved.jsonl");
-    servers
-        .airlock_with(&config, &["plan", "-o", plan.to_str().unwrap()])
-        .run()
-        .await
-        .expect_code(0);
+    let plan = servers.save_plan(&config, "saved.jsonl").await;
     let reports = dir.join("reports");
     let reports_arg = format!("{}/", reports.display());
 

@@ -286,24 +286,14 @@ async fn a_key_deleted_since_the_inventory_is_skipped_with_its_reason() {
         .await;
     let dir = servers.sandbox.path().to_path_buf();
     let saved = config(&servers, "out/", &manifest).write(&servers.sandbox);
-    let plan = dir.join("plan.jsonl");
-    servers
-        .airlock_with(&saved, &["plan", "-o", plan.to_str().unwrap()])
-        .run()
-        .await
-        .expect_code(0);
+    let plan = servers.save_plan(&saved, "plan.jsonl").await;
     // The same objects planned from a listing: a 404 there stays a failure.
     let listed = servers
         .config()
         .prefixes("in/", "listed/")
         .transfer(&["multipart_threshold = \"5MiB\"", "part_size = \"5MiB\""])
         .write(&servers.sandbox);
-    let listed_plan = dir.join("listed.jsonl");
-    servers
-        .airlock_with(&listed, &["plan", "-o", listed_plan.to_str().unwrap()])
-        .run()
-        .await
-        .expect_code(0);
+    let listed_plan = servers.save_plan(&listed, "listed.jsonl").await;
     let text = std::fs::read_to_string(&plan).unwrap();
     assert!(
         text.contains(&format!("\"created\":\"{CREATED}\"")),

@@ -15,7 +15,9 @@ use airlock::tui::app::{App, update};
 use airlock::tui::{Keymap, Msg, Runtime, views};
 use airlock_core::aws::connect;
 use airlock_core::job::stream_plan::{Outcome, stream_plan};
-use airlock_s3server::{Dataset, SyntheticOptions, SyntheticS3};
+use airlock_s3server::Dataset;
+
+use crate::common::synthetic::SyntheticPair;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -37,19 +39,9 @@ fn key(app: &mut App, runtime: &mut Runtime, code: KeyCode) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_prefix_of_100_000_keys_plans_streaming_and_the_table_holds_a_window() {
     let dataset = Dataset::flat(KEYS);
-    let source = SyntheticOptions::source(dataset.clone(), "plan-src", "plan-src", "plan-src-s");
-    let target = SyntheticOptions {
-        bucket: "plan-dst".into(),
-        access_key: "plan-dst".into(),
-        secret_key: "plan-dst-s".into(),
-        ..source.clone()
-    }
-    .sink(Some(3));
-    let source = SyntheticS3::start(source).await.expect("source server");
-    let target = SyntheticS3::start(target).await.expect("target server");
-    let side = |name: &str, server: &SyntheticS3| server.config_table(name, "events/");
-    let config = format!("{}{}", side("source", &source), side("target", &target));
-    let settings = airlock_core::config::parse_settings(&config, "test.toml").expect("config");
+    let servers = SyntheticPair::start(dataset.clone(), ("plan-src", "plan-dst"), "events/").await;
+    let settings =
+        airlock_core::config::parse_settings(&servers.config, "test.toml").expect("config");
     let sides = connect(&settings).await.expect("connect both sides");
 
     let (tx, mut messages) = tokio::sync::mpsc::unbounded_channel();

@@ -17,7 +17,9 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use airlock_s3server::{Dataset, SyntheticOptions, SyntheticS3};
+use airlock_s3server::Dataset;
+
+use crate::common::synthetic::SyntheticPair;
 
 use crate::tui_tmux::tmux::{self, Tmux, frame, row};
 
@@ -33,12 +35,10 @@ const PEAK_RSS_KIB: u64 = 160 * 1024;
 /// holds every third key, so its first 10,000 rows reach row 30,000 of the source).
 const WALK_TO: u64 = 45_000;
 
-/// Source and target synthetic servers, with the demo's fake keys, and a config for them.
+/// Source and target synthetic servers, on a runtime of their own, and a config for them.
 struct Servers {
     _runtime: tokio::runtime::Runtime,
-    _source: SyntheticS3,
-    _target: SyntheticS3,
-    config: String,
+    pair: SyntheticPair,
 }
 
 fn servers() -> Servers {
@@ -47,27 +47,14 @@ fn servers() -> Servers {
         .enable_all()
         .build()
         .expect("a runtime for the servers");
-    let (source, target) = runtime.block_on(async {
-        let dataset = Dataset::flat(KEYS);
-        let source = SyntheticOptions::source(dataset, "events-src", "scale-src", "scale-src-s");
-        let target = SyntheticOptions {
-            bucket: "events-dst".into(),
-            access_key: "scale-dst".into(),
-            secret_key: "scale-dst-s".into(),
-            ..source.clone()
-        }
-        .sink(Some(3));
-        let source = SyntheticS3::start(source).await.expect("source server");
-        let target = SyntheticS3::start(target).await.expect("target server");
-        (source, target)
-    });
-    let side = |name: &str, server: &SyntheticS3| server.config_table(name, "");
-    let config = format!("{}{}", side("source", &source), side("target", &target));
+    let pair = runtime.block_on(SyntheticPair::start(
+        Dataset::flat(KEYS),
+        ("events-src", "events-dst"),
+        "",
+    ));
     Servers {
         _runtime: runtime,
-        _source: source,
-        _target: target,
-        config,
+        pair,
     }
 }
 
@@ -114,7 +101,7 @@ fn start_tui(servers: &Servers) -> (tempfile::TempDir, Tmux) {
         .tempdir()
         .expect("temp dir");
     let config = dir.path().join("airlock.toml");
-    std::fs::write(&config, &servers.config).expect("config");
+    std::fs::write(&config, &servers.pair.config).expect("config");
     {
         use std::os::unix::fs::PermissionsExt as _;
         let private = std::fs::Permissions::from_mode(0o600);

@@ -158,6 +158,21 @@ pub struct PlanItem {
     pub inventory_of_ms: Option<i64>,
 }
 
+impl PlanItem {
+    /// The source object as the plan saw it (key, size, time, ETag, version), for comparing
+    /// it with the target again.
+    pub fn source_info(&self) -> ObjectInfo {
+        ObjectInfo {
+            key: self.source_key.clone(),
+            size: self.size,
+            modified_ms: self.source_modified_ms,
+            etag: self.source_etag.clone(),
+            version_id: self.source_version_id.clone(),
+            ..Default::default()
+        }
+    }
+}
+
 /// Where a side of the plan points, so a saved plan can be checked against the config.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanSide {
@@ -394,6 +409,30 @@ impl Plan {
         self.settings = PlanSettings::of(transfer);
         self.warnings = warnings.finish();
         self.summary = Summary::of(&self.items, &self.settings);
+    }
+}
+
+#[cfg(test)]
+impl PlanItem {
+    /// For tests: a `single` item ("new") of `size` bytes from `source_key` to `target_key`,
+    /// nothing else known; tests set the fields they need on top.
+    pub(crate) fn new_single(source_key: String, target_key: String, size: u64) -> PlanItem {
+        PlanItem {
+            source_key,
+            target_key,
+            size,
+            source_etag: None,
+            source_modified_ms: None,
+            route: Route::Single,
+            part_size: size,
+            parts: 1,
+            reason: "new".into(),
+            split: None,
+            source_version_id: None,
+            held_back: None,
+            source_layout: None,
+            inventory_of_ms: None,
+        }
     }
 }
 

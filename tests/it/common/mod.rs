@@ -17,6 +17,7 @@
 //! - [`engine`]: the engine run in-process against both servers through proxies.
 //! - [`multipart_upload`]: multipart sources uploaded the way the AWS CLI and SDKs do.
 //! - [`fifo`]: a saved plan fed through a named pipe, to show a command streams it.
+//! - [`synthetic`]: synthetic servers of millions of keys and their config.
 
 mod account;
 mod config;
@@ -27,6 +28,7 @@ pub(crate) mod moto;
 pub(crate) mod multipart_upload;
 pub(crate) mod proxy;
 mod run;
+pub(crate) mod synthetic;
 
 use std::path::Path;
 
@@ -93,6 +95,17 @@ impl TwoServers {
         S: AsRef<std::ffi::OsStr>,
     {
         self.sandbox.airlock(args)
+    }
+
+    /// `airlock plan -o NAME` in the sandbox with `config`, which must succeed; the plan's
+    /// path.
+    pub(crate) async fn save_plan(&self, config: &Path, name: &str) -> std::path::PathBuf {
+        let plan = self.sandbox.path().join(name);
+        self.airlock_with(config, &["plan", "-o", plan.to_str().unwrap()])
+            .run()
+            .await
+            .expect_code(0);
+        plan
     }
 
     /// `airlock --config CONFIG ARGS`, the usual shape.

@@ -112,6 +112,16 @@ impl Moto {
         super::s3_client(&self.endpoint, "moto-test-key", "moto-test-secret-0000")
     }
 
+    /// A config copying from `source` to `target`, two buckets of this server. moto checks
+    /// no keys: each side still gets its own, as two accounts would.
+    pub(crate) fn config(&self, source: &str, target: &str) -> super::Config {
+        super::Config::endpoints(&self.endpoint, &self.endpoint)
+            .set_str("source", "bucket", source)
+            .set_str("target", "bucket", target)
+            .keys("source", "moto-source-key", "moto-source-secret-0000")
+            .keys("target", "moto-target-key", "moto-target-secret-0000")
+    }
+
     /// An S3 client for this server, with `buckets` created.
     pub(crate) async fn s3_with_buckets(&self, buckets: &[&str]) -> aws_sdk_s3::Client {
         let client = self.s3_client();

@@ -15,9 +15,6 @@ fn settings() -> crate::config::Settings {
 
 fn item(n: usize) -> PlanItem {
     PlanItem {
-        source_key: format!("in/{n:05}"),
-        target_key: format!("out/{n:05}"),
-        size: n as u64,
         source_etag: Some(format!("{n:032x}")),
         source_modified_ms: Some(1_700_000_000_000 + n as i64),
         route: if n.is_multiple_of(3) {
@@ -27,12 +24,7 @@ fn item(n: usize) -> PlanItem {
         },
         part_size: if n.is_multiple_of(3) { 0 } else { n as u64 },
         parts: u32::from(!n.is_multiple_of(3)),
-        reason: "new".into(),
-        split: None,
-        source_version_id: None,
-        held_back: None,
-        source_layout: None,
-        inventory_of_ms: None,
+        ..PlanItem::new_single(format!("in/{n:05}"), format!("out/{n:05}"), n as u64)
     }
 }
 

@@ -23,20 +23,9 @@ fn settings() -> crate::config::Settings {
 
 fn item(n: u64) -> PlanItem {
     PlanItem {
-        source_key: format!("in/{n:07}"),
-        target_key: format!("out/{n:07}"),
-        size: 20 * MIB,
         source_etag: Some(format!("{n:032x}")),
         source_modified_ms: Some(1_700_000_000_000),
-        route: Route::Single,
-        part_size: 20 * MIB,
-        parts: 1,
-        reason: "new".into(),
-        split: None,
-        source_version_id: None,
-        held_back: None,
-        source_layout: None,
-        inventory_of_ms: None,
+        ..PlanItem::new_single(format!("in/{n:07}"), format!("out/{n:07}"), 20 * MIB)
     }
 }
 

@@ -81,17 +81,7 @@ async fn recheck(
     let mut inventory = Inventory {
         source: pending
             .iter()
-            .map(|&i| {
-                let item = &plan.items[i];
-                ObjectInfo {
-                    key: item.source_key.clone(),
-                    size: item.size,
-                    modified_ms: item.source_modified_ms,
-                    etag: item.source_etag.clone(),
-                    version_id: item.source_version_id.clone(),
-                    ..Default::default()
-                }
-            })
+            .map(|&i| plan.items[i].source_info())
             .collect(),
         target,
         heads: 0,

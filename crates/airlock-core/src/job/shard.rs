@@ -171,22 +171,7 @@ mod tests {
         let items = sizes
             .iter()
             .enumerate()
-            .map(|(i, &size)| PlanItem {
-                source_key: format!("k{i}"),
-                target_key: format!("t{i}"),
-                size,
-                source_etag: None,
-                source_modified_ms: None,
-                route: Route::Single,
-                part_size: size,
-                parts: 1,
-                reason: "new".into(),
-                split: None,
-                source_version_id: None,
-                held_back: None,
-                source_layout: None,
-                inventory_of_ms: None,
-            })
+            .map(|(i, &size)| PlanItem::new_single(format!("k{i}"), format!("t{i}"), size))
             .collect();
         let plan = plan_of(items);
         let slices = assign(&plan, 2, false);
@@ -218,11 +203,7 @@ mod tests {
     fn split_objects_are_cut_into_contiguous_ranges_one_per_shard() {
         let part_size = 5u64;
         let item = |key: &str, size: u64, split: bool| PlanItem {
-            source_key: key.into(),
-            target_key: key.into(),
-            size,
             source_etag: Some("e".into()),
-            source_modified_ms: None,
             route: if split {
                 Route::Multipart
             } else {
@@ -234,7 +215,6 @@ mod tests {
             } else {
                 1
             },
-            reason: "new".into(),
             split: split.then(|| SplitUpload {
                 upload_id: "u".into(),
                 source_etag: "e".into(),
@@ -243,10 +223,7 @@ mod tests {
                 first_part: 1,
                 last_part: size.div_ceil(part_size) as u32,
             }),
-            source_version_id: None,
-            held_back: None,
-            source_layout: None,
-            inventory_of_ms: None,
+            ..PlanItem::new_single(key.into(), key.into(), size)
         };
         // 10 parts (the last one 3 bytes) over 3 shards, plus two whole objects.
         let plan = plan_of(vec![
@@ -291,20 +268,8 @@ mod tests {
     #[test]
     fn a_cut_by_source_is_the_same_whatever_the_target_held() {
         let item = |i: usize, route: Route| PlanItem {
-            source_key: format!("k{i:02}"),
-            target_key: format!("k{i:02}"),
-            size: 100 + 37 * i as u64,
-            source_etag: None,
-            source_modified_ms: None,
             route,
-            part_size: 0,
-            parts: 1,
-            reason: String::new(),
-            split: None,
-            source_version_id: None,
-            held_back: None,
-            source_layout: None,
-            inventory_of_ms: None,
+            ..PlanItem::new_single(format!("k{i:02}"), format!("k{i:02}"), 100 + 37 * i as u64)
         };
         let earlier = plan_of((0..20).map(|i| item(i, Route::Single)).collect());
         let owners = |plan: &Plan, by_source: bool| -> Vec<u32> {

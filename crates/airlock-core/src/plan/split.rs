@@ -60,20 +60,10 @@ mod tests {
 
     fn item(size: u64, part_size: u64) -> PlanItem {
         PlanItem {
-            source_key: "k".into(),
-            target_key: "k".into(),
-            size,
-            source_etag: None,
-            source_modified_ms: None,
             route: Route::Multipart,
             part_size,
             parts: size.div_ceil(part_size) as u32,
-            reason: "new".into(),
-            split: None,
-            source_version_id: None,
-            held_back: None,
-            source_layout: None,
-            inventory_of_ms: None,
+            ..PlanItem::new_single("k".into(), "k".into(), size)
         }
     }
 

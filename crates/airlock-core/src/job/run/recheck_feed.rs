@@ -256,14 +256,7 @@ async fn join(item: plan::PlanItem, target: &mut Pages) -> Result<Met> {
         return Ok((item, None));
     };
     let listed = Some(listed);
-    let source = ObjectInfo {
-        key: item.source_key.clone(),
-        size: item.size,
-        modified_ms: item.source_modified_ms,
-        etag: item.source_etag.clone(),
-        version_id: item.source_version_id.clone(),
-        ..Default::default()
-    };
+    let source = item.source_info();
     let pair = Joined::Pair {
         source,
         target_key: item.target_key.clone(),

@@ -6,20 +6,9 @@ use crate::engine::Verification;
 
 fn item(n: usize, route: Route) -> PlanItem {
     PlanItem {
-        source_key: format!("in/{n:06}"),
-        target_key: format!("out/{n:06}"),
-        size: n as u64,
         source_etag: Some(format!("{n:032x}")),
-        source_modified_ms: None,
         route,
-        part_size: n as u64,
-        parts: 1,
-        reason: "new".into(),
-        split: None,
-        source_version_id: None,
-        held_back: None,
-        source_layout: None,
-        inventory_of_ms: None,
+        ..PlanItem::new_single(format!("in/{n:06}"), format!("out/{n:06}"), n as u64)
     }
 }
 
