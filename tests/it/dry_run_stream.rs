@@ -9,7 +9,7 @@ use std::time::Duration;
 use airlock_s3server::Dataset;
 use tokio::io::AsyncBufReadExt;
 
-use crate::common::fifo::through_fifo;
+use crate::common::fifo::{six_objects_planned, through_fifo};
 use crate::common::synthetic::SyntheticPair;
 use crate::common::*;
 
@@ -142,16 +142,7 @@ async fn a_dry_run_of_a_shard_prints_that_shards_items() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dry_run_prints_before_the_plan_file_is_read_to_the_end() {
     let servers = TwoServers::start().await;
-    for i in 0..6 {
-        servers
-            .source
-            .put(&format!("fifo/obj-{i}.txt"), format!("fifo object {i}"))
-            .await;
-    }
-    let config = servers.config().write(&servers.sandbox);
-    let saved = servers.save_plan(&config, "saved.jsonl").await;
-    let text = std::fs::read_to_string(&saved).unwrap();
-    assert_eq!(text.lines().count(), 7, "a header and 6 items:\n{text}");
+    let (config, saved) = six_objects_planned(&servers).await;
 
     // Header and two items; the rest only after the dry run printed an item.
     let run = through_fifo(

@@ -12,15 +12,23 @@ use crate::common::*;
 const OBJECTS: usize = 12;
 const ORPHANS: usize = 30;
 
+/// `OBJECTS` small source objects under `in/`.
+async fn put_objects(servers: &TwoServers) {
+    let objects = (0..OBJECTS)
+        .map(|i| {
+            (
+                format!("in/obj-{i:02}.txt"),
+                format!("object {i}").into_bytes(),
+            )
+        })
+        .collect();
+    servers.source.put_many(objects, 8).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_saved_mirror_plan_streams_and_deletes_exactly_its_orphans() {
     let servers = TwoServers::start().await;
-    for i in 0..OBJECTS {
-        servers
-            .source
-            .put(&format!("in/obj-{i:02}.txt"), format!("object {i}"))
-            .await;
-    }
+    put_objects(&servers).await;
     let mut orphans: Vec<String> = (0..ORPHANS)
         .map(|i| format!("out/orphan-{i:02}.txt"))
         .collect();
@@ -146,12 +154,7 @@ async fn a_failed_copy_of_a_streamed_mirror_plan_deletes_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fresh_copy_only_run_of_a_mirror_config_streams_and_deletes_nothing() {
     let servers = TwoServers::start().await;
-    for i in 0..OBJECTS {
-        servers
-            .source
-            .put(&format!("in/obj-{i:02}.txt"), format!("object {i}"))
-            .await;
-    }
+    put_objects(&servers).await;
     servers
         .target
         .put("out/orphan.txt", b"orphan".to_vec())

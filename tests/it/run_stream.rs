@@ -10,7 +10,7 @@ use airlock_core::engine::{
 use airlock_core::plan::lines::Entry;
 
 use crate::common::engine::{Events, plan_and_run, plan_of, run_to_end};
-use crate::common::fifo::{object_started, through_fifo};
+use crate::common::fifo::{object_started, six_objects_planned, through_fifo};
 use crate::common::*;
 
 /// Objects in the source: more than the scheduler's lookahead at concurrency 2.
@@ -125,16 +125,7 @@ async fn a_plan_in_hand_is_admitted_within_the_bound_too() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_plan_starts_copying_before_the_plan_file_is_read_to_the_end() {
     let servers = TwoServers::start().await;
-    for i in 0..6 {
-        servers
-            .source
-            .put(&format!("fifo/obj-{i}.txt"), format!("fifo object {i}"))
-            .await;
-    }
-    let config = servers.config().write(&servers.sandbox);
-    let saved = servers.save_plan(&config, "saved.jsonl").await;
-    let text = std::fs::read_to_string(&saved).unwrap();
-    assert_eq!(text.lines().count(), 7, "a header and 6 items:\n{text}");
+    let (config, saved) = six_objects_planned(&servers).await;
 
     // Header and two items; the rest only after the run said it started a copy.
     let run = through_fifo(

@@ -20,6 +20,22 @@ pub(crate) struct FifoRun {
     pub seen: Vec<String>,
 }
 
+/// Six small source objects under `fifo/`, a config for `servers`, and their plan saved as
+/// `saved.jsonl` (a header and six items): (config, plan).
+pub(crate) async fn six_objects_planned(servers: &TwoServers) -> (PathBuf, PathBuf) {
+    for i in 0..6 {
+        servers
+            .source
+            .put(&format!("fifo/obj-{i}.txt"), format!("fifo object {i}"))
+            .await;
+    }
+    let config = servers.config().write(&servers.sandbox);
+    let saved = servers.save_plan(&config, "saved.jsonl").await;
+    let text = std::fs::read_to_string(&saved).unwrap();
+    assert_eq!(text.lines().count(), 7, "a header and 6 items:\n{text}");
+    (config, saved)
+}
+
 /// `airlock COMMAND --plan FIFO EXTRA`: the first `head` lines of `plan` are written to the
 /// pipe, the rest once a stdout line satisfies `awaited` (see the module docs).
 pub(crate) async fn through_fifo(
